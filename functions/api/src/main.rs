@@ -1,0 +1,3 @@
+fn main() {
+    println!("api: not wired yet");
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("sync: not wired yet");
+}

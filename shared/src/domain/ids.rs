@@ -1,0 +1,122 @@
+//! Validated identifiers. Every key in the store is built from these, so they refuse the characters
+//! the key scheme uses as separators.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("{kind} must not be empty")]
+    Empty { kind: &'static str },
+    #[error("{kind} is longer than {max} characters")]
+    TooLong { kind: &'static str, max: usize },
+    #[error("{kind} may only contain letters, digits, '-', '_' and '.'")]
+    BadCharacter { kind: &'static str },
+}
+
+fn validate(kind: &'static str, value: &str, max: usize) -> Result<(), IdError> {
+    if value.is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    if value.len() > max {
+        return Err(IdError::TooLong { kind, max });
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(IdError::BadCharacter { kind });
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: impl Into<String>) -> Result<Self, IdError> {
+                let value = value.into();
+                validate($kind, &value, $max)?;
+                Ok(Self(value))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A customer of Connected Insights (one connected CRM portal).
+    TenantId, "tenant id", 64
+);
+id_type!(
+    /// A client of the tenant: a HubSpot company, or its equivalent in another source.
+    ClientId, "client id", 64
+);
+id_type!(
+    /// Derived from tenant, client and rule, so a re-run updates an insight instead of duplicating it.
+    InsightId, "insight id", 128
+);
+id_type!(
+    /// One sync run; sortable by start time.
+    SyncId, "sync id", 64
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_key_separators_and_empty_values() {
+        assert_eq!(TenantId::parse(""), Err(IdError::Empty { kind: "tenant id" }));
+        assert!(matches!(
+            TenantId::parse("a#b"),
+            Err(IdError::BadCharacter { .. })
+        ));
+        assert!(TenantId::parse("acme-01").is_ok());
+        assert!(matches!(
+            ClientId::parse("x".repeat(65)),
+            Err(IdError::TooLong { max: 64, .. })
+        ));
+    }
+
+    #[test]
+    fn deserialising_validates() {
+        let bad: Result<TenantId, _> = serde_json::from_str("\"a/b\"");
+        assert!(bad.is_err());
+        let good: TenantId = serde_json::from_str("\"t1\"").unwrap();
+        assert_eq!(good.as_str(), "t1");
+    }
+}

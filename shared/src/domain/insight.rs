@@ -1,0 +1,174 @@
+//! Insights: what the engine tells a tenant about a client, with how sure it is and what to do.
+
+use crate::domain::{ClientId, InsightId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum InsightType {
+    ClientHealth,
+    RevenueOptimization,
+    ChurnRisk,
+    UpsellOpportunity,
+}
+
+/// The rule that produced an insight; part of its id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum InsightRule {
+    InactiveClient,
+    HighValueLowEngagement,
+    DecliningEngagement,
+    MultipleRiskFactors,
+    UpsellOpportunity,
+}
+
+impl InsightRule {
+    pub const ALL: [InsightRule; 5] = [
+        InsightRule::InactiveClient,
+        InsightRule::HighValueLowEngagement,
+        InsightRule::DecliningEngagement,
+        InsightRule::MultipleRiskFactors,
+        InsightRule::UpsellOpportunity,
+    ];
+
+    pub fn insight_type(self) -> InsightType {
+        match self {
+            InsightRule::InactiveClient => InsightType::ClientHealth,
+            InsightRule::HighValueLowEngagement => InsightType::RevenueOptimization,
+            InsightRule::DecliningEngagement | InsightRule::MultipleRiskFactors => {
+                InsightType::ChurnRisk
+            }
+            InsightRule::UpsellOpportunity => InsightType::UpsellOpportunity,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsightRule::InactiveClient => "inactive_client",
+            InsightRule::HighValueLowEngagement => "high_value_low_engagement",
+            InsightRule::DecliningEngagement => "declining_engagement",
+            InsightRule::MultipleRiskFactors => "multiple_risk_factors",
+            InsightRule::UpsellOpportunity => "upsell_opportunity",
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceBand {
+    /// 85-100: multiple data points.
+    High,
+    /// 70-84: reliable patterns.
+    Medium,
+    /// 50-69: limited data.
+    Lower,
+    /// Under 50: flagged for manual review.
+    NeedsReview,
+}
+
+impl ConfidenceBand {
+    pub fn of(confidence: u8) -> Self {
+        match confidence {
+            85..=u8::MAX => ConfidenceBand::High,
+            70..=84 => ConfidenceBand::Medium,
+            50..=69 => ConfidenceBand::Lower,
+            _ => ConfidenceBand::NeedsReview,
+        }
+    }
+
+    /// The inclusive confidence range of the band.
+    pub fn range(self) -> (u8, u8) {
+        match self {
+            ConfidenceBand::High => (85, 100),
+            ConfidenceBand::Medium => (70, 84),
+            ConfidenceBand::Lower => (50, 69),
+            ConfidenceBand::NeedsReview => (0, 49),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InsightStatus {
+    Open,
+    Acknowledged,
+    Dismissed,
+    Resolved,
+}
+
+/// A figure that triggered an insight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Evidence {
+    pub name: String,
+    pub value: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Insight {
+    #[schema(value_type = String)]
+    pub id: InsightId,
+    #[schema(value_type = String)]
+    pub tenant_id: TenantId,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub client_name: String,
+    #[serde(rename = "type")]
+    pub insight_type: InsightType,
+    pub rule: InsightRule,
+    pub title: String,
+    pub description: String,
+    /// Why the engine believes this, in a sentence a user can check against the evidence.
+    pub explanation: String,
+    pub confidence: u8,
+    pub confidence_band: ConfidenceBand,
+    pub impact: Impact,
+    /// Revenue at stake, when known.
+    pub revenue_at_stake: Option<f64>,
+    pub recommendations: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub status: InsightStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_changed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_changed_by: Option<String>,
+    /// Optimistic-concurrency version, incremented by every write.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Insight {
+    /// Equal in what the engine computes (ignores timestamps, status and version).
+    pub fn same_finding_as(&self, other: &Insight) -> bool {
+        self.id == other.id
+            && self.title == other.title
+            && self.description == other.description
+            && self.explanation == other.explanation
+            && self.confidence == other.confidence
+            && self.impact == other.impact
+            && self.revenue_at_stake == other.revenue_at_stake
+            && self.recommendations == other.recommendations
+            && self.evidence == other.evidence
+            && self.client_name == other.client_name
+    }
+}

@@ -1,0 +1,23 @@
+//! Domain types: what the product knows about tenants, clients, scores, insights and syncs.
+//! Plain data with validation; no I/O.
+
+pub mod ids;
+pub mod insight;
+pub mod score;
+pub mod settings;
+pub mod snapshot;
+pub mod sync;
+pub mod tenant;
+
+pub use ids::{ClientId, IdError, InsightId, SyncId, TenantId};
+pub use insight::{
+    ConfidenceBand, Evidence, Impact, Insight, InsightRule, InsightStatus, InsightType,
+};
+pub use score::{Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, Trend};
+pub use settings::{ScoringSettings, SettingsError, Thresholds, Weights};
+pub use snapshot::{
+    ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
+    Ticket, TicketPriority,
+};
+pub use sync::{ObjectRef, ObjectType, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger};
+pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus};

@@ -1,0 +1,134 @@
+//! Health scores: four dimensions with the factors that explain them, the overall score, churn risk
+//! and trend, and the points kept in history.
+
+use crate::domain::ClientId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Crm,
+    Payment,
+    Usage,
+    Support,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 4] = [
+        Dimension::Crm,
+        Dimension::Payment,
+        Dimension::Usage,
+        Dimension::Support,
+    ];
+}
+
+/// One reason a score is what it is: a named input, its raw value and the points it contributed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Factor {
+    pub name: String,
+    /// The raw input (days, a count, a ratio, an amount); `None` when the data was missing.
+    pub value: Option<f64>,
+    pub points: f64,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DimensionScore {
+    pub dimension: Dimension,
+    /// 0..=100, or `None` when the dimension had no data (it is then left out of the overall score).
+    pub score: Option<u8>,
+    pub weight: f64,
+    pub factors: Vec<Factor>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthBand {
+    /// 75 and above.
+    Healthy,
+    /// 50..75.
+    Watch,
+    /// 25..50.
+    AtRisk,
+    /// Under 25.
+    Critical,
+}
+
+impl HealthBand {
+    pub fn of(overall: u8) -> Self {
+        match overall {
+            75..=u8::MAX => HealthBand::Healthy,
+            50..=74 => HealthBand::Watch,
+            25..=49 => HealthBand::AtRisk,
+            _ => HealthBand::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Trend {
+    /// Change of the overall score against the history point nearest 7 days ago.
+    pub delta_7d: Option<i16>,
+    pub delta_30d: Option<i16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HealthScore {
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub overall: u8,
+    pub band: HealthBand,
+    /// 0..=100.
+    pub churn_risk: u8,
+    pub dimensions: Vec<DimensionScore>,
+    pub trend: Trend,
+    pub scored_at: DateTime<Utc>,
+}
+
+impl HealthScore {
+    pub fn dimension(&self, dimension: Dimension) -> Option<&DimensionScore> {
+        self.dimensions.iter().find(|d| d.dimension == dimension)
+    }
+
+    /// Equal apart from when it was computed: such a score need not be written again.
+    pub fn same_content_as(&self, other: &HealthScore) -> bool {
+        self.client_id == other.client_id
+            && self.client_name == other.client_name
+            && self.overall == other.overall
+            && self.churn_risk == other.churn_risk
+            && self.dimensions == other.dimensions
+            && self.trend == other.trend
+    }
+
+    pub fn point(&self) -> ScorePoint {
+        let dim = |d| self.dimension(d).and_then(|s| s.score);
+        ScorePoint {
+            client_id: self.client_id.clone(),
+            at: self.scored_at,
+            overall: self.overall,
+            churn_risk: self.churn_risk,
+            crm: dim(Dimension::Crm),
+            payment: dim(Dimension::Payment),
+            usage: dim(Dimension::Usage),
+            support: dim(Dimension::Support),
+        }
+    }
+}
+
+/// One entry of a client's score history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScorePoint {
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub at: DateTime<Utc>,
+    pub overall: u8,
+    pub churn_risk: u8,
+    pub crm: Option<u8>,
+    pub payment: Option<u8>,
+    pub usage: Option<u8>,
+    pub support: Option<u8>,
+}

@@ -1,0 +1,125 @@
+//! Syncs: modes, object types, runs (the audit trail) and resumable checkpoints.
+
+use crate::domain::{SyncId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    Full,
+    Incremental,
+    /// Only the given objects (webhooks).
+    Objects,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectType {
+    Companies,
+    Contacts,
+    Deals,
+    Tickets,
+    Calls,
+    Emails,
+    Meetings,
+    Notes,
+    Tasks,
+}
+
+impl ObjectType {
+    pub const ALL: [ObjectType; 9] = [
+        ObjectType::Companies,
+        ObjectType::Contacts,
+        ObjectType::Deals,
+        ObjectType::Tickets,
+        ObjectType::Calls,
+        ObjectType::Emails,
+        ObjectType::Meetings,
+        ObjectType::Notes,
+        ObjectType::Tasks,
+    ];
+
+    /// The name HubSpot uses in its paths (`/crm/v3/objects/{name}`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Companies => "companies",
+            ObjectType::Contacts => "contacts",
+            ObjectType::Deals => "deals",
+            ObjectType::Tickets => "tickets",
+            ObjectType::Calls => "calls",
+            ObjectType::Emails => "emails",
+            ObjectType::Meetings => "meetings",
+            ObjectType::Notes => "notes",
+            ObjectType::Tasks => "tasks",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ObjectRef {
+    pub object_type: ObjectType,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SyncTrigger {
+    Schedule,
+    Manual { requested_by: String },
+    Webhook,
+    /// Continues a run cut off by the Lambda deadline.
+    Continuation { previous_sync_id: String },
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    Running,
+    Succeeded,
+    /// Cut off by the deadline; a continuation was requested.
+    Continued,
+    Failed,
+    /// HubSpot's daily limit was reached; the sync waits for the reset.
+    RateLimited,
+    /// The refresh token is dead.
+    NeedsReauth,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SyncRun {
+    #[schema(value_type = String)]
+    pub tenant_id: TenantId,
+    #[schema(value_type = String)]
+    pub sync_id: SyncId,
+    pub mode: SyncMode,
+    pub trigger: SyncTrigger,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: SyncStatus,
+    /// Records fetched per object type.
+    pub counts: BTreeMap<ObjectType, u64>,
+    pub requests_used: u64,
+    pub error: Option<String>,
+}
+
+/// Where one object type's sync stands, so a run cut off midway continues where it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncCheckpoint {
+    pub object_type: ObjectType,
+    /// Records modified at or before this instant are in the store (the incremental watermark).
+    pub watermark: Option<DateTime<Utc>>,
+    /// The source's opaque cursor of a run in progress; `None` when the type is complete.
+    pub cursor: Option<String>,
+    /// The run the cursor belongs to.
+    pub sync_id: Option<SyncId>,
+    pub updated_at: DateTime<Utc>,
+}

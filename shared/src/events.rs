@@ -1,0 +1,118 @@
+//! The events the product puts on its EventBridge bus: the contract other tools rely on
+//! (ARCHITECTURE.md). Every detail carries `schema_version`; schemas and samples live in `events/`.
+
+use crate::domain::{ClientId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The EventBridge `source` of every event the product emits.
+pub const EVENT_SOURCE: &str = "connected-insights";
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequested {
+    pub schema_version: u32,
+    pub tenant_id: TenantId,
+    pub mode: SyncMode,
+    /// Only when `mode` is `objects`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ObjectRef>,
+    pub requested_by: SyncTrigger,
+    /// Set for a manual sync (so the caller can watch the run) and for continuations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_id: Option<SyncId>,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantSynced {
+    pub schema_version: u32,
+    pub tenant_id: TenantId,
+    pub sync_id: SyncId,
+    pub mode: SyncMode,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub counts: BTreeMap<ObjectType, u64>,
+    pub changed_client_ids: Vec<ClientId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreDrop {
+    pub client_id: ClientId,
+    pub previous: u8,
+    pub current: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoresUpdated {
+    pub schema_version: u32,
+    pub tenant_id: TenantId,
+    pub sync_id: SyncId,
+    pub clients_scored: u64,
+    pub insights_opened: u64,
+    pub insights_resolved: u64,
+    /// Clients whose overall fell 15 points or more.
+    pub score_drops: Vec<ScoreDrop>,
+}
+
+/// An event the product emits, with its EventBridge detail-type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProductEvent {
+    SyncRequested(SyncRequested),
+    TenantSynced(TenantSynced),
+    ScoresUpdated(ScoresUpdated),
+}
+
+impl ProductEvent {
+    pub const DETAIL_TYPES: [&'static str; 3] = ["SyncRequested", "TenantSynced", "ScoresUpdated"];
+
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            ProductEvent::SyncRequested(_) => "SyncRequested",
+            ProductEvent::TenantSynced(_) => "TenantSynced",
+            ProductEvent::ScoresUpdated(_) => "ScoresUpdated",
+        }
+    }
+
+    pub fn tenant_id(&self) -> &TenantId {
+        match self {
+            ProductEvent::SyncRequested(e) => &e.tenant_id,
+            ProductEvent::TenantSynced(e) => &e.tenant_id,
+            ProductEvent::ScoresUpdated(e) => &e.tenant_id,
+        }
+    }
+
+    pub fn detail_json(&self) -> Result<String, serde_json::Error> {
+        match self {
+            ProductEvent::SyncRequested(e) => serde_json::to_string(e),
+            ProductEvent::TenantSynced(e) => serde_json::to_string(e),
+            ProductEvent::ScoresUpdated(e) => serde_json::to_string(e),
+        }
+    }
+
+    /// Rebuilds an event from its detail-type and detail, as a bus delivers it.
+    pub fn from_parts(detail_type: &str, detail: &str) -> Result<Self, EventParseError> {
+        let parsed = match detail_type {
+            "SyncRequested" => serde_json::from_str(detail).map(ProductEvent::SyncRequested),
+            "TenantSynced" => serde_json::from_str(detail).map(ProductEvent::TenantSynced),
+            "ScoresUpdated" => serde_json::from_str(detail).map(ProductEvent::ScoresUpdated),
+            other => return Err(EventParseError::UnknownDetailType(other.to_string())),
+        };
+        parsed.map_err(|e| EventParseError::BadDetail {
+            detail_type: detail_type.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EventParseError {
+    #[error("unknown detail-type {0:?}")]
+    UnknownDetailType(String),
+    #[error("{detail_type} detail does not match its schema: {message}")]
+    BadDetail {
+        detail_type: String,
+        message: String,
+    },
+}

@@ -1,0 +1,10 @@
+//! Connected Insights: the library the Lambda functions share.
+//!
+//! Layers, bottom up: `domain` (types) and `scoring` (pure rules, no I/O); `ports` (the traits handlers
+//! use); adapters (`store`, `bus`, `vault`, `hubspot`), each with an AWS and an in-process
+//! implementation; and the handlers each function runs.
+
+pub mod domain;
+pub mod events;
+pub mod ports;
+pub mod props;

@@ -1,0 +1,334 @@
+//! The store: where every function meets. Split by entity so a handler asks only for what it uses.
+//! Every operation takes the tenant first; no read can reach another tenant's items.
+
+use crate::domain::{
+    ClientId, ClientSnapshot, ConfidenceBand, HealthBand, HealthScore, Impact, Insight, InsightId,
+    InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint, SyncId, SyncRun, Tenant,
+    TenantId,
+};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// A conditional write failed: the item exists, or its version moved.
+    #[error("{entity} {id} was changed concurrently or already exists")]
+    Conflict { entity: &'static str, id: String },
+    /// DynamoDB throttled us past our retries; the caller may retry later.
+    #[error("store throttled: {0}")]
+    Throttled(String),
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A stored item does not decode into its entity (a bug or a manual edit).
+    #[error("stored item is corrupt: {0}")]
+    Corrupt(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Throttled(_) | StoreError::Unavailable(_))
+    }
+}
+
+/// What a write did: items the store actually wrote, items skipped because nothing changed, and the
+/// write requests it sent (one `BatchWriteItem` of up to 25 counts once, plus its retries).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub items_written: u64,
+    pub items_unchanged: u64,
+    pub write_requests: u64,
+}
+
+impl std::ops::AddAssign for WriteReport {
+    fn add_assign(&mut self, other: Self) {
+        self.items_written += other.items_written;
+        self.items_unchanged += other.items_unchanged;
+        self.write_requests += other.write_requests;
+    }
+}
+
+/// A page request. `cursor` is the opaque string a previous page returned; it is bound to the tenant
+/// it was made for and refused (`InvalidInput`) for any other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: u32 = 200;
+
+    pub fn first(limit: u32) -> Self {
+        Self {
+            limit,
+            cursor: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates a tenant; `Conflict` when one with this id exists.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError>;
+    /// Writes `tenant` if the stored version is still `tenant.version`; returns it with the new version.
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<Tenant, StoreError>;
+    async fn tenant_by_portal(&self, portal_id: u64) -> Result<Option<Tenant>, StoreError>;
+    /// Tenants with status `active`, for the schedule's fan-out (a GSI, not a scan).
+    async fn list_active_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError>;
+}
+
+/// The per-client CRM data sync derives and score reads, and the contact index that maps a contact to
+/// the clients it belongs to (for incremental engagements and privacy deletions).
+#[async_trait::async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// Upserts snapshots; a snapshot equal to the stored one is not written again.
+    async fn put_snapshots(
+        &self,
+        tenant_id: &TenantId,
+        snapshots: &[ClientSnapshot],
+    ) -> Result<WriteReport, StoreError>;
+    async fn get_snapshots(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<Vec<ClientSnapshot>, StoreError>;
+    async fn list_snapshots(
+        &self,
+        tenant_id: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<ClientSnapshot>, StoreError>;
+    async fn delete_snapshots(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<WriteReport, StoreError>;
+    /// Sets the clients a contact belongs to (an empty list removes the contact from the index).
+    async fn put_contact_clients(
+        &self,
+        tenant_id: &TenantId,
+        links: &[(String, Vec<ClientId>)],
+    ) -> Result<WriteReport, StoreError>;
+    async fn contact_clients(
+        &self,
+        tenant_id: &TenantId,
+        contact_ids: &[String],
+    ) -> Result<Vec<(String, Vec<ClientId>)>, StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScoreOrder {
+    /// Least healthy first.
+    #[default]
+    OverallAscending,
+    OverallDescending,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoreQuery {
+    pub order: ScoreOrder,
+    pub band: Option<HealthBand>,
+    pub min_churn_risk: Option<u8>,
+}
+
+#[async_trait::async_trait]
+pub trait ScoreStore: Send + Sync {
+    /// Upserts current scores; a score with the same content as the stored one is not written again.
+    async fn put_scores(
+        &self,
+        tenant_id: &TenantId,
+        scores: &[HealthScore],
+    ) -> Result<WriteReport, StoreError>;
+    async fn get_score(
+        &self,
+        tenant_id: &TenantId,
+        client_id: &ClientId,
+    ) -> Result<Option<HealthScore>, StoreError>;
+    /// All current scores of the given clients (missing ones are left out).
+    async fn get_scores(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<Vec<HealthScore>, StoreError>;
+    async fn list_scores(
+        &self,
+        tenant_id: &TenantId,
+        query: &ScoreQuery,
+        page: &PageRequest,
+    ) -> Result<Page<HealthScore>, StoreError>;
+    /// Appends history points; they expire `retention_days` after their time.
+    async fn append_history(
+        &self,
+        tenant_id: &TenantId,
+        points: &[ScorePoint],
+        retention_days: u32,
+    ) -> Result<WriteReport, StoreError>;
+    /// One client's history in `[from, to]`, oldest first.
+    async fn history(
+        &self,
+        tenant_id: &TenantId,
+        client_id: &ClientId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ScorePoint>, StoreError>;
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InsightFilter {
+    pub status: Option<InsightStatus>,
+    pub insight_type: Option<InsightType>,
+    pub impact: Option<Impact>,
+    pub min_confidence: Option<u8>,
+    pub band: Option<ConfidenceBand>,
+    pub client_id: Option<ClientId>,
+}
+
+impl InsightFilter {
+    pub fn matches(&self, insight: &Insight) -> bool {
+        self.status.is_none_or(|s| insight.status == s)
+            && self.insight_type.is_none_or(|t| insight.insight_type == t)
+            && self.impact.is_none_or(|i| insight.impact == i)
+            && self.min_confidence.is_none_or(|c| insight.confidence >= c)
+            && self.band.is_none_or(|b| insight.confidence_band == b)
+            && self
+                .client_id
+                .as_ref()
+                .is_none_or(|c| &insight.client_id == c)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub status: InsightStatus,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+    /// The version the caller read; the change is refused with `Conflict` if it moved.
+    pub expected_version: u64,
+}
+
+#[async_trait::async_trait]
+pub trait InsightStore: Send + Sync {
+    /// Upserts insights as given (the caller decides status and timestamps); one whose content equals
+    /// the stored one is not written again.
+    async fn put_insights(
+        &self,
+        tenant_id: &TenantId,
+        insights: &[Insight],
+    ) -> Result<WriteReport, StoreError>;
+    async fn get_insight(
+        &self,
+        tenant_id: &TenantId,
+        insight_id: &InsightId,
+    ) -> Result<Insight, StoreError>;
+    /// Every insight of the given clients, any status (for scoring to update or resolve them).
+    async fn insights_for_clients(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<Vec<Insight>, StoreError>;
+    /// Newest first (by `updated_at`).
+    async fn list_insights(
+        &self,
+        tenant_id: &TenantId,
+        filter: &InsightFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Insight>, StoreError>;
+    async fn change_insight_status(
+        &self,
+        tenant_id: &TenantId,
+        insight_id: &InsightId,
+        change: &StatusChange,
+    ) -> Result<Insight, StoreError>;
+}
+
+#[async_trait::async_trait]
+pub trait SyncStore: Send + Sync {
+    async fn put_sync_run(&self, run: &SyncRun) -> Result<(), StoreError>;
+    async fn get_sync_run(
+        &self,
+        tenant_id: &TenantId,
+        sync_id: &SyncId,
+    ) -> Result<SyncRun, StoreError>;
+    /// Newest first.
+    async fn list_sync_runs(
+        &self,
+        tenant_id: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<SyncRun>, StoreError>;
+    async fn checkpoints(&self, tenant_id: &TenantId) -> Result<Vec<SyncCheckpoint>, StoreError>;
+    async fn put_checkpoint(
+        &self,
+        tenant_id: &TenantId,
+        checkpoint: &SyncCheckpoint,
+    ) -> Result<(), StoreError>;
+    async fn clear_checkpoint(
+        &self,
+        tenant_id: &TenantId,
+        object_type: ObjectType,
+    ) -> Result<(), StoreError>;
+    /// Takes the named lease (`sync`, `token-refresh`) for `holder` until `until`, if it is free or
+    /// expired at `now`. Returns whether this holder now has it.
+    async fn acquire_lease(
+        &self,
+        tenant_id: &TenantId,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn release_lease(
+        &self,
+        tenant_id: &TenantId,
+        name: &str,
+        holder: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// What `/oauth/install` remembers until `/oauth/callback` comes back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthState {
+    pub nonce: String,
+    /// The tenant re-authorising, when known.
+    pub tenant_id: Option<TenantId>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait::async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Records a webhook event id once (a conditional write). Returns `true` the first time, `false`
+    /// for a duplicate. The record expires at `expires_at`.
+    async fn record_webhook_event(
+        &self,
+        tenant_id: &TenantId,
+        event_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn put_oauth_state(&self, state: &OAuthState) -> Result<(), StoreError>;
+    /// Returns and deletes the state, so a nonce works once; `None` when unknown or expired at `now`.
+    async fn take_oauth_state(
+        &self,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthState>, StoreError>;
+}
+
+/// Everything a handler may need; both adapters implement all of it.
+pub trait Store:
+    TenantStore + SnapshotStore + ScoreStore + InsightStore + SyncStore + WebhookStore
+{
+}
+
+impl<T> Store for T where
+    T: TenantStore + SnapshotStore + ScoreStore + InsightStore + SyncStore + WebhookStore
+{
+}

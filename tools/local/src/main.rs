@@ -1,0 +1,1 @@
+fn main() { println!("local runner: not wired yet"); }
