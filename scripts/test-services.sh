@@ -121,7 +121,8 @@ pid_alive() {
 start_service() {
     local name="$1" port="$2" log="$3"
     shift 3
-    setsid "$@" >>"$log" 2>&1 </dev/null &
+    # Run from the state folder: DynamoDB Local writes a metadata file into its working directory.
+    (cd "$STATE_DIR" && exec setsid "$@") >>"$log" 2>&1 </dev/null &
     local pid=$!
     local waited=0
     while ! answers_http "$port"; do
@@ -172,7 +173,7 @@ launch() {
 dynamodb_command() {
     # -sharedDb: one database whatever the credentials and region, so every binary and test sees the same tables.
     SERVICE_COMMAND=(java -Djava.library.path="$DYNAMODB_DIR/DynamoDBLocal_lib" -jar "$DYNAMODB_DIR/DynamoDBLocal.jar"
-        -inMemory -sharedDb -port "$1")
+        -inMemory -sharedDb -disableTelemetry -port "$1")
 }
 
 moto_command() {
