@@ -313,6 +313,20 @@ pub trait WebhookStore: Send + Sync {
         event_id: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Forgets a recorded event id (forgetting an unknown one is not an error). Ingest records ids
+    /// before it publishes and forgets them when the publish fails, so HubSpot's redelivery of those
+    /// events is processed instead of being dropped as a duplicate. Every adapter should override
+    /// this default, which only reports that the adapter cannot forget.
+    async fn forget_webhook_event(
+        &self,
+        tenant_id: &TenantId,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
+        let _ = (tenant_id, event_id);
+        Err(StoreError::Unavailable(
+            "this store cannot forget webhook event ids".to_string(),
+        ))
+    }
     async fn put_oauth_state(&self, state: &OAuthState) -> Result<(), StoreError>;
     /// Returns and deletes the state, so a nonce works once; `None` when unknown or expired at `now`.
     async fn take_oauth_state(
