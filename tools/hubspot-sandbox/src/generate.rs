@@ -69,14 +69,17 @@ struct CompanyPlan {
     last_modified_ms: i64,
 }
 
+/// The interned names of one type's properties, looked up by their static name.
+type PropertyKeys = Arc<[(&'static str, Arc<str>)]>;
+
 /// Builds a record's properties in the type's schema order; `None` leaves the property out.
 struct Props {
     out: Vec<(Arc<str>, Option<String>)>,
-    keys: Arc<[(&'static str, Arc<str>)]>,
+    keys: PropertyKeys,
 }
 
 impl Props {
-    fn new(keys: &Arc<[(&'static str, Arc<str>)]>) -> Self {
+    fn new(keys: &PropertyKeys) -> Self {
         Self {
             out: Vec::with_capacity(keys.len()),
             keys: keys.clone(),
@@ -111,7 +114,7 @@ struct Generator {
     rng: StdRng,
     anchor_ms: i64,
     next_id: u64,
-    keys: Vec<Arc<[(&'static str, Arc<str>)]>>,
+    keys: Vec<PropertyKeys>,
 }
 
 impl Generator {
@@ -163,7 +166,8 @@ impl Generator {
         let extra = -spread_days * (1.0 - self.rng.random::<f64>()).ln();
         let ms = self.anchor_ms - ((quiet_days + extra) * DAY_MS as f64) as i64;
         if ms < floor_ms {
-            self.between(floor_ms, floor_ms + DAY_MS).min(self.anchor_ms)
+            self.between(floor_ms, floor_ms + DAY_MS)
+                .min(self.anchor_ms)
         } else {
             ms
         }
@@ -171,26 +175,53 @@ impl Generator {
 }
 
 const FIRST_WORDS: &[&str] = &[
-    "Acme", "Blue", "Bright", "Cedar", "Summit", "North", "Silver", "Harbor", "Iron", "Maple", "Nova", "Orbit",
-    "Pioneer", "Quartz", "River", "Stone", "Vertex", "Willow", "Zenith", "Atlas", "Beacon", "Crest", "Delta",
-    "Echo", "Falcon", "Granite", "Horizon", "Keystone", "Lumen", "Meridian",
+    "Acme", "Blue", "Bright", "Cedar", "Summit", "North", "Silver", "Harbor", "Iron", "Maple",
+    "Nova", "Orbit", "Pioneer", "Quartz", "River", "Stone", "Vertex", "Willow", "Zenith", "Atlas",
+    "Beacon", "Crest", "Delta", "Echo", "Falcon", "Granite", "Horizon", "Keystone", "Lumen",
+    "Meridian",
 ];
 const SECOND_WORDS: &[&str] = &[
-    "Logistics", "Dental", "Legal", "Manufacturing", "Analytics", "Foods", "Health", "Motors", "Labs", "Media",
-    "Consulting", "Energy", "Retail", "Systems", "Partners", "Realty", "Software", "Travel", "Capital", "Design",
+    "Logistics",
+    "Dental",
+    "Legal",
+    "Manufacturing",
+    "Analytics",
+    "Foods",
+    "Health",
+    "Motors",
+    "Labs",
+    "Media",
+    "Consulting",
+    "Energy",
+    "Retail",
+    "Systems",
+    "Partners",
+    "Realty",
+    "Software",
+    "Travel",
+    "Capital",
+    "Design",
 ];
 const SUFFIXES: &[&str] = &["Inc", "LLC", "Ltd", "Group", "Co", "GmbH", "", "", ""];
 const FIRST_NAMES: &[&str] = &[
-    "Ana", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya",
-    "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will", "Yara", "Zoe",
+    "Ana", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira",
+    "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera",
+    "Will", "Yara", "Zoe",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Garcia", "Müller", "Okafor", "Chen", "Silva", "Novak", "Kowalski", "Rossi", "Dubois", "Jensen",
-    "Tanaka", "Khan", "Murphy", "Lopez", "Schmidt", "Ivanova", "Brown", "Nguyen", "Costa",
+    "Smith", "Garcia", "Müller", "Okafor", "Chen", "Silva", "Novak", "Kowalski", "Rossi", "Dubois",
+    "Jensen", "Tanaka", "Khan", "Murphy", "Lopez", "Schmidt", "Ivanova", "Brown", "Nguyen",
+    "Costa",
 ];
 const INDUSTRIES: &[&str] = &[
-    "COMPUTER_SOFTWARE", "HOSPITAL_HEALTH_CARE", "LEGAL_SERVICES", "LOGISTICS_AND_SUPPLY_CHAIN", "RETAIL",
-    "FINANCIAL_SERVICES", "CONSTRUCTION", "MARKETING_AND_ADVERTISING",
+    "COMPUTER_SOFTWARE",
+    "HOSPITAL_HEALTH_CARE",
+    "LEGAL_SERVICES",
+    "LOGISTICS_AND_SUPPLY_CHAIN",
+    "RETAIL",
+    "FINANCIAL_SERVICES",
+    "CONSTRUCTION",
+    "MARKETING_AND_ADVERTISING",
 ];
 const NOTE_BODIES: &[&str] = &[
     "Quarterly review went well, they want to expand seats.",
@@ -225,18 +256,47 @@ pub(crate) fn generate(config: &SandboxConfig, anchor_ms: i64) -> Portal {
 
     let mut companies = plan_companies(&mut g, config.companies);
     let company_weights_by_size = cumulative(companies.iter().map(|c| c.size));
-    let contacts = generate_contacts(&mut g, config.contacts, &mut companies, &company_weights_by_size);
+    let contacts = generate_contacts(
+        &mut g,
+        config.contacts,
+        &mut companies,
+        &company_weights_by_size,
+    );
     let mut contacts = contacts;
-    let deals = generate_deals(&mut g, config.deals, &mut companies, &mut contacts, &company_weights_by_size);
-    let ticket_weights = cumulative(
+    let deals = generate_deals(
+        &mut g,
+        config.deals,
+        &mut companies,
+        &mut contacts,
+        &company_weights_by_size,
+    );
+    let ticket_weights = cumulative(companies.iter().map(|c| {
+        c.size
+            * if c.story == Story::SupportBurden {
+                8.0
+            } else {
+                1.0
+            }
+    }));
+    let tickets = generate_tickets(
+        &mut g,
+        config.tickets,
+        &mut companies,
+        &mut contacts,
+        &ticket_weights,
+    );
+    let engagement_weights = cumulative(
         companies
             .iter()
-            .map(|c| c.size * if c.story == Story::SupportBurden { 8.0 } else { 1.0 }),
+            .map(|c| c.size * c.story.engagement_weight()),
     );
-    let tickets = generate_tickets(&mut g, config.tickets, &mut companies, &mut contacts, &ticket_weights);
-    let engagement_weights = cumulative(companies.iter().map(|c| c.size * c.story.engagement_weight()));
-    let engagements =
-        generate_engagements(&mut g, config.engagements, &mut companies, &mut contacts, &engagement_weights);
+    let engagements = generate_engagements(
+        &mut g,
+        config.engagements,
+        &mut companies,
+        &mut contacts,
+        &engagement_weights,
+    );
     let companies = finish_companies(&mut g, companies);
 
     let mut tables: [ObjectTable; 9] = Default::default();
@@ -270,7 +330,11 @@ fn sample(g: &mut Generator, cumulative: &[f64]) -> Option<usize> {
         return None;
     }
     let roll = g.rng.random::<f64>() * total;
-    Some(cumulative.partition_point(|c| *c <= roll).min(cumulative.len() - 1))
+    Some(
+        cumulative
+            .partition_point(|c| *c <= roll)
+            .min(cumulative.len() - 1),
+    )
 }
 
 fn plan_companies(g: &mut Generator, count: usize) -> Vec<CompanyPlan> {
@@ -335,7 +399,11 @@ fn generate_contacts(
     for index in 0..count {
         let id = g.id();
         // A few contacts belong to no company, as in every real portal.
-        let company = if g.chance(0.03) { None } else { sample(g, weights) };
+        let company = if g.chance(0.03) {
+            None
+        } else {
+            sample(g, weights)
+        };
         let story = company.map(|c| companies[c].story);
         let floor = company.map_or(g.anchor_ms - 900 * DAY_MS, |c| companies[c].created_ms);
         let created_ms = g.between(floor, g.anchor_ms - 10 * DAY_MS);
@@ -345,7 +413,12 @@ fn generate_contacts(
         if !g.chance(0.03) {
             p.put(
                 "email",
-                Some(format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), index)),
+                Some(format!(
+                    "{}.{}{}@example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    index
+                )),
             );
         }
         p.put("firstname", Some(first.to_owned()));
@@ -375,7 +448,10 @@ fn generate_contacts(
             let value = g.mixed_date(replied_ms);
             p.put("hs_sales_email_last_replied", Some(value));
         }
-        p.put("hs_analytics_num_visits", Some(g.between(0, 120).to_string()));
+        p.put(
+            "hs_analytics_num_visits",
+            Some(g.between(0, 120).to_string()),
+        );
         if g.chance(0.3) {
             let nps = match story {
                 Some(Story::Healthy) => g.between(8, 11),
@@ -421,7 +497,12 @@ fn generate_deals(
     contacts: &mut [Record],
     weights: &[f64],
 ) -> Vec<Record> {
-    let stages_open = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "contractsent"];
+    let stages_open = [
+        "appointmentscheduled",
+        "qualifiedtobuy",
+        "presentationscheduled",
+        "contractsent",
+    ];
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
         let id = g.id();
@@ -443,7 +524,11 @@ fn generate_deals(
         let mut p = g.props(ObjectType::Deals);
         p.put(
             "dealname",
-            Some(format!("{} renewal {}", FIRST_WORDS[(id % 30) as usize], id % 97)),
+            Some(format!(
+                "{} renewal {}",
+                FIRST_WORDS[(id % 30) as usize],
+                id % 97
+            )),
         );
         let amount_text = g.pick(&[(0u8, 94), (1, 4), (2, 2)]);
         p.put(
@@ -468,7 +553,11 @@ fn generate_deals(
         p.put("closedate", Some(iso_millis(close_ms)));
         p.put("hs_is_closed_won", Some((stage == "closedwon").to_string()));
         p.put("hs_is_closed", Some(closed.to_string()));
-        let updated_ms = if closed { close_ms.max(created_ms) } else { g.between(created_ms, g.anchor_ms) };
+        let updated_ms = if closed {
+            close_ms.max(created_ms)
+        } else {
+            g.between(created_ms, g.anchor_ms)
+        };
         let mut record = p.finish(ObjectType::Deals, id, created_ms, updated_ms);
         let company = &mut companies[c];
         if stage == "closedwon" && amount_text == 0 {
@@ -484,7 +573,15 @@ fn generate_deals(
         company.assoc.push((ObjectType::Deals, id));
         record.assoc.push((ObjectType::Companies, company.id));
         let company = &companies[c];
-        link_contact(g, company, contacts, 0.5, ObjectType::Deals, id, &mut record.assoc);
+        link_contact(
+            g,
+            company,
+            contacts,
+            0.5,
+            ObjectType::Deals,
+            id,
+            &mut record.assoc,
+        );
         out.push(record);
     }
     out
@@ -512,12 +609,18 @@ fn generate_tickets(
         let mut p = g.props(ObjectType::Tickets);
         p.put("subject", Some(format!("Ticket #{}", id % 100_000)));
         p.put("hs_pipeline", Some("0".to_owned()));
-        let stage = if open { g.pick(&[("1", 50), ("2", 25), ("3", 25)]) } else { "4" };
+        let stage = if open {
+            g.pick(&[("1", 50), ("2", 25), ("3", 25)])
+        } else {
+            "4"
+        };
         p.put("hs_pipeline_stage", Some(stage.to_owned()));
         p.put("hs_ticket_priority", Some(priority.to_owned()));
         let mut updated_ms = g.between(created_ms, g.anchor_ms);
         if !open {
-            let time_to_close = g.between(HOUR_MS, 20 * DAY_MS).min(g.anchor_ms - created_ms);
+            let time_to_close = g
+                .between(HOUR_MS, 20 * DAY_MS)
+                .min(g.anchor_ms - created_ms);
             let closed_ms = created_ms + time_to_close;
             p.put("closed_date", Some(iso_millis(closed_ms)));
             p.put("time_to_close", Some(time_to_close.to_string()));
@@ -529,7 +632,15 @@ fn generate_tickets(
         company.last_modified_ms = company.last_modified_ms.max(updated_ms);
         record.assoc.push((ObjectType::Companies, company.id));
         let company = &companies[c];
-        link_contact(g, company, contacts, 0.6, ObjectType::Tickets, id, &mut record.assoc);
+        link_contact(
+            g,
+            company,
+            contacts,
+            0.6,
+            ObjectType::Tickets,
+            id,
+            &mut record.assoc,
+        );
         out.push(record);
     }
     out
@@ -542,8 +653,10 @@ fn generate_engagements(
     contacts: &mut [Record],
     weights: &[f64],
 ) -> Vec<(ObjectType, Vec<Record>)> {
-    let mut by_type: Vec<(ObjectType, Vec<Record>)> =
-        ObjectType::ENGAGEMENTS.iter().map(|ty| (*ty, Vec::new())).collect();
+    let mut by_type: Vec<(ObjectType, Vec<Record>)> = ObjectType::ENGAGEMENTS
+        .iter()
+        .map(|ty| (*ty, Vec::new()))
+        .collect();
     for _ in 0..count {
         let ty = g.pick(&[
             (ObjectType::Emails, 35),
@@ -562,9 +675,19 @@ fn generate_engagements(
         match ty {
             ObjectType::Emails => {
                 let direction = match story {
-                    Story::UnansweredOutreach => g.pick(&[("EMAIL", 97), ("INCOMING_EMAIL", 1), ("FORWARDED_EMAIL", 2)]),
-                    Story::Healthy => g.pick(&[("EMAIL", 55), ("INCOMING_EMAIL", 40), ("FORWARDED_EMAIL", 5)]),
-                    _ => g.pick(&[("EMAIL", 65), ("INCOMING_EMAIL", 30), ("FORWARDED_EMAIL", 5)]),
+                    Story::UnansweredOutreach => {
+                        g.pick(&[("EMAIL", 97), ("INCOMING_EMAIL", 1), ("FORWARDED_EMAIL", 2)])
+                    }
+                    Story::Healthy => g.pick(&[
+                        ("EMAIL", 55),
+                        ("INCOMING_EMAIL", 40),
+                        ("FORWARDED_EMAIL", 5),
+                    ]),
+                    _ => g.pick(&[
+                        ("EMAIL", 65),
+                        ("INCOMING_EMAIL", 30),
+                        ("FORWARDED_EMAIL", 5),
+                    ]),
                 };
                 if story == Story::UnansweredOutreach && direction == "INCOMING_EMAIL" {
                     // Their last answer is long past.
@@ -572,22 +695,39 @@ fn generate_engagements(
                 }
                 p.put("hs_email_subject", Some("Checking in".to_owned()));
                 p.put("hs_email_direction", Some(direction.to_owned()));
-                let status = g.pick(&[("SENT", 90), ("BOUNCED", 4), ("FAILED", 2), ("SCHEDULED", 4)]);
+                let status = g.pick(&[
+                    ("SENT", 90),
+                    ("BOUNCED", 4),
+                    ("FAILED", 2),
+                    ("SCHEDULED", 4),
+                ]);
                 p.put("hs_email_status", Some(status.to_owned()));
             }
             ObjectType::Calls => {
                 let (direction, status) = if story == Story::UnansweredOutreach {
-                    ("OUTBOUND", g.pick(&[("NO_ANSWER", 70), ("BUSY", 15), ("COMPLETED", 15)]))
+                    (
+                        "OUTBOUND",
+                        g.pick(&[("NO_ANSWER", 70), ("BUSY", 15), ("COMPLETED", 15)]),
+                    )
                 } else {
                     (
                         g.pick(&[("OUTBOUND", 60), ("INBOUND", 40)]),
-                        g.pick(&[("COMPLETED", 75), ("NO_ANSWER", 15), ("BUSY", 5), ("FAILED", 5)]),
+                        g.pick(&[
+                            ("COMPLETED", 75),
+                            ("NO_ANSWER", 15),
+                            ("BUSY", 5),
+                            ("FAILED", 5),
+                        ]),
                     )
                 };
                 p.put("hs_call_title", Some("Call".to_owned()));
                 p.put("hs_call_direction", Some(direction.to_owned()));
                 p.put("hs_call_status", Some(status.to_owned()));
-                let duration = if status == "COMPLETED" { g.between(60_000, 3_600_000) } else { 0 };
+                let duration = if status == "COMPLETED" {
+                    g.between(60_000, 3_600_000)
+                } else {
+                    0
+                };
                 p.put("hs_call_duration", Some(duration.to_string()));
             }
             ObjectType::Meetings => {
@@ -595,8 +735,15 @@ fn generate_engagements(
                     Story::UnansweredOutreach | Story::Declining => {
                         g.pick(&[("COMPLETED", 30), ("NO_SHOW", 35), ("CANCELED", 35)])
                     }
-                    Story::Healthy => g.pick(&[("COMPLETED", 75), ("SCHEDULED", 20), ("CANCELED", 5)]),
-                    _ => g.pick(&[("COMPLETED", 65), ("SCHEDULED", 10), ("NO_SHOW", 10), ("CANCELED", 15)]),
+                    Story::Healthy => {
+                        g.pick(&[("COMPLETED", 75), ("SCHEDULED", 20), ("CANCELED", 5)])
+                    }
+                    _ => g.pick(&[
+                        ("COMPLETED", 65),
+                        ("SCHEDULED", 10),
+                        ("NO_SHOW", 10),
+                        ("CANCELED", 15),
+                    ]),
                 };
                 if outcome == "SCHEDULED" && story == Story::Healthy {
                     ts = g.anchor_ms + g.between(HOUR_MS, 14 * DAY_MS);
@@ -620,7 +767,10 @@ fn generate_engagements(
                     "hs_task_status",
                     Some(if done { "COMPLETED" } else { "NOT_STARTED" }.to_owned()),
                 );
-                p.put("hs_task_priority", Some(g.pick(&[("LOW", 1), ("MEDIUM", 2), ("HIGH", 1)]).to_owned()));
+                p.put(
+                    "hs_task_priority",
+                    Some(g.pick(&[("LOW", 1), ("MEDIUM", 2), ("HIGH", 1)]).to_owned()),
+                );
                 sales_activity = false;
             }
         }
@@ -655,7 +805,13 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
         if !g.chance(0.03) {
             p.put("domain", Some(domain));
         }
-        let stage = g.pick(&[(Some("customer"), 80), (Some("opportunity"), 8), (Some("evangelist"), 5), (Some(""), 4), (None, 3)]);
+        let stage = g.pick(&[
+            (Some("customer"), 80),
+            (Some("opportunity"), 8),
+            (Some("evangelist"), 5),
+            (Some(""), 4),
+            (None, 3),
+        ]);
         p.put("lifecyclestage", stage.map(str::to_owned));
         if let Some(last) = plan.last_engagement_ms {
             let contacted = g.mixed_date(last);
@@ -666,7 +822,10 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
             let value = g.mixed_date(last);
             p.put("hs_last_sales_activity_timestamp", Some(value));
         }
-        p.put("num_associated_contacts", Some(plan.contacts.len().to_string()));
+        p.put(
+            "num_associated_contacts",
+            Some(plan.contacts.len().to_string()),
+        );
         p.put("hs_num_open_deals", Some(plan.open_deals.to_string()));
         if plan.won_total > 0.0 {
             p.put("total_revenue", Some(format!("{:.2}", plan.won_total)));
@@ -697,7 +856,10 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
             };
             p.put("hs_csm_sentiment", Some(sentiment.to_owned()));
         }
-        p.put("industry", Some(INDUSTRIES[g.rng.random_range(0..INDUSTRIES.len())].to_owned()));
+        p.put(
+            "industry",
+            Some(INDUSTRIES[g.rng.random_range(0..INDUSTRIES.len())].to_owned()),
+        );
         let last_activity = plan.last_engagement_ms.unwrap_or(plan.created_ms);
         let updated_ms = last_activity.max(plan.last_modified_ms).min(g.anchor_ms);
         let mut record = p.finish(ObjectType::Companies, plan.id, plan.created_ms, updated_ms);
@@ -705,4 +867,136 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
         out.push(record);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::numeric_value;
+
+    const ANCHOR: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+    fn config(seed: u64) -> SandboxConfig {
+        SandboxConfig {
+            seed,
+            companies: 300,
+            contacts: 1_200,
+            deals: 500,
+            tickets: 300,
+            engagements: 6_000,
+            ..SandboxConfig::default()
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_the_same_portal_and_another_seed_does_not() {
+        let first = generate(&config(7), ANCHOR);
+        assert_eq!(first, generate(&config(7), ANCHOR));
+        assert_ne!(first, generate(&config(8), ANCHOR));
+    }
+
+    #[test]
+    fn sizes_ids_and_associations_are_consistent() {
+        let portal = generate(&config(3), ANCHOR);
+        assert_eq!(portal.table(ObjectType::Companies).records.len(), 300);
+        assert_eq!(portal.table(ObjectType::Contacts).records.len(), 1_200);
+        let engagements: usize = ObjectType::ENGAGEMENTS
+            .iter()
+            .map(|ty| portal.table(*ty).records.len())
+            .sum();
+        assert_eq!(engagements, 6_000);
+        for ty in ObjectType::ALL {
+            let records = &portal.table(ty).records;
+            assert!(
+                records.windows(2).all(|w| w[0].id < w[1].id),
+                "{ty:?} not in id order"
+            );
+            for rec in records {
+                assert!(
+                    rec.updated_ms <= ANCHOR && rec.created_ms <= rec.updated_ms,
+                    "{ty:?} {}",
+                    rec.id
+                );
+                for (other_ty, other_id) in &rec.assoc {
+                    let other = portal
+                        .table(*other_ty)
+                        .get(*other_id)
+                        .expect("associated record exists");
+                    assert!(
+                        other.assoc.contains(&(ty, rec.id)),
+                        "association is stored both ways"
+                    );
+                }
+            }
+        }
+    }
+
+    fn companies_where(portal: &Portal, keep: impl Fn(&Record) -> bool) -> usize {
+        portal
+            .table(ObjectType::Companies)
+            .records
+            .iter()
+            .filter(|r| keep(r))
+            .count()
+    }
+
+    fn date(rec: &Record, name: &str) -> Option<f64> {
+        rec.get(name)
+            .and_then(|v| v.as_deref())
+            .and_then(numeric_value)
+    }
+
+    #[test]
+    fn every_client_story_is_present() {
+        let portal = generate(&config(11), ANCHOR);
+        let days_ago = |ms: f64| (ANCHOR as f64 - ms) / DAY_MS as f64;
+        let inactive = companies_where(&portal, |c| {
+            date(c, "notes_last_contacted").is_some_and(|ms| (30.0..=400.0).contains(&days_ago(ms)))
+        });
+        let active = companies_where(&portal, |c| {
+            date(c, "notes_last_contacted").is_some_and(|ms| days_ago(ms) < 10.0)
+        });
+        let rich = companies_where(&portal, |c| {
+            date(c, "annualrevenue").is_some_and(|r| r >= 5_000_000.0)
+        });
+        assert!(
+            inactive > 10 && active > 10 && rich > 5,
+            "{inactive} {active} {rich}"
+        );
+
+        let tickets = &portal.table(ObjectType::Tickets).records;
+        let open_urgent = tickets
+            .iter()
+            .filter(|t| {
+                t.get("hs_ticket_priority") == Some(&Some("URGENT".to_owned()))
+                    && t.get("hs_pipeline_stage") != Some(&Some("4".to_owned()))
+            })
+            .count();
+        assert!(open_urgent > 5, "{open_urgent}");
+
+        let emails = &portal.table(ObjectType::Emails).records;
+        let direction = |d: &str| {
+            emails
+                .iter()
+                .filter(|e| e.get("hs_email_direction") == Some(&Some(d.to_owned())))
+                .count()
+        };
+        assert!(
+            direction("EMAIL") > direction("INCOMING_EMAIL") && direction("INCOMING_EMAIL") > 100
+        );
+
+        // Real portals hold junk: epoch-millisecond dates, empty strings and "n/a" numbers.
+        let companies = &portal.table(ObjectType::Companies).records;
+        let value_is = |name: &str, test: &dyn Fn(&str) -> bool| {
+            companies
+                .iter()
+                .any(|c| c.get(name).and_then(|v| v.as_deref()).is_some_and(test))
+        };
+        assert!(value_is("notes_last_contacted", &|v| v
+            .parse::<i64>()
+            .is_ok()));
+        assert!(value_is("notes_last_contacted", &|v| v.contains('T')));
+        assert!(value_is("annualrevenue", &|v| v == "n/a"));
+        assert!(value_is("annualrevenue", &str::is_empty));
+    }
 }

@@ -98,7 +98,12 @@ fn timestamp(ms: i64) -> DateTime<Utc> {
 fn private_app_token_for(seed: u64, portal_id: u64) -> String {
     let mut rng = StdRng::seed_from_u64(seed ^ portal_id.rotate_left(17));
     let bytes: [u8; 16] = rng.random();
-    format!("pat-na1-{}", uuid::Builder::from_random_bytes(bytes).into_uuid().as_hyphenated())
+    format!(
+        "pat-na1-{}",
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .as_hyphenated()
+    )
 }
 
 impl Sandbox {
@@ -107,7 +112,10 @@ impl Sandbox {
         Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    pub async fn start_on(config: SandboxConfig, addr: SocketAddr) -> Result<Sandbox, SandboxError> {
+    pub async fn start_on(
+        config: SandboxConfig,
+        addr: SocketAddr,
+    ) -> Result<Sandbox, SandboxError> {
         let generation_config = config.clone();
         let portal = tokio::task::spawn_blocking(move || {
             generate::generate(&generation_config, generation_anchor_ms())
@@ -227,7 +235,11 @@ impl Sandbox {
             .filter(|r| r.is_live())
             .map(|r| SandboxRecord {
                 id: r.id.to_string(),
-                properties: r.props.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                properties: r
+                    .props
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
                 created_at: timestamp(r.created_ms),
                 updated_at: timestamp(r.updated_ms),
             })
@@ -260,7 +272,13 @@ impl Sandbox {
 
     /// Sets (or with `None` clears) a property and marks the record modified now. False if there is no such
     /// live record.
-    pub fn update_property(&self, object_type: &str, id: &str, name: &str, value: Option<&str>) -> bool {
+    pub fn update_property(
+        &self,
+        object_type: &str,
+        id: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> bool {
         let (Some(ty), Ok(id)) = (ObjectType::parse(object_type), id.parse::<u64>()) else {
             return false;
         };
@@ -326,7 +344,11 @@ impl Sandbox {
     }
 
     /// POSTs the events as one signed delivery (v3 and v1 headers) and returns the receiver's HTTP status.
-    pub async fn send_webhooks(&self, target_url: &str, events: &[serde_json::Value]) -> Result<u16, SandboxError> {
+    pub async fn send_webhooks(
+        &self,
+        target_url: &str,
+        events: &[serde_json::Value],
+    ) -> Result<u16, SandboxError> {
         let shared = self.shared();
         let body = serde_json::to_vec(events)?;
         let timestamp = now_ms().to_string();
@@ -335,7 +357,10 @@ impl Sandbox {
             .http
             .post(target_url)
             .header("content-type", "application/json")
-            .header("user-agent", "HubSpot Connect 2.0 (http://dev.hubspot.com/) - WebhooksExecutorDaemon")
+            .header(
+                "user-agent",
+                "HubSpot Connect 2.0 (http://dev.hubspot.com/) - WebhooksExecutorDaemon",
+            )
             .header("x-hubspot-signature", signature_v1(secret, &body))
             .header("x-hubspot-signature-version", "v1")
             .header(
@@ -361,9 +386,9 @@ impl Sandbox {
             .parse::<u64>()
             .map(serde_json::Value::from)
             .unwrap_or_else(|_| serde_json::Value::from(object_id));
-        let subscription_id = subscription_type
-            .bytes()
-            .fold(1_000_000u64, |acc, b| (acc * 31 + u64::from(b)) % 9_000_000 + 1_000_000);
+        let subscription_id = subscription_type.bytes().fold(1_000_000u64, |acc, b| {
+            (acc * 31 + u64::from(b)) % 9_000_000 + 1_000_000
+        });
         let mut event = serde_json::json!({
             "eventId": event_id,
             "subscriptionId": subscription_id,
@@ -375,7 +400,9 @@ impl Sandbox {
             "objectId": object_id_value,
             "changeSource": "CRM",
         });
-        let (object, action) = subscription_type.split_once('.').unwrap_or((subscription_type, ""));
+        let (object, action) = subscription_type
+            .split_once('.')
+            .unwrap_or((subscription_type, ""));
         let ty = ObjectType::parse(object);
         let fields = event.as_object_mut();
         let Some(fields) = fields else { return event };
@@ -421,7 +448,10 @@ impl Sandbox {
                     format!("{}_TO_COMPANY", object.to_ascii_uppercase()).into(),
                 );
                 fields.insert("fromObjectId".into(), object_id_value.clone());
-                fields.insert("toObjectId".into(), company.map_or(serde_json::Value::Null, Into::into));
+                fields.insert(
+                    "toObjectId".into(),
+                    company.map_or(serde_json::Value::Null, Into::into),
+                );
                 fields.insert("associationRemoved".into(), false.into());
                 fields.insert("isPrimaryAssociation".into(), false.into());
             }
@@ -477,7 +507,10 @@ fn create(
         assoc: Vec::new(),
     };
     record.set(portal.interner.get("createdate"), Some(iso_millis(now)));
-    record.set(portal.interner.get(ty.modified_property()), Some(iso_millis(now)));
+    record.set(
+        portal.interner.get(ty.modified_property()),
+        Some(iso_millis(now)),
+    );
     record.set(portal.interner.get("hs_object_id"), Some(id.to_string()));
     portal.table_mut(ty).records.push(record);
     if let Some(company) = associate_company.and_then(|c| c.parse::<u64>().ok()) {

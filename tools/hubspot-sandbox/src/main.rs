@@ -108,13 +108,14 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config();
     let started = Instant::now();
-    let sandbox = match Sandbox::start_on(config.clone(), SocketAddr::new(args.host, args.port)).await {
-        Ok(sandbox) => sandbox,
-        Err(error) => {
-            eprintln!("hubspot-sandbox: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let sandbox =
+        match Sandbox::start_on(config.clone(), SocketAddr::new(args.host, args.port)).await {
+            Ok(sandbox) => sandbox,
+            Err(error) => {
+                eprintln!("hubspot-sandbox: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     println!("HUBSPOT_API_BASE_URL={}", sandbox.base_url());
     // A sandbox token, not a secret: printing it is how a developer gets it.
     println!("HUBSPOT_PRIVATE_APP_TOKEN={}", sandbox.private_app_token());

@@ -111,7 +111,13 @@ impl ObjectType {
     /// Properties returned when a request names none.
     pub(crate) fn default_properties(self) -> &'static [&'static str] {
         match self {
-            ObjectType::Companies => &["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
+            ObjectType::Companies => &[
+                "createdate",
+                "domain",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "name",
+            ],
             ObjectType::Contacts => &[
                 "createdate",
                 "email",
@@ -308,7 +314,10 @@ pub(crate) struct Record {
 
 impl Record {
     pub(crate) fn get(&self, name: &str) -> Option<&Option<String>> {
-        self.props.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
+        self.props
+            .iter()
+            .find(|(k, _)| &**k == name)
+            .map(|(_, v)| v)
     }
 
     pub(crate) fn is_live(&self) -> bool {

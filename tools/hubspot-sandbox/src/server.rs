@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::model::{association_type_id, numeric_value, ObjectType, Record};
-use crate::state::{lock, now_ms, read, AccessToken, AuthCode, Budget, Policy, RefreshToken, Shared};
+use crate::state::{
+    lock, now_ms, read, AccessToken, AuthCode, Budget, Policy, RefreshToken, Shared,
+};
 use crate::wire::{PropSelection, RecordJson};
 
 type AppState = State<Arc<Shared>>;
@@ -41,7 +43,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/crm/v3/objects/{object_type}/{id}", get(read_object))
         .route("/crm/v3/objects/{object_type}/batch/read", post(batch_read))
         .route("/crm/v3/objects/{object_type}/search", post(search))
-        .route("/crm/v4/associations/{from}/{to}/batch/read", post(association_batch_read))
+        .route(
+            "/crm/v4/associations/{from}/{to}/batch/read",
+            post(association_batch_read),
+        )
         .route("/oauth/authorize", get(authorize))
         .route("/oauth/v1/token", post(token))
         .route("/oauth/v1/access-tokens/{token}", get(access_token_info))
@@ -58,7 +63,10 @@ fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => (
             status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=utf-8"),
+            )],
             Body::from(bytes),
         )
             .into_response(),
@@ -79,8 +87,61 @@ fn error_response(status: StatusCode, category: &str, message: impl Into<String>
     )
 }
 
-fn validation_error(message: impl Into<String>) -> Response {
-    error_response(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+fn validation_error(message: impl Into<String>) -> ApiError {
+    ApiError::Validation(message.into())
+}
+
+/// A refused CRM call; `into_response` gives HubSpot's status, headers and body for it.
+#[derive(Debug)]
+enum ApiError {
+    Validation(String),
+    UnknownObjectType(String),
+    NotFound,
+    Unauthorized {
+        category: &'static str,
+        message: String,
+    },
+    RateLimited {
+        policy: Policy,
+        budget: Option<Budget>,
+    },
+    InjectedServerError(StatusCode),
+    Locked,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Validation(message) => {
+                error_response(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+            }
+            ApiError::UnknownObjectType(name) => error_response(
+                StatusCode::BAD_REQUEST,
+                "OBJECT_NOT_FOUND",
+                format!("Unable to infer object type from: {name}"),
+            ),
+            ApiError::NotFound => error_response(
+                StatusCode::NOT_FOUND,
+                "OBJECT_NOT_FOUND",
+                "resource not found",
+            ),
+            ApiError::Unauthorized { category, message } => {
+                error_response(StatusCode::UNAUTHORIZED, category, message)
+            }
+            ApiError::RateLimited { policy, budget } => rate_limit_response(policy, budget),
+            ApiError::InjectedServerError(StatusCode::INTERNAL_SERVER_ERROR) => error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "internal error",
+            ),
+            ApiError::InjectedServerError(status) => gateway_error(status),
+            ApiError::Locked => error_response(
+                StatusCode::LOCKED,
+                "LOCKED",
+                "The resource is locked by another request; retry in 2 seconds.",
+            ),
+        }
+    }
 }
 
 fn rate_limit_response(policy: Policy, budget: Option<Budget>) -> Response {
@@ -109,7 +170,10 @@ fn add_budget_headers(headers: &mut HeaderMap, budget: Budget, daily: bool) {
     put("x-hubspot-ratelimit-interval-milliseconds", 10_000);
     if daily {
         put("x-hubspot-ratelimit-daily", budget.daily);
-        put("x-hubspot-ratelimit-daily-remaining", budget.daily_remaining);
+        put(
+            "x-hubspot-ratelimit-daily-remaining",
+            budget.daily_remaining,
+        );
     }
 }
 
@@ -119,19 +183,22 @@ enum Caller {
     OAuth,
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     let Some(token) = token else {
-        return Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_AUTHENTICATION",
-            "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find \
-             more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
-        ));
+        return Err(ApiError::Unauthorized {
+            category: "INVALID_AUTHENTICATION",
+            message: "Authentication credentials not found. This API supports OAuth 2.0 authentication and you \
+                      can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+                .to_owned(),
+        });
     };
     if token == shared.private_app_token {
         return Ok(Caller::PrivateApp);
@@ -142,20 +209,21 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response
             let now = now_ms();
             if access.force_expired || now >= access.expires_at_ms {
                 let ago_secs = ((now - access.expires_at_ms).max(0) / 1000).max(1);
-                Err(error_response(
-                    StatusCode::UNAUTHORIZED,
-                    "EXPIRED_AUTHENTICATION",
-                    format!("The OAuth token used to make this call expired {ago_secs} second(s) ago."),
-                ))
+                Err(ApiError::Unauthorized {
+                    category: "EXPIRED_AUTHENTICATION",
+                    message: format!(
+                        "The OAuth token used to make this call expired {ago_secs} second(s) ago."
+                    ),
+                })
             } else {
                 Ok(Caller::OAuth)
             }
         }
-        None => Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_AUTHENTICATION",
-            "Authentication credentials not found. The token is unknown or malformed.",
-        )),
+        None => Err(ApiError::Unauthorized {
+            category: "INVALID_AUTHENTICATION",
+            message: "Authentication credentials not found. The token is unknown or malformed."
+                .to_owned(),
+        }),
     }
 }
 
@@ -166,7 +234,12 @@ enum Kind {
 }
 
 /// Authentication, rate limits and injected faults, in HubSpot's order. Gives the headers for the response.
-async fn gate(shared: &Shared, headers: &HeaderMap, kind: Kind, route: String) -> Result<HeaderMap, Response> {
+async fn gate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    kind: Kind,
+    route: String,
+) -> Result<HeaderMap, ApiError> {
     shared.count(route, kind == Kind::Search);
     let caller = authenticate(shared, headers)?;
     let day = now_ms().div_euclid(86_400_000);
@@ -187,7 +260,12 @@ async fn gate(shared: &Shared, headers: &HeaderMap, kind: Kind, route: String) -
                 })
                 .map_err(|(policy, budget)| (policy, Some(budget))),
             Kind::Search => limiter
-                .admit_search(Instant::now(), day, shared.config.search_per_second, shared.config.daily_limit)
+                .admit_search(
+                    Instant::now(),
+                    day,
+                    shared.config.search_per_second,
+                    shared.config.daily_limit,
+                )
                 .map(|()| None)
                 .map_err(|policy| (policy, None)),
         }
@@ -196,7 +274,7 @@ async fn gate(shared: &Shared, headers: &HeaderMap, kind: Kind, route: String) -
         Ok(budget) => budget,
         Err((policy, budget)) => {
             lock(&shared.stats).rate_limited += 1;
-            return Err(rate_limit_response(policy, budget));
+            return Err(ApiError::RateLimited { policy, budget });
         }
     };
     let faults = *lock(&shared.faults);
@@ -206,31 +284,28 @@ async fn gate(shared: &Shared, headers: &HeaderMap, kind: Kind, route: String) -
     let injected = {
         let mut rng = rand::rng();
         if rng.random_bool(faults.server_error_rate.clamp(0.0, 1.0)) {
-            Some(match rng.random_range(0..3) {
-                0 => error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL_ERROR",
-                    "internal error",
-                ),
-                1 => gateway_error(StatusCode::BAD_GATEWAY),
-                _ => gateway_error(StatusCode::GATEWAY_TIMEOUT),
-            })
+            Some(ApiError::InjectedServerError(
+                match rng.random_range(0..3) {
+                    0 => StatusCode::INTERNAL_SERVER_ERROR,
+                    1 => StatusCode::BAD_GATEWAY,
+                    _ => StatusCode::GATEWAY_TIMEOUT,
+                },
+            ))
         } else if rng.random_bool(faults.rate_limit_rate.clamp(0.0, 1.0)) {
             let budget = budget.map(|b| Budget { remaining: 0, ..b });
-            Some(rate_limit_response(Policy::TenSecondlyRolling, budget))
+            Some(ApiError::RateLimited {
+                policy: Policy::TenSecondlyRolling,
+                budget,
+            })
         } else if rng.random_bool(faults.locked_rate.clamp(0.0, 1.0)) {
-            Some(error_response(
-                StatusCode::LOCKED,
-                "LOCKED",
-                "The resource is locked by another request; retry in 2 seconds.",
-            ))
+            Some(ApiError::Locked)
         } else {
             None
         }
     };
-    if let Some(response) = injected {
+    if let Some(fault) = injected {
         lock(&shared.stats).injected_faults += 1;
-        return Err(response);
+        return Err(fault);
     }
     Ok(out)
 }
@@ -251,22 +326,16 @@ fn with_headers(mut response: Response, headers: HeaderMap) -> Response {
     response
 }
 
-fn parse_type(name: &str) -> Result<ObjectType, Response> {
-    ObjectType::parse(name).ok_or_else(|| {
-        error_response(
-            StatusCode::BAD_REQUEST,
-            "OBJECT_NOT_FOUND",
-            format!("Unable to infer object type from: {name}"),
-        )
-    })
+fn parse_type(name: &str) -> Result<ObjectType, ApiError> {
+    ObjectType::parse(name).ok_or_else(|| ApiError::UnknownObjectType(name.to_owned()))
 }
 
-fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, Response> {
+fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     serde_urlencoded::from_str(raw.unwrap_or_default())
         .map_err(|error| validation_error(format!("Invalid query string: {error}")))
 }
 
-fn associations_param(pairs: &[(String, String)]) -> Result<Vec<ObjectType>, Response> {
+fn associations_param(pairs: &[(String, String)]) -> Result<Vec<ObjectType>, ApiError> {
     let mut out = Vec::new();
     for name in pairs
         .iter()
@@ -284,7 +353,12 @@ fn associations_param(pairs: &[(String, String)]) -> Result<Vec<ObjectType>, Res
 }
 
 fn properties_param(pairs: &[(String, String)]) -> PropSelection {
-    PropSelection::from_names(pairs.iter().filter(|(k, _)| k == "properties").map(|(_, v)| v.as_str()))
+    PropSelection::from_names(
+        pairs
+            .iter()
+            .filter(|(k, _)| k == "properties")
+            .map(|(_, v)| v.as_str()),
+    )
 }
 
 #[derive(Serialize)]
@@ -312,46 +386,60 @@ async fn list_objects(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let out = match gate(&shared, &headers, Kind::Standard, format!("GET /crm/v3/objects/{object_type}")).await {
+    let out = match gate(
+        &shared,
+        &headers,
+        Kind::Standard,
+        format!("GET /crm/v3/objects/{object_type}"),
+    )
+    .await
+    {
         Ok(out) => out,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
-    let response = list_page(&shared, &object_type, raw.as_deref());
+    let response = list_page(&shared, &object_type, raw.as_deref())
+        .unwrap_or_else(IntoResponse::into_response);
     with_headers(response, out)
 }
 
-fn list_page(shared: &Shared, object_type: &str, raw: Option<&str>) -> Response {
-    let ty = match parse_type(object_type) {
-        Ok(ty) => ty,
-        Err(response) => return response,
+fn list_page(shared: &Shared, object_type: &str, raw: Option<&str>) -> Result<Response, ApiError> {
+    let ty = parse_type(object_type)?;
+    let pairs = query_pairs(raw)?;
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     };
-    let pairs = match query_pairs(raw) {
-        Ok(pairs) => pairs,
-        Err(response) => return response,
-    };
-    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let limit = match param("limit").map(str::parse::<usize>) {
         None => 10,
         Some(Ok(limit)) if (1..=LIST_MAX_LIMIT).contains(&limit) => limit,
-        Some(_) => return validation_error(format!("limit must be between 1 and {LIST_MAX_LIMIT}")),
+        Some(_) => {
+            return Err(validation_error(format!(
+                "limit must be between 1 and {LIST_MAX_LIMIT}"
+            )))
+        }
     };
-    let after = match param("after").filter(|a| !a.is_empty()).map(str::parse::<u64>) {
+    let after = match param("after")
+        .filter(|a| !a.is_empty())
+        .map(str::parse::<u64>)
+    {
         None => None,
         Some(Ok(after)) => Some(after),
-        Some(Err(_)) => return validation_error("Invalid `after` paging token"),
+        Some(Err(_)) => return Err(validation_error("Invalid `after` paging token")),
     };
     let archived = param("archived") == Some("true");
     let props = properties_param(&pairs);
-    let assoc = match associations_param(&pairs) {
-        Ok(assoc) => assoc,
-        Err(response) => return response,
-    };
+    let assoc = associations_param(&pairs)?;
     let portal = read(&shared.portal);
     let table = portal.table(ty);
     let start = after.map_or(0, |id| table.first_at_or_after(id));
     let mut results = Vec::with_capacity(limit);
     let mut next = None;
-    for rec in table.records[start..].iter().filter(|r| r.is_live() != archived) {
+    for rec in table.records[start..]
+        .iter()
+        .filter(|r| r.is_live() != archived)
+    {
         if results.len() == limit {
             next = Some(rec.id);
             break;
@@ -373,7 +461,7 @@ fn list_page(shared: &Shared, object_type: &str, raw: Option<&str>) -> Response 
             )),
         },
     });
-    json_response(StatusCode::OK, &Page { results, paging })
+    Ok(json_response(StatusCode::OK, &Page { results, paging }))
 }
 
 async fn read_object(
@@ -382,9 +470,16 @@ async fn read_object(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let out = match gate(&shared, &headers, Kind::Standard, format!("GET /crm/v3/objects/{object_type}/{{id}}")).await {
+    let out = match gate(
+        &shared,
+        &headers,
+        Kind::Standard,
+        format!("GET /crm/v3/objects/{object_type}/{{id}}"),
+    )
+    .await
+    {
         Ok(out) => out,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let response = (|| {
         let ty = parse_type(&object_type)?;
@@ -392,8 +487,12 @@ async fn read_object(
         let props = properties_param(&pairs);
         let assoc = associations_param(&pairs)?;
         let portal = read(&shared.portal);
-        let found = id.parse::<u64>().ok().and_then(|id| portal.table(ty).get(id)).filter(|r| r.is_live());
-        Ok::<_, Response>(match found {
+        let found = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| portal.table(ty).get(id))
+            .filter(|r| r.is_live());
+        Ok::<_, ApiError>(match found {
             Some(rec) => json_response(
                 StatusCode::OK,
                 &RecordJson {
@@ -403,10 +502,10 @@ async fn read_object(
                     assoc: &assoc,
                 },
             ),
-            None => error_response(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "resource not found"),
+            None => ApiError::NotFound.into_response(),
         })
     })()
-    .unwrap_or_else(|response| response);
+    .unwrap_or_else(IntoResponse::into_response);
     with_headers(response, out)
 }
 
@@ -430,8 +529,9 @@ fn id_text(value: &Value) -> String {
     }
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|error| validation_error(format!("Invalid input JSON: {error}")))
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|error| validation_error(format!("Invalid input JSON: {error}")))
 }
 
 fn batch_times() -> (String, String) {
@@ -448,7 +548,7 @@ async fn batch_read(
     let route = format!("POST /crm/v3/objects/{object_type}/batch/read");
     let out = match gate(&shared, &headers, Kind::Standard, route).await {
         Ok(out) => out,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let response = (|| {
         let ty = parse_type(&object_type)?;
@@ -509,7 +609,7 @@ async fn batch_read(
         body.insert("completedAt".into(), json!(completed));
         Ok(json_response(status, &body))
     })()
-    .unwrap_or_else(|response| response);
+    .unwrap_or_else(IntoResponse::into_response);
     with_headers(response, out)
 }
 
@@ -595,7 +695,7 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-fn compile_filter(filter: &Filter) -> Result<CompiledFilter, Response> {
+fn compile_filter(filter: &Filter) -> Result<CompiledFilter, ApiError> {
     let operator = match filter.operator.to_ascii_uppercase().as_str() {
         "EQ" => Operator::Eq,
         "NEQ" => Operator::Neq,
@@ -610,7 +710,11 @@ fn compile_filter(filter: &Filter) -> Result<CompiledFilter, Response> {
         "NOT_HAS_PROPERTY" => Operator::NotHasProperty,
         "CONTAINS_TOKEN" => Operator::ContainsToken,
         "NOT_CONTAINS_TOKEN" => Operator::NotContainsToken,
-        other => return Err(validation_error(format!("Unknown filter operator: {other}"))),
+        other => {
+            return Err(validation_error(format!(
+                "Unknown filter operator: {other}"
+            )))
+        }
     };
     let parsed = |v: &Value| {
         let text = value_text(v);
@@ -702,10 +806,19 @@ fn matches(filter: &CompiledFilter, ty: ObjectType, rec: &Record) -> bool {
         Operator::Gte => matches!(with(value), Some(Ordering::Greater | Ordering::Equal)),
         Operator::Between => {
             matches!(with(value), Some(Ordering::Greater | Ordering::Equal))
-                && matches!(with(filter.high.as_ref()), Some(Ordering::Less | Ordering::Equal))
+                && matches!(
+                    with(filter.high.as_ref()),
+                    Some(Ordering::Less | Ordering::Equal)
+                )
         }
-        Operator::In => filter.values.iter().any(|v| compare(&field, v) == Some(Ordering::Equal)),
-        Operator::NotIn => !filter.values.iter().any(|v| compare(&field, v) == Some(Ordering::Equal)),
+        Operator::In => filter
+            .values
+            .iter()
+            .any(|v| compare(&field, v) == Some(Ordering::Equal)),
+        Operator::NotIn => !filter
+            .values
+            .iter()
+            .any(|v| compare(&field, v) == Some(Ordering::Equal)),
         Operator::HasProperty => !matches!(field, Field::Missing),
         Operator::NotHasProperty => matches!(field, Field::Missing),
         Operator::ContainsToken | Operator::NotContainsToken => {
@@ -713,7 +826,9 @@ fn matches(filter: &CompiledFilter, ty: ObjectType, rec: &Record) -> bool {
             let token = token.trim_matches('*');
             let contains = match &field {
                 Field::Missing => false,
-                Field::Number(_, Some(text)) | Field::Text(text) => text.to_lowercase().contains(token),
+                Field::Number(_, Some(text)) | Field::Text(text) => {
+                    text.to_lowercase().contains(token)
+                }
                 Field::Number(number, None) => number.to_string().contains(token),
             };
             contains == (filter.operator == Operator::ContainsToken)
@@ -743,7 +858,7 @@ struct SearchPage<'a> {
     paging: Option<Paging>,
 }
 
-fn usize_param(value: Option<&Value>, name: &str) -> Result<Option<usize>, Response> {
+fn usize_param(value: Option<&Value>, name: &str) -> Result<Option<usize>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -751,11 +866,12 @@ fn usize_param(value: Option<&Value>, name: &str) -> Result<Option<usize>, Respo
             .map(|n| Some(n as usize))
             .ok_or_else(|| validation_error(format!("{name} must be a non-negative integer"))),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => s
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| validation_error(format!("{name} must be a non-negative integer, got {s:?}"))),
-        Some(_) => Err(validation_error(format!("{name} must be a non-negative integer"))),
+        Some(Value::String(s)) => s.parse::<usize>().map(Some).map_err(|_| {
+            validation_error(format!("{name} must be a non-negative integer, got {s:?}"))
+        }),
+        Some(_) => Err(validation_error(format!(
+            "{name} must be a non-negative integer"
+        ))),
     }
 }
 
@@ -766,13 +882,13 @@ async fn search(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /crm/v3/objects/{object_type}/search");
-    if let Err(response) = gate(&shared, &headers, Kind::Search, route).await {
-        return response;
+    if let Err(error) = gate(&shared, &headers, Kind::Search, route).await {
+        return error.into_response();
     }
-    run_search(&shared, &object_type, &body).unwrap_or_else(|response| response)
+    run_search(&shared, &object_type, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn run_search(shared: &Shared, object_type: &str, body: &Bytes) -> Result<Response, Response> {
+fn run_search(shared: &Shared, object_type: &str, body: &Bytes) -> Result<Response, ApiError> {
     let ty = parse_type(object_type)?;
     let request: SearchRequest = parse_json(body)?;
     let limit = usize_param(request.limit.as_ref(), "limit")?.unwrap_or(10);
@@ -792,9 +908,17 @@ fn run_search(shared: &Shared, object_type: &str, body: &Bytes) -> Result<Respon
         return Err(validation_error("At most 5 filterGroups are allowed"));
     }
     if request.filter_groups.iter().any(|g| g.filters.len() > 6) {
-        return Err(validation_error("At most 6 filters are allowed in a filterGroup"));
+        return Err(validation_error(
+            "At most 6 filters are allowed in a filterGroup",
+        ));
     }
-    if request.filter_groups.iter().map(|g| g.filters.len()).sum::<usize>() > 18 {
+    if request
+        .filter_groups
+        .iter()
+        .map(|g| g.filters.len())
+        .sum::<usize>()
+        > 18
+    {
         return Err(validation_error("At most 18 filters are allowed in all"));
     }
     if request.sorts.len() > 1 {
@@ -815,10 +939,16 @@ fn run_search(shared: &Shared, object_type: &str, body: &Bytes) -> Result<Respon
             direction,
         } => (
             property_name.clone(),
-            direction.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("DESCENDING")),
+            direction
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case("DESCENDING")),
         ),
     });
-    let query = request.query.as_deref().map(str::to_lowercase).filter(|q| !q.trim().is_empty());
+    let query = request
+        .query
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|q| !q.trim().is_empty());
     let props = PropSelection::from_names(request.properties.iter().map(String::as_str));
     let visible_before = now_ms() - shared.config.search_lag_ms as i64;
     let lag = shared.config.search_lag_ms > 0;
@@ -829,18 +959,21 @@ fn run_search(shared: &Shared, object_type: &str, body: &Bytes) -> Result<Respon
         .records
         .iter()
         .filter(|rec| rec.is_live() && (!lag || rec.updated_ms <= visible_before))
-        .filter(|rec| groups.is_empty() || groups.iter().any(|g| g.iter().all(|f| matches(f, ty, rec))))
+        .filter(|rec| {
+            groups.is_empty() || groups.iter().any(|g| g.iter().all(|f| matches(f, ty, rec)))
+        })
         .filter(|rec| {
             query.as_ref().is_none_or(|q| {
-                rec.props
-                    .iter()
-                    .any(|(_, v)| v.as_deref().is_some_and(|v| v.to_lowercase().contains(q.as_str())))
+                rec.props.iter().any(|(_, v)| {
+                    v.as_deref()
+                        .is_some_and(|v| v.to_lowercase().contains(q.as_str()))
+                })
             })
         })
         .collect();
     if let Some((property, descending)) = &sort {
         // Records are held in id order, so an ascending id sort is already done.
-        if !(property == "hs_object_id" && !descending) {
+        if property != "hs_object_id" || *descending {
             hits.sort_by(|a, b| {
                 let ordered = sort_key_cmp(ty, property, a, b);
                 if *descending {
@@ -928,7 +1061,7 @@ async fn association_batch_read(
     let route = format!("POST /crm/v4/associations/{from}/{to}/batch/read");
     let out = match gate(&shared, &headers, Kind::Standard, route).await {
         Ok(out) => out,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let response = (|| {
         let from_ty = parse_type(&from)?;
@@ -1009,7 +1142,7 @@ async fn association_batch_read(
         body.insert("completedAt".into(), json!(completed));
         Ok(json_response(status, &body))
     })()
-    .unwrap_or_else(|response| response);
+    .unwrap_or_else(IntoResponse::into_response);
     with_headers(response, out)
 }
 
@@ -1028,15 +1161,28 @@ fn oauth_error(status: &str, error: &str, message: &str) -> Response {
 
 async fn authorize(State(shared): AppState, RawQuery(raw): RawQuery) -> Response {
     shared.count("GET /oauth/authorize".to_owned(), false);
-    let pairs: HashMap<String, String> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let pairs: HashMap<String, String> =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     if pairs.get("client_id") != Some(&shared.config.client_id) {
-        return oauth_error("BAD_CLIENT_ID", "invalid_client", "The client_id is unknown");
+        return oauth_error(
+            "BAD_CLIENT_ID",
+            "invalid_client",
+            "The client_id is unknown",
+        );
     }
     let Some(redirect_uri) = pairs.get("redirect_uri") else {
-        return oauth_error("BAD_REDIRECT_URI", "invalid_request", "redirect_uri is required");
+        return oauth_error(
+            "BAD_REDIRECT_URI",
+            "invalid_request",
+            "redirect_uri is required",
+        );
     };
     let Ok(mut target) = url::Url::parse(redirect_uri) else {
-        return oauth_error("BAD_REDIRECT_URI", "invalid_request", "redirect_uri is not a valid URL");
+        return oauth_error(
+            "BAD_REDIRECT_URI",
+            "invalid_request",
+            "redirect_uri is not a valid URL",
+        );
     };
     let code = new_code(&shared, Some(redirect_uri.clone()));
     {
@@ -1051,15 +1197,17 @@ async fn authorize(State(shared): AppState, RawQuery(raw): RawQuery) -> Response
 
 pub(crate) fn new_code(shared: &Shared, redirect_uri: Option<String>) -> String {
     let code = format!("sbx-code-{}", uuid::Uuid::new_v4().simple());
-    lock(&shared.auth).codes.insert(code.clone(), AuthCode { redirect_uri });
+    lock(&shared.auth)
+        .codes
+        .insert(code.clone(), AuthCode { redirect_uri });
     code
 }
 
 /// Issues a fresh access token, and a refresh token unless one is being reused.
 pub(crate) fn new_tokens(shared: &Shared, refresh_token: Option<String>) -> crate::OAuthTokens {
     let access_token = format!("sbx-at-na1-{}", uuid::Uuid::new_v4().simple());
-    let refresh_token =
-        refresh_token.unwrap_or_else(|| format!("na1-sbx-{}", uuid::Uuid::new_v4().as_hyphenated()));
+    let refresh_token = refresh_token
+        .unwrap_or_else(|| format!("na1-sbx-{}", uuid::Uuid::new_v4().as_hyphenated()));
     let ttl = shared.config.access_token_ttl_secs;
     let mut auth = lock(&shared.auth);
     auth.access.insert(
@@ -1082,20 +1230,38 @@ pub(crate) fn new_tokens(shared: &Shared, refresh_token: Option<String>) -> crat
 async fn token(State(shared): AppState, body: Bytes) -> Response {
     shared.count("POST /oauth/v1/token".to_owned(), false);
     let Ok(form) = serde_urlencoded::from_bytes::<HashMap<String, String>>(&body) else {
-        return oauth_error("BAD_REQUEST", "invalid_request", "The body must be form-encoded");
+        return oauth_error(
+            "BAD_REQUEST",
+            "invalid_request",
+            "The body must be form-encoded",
+        );
     };
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     if field("client_id") != shared.config.client_id {
-        return oauth_error("BAD_CLIENT_ID", "invalid_client", "missing or invalid client_id");
+        return oauth_error(
+            "BAD_CLIENT_ID",
+            "invalid_client",
+            "missing or invalid client_id",
+        );
     }
     if field("client_secret") != shared.config.client_secret {
-        return oauth_error("BAD_CLIENT_SECRET", "invalid_client", "missing or invalid client_secret");
+        return oauth_error(
+            "BAD_CLIENT_SECRET",
+            "invalid_client",
+            "missing or invalid client_secret",
+        );
     }
     let tokens = match field("grant_type") {
         "authorization_code" => {
             let code = lock(&shared.auth).codes.remove(field("code"));
             match code {
-                None => return oauth_error("BAD_AUTH_CODE", "invalid_grant", "missing or unknown auth code"),
+                None => {
+                    return oauth_error(
+                        "BAD_AUTH_CODE",
+                        "invalid_grant",
+                        "missing or unknown auth code",
+                    )
+                }
                 Some(AuthCode {
                     redirect_uri: Some(expected),
                 }) if expected != field("redirect_uri") => {
@@ -1110,9 +1276,16 @@ async fn token(State(shared): AppState, body: Bytes) -> Response {
         }
         "refresh_token" => {
             let refresh_token = field("refresh_token").to_owned();
-            let alive = lock(&shared.auth).refresh.get(&refresh_token).is_some_and(|r| !r.dead);
+            let alive = lock(&shared.auth)
+                .refresh
+                .get(&refresh_token)
+                .is_some_and(|r| !r.dead);
             if !alive {
-                return oauth_error("BAD_REFRESH_TOKEN", "invalid_grant", "missing or invalid refresh token");
+                return oauth_error(
+                    "BAD_REFRESH_TOKEN",
+                    "invalid_grant",
+                    "missing or invalid refresh token",
+                );
             }
             new_tokens(&shared, Some(refresh_token))
         }
@@ -1144,7 +1317,11 @@ async fn access_token_info(State(shared): AppState, Path(token): Path<String>) -
             .map(|t| if t.force_expired { 0 } else { t.expires_at_ms })
     };
     let Some(expires_at) = expires_at else {
-        return error_response(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "The access token was not found");
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            "The access token was not found",
+        );
     };
     let expires_in = (expires_at - now_ms()) / 1000;
     if expires_in <= 0 {
@@ -1172,9 +1349,16 @@ async fn access_token_info(State(shared): AppState, Path(token): Path<String>) -
 
 async fn refresh_token_info(State(shared): AppState, Path(token): Path<String>) -> Response {
     shared.count("GET /oauth/v1/refresh-tokens/{token}".to_owned(), false);
-    let alive = lock(&shared.auth).refresh.get(&token).is_some_and(|r| !r.dead);
+    let alive = lock(&shared.auth)
+        .refresh
+        .get(&token)
+        .is_some_and(|r| !r.dead);
     if !alive {
-        return error_response(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "The refresh token was not found");
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            "The refresh token was not found",
+        );
     }
     json_response(
         StatusCode::OK,
@@ -1193,5 +1377,5 @@ async fn refresh_token_info(State(shared): AppState, Path(token): Path<String>) 
 
 async fn not_found(State(shared): AppState) -> Response {
     shared.count("unmatched".to_owned(), false);
-    error_response(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "resource not found")
+    ApiError::NotFound.into_response()
 }

@@ -31,7 +31,9 @@ pub(crate) fn now_ms() -> i64 {
 
 /// Takes a lock even if a panicking thread poisoned it: the data stays usable for a test tool.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -39,7 +41,8 @@ pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 }
 
 pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Debug)]
@@ -124,7 +127,10 @@ impl Limiter {
     }
 
     fn prune(window: &mut VecDeque<Instant>, now: Instant, span: Duration) {
-        while window.front().is_some_and(|t| now.duration_since(*t) >= span) {
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= span)
+        {
             window.pop_front();
         }
     }
@@ -150,7 +156,10 @@ impl Limiter {
             return Err((Policy::Daily, budget(self.window.len(), self.daily_used)));
         }
         if self.window.len() >= max as usize {
-            return Err((Policy::TenSecondlyRolling, budget(self.window.len(), self.daily_used)));
+            return Err((
+                Policy::TenSecondlyRolling,
+                budget(self.window.len(), self.daily_used),
+            ));
         }
         self.window.push_back(now);
         self.daily_used = self.daily_used.saturating_add(1);
@@ -200,5 +209,82 @@ impl Shared {
             stats.search_requests += 1;
         }
         *stats.by_route.entry(route).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_second_window_admits_exactly_max_then_rejects_until_the_oldest_call_leaves() {
+        let mut limiter = Limiter::default();
+        let start = Instant::now();
+        for i in 0..5u32 {
+            let at = start + Duration::from_millis(u64::from(i) * 100);
+            let budget = limiter.admit(at, 1, 5, None).expect("within the limit");
+            assert_eq!(budget.remaining, 4 - i);
+        }
+        let refused = limiter.admit(start + Duration::from_millis(9_999), 1, 5, None);
+        assert!(matches!(refused, Err((Policy::TenSecondlyRolling, b)) if b.remaining == 0));
+        // The first call (t=0) leaves the window at t=10 s exactly; the second (t=100 ms) is still inside.
+        assert!(limiter
+            .admit(start + Duration::from_millis(10_000), 1, 5, None)
+            .is_ok());
+        assert!(limiter
+            .admit(start + Duration::from_millis(10_050), 1, 5, None)
+            .is_err());
+        assert!(limiter
+            .admit(start + Duration::from_millis(10_100), 1, 5, None)
+            .is_ok());
+    }
+
+    #[test]
+    fn search_has_its_own_per_second_budget() {
+        let mut limiter = Limiter::default();
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.admit(start, 1, 3, None).is_ok());
+        }
+        assert!(
+            limiter.admit(start, 1, 3, None).is_err(),
+            "standard budget is used up"
+        );
+        for _ in 0..5 {
+            assert!(
+                limiter.admit_search(start, 1, 5, None).is_ok(),
+                "search is not affected"
+            );
+        }
+        assert_eq!(
+            limiter.admit_search(start + Duration::from_millis(999), 1, 5, None),
+            Err(Policy::Secondly)
+        );
+        assert!(limiter
+            .admit_search(start + Duration::from_millis(1_000), 1, 5, None)
+            .is_ok());
+    }
+
+    #[test]
+    fn daily_limit_counts_every_call_and_resets_on_a_new_day() {
+        let mut limiter = Limiter::default();
+        let start = Instant::now();
+        assert!(limiter.admit(start, 7, 100, Some(3)).is_ok());
+        assert!(limiter.admit_search(start, 7, 5, Some(3)).is_ok());
+        let budget = limiter
+            .admit(start, 7, 100, Some(3))
+            .expect("third call of the day");
+        assert_eq!((budget.daily, budget.daily_remaining), (3, 0));
+        assert!(matches!(
+            limiter.admit(start, 7, 100, Some(3)),
+            Err((Policy::Daily, _))
+        ));
+        assert_eq!(
+            limiter.admit_search(start, 7, 5, Some(3)),
+            Err(Policy::Daily)
+        );
+        assert!(limiter
+            .admit(start + Duration::from_secs(11), 8, 100, Some(3))
+            .is_ok());
     }
 }
