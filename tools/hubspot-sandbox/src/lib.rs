@@ -518,3 +518,13 @@ fn create(
     }
     id.to_string()
 }
+
+impl std::fmt::Debug for Sandbox {
+    // The token stays out: Debug output ends up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.shared().base_url)
+            .field("portal_id", &self.shared().config.portal_id)
+            .finish_non_exhaustive()
+    }
+}

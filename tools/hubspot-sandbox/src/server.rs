@@ -534,9 +534,36 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError>
         .map_err(|error| validation_error(format!("Invalid input JSON: {error}")))
 }
 
-fn batch_times() -> (String, String) {
+/// The envelope of batch answers; 207 when `errors` is not empty.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchBody<T: Serialize> {
+    status: &'static str,
+    results: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_errors: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Value>,
+    started_at: String,
+    completed_at: String,
+}
+
+fn batch_response<T: Serialize>(results: Vec<T>, errors: Vec<Value>) -> Response {
     let now = crate::model::iso_millis(now_ms());
-    (now.clone(), now)
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::MULTI_STATUS
+    };
+    let body = BatchBody {
+        status: "COMPLETE",
+        results,
+        num_errors: (!errors.is_empty()).then_some(errors.len()),
+        errors,
+        started_at: now.clone(),
+        completed_at: now,
+    };
+    json_response(status, &body)
 }
 
 async fn batch_read(
@@ -580,34 +607,20 @@ async fn batch_read(
                 None => missing.push(text),
             }
         }
-        let (started, completed) = batch_times();
-        let mut body = serde_json::Map::new();
-        body.insert("status".into(), json!("COMPLETE"));
-        body.insert(
-            "results".into(),
-            serde_json::to_value(&results).map_err(|e| validation_error(e.to_string()))?,
-        );
-        let status = if missing.is_empty() {
-            StatusCode::OK
+        let errors = if missing.is_empty() {
+            Vec::new()
         } else {
-            body.insert("numErrors".into(), json!(1));
-            body.insert(
-                "errors".into(),
-                json!([{
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": format!(
-                        "Could not get some {} objects, they may be deleted or not exist. Check that ids are valid.",
-                        ty.upper_name()
-                    ),
-                    "context": { "ids": missing },
-                }]),
-            );
-            StatusCode::MULTI_STATUS
+            vec![json!({
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": format!(
+                    "Could not get some {} objects, they may be deleted or not exist. Check that ids are valid.",
+                    ty.upper_name()
+                ),
+                "context": { "ids": missing },
+            })]
         };
-        body.insert("startedAt".into(), json!(started));
-        body.insert("completedAt".into(), json!(completed));
-        Ok(json_response(status, &body))
+        Ok(batch_response(results, errors))
     })()
     .unwrap_or_else(IntoResponse::into_response);
     with_headers(response, out)
@@ -1124,23 +1137,7 @@ async fn association_batch_read(
                 });
             }
         }
-        let (started, completed) = batch_times();
-        let mut body = serde_json::Map::new();
-        body.insert("status".into(), json!("COMPLETE"));
-        body.insert(
-            "results".into(),
-            serde_json::to_value(&results).map_err(|e| validation_error(e.to_string()))?,
-        );
-        let status = if errors.is_empty() {
-            StatusCode::OK
-        } else {
-            body.insert("numErrors".into(), json!(errors.len()));
-            body.insert("errors".into(), Value::Array(errors));
-            StatusCode::MULTI_STATUS
-        };
-        body.insert("startedAt".into(), json!(started));
-        body.insert("completedAt".into(), json!(completed));
-        Ok(json_response(status, &body))
+        Ok(batch_response(results, errors))
     })()
     .unwrap_or_else(IntoResponse::into_response);
     with_headers(response, out)
