@@ -293,10 +293,11 @@ async fn gate(
             ))
         } else if rng.random_bool(faults.rate_limit_rate.clamp(0.0, 1.0)) {
             let budget = budget.map(|b| Budget { remaining: 0, ..b });
-            Some(ApiError::RateLimited {
-                policy: Policy::TenSecondlyRolling,
-                budget,
-            })
+            let policy = match kind {
+                Kind::Standard => Policy::TenSecondlyRolling,
+                Kind::Search => Policy::Secondly,
+            };
+            Some(ApiError::RateLimited { policy, budget })
         } else if rng.random_bool(faults.locked_rate.clamp(0.0, 1.0)) {
             Some(ApiError::Locked)
         } else {
