@@ -607,11 +607,14 @@ async fn oauth_code_exchange_refresh_expiry_and_revocation() {
         .expect("refresh token")
         .to_owned();
 
-    assert_eq!(
-        get(&sandbox, &access, "/crm/v3/objects/companies")
-            .await
-            .status(),
-        StatusCode::OK
+    let with_oauth = get(&sandbox, &access, "/crm/v3/objects/companies").await;
+    assert_eq!(with_oauth.status(), StatusCode::OK);
+    assert!(with_oauth.headers().contains_key("x-hubspot-ratelimit-max"));
+    assert!(
+        !with_oauth
+            .headers()
+            .contains_key("x-hubspot-ratelimit-daily"),
+        "the daily headers are for private apps only"
     );
     let info = body(
         http.get(format!(
@@ -897,4 +900,82 @@ async fn webhooks_arrive_signed_with_v3_and_v1() {
     assert_eq!(header("x-hubspot-signature-version"), "v1");
     let received: Vec<Value> = serde_json::from_slice(&body).expect("JSON array");
     assert_eq!(received, events);
+}
+
+#[tokio::test]
+async fn fresh_writes_stay_out_of_search_for_the_configured_lag() {
+    let config = SandboxConfig {
+        search_lag_ms: 60_000,
+        ..fast(SandboxConfig::small(19))
+    };
+    let sandbox = Sandbox::start(config).await.expect("starts");
+    let before = chrono::Utc::now().timestamp_millis();
+    let deal = sandbox.records("deals")[0].id.clone();
+    assert!(sandbox.update_property("deals", &deal, "amount", Some("123")));
+    let changed = sandbox
+        .records("deals")
+        .into_iter()
+        .find(|d| d.id == deal)
+        .expect("still there");
+    assert_eq!(
+        changed.properties.get("amount"),
+        Some(&Some("123".to_owned()))
+    );
+    assert!(changed.updated_at.timestamp_millis() >= before);
+    let request = json!({"filterGroups": [{"filters": [
+        {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": before.to_string()}
+    ]}]});
+    let (status, page) = search(&sandbox, "deals", &request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 0, "the index has not caught up yet");
+    // Reading the record itself sees the change at once.
+    let path = format!("/crm/v3/objects/deals/{deal}?properties=amount");
+    let read = body(get(&sandbox, &sandbox.private_app_token(), &path).await).await;
+    assert_eq!(read["properties"]["amount"], "123");
+}
+
+#[tokio::test]
+async fn unknown_object_types_and_bad_bodies_get_hubspot_errors() {
+    let sandbox = Sandbox::start(fast(SandboxConfig::small(20)))
+        .await
+        .expect("starts");
+    let token = sandbox.private_app_token();
+    let unknown = get(&sandbox, &token, "/crm/v3/objects/widgets").await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let unknown = body(unknown).await;
+    assert_eq!(unknown["status"], "error");
+    assert!(unknown["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("widgets")));
+    let bad = client()
+        .post(format!(
+            "{}/crm/v3/objects/deals/search",
+            sandbox.base_url()
+        ))
+        .bearer_auth(&token)
+        .body("{not json")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(body(bad).await["category"], "VALIDATION_ERROR");
+    let too_many: Vec<Value> = (0..101).map(|i| json!({"id": i.to_string()})).collect();
+    let refused = post(
+        &sandbox,
+        &token,
+        "/crm/v3/objects/deals/batch/read",
+        &json!({"inputs": too_many}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let missing_auth = client()
+        .get(format!("{}/crm/v3/objects/deals", sandbox.base_url()))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(missing_auth.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body(missing_auth).await["category"],
+        "INVALID_AUTHENTICATION"
+    );
 }
