@@ -1,0 +1,180 @@
+//! The score function: on `TenantSynced`, scores every client of the tenant, writes what changed
+//! (scores, history, insights), resolves insights whose rule no longer holds, and emits
+//! `ScoresUpdated`.
+//!
+//! Every client is scored, not only those the sync changed: recency decays with time, so a client
+//! nobody touched can cross the 30-day inactivity line between two syncs. Scoring is cheap (a 10,000-
+//! client tenant in well under a second); writes are not, so only changed items are written.
+
+use crate::domain::{ClientId, ClientSnapshot, HealthScore, ScorePoint, Tenant, TenantId};
+use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
+use crate::ports::{BusError, EventBus, PageRequest, StoreError};
+use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
+use crate::scoring::{reconcile_insights, score_tenant};
+use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
+
+/// History reads run this many at once: enough to hide DynamoDB latency, few enough not to throttle.
+const HISTORY_READS_IN_FLIGHT: usize = 16;
+/// A client whose score did not change still gets a history point this often, so trends have data.
+const HISTORY_POINT_EVERY: Duration = Duration::hours(20);
+/// Trends look back 30 days; a little more lets the engine find the point nearest 30 days ago.
+const HISTORY_LOOKBACK: Duration = Duration::days(38);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("event bus: {0}")]
+    Bus(#[from] BusError),
+}
+
+impl ScoreError {
+    /// Whether EventBridge should retry the event (vs sending it to the dead-letter queue).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ScoreError::Store(e) => e.is_retryable(),
+            ScoreError::Bus(e) => e.is_retryable(),
+        }
+    }
+}
+
+/// Scores `event.tenant_id` at `now` and publishes `ScoresUpdated`, which it also returns.
+pub async fn handle_tenant_synced<S, B>(
+    store: &S,
+    bus: &B,
+    event: &TenantSynced,
+    now: DateTime<Utc>,
+) -> Result<ScoresUpdated, ScoreError>
+where
+    S: TenantStore + SnapshotStore + ScoreStore + InsightStore + ?Sized,
+    B: EventBus + ?Sized,
+{
+    let tenant = store.get_tenant(&event.tenant_id).await?;
+    let snapshots = all_snapshots(store, &tenant.id).await?;
+    let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
+    let previous: HashMap<ClientId, HealthScore> = store
+        .get_scores(&tenant.id, &client_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.client_id.clone(), s))
+        .collect();
+    let histories = histories(store, &tenant.id, &client_ids, now).await?;
+
+    let scored = score_tenant(&tenant.id, &snapshots, &histories, &tenant.settings, now);
+    let existing = store.insights_for_clients(&tenant.id, &client_ids).await?;
+    let changes = reconcile_insights(&existing, scored.insights, now);
+
+    let points = history_points_due(&scored.scores, &previous, &histories, now);
+    let score_drops = score_drops(&tenant, &scored.scores, &previous);
+
+    store.put_scores(&tenant.id, &scored.scores).await?;
+    store
+        .append_history(
+            &tenant.id,
+            &points,
+            tenant.settings.history_retention_days,
+        )
+        .await?;
+    store.put_insights(&tenant.id, &changes.to_write).await?;
+
+    let updated = ScoresUpdated {
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenant.id.clone(),
+        sync_id: event.sync_id.clone(),
+        clients_scored: scored.scores.len() as u64,
+        insights_opened: changes.opened,
+        insights_resolved: changes.resolved,
+        score_drops,
+    };
+    bus.publish(&[ProductEvent::ScoresUpdated(updated.clone())])
+        .await?;
+    tracing::info!(
+        tenant = %tenant.id,
+        sync_id = %event.sync_id,
+        clients = updated.clients_scored,
+        history_points = points.len(),
+        insights_written = changes.to_write.len(),
+        opened = updated.insights_opened,
+        resolved = updated.insights_resolved,
+        drops = updated.score_drops.len(),
+        "scored tenant"
+    );
+    Ok(updated)
+}
+
+async fn all_snapshots<S: SnapshotStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+) -> Result<Vec<ClientSnapshot>, StoreError> {
+    let mut snapshots = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let got = store.list_snapshots(tenant, &page).await?;
+        snapshots.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(snapshots),
+        }
+    }
+}
+
+async fn histories<S: ScoreStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    clients: &[ClientId],
+    now: DateTime<Utc>,
+) -> Result<HashMap<ClientId, Vec<ScorePoint>>, StoreError> {
+    futures::stream::iter(clients.iter().cloned())
+        .map(|client| async move {
+            let points = store
+                .history(tenant, &client, now - HISTORY_LOOKBACK, now)
+                .await?;
+            Ok::<_, StoreError>((client, points))
+        })
+        .buffer_unordered(HISTORY_READS_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// A point for every client whose score changed, and for the others once their latest point is old.
+fn history_points_due(
+    scores: &[HealthScore],
+    previous: &HashMap<ClientId, HealthScore>,
+    histories: &HashMap<ClientId, Vec<ScorePoint>>,
+    now: DateTime<Utc>,
+) -> Vec<ScorePoint> {
+    scores
+        .iter()
+        .filter(|score| {
+            let changed = previous
+                .get(&score.client_id)
+                .is_none_or(|p| p.overall != score.overall || p.churn_risk != score.churn_risk);
+            let latest = histories
+                .get(&score.client_id)
+                .and_then(|h| h.iter().map(|p| p.at).max());
+            changed || latest.is_none_or(|at| now - at >= HISTORY_POINT_EVERY)
+        })
+        .map(HealthScore::point)
+        .collect()
+}
+
+fn score_drops(
+    tenant: &Tenant,
+    scores: &[HealthScore],
+    previous: &HashMap<ClientId, HealthScore>,
+) -> Vec<ScoreDrop> {
+    let threshold = tenant.settings.thresholds.score_drop_points;
+    scores
+        .iter()
+        .filter_map(|score| {
+            let before = previous.get(&score.client_id)?;
+            (before.overall >= score.overall.saturating_add(threshold)).then(|| ScoreDrop {
+                client_id: score.client_id.clone(),
+                previous: before.overall,
+                current: score.overall,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,74 @@
+//! The composition point that picks a tenant's CRM source. HubSpot is the only platform today; the
+//! next ones (NinjaOne, PayPal, Pax8, Microsoft 365) add a branch here and nothing in the engine.
+
+use crate::connector::source::{CrmSource, SourceError};
+use crate::domain::Tenant;
+use crate::handlers::sync::SourceFactory;
+use crate::hubspot::{
+    HubSpotClient, HubSpotSource, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
+    TokenManager,
+};
+use crate::ports::{SecretVault, SyncStore, TenantStore};
+use std::sync::Arc;
+
+/// Builds a paced, retrying HubSpot source for a tenant, with tokens refreshed ahead of expiry from
+/// the tenant's secret.
+pub struct HubSpotSources<S: ?Sized> {
+    http: reqwest::Client,
+    api_base_url: String,
+    oauth: Option<OAuthClient>,
+    vault: Arc<dyn SecretVault>,
+    store: Arc<S>,
+    retry: RetryPolicy,
+}
+
+impl<S: ?Sized> HubSpotSources<S> {
+    /// `oauth` is `None` where only private-app tenants exist (an OAuth tenant's refresh then fails
+    /// with a clear error).
+    pub fn new(
+        http: reqwest::Client,
+        api_base_url: impl Into<String>,
+        oauth: Option<OAuthClient>,
+        vault: Arc<dyn SecretVault>,
+        store: Arc<S>,
+    ) -> Self {
+        Self {
+            http,
+            api_base_url: api_base_url.into(),
+            oauth,
+            vault,
+            store,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl<S> SourceFactory for HubSpotSources<S>
+where
+    S: SyncStore + TenantStore + ?Sized + 'static,
+{
+    async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError> {
+        let tokens = TokenManager::new(
+            tenant.id.clone(),
+            tenant.credentials_secret_id.clone(),
+            self.vault.clone(),
+            self.store.clone(),
+            self.oauth.clone(),
+            RefreshPolicy::default(),
+        );
+        let client = HubSpotClient::new(
+            self.http.clone(),
+            &self.api_base_url,
+            Arc::new(tokens),
+            Arc::new(PortalLimiter::new(&tenant.limits)),
+            self.retry,
+        );
+        Ok(Arc::new(HubSpotSource::new(client)))
+    }
+}

@@ -1,0 +1,335 @@
+//! The sync function. On the schedule it fans out one `SyncRequested` per active tenant, so no single
+//! invocation syncs every tenant. On `SyncRequested` it syncs one tenant under a lease (never two
+//! syncs of a tenant at once), records the run, and emits `TenantSynced`; when the Lambda deadline
+//! nears it checkpoints, emits a `SyncRequested` that continues the same run, and ends cleanly.
+
+use crate::connector::engine::{run_sync, SyncError, SyncOutcome, SyncPlan, SyncProgress};
+use crate::connector::source::{CrmSource, SourceError};
+use crate::domain::{
+    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
+};
+use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
+use crate::ports::{BusError, EventBus, PageRequest, StoreError, SyncStore, TenantStore};
+use crate::ports::SnapshotStore;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The lease that keeps two syncs of one tenant from running at once.
+pub const SYNC_LEASE: &str = "sync";
+
+/// Builds the CRM source of a tenant (HubSpot today; the tenant record will say which platform).
+#[async_trait::async_trait]
+pub trait SourceFactory: Send + Sync {
+    async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncHandlerError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("event bus: {0}")]
+    Bus(#[from] BusError),
+    #[error("sync of tenant {tenant} failed: {error}")]
+    Sync { tenant: TenantId, error: SyncError },
+}
+
+impl SyncHandlerError {
+    /// Whether EventBridge should retry the event (vs sending it to the dead-letter queue).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncHandlerError::Store(e) => e.is_retryable(),
+            SyncHandlerError::Bus(e) => e.is_retryable(),
+            SyncHandlerError::Sync { error, .. } => error.is_retryable(),
+        }
+    }
+}
+
+/// What the schedule's fan-out did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DispatchReport {
+    pub tenants_requested: u64,
+    pub tenants_skipped: u64,
+}
+
+/// A new sync id: sortable by start time, unique across concurrent requests.
+pub fn new_sync_id(now: DateTime<Utc>) -> SyncId {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), &suffix[..8]);
+    // Digits, letters and '-' only: always a valid id.
+    SyncId::parse(id).unwrap_or_else(|_| unreachable!("sync ids are made of valid characters"))
+}
+
+/// The schedule's fan-out: one `SyncRequested` per active tenant whose schedule is enabled.
+pub async fn dispatch_scheduled<S, B>(
+    store: &S,
+    bus: &B,
+    now: DateTime<Utc>,
+) -> Result<DispatchReport, SyncHandlerError>
+where
+    S: TenantStore + ?Sized,
+    B: EventBus + ?Sized,
+{
+    let mut report = DispatchReport::default();
+    let mut page = PageRequest::first(100);
+    loop {
+        let tenants = store.list_active_tenants(&page).await?;
+        let requests: Vec<ProductEvent> = tenants
+            .items
+            .iter()
+            .filter(|t| {
+                let wanted = t.status == TenantStatus::Active && t.schedule.enabled;
+                if !wanted {
+                    report.tenants_skipped += 1;
+                }
+                wanted
+            })
+            .map(|t| {
+                ProductEvent::SyncRequested(SyncRequested {
+                    schema_version: SCHEMA_VERSION,
+                    tenant_id: t.id.clone(),
+                    mode: SyncMode::Incremental,
+                    objects: Vec::new(),
+                    requested_by: SyncTrigger::Schedule,
+                    sync_id: None,
+                    requested_at: now,
+                })
+            })
+            .collect();
+        bus.publish(&requests).await?;
+        report.tenants_requested += requests.len() as u64;
+        match tenants.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    tracing::info!(
+        requested = report.tenants_requested,
+        skipped = report.tenants_skipped,
+        "scheduled syncs requested"
+    );
+    Ok(report)
+}
+
+/// Runs one tenant's sync (or one invocation of it) and records it. Returns the run as recorded.
+pub async fn handle_sync_requested<S, B>(
+    store: &Arc<S>,
+    bus: &B,
+    sources: &dyn SourceFactory,
+    request: &SyncRequested,
+    deadline: Instant,
+    progress: &dyn SyncProgress,
+) -> Result<SyncRun, SyncHandlerError>
+where
+    S: TenantStore + SnapshotStore + SyncStore + ?Sized,
+    B: EventBus + ?Sized,
+{
+    let now = Utc::now();
+    let tenant = store.get_tenant(&request.tenant_id).await?;
+    let (sync_id, started_at) = run_identity(store.as_ref(), request, now).await?;
+    let mode = effective_mode(store.as_ref(), &tenant, request).await?;
+    let mut run = SyncRun {
+        tenant_id: tenant.id.clone(),
+        sync_id: sync_id.clone(),
+        mode,
+        trigger: request.requested_by.clone(),
+        started_at,
+        finished_at: None,
+        status: SyncStatus::Running,
+        counts: Default::default(),
+        requests_used: 0,
+        error: None,
+    };
+
+    if tenant.status != TenantStatus::Active {
+        return finish(
+            store.as_ref(),
+            run,
+            SyncStatus::Failed,
+            Some(format!(
+                "tenant is {:?}; nothing was synced",
+                tenant.status
+            )),
+        )
+        .await;
+    }
+
+    let holder = sync_id.to_string();
+    let lease_until = now
+        + chrono::Duration::from_std(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(chrono::Duration::minutes(15))
+        + chrono::Duration::minutes(1);
+    if !store
+        .acquire_lease(&tenant.id, SYNC_LEASE, &holder, lease_until, now)
+        .await?
+    {
+        tracing::warn!(tenant = %tenant.id, sync_id = %sync_id, "a sync of this tenant is already running");
+        return finish(
+            store.as_ref(),
+            run,
+            SyncStatus::Failed,
+            Some("another sync of this tenant was running; this one did nothing".to_owned()),
+        )
+        .await;
+    }
+    store.put_sync_run(&run).await?;
+
+    let result = sync_tenant(store, sources, &tenant, &run, request, deadline, progress).await;
+    let released = store.release_lease(&tenant.id, SYNC_LEASE, &holder).await;
+    if let Err(error) = released {
+        // The lease expires by itself; the run's outcome stands.
+        tracing::warn!(%error, tenant = %tenant.id, "could not release the sync lease");
+    }
+
+    match result {
+        Ok(outcome) => {
+            run.counts = outcome.counts.clone();
+            run.requests_used = outcome.requests_used;
+            if outcome.completed {
+                let run = finish(store.as_ref(), run, SyncStatus::Succeeded, None).await?;
+                let synced = TenantSynced {
+                    schema_version: SCHEMA_VERSION,
+                    tenant_id: tenant.id.clone(),
+                    sync_id: run.sync_id.clone(),
+                    mode: run.mode,
+                    started_at: run.started_at,
+                    finished_at: run.finished_at.unwrap_or(now),
+                    counts: run.counts.clone(),
+                    changed_client_ids: outcome
+                        .changed_client_ids
+                        .iter()
+                        .chain(&outcome.deleted_client_ids)
+                        .cloned()
+                        .collect(),
+                };
+                bus.publish(&[ProductEvent::TenantSynced(synced)]).await?;
+                log_outcome(&run, &outcome);
+                Ok(run)
+            } else {
+                let continuation = SyncRequested {
+                    schema_version: SCHEMA_VERSION,
+                    tenant_id: tenant.id.clone(),
+                    mode: run.mode,
+                    objects: request.objects.clone(),
+                    requested_by: SyncTrigger::Continuation {
+                        previous_sync_id: run.sync_id.to_string(),
+                    },
+                    sync_id: Some(run.sync_id.clone()),
+                    requested_at: Utc::now(),
+                };
+                let run = finish(store.as_ref(), run, SyncStatus::Continued, None).await?;
+                bus.publish(&[ProductEvent::SyncRequested(continuation)])
+                    .await?;
+                log_outcome(&run, &outcome);
+                Ok(run)
+            }
+        }
+        Err(error) => {
+            let status = error.status();
+            let retryable = error.is_retryable();
+            finish(store.as_ref(), run, status, Some(error.to_string())).await?;
+            tracing::warn!(tenant = %tenant.id, sync_id = %sync_id, ?status, retryable, %error, "sync failed");
+            if retryable {
+                Err(SyncHandlerError::Sync {
+                    tenant: tenant.id.clone(),
+                    error,
+                })
+            } else {
+                // Recorded with its reason; retrying the event would fail the same way.
+                store
+                    .get_sync_run(&tenant.id, &sync_id)
+                    .await
+                    .map_err(SyncHandlerError::from)
+            }
+        }
+    }
+}
+
+async fn sync_tenant<S>(
+    store: &Arc<S>,
+    sources: &dyn SourceFactory,
+    tenant: &Tenant,
+    run: &SyncRun,
+    request: &SyncRequested,
+    deadline: Instant,
+    progress: &dyn SyncProgress,
+) -> Result<SyncOutcome, SyncError>
+where
+    S: SnapshotStore + SyncStore + ?Sized,
+{
+    let source = sources.source_for(tenant).await?;
+    let plan = match run.mode {
+        SyncMode::Full => SyncPlan::full(run.sync_id.clone(), run.started_at),
+        SyncMode::Incremental => SyncPlan::incremental(run.sync_id.clone(), run.started_at),
+        SyncMode::Objects => SyncPlan::objects(
+            run.sync_id.clone(),
+            run.started_at,
+            request.objects.clone(),
+        ),
+    };
+    run_sync(
+        source.as_ref(),
+        store.as_ref(),
+        &tenant.id,
+        &plan,
+        deadline,
+        progress,
+    )
+    .await
+}
+
+/// A continuation (or a manual sync the API recorded) keeps its run's id and start; anything else
+/// starts a new run now.
+async fn run_identity<S: SyncStore + ?Sized>(
+    store: &S,
+    request: &SyncRequested,
+    now: DateTime<Utc>,
+) -> Result<(SyncId, DateTime<Utc>), StoreError> {
+    match &request.sync_id {
+        Some(id) => match store.get_sync_run(&request.tenant_id, id).await {
+            Ok(run) => Ok((run.sync_id, run.started_at)),
+            Err(StoreError::NotFound { .. }) => Ok((id.clone(), now)),
+            Err(e) => Err(e),
+        },
+        None => Ok((new_sync_id(now), now)),
+    }
+}
+
+/// Full the first time (no checkpoints yet), then as requested.
+async fn effective_mode<S: SyncStore + ?Sized>(
+    store: &S,
+    tenant: &Tenant,
+    request: &SyncRequested,
+) -> Result<SyncMode, StoreError> {
+    if request.mode == SyncMode::Incremental && store.checkpoints(&tenant.id).await?.is_empty() {
+        return Ok(SyncMode::Full);
+    }
+    Ok(request.mode)
+}
+
+async fn finish<S: SyncStore + ?Sized>(
+    store: &S,
+    mut run: SyncRun,
+    status: SyncStatus,
+    error: Option<String>,
+) -> Result<SyncRun, SyncHandlerError> {
+    run.status = status;
+    run.error = error;
+    run.finished_at = Some(Utc::now());
+    store.put_sync_run(&run).await?;
+    Ok(run)
+}
+
+fn log_outcome(run: &SyncRun, outcome: &SyncOutcome) {
+    tracing::info!(
+        tenant = %run.tenant_id,
+        sync_id = %run.sync_id,
+        mode = ?run.mode,
+        status = ?run.status,
+        requests = outcome.requests_used,
+        changed_clients = outcome.changed_client_ids.len(),
+        deleted_clients = outcome.deleted_client_ids.len(),
+        items_written = outcome.writes.items_written,
+        "sync finished"
+    );
+}
