@@ -4,7 +4,16 @@
 //! use); adapters (`store`, `bus`, `vault`, `hubspot`), each with an AWS and an in-process
 //! implementation; and the handlers each function runs.
 
+pub mod api;
+pub mod bus;
+pub mod connector;
 pub mod domain;
 pub mod events;
+pub mod handlers;
+pub mod hubspot;
+pub mod ingest;
 pub mod ports;
 pub mod props;
+pub mod scoring;
+pub mod store;
+pub mod vault;
