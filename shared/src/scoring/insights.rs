@@ -1,0 +1,552 @@
+//! The insight rules: what fires, how sure the engine is, what is at stake and what to do.
+
+use crate::domain::{
+    ClientId, ConfidenceBand, Dimension, Evidence, HealthBand, HealthScore, Impact, Insight,
+    InsightId, InsightRule, InsightStatus, ScorePoint, ScoringSettings, TenantId,
+};
+use crate::scoring::health::{
+    is_declining_engagement, is_inactive, peak_overall_30d, risk_factors,
+};
+use crate::scoring::{ClientFeatures, RevenueSource, TenantContext};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+/// "Multiple risk factors" fires at this many of the five.
+pub const MIN_RISK_FACTORS: u32 = 2;
+/// Upsell needs a usage score of at least this ("strong engagement").
+pub const UPSELL_MIN_USAGE: u8 = 70;
+
+/// Interactions that give full data support to a ratio-based finding.
+const FULL_SUPPORT_INTERACTIONS: f64 = 12.0;
+/// Engagement records that show the tenant logs its engagements thoroughly.
+const FULL_SUPPORT_RECORDS: f64 = 10.0;
+/// Won deals that make a revenue figure solid.
+const FULL_SUPPORT_WON_DEALS: f64 = 3.0;
+/// Healthy peers that make their median a solid yardstick.
+const FULL_SUPPORT_PEERS: f64 = 10.0;
+
+/// The insight's id: the rule, then a short SHA-256 of tenant, client and rule, so a re-run updates
+/// the same insight and ids never collide across tenants.
+pub fn insight_id(tenant: &TenantId, client: &ClientId, rule: InsightRule) -> InsightId {
+    let mut hasher = Sha256::new();
+    for part in [tenant.as_str(), client.as_str(), rule.as_str()] {
+        // Length-prefixed, so ("ab", "c") and ("a", "bc") hash apart.
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut id = String::with_capacity(rule.as_str().len() + 1 + 24);
+    id.push_str(rule.as_str());
+    id.push('-');
+    for byte in &digest[..12] {
+        // Writing to a String cannot fail.
+        let _ = write!(id, "{byte:02x}");
+    }
+    InsightId::parse(id)
+        .unwrap_or_else(|_| unreachable!("rule names and hex digits are valid id characters"))
+}
+
+/// Confidence 0..=100 from the share of the needed signals that were present (`coverage`), how much
+/// data backs the finding (`support`), and how many independent sources agree. One source can reach
+/// 90 at most; each correlated platform adds.
+pub fn confidence(coverage: f64, support: f64, sources: u32) -> u8 {
+    let source_agreement = match sources {
+        0 | 1 => 0.5,
+        2 => 0.75,
+        _ => 1.0,
+    };
+    let value =
+        40.0 * coverage.clamp(0.0, 1.0) + 40.0 * support.clamp(0.0, 1.0) + 20.0 * source_agreement;
+    value.round().clamp(0.0, 100.0) as u8
+}
+
+fn share(value: f64, full: f64) -> f64 {
+    (value / full).clamp(0.0, 1.0)
+}
+
+fn raise(impact: Impact, steps: i32) -> Impact {
+    const LEVELS: [Impact; 4] = [Impact::Low, Impact::Medium, Impact::High, Impact::Critical];
+    let index = LEVELS.iter().position(|l| *l == impact).unwrap_or(0) as i32;
+    LEVELS[(index + steps).clamp(0, 3) as usize]
+}
+
+/// Impact from the rule's severity, raised or lowered by where the revenue at stake sits among the
+/// tenant's clients: unknown revenue one step down, the top half one up, the top tenth two up.
+pub fn impact(severity: Impact, revenue_at_stake: Option<f64>, ctx: &TenantContext) -> Impact {
+    let steps = match revenue_at_stake.and_then(|r| ctx.revenue_rank(r)) {
+        None => -1,
+        Some(rank) if rank >= 0.9 => 2,
+        Some(rank) if rank >= 0.5 => 1,
+        Some(_) => 0,
+    };
+    raise(severity, steps)
+}
+
+/// `$12,345.67`.
+pub fn money(amount: f64) -> String {
+    let cents = (amount.abs() * 100.0).round();
+    let whole = (cents / 100.0).trunc() as u64;
+    let fraction = (cents % 100.0) as u64;
+    let digits = whole.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        // A separator before every group of three digits that follows.
+        match (digits.len() - i) % 3 {
+            0 if i > 0 => grouped.push(','),
+            _ => {}
+        }
+        grouped.push(c);
+    }
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{sign}${grouped}.{fraction:02}")
+}
+
+fn evidence(name: &str, value: f64, unit: &str) -> Evidence {
+    Evidence {
+        name: name.to_owned(),
+        value: (value * 100.0).round() / 100.0,
+        unit: Some(unit.to_owned()),
+    }
+}
+
+/// What a rule found, before it becomes an insight.
+struct Finding {
+    rule: InsightRule,
+    title: String,
+    description: String,
+    explanation: String,
+    confidence: u8,
+    impact: Impact,
+    revenue_at_stake: Option<f64>,
+    recommendations: Vec<String>,
+    evidence: Vec<Evidence>,
+}
+
+struct RuleInput<'a> {
+    features: &'a ClientFeatures,
+    score: &'a HealthScore,
+    history: &'a [ScorePoint],
+    ctx: &'a TenantContext,
+    settings: &'a ScoringSettings,
+    now: DateTime<Utc>,
+}
+
+impl RuleInput<'_> {
+    fn name(&self) -> &str {
+        &self.features.client_name
+    }
+
+    fn dimensions_with_data(&self) -> usize {
+        self.score
+            .dimensions
+            .iter()
+            .filter(|d| d.score.is_some())
+            .count()
+    }
+
+    fn records_support(&self) -> f64 {
+        share(
+            f64::from(self.features.engagements_recorded),
+            FULL_SUPPORT_RECORDS,
+        )
+    }
+}
+
+fn inactive_client(input: &RuleInput) -> Option<Finding> {
+    let f = input.features;
+    if !is_inactive(f, input.settings) {
+        return None;
+    }
+    let threshold = input.settings.thresholds.inactive_days;
+    let name = input.name();
+    let signals = u32::from(f.engagements_recorded > 0) + u32::from(f.has_company_activity_dates);
+    let days_support = f
+        .days_since_last_activity
+        .map_or(0.25, |d| share(d, 2.0 * f64::from(threshold)));
+    let confidence = confidence(
+        f64::from(signals) / 2.0,
+        0.6 * days_support + 0.4 * input.records_support(),
+        f.sources,
+    );
+    let revenue = f.revenue.amount();
+    let (since, mut facts) = match f.days_since_last_activity {
+        Some(days) => (
+            format!("{} days", days.floor()),
+            vec![evidence("days_since_last_activity", days.floor(), "days")],
+        ),
+        None => (
+            "ever".to_owned(),
+            vec![evidence("activities_recorded", 0.0, "count")],
+        ),
+    };
+    facts.push(evidence_threshold(
+        "inactive_days",
+        f64::from(threshold),
+        "days",
+    ));
+    let severity = match f.days_since_last_activity {
+        Some(days) if days >= 3.0 * f64::from(threshold) => Impact::High,
+        _ => Impact::Medium,
+    };
+    Some(Finding {
+        rule: InsightRule::InactiveClient,
+        title: format!("{name} has been inactive for {since}"),
+        description: format!(
+            "No email, call, meeting, note or task with {name} for {since}, and no activity date on \
+             the company record is more recent."
+        ),
+        explanation: match f.days_since_last_activity {
+            Some(days) => format!(
+                "The last activity was {} days ago; clients count as inactive after {threshold} days \
+                 without activity.",
+                days.floor()
+            ),
+            None => format!(
+                "No activity is recorded for this client at all; clients count as inactive after \
+                 {threshold} days without activity."
+            ),
+        },
+        confidence,
+        impact: impact(severity, revenue, input.ctx),
+        revenue_at_stake: revenue,
+        recommendations: vec![
+            format!("Call the main contact at {name} this week to reopen the conversation."),
+            format!("Before the call, review {name}'s open deals and tickets so any unresolved issue is addressed first."),
+            "Agree on a regular check-in (at least monthly) and log it in HubSpot so activity is tracked.".to_owned(),
+        ],
+        evidence: facts,
+    })
+}
+
+fn evidence_threshold(name: &str, value: f64, unit: &str) -> Evidence {
+    evidence(&format!("threshold_{name}"), value, unit)
+}
+
+fn high_value_low_engagement(input: &RuleInput) -> Option<Finding> {
+    let f = input.features;
+    let t = &input.settings.thresholds;
+    let (revenue, source) = f.revenue.value()?;
+    let interactions = f.interactions.total();
+    if !(revenue > t.high_value_revenue && interactions < t.high_value_min_interactions) {
+        return None;
+    }
+    let name = input.name();
+    let window = f.window_days;
+    let (revenue_signal, revenue_support) = match source {
+        RevenueSource::ClosedWonDeals => (
+            1.0,
+            share(
+                f64::from(f.revenue.won_deals_with_amount),
+                FULL_SUPPORT_WON_DEALS,
+            ),
+        ),
+        RevenueSource::ReportedRevenue => (0.5, 0.25),
+    };
+    let tracking_signal = if f.engagements_recorded > 0 { 1.0 } else { 0.0 };
+    let confidence = confidence(
+        (revenue_signal + tracking_signal) / 2.0,
+        0.5 * revenue_support + 0.5 * input.records_support(),
+        f.sources,
+    );
+    Some(Finding {
+        rule: InsightRule::HighValueLowEngagement,
+        title: format!("High-value client {name} is barely engaged"),
+        description: format!(
+            "{name} brings {} in revenue but had only {interactions} emails, calls or meetings in the \
+             last {window} days.",
+            money(revenue)
+        ),
+        explanation: format!(
+            "Revenue {} is over the {} threshold and {interactions} interactions in {window} days are \
+             fewer than {}.",
+            money(revenue),
+            money(t.high_value_revenue),
+            t.high_value_min_interactions
+        ),
+        confidence,
+        impact: impact(Impact::Medium, Some(revenue), input.ctx),
+        revenue_at_stake: Some(revenue),
+        recommendations: vec![
+            format!("Book a business review with {name} within two weeks to confirm the value they get."),
+            format!("Name an account owner for {name} and plan at least one touchpoint a month."),
+            format!("Send {name} a short summary of the results delivered this quarter."),
+        ],
+        evidence: vec![
+            evidence("revenue", revenue, "usd"),
+            evidence("interactions_in_window", f64::from(interactions), "count"),
+            evidence("window_days", f64::from(window), "days"),
+            evidence_threshold("high_value_revenue", t.high_value_revenue, "usd"),
+            evidence_threshold(
+                "high_value_min_interactions",
+                f64::from(t.high_value_min_interactions),
+                "count",
+            ),
+        ],
+    })
+}
+
+fn declining_engagement(input: &RuleInput) -> Option<Finding> {
+    let f = input.features;
+    if !is_declining_engagement(f, input.settings) {
+        return None;
+    }
+    let t = &input.settings.thresholds;
+    let counts = &f.interactions;
+    let ratio = counts.response_ratio()?;
+    let total = counts.total();
+    let name = input.name();
+    let window = f.window_days;
+    let directed = counts.outreach() + counts.responses();
+    let confidence = confidence(
+        f64::from(directed) / f64::from(total.max(1)),
+        share(f64::from(total), FULL_SUPPORT_INTERACTIONS),
+        f.sources,
+    );
+    let revenue = f.revenue.amount();
+    let percent = (ratio * 100.0).floor();
+    Some(Finding {
+        rule: InsightRule::DecliningEngagement,
+        title: format!("{name} is responding less"),
+        description: format!(
+            "Only {} responses to {} emails and calls sent to {name} in the last {window} days ({percent}%).",
+            counts.responses(),
+            counts.outreach()
+        ),
+        explanation: format!(
+            "A response ratio of {percent}% is under {}% with {total} interactions, more than {}.",
+            (t.low_response_ratio * 100.0).round(),
+            t.low_response_min_interactions
+        ),
+        confidence,
+        impact: impact(Impact::Medium, revenue, input.ctx),
+        revenue_at_stake: revenue,
+        recommendations: vec![
+            format!("Switch channel with {name}: propose a call or a short meeting instead of another email."),
+            format!(
+                "Reach a second contact at {name}: {} of {} contacts interacted in {window} days.",
+                f.engaged_contacts, f.total_contacts
+            ),
+            "Ask directly whether priorities or the decision maker have changed.".to_owned(),
+        ],
+        evidence: vec![
+            evidence("response_ratio", ratio, "ratio"),
+            evidence("responses", f64::from(counts.responses()), "count"),
+            evidence("outreach", f64::from(counts.outreach()), "count"),
+            evidence("interactions_in_window", f64::from(total), "count"),
+            evidence_threshold("low_response_ratio", t.low_response_ratio, "ratio"),
+        ],
+    })
+}
+
+fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
+    let f = input.features;
+    let score = input.score;
+    let risks = risk_factors(f, score.overall, input.history, input.settings, input.now);
+    let count = risks.count();
+    if count < MIN_RISK_FACTORS {
+        return None;
+    }
+    let name = input.name();
+    let names = risks.names().join(", ");
+    let confidence = confidence(
+        input.dimensions_with_data() as f64 / 4.0,
+        0.5 * share(f64::from(count), 4.0) + 0.5 * input.records_support(),
+        f.sources,
+    );
+    let revenue = f.revenue.amount();
+    let severity = if count >= 4 {
+        Impact::Critical
+    } else {
+        Impact::High
+    };
+    let mut recommendations = vec![format!(
+        "Escalate {name} to the account owner and agree on a recovery plan this week."
+    )];
+    let mut evidence_list = vec![
+        evidence("risk_factors", f64::from(count), "count"),
+        evidence("overall", f64::from(score.overall), "points"),
+        evidence("churn_risk", f64::from(score.churn_risk), "percent"),
+    ];
+    if risks.inactive {
+        recommendations.push("Re-establish contact: no recent activity is on record.".to_owned());
+        if let Some(days) = f.days_since_last_activity {
+            evidence_list.push(evidence("days_since_last_activity", days.floor(), "days"));
+        }
+    }
+    if risks.declining_engagement {
+        recommendations.push("Replace email follow-ups with a call or meeting.".to_owned());
+        if let Some(ratio) = f.interactions.response_ratio() {
+            evidence_list.push(evidence("response_ratio", ratio, "ratio"));
+        }
+    }
+    if risks.open_high_priority_ticket {
+        recommendations.push(format!(
+            "Resolve the {} open high-priority tickets before any commercial conversation.",
+            f.tickets.open_high_priority
+        ));
+        evidence_list.push(evidence(
+            "open_high_priority_tickets",
+            f64::from(f.tickets.open_high_priority),
+            "count",
+        ));
+    }
+    if risks.low_overall {
+        if let Some(weakest) = score
+            .dimensions
+            .iter()
+            .filter_map(|d| d.score.map(|s| (s, d.dimension)))
+            .min()
+        {
+            recommendations.push(format!(
+                "Work on the weakest dimension first: {} at {}.",
+                dimension_name(weakest.1),
+                weakest.0
+            ));
+        }
+    }
+    if risks.score_dropped {
+        if let Some(peak) = peak_overall_30d(input.history, f, input.now) {
+            recommendations.push(format!(
+                "Find out what changed since the score was {peak} earlier this month."
+            ));
+            evidence_list.push(evidence("peak_overall_30d", f64::from(peak), "points"));
+        }
+    }
+    Some(Finding {
+        rule: InsightRule::MultipleRiskFactors,
+        title: format!("{name} shows {count} churn risk factors"),
+        description: format!("{name} combines several warning signs: {names}."),
+        explanation: format!(
+            "{count} of the five risk factors hold ({names}); {MIN_RISK_FACTORS} or more together \
+             signal a client at risk of leaving."
+        ),
+        confidence,
+        impact: impact(severity, revenue, input.ctx),
+        revenue_at_stake: revenue,
+        recommendations,
+        evidence: evidence_list,
+    })
+}
+
+fn dimension_name(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::Crm => "CRM",
+        Dimension::Payment => "payment",
+        Dimension::Usage => "usage",
+        Dimension::Support => "support",
+    }
+}
+
+fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
+    let f = input.features;
+    let score = input.score;
+    let t = &input.settings.thresholds;
+    let usage = score.dimension(Dimension::Usage).and_then(|d| d.score)?;
+    let median = input.ctx.healthy_median_revenue()?;
+    let revenue = f.revenue.amount()?;
+    let holds = score.overall >= t.upsell_min_overall
+        && usage >= UPSELL_MIN_USAGE
+        && !is_inactive(f, input.settings)
+        && f.deals.open == 0
+        && revenue < median;
+    if !holds {
+        return None;
+    }
+    let name = input.name();
+    let gap = median - revenue;
+    let confidence = confidence(
+        input.dimensions_with_data() as f64 / 4.0,
+        0.5 * share(f64::from(f.interactions.total()), FULL_SUPPORT_INTERACTIONS)
+            + 0.5 * share(input.ctx.healthy_peers() as f64, FULL_SUPPORT_PEERS),
+        f.sources,
+    );
+    let healthy = HealthBand::of(score.overall) == HealthBand::Healthy;
+    Some(Finding {
+        rule: InsightRule::UpsellOpportunity,
+        title: format!("Upsell opportunity with {name}"),
+        description: format!(
+            "{name} is {} (overall {}) and engaged (usage {usage}), has no open deal, and brings {} \
+             against a {} median for healthy clients.",
+            if healthy { "healthy" } else { "in good shape" },
+            score.overall,
+            money(revenue),
+            money(median)
+        ),
+        explanation: format!(
+            "Overall {} is at least {}, usage {usage} is at least {UPSELL_MIN_USAGE}, no deal is open, \
+             and revenue is under the median of the tenant's healthy clients.",
+            score.overall, t.upsell_min_overall
+        ),
+        confidence,
+        impact: impact(Impact::Low, Some(gap), input.ctx),
+        revenue_at_stake: Some(gap),
+        recommendations: vec![
+            format!("Open a deal for {name} with an upgrade or an added service, sized to close part of the {} gap.", money(gap)),
+            format!("Ask {name}'s most engaged contact about next quarter's needs."),
+            "Time the offer right after a successful delivery or a good support experience.".to_owned(),
+        ],
+        evidence: vec![
+            evidence("overall", f64::from(score.overall), "points"),
+            evidence("usage", f64::from(usage), "points"),
+            evidence("revenue", revenue, "usd"),
+            evidence("healthy_median_revenue", median, "usd"),
+            evidence("open_deals", f64::from(f.deals.open), "count"),
+        ],
+    })
+}
+
+/// Runs the five rules for one client. Fresh insights are open, created and updated at `now`, at
+/// version 0; `reconcile_insights` merges them with what is stored.
+pub fn evaluate_insights(
+    tenant: &TenantId,
+    features: &ClientFeatures,
+    score: &HealthScore,
+    history: &[ScorePoint],
+    ctx: &TenantContext,
+    settings: &ScoringSettings,
+    now: DateTime<Utc>,
+) -> Vec<Insight> {
+    let input = RuleInput {
+        features,
+        score,
+        history,
+        ctx,
+        settings,
+        now,
+    };
+    let rules: [fn(&RuleInput) -> Option<Finding>; 5] = [
+        inactive_client,
+        high_value_low_engagement,
+        declining_engagement,
+        multiple_risk_factors,
+        upsell_opportunity,
+    ];
+    rules
+        .iter()
+        .filter_map(|rule| rule(&input))
+        .map(|finding| Insight {
+            id: insight_id(tenant, &features.client_id, finding.rule),
+            tenant_id: tenant.clone(),
+            client_id: features.client_id.clone(),
+            client_name: features.client_name.clone(),
+            insight_type: finding.rule.insight_type(),
+            rule: finding.rule,
+            title: finding.title,
+            description: finding.description,
+            explanation: finding.explanation,
+            confidence: finding.confidence,
+            confidence_band: ConfidenceBand::of(finding.confidence),
+            impact: finding.impact,
+            revenue_at_stake: finding.revenue_at_stake,
+            recommendations: finding.recommendations,
+            evidence: finding.evidence,
+            status: InsightStatus::Open,
+            created_at: now,
+            updated_at: now,
+            status_changed_at: None,
+            status_changed_by: None,
+            version: 0,
+        })
+        .collect()
+}

@@ -1,0 +1,136 @@
+//! Health scoring and insights: the rules of `shared/design/SCORING.md` as pure functions.
+//!
+//! No I/O and no clock: `now` is passed in, and the same inputs always give the same output (no hash
+//! map iteration reaches the output; insights come out in client, then rule, order).
+//!
+//! The pipeline, per tenant: [`derive_features`] folds each [`ClientSnapshot`] into
+//! [`ClientFeatures`]; [`TenantContext`] learns the tenant's revenue distribution; [`score_client`]
+//! computes the four dimensions, overall, churn risk and trend; the context then learns the median
+//! revenue of healthy clients, and [`evaluate_insights`] runs the five rules. [`reconcile_insights`]
+//! merges a run's findings with the stored insights. [`score_tenant`] does all but the last.
+//!
+//! # Seed thresholds (kept exactly, as tenant-changeable defaults in `Thresholds`)
+//! - inactive client: no activity for 30 days **or more** (`days >= 30`, days with fraction);
+//! - high value, low engagement: revenue **strictly over** $10,000 and **strictly fewer** than 5
+//!   interactions in W;
+//! - declining engagement: response ratio **strictly under** 30% with **strictly more** than 3
+//!   interactions in W;
+//! - multiple risk factors: two or more of inactive, declining engagement, overall under 40, an open
+//!   high-priority ticket, overall fell 15 or more points in 30 days.
+//!
+//! # Where this improves on SCORING.md, and why
+//! - **Factors add up.** Each dimension is a weighted mean of its factors; a factor's `points` is its
+//!   contribution, so a dimension's factor points add up to its score (support: a 100 baseline plus
+//!   negative deductions). A factor without data is left out and the others' shares renormalised,
+//!   the same rule SCORING.md gives for dimensions.
+//! - **Overall from the displayed numbers.** Overall is the weighted mean of the rounded dimension
+//!   scores, so a user can recompute it; `DimensionScore::weight` is the effective, renormalised
+//!   share (0 for a dimension without data). If every dimension with data has weight 0 in the
+//!   tenant's settings, they count equally instead of leaving the client unscored.
+//! - **No double counting between CRM and usage.** CRM's activity frequency counts all activity
+//!   (interactions, notes and tasks: SCORING.md's inputs say notes and tasks are activity), usage's
+//!   interaction frequency counts emails, calls and meetings only.
+//! - **Support without tickets is left out.** "No tickets is neutral": the dimension gets no score
+//!   (so the weights renormalise, which is exactly neutral), says why in its factor, and lowers the
+//!   confidence of the score-based insights (fewer dimensions with data).
+//! - **Usage without data.** A client with no engagement records and no contacts has no usage
+//!   score, rather than a 0 that would punish tenants who do not log engagements.
+//! - **Revenue against the tenant.** Log scale between the tenant's 5th and 95th percentiles (one
+//!   giant account does not flatten the rest); tenants with fewer than 5 revenue figures use a fixed
+//!   $100 .. $100,000 log scale. Revenue falls back to `total_revenue` when no closed-won deal
+//!   carries an amount (not only when there are no deals at all: open deals say nothing about
+//!   revenue).
+//! - **Win rate smoothed.** Won vs lost in 12 months is (won + 1) / (won + lost + 2): one lost deal
+//!   is bad news, not a 0% record.
+//! - **"Fell 15 points in 30 days"** compares with the highest score of the last 30 days, not only
+//!   with the score of exactly 30 days ago, so a mid-month peak followed by a crash counts.
+//! - **Trend** deltas use the history point nearest 7 (30) days ago, within 2 (7) days of it; with
+//!   no such point the delta is `None` rather than a misleading comparison with yesterday.
+//! - **Future timestamps are not activity.** A meeting booked for next week does not make a client
+//!   active today, and does not count as an interaction in W.
+//! - **No activity ever is inactive**, with low confidence (it may be a new or untracked client),
+//!   so it is flagged for review rather than asserted.
+//! - **Churn risk** = 0.75 x (100 - overall) + 10 per behavioural risk factor (inactive, declining
+//!   engagement, open high-priority ticket; the score-based ones are already in the overall) + 0.5
+//!   per point fallen from the 30-day peak (at most 20), clamped to 0..=100.
+//! - **Confidence** = 40 x signal coverage + 40 x data support + 20 x source agreement (one source
+//!   0.5, two 0.75, three or more 1.0). HubSpot alone can reach 90 (high band); a second platform
+//!   is needed for more. Each rule says which signals and data points it needs.
+//! - **Impact** starts at the rule's severity (upsell low; inactive, high value/low engagement and
+//!   declining engagement medium, inactive for 3x the threshold high; multiple risk factors high,
+//!   critical at 4 or more) and moves with where the revenue at stake ranks in the tenant: unknown
+//!   one step down, top half one up, top tenth two up. Ranking against the tenant keeps it
+//!   meaningful for a small agency and a large MSP alike.
+//! - **Upsell** "strong engagement" = usage 70 or more and not inactive; the healthy median needs at
+//!   least 3 healthy clients with revenue; revenue at stake is the gap to that median.
+
+mod context;
+mod features;
+mod health;
+mod insights;
+mod lifecycle;
+
+pub use context::{TenantContext, MIN_HEALTHY_PEERS, MIN_PEERS_FOR_DISTRIBUTION};
+pub use features::{
+    derive_features, ClientFeatures, DealFeatures, InteractionCounts, RevenueFeatures,
+    RevenueSource, TicketFeatures, YEAR_DAYS,
+};
+pub use health::{
+    is_declining_engagement, is_inactive, lifecycle_points, recency_points, risk_factors,
+    score_client, RiskFactors,
+};
+pub use insights::{
+    confidence, evaluate_insights, impact, insight_id, money, MIN_RISK_FACTORS, UPSELL_MIN_USAGE,
+};
+pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
+
+use crate::domain::{
+    ClientId, ClientSnapshot, HealthScore, Insight, ScorePoint, ScoringSettings, TenantId,
+};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// A tenant's scores and fresh insights from one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantScores {
+    /// One per snapshot, in the snapshots' order.
+    pub scores: Vec<HealthScore>,
+    /// Fresh findings, in client then rule order; merge them with `reconcile_insights`.
+    pub insights: Vec<Insight>,
+    /// Engagement records folded into features.
+    pub engagements_folded: u64,
+}
+
+/// Scores every client of a tenant and evaluates the insight rules.
+pub fn score_tenant(
+    tenant: &TenantId,
+    snapshots: &[ClientSnapshot],
+    histories: &HashMap<ClientId, Vec<ScorePoint>>,
+    settings: &ScoringSettings,
+    now: DateTime<Utc>,
+) -> TenantScores {
+    let features: Vec<ClientFeatures> = snapshots
+        .iter()
+        .map(|s| derive_features(s, settings, now))
+        .collect();
+    let ctx = TenantContext::from_features(&features);
+    let history_of =
+        |f: &ClientFeatures| histories.get(&f.client_id).map_or(&[][..], Vec::as_slice);
+    let scores: Vec<HealthScore> = features
+        .iter()
+        .map(|f| score_client(f, &ctx, settings, history_of(f), now))
+        .collect();
+    let ctx = ctx.with_scores(&features, &scores);
+    let insights = features
+        .iter()
+        .zip(&scores)
+        .flat_map(|(f, score)| {
+            evaluate_insights(tenant, f, score, history_of(f), &ctx, settings, now)
+        })
+        .collect();
+    TenantScores {
+        scores,
+        insights,
+        engagements_folded: snapshots.iter().map(|s| s.engagements.len() as u64).sum(),
+    }
+}

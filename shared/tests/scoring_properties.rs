@@ -1,0 +1,283 @@
+//! Properties the engine keeps for any input: bounded scores, monotone responses to activity and
+//! tickets, determinism.
+
+mod scoring_support;
+
+use chrono::Duration;
+use proptest::prelude::*;
+use scoring_support::{now, settings, tenant};
+use shared::domain::{
+    ClientId, ClientSnapshot, CompanyActivity, ContactSummary, Deal, Dimension, Direction,
+    Engagement, EngagementKind, ScoringSettings, Ticket, TicketPriority, Weights,
+};
+use shared::scoring::{derive_features, score_client, score_tenant, TenantContext};
+use std::collections::HashMap;
+
+fn at(days_ago: f64) -> chrono::DateTime<chrono::Utc> {
+    now() - Duration::minutes((days_ago * 1_440.0) as i64)
+}
+
+fn kind() -> impl Strategy<Value = EngagementKind> {
+    prop_oneof![
+        Just(EngagementKind::Email),
+        Just(EngagementKind::Call),
+        Just(EngagementKind::Meeting),
+        Just(EngagementKind::Note),
+        Just(EngagementKind::Task),
+    ]
+}
+
+fn priority() -> impl Strategy<Value = Option<TicketPriority>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(TicketPriority::Low)),
+        Just(Some(TicketPriority::Medium)),
+        Just(Some(TicketPriority::High)),
+        Just(Some(TicketPriority::Urgent)),
+    ]
+}
+
+fn stage() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        Just(Some("customer".to_owned())),
+        Just(Some("lead".to_owned())),
+        Just(Some("opportunity".to_owned())),
+        Just(Some("subscriber".to_owned())),
+        Just(Some("12345".to_owned())),
+    ]
+}
+
+/// Days ago; negative values are in the future.
+fn day() -> impl Strategy<Value = f64> {
+    -10.0f64..800.0
+}
+
+fn engagement(contacts: usize) -> impl Strategy<Value = Engagement> {
+    (
+        kind(),
+        prop::option::of(prop_oneof![
+            Just(Direction::Inbound),
+            Just(Direction::Outbound)
+        ]),
+        any::<bool>(),
+        day(),
+        prop::collection::vec(0..contacts.max(1) + 1, 0..3),
+    )
+        .prop_map(
+            |(kind, direction, completed, days, contact_ids)| Engagement {
+                id: String::new(),
+                kind,
+                direction,
+                occurred_at: at(days),
+                completed,
+                contact_ids: contact_ids.into_iter().map(|c| format!("c{c}")).collect(),
+            },
+        )
+}
+
+fn deal() -> impl Strategy<Value = Deal> {
+    (
+        prop::option::of(-1_000.0f64..2_000_000.0),
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(day()),
+    )
+        .prop_map(|(amount, is_closed, won, close)| Deal {
+            id: String::new(),
+            amount,
+            is_closed,
+            is_closed_won: is_closed && won,
+            close_date: close.map(at),
+        })
+}
+
+fn ticket() -> impl Strategy<Value = Ticket> {
+    (
+        any::<bool>(),
+        priority(),
+        prop::option::of(day()),
+        prop::option::of(0i64..5_000),
+    )
+        .prop_map(|(is_open, priority, created, hours)| Ticket {
+            id: String::new(),
+            is_open,
+            priority,
+            created_at: created.map(at),
+            closed_at: match (is_open, created, hours) {
+                (false, Some(c), Some(h)) => Some(at(c) + Duration::hours(h)),
+                _ => None,
+            },
+        })
+}
+
+fn snapshot_with(
+    id: usize,
+    tickets: std::ops::Range<usize>,
+) -> impl Strategy<Value = ClientSnapshot> {
+    (0usize..6).prop_flat_map(move |contacts| {
+        (
+            stage(),
+            prop::collection::vec(engagement(contacts), 0..40),
+            prop::collection::vec(deal(), 0..6),
+            prop::collection::vec(ticket(), tickets.clone()),
+            prop::option::of(-1_000.0f64..500_000.0),
+            [
+                prop::option::of(day()),
+                prop::option::of(day()),
+                prop::option::of(day()),
+            ],
+            1usize..4,
+        )
+            .prop_map(
+                move |(stage, engagements, deals, tickets, reported, dates, sources)| {
+                    ClientSnapshot {
+                        client_id: ClientId::parse(format!("c-{id}")).unwrap(),
+                        name: format!("Client {id}"),
+                        domain: None,
+                        lifecycle_stage: stage,
+                        activity: CompanyActivity {
+                            last_contacted: dates[0].map(at),
+                            last_sales_activity: dates[1].map(at),
+                            last_updated_notes: dates[2].map(at),
+                        },
+                        reported_revenue: reported,
+                        contacts: (0..contacts)
+                            .map(|c| ContactSummary {
+                                id: format!("c{c}"),
+                                lifecycle_stage: None,
+                            })
+                            .collect(),
+                        deals,
+                        tickets,
+                        engagements,
+                        sources: (0..sources).map(|s| format!("source-{s}")).collect(),
+                        updated_at: now(),
+                    }
+                },
+            )
+    })
+}
+
+fn snapshot() -> impl Strategy<Value = ClientSnapshot> {
+    snapshot_with(0, 0..5)
+}
+
+fn tenant_snapshots() -> impl Strategy<Value = Vec<ClientSnapshot>> {
+    (1usize..8).prop_flat_map(|n| (0..n).map(|i| snapshot_with(i, 0..4)).collect::<Vec<_>>())
+}
+
+fn any_settings() -> impl Strategy<Value = ScoringSettings> {
+    (
+        7u32..365,
+        [0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0],
+    )
+        .prop_map(|(window_days, w)| {
+            let sum: f64 = w.iter().sum::<f64>().max(f64::EPSILON);
+            ScoringSettings {
+                window_days,
+                weights: Weights {
+                    crm: w[0] / sum,
+                    payment: w[1] / sum,
+                    usage: w[2] / sum,
+                    support: w[3] / sum,
+                },
+                ..ScoringSettings::default()
+            }
+        })
+}
+
+fn dimension_of(snapshot: &ClientSnapshot, dimension: Dimension) -> Option<u8> {
+    let settings = settings();
+    let features = derive_features(snapshot, &settings, now());
+    let ctx = TenantContext::from_features(std::slice::from_ref(&features));
+    score_client(&features, &ctx, &settings, &[], now())
+        .dimension(dimension)
+        .and_then(|d| d.score)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn every_score_is_within_0_and_100(snapshots in tenant_snapshots(), settings in any_settings()) {
+        let result = score_tenant(&tenant(), &snapshots, &HashMap::new(), &settings, now());
+        prop_assert_eq!(result.scores.len(), snapshots.len());
+        for score in &result.scores {
+            prop_assert!(score.overall <= 100);
+            prop_assert!(score.churn_risk <= 100);
+            for dimension in &score.dimensions {
+                prop_assert!(dimension.score.is_none_or(|s| s <= 100));
+                prop_assert!(dimension.weight.is_finite() && (0.0..=1.0).contains(&dimension.weight));
+                prop_assert!(dimension.factors.iter().all(|f| f.points.is_finite()));
+            }
+        }
+        for insight in &result.insights {
+            prop_assert!(insight.confidence <= 100);
+            prop_assert!(insight.evidence.iter().all(|e| e.value.is_finite()));
+        }
+    }
+
+    #[test]
+    fn more_recent_activity_never_lowers_the_crm_score(
+        snapshot in snapshot(),
+        days in -5.0f64..200.0,
+        kind in kind(),
+    ) {
+        let before = dimension_of(&snapshot, Dimension::Crm);
+        let mut busier = snapshot.clone();
+        busier.engagements.push(Engagement {
+            id: "extra".to_owned(),
+            kind,
+            direction: Some(Direction::Outbound),
+            occurred_at: at(days),
+            completed: false,
+            contact_ids: Vec::new(),
+        });
+        prop_assert!(dimension_of(&busier, Dimension::Crm) >= before);
+    }
+
+    #[test]
+    fn a_more_recent_last_contact_never_lowers_the_crm_score(
+        snapshot in snapshot(),
+        earlier in 0.0f64..400.0,
+        sooner_by in 0.0f64..400.0,
+    ) {
+        let mut older = snapshot.clone();
+        older.activity.last_contacted = Some(at(earlier));
+        let mut newer = snapshot;
+        newer.activity.last_contacted = Some(at((earlier - sooner_by).max(0.0)));
+        prop_assert!(dimension_of(&newer, Dimension::Crm) >= dimension_of(&older, Dimension::Crm));
+    }
+
+    #[test]
+    fn more_open_urgent_tickets_never_raise_the_support_score(
+        snapshot in snapshot_with(0, 1..6),
+        extra in prop::collection::vec((day(), prop_oneof![Just(TicketPriority::High), Just(TicketPriority::Urgent)]), 1..5),
+    ) {
+        let before = dimension_of(&snapshot, Dimension::Support);
+        prop_assert!(before.is_some(), "a client with tickets has a support score");
+        let mut worse = snapshot;
+        for (i, (days, priority)) in extra.into_iter().enumerate() {
+            worse.tickets.push(Ticket {
+                id: format!("urgent-{i}"),
+                is_open: true,
+                priority: Some(priority),
+                created_at: Some(at(days)),
+                closed_at: None,
+            });
+        }
+        prop_assert!(dimension_of(&worse, Dimension::Support) <= before);
+    }
+
+    #[test]
+    fn the_engine_is_deterministic(snapshots in tenant_snapshots()) {
+        let first = score_tenant(&tenant(), &snapshots, &HashMap::new(), &settings(), now());
+        let second = score_tenant(&tenant(), &snapshots.clone(), &HashMap::new(), &settings(), now());
+        prop_assert_eq!(&first, &second);
+        let as_json = |r: &shared::scoring::TenantScores| {
+            serde_json::to_string(&(&r.scores, &r.insights)).unwrap_or_default()
+        };
+        prop_assert_eq!(as_json(&first), as_json(&second));
+    }
+}
