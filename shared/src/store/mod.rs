@@ -1,0 +1,17 @@
+//! The store adapters: [`DynamoStore`] (one DynamoDB table) and [`MemoryStore`] (in-process, for the
+//! local runner and fast tests). Both implement [`crate::ports::Store`] on the same key design
+//! ([`keys`], whose module doc has the key and index table), the same query plans ([`query`]), the
+//! same change detection ([`content`]) and the same cursors ([`cursor`]);
+//! `shared/tests/store_conformance.rs` runs one suite against both.
+
+pub mod content;
+pub mod cursor;
+pub mod dynamo;
+pub mod keys;
+pub mod memory;
+pub mod query;
+pub mod table;
+
+pub use dynamo::{ConsumedCapacityTotals, DynamoStore};
+pub use memory::MemoryStore;
+pub use table::{create_table, table_definition, TableDefinition};

@@ -1,0 +1,284 @@
+//! The queries behind the port's list operations, as data: which index, which partition, which sort
+//! key condition and direction. Both adapters run these same plans, so they list the same items in
+//! the same order, and cursors name the plan they belong to.
+
+use crate::domain::{ClientId, TenantId};
+use crate::ports::{InsightFilter, PageRequest, ScoreOrder, ScoreQuery, StoreError};
+use crate::store::cursor::CursorScope;
+use crate::store::keys::{self, Index};
+use chrono::{DateTime, Utc};
+
+/// Items a `BatchWriteItem` takes at most.
+pub const WRITE_BATCH: usize = 25;
+/// Keys a `BatchGetItem` takes at most.
+pub const READ_BATCH: usize = 100;
+
+/// A condition on the sort key of the queried index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortCondition {
+    Any,
+    BeginsWith(String),
+    /// Inclusive on both ends, as DynamoDB's `BETWEEN`.
+    Between(String, String),
+}
+
+impl SortCondition {
+    pub fn accepts(&self, sort_key: &str) -> bool {
+        match self {
+            SortCondition::Any => true,
+            SortCondition::BeginsWith(prefix) => sort_key.starts_with(prefix.as_str()),
+            SortCondition::Between(low, high) => {
+                low.as_str() <= sort_key && sort_key <= high.as_str()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryPlan {
+    /// The tenant the results belong to; `None` only for the cross-tenant tenant directory.
+    pub tenant: Option<TenantId>,
+    pub index: Index,
+    pub partition: String,
+    pub condition: SortCondition,
+    /// Ascending sort key order when true.
+    pub forward: bool,
+    /// Names the query and its key conditions, for binding cursors.
+    pub name: String,
+}
+
+impl QueryPlan {
+    pub fn cursor_scope(&self) -> CursorScope<'_> {
+        CursorScope {
+            tenant: self.tenant.as_ref(),
+            query: &self.name,
+            index: self.index,
+            partition: &self.partition,
+        }
+    }
+
+    fn new(
+        tenant: Option<&TenantId>,
+        index: Index,
+        partition: String,
+        condition: SortCondition,
+        forward: bool,
+        what: &str,
+    ) -> Self {
+        let name = match &condition {
+            SortCondition::Any => format!("{what}|{}", forward as u8),
+            SortCondition::BeginsWith(p) => format!("{what}|{}|^{p}", forward as u8),
+            SortCondition::Between(l, h) => format!("{what}|{}|{l}..{h}", forward as u8),
+        };
+        Self {
+            tenant: tenant.cloned(),
+            index,
+            partition,
+            condition,
+            forward,
+            name,
+        }
+    }
+}
+
+/// The page size asked for: at least one, at most [`PageRequest::MAX_LIMIT`] (larger asks are cut).
+pub fn page_limit(page: &PageRequest) -> Result<usize, StoreError> {
+    if page.limit == 0 {
+        return Err(StoreError::InvalidInput(
+            "page limit must be at least 1".to_owned(),
+        ));
+    }
+    Ok(page.limit.min(PageRequest::MAX_LIMIT) as usize)
+}
+
+pub fn active_tenants() -> QueryPlan {
+    QueryPlan::new(
+        None,
+        Index::Gsi2,
+        keys::active_tenants_partition(),
+        SortCondition::Any,
+        true,
+        "active_tenants",
+    )
+}
+
+pub fn tenants_by_portal(portal_id: u64) -> QueryPlan {
+    QueryPlan::new(
+        None,
+        Index::Gsi1,
+        keys::portal_partition(portal_id),
+        SortCondition::Any,
+        true,
+        "tenants_by_portal",
+    )
+}
+
+pub fn snapshots(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::SNAPSHOT_PREFIX.to_owned()),
+        true,
+        "snapshots",
+    )
+}
+
+/// Scores by overall; a band becomes a range of the sort key, churn risk stays a filter.
+pub fn scores(tenant_id: &TenantId, query: &ScoreQuery) -> QueryPlan {
+    let condition = match query.band {
+        None => SortCondition::Any,
+        Some(band) => {
+            let (low, high) = band_range(band);
+            let (lower, upper) = keys::overall_bounds(low, high);
+            SortCondition::Between(lower, upper)
+        }
+    };
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi1,
+        keys::scores_by_overall_partition(tenant_id),
+        condition,
+        query.order == ScoreOrder::OverallAscending,
+        "scores",
+    )
+}
+
+fn band_range(band: crate::domain::HealthBand) -> (u8, u8) {
+    use crate::domain::HealthBand;
+    match band {
+        HealthBand::Healthy => (75, 100),
+        HealthBand::Watch => (50, 74),
+        HealthBand::AtRisk => (25, 49),
+        HealthBand::Critical => (0, 24),
+    }
+}
+
+pub fn history(
+    tenant_id: &TenantId,
+    client_id: &ClientId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryPlan {
+    let (low, high) = keys::history_range(client_id, from, to);
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::Between(low, high),
+        true,
+        "history",
+    )
+}
+
+/// Insights newest first: by status on `gsi1` when one is asked for, else all on `gsi2`. The other
+/// fields of the filter are applied to the items the query reads.
+pub fn insights(tenant_id: &TenantId, filter: &InsightFilter) -> QueryPlan {
+    match filter.status {
+        Some(status) => QueryPlan::new(
+            Some(tenant_id),
+            Index::Gsi1,
+            keys::insights_by_status_partition(tenant_id, status),
+            SortCondition::Any,
+            false,
+            "insights_by_status",
+        ),
+        None => QueryPlan::new(
+            Some(tenant_id),
+            Index::Gsi2,
+            keys::insights_partition(tenant_id),
+            SortCondition::Any,
+            false,
+            "insights",
+        ),
+    }
+}
+
+pub fn client_insights(tenant_id: &TenantId, client_id: &ClientId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi3,
+        keys::client_insights_partition(tenant_id, client_id),
+        SortCondition::Any,
+        true,
+        "client_insights",
+    )
+}
+
+/// Every insight of the tenant, in id order (for reading the insights of many clients at once).
+pub fn all_insights(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::INSIGHT_PREFIX.to_owned()),
+        true,
+        "all_insights",
+    )
+}
+
+pub fn sync_runs(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi1,
+        keys::sync_runs_partition(tenant_id),
+        SortCondition::Any,
+        false,
+        "sync_runs",
+    )
+}
+
+pub fn checkpoints(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::CHECKPOINT_PREFIX.to_owned()),
+        true,
+        "checkpoints",
+    )
+}
+
+/// Above this many clients, reading the tenant's whole insight range costs fewer requests than one
+/// query per client.
+pub const CLIENT_QUERIES_MAX: usize = 50;
+
+/// Refuses an entity that names another tenant than the one the call is for.
+pub fn same_tenant(expected: &TenantId, actual: &TenantId, what: &str) -> Result<(), StoreError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidInput(format!(
+            "{what} belongs to tenant {actual}, not {expected}"
+        )))
+    }
+}
+
+/// The epoch second a history point expires.
+pub fn history_expiry(at: DateTime<Utc>, retention_days: u32) -> i64 {
+    at.timestamp() + i64::from(retention_days) * 86_400
+}
+
+/// Keeps the last of items sharing a key (a batch may not name one item twice), in first-seen order.
+pub fn last_wins<T, K: Eq + std::hash::Hash + Clone>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut order: Vec<K> = Vec::new();
+    let mut latest: std::collections::HashMap<K, T> = std::collections::HashMap::new();
+    for item in items {
+        let k = key(&item);
+        if latest.insert(k.clone(), item).is_none() {
+            order.push(k);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| latest.remove(&k))
+        .collect()
+}
+
+/// Write requests a number of batched item writes takes.
+pub fn batch_requests(items: usize) -> u64 {
+    items.div_ceil(WRITE_BATCH) as u64
+}
