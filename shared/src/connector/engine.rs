@@ -1,0 +1,678 @@
+//! The sync engine: walks a `CrmSource`, folds records into client snapshots, and checkpoints so a
+//! run cut off by the deadline continues where it stopped.
+//!
+//! One walk per object type runs concurrently (the source paces them on one shared limiter); a
+//! single coordinator applies their pages in arrival order, so the working set needs no locks.
+//! Engagement walks wait until the contacts walk is complete, so an engagement with no company
+//! link resolves its client through its contacts. Every flush writes snapshots and the contact index
+//! BEFORE it saves the cursors of the pages it covers: a run stopped anywhere resumes without losing
+//! a record, and a cursor is only saved for pages already applied, so none is fetched twice.
+
+use crate::connector::assemble::{AssemblyMode, WorkingSet};
+use crate::connector::source::{CrmRecord, CrmSource, FetchWindow, RecordPage, SourceError};
+use crate::domain::{
+    ClientId, ObjectRef, ObjectType, SyncCheckpoint, SyncId, SyncMode, SyncStatus, TenantId,
+};
+use crate::ports::{PageRequest, SnapshotStore, StoreError, SyncStore, WriteReport};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// Tuning of a run; the defaults suit the Lambda.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyncOptions {
+    /// Flush snapshots and save cursors at least this often (a crash loses at most this much work;
+    /// a deadline cut-off loses nothing).
+    pub flush_every: Duration,
+    /// Stop starting new pages this long before the deadline, to leave time for the last flush.
+    pub deadline_reserve: Duration,
+    /// Incremental windows start this long before the watermark: search indexes fresh writes with a
+    /// lag, and re-reading a record is harmless (unchanged snapshots are not written).
+    pub window_overlap: Duration,
+    /// Pages fetched but not yet applied, across all walks.
+    pub pages_in_flight: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            flush_every: Duration::from_secs(30),
+            deadline_reserve: Duration::from_secs(10),
+            window_overlap: Duration::from_secs(5 * 60),
+            pages_in_flight: 16,
+        }
+    }
+}
+
+/// What one run does. A continuation passes the same `sync_id` and `started_at` as the run it
+/// continues: that is how walks find their checkpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncPlan {
+    pub sync_id: SyncId,
+    pub mode: SyncMode,
+    /// The run's start: the end of every incremental window and the next watermark.
+    pub started_at: DateTime<Utc>,
+    /// The types to walk; empty means every type the source offers.
+    pub object_types: Vec<ObjectType>,
+    /// The objects of a `SyncMode::Objects` run.
+    pub objects: Vec<ObjectRef>,
+    pub options: SyncOptions,
+}
+
+impl SyncPlan {
+    pub fn full(sync_id: SyncId, started_at: DateTime<Utc>) -> Self {
+        Self::new(sync_id, SyncMode::Full, started_at)
+    }
+
+    pub fn incremental(sync_id: SyncId, started_at: DateTime<Utc>) -> Self {
+        Self::new(sync_id, SyncMode::Incremental, started_at)
+    }
+
+    pub fn objects(sync_id: SyncId, started_at: DateTime<Utc>, objects: Vec<ObjectRef>) -> Self {
+        SyncPlan {
+            objects,
+            ..Self::new(sync_id, SyncMode::Objects, started_at)
+        }
+    }
+
+    fn new(sync_id: SyncId, mode: SyncMode, started_at: DateTime<Utc>) -> Self {
+        SyncPlan {
+            sync_id,
+            mode,
+            started_at,
+            object_types: Vec::new(),
+            objects: Vec::new(),
+            options: SyncOptions::default(),
+        }
+    }
+}
+
+/// What a run did (this invocation only; a continuation reports its own).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncOutcome {
+    /// Every walk reached its end (or the targeted fetch ran); `false` when the deadline cut the run
+    /// off and a continuation should follow.
+    pub completed: bool,
+    /// Records fetched per object type.
+    pub counts: BTreeMap<ObjectType, u64>,
+    /// Requests the source sent during the run.
+    pub requests_used: u64,
+    /// Clients whose stored snapshot this run created or changed.
+    pub changed_client_ids: Vec<ClientId>,
+    /// Clients removed because the source no longer has them.
+    pub deleted_client_ids: Vec<ClientId>,
+    /// Whether stored clients were reconciled with the source's company ids (a full run fetched
+    /// in one invocation).
+    pub reconciled: bool,
+    /// Engagements linked to no company and to no contact of a known client.
+    pub unresolved_engagements: u64,
+    /// Objects a targeted sync found deleted but could not locate (deals, tickets, engagements: no
+    /// reverse index; the next full sync removes them).
+    pub unlocated_deletions: u64,
+    pub writes: WriteReport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The source's daily quota is spent; a new run after `reset_at` continues.
+    #[error("rate limited until {reset_at:?}: {message}")]
+    RateLimited {
+        reset_at: Option<DateTime<Utc>>,
+        message: String,
+    },
+    /// The tenant must authorise again (the tenant is already marked `needs_reauth`).
+    #[error("the tenant must authorise again: {reason}")]
+    NeedsReauth { reason: String },
+    #[error(transparent)]
+    Source(SourceError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// The status a `SyncRun` records for this failure.
+    pub fn status(&self) -> SyncStatus {
+        match self {
+            SyncError::RateLimited { .. } => SyncStatus::RateLimited,
+            SyncError::NeedsReauth { .. } => SyncStatus::NeedsReauth,
+            _ => SyncStatus::Failed,
+        }
+    }
+
+    /// Whether retrying the same request soon may succeed (EventBridge retry vs dead letter).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Source(e) => matches!(e, SourceError::Unavailable { .. }),
+            SyncError::Store(e) => e.is_retryable(),
+            SyncError::RateLimited { .. } | SyncError::NeedsReauth { .. } => false,
+        }
+    }
+}
+
+impl From<SourceError> for SyncError {
+    fn from(error: SourceError) -> Self {
+        match error {
+            SourceError::RateLimited { reset_at, message } => {
+                SyncError::RateLimited { reset_at, message }
+            }
+            SourceError::NeedsReauth { reason } => SyncError::NeedsReauth { reason },
+            other => SyncError::Source(other),
+        }
+    }
+}
+
+/// Progress of one object type's walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgressUpdate {
+    pub object_type: ObjectType,
+    /// Records fetched by this invocation so far.
+    pub fetched: u64,
+    /// How many the walk will yield, when the source says.
+    pub total_hint: Option<u64>,
+    pub done: bool,
+}
+
+/// Receives progress (the local runner draws bars; the Lambda logs).
+pub trait SyncProgress: Send + Sync {
+    fn update(&self, update: &ProgressUpdate);
+}
+
+impl<F: Fn(&ProgressUpdate) + Send + Sync> SyncProgress for F {
+    fn update(&self, update: &ProgressUpdate) {
+        self(update)
+    }
+}
+
+/// Ignores progress.
+pub struct NoProgress;
+
+impl SyncProgress for NoProgress {
+    fn update(&self, _: &ProgressUpdate) {}
+}
+
+/// Runs one sync (or one invocation of it) of `tenant_id` from `source` into `store`, stopping
+/// cleanly before `deadline`.
+pub async fn run_sync<S>(
+    source: &dyn CrmSource,
+    store: &S,
+    tenant_id: &TenantId,
+    plan: &SyncPlan,
+    deadline: Instant,
+    progress: &dyn SyncProgress,
+) -> Result<SyncOutcome, SyncError>
+where
+    S: SnapshotStore + SyncStore + ?Sized,
+{
+    let requests_before = source.requests_made();
+    let mut outcome = match plan.mode {
+        SyncMode::Objects => run_objects(source, store, tenant_id, plan, progress).await?,
+        SyncMode::Full | SyncMode::Incremental => {
+            run_walks(source, store, tenant_id, plan, deadline, progress).await?
+        }
+    };
+    outcome.requests_used = source.requests_made().saturating_sub(requests_before);
+    Ok(outcome)
+}
+
+/// Loads what `records` need from the store and applies them.
+async fn absorb<S>(
+    store: &S,
+    tenant_id: &TenantId,
+    set: &mut WorkingSet,
+    records: &[CrmRecord],
+) -> Result<(), StoreError>
+where
+    S: SnapshotStore + ?Sized,
+{
+    let contacts = set.unknown_contacts(records);
+    for chunk in contacts.chunks(100) {
+        let found = store.contact_clients(tenant_id, chunk).await?;
+        set.learn_contact_links(chunk, found);
+    }
+    let clients = set.clients_to_load(records);
+    for chunk in clients.chunks(100) {
+        let found = store.get_snapshots(tenant_id, chunk).await?;
+        set.load(chunk, found);
+    }
+    for record in records {
+        set.apply(record);
+    }
+    Ok(())
+}
+
+async fn write<S>(
+    store: &S,
+    tenant_id: &TenantId,
+    set: &mut WorkingSet,
+    complete_rebuild: bool,
+) -> Result<WriteReport, StoreError>
+where
+    S: SnapshotStore + ?Sized,
+{
+    let writes = set.take_writes(complete_rebuild);
+    let mut report = WriteReport::default();
+    for chunk in writes.snapshots.chunks(100) {
+        report += store.put_snapshots(tenant_id, chunk).await?;
+    }
+    if !writes.deletions.is_empty() {
+        report += store.delete_snapshots(tenant_id, &writes.deletions).await?;
+    }
+    for chunk in writes.contact_links.chunks(100) {
+        report += store.put_contact_clients(tenant_id, chunk).await?;
+    }
+    Ok(report)
+}
+
+async fn run_objects<S>(
+    source: &dyn CrmSource,
+    store: &S,
+    tenant_id: &TenantId,
+    plan: &SyncPlan,
+    progress: &dyn SyncProgress,
+) -> Result<SyncOutcome, SyncError>
+where
+    S: SnapshotStore + SyncStore + ?Sized,
+{
+    let fetched = source.fetch_objects(&plan.objects).await?;
+    let mut records = fetched.records;
+    // Contacts before engagements, so engagements resolve through contacts fetched with them.
+    records.sort_by_key(|r| r.object_type);
+    let mut set = WorkingSet::new(AssemblyMode::Merge, source.name());
+    absorb(store, tenant_id, &mut set, &records).await?;
+
+    let mut outcome = SyncOutcome::default();
+    for missing in &fetched.missing {
+        match missing.object_type {
+            ObjectType::Companies => {
+                if let Ok(id) = ClientId::parse(missing.id.as_str()) {
+                    set.delete_client(&id);
+                }
+            }
+            ObjectType::Contacts => {
+                let asked = vec![missing.id.clone()];
+                if set.known_contact_clients(&missing.id).is_empty() {
+                    let found = store.contact_clients(tenant_id, &asked).await?;
+                    set.learn_contact_links(&asked, found);
+                }
+                let clients = set.known_contact_clients(&missing.id);
+                let found = store.get_snapshots(tenant_id, &clients).await?;
+                set.load(&clients, found);
+                set.delete_contact(&missing.id);
+            }
+            _ => outcome.unlocated_deletions += 1,
+        }
+    }
+    outcome.writes = write(store, tenant_id, &mut set, false).await?;
+    for record in &records {
+        *outcome.counts.entry(record.object_type).or_default() += 1;
+    }
+    for (object_type, fetched) in &outcome.counts {
+        progress.update(&ProgressUpdate {
+            object_type: *object_type,
+            fetched: *fetched,
+            total_hint: None,
+            done: true,
+        });
+    }
+    outcome.completed = true;
+    outcome.changed_client_ids = set.changed_clients();
+    outcome.deleted_client_ids = set.deleted_clients();
+    outcome.unresolved_engagements = set.unresolved_engagements();
+    Ok(outcome)
+}
+
+/// Where one type's walk stands in this invocation.
+#[derive(Debug, Clone)]
+struct Walk {
+    object_type: ObjectType,
+    window: FetchWindow,
+    /// The cursor of the next page to fetch (`None`: first page, or done).
+    cursor: Option<String>,
+    /// The watermark before this run (kept in checkpoints until the walk completes).
+    watermark: Option<DateTime<Utc>>,
+    done: bool,
+    /// A page was applied since the last checkpoint.
+    unsaved: bool,
+    fetched: u64,
+    total_hint: Option<u64>,
+}
+
+enum WalkMessage {
+    Page {
+        object_type: ObjectType,
+        page: RecordPage,
+    },
+    Failed {
+        object_type: ObjectType,
+        error: SourceError,
+    },
+    Stopped {
+        object_type: ObjectType,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Waiting,
+    Open,
+    Closed,
+}
+
+fn is_engagement(object_type: ObjectType) -> bool {
+    matches!(
+        object_type,
+        ObjectType::Calls
+            | ObjectType::Emails
+            | ObjectType::Meetings
+            | ObjectType::Notes
+            | ObjectType::Tasks
+    )
+}
+
+async fn run_walks<S>(
+    source: &dyn CrmSource,
+    store: &S,
+    tenant_id: &TenantId,
+    plan: &SyncPlan,
+    deadline: Instant,
+    progress: &dyn SyncProgress,
+) -> Result<SyncOutcome, SyncError>
+where
+    S: SnapshotStore + SyncStore + ?Sized,
+{
+    let offered = source.object_types();
+    let types: Vec<ObjectType> = if plan.object_types.is_empty() {
+        offered.to_vec()
+    } else {
+        plan.object_types
+            .iter()
+            .copied()
+            .filter(|t| offered.contains(t))
+            .collect()
+    };
+    let checkpoints: HashMap<ObjectType, SyncCheckpoint> = store
+        .checkpoints(tenant_id)
+        .await?
+        .into_iter()
+        .map(|c| (c.object_type, c))
+        .collect();
+    let overlap =
+        chrono::Duration::from_std(plan.options.window_overlap).unwrap_or(chrono::Duration::zero());
+
+    let mut walks: BTreeMap<ObjectType, Walk> = BTreeMap::new();
+    let mut resumed = false;
+    for &object_type in &types {
+        let checkpoint = checkpoints.get(&object_type);
+        let same_run = checkpoint.and_then(|c| c.sync_id.as_ref()) == Some(&plan.sync_id);
+        resumed |= same_run;
+        let watermark = checkpoint.and_then(|c| c.watermark);
+        let window = match (plan.mode, watermark) {
+            (SyncMode::Incremental, Some(watermark)) => FetchWindow::ChangedBetween {
+                since: watermark - overlap,
+                until: plan.started_at,
+            },
+            // A type never synced has no watermark: its first incremental run lists everything.
+            _ => FetchWindow::All,
+        };
+        let cursor = if same_run {
+            checkpoint.and_then(|c| c.cursor.clone())
+        } else {
+            None
+        };
+        walks.insert(
+            object_type,
+            Walk {
+                object_type,
+                window,
+                done: same_run && cursor.is_none(),
+                cursor,
+                watermark,
+                unsaved: false,
+                fetched: 0,
+                total_hint: None,
+            },
+        );
+    }
+    let rebuild = plan.mode == SyncMode::Full
+        && !resumed
+        && offered.iter().all(|t| types.contains(t))
+        && types.contains(&ObjectType::Companies);
+    let mode = if rebuild {
+        AssemblyMode::Rebuild
+    } else {
+        AssemblyMode::Merge
+    };
+    let mut set = WorkingSet::new(mode, source.name());
+
+    let contacts_pending = walks.get(&ObjectType::Contacts).is_some_and(|w| !w.done);
+    let (gate_tx, gate_rx) = watch::channel(if contacts_pending {
+        Gate::Waiting
+    } else {
+        Gate::Open
+    });
+    let stop = AtomicBool::new(false);
+    let (tx, mut rx) = mpsc::channel::<WalkMessage>(plan.options.pages_in_flight.max(1));
+
+    let walkers = futures::future::join_all(walks.values().filter(|w| !w.done).map(|w| {
+        let gate = is_engagement(w.object_type).then(|| gate_rx.clone());
+        walk(
+            source,
+            w.object_type,
+            w.window,
+            w.cursor.clone(),
+            deadline,
+            plan.options.deadline_reserve,
+            &stop,
+            gate,
+            tx.clone(),
+        )
+    }));
+    drop(tx);
+
+    let coordinator = async {
+        let mut failure: Option<SyncError> = None;
+        let mut counts: BTreeMap<ObjectType, u64> = BTreeMap::new();
+        let mut writes = WriteReport::default();
+        let mut last_flush = Instant::now();
+        let stop_all = |failure: &mut Option<SyncError>, error: SyncError| {
+            stop.store(true, Ordering::SeqCst);
+            gate_tx.send_replace(Gate::Closed);
+            if failure.is_none() {
+                *failure = Some(error);
+            }
+        };
+        while let Some(message) = rx.recv().await {
+            match message {
+                WalkMessage::Page { object_type, page } => {
+                    if failure
+                        .as_ref()
+                        .is_some_and(|f| matches!(f, SyncError::Store(_)))
+                    {
+                        // The store is failing: nothing more can be saved.
+                        continue;
+                    }
+                    if let Err(error) = absorb(store, tenant_id, &mut set, &page.records).await {
+                        stop_all(&mut failure, error.into());
+                        continue;
+                    }
+                    *counts.entry(object_type).or_default() += page.records.len() as u64;
+                    if let Some(walk) = walks.get_mut(&object_type) {
+                        walk.fetched += page.records.len() as u64;
+                        walk.total_hint = walk.total_hint.or(page.total_hint);
+                        walk.done = page.next_cursor.is_none();
+                        walk.cursor = page.next_cursor;
+                        walk.unsaved = true;
+                        progress.update(&ProgressUpdate {
+                            object_type,
+                            fetched: walk.fetched,
+                            total_hint: walk.total_hint,
+                            done: walk.done,
+                        });
+                        if object_type == ObjectType::Contacts && walk.done {
+                            gate_tx.send_replace(Gate::Open);
+                        }
+                    }
+                    if last_flush.elapsed() >= plan.options.flush_every {
+                        match flush(store, tenant_id, plan, &mut set, &mut walks, false).await {
+                            Ok(report) => writes += report,
+                            Err(error) => stop_all(&mut failure, error.into()),
+                        }
+                        last_flush = Instant::now();
+                    }
+                }
+                WalkMessage::Failed { object_type, error } => {
+                    tracing::warn!(%error, object_type = object_type.as_str(), "walk failed");
+                    stop_all(&mut failure, error.into());
+                }
+                WalkMessage::Stopped { object_type } => {
+                    if object_type == ObjectType::Contacts {
+                        gate_tx.send_replace(Gate::Closed);
+                    }
+                }
+            }
+        }
+        (failure, counts, writes)
+    };
+
+    let (_, (failure, counts, mut writes)) = tokio::join!(walkers, coordinator);
+    if let Some(failure @ SyncError::Store(_)) = failure {
+        return Err(failure);
+    }
+    let completed = failure.is_none() && walks.values().all(|w| w.done);
+    let complete_rebuild = completed && mode == AssemblyMode::Rebuild;
+    let mut reconciled = false;
+    if complete_rebuild {
+        let seen = set.companies_seen().clone();
+        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+        loop {
+            let stored = store.list_snapshots(tenant_id, &page).await?;
+            for snapshot in stored.items {
+                if !seen.contains(&snapshot.client_id) {
+                    set.delete_stored(snapshot.client_id);
+                }
+            }
+            match stored.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        reconciled = true;
+    }
+    writes += flush(
+        store,
+        tenant_id,
+        plan,
+        &mut set,
+        &mut walks,
+        complete_rebuild,
+    )
+    .await?;
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    Ok(SyncOutcome {
+        completed,
+        counts,
+        requests_used: 0,
+        changed_client_ids: set.changed_clients(),
+        deleted_client_ids: set.deleted_clients(),
+        reconciled,
+        unresolved_engagements: set.unresolved_engagements(),
+        unlocated_deletions: 0,
+        writes,
+    })
+}
+
+/// Writes snapshots and contact links, then saves the cursors of the pages they cover.
+async fn flush<S>(
+    store: &S,
+    tenant_id: &TenantId,
+    plan: &SyncPlan,
+    set: &mut WorkingSet,
+    walks: &mut BTreeMap<ObjectType, Walk>,
+    complete_rebuild: bool,
+) -> Result<WriteReport, StoreError>
+where
+    S: SnapshotStore + SyncStore + ?Sized,
+{
+    let report = write(store, tenant_id, set, complete_rebuild).await?;
+    for walk in walks.values_mut().filter(|w| w.unsaved) {
+        let checkpoint = SyncCheckpoint {
+            object_type: walk.object_type,
+            watermark: if walk.done {
+                Some(plan.started_at)
+            } else {
+                walk.watermark
+            },
+            cursor: if walk.done { None } else { walk.cursor.clone() },
+            sync_id: Some(plan.sync_id.clone()),
+            updated_at: Utc::now(),
+        };
+        store.put_checkpoint(tenant_id, &checkpoint).await?;
+        walk.unsaved = false;
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn walk(
+    source: &dyn CrmSource,
+    object_type: ObjectType,
+    window: FetchWindow,
+    mut cursor: Option<String>,
+    deadline: Instant,
+    reserve: Duration,
+    stop: &AtomicBool,
+    gate: Option<watch::Receiver<Gate>>,
+    tx: mpsc::Sender<WalkMessage>,
+) {
+    if let Some(mut gate) = gate {
+        loop {
+            let state = *gate.borrow_and_update();
+            match state {
+                Gate::Open => break,
+                Gate::Closed => {
+                    let _ = tx.send(WalkMessage::Stopped { object_type }).await;
+                    return;
+                }
+                Gate::Waiting => {
+                    if gate.changed().await.is_err() {
+                        let _ = tx.send(WalkMessage::Stopped { object_type }).await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    loop {
+        if stop.load(Ordering::SeqCst) || Instant::now() + reserve >= deadline {
+            let _ = tx.send(WalkMessage::Stopped { object_type }).await;
+            return;
+        }
+        match source
+            .fetch_page(object_type, window, cursor.as_deref())
+            .await
+        {
+            Ok(page) => {
+                let next = page.next_cursor.clone();
+                if tx
+                    .send(WalkMessage::Page { object_type, page })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                match next {
+                    Some(next) => cursor = Some(next),
+                    None => return,
+                }
+            }
+            Err(error) => {
+                let _ = tx.send(WalkMessage::Failed { object_type, error }).await;
+                return;
+            }
+        }
+    }
+}

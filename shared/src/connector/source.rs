@@ -1,0 +1,144 @@
+//! The `CrmSource` port: what a sync engine needs from any CRM-like platform (HubSpot first; NinjaOne,
+//! PayPal, Pax8 and Microsoft 365 follow). Records cross this seam already normalised into domain
+//! parts, so no platform's wire format leaks into the engine.
+
+use crate::domain::{
+    CompanyActivity, ContactSummary, Deal, Engagement, ObjectRef, ObjectType, Ticket,
+};
+use chrono::{DateTime, Utc};
+
+/// Which records a page walk covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchWindow {
+    /// Every live record of the type (a full sync, which also reconciles ids).
+    All,
+    /// Records whose modification time lies in `[since, until]`. `until` is the sync's start, so the
+    /// set a walk pages through does not move under it; changes after it belong to the next window.
+    ChangedBetween {
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+}
+
+/// One page of a walk. `next_cursor` is opaque to the caller, survives serialisation (it is stored in a
+/// checkpoint) and is `None` on the last page.
+#[derive(Debug, Clone, Default)]
+pub struct RecordPage {
+    pub records: Vec<CrmRecord>,
+    pub next_cursor: Option<String>,
+    /// How many records the whole walk will yield, when the platform says.
+    pub total_hint: Option<u64>,
+}
+
+/// The result of fetching given objects: the ones found, and the ones the platform no longer has
+/// (deleted or archived).
+#[derive(Debug, Clone, Default)]
+pub struct FetchedObjects {
+    pub records: Vec<CrmRecord>,
+    pub missing: Vec<ObjectRef>,
+}
+
+/// One normalised record with its associations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrmRecord {
+    pub object_type: ObjectType,
+    pub id: String,
+    /// When the platform last modified the record.
+    pub modified_at: Option<DateTime<Utc>>,
+    pub body: RecordBody,
+    /// Ids of the companies (clients) the record is associated with.
+    pub company_ids: Vec<String>,
+    /// Ids of the contacts the record is associated with (engagements).
+    pub contact_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordBody {
+    Company(CompanyFields),
+    Contact(ContactSummary),
+    Deal(Deal),
+    Ticket(Ticket),
+    /// `contact_ids` inside is left empty by sources: the engine fills it from the record's
+    /// `contact_ids`.
+    Engagement(Engagement),
+}
+
+/// What a company record says about the client itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompanyFields {
+    pub name: String,
+    pub domain: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub activity: CompanyActivity,
+    pub reported_revenue: Option<f64>,
+}
+
+/// A failure of the source, in platform-neutral terms. Platform adapters keep their own detailed
+/// error and fold it into one of these, keeping the platform's message and request id in `message`.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The platform's daily (or other long) quota is spent: stop until `reset_at`.
+    #[error("rate limit exhausted until {reset_at:?}: {message}")]
+    RateLimited {
+        reset_at: Option<DateTime<Utc>>,
+        message: String,
+    },
+    /// The credentials are dead (a refresh token revoked): the tenant must authorise again.
+    #[error("the tenant must authorise again: {reason}")]
+    NeedsReauth { reason: String },
+    /// The platform refused the request (bad input, missing scopes, expired credentials): retrying
+    /// will not help.
+    #[error("the source refused the request: {message}")]
+    Rejected { status: u16, message: String },
+    /// The platform kept failing after bounded retries, or could not be reached; a later run may
+    /// succeed.
+    #[error("the source is unavailable: {message}")]
+    Unavailable { message: String },
+    /// The platform answered something we cannot read.
+    #[error("unexpected answer from the source: {0}")]
+    InvalidResponse(String),
+    /// A cursor that this source did not make, or that belongs to another kind of walk.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
+    /// The tenant's credentials could not be loaded or saved.
+    #[error("credentials: {0}")]
+    Credentials(String),
+}
+
+impl SourceError {
+    /// Whether the same request may succeed on a later run without anyone doing anything.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            SourceError::Unavailable { .. } | SourceError::RateLimited { .. }
+        )
+    }
+}
+
+/// A CRM-like platform the sync engine pulls clients from.
+///
+/// Implementations pace and retry their own requests (they know the platform's limits), and share
+/// one limiter between concurrent calls, so the engine may walk several object types at once.
+#[async_trait::async_trait]
+pub trait CrmSource: Send + Sync {
+    /// A short lowercase name recorded in each snapshot's `sources` (`hubspot`).
+    fn name(&self) -> &'static str;
+
+    /// The object types this source can walk.
+    fn object_types(&self) -> &[ObjectType];
+
+    /// One page of `object_type` within `window`, starting at `cursor` (`None`: the first page).
+    /// A cursor is only valid with the window it was made for.
+    async fn fetch_page(
+        &self,
+        object_type: ObjectType,
+        window: FetchWindow,
+        cursor: Option<&str>,
+    ) -> Result<RecordPage, SourceError>;
+
+    /// The given objects, with their associations (webhook-driven targeted syncs).
+    async fn fetch_objects(&self, refs: &[ObjectRef]) -> Result<FetchedObjects, SourceError>;
+
+    /// Requests sent to the platform so far by this source (retries included).
+    fn requests_made(&self) -> u64;
+}

@@ -1,0 +1,23 @@
+//! HubSpot: the first `CrmSource`. The HTTP client (paced, retried, counted), the OAuth and token
+//! code, and the mapping of HubSpot's records into the connector's platform-neutral records.
+
+pub mod api;
+pub mod app;
+pub mod client;
+pub mod error;
+pub mod limiter;
+mod normalise;
+pub mod source;
+pub mod tokens;
+mod wire;
+
+pub use app::{AppCredentials, AppSecretError};
+pub use client::{ClientStats, HubSpotClient, RetryPolicy};
+pub use error::{HubSpotError, RateLimitPolicy};
+pub use limiter::{Budget, Pacing, PortalLimiter};
+pub use source::HubSpotSource;
+pub use tokens::{
+    AccessTokenProvider, OAuthApp, OAuthClient, RefreshPolicy, StaticToken, StoredCredentials,
+    TokenManager, TokenSet, TOKEN_REFRESH_LEASE,
+};
+pub use wire::TokenInfo;

@@ -1,0 +1,755 @@
+//! HubSpot credentials: the OAuth install flow (authorize URL with a signed state, code exchange,
+//! token info), the tenant's stored credentials, and the token manager that refreshes an access token
+//! ahead of its expiry and writes the new one back so concurrent refreshes cannot lose a token.
+//!
+//! # The tenant's secret
+//! One secret per tenant (the tenant's `credentials_secret_id`) holds JSON, written and read only
+//! through [`StoredCredentials`]:
+//! ```json
+//! {"version":1,"kind":"oauth","access_token":"...","refresh_token":"...",
+//!  "expires_at":"2026-11-26T10:30:00Z","hub_id":12345678,"scopes":["crm.objects.companies.read"]}
+//! {"version":1,"kind":"private_app","access_token":"pat-na1-..."}
+//! ```
+//! `expires_at` is computed from HubSpot's `expires_in` when the token was issued.
+
+use crate::domain::{TenantId, TenantStatus};
+use crate::hubspot::api;
+use crate::hubspot::client::RetryPolicy;
+use crate::hubspot::error::HubSpotError;
+use crate::hubspot::wire::{TokenInfo, TokenResponse};
+use crate::ports::{SecretVault, SyncStore, TenantStore, VaultError};
+use backon::{ExponentialBuilder, Retryable};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Gives the bearer token for the next request.
+#[async_trait::async_trait]
+pub trait AccessTokenProvider: Send + Sync {
+    async fn access_token(&self) -> Result<SecretString, HubSpotError>;
+}
+
+/// A private app's static token.
+pub struct StaticToken(SecretString);
+
+impl StaticToken {
+    pub fn new(token: SecretString) -> Self {
+        StaticToken(token)
+    }
+}
+
+#[async_trait::async_trait]
+impl AccessTokenProvider for StaticToken {
+    async fn access_token(&self) -> Result<SecretString, HubSpotError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// OAuth tokens of one portal. `Debug` shows no token.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: SecretString,
+    pub refresh_token: SecretString,
+    pub expires_at: DateTime<Utc>,
+    /// The portal (HubSpot's `hub_id`), once token info has been read.
+    pub hub_id: Option<u64>,
+    pub scopes: Vec<String>,
+}
+
+impl TokenSet {
+    /// Builds a token set from what the OAuth callback or a test obtained; `expires_in` in seconds.
+    pub fn new(
+        access_token: SecretString,
+        refresh_token: SecretString,
+        expires_in: u64,
+        now: DateTime<Utc>,
+    ) -> Self {
+        TokenSet {
+            access_token,
+            refresh_token,
+            expires_at: now + chrono::Duration::seconds(expires_in.min(i64::MAX as u64) as i64),
+            hub_id: None,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// Whether the access token expires within `margin` of `now` (or already has).
+    pub fn needs_refresh(&self, now: DateTime<Utc>, margin: Duration) -> bool {
+        let margin = chrono::Duration::from_std(margin).unwrap_or(chrono::Duration::zero());
+        self.expires_at - margin <= now
+    }
+}
+
+/// What a tenant's secret holds. Build one with [`StoredCredentials::oauth`] or
+/// [`StoredCredentials::private_app`] and store [`StoredCredentials::to_secret`].
+#[derive(Debug, Clone)]
+pub enum StoredCredentials {
+    OAuth(TokenSet),
+    PrivateApp { access_token: SecretString },
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SecretJson {
+    version: u32,
+    kind: String,
+    access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hub_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    scopes: Vec<String>,
+}
+
+const SECRET_VERSION: u32 = 1;
+
+impl StoredCredentials {
+    pub fn oauth(tokens: TokenSet) -> Self {
+        StoredCredentials::OAuth(tokens)
+    }
+
+    pub fn private_app(access_token: SecretString) -> Self {
+        StoredCredentials::PrivateApp { access_token }
+    }
+
+    /// The secret's JSON (see the module docs).
+    pub fn to_secret(&self) -> SecretString {
+        let json = match self {
+            StoredCredentials::OAuth(tokens) => SecretJson {
+                version: SECRET_VERSION,
+                kind: "oauth".to_owned(),
+                access_token: tokens.access_token.expose_secret().to_owned(),
+                refresh_token: Some(tokens.refresh_token.expose_secret().to_owned()),
+                expires_at: Some(tokens.expires_at),
+                hub_id: tokens.hub_id,
+                scopes: tokens.scopes.clone(),
+            },
+            StoredCredentials::PrivateApp { access_token } => SecretJson {
+                version: SECRET_VERSION,
+                kind: "private_app".to_owned(),
+                access_token: access_token.expose_secret().to_owned(),
+                refresh_token: None,
+                expires_at: None,
+                hub_id: None,
+                scopes: Vec::new(),
+            },
+        };
+        // Serialising plain strings and numbers cannot fail; an empty secret would be refused on read.
+        SecretString::from(serde_json::to_string(&json).unwrap_or_default())
+    }
+
+    pub fn from_secret(secret: &SecretString) -> Result<Self, HubSpotError> {
+        // The parser's message could quote the secret: keep only its position.
+        let json: SecretJson = serde_json::from_str(secret.expose_secret()).map_err(|e| {
+            HubSpotError::Credentials(format!(
+                "stored credentials are not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if json.access_token.is_empty() {
+            return Err(HubSpotError::Credentials(
+                "stored credentials have no access token".to_owned(),
+            ));
+        }
+        match json.kind.as_str() {
+            "oauth" => {
+                let refresh_token =
+                    json.refresh_token
+                        .filter(|t| !t.is_empty())
+                        .ok_or_else(|| {
+                            HubSpotError::Credentials(
+                                "stored OAuth credentials have no refresh token".into(),
+                            )
+                        })?;
+                Ok(StoredCredentials::OAuth(TokenSet {
+                    access_token: SecretString::from(json.access_token),
+                    refresh_token: SecretString::from(refresh_token),
+                    // Unknown expiry: refresh before first use.
+                    expires_at: json.expires_at.unwrap_or(DateTime::UNIX_EPOCH),
+                    hub_id: json.hub_id,
+                    scopes: json.scopes,
+                }))
+            }
+            "private_app" => Ok(StoredCredentials::PrivateApp {
+                access_token: SecretString::from(json.access_token),
+            }),
+            other => Err(HubSpotError::Credentials(format!(
+                "unknown credentials kind {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The public app's OAuth settings (client secret from `HUBSPOT_APP_SECRET_ID`).
+#[derive(Debug, Clone)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// `PUBLIC_BASE_URL` + the callback route.
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub optional_scopes: Vec<String>,
+    /// `api::DEFAULT_AUTHORIZE_URL`, or the sandbox's.
+    pub authorize_url: String,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+impl OAuthApp {
+    /// A fresh random nonce for the state (store it with `WebhookStore::put_oauth_state`).
+    pub fn new_nonce() -> String {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
+
+    /// `nonce.signature`, the signature an HMAC-SHA256 of the nonce keyed by the client secret.
+    pub fn sign_state(&self, nonce: &str) -> String {
+        let signature = self.state_mac(nonce).finalize().into_bytes();
+        format!(
+            "{nonce}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    /// The nonce of a state this app signed; `None` for anything else (compared in constant time).
+    pub fn verify_state<'a>(&self, state: &'a str) -> Option<&'a str> {
+        let (nonce, signature) = state.rsplit_once('.')?;
+        if nonce.is_empty() {
+            return None;
+        }
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()?;
+        self.state_mac(nonce)
+            .verify_slice(&signature)
+            .ok()
+            .map(|()| nonce)
+    }
+
+    fn state_mac(&self, nonce: &str) -> HmacSha256 {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(self.client_secret.expose_secret().as_bytes())
+                .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(nonce.as_bytes());
+        mac
+    }
+
+    /// Where to send the user to install the app, with the signed state.
+    pub fn authorize_url(&self, nonce: &str) -> Result<String, HubSpotError> {
+        let mut params: Vec<(&str, String)> = vec![
+            ("client_id", self.client_id.clone()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("scope", self.scopes.join(" ")),
+        ];
+        if !self.optional_scopes.is_empty() {
+            params.push(("optional_scope", self.optional_scopes.join(" ")));
+        }
+        params.push(("state", self.sign_state(nonce)));
+        url::Url::parse_with_params(&self.authorize_url, &params)
+            .map(String::from)
+            .map_err(|e| HubSpotError::Credentials(format!("bad authorize URL: {e}")))
+    }
+}
+
+/// HubSpot's OAuth endpoints.
+#[derive(Clone)]
+pub struct OAuthClient {
+    http: reqwest::Client,
+    base_url: String,
+    app: Arc<OAuthApp>,
+    retry: RetryPolicy,
+}
+
+impl OAuthClient {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        app: Arc<OAuthApp>,
+        retry: RetryPolicy,
+    ) -> Self {
+        OAuthClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            app,
+            retry,
+        }
+    }
+
+    pub fn app(&self) -> &OAuthApp {
+        &self.app
+    }
+
+    /// Exchanges the callback's code for tokens, and reads the portal id they belong to.
+    pub async fn exchange_code(&self, code: &str) -> Result<TokenSet, HubSpotError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", self.app.redirect_uri.as_str()),
+            ("client_id", self.app.client_id.as_str()),
+            ("client_secret", self.app.client_secret.expose_secret()),
+        ];
+        let response = self.token_request(&form).await?;
+        let refresh_token = response.refresh_token.ok_or_else(|| {
+            HubSpotError::Decode("the code exchange returned no refresh token".to_owned())
+        })?;
+        let mut tokens = TokenSet::new(
+            response.access_token,
+            refresh_token,
+            response.expires_in,
+            Utc::now(),
+        );
+        let info = self.token_info(&tokens.access_token).await?;
+        tokens.hub_id = Some(info.hub_id);
+        tokens.scopes = info.scopes;
+        Ok(tokens)
+    }
+
+    /// A new access token from `current`'s refresh token; keeps the refresh token when HubSpot does
+    /// not send a new one, and the portal id and scopes.
+    pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, HubSpotError> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", current.refresh_token.expose_secret()),
+            ("client_id", self.app.client_id.as_str()),
+            ("client_secret", self.app.client_secret.expose_secret()),
+        ];
+        let response = self.token_request(&form).await?;
+        let mut tokens = TokenSet::new(
+            response.access_token,
+            response
+                .refresh_token
+                .unwrap_or_else(|| current.refresh_token.clone()),
+            response.expires_in,
+            Utc::now(),
+        );
+        tokens.hub_id = current.hub_id;
+        tokens.scopes = current.scopes.clone();
+        Ok(tokens)
+    }
+
+    pub async fn token_info(&self, access_token: &SecretString) -> Result<TokenInfo, HubSpotError> {
+        let url = format!(
+            "{}{}",
+            self.base_url,
+            api::oauth_token_info(access_token.expose_secret())
+        );
+        let bytes = self
+            .with_retries(|| async {
+                let response = self
+                    .http
+                    .get(&url)
+                    .timeout(self.retry.request_timeout)
+                    .send()
+                    .await;
+                read_response(response).await
+            })
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| HubSpotError::Decode(e.to_string()))
+    }
+
+    async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, HubSpotError> {
+        let url = format!("{}{}", self.base_url, api::oauth_token());
+        let bytes = self
+            .with_retries(|| async {
+                let response = self
+                    .http
+                    .post(&url)
+                    .form(form)
+                    .timeout(self.retry.request_timeout)
+                    .send()
+                    .await;
+                read_response(response).await
+            })
+            .await?;
+        // serde's message for a missing field names the field, never a value.
+        serde_json::from_slice(&bytes).map_err(|e| HubSpotError::Decode(e.to_string()))
+    }
+
+    async fn with_retries<F, Fut>(&self, attempt: F) -> Result<bytes::Bytes, HubSpotError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<bytes::Bytes, HubSpotError>>,
+    {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry.min_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.max_retries)
+            .with_jitter();
+        attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(HubSpotError::is_transient)
+            .notify(|error, delay| tracing::warn!(%error, ?delay, "retrying HubSpot OAuth request"))
+            .await
+    }
+}
+
+async fn read_response(
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<bytes::Bytes, HubSpotError> {
+    let response = response.map_err(|e| {
+        if e.is_timeout() {
+            HubSpotError::Timeout
+        } else {
+            // Without the URL: the token-info URL carries the token.
+            HubSpotError::Transport(e.without_url().to_string())
+        }
+    })?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| HubSpotError::Transport(e.without_url().to_string()))?;
+    if status.is_success() {
+        Ok(bytes)
+    } else {
+        Err(HubSpotError::from_response(status.as_u16(), &bytes, None))
+    }
+}
+
+/// The name of the lease that serialises token refreshes of one tenant across processes.
+pub const TOKEN_REFRESH_LEASE: &str = "token-refresh";
+
+/// How the token manager refreshes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefreshPolicy {
+    /// Refresh when the access token expires within this margin.
+    pub margin: Duration,
+    /// How long a refresh may hold the lease before another process may take it.
+    pub lease_ttl: Duration,
+    /// How long to wait for another process's refresh before giving up.
+    pub wait_for_other: Duration,
+    pub poll_interval: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        RefreshPolicy {
+            margin: Duration::from_secs(5 * 60),
+            lease_ttl: Duration::from_secs(60),
+            wait_for_other: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+struct Cached {
+    credentials: StoredCredentials,
+}
+
+/// Gives a tenant's access token, refreshing it ahead of expiry (never on a 401: HubSpot says a 401
+/// is not a reliable sign). A refresh runs under the tenant's `token-refresh` lease, re-reads the
+/// secret first (another process may have refreshed already), and writes the new tokens back with a
+/// compare-and-set on the version it read. A dead refresh token marks the tenant `needs_reauth`.
+pub struct TokenManager<S: ?Sized> {
+    tenant_id: TenantId,
+    secret_id: String,
+    vault: Arc<dyn SecretVault>,
+    store: Arc<S>,
+    oauth: Option<OAuthClient>,
+    policy: RefreshPolicy,
+    holder: String,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+impl<S> TokenManager<S>
+where
+    S: SyncStore + TenantStore + ?Sized + 'static,
+{
+    /// `oauth` may be `None` for private-app tenants (an OAuth secret then fails to refresh with a
+    /// clear error).
+    pub fn new(
+        tenant_id: TenantId,
+        secret_id: impl Into<String>,
+        vault: Arc<dyn SecretVault>,
+        store: Arc<S>,
+        oauth: Option<OAuthClient>,
+        policy: RefreshPolicy,
+    ) -> Self {
+        TokenManager {
+            tenant_id,
+            secret_id: secret_id.into(),
+            vault,
+            store,
+            oauth,
+            policy,
+            holder: format!("token-manager-{}", uuid::Uuid::new_v4().simple()),
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn read_secret(&self) -> Result<(StoredCredentials, String), HubSpotError> {
+        let secret = self.vault.get(&self.secret_id).await.map_err(vault_error)?;
+        let credentials = StoredCredentials::from_secret(&secret.value)?;
+        Ok((credentials, secret.version_id))
+    }
+
+    fn usable(&self, credentials: &StoredCredentials) -> Option<SecretString> {
+        match credentials {
+            StoredCredentials::PrivateApp { access_token } => Some(access_token.clone()),
+            StoredCredentials::OAuth(tokens)
+                if !tokens.needs_refresh(Utc::now(), self.policy.margin) =>
+            {
+                Some(tokens.access_token.clone())
+            }
+            StoredCredentials::OAuth(_) => None,
+        }
+    }
+
+    /// The current token set (after any refresh), for callers that store the portal id.
+    pub async fn credentials(&self) -> Result<StoredCredentials, HubSpotError> {
+        self.access_token().await?;
+        let guard = self.cached.lock().await;
+        guard
+            .as_ref()
+            .map(|c| c.credentials.clone())
+            .ok_or_else(|| HubSpotError::Credentials("no credentials loaded".to_owned()))
+    }
+
+    async fn refresh_under_lease(&self) -> Result<StoredCredentials, HubSpotError> {
+        let started = std::time::Instant::now();
+        loop {
+            let now = Utc::now();
+            let until = now
+                + chrono::Duration::from_std(self.policy.lease_ttl)
+                    .unwrap_or(chrono::Duration::seconds(60));
+            let acquired = self
+                .store
+                .acquire_lease(
+                    &self.tenant_id,
+                    TOKEN_REFRESH_LEASE,
+                    &self.holder,
+                    until,
+                    now,
+                )
+                .await
+                .map_err(|e| HubSpotError::Credentials(format!("token-refresh lease: {e}")))?;
+            if acquired {
+                let result = self.refresh_holding_lease().await;
+                if let Err(error) = self
+                    .store
+                    .release_lease(&self.tenant_id, TOKEN_REFRESH_LEASE, &self.holder)
+                    .await
+                {
+                    // The lease expires by itself; the refresh result stands.
+                    tracing::warn!(%error, tenant = %self.tenant_id, "could not release the token-refresh lease");
+                }
+                return result;
+            }
+            // Someone else is refreshing: use their token as soon as it is written.
+            tokio::time::sleep(self.policy.poll_interval).await;
+            let (credentials, _) = self.read_secret().await?;
+            if self.usable(&credentials).is_some() {
+                return Ok(credentials);
+            }
+            if started.elapsed() > self.policy.wait_for_other {
+                return Err(HubSpotError::Credentials(
+                    "another process holds the token-refresh lease and has not written a new token"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+
+    async fn refresh_holding_lease(&self) -> Result<StoredCredentials, HubSpotError> {
+        let (current, version) = self.read_secret().await?;
+        if self.usable(&current).is_some() {
+            return Ok(current);
+        }
+        let StoredCredentials::OAuth(tokens) = &current else {
+            return Ok(current);
+        };
+        let oauth = self.oauth.as_ref().ok_or_else(|| {
+            HubSpotError::Credentials("OAuth credentials but no OAuth app configured".to_owned())
+        })?;
+        let fresh = match oauth.refresh(tokens).await {
+            Ok(fresh) => fresh,
+            Err(error @ HubSpotError::BadRefreshToken { .. }) => {
+                self.mark_needs_reauth(&error).await;
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
+        let fresh = StoredCredentials::OAuth(fresh);
+        match self
+            .vault
+            .put(&self.secret_id, &fresh.to_secret(), Some(&version))
+            .await
+        {
+            Ok(_) => Ok(fresh),
+            Err(VaultError::Conflict(_)) => {
+                // Someone wrote the secret although we held the lease (it expired under us). HubSpot's
+                // refresh tokens do not rotate, so either access token works: prefer what is stored if
+                // it is fresh, else write ours on top of it.
+                let (stored, stored_version) = self.read_secret().await?;
+                if self.usable(&stored).is_some() {
+                    return Ok(stored);
+                }
+                self.vault
+                    .put(&self.secret_id, &fresh.to_secret(), Some(&stored_version))
+                    .await
+                    .map_err(vault_error)?;
+                Ok(fresh)
+            }
+            Err(error) => {
+                // The new token works even if it could not be stored; the next run refreshes again.
+                tracing::warn!(%error, tenant = %self.tenant_id, "could not store the refreshed token");
+                Ok(fresh)
+            }
+        }
+    }
+
+    async fn mark_needs_reauth(&self, cause: &HubSpotError) {
+        let reason = format!("HubSpot refused the refresh token: {cause}. Install the app again.");
+        for _ in 0..3 {
+            let mut tenant = match self.store.get_tenant(&self.tenant_id).await {
+                Ok(tenant) => tenant,
+                Err(error) => {
+                    tracing::error!(%error, tenant = %self.tenant_id, "could not load the tenant to mark it needs_reauth");
+                    return;
+                }
+            };
+            tenant.status = TenantStatus::NeedsReauth;
+            tenant.status_reason = Some(reason.clone());
+            tenant.updated_at = Utc::now();
+            match self.store.update_tenant(&tenant).await {
+                Ok(_) => return,
+                Err(crate::ports::StoreError::Conflict { .. }) => continue,
+                Err(error) => {
+                    tracing::error!(%error, tenant = %self.tenant_id, "could not mark the tenant needs_reauth");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn vault_error(error: VaultError) -> HubSpotError {
+    HubSpotError::Credentials(error.to_string())
+}
+
+#[async_trait::async_trait]
+impl<S> AccessTokenProvider for TokenManager<S>
+where
+    S: SyncStore + TenantStore + ?Sized + 'static,
+{
+    async fn access_token(&self) -> Result<SecretString, HubSpotError> {
+        // One refresh at a time within the process; the lease covers other processes.
+        let mut guard = self.cached.lock().await;
+        if let Some(token) = guard.as_ref().and_then(|c| self.usable(&c.credentials)) {
+            return Ok(token);
+        }
+        let (stored, _) = self.read_secret().await?;
+        let credentials = if self.usable(&stored).is_some() {
+            stored
+        } else {
+            self.refresh_under_lease().await?
+        };
+        let token = self.usable(&credentials).ok_or_else(|| {
+            HubSpotError::Credentials("the refreshed token is already expiring".to_owned())
+        })?;
+        *guard = Some(Cached { credentials });
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> OAuthApp {
+        OAuthApp {
+            client_id: "client-1".into(),
+            client_secret: SecretString::from("s3cret".to_owned()),
+            redirect_uri: "https://example.com/oauth/callback".into(),
+            scopes: vec!["crm.objects.companies.read".into(), "oauth".into()],
+            optional_scopes: vec![],
+            authorize_url: api::DEFAULT_AUTHORIZE_URL.into(),
+        }
+    }
+
+    #[test]
+    fn a_signed_state_verifies_and_a_tampered_one_does_not() {
+        let app = app();
+        let state = app.sign_state("nonce123");
+        assert_eq!(app.verify_state(&state), Some("nonce123"));
+        assert_eq!(
+            app.verify_state(&state.replace("nonce123", "nonce124")),
+            None
+        );
+        assert_eq!(app.verify_state("nonce123"), None);
+        assert_eq!(app.verify_state("nonce123.AAAA"), None);
+        let other = OAuthApp {
+            client_secret: SecretString::from("other".to_owned()),
+            ..app.clone()
+        };
+        assert_eq!(other.verify_state(&state), None);
+    }
+
+    #[test]
+    fn authorize_url_carries_client_scopes_redirect_and_state() {
+        let app = app();
+        let url = app.authorize_url("n1").unwrap();
+        let parsed = url::Url::parse(&url).unwrap();
+        let pairs: std::collections::HashMap<_, _> = parsed.query_pairs().into_owned().collect();
+        assert_eq!(pairs["client_id"], "client-1");
+        assert_eq!(pairs["scope"], "crm.objects.companies.read oauth");
+        assert_eq!(pairs["redirect_uri"], "https://example.com/oauth/callback");
+        assert_eq!(app.verify_state(&pairs["state"]), Some("n1"));
+    }
+
+    #[test]
+    fn credentials_round_trip_and_never_debug_print_tokens() {
+        let now = Utc::now();
+        let mut tokens = TokenSet::new(
+            SecretString::from("access-abc".to_owned()),
+            SecretString::from("refresh-xyz".to_owned()),
+            1800,
+            now,
+        );
+        tokens.hub_id = Some(42);
+        let stored = StoredCredentials::oauth(tokens);
+        let debug = format!("{stored:?}");
+        assert!(
+            !debug.contains("access-abc") && !debug.contains("refresh-xyz"),
+            "{debug}"
+        );
+        let back = StoredCredentials::from_secret(&stored.to_secret()).unwrap();
+        let StoredCredentials::OAuth(back) = back else {
+            panic!("expected OAuth credentials");
+        };
+        assert_eq!(back.access_token.expose_secret(), "access-abc");
+        assert_eq!(back.refresh_token.expose_secret(), "refresh-xyz");
+        assert_eq!(back.hub_id, Some(42));
+        assert!(!back.needs_refresh(now, Duration::from_secs(300)));
+        assert!(back.needs_refresh(
+            now + chrono::Duration::seconds(1501),
+            Duration::from_secs(300)
+        ));
+
+        let private = StoredCredentials::private_app(SecretString::from("pat-1".to_owned()));
+        assert!(matches!(
+            StoredCredentials::from_secret(&private.to_secret()),
+            Ok(StoredCredentials::PrivateApp { .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_secrets_are_refused_without_echoing_them() {
+        let bad = SecretString::from("{\"kind\":\"oauth\",\"access_token\":\"leak-me\"".to_owned());
+        let error = StoredCredentials::from_secret(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("leak-me"), "{error}");
+        let no_refresh =
+            SecretString::from(r#"{"version":1,"kind":"oauth","access_token":"a"}"#.to_owned());
+        assert!(StoredCredentials::from_secret(&no_refresh).is_err());
+    }
+}
