@@ -1,0 +1,190 @@
+//! The api function's configuration, read from the environment once per cold start.
+
+use crate::api::auth::DEFAULT_TENANT_CLAIM;
+use crate::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use url::Url;
+
+pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "connected-insights/tenants/";
+/// What the sync reads: companies, contacts, deals and tickets (engagements come with contacts).
+pub const DEFAULT_OAUTH_SCOPES: &str =
+    "oauth crm.objects.companies.read crm.objects.contacts.read crm.objects.deals.read tickets";
+/// Email engagements' direction and status need this; without it they are redacted, not refused.
+pub const DEFAULT_OAUTH_OPTIONAL_SCOPES: &str = "sales-email-read";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {name} is required")]
+    Missing { name: &'static str },
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// What the router needs to know about its surroundings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Where callers reach the API (`https://insights.example.com`): the OAuth redirect URI is built
+    /// from it.
+    pub public_base_url: Url,
+    pub hubspot_api_base_url: Url,
+    /// HubSpot's consent page (`https://app.hubspot.com/oauth/authorize`); the sandbox has its own.
+    pub hubspot_authorize_url: Url,
+    /// Secrets Manager id of the app's `{client_id, client_secret}`.
+    pub hubspot_app_secret_id: String,
+    /// The JWT claim that carries the tenant id.
+    pub tenant_claim: String,
+    /// Tenants' HubSpot tokens are stored under `<prefix><tenant id>`.
+    pub tenant_secret_prefix: String,
+    /// Scopes the install asks for, and the optional ones.
+    pub oauth_scopes: Vec<String>,
+    pub oauth_optional_scopes: Vec<String>,
+}
+
+impl ApiConfig {
+    /// Reads `PUBLIC_BASE_URL` (required), `HUBSPOT_APP_SECRET_ID` (required), `HUBSPOT_API_BASE_URL`,
+    /// `HUBSPOT_AUTHORIZE_URL`, `TENANT_CLAIM`, `TENANT_SECRET_PREFIX`, `HUBSPOT_OAUTH_SCOPES` and
+    /// `HUBSPOT_OAUTH_OPTIONAL_SCOPES` (space-separated; all defaulted).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing { name });
+        let url = |name: &'static str, value: String| {
+            let parsed = Url::parse(&value).map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be an http or https URL".to_string(),
+                });
+            }
+            Ok(parsed)
+        };
+        Ok(Self {
+            public_base_url: url("PUBLIC_BASE_URL", required("PUBLIC_BASE_URL")?)?,
+            hubspot_api_base_url: url(
+                "HUBSPOT_API_BASE_URL",
+                get("HUBSPOT_API_BASE_URL").unwrap_or_else(|| DEFAULT_API_BASE_URL.to_string()),
+            )?,
+            hubspot_authorize_url: url(
+                "HUBSPOT_AUTHORIZE_URL",
+                get("HUBSPOT_AUTHORIZE_URL").unwrap_or_else(|| DEFAULT_AUTHORIZE_URL.to_string()),
+            )?,
+            hubspot_app_secret_id: required("HUBSPOT_APP_SECRET_ID")?,
+            tenant_claim: get("TENANT_CLAIM").unwrap_or_else(|| DEFAULT_TENANT_CLAIM.to_string()),
+            tenant_secret_prefix: get("TENANT_SECRET_PREFIX")
+                .unwrap_or_else(|| DEFAULT_TENANT_SECRET_PREFIX.to_string()),
+            oauth_scopes: scopes(get("HUBSPOT_OAUTH_SCOPES").as_deref(), DEFAULT_OAUTH_SCOPES),
+            oauth_optional_scopes: scopes(
+                get("HUBSPOT_OAUTH_OPTIONAL_SCOPES").as_deref(),
+                DEFAULT_OAUTH_OPTIONAL_SCOPES,
+            ),
+        })
+    }
+
+    /// The URL HubSpot sends the user back to after consent.
+    pub fn oauth_redirect_uri(&self) -> String {
+        format!(
+            "{}/oauth/callback",
+            self.public_base_url.as_str().trim_end_matches('/')
+        )
+    }
+}
+
+fn scopes(given: Option<&str>, default: &str) -> Vec<String> {
+    given
+        .unwrap_or(default)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Everything the api Lambda reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFunctionConfig {
+    pub table_name: String,
+    pub event_bus_name: String,
+    pub api: ApiConfig,
+}
+
+impl ApiFunctionConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing { name })
+        };
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            event_bus_name: required("EVENT_BUS_NAME")?,
+            api: ApiConfig::from_lookup(&lookup)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const COMPLETE: [(&str, &str); 4] = [
+        ("TABLE_NAME", "insights"),
+        ("EVENT_BUS_NAME", "bus"),
+        ("HUBSPOT_APP_SECRET_ID", "app/hubspot"),
+        ("PUBLIC_BASE_URL", "https://insights.example.com/"),
+    ];
+
+    #[test]
+    fn defaults_fill_the_optional_variables() {
+        let config = ApiFunctionConfig::from_lookup(env(&COMPLETE)).unwrap();
+        assert_eq!(config.table_name, "insights");
+        assert_eq!(config.api.tenant_claim, "tenant_id");
+        assert!(config.api.oauth_scopes.contains(&"oauth".to_string()));
+        assert_eq!(
+            config.api.hubspot_api_base_url.as_str(),
+            "https://api.hubapi.com/"
+        );
+        assert_eq!(
+            config.api.oauth_redirect_uri(),
+            "https://insights.example.com/oauth/callback"
+        );
+    }
+
+    #[test]
+    fn names_the_missing_or_invalid_variable() {
+        let without_table: Vec<_> = COMPLETE
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "TABLE_NAME")
+            .collect();
+        assert_eq!(
+            ApiFunctionConfig::from_lookup(env(&without_table)).unwrap_err(),
+            ConfigError::Missing { name: "TABLE_NAME" }
+        );
+        let mut bad_url = COMPLETE.to_vec();
+        bad_url.push(("HUBSPOT_API_BASE_URL", "not a url"));
+        assert!(matches!(
+            ApiFunctionConfig::from_lookup(env(&bad_url)).unwrap_err(),
+            ConfigError::Invalid {
+                name: "HUBSPOT_API_BASE_URL",
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,114 @@
+//! The HTTP API: one axum router, served inside `lambda_http` by the api function, with `axum::serve`
+//! by the local runner, and with `tower::ServiceExt::oneshot` in tests.
+//!
+//! Every `/v1` route takes its tenant from the authenticated caller ([`auth::Caller`]); errors are
+//! problem details ([`error::ApiError`]); the OpenAPI document is generated from the handlers and a
+//! test holds it equal to the route table.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+pub use auth::{Authenticator, Caller};
+pub use config::{ApiConfig, ApiFunctionConfig, ConfigError};
+pub use error::{ApiError, Problem};
+
+use crate::hubspot::OAuthApp;
+use crate::ports::{EventBus, SecretVault, Store};
+use axum::http::{Method, Uri};
+use axum::routing::MethodRouter;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// The time source; tests pin it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What every handler can reach. Cheap to clone (all shared).
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn EventBus>,
+    pub vault: Arc<dyn SecretVault>,
+    pub config: Arc<ApiConfig>,
+    pub authenticator: Arc<Authenticator>,
+    /// Calls HubSpot's OAuth endpoints; built once.
+    pub http: reqwest::Client,
+    pub clock: Clock,
+    /// The HubSpot app's OAuth settings, read from the vault on first use.
+    oauth_app: Arc<tokio::sync::OnceCell<Arc<OAuthApp>>>,
+}
+
+impl ApiState {
+    /// A state with the system clock and a default HTTP client.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn EventBus>,
+        vault: Arc<dyn SecretVault>,
+        config: ApiConfig,
+        authenticator: Authenticator,
+    ) -> Self {
+        Self {
+            store,
+            bus,
+            vault,
+            config: Arc::new(config),
+            authenticator: Arc::new(authenticator),
+            http: reqwest::Client::new(),
+            clock: Arc::new(Utc::now),
+            oauth_app: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// Uses these OAuth settings instead of reading the app secret from the vault.
+    pub fn with_oauth_app(mut self, app: OAuthApp) -> Self {
+        self.oauth_app = Arc::new(tokio::sync::OnceCell::new_with(Some(Arc::new(app))));
+        self
+    }
+
+    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// One served route: the OpenAPI document must list exactly these.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<ApiState>,
+}
+
+/// The router with every route, its state applied.
+pub fn router(state: ApiState) -> Router {
+    let mut router = Router::new();
+    for route in routes::table() {
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn route_not_found(uri: Uri) -> ApiError {
+    ApiError::RouteNotFound {
+        path: uri.path().to_string(),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

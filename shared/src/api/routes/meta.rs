@@ -1,0 +1,57 @@
+//! Routes about the service itself: the dashboard page, the health probe and the OpenAPI document.
+
+use crate::api::openapi::document_json;
+use axum::http::{header, HeaderValue};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+const DASHBOARD_HTML: &str = include_str!("../dashboard/index.html");
+
+/// The dashboard: a static page that uses only the public API.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "service",
+    responses((status = 200, description = "The dashboard page", content_type = "text/html", body = String))
+)]
+pub async fn dashboard() -> Html<&'static str> {
+    Html(DASHBOARD_HTML)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HealthStatus {
+    /// Always `ok` when the process answers.
+    pub status: String,
+    pub version: String,
+}
+
+/// Liveness probe; needs no credentials.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    responses((status = 200, description = "The service answers", body = HealthStatus))
+)]
+pub async fn health() -> Json<HealthStatus> {
+    Json(HealthStatus {
+        status: "ok".to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_document() -> Response {
+    let mut response = document_json().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,96 @@
+//! The handlers, grouped by resource, and the one table that lists them.
+
+pub mod health;
+pub mod insights;
+pub mod meta;
+pub mod oauth;
+pub mod overview;
+pub mod settings;
+pub mod sync;
+
+use crate::api::error::ApiError;
+use crate::api::Route;
+use crate::domain::IdError;
+use crate::ports::{PageRequest, StoreError};
+use axum::extract::rejection::PathRejection;
+use axum::extract::Path;
+use axum::http::Method;
+use axum::routing::{get, patch, post, put};
+use std::str::FromStr;
+
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+
+/// Every route the API serves. The router is built from this table only, and a test holds the
+/// OpenAPI document equal to it.
+pub fn table() -> Vec<Route> {
+    let route = |method: Method, path: &'static str, handler| Route {
+        method,
+        path,
+        handler,
+    };
+    vec![
+        route(Method::GET, "/", get(meta::dashboard)),
+        route(Method::GET, "/health", get(meta::health)),
+        route(Method::GET, "/openapi.json", get(meta::openapi_document)),
+        route(Method::GET, "/v1/overview", get(overview::get_overview)),
+        route(Method::GET, "/v1/insights", get(insights::list_insights)),
+        route(Method::GET, "/v1/insights/{id}", get(insights::get_insight)),
+        route(
+            Method::PATCH,
+            "/v1/insights/{id}",
+            patch(insights::change_insight_status),
+        ),
+        route(
+            Method::GET,
+            "/v1/health-scores",
+            get(health::list_health_scores),
+        ),
+        route(Method::GET, "/v1/clients/{id}", get(health::get_client)),
+        route(Method::GET, "/v1/sync-runs", get(sync::list_sync_runs)),
+        route(Method::GET, "/v1/sync-runs/{id}", get(sync::get_sync_run)),
+        route(Method::POST, "/v1/sync", post(sync::request_sync)),
+        route(Method::GET, "/v1/settings", get(settings::get_settings)),
+        route(Method::PUT, "/v1/settings", put(settings::put_settings)),
+        route(Method::GET, "/oauth/install", get(oauth::install)),
+        route(Method::GET, "/oauth/callback", get(oauth::callback)),
+    ]
+}
+
+/// A page request from the `limit` and `cursor` parameters.
+pub(crate) fn page_request(
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<PageRequest, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    if !(1..=PageRequest::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_parameter(
+            "limit",
+            format!("must be between 1 and {}", PageRequest::MAX_LIMIT),
+        ));
+    }
+    Ok(PageRequest {
+        limit,
+        cursor: cursor.filter(|c| !c.is_empty()),
+    })
+}
+
+/// The store refuses a cursor that is malformed or was made for another tenant or query.
+pub(crate) fn list_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::InvalidInput(_) => {
+            ApiError::bad_parameter("cursor", "is not a cursor this list returned")
+        }
+        other => other.into(),
+    }
+}
+
+/// The `{id}` path parameter as a validated id; an id that cannot exist is a 400 naming `id`.
+pub(crate) fn path_id<T>(raw: Result<Path<String>, PathRejection>) -> Result<T, ApiError>
+where
+    T: FromStr<Err = IdError>,
+{
+    let Path(raw) =
+        raw.map_err(|rejection| ApiError::bad_parameter("id", rejection.body_text()))?;
+    raw.parse()
+        .map_err(|error: IdError| ApiError::bad_parameter("id", error.to_string()))
+}

@@ -1,0 +1,105 @@
+//! The tenant's scoring settings.
+
+use crate::api::error::{ApiError, Problem};
+use crate::api::extract::ApiJson;
+use crate::api::{ApiState, Caller};
+use crate::domain::{ScoringSettings, Tenant};
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SettingsView {
+    pub settings: ScoringSettings,
+    /// Send it back with a change: a change made against an older version is refused with 409.
+    pub version: u64,
+    /// When the settings last changed (scoring re-scores every client after a change).
+    pub settings_changed_at: DateTime<Utc>,
+}
+
+impl From<Tenant> for SettingsView {
+    fn from(tenant: Tenant) -> Self {
+        Self {
+            settings: tenant.settings,
+            version: tenant.version,
+            settings_changed_at: tenant.settings_changed_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsUpdate {
+    pub settings: ScoringSettings,
+    /// The `version` the caller read; when given and the settings moved on, 409.
+    #[serde(default)]
+    pub version: Option<u64>,
+}
+
+/// The tenant's scoring settings.
+#[utoipa::path(
+    get,
+    path = "/v1/settings",
+    tag = "settings",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The settings", body = SettingsView),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The tenant has not connected a portal yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_settings(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<SettingsView>, ApiError> {
+    let tenant = state.store.get_tenant(&caller.tenant_id).await?;
+    Ok(Json(tenant.into()))
+}
+
+/// Replace the scoring settings; every client is re-scored with them after the next sync.
+#[utoipa::path(
+    put,
+    path = "/v1/settings",
+    tag = "settings",
+    security(("bearer" = [])),
+    request_body = SettingsUpdate,
+    responses(
+        (status = 200, description = "The settings after the change", body = SettingsView),
+        (status = 400, description = "A setting is out of range (named in `field`), or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The tenant has not connected a portal yet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The settings changed since `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not a settings update", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_settings(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(update): ApiJson<SettingsUpdate>,
+) -> Result<Json<SettingsView>, ApiError> {
+    update
+        .settings
+        .validate()
+        .map_err(|error| ApiError::InvalidField {
+            field: error.field.to_string(),
+            reason: error.reason,
+        })?;
+    let mut tenant = state.store.get_tenant(&caller.tenant_id).await?;
+    if let Some(version) = update.version.filter(|v| *v != tenant.version) {
+        return Err(ApiError::conflict(format!(
+            "The settings are at version {}, not {version}: read them again and retry.",
+            tenant.version
+        )));
+    }
+    if tenant.settings == update.settings {
+        return Ok(Json(tenant.into()));
+    }
+    let now = state.now();
+    tenant.settings = update.settings;
+    tenant.settings_changed_at = now;
+    tenant.updated_at = now;
+    let updated = state.store.update_tenant(&tenant).await?;
+    tracing::info!(tenant_id = %updated.id, by = %caller.subject, "scoring settings changed");
+    Ok(Json(updated.into()))
+}

@@ -1,0 +1,237 @@
+//! Sync runs: the audit trail, one run, and the manual sync button.
+
+use crate::api::error::{ApiError, Problem};
+use crate::api::extract::ApiQuery;
+use crate::api::routes::{list_error, page_request, path_id};
+use crate::api::{ApiState, Caller};
+use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger};
+use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
+use crate::ports::PageRequest;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A running sync older than this is taken for dead (its Lambda timed out without recording the
+/// end), so it no longer blocks a manual sync.
+pub const RUNNING_SYNC_BLOCKS_FOR: Duration = Duration::hours(1);
+/// Serialises concurrent manual-sync requests of one tenant while one is being recorded.
+const REQUEST_LEASE: &str = "manual-sync-request";
+const REQUEST_LEASE_SECONDS: i64 = 30;
+/// How many recent runs are checked for one still running.
+const RECENT_RUNS_CHECKED: u32 = 20;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SyncRunsQuery {
+    /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SyncRunPage {
+    pub items: Vec<SyncRun>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Sync runs, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/sync-runs",
+    tag = "sync",
+    security(("bearer" = [])),
+    params(SyncRunsQuery),
+    responses(
+        (status = 200, description = "A page of sync runs", body = SyncRunPage),
+        (status = 400, description = "A parameter is invalid (named in `parameter`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_sync_runs(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<SyncRunsQuery>,
+) -> Result<Json<SyncRunPage>, ApiError> {
+    let page = page_request(query.limit, query.cursor)?;
+    let found = state
+        .store
+        .list_sync_runs(&caller.tenant_id, &page)
+        .await
+        .map_err(list_error)?;
+    Ok(Json(SyncRunPage {
+        items: found.items,
+        next_cursor: found.next_cursor,
+    }))
+}
+
+/// One sync run: watch it after `POST /v1/sync`.
+#[utoipa::path(
+    get,
+    path = "/v1/sync-runs/{id}",
+    tag = "sync",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The sync id")),
+    responses(
+        (status = 200, description = "The sync run", body = SyncRun),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such sync run for this tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_sync_run(
+    State(state): State<ApiState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<SyncRun>, ApiError> {
+    let sync_id: SyncId = path_id(id)?;
+    let run = state
+        .store
+        .get_sync_run(&caller.tenant_id, &sync_id)
+        .await?;
+    Ok(Json(run))
+}
+
+/// A fresh sync id: its start time to the millisecond, then a random suffix, so ids sort by start.
+pub fn new_sync_id(now: DateTime<Utc>) -> SyncId {
+    let id = format!(
+        "{}-{:08x}",
+        now.format("%Y%m%dT%H%M%S%3fZ"),
+        rand::random::<u32>()
+    );
+    // The format only yields digits, letters and '-', which the id accepts.
+    SyncId::parse(id).unwrap_or_else(|_| unreachable!("sync id format is always valid"))
+}
+
+/// Request an incremental sync now. Answers 202 with the run; `Location` is where to watch it.
+#[utoipa::path(
+    post,
+    path = "/v1/sync",
+    tag = "sync",
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The sync was requested; watch the run at `Location`", body = SyncRun,
+            headers(("Location" = String, description = "The run's URL"))),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A sync is already running", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The sync could not be requested; retry later", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn request_sync(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let sync_id = new_sync_id(now);
+    let tenant_id = &caller.tenant_id;
+    let leased = state
+        .store
+        .acquire_lease(
+            tenant_id,
+            REQUEST_LEASE,
+            sync_id.as_str(),
+            now + Duration::seconds(REQUEST_LEASE_SECONDS),
+            now,
+        )
+        .await?;
+    if !leased {
+        return Err(ApiError::conflict(
+            "A sync is being requested right now; watch GET /v1/sync-runs.",
+        ));
+    }
+    let outcome = start_sync(&state, &caller, sync_id.clone(), now).await;
+    if let Err(error) = state
+        .store
+        .release_lease(tenant_id, REQUEST_LEASE, sync_id.as_str())
+        .await
+    {
+        // It expires by itself shortly; a failed release only delays the next request.
+        tracing::warn!(error = %error, "could not release the manual sync lease");
+    }
+    let run = outcome?;
+    let location = format!("/v1/sync-runs/{}", run.sync_id);
+    let mut response = (StatusCode::ACCEPTED, Json(run)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn start_sync(
+    state: &ApiState,
+    caller: &Caller,
+    sync_id: SyncId,
+    now: DateTime<Utc>,
+) -> Result<SyncRun, ApiError> {
+    let tenant_id = &caller.tenant_id;
+    let recent = state
+        .store
+        .list_sync_runs(tenant_id, &PageRequest::first(RECENT_RUNS_CHECKED))
+        .await?;
+    if let Some(running) = recent.items.iter().find(|run| {
+        run.status == SyncStatus::Running && run.started_at > now - RUNNING_SYNC_BLOCKS_FOR
+    }) {
+        return Err(ApiError::conflict(format!(
+            "A sync started at {} is still running; watch /v1/sync-runs/{}.",
+            running.started_at.to_rfc3339(),
+            running.sync_id
+        )));
+    }
+    let trigger = SyncTrigger::Manual {
+        requested_by: caller.subject.clone(),
+    };
+    let mut run = SyncRun {
+        tenant_id: tenant_id.clone(),
+        sync_id: sync_id.clone(),
+        mode: SyncMode::Incremental,
+        trigger: trigger.clone(),
+        started_at: now,
+        finished_at: None,
+        status: SyncStatus::Running,
+        counts: Default::default(),
+        requests_used: 0,
+        error: None,
+    };
+    state.store.put_sync_run(&run).await?;
+    let event = ProductEvent::SyncRequested(SyncRequested {
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenant_id.clone(),
+        mode: SyncMode::Incremental,
+        objects: Vec::new(),
+        requested_by: trigger,
+        sync_id: Some(sync_id),
+        requested_at: now,
+    });
+    if let Err(error) = state.bus.publish(&[event]).await {
+        run.status = SyncStatus::Failed;
+        run.finished_at = Some(now);
+        run.error = Some("the sync request could not be sent".to_string());
+        if let Err(store_error) = state.store.put_sync_run(&run).await {
+            tracing::error!(error = %store_error, "could not mark the unsent sync run failed");
+        }
+        return Err(error.into());
+    }
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn sync_ids_sort_by_start_time() {
+        let earlier = Utc.with_ymd_and_hms(2026, 3, 1, 9, 59, 59).unwrap();
+        let later = earlier + Duration::milliseconds(1);
+        let a = new_sync_id(earlier);
+        let b = new_sync_id(later);
+        assert!(a < b, "{a} should sort before {b}");
+        assert!(a.as_str().starts_with("20260301T095959000Z-"));
+    }
+}
