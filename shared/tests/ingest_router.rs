@@ -556,3 +556,53 @@ async fn privacy_erasure_survives_a_failed_publish_and_its_redelivery_still_resy
         ]
     );
 }
+
+/// The in-process bus, never answering its first publish, as a stuck connection would.
+struct StuckOnceBus {
+    inner: InProcessBus,
+    stuck: AtomicUsize,
+}
+
+#[async_trait]
+impl EventBus for StuckOnceBus {
+    async fn publish(&self, events: &[ProductEvent]) -> Result<(), BusError> {
+        if self.stuck.fetch_add(1, Ordering::SeqCst) == 0 {
+            std::future::pending::<()>().await;
+        }
+        self.inner.publish(events).await
+    }
+}
+
+#[tokio::test]
+async fn delivery_past_its_time_budget_answers_503_and_its_redelivery_is_processed() {
+    let store = MemoryStore::new();
+    store
+        .create_tenant(&tenant("acme", ACME_PORTAL, TenantStatus::Active))
+        .await
+        .unwrap();
+    let bus = InProcessBus::new();
+    let state = IngestState::new(
+        Arc::new(store),
+        Arc::new(StuckOnceBus {
+            inner: bus.clone(),
+            stuck: AtomicUsize::new(0),
+        }),
+        SecretString::from(CLIENT_SECRET.to_string()),
+        PublicBaseUrl::parse(PUBLIC_BASE_URL).unwrap(),
+    )
+    .with_processing_budget(std::time::Duration::from_millis(200));
+    let app = router(state);
+    let body = json!([event(91, ACME_PORTAL, "company.propertyChange", 1001)]).to_string();
+
+    let (status, _) = send(&app, signed(&body)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(bus.published().is_empty());
+
+    let (status, outcome) = send(&app, signed(&body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(outcome["accepted"], 1);
+    assert_eq!(
+        objects(request_for(&sync_requests(&bus), "acme")),
+        [(ObjectType::Companies, "1001")]
+    );
+}
