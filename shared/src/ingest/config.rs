@@ -48,6 +48,14 @@ pub struct IngestConfig {
 }
 
 impl IngestConfig {
+    /// The variables it reads (the SAM template must set each of them).
+    pub const ENV_VARS: &'static [&'static str] = &[
+        "TABLE_NAME",
+        "EVENT_BUS_NAME",
+        "HUBSPOT_APP_SECRET_ID",
+        "PUBLIC_BASE_URL",
+    ];
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -145,6 +153,24 @@ mod tests {
             config.public_base_url.as_str(),
             "https://hooks.example.com/prod"
         );
+    }
+
+    #[test]
+    fn reads_exactly_the_listed_variables() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        IngestConfig::from_lookup(|name| {
+            asked.lock().unwrap().push(name.to_string());
+            env(&COMPLETE)(name)
+        })
+        .unwrap();
+        let mut asked = asked.into_inner().unwrap();
+        asked.sort();
+        let mut listed: Vec<String> = IngestConfig::ENV_VARS
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(asked, listed);
     }
 
     #[test]
