@@ -11,16 +11,16 @@ use shared::api::config::ApiConfig;
 use shared::api::{router, ApiState, Authenticator};
 use shared::bus::InProcessBus;
 use shared::domain::{
-    AuthKind, ClientId, ConfidenceBand, Dimension, DimensionScore, Factor, HealthBand,
-    HealthScore, HubSpotLimits, Impact, Insight, InsightId, InsightRule, InsightStatus,
-    ScorePoint, ScoringSettings, SyncId, SyncMode, SyncRun, SyncSchedule, SyncStatus,
-    SyncTrigger, Tenant, TenantId, TenantStatus, Trend,
+    AuthKind, ClientId, ConfidenceBand, Dimension, DimensionScore, Factor, HealthBand, HealthScore,
+    HubSpotLimits, Impact, Insight, InsightId, InsightRule, InsightStatus, ScorePoint,
+    ScoringSettings, SyncId, SyncMode, SyncRun, SyncSchedule, SyncStatus, SyncTrigger, Tenant,
+    TenantId, TenantStatus, Trend,
 };
 use shared::events::ProductEvent;
 use shared::ports::{InsightStore, ScoreStore, SyncStore, TenantStore};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -147,7 +147,9 @@ impl Reply {
         assert_eq!(self.content_type(), "application/problem+json");
         let problem = self.json();
         assert_eq!(problem["status"], status.as_u16());
-        assert!(problem["type"].as_str().is_some_and(|t| t.starts_with("/problems/")));
+        assert!(problem["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")));
         assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
         assert!(problem["detail"].as_str().is_some_and(|t| !t.is_empty()));
         problem
@@ -333,11 +335,46 @@ async fn seed(api: &TestApi) {
         .put_insights(
             &a,
             &[
-                insight(TENANT_A, "c-critical", InsightRule::InactiveClient, 92, Impact::Critical, 1),
-                insight(TENANT_A, "c-critical", InsightRule::MultipleRiskFactors, 88, Impact::High, 2),
-                insight(TENANT_A, "c-risk", InsightRule::DecliningEngagement, 75, Impact::Medium, 3),
-                insight(TENANT_A, "c-watch", InsightRule::HighValueLowEngagement, 55, Impact::High, 4),
-                insight(TENANT_A, "c-healthy", InsightRule::UpsellOpportunity, 40, Impact::Low, 5),
+                insight(
+                    TENANT_A,
+                    "c-critical",
+                    InsightRule::InactiveClient,
+                    92,
+                    Impact::Critical,
+                    1,
+                ),
+                insight(
+                    TENANT_A,
+                    "c-critical",
+                    InsightRule::MultipleRiskFactors,
+                    88,
+                    Impact::High,
+                    2,
+                ),
+                insight(
+                    TENANT_A,
+                    "c-risk",
+                    InsightRule::DecliningEngagement,
+                    75,
+                    Impact::Medium,
+                    3,
+                ),
+                insight(
+                    TENANT_A,
+                    "c-watch",
+                    InsightRule::HighValueLowEngagement,
+                    55,
+                    Impact::High,
+                    4,
+                ),
+                insight(
+                    TENANT_A,
+                    "c-healthy",
+                    InsightRule::UpsellOpportunity,
+                    40,
+                    Impact::Low,
+                    5,
+                ),
             ],
         )
         .await
@@ -345,7 +382,14 @@ async fn seed(api: &TestApi) {
     api.store
         .put_insights(
             &b,
-            &[insight(TENANT_B, "c-b", InsightRule::InactiveClient, 90, Impact::High, 1)],
+            &[insight(
+                TENANT_B,
+                "c-b",
+                InsightRule::InactiveClient,
+                90,
+                Impact::High,
+                1,
+            )],
         )
         .await
         .unwrap();
@@ -362,11 +406,21 @@ async fn seed(api: &TestApi) {
         .await
         .unwrap();
     api.store
-        .put_sync_run(&sync_run(TENANT_A, "20261126T080000000Z-00000001", SyncStatus::Succeeded, 120))
+        .put_sync_run(&sync_run(
+            TENANT_A,
+            "20261126T080000000Z-00000001",
+            SyncStatus::Succeeded,
+            120,
+        ))
         .await
         .unwrap();
     api.store
-        .put_sync_run(&sync_run(TENANT_A, "20261126T090000000Z-00000002", SyncStatus::Failed, 60))
+        .put_sync_run(&sync_run(
+            TENANT_A,
+            "20261126T090000000Z-00000002",
+            SyncStatus::Failed,
+            60,
+        ))
         .await
         .unwrap();
 }
@@ -424,7 +478,10 @@ async fn every_v1_route_answers_401_without_claims() {
             .call(method, path, None, Some(json!({"status": "dismissed"})))
             .await;
         let problem = reply.problem(StatusCode::UNAUTHORIZED);
-        assert_eq!(problem["type"], "/problems/unauthenticated", "{method} {path}");
+        assert_eq!(
+            problem["type"], "/problems/unauthenticated",
+            "{method} {path}"
+        );
         assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer");
     }
     // Nothing was changed by the refused requests.
@@ -450,9 +507,30 @@ async fn claims_come_from_a_real_api_gateway_request() {
         .put_insights(
             &other,
             &[
-                insight("hs-12345678", "c-x", InsightRule::InactiveClient, 90, Impact::High, 1),
-                insight("hs-12345678", "c-x", InsightRule::DecliningEngagement, 80, Impact::High, 2),
-                insight("hs-12345678", "c-y", InsightRule::DecliningEngagement, 60, Impact::High, 3),
+                insight(
+                    "hs-12345678",
+                    "c-x",
+                    InsightRule::InactiveClient,
+                    90,
+                    Impact::High,
+                    1,
+                ),
+                insight(
+                    "hs-12345678",
+                    "c-x",
+                    InsightRule::DecliningEngagement,
+                    80,
+                    Impact::High,
+                    2,
+                ),
+                insight(
+                    "hs-12345678",
+                    "c-y",
+                    InsightRule::DecliningEngagement,
+                    60,
+                    Impact::High,
+                    3,
+                ),
             ],
         )
         .await
@@ -540,7 +618,14 @@ async fn the_development_token_stands_in_for_claims_locally() {
         }
         builder.body(Body::empty()).unwrap()
     };
-    let reply = Reply::read(router.clone().oneshot(request(Some("dev-token-123"))).await.unwrap()).await;
+    let reply = Reply::read(
+        router
+            .clone()
+            .oneshot(request(Some("dev-token-123")))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(reply.ok()["settings"]["window_days"], 90);
     for wrong in [None, Some("dev-token-12"), Some("dev-token-1234")] {
         let reply = Reply::read(router.clone().oneshot(request(wrong)).await.unwrap()).await;
@@ -573,7 +658,10 @@ async fn overview_counts_clients_health_insights_and_the_last_sync() {
         json!({"low": 1, "medium": 1, "high": 2, "critical": 1})
     );
     assert_eq!(overview["open_insights_needing_review"], 1);
-    assert_eq!(overview["last_sync"]["sync_id"], "20261126T090000000Z-00000002");
+    assert_eq!(
+        overview["last_sync"]["sync_id"],
+        "20261126T090000000Z-00000002"
+    );
     assert_eq!(overview["last_sync"]["status"], "failed");
     assert_eq!(overview["connection"]["status"], "active");
 }
@@ -581,7 +669,10 @@ async fn overview_counts_clients_health_insights_and_the_last_sync() {
 #[tokio::test]
 async fn overview_of_a_tenant_without_data_is_empty_not_an_error() {
     let api = TestApi::new();
-    let overview = api.call("GET", "/v1/overview", Some("hs-new"), None).await.ok();
+    let overview = api
+        .call("GET", "/v1/overview", Some("hs-new"), None)
+        .await
+        .ok();
     assert_eq!(overview["clients"], 0);
     assert_eq!(overview["average_health"], Value::Null);
     assert_eq!(overview["last_sync"], Value::Null);
@@ -611,18 +702,30 @@ async fn insights_are_listed_newest_first_and_filtered() {
     let cases: [(&str, Vec<&str>); 7] = [
         (
             "type=churn_risk",
-            vec!["ins-c-critical-multiple_risk_factors", "ins-c-risk-declining_engagement"],
+            vec![
+                "ins-c-critical-multiple_risk_factors",
+                "ins-c-risk-declining_engagement",
+            ],
         ),
         (
             "impact=high",
-            vec!["ins-c-critical-multiple_risk_factors", "ins-c-watch-high_value_low_engagement"],
+            vec![
+                "ins-c-critical-multiple_risk_factors",
+                "ins-c-watch-high_value_low_engagement",
+            ],
         ),
         (
             "min_confidence=80",
-            vec!["ins-c-critical-inactive_client", "ins-c-critical-multiple_risk_factors"],
+            vec![
+                "ins-c-critical-inactive_client",
+                "ins-c-critical-multiple_risk_factors",
+            ],
         ),
         ("band=lower", vec!["ins-c-watch-high_value_low_engagement"]),
-        ("band=needs_review", vec!["ins-c-healthy-upsell_opportunity"]),
+        (
+            "band=needs_review",
+            vec!["ins-c-healthy-upsell_opportunity"],
+        ),
         (
             "client=c-critical&impact=critical",
             vec!["ins-c-critical-inactive_client"],
@@ -661,7 +764,11 @@ async fn insight_pages_follow_the_cursor_to_the_end() {
     }
     assert_eq!(pages, 3);
     assert_eq!(seen.len(), 5);
-    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 5, "no insight twice: {seen:?}");
+    assert_eq!(
+        seen.iter().collect::<BTreeSet<_>>().len(),
+        5,
+        "no insight twice: {seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -669,15 +776,26 @@ async fn a_cursor_from_another_tenant_is_a_bad_parameter() {
     let api = TestApi::new();
     seed(&api).await;
     let page = api.get("/v1/insights?limit=1").await.ok();
-    let cursor = page["next_cursor"].as_str().expect("a second page").to_string();
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
     let encoded: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
     let reply = api
-        .call("GET", &format!("/v1/insights?limit=1&cursor={encoded}"), Some(TENANT_B), None)
+        .call(
+            "GET",
+            &format!("/v1/insights?limit=1&cursor={encoded}"),
+            Some(TENANT_B),
+            None,
+        )
         .await;
     let problem = reply.problem(StatusCode::BAD_REQUEST);
     assert_eq!(problem["parameter"], "cursor");
     let garbage = api.get("/v1/insights?cursor=not-a-cursor").await;
-    assert_eq!(garbage.problem(StatusCode::BAD_REQUEST)["parameter"], "cursor");
+    assert_eq!(
+        garbage.problem(StatusCode::BAD_REQUEST)["parameter"],
+        "cursor"
+    );
 }
 
 #[tokio::test]
@@ -697,7 +815,10 @@ async fn bad_query_parameters_are_named() {
         ("/v1/health-scores?sort=name", "sort"),
         ("/v1/health-scores?min_churn_risk=-1", "min_churn_risk"),
         ("/v1/clients/c-critical?from=yesterday", "from"),
-        ("/v1/clients/c-critical?from=2026-11-20T00:00:00Z&to=2026-11-01T00:00:00Z", "from"),
+        (
+            "/v1/clients/c-critical?from=2026-11-20T00:00:00Z&to=2026-11-01T00:00:00Z",
+            "from",
+        ),
         ("/v1/sync-runs?limit=x", "limit"),
     ] {
         let reply = api.get(query).await;
@@ -714,17 +835,28 @@ async fn bad_query_parameters_are_named() {
 async fn one_insight_is_read_by_id_only_within_its_tenant() {
     let api = TestApi::new();
     seed(&api).await;
-    let insight = api.get("/v1/insights/ins-c-critical-inactive_client").await.ok();
+    let insight = api
+        .get("/v1/insights/ins-c-critical-inactive_client")
+        .await
+        .ok();
     assert_eq!(insight["client_id"], "c-critical");
     assert_eq!(insight["type"], "client_health");
     assert_eq!(insight["confidence_band"], "high");
 
     // Tenant B's insight does not exist for tenant A, and the reverse.
-    let problem = api.get("/v1/insights/ins-c-b-inactive_client").await.problem(StatusCode::NOT_FOUND);
-    assert_eq!(problem["type"], "/problems/not-found");
-    api.call("GET", "/v1/insights/ins-c-critical-inactive_client", Some(TENANT_B), None)
+    let problem = api
+        .get("/v1/insights/ins-c-b-inactive_client")
         .await
         .problem(StatusCode::NOT_FOUND);
+    assert_eq!(problem["type"], "/problems/not-found");
+    api.call(
+        "GET",
+        "/v1/insights/ins-c-critical-inactive_client",
+        Some(TENANT_B),
+        None,
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
     // Nor can B change it.
     api.call(
         "PATCH",
@@ -735,7 +867,10 @@ async fn one_insight_is_read_by_id_only_within_its_tenant() {
     .await
     .problem(StatusCode::NOT_FOUND);
 
-    let problem = api.get("/v1/insights/a.b%23c").await.problem(StatusCode::BAD_REQUEST);
+    let problem = api
+        .get("/v1/insights/a.b%23c")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
     assert_eq!(problem["parameter"], "id");
 }
 
@@ -745,29 +880,50 @@ async fn insights_are_acknowledged_dismissed_and_reopened_by_the_caller() {
     seed(&api).await;
     let path = "/v1/insights/ins-c-risk-declining_engagement";
     let acknowledged = api
-        .call("PATCH", path, Some(TENANT_A), Some(json!({"status": "acknowledged", "version": 0})))
+        .call(
+            "PATCH",
+            path,
+            Some(TENANT_A),
+            Some(json!({"status": "acknowledged", "version": 0})),
+        )
         .await
         .ok();
     assert_eq!(acknowledged["status"], "acknowledged");
-    assert_eq!(acknowledged["status_changed_by"], format!("user-of-{TENANT_A}"));
+    assert_eq!(
+        acknowledged["status_changed_by"],
+        format!("user-of-{TENANT_A}")
+    );
     assert_eq!(acknowledged["status_changed_at"], "2026-11-26T10:00:00Z");
     let version = acknowledged["version"].as_u64().unwrap();
     assert_eq!(version, 1);
 
     let dismissed = api
-        .call("PATCH", path, Some(TENANT_A), Some(json!({"status": "dismissed"})))
+        .call(
+            "PATCH",
+            path,
+            Some(TENANT_A),
+            Some(json!({"status": "dismissed"})),
+        )
         .await
         .ok();
     assert_eq!(dismissed["status"], "dismissed");
     let reopened = api
-        .call("PATCH", path, Some(TENANT_A), Some(json!({"status": "open", "version": 2})))
+        .call(
+            "PATCH",
+            path,
+            Some(TENANT_A),
+            Some(json!({"status": "open", "version": 2})),
+        )
         .await
         .ok();
     assert_eq!(reopened["status"], "open");
 
     let stored = api
         .store
-        .get_insight(&tenant_id(TENANT_A), &InsightId::parse("ins-c-risk-declining_engagement").unwrap())
+        .get_insight(
+            &tenant_id(TENANT_A),
+            &InsightId::parse("ins-c-risk-declining_engagement").unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(stored.status, InsightStatus::Open);
@@ -782,11 +938,21 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     let api = TestApi::new();
     seed(&api).await;
     let path = "/v1/insights/ins-c-watch-high_value_low_engagement";
-    api.call("PATCH", path, Some(TENANT_A), Some(json!({"status": "acknowledged", "version": 0})))
-        .await
-        .ok();
+    api.call(
+        "PATCH",
+        path,
+        Some(TENANT_A),
+        Some(json!({"status": "acknowledged", "version": 0})),
+    )
+    .await
+    .ok();
     let problem = api
-        .call("PATCH", path, Some(TENANT_A), Some(json!({"status": "dismissed", "version": 0})))
+        .call(
+            "PATCH",
+            path,
+            Some(TENANT_A),
+            Some(json!({"status": "dismissed", "version": 0})),
+        )
         .await
         .problem(StatusCode::CONFLICT);
     assert_eq!(problem["type"], "/problems/conflict");
@@ -798,9 +964,19 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
 async fn a_resolved_insight_cannot_be_changed_by_hand() {
     let api = TestApi::new();
     seed(&api).await;
-    let mut resolved = insight(TENANT_A, "c-old", InsightRule::InactiveClient, 90, Impact::High, 30);
+    let mut resolved = insight(
+        TENANT_A,
+        "c-old",
+        InsightRule::InactiveClient,
+        90,
+        Impact::High,
+        30,
+    );
     resolved.status = InsightStatus::Resolved;
-    api.store.put_insights(&tenant_id(TENANT_A), &[resolved]).await.unwrap();
+    api.store
+        .put_insights(&tenant_id(TENANT_A), &[resolved])
+        .await
+        .unwrap();
     api.call(
         "PATCH",
         "/v1/insights/ins-c-old-inactive_client",
@@ -822,16 +998,32 @@ async fn bad_patch_bodies_are_refused_with_a_clear_message() {
     assert_eq!(problem["type"], "/problems/bad-body");
     // JSON, but `resolved` is the engine's to set.
     let problem = api
-        .call("PATCH", path, Some(TENANT_A), Some(json!({"status": "resolved"})))
+        .call(
+            "PATCH",
+            path,
+            Some(TENANT_A),
+            Some(json!({"status": "resolved"})),
+        )
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(problem["detail"].as_str().unwrap().contains("status"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("status"),
+        "{problem}"
+    );
     // An unknown member.
     let problem = api
-        .call("PATCH", path, Some(TENANT_A), Some(json!({"status": "open", "tenant_id": TENANT_B})))
+        .call(
+            "PATCH",
+            path,
+            Some(TENANT_A),
+            Some(json!({"status": "open", "tenant_id": TENANT_B})),
+        )
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(problem["detail"].as_str().unwrap().contains("tenant_id"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("tenant_id"),
+        "{problem}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -842,26 +1034,50 @@ async fn health_scores_sort_and_filter() {
     let api = TestApi::new();
     seed(&api).await;
     let ascending = api.get("/v1/health-scores").await.ok();
-    assert_eq!(ids(&ascending), vec!["c-critical", "c-risk", "c-watch", "c-healthy"]);
-    assert_eq!(ascending["items"][0]["dimensions"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        ids(&ascending),
+        vec!["c-critical", "c-risk", "c-watch", "c-healthy"]
+    );
+    assert_eq!(
+        ascending["items"][0]["dimensions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
     let descending = api.get("/v1/health-scores?sort=overall_desc").await.ok();
-    assert_eq!(ids(&descending), vec!["c-healthy", "c-watch", "c-risk", "c-critical"]);
+    assert_eq!(
+        ids(&descending),
+        vec!["c-healthy", "c-watch", "c-risk", "c-critical"]
+    );
     let at_risk = api.get("/v1/health-scores?band=at_risk").await.ok();
     assert_eq!(ids(&at_risk), vec!["c-risk"]);
-    let churning = api.get("/v1/health-scores?min_churn_risk=50&sort=overall_desc").await.ok();
+    let churning = api
+        .get("/v1/health-scores?min_churn_risk=50&sort=overall_desc")
+        .await
+        .ok();
     assert_eq!(ids(&churning), vec!["c-risk", "c-critical"]);
 
     let first = api.get("/v1/health-scores?limit=3").await.ok();
     assert_eq!(ids(&first), vec!["c-critical", "c-risk", "c-watch"]);
     let cursor: String = url::form_urlencoded::byte_serialize(
-        first["next_cursor"].as_str().expect("a second page").as_bytes(),
+        first["next_cursor"]
+            .as_str()
+            .expect("a second page")
+            .as_bytes(),
     )
     .collect();
-    let second = api.get(&format!("/v1/health-scores?limit=3&cursor={cursor}")).await.ok();
+    let second = api
+        .get(&format!("/v1/health-scores?limit=3&cursor={cursor}"))
+        .await
+        .ok();
     assert_eq!(ids(&second), vec!["c-healthy"]);
     assert_eq!(second["next_cursor"], Value::Null);
 
-    let other = api.call("GET", "/v1/health-scores", Some(TENANT_B), None).await.ok();
+    let other = api
+        .call("GET", "/v1/health-scores", Some(TENANT_B), None)
+        .await
+        .ok();
     assert_eq!(ids(&other), Vec::<String>::new());
 }
 
@@ -894,7 +1110,10 @@ async fn a_client_shows_its_factors_trend_history_and_open_insights() {
         .collect();
     assert_eq!(
         open,
-        vec!["ins-c-critical-inactive_client", "ins-c-critical-multiple_risk_factors"]
+        vec![
+            "ins-c-critical-inactive_client",
+            "ins-c-critical-multiple_risk_factors"
+        ]
     );
 
     let ranged = api
@@ -921,7 +1140,9 @@ async fn a_client_shows_its_factors_trend_history_and_open_insights() {
     let client = api.get("/v1/clients/c-critical").await.ok();
     assert_eq!(client["open_insights"].as_array().unwrap().len(), 1);
 
-    api.get("/v1/clients/c-unknown").await.problem(StatusCode::NOT_FOUND);
+    api.get("/v1/clients/c-unknown")
+        .await
+        .problem(StatusCode::NOT_FOUND);
     api.call("GET", "/v1/clients/c-critical", Some(TENANT_B), None)
         .await
         .problem(StatusCode::NOT_FOUND);
@@ -937,22 +1158,39 @@ async fn sync_runs_are_listed_newest_first_and_read_by_id() {
     let page = api.get("/v1/sync-runs").await.ok();
     assert_eq!(
         ids(&page),
-        vec!["20261126T090000000Z-00000002", "20261126T080000000Z-00000001"]
+        vec![
+            "20261126T090000000Z-00000002",
+            "20261126T080000000Z-00000001"
+        ]
     );
     let first = api.get("/v1/sync-runs?limit=1").await.ok();
     assert_eq!(ids(&first), vec!["20261126T090000000Z-00000002"]);
     let cursor: String = url::form_urlencoded::byte_serialize(
-        first["next_cursor"].as_str().expect("a second page").as_bytes(),
+        first["next_cursor"]
+            .as_str()
+            .expect("a second page")
+            .as_bytes(),
     )
     .collect();
-    let second = api.get(&format!("/v1/sync-runs?limit=1&cursor={cursor}")).await.ok();
+    let second = api
+        .get(&format!("/v1/sync-runs?limit=1&cursor={cursor}"))
+        .await
+        .ok();
     assert_eq!(ids(&second), vec!["20261126T080000000Z-00000001"]);
 
-    let run = api.get("/v1/sync-runs/20261126T080000000Z-00000001").await.ok();
-    assert_eq!(run["status"], "succeeded");
-    api.call("GET", "/v1/sync-runs/20261126T080000000Z-00000001", Some(TENANT_B), None)
+    let run = api
+        .get("/v1/sync-runs/20261126T080000000Z-00000001")
         .await
-        .problem(StatusCode::NOT_FOUND);
+        .ok();
+    assert_eq!(run["status"], "succeeded");
+    api.call(
+        "GET",
+        "/v1/sync-runs/20261126T080000000Z-00000001",
+        Some(TENANT_B),
+        None,
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -960,7 +1198,12 @@ async fn a_manual_sync_is_recorded_requested_and_refused_while_it_runs() {
     let api = TestApi::new();
     seed(&api).await;
     let reply = api.call("POST", "/v1/sync", Some(TENANT_A), None).await;
-    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let run = reply.json();
     let sync_id = run["sync_id"].as_str().unwrap().to_string();
     assert_eq!(run["status"], "running");
@@ -986,7 +1229,10 @@ async fn a_manual_sync_is_recorded_requested_and_refused_while_it_runs() {
         ProductEvent::SyncRequested(request) => {
             assert_eq!(request.tenant_id, tenant_id(TENANT_A));
             assert_eq!(request.mode, SyncMode::Incremental);
-            assert_eq!(request.sync_id.as_ref().map(|s| s.as_str()), Some(sync_id.as_str()));
+            assert_eq!(
+                request.sync_id.as_ref().map(|s| s.as_str()),
+                Some(sync_id.as_str())
+            );
         }
         other => panic!("expected SyncRequested, got {other:?}"),
     }
@@ -996,7 +1242,10 @@ async fn a_manual_sync_is_recorded_requested_and_refused_while_it_runs() {
         .call("POST", "/v1/sync", Some(TENANT_A), None)
         .await
         .problem(StatusCode::CONFLICT);
-    assert!(problem["detail"].as_str().unwrap().contains(&sync_id), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(&sync_id),
+        "{problem}"
+    );
     assert_eq!(api.bus.published().len(), 1);
 
     // Another tenant is not blocked by it.
@@ -1009,14 +1258,24 @@ async fn a_running_sync_older_than_an_hour_no_longer_blocks() {
     let api = TestApi::new();
     seed(&api).await;
     api.store
-        .put_sync_run(&sync_run(TENANT_A, "20261126T084500000Z-00000003", SyncStatus::Running, 75))
+        .put_sync_run(&sync_run(
+            TENANT_A,
+            "20261126T084500000Z-00000003",
+            SyncStatus::Running,
+            75,
+        ))
         .await
         .unwrap();
     let reply = api.call("POST", "/v1/sync", Some(TENANT_A), None).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
 
     api.store
-        .put_sync_run(&sync_run(TENANT_B, "20261126T093000000Z-00000004", SyncStatus::Running, 30))
+        .put_sync_run(&sync_run(
+            TENANT_B,
+            "20261126T093000000Z-00000004",
+            SyncStatus::Running,
+            30,
+        ))
         .await
         .unwrap();
     api.call("POST", "/v1/sync", Some(TENANT_B), None)
@@ -1038,7 +1297,12 @@ async fn settings_are_read_and_replaced_with_a_version() {
     let mut settings = current["settings"].clone();
     settings["thresholds"]["inactive_days"] = json!(45);
     let updated = api
-        .call("PUT", "/v1/settings", Some(TENANT_A), Some(json!({"settings": settings, "version": 0})))
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(TENANT_A),
+            Some(json!({"settings": settings, "version": 0})),
+        )
         .await
         .ok();
     assert_eq!(updated["version"], 1);
@@ -1051,9 +1315,14 @@ async fn settings_are_read_and_replaced_with_a_version() {
 
     // Writing against the old version is a conflict and changes nothing.
     settings["thresholds"]["inactive_days"] = json!(60);
-    api.call("PUT", "/v1/settings", Some(TENANT_A), Some(json!({"settings": settings, "version": 0})))
-        .await
-        .problem(StatusCode::CONFLICT);
+    api.call(
+        "PUT",
+        "/v1/settings",
+        Some(TENANT_A),
+        Some(json!({"settings": settings, "version": 0})),
+    )
+    .await
+    .problem(StatusCode::CONFLICT);
     let stored = api.store.get_tenant(&tenant_id(TENANT_A)).await.unwrap();
     assert_eq!(stored.settings.thresholds.inactive_days, 45);
 }
@@ -1064,29 +1333,56 @@ async fn invalid_settings_name_the_field() {
     seed(&api).await;
     let current = api.get("/v1/settings").await.ok();
     let cases = [
-        ("/thresholds/inactive_days", json!(0), "thresholds.inactive_days"),
+        (
+            "/thresholds/inactive_days",
+            json!(0),
+            "thresholds.inactive_days",
+        ),
         ("/weights/crm", json!(0.9), "weights"),
         ("/window_days", json!(1000), "window_days"),
-        ("/thresholds/low_response_ratio", json!(1.5), "thresholds.low_response_ratio"),
+        (
+            "/thresholds/low_response_ratio",
+            json!(1.5),
+            "thresholds.low_response_ratio",
+        ),
     ];
     for (pointer, value, field) in cases {
         let mut settings = current["settings"].clone();
         *settings.pointer_mut(pointer).unwrap() = value;
         let problem = api
-            .call("PUT", "/v1/settings", Some(TENANT_A), Some(json!({"settings": settings})))
+            .call(
+                "PUT",
+                "/v1/settings",
+                Some(TENANT_A),
+                Some(json!({"settings": settings})),
+            )
             .await
             .problem(StatusCode::BAD_REQUEST);
         assert_eq!(problem["field"], field, "{problem}");
-        assert!(problem["detail"].as_str().unwrap().contains(field), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(field),
+            "{problem}"
+        );
     }
     // A member of the wrong type is caught while parsing, naming where.
     let mut settings = current["settings"].clone();
     settings["window_days"] = json!("ninety");
     let problem = api
-        .call("PUT", "/v1/settings", Some(TENANT_A), Some(json!({"settings": settings})))
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(TENANT_A),
+            Some(json!({"settings": settings})),
+        )
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(problem["detail"].as_str().unwrap().contains("settings.window_days"), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("settings.window_days"),
+        "{problem}"
+    );
 
     let stored = api.store.get_tenant(&tenant_id(TENANT_A)).await.unwrap();
     assert_eq!(stored.version, 0, "nothing was written");
@@ -1106,7 +1402,10 @@ async fn settings_of_a_tenant_that_never_connected_are_not_found() {
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_are_problems() {
     let api = TestApi::new();
-    let problem = api.get("/v1/nothing-here").await.problem(StatusCode::NOT_FOUND);
+    let problem = api
+        .get("/v1/nothing-here")
+        .await
+        .problem(StatusCode::NOT_FOUND);
     assert_eq!(problem["type"], "/problems/route-not-found");
     let problem = api
         .call("DELETE", "/v1/insights/ins-x", Some(TENANT_A), None)
@@ -1141,8 +1440,10 @@ async fn the_openapi_document_matches_the_served_routes() {
     let mut documented = BTreeSet::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for method in item.as_object().unwrap().keys() {
-            if ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
-                .contains(&method.as_str())
+            if [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&method.as_str())
             {
                 documented.insert((method.to_uppercase(), path.clone()));
             }
@@ -1161,16 +1462,311 @@ async fn the_openapi_document_matches_the_served_routes() {
             .await;
         if reply.status == StatusCode::NOT_FOUND || reply.status == StatusCode::METHOD_NOT_ALLOWED {
             let problem = reply.json();
-            assert_ne!(problem["type"], "/problems/route-not-found", "{method} {path}");
-            assert_ne!(problem["type"], "/problems/method-not-allowed", "{method} {path}");
+            assert_ne!(
+                problem["type"], "/problems/route-not-found",
+                "{method} {path}"
+            );
+            assert_ne!(
+                problem["type"], "/problems/method-not-allowed",
+                "{method} {path}"
+            );
         }
     }
 
     // The schemas the responses name are in the document.
-    let schemas = document["components"]["schemas"].as_object().expect("schemas");
-    for name in ["Problem", "Insight", "InsightPage", "HealthScore", "Overview", "SyncRun", "SettingsView"] {
+    let schemas = document["components"]["schemas"]
+        .as_object()
+        .expect("schemas");
+    for name in [
+        "Problem",
+        "Insight",
+        "InsightPage",
+        "HealthScore",
+        "Overview",
+        "SyncRun",
+        "SettingsView",
+    ] {
         assert!(schemas.contains_key(name), "{name} missing");
     }
     let bearer = &document["components"]["securitySchemes"]["bearer"];
     assert_eq!(bearer["scheme"], "bearer");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Onboarding, against the HubSpot sandbox (a real HTTP server speaking HubSpot's OAuth wire format)
+
+mod onboarding {
+    use super::*;
+    use hubspot_sandbox::{Sandbox, SandboxConfig};
+    use secrecy::{ExposeSecret, SecretString};
+    use shared::hubspot::{OAuthApp, StoredCredentials};
+    use shared::ports::{OAuthState, SecretVault, WebhookStore};
+
+    const APP_SECRET_ID: &str = "app/hubspot";
+
+    async fn onboarding_api() -> (TestApi, Sandbox) {
+        let sandbox = Sandbox::start(SandboxConfig::small(11))
+            .await
+            .expect("the sandbox starts");
+        let base_url = sandbox.base_url();
+        let authorize_url = sandbox.authorize_url_base();
+        let config = ApiConfig::from_lookup(|name| match name {
+            "PUBLIC_BASE_URL" => Some("https://insights.example.com".to_string()),
+            "HUBSPOT_APP_SECRET_ID" => Some(APP_SECRET_ID.to_string()),
+            "HUBSPOT_API_BASE_URL" => Some(base_url.clone()),
+            "HUBSPOT_AUTHORIZE_URL" => Some(authorize_url.clone()),
+            _ => None,
+        })
+        .unwrap();
+        let api = TestApi::with_config(config);
+        let app_secret = json!({
+            "client_id": "sandbox-client-id",
+            "client_secret": "sandbox-client-secret",
+        });
+        api.vault
+            .create(APP_SECRET_ID, &SecretString::from(app_secret.to_string()))
+            .await
+            .unwrap();
+        (api, sandbox)
+    }
+
+    fn query_pairs(url: &str) -> HashMap<String, String> {
+        url::Url::parse(url)
+            .expect("an absolute URL")
+            .query_pairs()
+            .into_owned()
+            .collect()
+    }
+
+    /// `/oauth/install`, then HubSpot's consent page (the sandbox approves at once): the URL HubSpot
+    /// sends the user back to.
+    async fn consent(api: &TestApi, sandbox: &Sandbox) -> String {
+        let install = api.call("GET", "/oauth/install", None, None).await;
+        assert_eq!(
+            install.status,
+            StatusCode::FOUND,
+            "{}",
+            String::from_utf8_lossy(&install.body)
+        );
+        let authorize = install.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            authorize.starts_with(&sandbox.authorize_url_base()),
+            "{authorize}"
+        );
+        let params = query_pairs(&authorize);
+        assert_eq!(params["client_id"], "sandbox-client-id");
+        assert_eq!(
+            params["redirect_uri"],
+            "https://insights.example.com/oauth/callback"
+        );
+        assert!(params["scope"]
+            .split(' ')
+            .any(|s| s == "crm.objects.companies.read"));
+        assert!(params["state"].contains('.'), "the state is signed");
+
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = no_redirects.get(&authorize).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 302);
+        response.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    fn callback_path(back: &str) -> String {
+        let url = url::Url::parse(back).unwrap();
+        assert_eq!(url.path(), "/oauth/callback");
+        format!("/oauth/callback?{}", url.query().unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn install_and_callback_connect_the_portal_and_store_its_tokens() {
+        let (api, sandbox) = onboarding_api().await;
+        let back = consent(&api, &sandbox).await;
+        let reply = api.call("GET", &callback_path(&back), None, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert!(reply.content_type().starts_with("text/html"));
+        let page = String::from_utf8_lossy(&reply.body).to_string();
+        assert!(page.contains("is connected"), "{page}");
+
+        let portal = sandbox.portal_id();
+        let tenant = api
+            .store
+            .get_tenant(&tenant_id(&format!("hs-{portal}")))
+            .await
+            .expect("the tenant was created");
+        assert_eq!(tenant.hubspot_portal_id, Some(portal));
+        assert_eq!(tenant.status, TenantStatus::Active);
+        assert_eq!(tenant.auth_kind, AuthKind::OAuth);
+        assert_eq!(tenant.settings, ScoringSettings::default());
+        assert_eq!(
+            tenant.credentials_secret_id,
+            format!("connected-insights/tenants/hs-{portal}")
+        );
+        let secret = api.vault.get(&tenant.credentials_secret_id).await.unwrap();
+        match StoredCredentials::from_secret(&secret.value).unwrap() {
+            StoredCredentials::OAuth(tokens) => {
+                assert_eq!(tokens.hub_id, Some(portal));
+                assert!(!tokens.refresh_token.expose_secret().is_empty());
+            }
+            other => panic!("expected OAuth credentials, got {other:?}"),
+        }
+        assert!(!page.contains(secret.value.expose_secret()));
+
+        // The first sync is requested at once.
+        let published = api.bus.published();
+        assert_eq!(published.len(), 1);
+        match published[0].event().unwrap() {
+            ProductEvent::SyncRequested(request) => {
+                assert_eq!(request.tenant_id, tenant.id);
+                assert_eq!(request.mode, SyncMode::Full);
+            }
+            other => panic!("expected SyncRequested, got {other:?}"),
+        }
+
+        // The same link cannot be used twice.
+        let problem = api
+            .call("GET", &callback_path(&back), None, None)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["type"], "/problems/oauth-failed");
+
+        // Installing again updates the same tenant and replaces its tokens.
+        let back = consent(&api, &sandbox).await;
+        api.call("GET", &callback_path(&back), None, None)
+            .await
+            .ok_html();
+        let again = api.store.get_tenant(&tenant.id).await.unwrap();
+        assert_eq!(again.version, tenant.version + 1);
+        let replaced = api.vault.get(&tenant.credentials_secret_id).await.unwrap();
+        assert_ne!(replaced.version_id, secret.version_id);
+    }
+
+    #[tokio::test]
+    async fn a_forged_refused_or_expired_state_connects_nothing() {
+        let (api, sandbox) = onboarding_api().await;
+        let back = consent(&api, &sandbox).await;
+        let params = query_pairs(&back);
+
+        // A state we did not sign.
+        let forged = format!("/oauth/callback?code={}&state=abc.def", params["code"]);
+        api.call("GET", &forged, None, None)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        // The user refused consent.
+        let problem = api
+            .call(
+                "GET",
+                "/oauth/callback?error=access_denied&state=x",
+                None,
+                None,
+            )
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("access_denied"));
+        // No code.
+        let problem = api
+            .call("GET", "/oauth/callback?state=x", None, None)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], "code");
+
+        // A properly signed state whose nonce expired.
+        let app = OAuthApp {
+            client_id: "sandbox-client-id".to_string(),
+            client_secret: SecretString::from("sandbox-client-secret".to_string()),
+            redirect_uri: "https://insights.example.com/oauth/callback".to_string(),
+            scopes: vec![],
+            optional_scopes: vec![],
+            authorize_url: sandbox.authorize_url_base(),
+        };
+        api.store
+            .put_oauth_state(&OAuthState {
+                nonce: "expirednonce".to_string(),
+                tenant_id: None,
+                created_at: now() - Duration::minutes(20),
+                expires_at: now() - Duration::minutes(10),
+            })
+            .await
+            .unwrap();
+        let code = sandbox.issue_authorization_code();
+        let state: String =
+            url::form_urlencoded::byte_serialize(app.sign_state("expirednonce").as_bytes())
+                .collect();
+        api.call(
+            "GET",
+            &format!("/oauth/callback?code={code}&state={state}"),
+            None,
+            None,
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+
+        assert!(api
+            .store
+            .tenant_by_portal(sandbox.portal_id())
+            .await
+            .unwrap()
+            .is_none());
+        assert!(api.bus.published().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_code_hubspot_refuses_is_a_clear_error() {
+        let (api, sandbox) = onboarding_api().await;
+        let back = consent(&api, &sandbox).await;
+        let params = query_pairs(&back);
+        let state: String =
+            url::form_urlencoded::byte_serialize(params["state"].as_bytes()).collect();
+        let problem = api
+            .call(
+                "GET",
+                &format!("/oauth/callback?code=not-a-code&state={state}"),
+                None,
+                None,
+            )
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("refused"),
+            "{problem}"
+        );
+    }
+
+    #[tokio::test]
+    async fn install_without_the_app_secret_fails_without_internals() {
+        let api = TestApi::new();
+        let problem = api
+            .call("GET", "/oauth/install", None, None)
+            .await
+            .problem(StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !problem["detail"].as_str().unwrap().contains("app/hubspot"),
+            "{problem}"
+        );
+    }
+}
+
+impl Reply {
+    fn ok_html(&self) -> String {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert!(self.content_type().starts_with("text/html"));
+        String::from_utf8_lossy(&self.body).to_string()
+    }
 }

@@ -161,7 +161,7 @@ pub async fn get_client(
         .into_iter()
         .filter(|i| i.status == InsightStatus::Open)
         .collect();
-    open_insights.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    open_insights.sort_by_key(|insight| std::cmp::Reverse(insight.updated_at));
     Ok(Json(ClientDetail {
         trend: score.trend,
         score,

@@ -28,6 +28,18 @@ use std::sync::Arc;
 /// How long an install link stays valid.
 pub const OAUTH_STATE_LIFETIME: Duration = Duration::minutes(10);
 
+/// A person is waiting on the callback, and API Gateway gives up after 30 seconds: retry HubSpot
+/// briefly, then let the user try again.
+fn callback_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 2,
+        min_delay: std::time::Duration::from_millis(200),
+        max_delay: std::time::Duration::from_secs(1),
+        rate_limit_delay: std::time::Duration::from_secs(1),
+        request_timeout: std::time::Duration::from_secs(8),
+    }
+}
+
 /// The app's OAuth settings from the `{client_id, client_secret}` secret and the config.
 pub async fn load_oauth_app(state: &ApiState) -> Result<OAuthApp, AppSecretError> {
     let credentials =
@@ -169,7 +181,7 @@ pub async fn callback(
         state.http.clone(),
         state.config.hubspot_api_base_url.as_str(),
         app,
-        RetryPolicy::default(),
+        callback_retry_policy(),
     );
     let tokens = client.exchange_code(&code).await.map_err(hubspot_error)?;
     let portal_id = tokens.hub_id.ok_or_else(|| {
