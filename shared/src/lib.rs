@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod bus;
+pub mod config;
 pub mod connector;
 pub mod domain;
 pub mod events;

@@ -1,3 +1,12 @@
-fn main() {
-    println!("score: not wired yet");
+use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use serde_json::Value;
+use shared::handlers::lambda::ScoreFunction;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let function = ScoreFunction::from_env().await.inspect_err(|error| {
+        tracing::error!(%error, "the score function cannot start");
+    })?;
+    run(service_fn(|event: LambdaEvent<Value>| function.handle(event))).await
 }
