@@ -110,7 +110,11 @@ mod tests {
             tenant: Some(tenant),
             query: "scores",
             index: Index::Gsi1,
-            partition: if tenant.as_str() == "a" { "TENANT#a#SCORES" } else { "TENANT#b#SCORES" },
+            partition: if tenant.as_str() == "a" {
+                "TENANT#a#SCORES"
+            } else {
+                "TENANT#b#SCORES"
+            },
         };
         let cursor = encode(scope(&a), position("TENANT#a"));
         assert_eq!(decode(scope(&a), &cursor).unwrap(), position("TENANT#a"));

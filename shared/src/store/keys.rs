@@ -517,7 +517,7 @@ mod tests {
             },
             scored_at: at(0),
         };
-        let keys = score(&t("acme"), &score);
+        let keys = super::score(&t("acme"), &score);
         assert_eq!(keys.key.pk, "TENANT#acme");
         assert_eq!(keys.key.sk, "SCORE#c-7");
         let by_overall = keys.gsi1.unwrap();
