@@ -18,6 +18,7 @@
 #   TEST_SERVICES_CACHE      cache directory (default: <repo>/.cache)
 #   TEST_SERVICES_INSTANCE   name of this set of services (default: "default"); scripts/test uses its own, so a
 #                            test run never stops services somebody started by hand in the same checkout.
+#   TEST_SERVICES_LOG_NAME   name of the log files in <cache>/logs (default: the instance name)
 #   TEST_SERVICES_TIMEOUT    seconds to wait for a service to answer (default: 90)
 set -euo pipefail
 
@@ -32,6 +33,7 @@ TIMEOUT="${TEST_SERVICES_TIMEOUT:-90}"
 DYNAMODB_DIR="$CACHE_DIR/dynamodb-local-$DYNAMODB_SIMULATOR_VERSION"
 MOTO_VENV="$CACHE_DIR/moto-$MOTO_VERSION"
 LOG_DIR="$CACHE_DIR/logs"
+LOG_NAME="${TEST_SERVICES_LOG_NAME:-$INSTANCE}"
 STATE_DIR="$CACHE_DIR/services/$INSTANCE"
 readonly REGION="us-east-1"
 
@@ -212,7 +214,7 @@ cmd_stop() {
     load_state
     stop_pid "DynamoDB Local" "$DYNAMODB_PID"
     stop_pid "moto" "$MOTO_PID"
-    rm -f "$STATE_DIR/state"
+    rm -rf "$STATE_DIR"
     [[ -n "$DYNAMODB_PID$MOTO_PID" ]] && say "stopped services of instance '$INSTANCE'"
     return 0
 }
@@ -226,7 +228,7 @@ cmd_start() {
     install_all
     mkdir -p "$LOG_DIR" "$STATE_DIR"
 
-    local dynamodb_log="$LOG_DIR/dynamodb-local-$INSTANCE.log" moto_log="$LOG_DIR/moto-$INSTANCE.log"
+    local dynamodb_log="$LOG_DIR/dynamodb-local-$LOG_NAME.log" moto_log="$LOG_DIR/moto-$LOG_NAME.log"
     launch "DynamoDB Local" "$dynamodb_log" dynamodb_command || die "DynamoDB Local failed to start"
     DYNAMODB_PORT="$LAUNCHED_PORT" DYNAMODB_PID="$LAUNCHED_PID"
     write_state
