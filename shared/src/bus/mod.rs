@@ -1,0 +1,12 @@
+//! Adapters of the [`EventBus`](crate::ports::EventBus) port: Amazon EventBridge, and an in-process bus for the
+//! local runner and tests. `shared/tests/bus_conformance.rs` runs one suite against both.
+
+mod delivered;
+mod eventbridge;
+mod in_process;
+mod retry;
+
+pub use delivered::DeliveredEvent;
+pub use eventbridge::{EventBridgeBus, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES};
+pub use in_process::InProcessBus;
+pub use retry::RetryPolicy;
