@@ -3,8 +3,9 @@
 //!
 //! One walk per object type runs concurrently (the source paces them on one shared limiter); a
 //! single coordinator applies their pages in arrival order, so the working set needs no locks.
-//! Engagement walks wait until the contacts walk is complete, so an engagement with no company
-//! link resolves its client through its contacts. Every flush writes snapshots and the contact index
+//! Engagement walks run alongside the others, but a page with an engagement that has no company link
+//! (only contacts) is held, with every later page of its type, until the contacts walk is complete,
+//! so the engagement resolves its client through its contacts. Every flush writes snapshots and the contact index
 //! BEFORE it saves the cursors of the pages it covers: a run stopped anywhere resumes without losing
 //! a record, and a cursor is only saved for pages already applied, so none is fetched twice.
 
@@ -15,7 +16,7 @@ use crate::domain::{
 };
 use crate::ports::{PageRequest, SnapshotStore, StoreError, SyncStore, WriteReport};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -453,10 +454,11 @@ where
         Gate::Open
     });
     let stop = AtomicBool::new(false);
+    let pause_engagements = AtomicBool::new(false);
     let (tx, mut rx) = mpsc::channel::<WalkMessage>(plan.options.pages_in_flight.max(1));
 
     let walkers = futures::future::join_all(walks.values().filter(|w| !w.done).map(|w| {
-        let gate = is_engagement(w.object_type).then(|| gate_rx.clone());
+        let gate = is_engagement(w.object_type).then(|| (gate_rx.clone(), &pause_engagements));
         walk(
             source,
             w.object_type,
@@ -476,6 +478,9 @@ where
         let mut counts: BTreeMap<ObjectType, u64> = BTreeMap::new();
         let mut writes = WriteReport::default();
         let mut last_flush = Instant::now();
+        // Engagement pages that need contacts not yet applied, in fetch order per type. Pages held
+        // when the run stops are dropped with their cursors unsaved, so the next run fetches them.
+        let mut held: BTreeMap<ObjectType, VecDeque<RecordPage>> = BTreeMap::new();
         let stop_all = |failure: &mut Option<SyncError>, error: SyncError| {
             stop.store(true, Ordering::SeqCst);
             gate_tx.send_replace(Gate::Closed);
@@ -486,40 +491,57 @@ where
         while let Some(message) = rx.recv().await {
             match message {
                 WalkMessage::Page { object_type, page } => {
-                    if failure
-                        .as_ref()
-                        .is_some_and(|f| matches!(f, SyncError::Store(_)))
-                    {
-                        // The store is failing: nothing more can be saved.
-                        continue;
-                    }
-                    if let Err(error) = absorb(store, tenant_id, &mut set, &page.records).await {
-                        stop_all(&mut failure, error.into());
-                        continue;
-                    }
-                    *counts.entry(object_type).or_default() += page.records.len() as u64;
-                    if let Some(walk) = walks.get_mut(&object_type) {
-                        walk.fetched += page.records.len() as u64;
-                        walk.total_hint = walk.total_hint.or(page.total_hint);
-                        walk.done = page.next_cursor.is_none();
-                        walk.cursor = page.next_cursor;
-                        walk.unsaved = true;
-                        progress.update(&ProgressUpdate {
-                            object_type,
-                            fetched: walk.fetched,
-                            total_hint: walk.total_hint,
-                            done: walk.done,
-                        });
-                        if object_type == ObjectType::Contacts && walk.done {
-                            gate_tx.send_replace(Gate::Open);
+                    let mut ready = VecDeque::from([(object_type, page)]);
+                    while let Some((object_type, page)) = ready.pop_front() {
+                        if failure
+                            .as_ref()
+                            .is_some_and(|f| matches!(f, SyncError::Store(_)))
+                        {
+                            // The store is failing: nothing more can be saved.
+                            continue;
                         }
-                    }
-                    if last_flush.elapsed() >= plan.options.flush_every {
-                        match flush(store, tenant_id, plan, &mut set, &mut walks, false).await {
-                            Ok(report) => writes += report,
-                            Err(error) => stop_all(&mut failure, error.into()),
+                        if is_engagement(object_type) && *gate_tx.borrow() != Gate::Open {
+                            let queue = held.entry(object_type).or_default();
+                            if !queue.is_empty() || needs_contacts(&page) {
+                                queue.push_back(page);
+                                if queue.len() >= HELD_PAGES_LIMIT {
+                                    pause_engagements.store(true, Ordering::SeqCst);
+                                }
+                                continue;
+                            }
                         }
-                        last_flush = Instant::now();
+                        if let Err(error) = absorb(store, tenant_id, &mut set, &page.records).await
+                        {
+                            stop_all(&mut failure, error.into());
+                            continue;
+                        }
+                        *counts.entry(object_type).or_default() += page.records.len() as u64;
+                        if let Some(walk) = walks.get_mut(&object_type) {
+                            walk.fetched += page.records.len() as u64;
+                            walk.total_hint = walk.total_hint.or(page.total_hint);
+                            walk.done = page.next_cursor.is_none();
+                            walk.cursor = page.next_cursor;
+                            walk.unsaved = true;
+                            progress.update(&ProgressUpdate {
+                                object_type,
+                                fetched: walk.fetched,
+                                total_hint: walk.total_hint,
+                                done: walk.done,
+                            });
+                            if object_type == ObjectType::Contacts && walk.done {
+                                gate_tx.send_replace(Gate::Open);
+                                for (t, pages) in std::mem::take(&mut held) {
+                                    ready.extend(pages.into_iter().map(|p| (t, p)));
+                                }
+                            }
+                        }
+                        if last_flush.elapsed() >= plan.options.flush_every {
+                            match flush(store, tenant_id, plan, &mut set, &mut walks, false).await {
+                                Ok(report) => writes += report,
+                                Err(error) => stop_all(&mut failure, error.into()),
+                            }
+                            last_flush = Instant::now();
+                        }
                     }
                 }
                 WalkMessage::Failed { object_type, error } => {
@@ -616,6 +638,32 @@ where
     Ok(report)
 }
 
+/// Waits until the contacts walk is complete (`true`) or will not complete in this run (`false`).
+async fn wait_for_contacts(gate: &mut watch::Receiver<Gate>) -> bool {
+    loop {
+        let state = *gate.borrow_and_update();
+        match state {
+            Gate::Open => return true,
+            Gate::Closed => return false,
+            Gate::Waiting => {
+                if gate.changed().await.is_err() {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a page holds engagements that only their contacts can link to a client.
+fn needs_contacts(page: &RecordPage) -> bool {
+    page.records
+        .iter()
+        .any(|r| r.company_ids.is_empty() && !r.contact_ids.is_empty())
+}
+
+/// Engagement pages held for the contacts walk before engagement walks are paused.
+const HELD_PAGES_LIMIT: usize = 20;
+
 #[allow(clippy::too_many_arguments)]
 async fn walk(
     source: &dyn CrmSource,
@@ -625,28 +673,18 @@ async fn walk(
     deadline: Instant,
     reserve: Duration,
     stop: &AtomicBool,
-    gate: Option<watch::Receiver<Gate>>,
+    mut gate: Option<(watch::Receiver<Gate>, &AtomicBool)>,
     tx: mpsc::Sender<WalkMessage>,
 ) {
-    if let Some(mut gate) = gate {
-        loop {
-            let state = *gate.borrow_and_update();
-            match state {
-                Gate::Open => break,
-                Gate::Closed => {
-                    let _ = tx.send(WalkMessage::Stopped { object_type }).await;
-                    return;
-                }
-                Gate::Waiting => {
-                    if gate.changed().await.is_err() {
-                        let _ = tx.send(WalkMessage::Stopped { object_type }).await;
-                        return;
-                    }
-                }
+    loop {
+        // Engagement walks run ahead of the contacts walk until the coordinator holds too many of
+        // their pages; then they wait for the contacts.
+        if let Some((gate, pause)) = gate.as_mut() {
+            if pause.load(Ordering::SeqCst) && !wait_for_contacts(gate).await {
+                let _ = tx.send(WalkMessage::Stopped { object_type }).await;
+                return;
             }
         }
-    }
-    loop {
         if stop.load(Ordering::SeqCst) || Instant::now() + reserve >= deadline {
             let _ = tx.send(WalkMessage::Stopped { object_type }).await;
             return;
