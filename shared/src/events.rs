@@ -34,7 +34,15 @@ pub struct TenantSynced {
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub counts: BTreeMap<ObjectType, u64>,
+    /// At most [`TenantSynced::MAX_CHANGED_IDS`] ids, so the event stays far below EventBridge's
+    /// 256 KiB; `changed_clients` is the true count.
     pub changed_client_ids: Vec<ClientId>,
+    #[serde(default)]
+    pub changed_clients: u64,
+}
+
+impl TenantSynced {
+    pub const MAX_CHANGED_IDS: usize = 1_000;
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

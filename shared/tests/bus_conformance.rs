@@ -56,6 +56,7 @@ fn sample_events(count: usize) -> Vec<ProductEvent> {
                         (ObjectType::Deals, 7),
                     ]),
                     changed_client_ids: vec![id(format!("client-{n}"))],
+                    changed_clients: 1,
                 }),
                 _ => ProductEvent::ScoresUpdated(ScoresUpdated {
                     schema_version: SCHEMA_VERSION,

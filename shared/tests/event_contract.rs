@@ -159,6 +159,7 @@ fn emitted_events_validate_against_their_schemas() {
             finished_at: at(11),
             counts: [(ObjectType::Companies, 3), (ObjectType::Emails, 9)].into(),
             changed_client_ids: vec![ClientId::parse("42").unwrap()],
+            changed_clients: 1,
         }),
         ProductEvent::ScoresUpdated(ScoresUpdated {
             schema_version: SCHEMA_VERSION,

@@ -187,6 +187,12 @@ where
             run.requests_used = outcome.requests_used;
             if outcome.completed {
                 let run = finish(store.as_ref(), run, SyncStatus::Succeeded, None).await?;
+                let changed: Vec<_> = outcome
+                    .changed_client_ids
+                    .iter()
+                    .chain(&outcome.deleted_client_ids)
+                    .cloned()
+                    .collect();
                 let synced = TenantSynced {
                     schema_version: SCHEMA_VERSION,
                     tenant_id: tenant.id.clone(),
@@ -195,11 +201,10 @@ where
                     started_at: run.started_at,
                     finished_at: run.finished_at.unwrap_or(now),
                     counts: run.counts.clone(),
-                    changed_client_ids: outcome
-                        .changed_client_ids
-                        .iter()
-                        .chain(&outcome.deleted_client_ids)
-                        .cloned()
+                    changed_clients: changed.len() as u64,
+                    changed_client_ids: changed
+                        .into_iter()
+                        .take(TenantSynced::MAX_CHANGED_IDS)
                         .collect(),
                 };
                 bus.publish(&[ProductEvent::TenantSynced(synced)]).await?;
