@@ -1,1 +1,6 @@
-//! Helpers for whole-system tests.
+//! Helpers for whole-system tests: an emulated Lambda Runtime API and the real function binaries
+//! running under it.
+
+pub mod functions;
+pub mod runtime_api;
+pub mod local_runner;
