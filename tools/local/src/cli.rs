@@ -1,0 +1,170 @@
+//! The runner's command line.
+
+use clap::{Parser, ValueEnum};
+use hubspot_sandbox::SandboxConfig;
+use secrecy::SecretString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Runs the whole Connected Insights pipeline in one process: the sync, score and api handlers of the
+/// Lambda functions on an in-memory store and an in-process event bus, a scheduler tick, and a
+/// generated HubSpot sandbox portal (or your real portal when HUBSPOT_ACCESS_TOKEN is set). Serves the
+/// API and the dashboard on localhost.
+#[derive(Debug, Parser)]
+#[command(name = "connected-insights-local", version)]
+pub struct Args {
+    /// Port to serve the API and dashboard on (127.0.0.1 only); 0 picks a free port.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+
+    /// Size of the generated demo portal (small: 50 companies; medium: 200; large: 2,000).
+    #[arg(long, value_enum, default_value_t = DemoSize::Medium)]
+    pub demo_size: DemoSize,
+
+    /// Number of companies in the demo portal (overrides --demo-size).
+    #[arg(long)]
+    pub companies: Option<usize>,
+    /// Number of contacts in the demo portal (overrides --demo-size).
+    #[arg(long)]
+    pub contacts: Option<usize>,
+    /// Number of deals in the demo portal (overrides --demo-size).
+    #[arg(long)]
+    pub deals: Option<usize>,
+    /// Number of tickets in the demo portal (overrides --demo-size).
+    #[arg(long)]
+    pub tickets: Option<usize>,
+    /// Number of engagements (calls, emails, meetings, notes, tasks) in the demo portal (overrides
+    /// --demo-size).
+    #[arg(long)]
+    pub engagements: Option<usize>,
+
+    /// Seed of the demo portal: the same seed generates the same portal.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// How often the scheduler syncs, e.g. 30s, 15m, 1h (at least 10s).
+    #[arg(long, default_value = "15m", value_parser = parse_interval)]
+    pub sync_interval: Duration,
+
+    /// Keep the data in this file, so a restart keeps scores, insights and their statuses.
+    #[arg(long, value_name = "PATH")]
+    pub data_file: Option<PathBuf>,
+
+    /// A HubSpot private-app token: sync that real portal (https://api.hubapi.com) instead of the
+    /// sandbox.
+    #[arg(long, env = "HUBSPOT_ACCESS_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub hubspot_access_token: Option<SecretString>,
+
+    /// Draw no progress bars (they are drawn only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoSize {
+    Small,
+    Medium,
+    Large,
+}
+
+impl Args {
+    /// The sandbox portal these flags describe.
+    pub fn sandbox_config(&self) -> SandboxConfig {
+        let mut config = match self.demo_size {
+            DemoSize::Small => SandboxConfig::small(self.seed),
+            DemoSize::Medium => SandboxConfig::demo(self.seed),
+            DemoSize::Large => SandboxConfig {
+                companies: 2_000,
+                contacts: 10_000,
+                deals: 4_000,
+                tickets: 1_500,
+                engagements: 40_000,
+                ..SandboxConfig::demo(self.seed)
+            },
+        };
+        let overrides = [
+            (&mut config.companies, self.companies),
+            (&mut config.contacts, self.contacts),
+            (&mut config.deals, self.deals),
+            (&mut config.tickets, self.tickets),
+            (&mut config.engagements, self.engagements),
+        ];
+        for (field, value) in overrides {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+        config
+    }
+}
+
+const MIN_INTERVAL: Duration = Duration::from_secs(10);
+
+/// `90s`, `15m`, `2h` or a bare number of seconds.
+fn parse_interval(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit_seconds) = match raw.char_indices().last() {
+        Some((i, 's')) => (&raw[..i], 1),
+        Some((i, 'm')) => (&raw[..i], 60),
+        Some((i, 'h')) => (&raw[..i], 3_600),
+        _ => (raw, 1),
+    };
+    let amount: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration; write e.g. 30s, 15m or 1h"))?;
+    let interval = Duration::from_secs(amount.saturating_mul(unit_seconds));
+    if interval < MIN_INTERVAL {
+        return Err(format!(
+            "{raw} is too short; the interval must be at least {}s",
+            MIN_INTERVAL.as_secs()
+        ));
+    }
+    Ok(interval)
+}
+
+fn parse_secret(raw: &str) -> Result<SecretString, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("the token is empty".to_owned());
+    }
+    Ok(SecretString::from(trimmed.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_take_seconds_minutes_and_hours() {
+        assert_eq!(parse_interval("45s"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_interval("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7_200)));
+        assert_eq!(parse_interval("120"), Ok(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn intervals_under_ten_seconds_or_malformed_are_refused() {
+        assert!(parse_interval("5s").unwrap_err().contains("at least 10s"));
+        assert!(parse_interval("soon")
+            .unwrap_err()
+            .contains("not a duration"));
+        assert!(parse_interval("m").is_err());
+    }
+
+    #[test]
+    fn size_flags_override_the_demo_size() {
+        let args = Args::parse_from(["local", "--demo-size", "small", "--companies", "7"]);
+        let config = args.sandbox_config();
+        assert_eq!(config.companies, 7);
+        assert_eq!(config.contacts, SandboxConfig::small(42).contacts);
+    }
+
+    #[test]
+    fn a_bad_flag_names_the_problem() {
+        let error = Args::try_parse_from(["local", "--demo-size", "huge"]).unwrap_err();
+        assert!(error.to_string().contains("huge"), "{error}");
+        let error = Args::try_parse_from(["local", "--port", "70000"]).unwrap_err();
+        assert!(error.to_string().contains("70000"), "{error}");
+    }
+}

@@ -1,0 +1,601 @@
+//! Wires the Lambda functions' handlers to in-process adapters and serves the API on localhost.
+//!
+//! The same code as on AWS: `dispatch_scheduled` on a timer instead of an EventBridge schedule,
+//! `handle_sync_requested` and `handle_tenant_synced` on the in-process bus instead of EventBridge
+//! rules, and the api function's router under `axum::serve` instead of `lambda_http`.
+
+use crate::cli::Args;
+use crate::progress::SyncBars;
+use hubspot_sandbox::Sandbox;
+use secrecy::{ExposeSecret, SecretString};
+use shared::api::config::{
+    DEFAULT_OAUTH_OPTIONAL_SCOPES, DEFAULT_OAUTH_SCOPES, DEFAULT_TENANT_SECRET_PREFIX,
+};
+use shared::api::{router, ApiConfig, ApiState, Authenticator};
+use shared::bus::InProcessBus;
+use shared::connector::engine::{NoProgress, SyncProgress};
+use shared::domain::{
+    AuthKind, HubSpotLimits, ScoringSettings, SyncMode, SyncSchedule, SyncStatus, SyncTrigger,
+    Tenant, TenantId, TenantStatus,
+};
+use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
+use shared::handlers::score::handle_tenant_synced;
+use shared::handlers::sources::HubSpotSources;
+use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested};
+use shared::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use shared::hubspot::StoredCredentials;
+use shared::ports::{
+    EventBus, PageRequest, SecretVault, StoreError, SyncStore, TenantStore, VaultError,
+};
+use shared::store::MemoryStore;
+use shared::vault::InProcessVault;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// The demo portal's tenant, and the tenant of a real portal: two ids, so one data file never mixes
+/// the sandbox's records with a real portal's.
+const SANDBOX_TENANT: &str = "local-sandbox";
+const HUBSPOT_TENANT: &str = "local-hubspot";
+/// Who the development token says the caller is (it appears as `status_changed_by`).
+const LOCAL_USER: &str = "local-user";
+/// A sync invocation gets the same budget as the sync Lambda; a longer sync continues itself.
+const SYNC_DEADLINE: Duration = Duration::from_secs(15 * 60);
+const SAVE_EVERY: Duration = Duration::from_secs(10);
+/// Open connections get this long to finish after Ctrl-C.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("the data file: {0}")]
+    DataFile(StoreError),
+    #[error("the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the vault: {0}")]
+    Vault(#[from] VaultError),
+    #[error("the HubSpot sandbox did not start: {0}")]
+    Sandbox(String),
+    #[error(
+        "cannot listen on {address}: {source} (try another --port, or --port 0 for a free one)"
+    )]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+    #[error("invalid URL: {0}")]
+    Url(#[from] url::ParseError),
+    #[error("the event bus: {0}")]
+    Bus(#[from] shared::ports::BusError),
+}
+
+/// The portal the runner syncs.
+struct Portal {
+    tenant_id: TenantId,
+    name: String,
+    api_base_url: String,
+    authorize_url: String,
+    portal_id: Option<u64>,
+    token: SecretString,
+    limits: HubSpotLimits,
+    /// Kept alive while the runner runs; `None` for a real portal.
+    sandbox: Option<Sandbox>,
+}
+
+pub async fn run(args: Args) -> Result<(), RunnerError> {
+    let store = Arc::new(match &args.data_file {
+        Some(path) => MemoryStore::open(path).map_err(RunnerError::DataFile)?,
+        None => MemoryStore::new(),
+    });
+    let vault: Arc<InProcessVault> = Arc::new(InProcessVault::new());
+    let bus = InProcessBus::new();
+    let events = bus.subscribe();
+
+    let portal = start_portal(&args).await?;
+    let tenant = prepare_tenant(store.as_ref(), vault.as_ref(), &portal, &args).await?;
+    close_interrupted_runs(store.as_ref(), &tenant.id).await?;
+
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| RunnerError::Bind { address, source })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| RunnerError::Bind { address, source })?;
+    let base_url = format!("http://{address}");
+
+    let dev_token = SecretString::from(uuid::Uuid::new_v4().simple().to_string());
+    let state = ApiState::new(
+        store.clone(),
+        Arc::new(bus.clone()),
+        vault.clone(),
+        api_config(&base_url, &portal)?,
+        Authenticator::DevelopmentToken {
+            token: dev_token.clone(),
+            tenant_id: tenant.id.clone(),
+            subject: LOCAL_USER.to_owned(),
+        },
+    );
+
+    print_banner(&args, &portal, &base_url, &dev_token);
+
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let server = {
+        let mut stopped = stopped.clone();
+        let app = router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stopping(&mut stopped).await })
+                .await
+        })
+    };
+
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let sources = Arc::new(HubSpotSources::new(
+        http,
+        portal.api_base_url.clone(),
+        None,
+        vault.clone(),
+        store.clone(),
+    ));
+    let pipeline = Pipeline {
+        store: store.clone(),
+        bus: bus.clone(),
+        sources,
+        first_sync_bars: Arc::new(SyncBars::new(!args.no_progress)),
+        first_scores_reported: Arc::new(AtomicBool::new(false)),
+        dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
+        data_file: args.data_file.clone(),
+    };
+    tasks.spawn(pipeline.clone().deliver(events, stopped.clone()));
+    tasks.spawn(schedule(
+        store.clone(),
+        bus.clone(),
+        tenant.id.clone(),
+        args.sync_interval,
+        stopped.clone(),
+    ));
+    if args.data_file.is_some() {
+        tasks.spawn(save_periodically(store.clone(), stopped.clone()));
+    }
+
+    bus.publish(&[ProductEvent::SyncRequested(SyncRequested {
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenant.id.clone(),
+        mode: SyncMode::Incremental,
+        objects: Vec::new(),
+        requested_by: SyncTrigger::Local,
+        sync_id: None,
+        requested_at: chrono::Utc::now(),
+    })])
+    .await?;
+
+    let served = tokio::select! {
+        () = shutdown_signal() => None,
+        result = server => Some(result),
+    };
+    eprintln!("Stopping…");
+    let _ = stop.send(true);
+    if let Some(result) = served {
+        // The server ended by itself: report why after the cleanup below.
+        finish(
+            store.as_ref(),
+            &tenant.id,
+            &mut tasks,
+            portal.sandbox,
+            &args.data_file,
+        )
+        .await?;
+        return match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(RunnerError::Serve(e)),
+            Err(e) => Err(RunnerError::Serve(std::io::Error::other(e))),
+        };
+    }
+    finish(
+        store.as_ref(),
+        &tenant.id,
+        &mut tasks,
+        portal.sandbox,
+        &args.data_file,
+    )
+    .await?;
+    eprintln!("Stopped.");
+    Ok(())
+}
+
+async fn finish(
+    store: &MemoryStore,
+    tenant_id: &TenantId,
+    tasks: &mut JoinSet<()>,
+    sandbox: Option<Sandbox>,
+    data_file: &Option<PathBuf>,
+) -> Result<(), RunnerError> {
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tasks.shutdown().await;
+    }
+    close_interrupted_runs(store, tenant_id).await?;
+    if let Some(path) = data_file {
+        store.save().map_err(RunnerError::DataFile)?;
+        eprintln!("Data saved to {}.", path.display());
+    }
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    Ok(())
+}
+
+async fn start_portal(args: &Args) -> Result<Portal, RunnerError> {
+    if let Some(token) = &args.hubspot_access_token {
+        return Ok(Portal {
+            tenant_id: tenant_id(HUBSPOT_TENANT),
+            name: "HubSpot portal".to_owned(),
+            api_base_url: DEFAULT_API_BASE_URL.to_owned(),
+            authorize_url: DEFAULT_AUTHORIZE_URL.to_owned(),
+            portal_id: None,
+            token: token.clone(),
+            limits: HubSpotLimits::for_auth(AuthKind::PrivateApp),
+            sandbox: None,
+        });
+    }
+    let config = args.sandbox_config();
+    let limits = HubSpotLimits {
+        per_ten_seconds: config.rate_limit_per_ten_seconds,
+        search_per_second: config.search_per_second,
+        daily: config.daily_limit,
+    };
+    let sandbox = Sandbox::start(config)
+        .await
+        .map_err(|e| RunnerError::Sandbox(e.to_string()))?;
+    Ok(Portal {
+        tenant_id: tenant_id(SANDBOX_TENANT),
+        name: "Demo portal (HubSpot sandbox)".to_owned(),
+        api_base_url: sandbox.base_url(),
+        authorize_url: sandbox.authorize_url_base(),
+        portal_id: Some(sandbox.portal_id()),
+        token: SecretString::from(sandbox.private_app_token()),
+        limits,
+        sandbox: Some(sandbox),
+    })
+}
+
+fn tenant_id(raw: &str) -> TenantId {
+    TenantId::parse(raw).unwrap_or_else(|_| unreachable!("the local tenant ids are valid"))
+}
+
+/// Creates the portal's tenant (or brings a stored one up to date), stores its token in the vault,
+/// and disables the other local tenant so the scheduler does not sync a portal this run cannot reach.
+async fn prepare_tenant(
+    store: &MemoryStore,
+    vault: &InProcessVault,
+    portal: &Portal,
+    args: &Args,
+) -> Result<Tenant, RunnerError> {
+    let now = chrono::Utc::now();
+    let secret_id = format!("{DEFAULT_TENANT_SECRET_PREFIX}{}", portal.tenant_id);
+    let secret = StoredCredentials::private_app(portal.token.clone()).to_secret();
+    match vault.create(&secret_id, &secret).await {
+        Err(VaultError::AlreadyExists(_)) => {
+            vault.put(&secret_id, &secret, None).await?;
+        }
+        other => other?,
+    }
+    let schedule = SyncSchedule {
+        enabled: true,
+        interval_minutes: u32::try_from(args.sync_interval.as_secs().div_ceil(60)).unwrap_or(60),
+        ..SyncSchedule::default()
+    };
+    let tenant = match store.get_tenant(&portal.tenant_id).await {
+        Ok(mut stored) => {
+            stored.name = portal.name.clone();
+            stored.hubspot_portal_id = portal.portal_id;
+            stored.credentials_secret_id = secret_id;
+            stored.auth_kind = AuthKind::PrivateApp;
+            stored.status = TenantStatus::Active;
+            stored.status_reason = None;
+            stored.schedule = schedule;
+            stored.limits = portal.limits;
+            stored.updated_at = now;
+            store.update_tenant(&stored).await?
+        }
+        Err(StoreError::NotFound { .. }) => {
+            let tenant = Tenant {
+                id: portal.tenant_id.clone(),
+                name: portal.name.clone(),
+                hubspot_portal_id: portal.portal_id,
+                credentials_secret_id: secret_id,
+                auth_kind: AuthKind::PrivateApp,
+                status: TenantStatus::Active,
+                status_reason: None,
+                settings: ScoringSettings::default(),
+                schedule,
+                limits: portal.limits,
+                settings_changed_at: now,
+                created_at: now,
+                updated_at: now,
+                version: 0,
+            };
+            store.create_tenant(&tenant).await?;
+            store.get_tenant(&tenant.id).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let other = if portal.sandbox.is_some() {
+        HUBSPOT_TENANT
+    } else {
+        SANDBOX_TENANT
+    };
+    match store.get_tenant(&tenant_id(other)).await {
+        Ok(mut idle) if idle.status == TenantStatus::Active => {
+            idle.status = TenantStatus::Disabled;
+            idle.status_reason = Some("not the portal of the current local run".to_owned());
+            idle.updated_at = now;
+            store.update_tenant(&idle).await?;
+        }
+        Ok(_) | Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(tenant)
+}
+
+/// A run the runner was stopped in the middle of stays `running` in the store; without this it would
+/// block manual syncs for an hour after a restart.
+async fn close_interrupted_runs(
+    store: &MemoryStore,
+    tenant_id: &TenantId,
+) -> Result<(), StoreError> {
+    let recent = store
+        .list_sync_runs(tenant_id, &PageRequest::first(20))
+        .await?;
+    for mut run in recent.items {
+        if run.status == SyncStatus::Running {
+            run.status = SyncStatus::Failed;
+            run.finished_at = Some(chrono::Utc::now());
+            run.error = Some("the local runner stopped during this sync".to_owned());
+            store.put_sync_run(&run).await?;
+        }
+    }
+    Ok(())
+}
+
+fn api_config(base_url: &str, portal: &Portal) -> Result<ApiConfig, RunnerError> {
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    Ok(ApiConfig {
+        public_base_url: url::Url::parse(base_url)?,
+        hubspot_api_base_url: url::Url::parse(&portal.api_base_url)?,
+        hubspot_authorize_url: url::Url::parse(&portal.authorize_url)?,
+        hubspot_app_secret_id: "connected-insights/hubspot-app".to_owned(),
+        tenant_claim: shared::api::auth::DEFAULT_TENANT_CLAIM.to_owned(),
+        tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
+        oauth_scopes: words(DEFAULT_OAUTH_SCOPES),
+        oauth_optional_scopes: words(DEFAULT_OAUTH_OPTIONAL_SCOPES),
+    })
+}
+
+fn print_banner(args: &Args, portal: &Portal, base_url: &str, token: &SecretString) {
+    match &portal.sandbox {
+        Some(_) => {
+            let c = args.sandbox_config();
+            println!(
+                "Demo portal: {} companies, {} contacts, {} deals, {} tickets, {} engagements (seed {}).",
+                c.companies, c.contacts, c.deals, c.tickets, c.engagements, c.seed
+            );
+        }
+        None => println!("Syncing your HubSpot portal at {}.", portal.api_base_url),
+    }
+    if let Some(path) = &args.data_file {
+        println!("Data file: {}", path.display());
+    }
+    println!("API: {base_url}/v1 (Authorization: Bearer <the token in the URL below>)");
+    // The token rides in the fragment, which browsers never send to a server or in a Referer; the
+    // page moves it to session storage and removes it from the address bar.
+    println!("Dashboard: {base_url}/#token={}", token.expose_secret());
+    println!("First sync running… (Ctrl-C stops)");
+}
+
+/// Hands each bus event to its handler, as EventBridge rules hand them to the Lambdas.
+#[derive(Clone)]
+struct Pipeline {
+    store: Arc<MemoryStore>,
+    bus: InProcessBus,
+    sources: Arc<HubSpotSources<MemoryStore>>,
+    first_sync_bars: Arc<SyncBars>,
+    first_scores_reported: Arc<AtomicBool>,
+    dashboard_url: String,
+    data_file: Option<PathBuf>,
+}
+
+impl Pipeline {
+    async fn deliver(
+        self,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<shared::bus::DeliveredEvent>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
+        let mut handlers = JoinSet::new();
+        loop {
+            tokio::select! {
+                () = stopping(&mut stopped) => break,
+                delivered = events.recv() => {
+                    let Some(delivered) = delivered else { break };
+                    match ProductEvent::from_parts(&delivered.detail_type, &delivered.detail.to_string()) {
+                        Ok(event) => { handlers.spawn(self.clone().handle(event)); }
+                        Err(error) => tracing::error!(%error, "an event no handler can read was dropped"),
+                    }
+                }
+                Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
+            }
+        }
+        // A sync cut short here is closed as failed by the shutdown.
+        handlers.shutdown().await;
+    }
+
+    async fn handle(self, event: ProductEvent) {
+        match event {
+            ProductEvent::SyncRequested(request) => {
+                let first = request.requested_by == SyncTrigger::Local;
+                let progress: &dyn SyncProgress = if first {
+                    self.first_sync_bars.as_ref()
+                } else {
+                    &NoProgress
+                };
+                let deadline = Instant::now() + SYNC_DEADLINE;
+                let outcome = handle_sync_requested(
+                    &self.store,
+                    &self.bus,
+                    self.sources.as_ref(),
+                    &request,
+                    deadline,
+                    progress,
+                )
+                .await;
+                if first {
+                    self.first_sync_bars.clear();
+                }
+                match outcome {
+                    Ok(run) if run.status == SyncStatus::Failed => eprintln!(
+                        "Sync {} failed: {}",
+                        run.sync_id,
+                        run.error.as_deref().unwrap_or("no reason recorded")
+                    ),
+                    Ok(run) => {
+                        tracing::info!(sync_id = %run.sync_id, status = ?run.status, "sync done")
+                    }
+                    Err(error) => eprintln!("Sync failed: {error}"),
+                }
+            }
+            ProductEvent::TenantSynced(synced) => {
+                match handle_tenant_synced(
+                    self.store.as_ref(),
+                    &self.bus,
+                    &synced,
+                    chrono::Utc::now(),
+                )
+                .await
+                {
+                    Ok(scores) => {
+                        if !self.first_scores_reported.swap(true, Ordering::SeqCst) {
+                            println!(
+                                "First sync finished: {} clients scored, {} insights opened.",
+                                scores.clients_scored, scores.insights_opened
+                            );
+                            println!("Open the dashboard: {}", self.dashboard_url);
+                        }
+                        self.save();
+                    }
+                    Err(error) => eprintln!("Scoring failed: {error}"),
+                }
+            }
+            ProductEvent::ScoresUpdated(scores) => tracing::info!(
+                clients = scores.clients_scored,
+                opened = scores.insights_opened,
+                resolved = scores.insights_resolved,
+                "scores updated"
+            ),
+        }
+    }
+
+    fn save(&self) {
+        if self.data_file.is_some() {
+            if let Err(error) = self.store.save() {
+                eprintln!("Could not save the data file: {error}");
+            }
+        }
+    }
+}
+
+/// The EventBridge schedule's stand-in: every `interval`, the sync function's fan-out. A tick is
+/// skipped while a sync is still running, so a short interval does not pile up refused runs.
+async fn schedule(
+    store: Arc<MemoryStore>,
+    bus: InProcessBus,
+    tenant_id: TenantId,
+    interval: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            () = stopping(&mut stopped) => break,
+            _ = ticks.tick() => {
+                let running = store
+                    .list_sync_runs(&tenant_id, &PageRequest::first(1))
+                    .await
+                    .map(|runs| runs.items.iter().any(|r| r.status == SyncStatus::Running))
+                    .unwrap_or(false);
+                if running {
+                    tracing::info!("a sync is still running; this tick is skipped");
+                    continue;
+                }
+                if let Err(error) = dispatch_scheduled(store.as_ref(), &bus, chrono::Utc::now()).await {
+                    eprintln!("The scheduled sync could not be requested: {error}");
+                }
+            }
+        }
+    }
+}
+
+async fn save_periodically(store: Arc<MemoryStore>, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(SAVE_EVERY);
+    loop {
+        tokio::select! {
+            () = stopping(&mut stopped) => break,
+            _ = ticks.tick() => {
+                let store = store.clone();
+                match tokio::task::spawn_blocking(move || store.save()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => eprintln!("Could not save the data file: {error}"),
+                    Err(error) => eprintln!("Could not save the data file: {error}"),
+                }
+            }
+        }
+    }
+}
+
+/// Resolves once the runner is stopping (the guard `wait_for` returns is not `Send`: drop it here).
+async fn stopping(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await.map(|_| ());
+}
+
+/// Ctrl-C, or SIGTERM (what `kill` and service managers send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            eprintln!("Cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                eprintln!("Cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
