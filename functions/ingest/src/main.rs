@@ -3,7 +3,9 @@
 //! router and everything it does live in `shared::ingest`.
 
 use shared::bus::EventBridgeBus;
-use shared::ingest::{load_client_secret, router, IngestConfig, IngestState};
+use shared::config::Env;
+use shared::hubspot::AppCredentials;
+use shared::ingest::{router, IngestConfig, IngestState};
 use shared::store::DynamoStore;
 use shared::vault::SecretsManagerVault;
 use std::sync::Arc;
@@ -11,17 +13,17 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = IngestConfig::from_env()?;
+    let config = IngestConfig::from_env(&Env::process())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let vault = SecretsManagerVault::from_config(&aws);
-    let client_secret = load_client_secret(&vault, &config.hubspot_app_secret_id).await?;
+    let app = AppCredentials::load(&vault, &config.hubspot_app_secret_id).await?;
     let state = IngestState::new(
         Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&aws),
             config.table_name,
         )),
         Arc::new(EventBridgeBus::from_config(&aws, config.event_bus_name)),
-        client_secret,
+        app.client_secret,
         config.public_base_url,
     );
     lambda_http::run(router(state)).await

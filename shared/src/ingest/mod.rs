@@ -18,7 +18,7 @@ pub mod plan;
 pub mod privacy;
 pub mod signature;
 
-pub use config::{load_client_secret, AppSecretError, ConfigError, IngestConfig, PublicBaseUrl};
+pub use config::{IngestConfig, PublicBaseUrl};
 pub use error::IngestError;
 pub use event::{parse_delivery, WebhookEvent};
 pub use handler::{process_delivery, DeliveryOutcome, IngestState, IngestStore};
