@@ -40,6 +40,25 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
+    /// A configuration with the defaults for everything but the two URLs (for the local runner).
+    pub fn new(
+        public_base_url: Url,
+        hubspot_api_base_url: Url,
+        hubspot_app_secret_id: &str,
+    ) -> Self {
+        Self {
+            public_base_url,
+            hubspot_api_base_url,
+            hubspot_authorize_url: Url::parse(DEFAULT_AUTHORIZE_URL)
+                .unwrap_or_else(|_| unreachable!("the default authorize URL is valid")),
+            hubspot_app_secret_id: hubspot_app_secret_id.to_string(),
+            tenant_claim: DEFAULT_TENANT_CLAIM.to_string(),
+            tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_string(),
+            oauth_scopes: scopes(None, DEFAULT_OAUTH_SCOPES),
+            oauth_optional_scopes: scopes(None, DEFAULT_OAUTH_OPTIONAL_SCOPES),
+        }
+    }
+
     /// Reads `PUBLIC_BASE_URL` (required), `HUBSPOT_APP_SECRET_ID` (required), `HUBSPOT_API_BASE_URL`,
     /// `HUBSPOT_AUTHORIZE_URL`, `TENANT_CLAIM`, `TENANT_SECRET_PREFIX`, `HUBSPOT_OAUTH_SCOPES` and
     /// `HUBSPOT_OAUTH_OPTIONAL_SCOPES` (space-separated; all defaulted).
@@ -164,6 +183,17 @@ mod tests {
             config.api.oauth_redirect_uri(),
             "https://insights.example.com/oauth/callback"
         );
+    }
+
+    #[test]
+    fn new_gives_the_same_defaults_as_the_environment() {
+        let from_env = ApiFunctionConfig::from_lookup(env(&COMPLETE)).unwrap().api;
+        let built = ApiConfig::new(
+            from_env.public_base_url.clone(),
+            from_env.hubspot_api_base_url.clone(),
+            "app/hubspot",
+        );
+        assert_eq!(built, from_env);
     }
 
     #[test]

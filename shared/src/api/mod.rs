@@ -23,6 +23,7 @@ use axum::routing::MethodRouter;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use tower_http::trace::TraceLayer;
 
 /// The time source; tests pin it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -100,6 +101,7 @@ pub fn router(state: ApiState) -> Router {
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
