@@ -763,3 +763,104 @@ async fn more_than_ten_thousand_changed_records_in_one_window_are_all_found() {
     assert!(sandbox.stats().search_requests >= 10_400 / 200);
     assert_eq!(sandbox.stats().rate_limited, 0);
 }
+
+#[tokio::test]
+async fn a_targeted_sync_applies_given_objects_and_removes_deleted_ones() {
+    let sandbox = Sandbox::start(SandboxConfig::small(20)).await.unwrap();
+    let store = MemoryStore::new();
+    let source = private_source(&sandbox, &limits(190));
+    full_sync(&source, &store, 1).await;
+
+    let deal = sandbox.records("deals")[1].id.clone();
+    assert!(sandbox.update_property("deals", &deal, "amount", Some("4242")));
+    let gone_company = sandbox.records("companies")[7].id.clone();
+    assert!(sandbox.delete_record("companies", &gone_company));
+    let gone_contact = sandbox
+        .records("contacts")
+        .into_iter()
+        .find(|c| {
+            !sandbox
+                .associations("contacts", &c.id, "companies")
+                .is_empty()
+        })
+        .map(|c| c.id)
+        .unwrap();
+    let contact_client = sandbox.associations("contacts", &gone_contact, "companies")[0].clone();
+    assert!(sandbox.delete_record("contacts", &gone_contact));
+    let refs = vec![
+        shared::domain::ObjectRef {
+            object_type: ObjectType::Deals,
+            id: deal.clone(),
+        },
+        shared::domain::ObjectRef {
+            object_type: ObjectType::Companies,
+            id: gone_company.clone(),
+        },
+        shared::domain::ObjectRef {
+            object_type: ObjectType::Contacts,
+            id: gone_contact.clone(),
+        },
+    ];
+
+    let outcome = run_sync(
+        &source,
+        &store,
+        &tenant_id(),
+        &SyncPlan::objects(sync_id(2), Utc::now(), refs),
+        far_deadline(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+
+    assert!(outcome.completed);
+    assert_eq!(outcome.counts.get(&ObjectType::Deals), Some(&1));
+    assert_eq!(
+        outcome.deleted_client_ids,
+        vec![ClientId::parse(gone_company.clone()).unwrap()]
+    );
+    let snapshots = all_snapshots(&store).await;
+    assert!(!snapshots.contains_key(&ClientId::parse(gone_company).unwrap()));
+    let holder = &snapshots[&ClientId::parse(contact_client).unwrap()];
+    assert!(holder.contacts.iter().all(|c| c.id != gone_contact));
+    let amount = snapshots
+        .values()
+        .flat_map(|s| s.deals.iter())
+        .find(|d| d.id == deal)
+        .and_then(|d| d.amount);
+    assert_eq!(amount, Some(4242.0));
+}
+
+#[tokio::test]
+async fn the_daily_limit_stops_the_sync_as_rate_limited() {
+    let config = SandboxConfig {
+        daily_limit: Some(3),
+        ..SandboxConfig::small(21)
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let store = MemoryStore::new();
+    let source = private_source(&sandbox, &limits(190));
+
+    let result = run_sync(
+        &source,
+        &store,
+        &tenant_id(),
+        &plan_full(1, Utc::now()),
+        far_deadline(),
+        &NoProgress,
+    )
+    .await;
+
+    let Err(error) = result else {
+        panic!("the sync should stop at the daily limit");
+    };
+    assert!(
+        matches!(error, SyncError::RateLimited { reset_at: Some(at), .. } if at > Utc::now()),
+        "{error}"
+    );
+    assert_eq!(error.status(), shared::domain::SyncStatus::RateLimited);
+    assert!(!error.is_retryable());
+    // What arrived before the limit is kept, with its cursor.
+    let checkpoints = store.checkpoints(&tenant_id()).await.unwrap();
+    assert!(!checkpoints.is_empty());
+}

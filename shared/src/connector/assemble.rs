@@ -340,10 +340,10 @@ impl WorkingSet {
                         upsert(&mut s.contacts, contact, |c| &c.id)
                     });
                 }
-                if self.contact_links.get(&record.id) != Some(&new_clients) {
-                    self.pending_links
-                        .insert(record.id.clone(), new_clients.clone());
-                } else if self.mode == AssemblyMode::Rebuild {
+                // A rebuild has not read the index: it writes every link (the store skips equal ones).
+                if self.mode == AssemblyMode::Rebuild
+                    || self.contact_links.get(&record.id) != Some(&new_clients)
+                {
                     self.pending_links
                         .insert(record.id.clone(), new_clients.clone());
                 }
