@@ -1,0 +1,161 @@
+//! The local runner as a user starts it: the built `connected-insights-local` binary on a free port
+//! with a small demo portal. It answers, syncs, scores, keeps data across a restart, refuses bad flags,
+//! and stops cleanly on Ctrl-C and SIGTERM.
+
+use hubspot_sandbox::SandboxConfig;
+use serde_json::json;
+use system_tests::local_runner::{run_to_exit, LocalRunner};
+
+/// The runner's default seed; `--demo-size small` is `SandboxConfig::small`.
+const SEED: u64 = 42;
+
+fn small_portal_companies() -> u64 {
+    SandboxConfig::small(SEED).companies as u64
+}
+
+async fn started(args: &[&str]) -> LocalRunner {
+    LocalRunner::start(args)
+        .await
+        .unwrap_or_else(|e| panic!("the local runner did not start: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runner_serves_syncs_scores_and_stops_on_ctrl_c() {
+    let mut runner = started(&["--demo-size", "small"]).await;
+
+    let (status, body) = runner.get_anonymous("/health").await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"ok\""), "{body}");
+    let (status, page) = runner.get_anonymous("/").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Connected Insights"),
+        "the dashboard page is served"
+    );
+    let (status, _) = runner.get_anonymous("/v1/overview").await.unwrap();
+    assert_eq!(status, 401, "the API needs the development token");
+
+    let run = runner
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(
+        run["mode"], "full",
+        "the first sync of a new tenant is full"
+    );
+    assert_eq!(run["counts"]["companies"], small_portal_companies());
+
+    let (status, scores) = runner.get("/v1/health-scores?limit=200").await.unwrap();
+    assert_eq!(status, 200, "{scores}");
+    let scores = scores["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        scores.len() as u64,
+        small_portal_companies(),
+        "every company is scored"
+    );
+    for score in &scores {
+        let overall = score["overall"].as_u64().unwrap_or(u64::MAX);
+        assert!(overall <= 100, "{score}");
+        assert_eq!(
+            score["dimensions"].as_array().map(Vec::len),
+            Some(4),
+            "{score}"
+        );
+    }
+    let (_, overview) = runner.get("/v1/overview").await.unwrap();
+    assert_eq!(overview["clients"], small_portal_companies());
+    assert!(overview["average_health"].is_number(), "{overview}");
+    assert!(
+        overview["open_insights"].as_u64().unwrap_or(0) > 0,
+        "the demo portal has clients every rule fires on: {overview}"
+    );
+
+    let exit = runner.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
+    assert!(runner.stderr().contains("Stopped."), "{}", runner.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_with_the_data_file_keeps_scores_and_insight_statuses() {
+    let dir = std::env::temp_dir().join(format!("ci-local-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data_file = dir.join("local.json");
+    let _ = std::fs::remove_file(&data_file);
+    let data_arg = data_file.to_string_lossy().into_owned();
+    let args = ["--demo-size", "small", "--data-file", data_arg.as_str()];
+
+    let mut first = started(&args).await;
+    first
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, insights) = first.get("/v1/insights?status=open&limit=1").await.unwrap();
+    let insight_id = insights["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no open insight: {insights}"))
+        .to_string();
+    let (status, dismissed) = first
+        .patch(
+            &format!("/v1/insights/{insight_id}"),
+            &json!({"status": "dismissed"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{dismissed}");
+    let exit = first.stop_with("TERM").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", first.stderr());
+    assert!(data_file.exists(), "the data file was written on shutdown");
+
+    let mut second = started(&args).await;
+    // Read before the restart's own sync can finish scoring: the data must come from the file.
+    let (status, overview) = second.get("/v1/overview").await.unwrap();
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["clients"], small_portal_companies(), "{overview}");
+    let (status, insight) = second
+        .get(&format!("/v1/insights/{insight_id}"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{insight}");
+    assert_eq!(insight["status"], "dismissed", "{insight}");
+    assert_ne!(
+        first.token, second.token,
+        "every start makes a fresh development token"
+    );
+    let (status, _) = second.get_anonymous("/v1/overview").await.unwrap();
+    assert_eq!(status, 401);
+    let exit = second.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", second.stderr());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_flags_get_a_clear_message_and_a_failing_exit() {
+    let (status, stderr) = run_to_exit(&["--demo-size", "huge"]).await.unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("huge"), "{stderr}");
+    assert!(
+        stderr.contains("small, medium, large"),
+        "names the choices: {stderr}"
+    );
+
+    let (status, stderr) = run_to_exit(&["--sync-interval", "3s"]).await.unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at least 10s"), "{stderr}");
+
+    let (status, stderr) = run_to_exit(&["--companies", "many"]).await.unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--companies"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_in_use_is_reported_with_what_to_do() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (status, stderr) = run_to_exit(&["--demo-size", "small", "--port", &port, "--no-progress"])
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    assert!(stderr.contains("--port 0"), "{stderr}");
+}
