@@ -140,7 +140,10 @@ mod tests {
             ("HUBSPOT_APP_SECRET_ID", "app"),
         ]))
         .unwrap();
-        assert_eq!(config.hubspot_api_base_url.as_str(), "https://api.hubapi.com/");
+        assert_eq!(
+            config.hubspot_api_base_url.as_str(),
+            "https://api.hubapi.com/"
+        );
     }
 
     #[test]

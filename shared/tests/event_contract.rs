@@ -4,9 +4,7 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use shared::domain::{
-    ClientId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId,
-};
+use shared::domain::{ClientId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId};
 use shared::events::{
     ProductEvent, ScoreDrop, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE,
     SCHEMA_VERSION,
@@ -68,7 +66,12 @@ fn every_product_event_sample_parses_into_its_typed_event_and_matches_its_schema
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
         seen.push(event.detail_type);
     }
-    for wanted in ["Scheduled Event", "SyncRequested", "TenantSynced", "ScoresUpdated"] {
+    for wanted in [
+        "Scheduled Event",
+        "SyncRequested",
+        "TenantSynced",
+        "ScoresUpdated",
+    ] {
         assert!(
             seen.iter().any(|s| s == wanted),
             "no sample of {wanted} in events/"
@@ -81,7 +84,10 @@ fn every_api_gateway_sample_is_a_valid_http_api_request() {
     let mut count = 0;
     for entry in std::fs::read_dir(events_dir()).expect("events/ exists") {
         let path = entry.expect("a directory entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if !name.starts_with("apigw-") {
             continue;
         }
@@ -103,7 +109,10 @@ fn every_api_gateway_sample_is_a_valid_http_api_request() {
         );
         count += 1;
     }
-    assert!(count >= 6, "the main routes each have a sample ({count} found)");
+    assert!(
+        count >= 6,
+        "the main routes each have a sample ({count} found)"
+    );
 }
 
 #[test]

@@ -16,10 +16,14 @@ pub(crate) fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Where cargo puts binaries: `CARGO_TARGET_DIR` (relative to the workspace, where cargo resolves it;
+/// tests run in their package's folder) or the workspace's `target/`.
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
 }
 
 /// Runs `cargo build` for the function binaries once per test process (cargo releases its build lock
@@ -27,6 +31,11 @@ fn target_dir() -> PathBuf {
 pub fn build_function_binaries() -> Result<PathBuf, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT.get_or_init(|| cargo_build(&FUNCTIONS)).clone()
+}
+
+/// Builds the function binaries with a cargo profile (`dev`, `release`) and returns their folder.
+pub fn build_function_binaries_with(profile: &str) -> Result<PathBuf, String> {
+    cargo_build_profile(&FUNCTIONS, profile)
 }
 
 /// Builds the local runner (`connected-insights-local`) once per test process and returns its path.
@@ -39,9 +48,17 @@ pub fn build_local_runner() -> Result<PathBuf, String> {
 
 /// `cargo build` (debug profile) of `packages`; returns the folder their binaries land in.
 pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
+    cargo_build_profile(packages, "dev")
+}
+
+fn cargo_build_profile(packages: &[&str], profile: &str) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = std::process::Command::new(cargo);
-    cmd.current_dir(workspace_root()).arg("build").arg("--quiet");
+    cmd.current_dir(workspace_root())
+        .arg("build")
+        .arg("--quiet")
+        .arg("--profile")
+        .arg(profile);
     for package in packages {
         cmd.arg("-p").arg(package);
     }
@@ -54,7 +71,8 @@ pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
             packages.join(", ")
         ));
     }
-    Ok(target_dir().join("debug"))
+    let folder = if profile == "dev" { "debug" } else { profile };
+    Ok(target_dir().join(folder))
 }
 
 /// One real function binary, started against its own Runtime API.
@@ -69,6 +87,15 @@ impl FunctionProcess {
     /// Starts the binary `name` with `env` (plus the Lambda runtime variables).
     pub async fn start(name: &str, env: &[(String, String)]) -> Result<Self, String> {
         let dir = build_function_binaries()?;
+        Self::start_from(&dir, name, env).await
+    }
+
+    /// Starts the binary `name` found in `dir`.
+    pub async fn start_from(
+        dir: &Path,
+        name: &str,
+        env: &[(String, String)],
+    ) -> Result<Self, String> {
         let runtime = RuntimeApi::start()
             .await
             .map_err(|e| format!("runtime api: {e}"))?;
@@ -81,7 +108,10 @@ impl FunctionProcess {
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
-            .env("AWS_LAMBDA_FUNCTION_NAME", format!("connected-insights-{name}"))
+            .env(
+                "AWS_LAMBDA_FUNCTION_NAME",
+                format!("connected-insights-{name}"),
+            )
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
@@ -124,6 +154,27 @@ impl FunctionProcess {
     pub async fn invoke(&mut self, payload: &Value) -> Result<Outcome, String> {
         self.invoke_with_deadline(payload, Duration::from_secs(120))
             .await
+    }
+
+    /// Waits until the function polls for its first event, and returns when it did.
+    pub async fn ready_within(&mut self, timeout: Duration) -> Result<std::time::Instant, String> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(at) = self.runtime.first_poll() {
+                return Ok(at);
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "{} exited with {status}: {}",
+                    self.name,
+                    self.log()
+                ));
+            }
+            if started.elapsed() > timeout {
+                return Err(format!("{} was not ready within {timeout:?}", self.name));
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
     }
 
     /// What the function logged so far (for failure messages).

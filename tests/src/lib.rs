@@ -2,5 +2,6 @@
 //! running under it.
 
 pub mod functions;
-pub mod runtime_api;
 pub mod local_runner;
+pub mod runtime_api;
+pub mod world;

@@ -49,6 +49,8 @@ struct Inner {
     queue: VecDeque<Pending>,
     waiting: HashMap<String, oneshot::Sender<Outcome>>,
     init_error: Option<String>,
+    /// When the function first asked for an event: it was ready to serve.
+    first_poll: Option<std::time::Instant>,
 }
 
 #[derive(Clone, Default)]
@@ -105,6 +107,11 @@ impl RuntimeApi {
         self.shared.lock().init_error.clone()
     }
 
+    /// When the function first polled for an event (it had finished its cold start).
+    pub fn first_poll(&self) -> Option<std::time::Instant> {
+        self.shared.lock().first_poll
+    }
+
     /// Queues one invocation and waits for the function's answer (or `timeout`).
     pub async fn invoke(
         &self,
@@ -159,6 +166,10 @@ fn uuid_like() -> String {
 }
 
 async fn next(State(shared): State<Shared>) -> Response {
+    {
+        let mut inner = shared.lock();
+        inner.first_poll.get_or_insert_with(std::time::Instant::now);
+    }
     loop {
         let notified = shared.queued.notified();
         if let Some(p) = shared.lock().queue.pop_front() {

@@ -8,5 +8,8 @@ async fn main() -> Result<(), Error> {
     let function = ScoreFunction::from_env().await.inspect_err(|error| {
         tracing::error!(%error, "the score function cannot start");
     })?;
-    run(service_fn(|event: LambdaEvent<Value>| function.handle(event))).await
+    run(service_fn(|event: LambdaEvent<Value>| {
+        function.handle(event)
+    }))
+    .await
 }

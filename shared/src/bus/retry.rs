@@ -156,12 +156,17 @@ mod tests {
         })
     }
 
+    /// The entries each send call was given, in call order.
+    type CallLog = Arc<Mutex<Vec<Vec<u32>>>>;
+    /// What one send call answers: a refusal (or none) per entry, or a failure of the whole call.
+    type SendResult = Result<Vec<Option<EntryRefusal>>, String>;
+
     /// A sender that refuses the entries named in `refuse` (per attempt) and records what each call got.
     fn scripted(
         refuse: Vec<Vec<(u32, &'static str)>>,
     ) -> (
-        Arc<Mutex<Vec<Vec<u32>>>>,
-        impl FnMut(Vec<u32>) -> std::future::Ready<Result<Vec<Option<EntryRefusal>>, String>>,
+        CallLog,
+        impl FnMut(Vec<u32>) -> std::future::Ready<SendResult>,
     ) {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&calls);

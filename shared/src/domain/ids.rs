@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn rejects_key_separators_and_empty_values() {
-        assert_eq!(TenantId::parse(""), Err(IdError::Empty { kind: "tenant id" }));
+        assert_eq!(
+            TenantId::parse(""),
+            Err(IdError::Empty { kind: "tenant id" })
+        );
         assert!(matches!(
             TenantId::parse("a#b"),
             Err(IdError::BadCharacter { .. })

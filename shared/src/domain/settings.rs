@@ -189,8 +189,10 @@ mod tests {
         let mut s = ScoringSettings::default();
         s.weights.crm = f64::NAN;
         assert_eq!(s.validate().unwrap_err().field, "weights.crm");
-        let mut s = ScoringSettings::default();
-        s.window_days = 0;
+        let s = ScoringSettings {
+            window_days: 0,
+            ..ScoringSettings::default()
+        };
         assert_eq!(s.validate().unwrap_err().field, "window_days");
         let mut s = ScoringSettings::default();
         s.thresholds.low_response_ratio = 1.5;

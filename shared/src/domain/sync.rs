@@ -15,7 +15,17 @@ pub enum SyncMode {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectType {
@@ -73,10 +83,14 @@ pub struct ObjectRef {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SyncTrigger {
     Schedule,
-    Manual { requested_by: String },
+    Manual {
+        requested_by: String,
+    },
     Webhook,
     /// Continues a run cut off by the Lambda deadline.
-    Continuation { previous_sync_id: String },
+    Continuation {
+        previous_sync_id: String,
+    },
     Local,
 }
 

@@ -142,8 +142,8 @@ where
         let envelope = parse_envelope(event.payload)?;
         match (envelope.source.as_str(), envelope.detail_type.as_str()) {
             ("aws.events", "Scheduled Event") => {
-                let report = dispatch_scheduled(self.store.as_ref(), self.bus.as_ref(), Utc::now())
-                    .await?;
+                let report =
+                    dispatch_scheduled(self.store.as_ref(), self.bus.as_ref(), Utc::now()).await?;
                 Ok(json!({
                     "tenants_requested": report.tenants_requested,
                     "tenants_skipped": report.tenants_skipped,

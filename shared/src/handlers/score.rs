@@ -71,11 +71,7 @@ where
 
     store.put_scores(&tenant.id, &scored.scores).await?;
     store
-        .append_history(
-            &tenant.id,
-            &points,
-            tenant.settings.history_retention_days,
-        )
+        .append_history(&tenant.id, &points, tenant.settings.history_retention_days)
         .await?;
     store.put_insights(&tenant.id, &changes.to_write).await?;
 

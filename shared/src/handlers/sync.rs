@@ -9,8 +9,8 @@ use crate::domain::{
     SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
-use crate::ports::{BusError, EventBus, PageRequest, StoreError, SyncStore, TenantStore};
 use crate::ports::SnapshotStore;
+use crate::ports::{BusError, EventBus, PageRequest, StoreError, SyncStore, TenantStore};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Instant;
@@ -146,10 +146,7 @@ where
             store.as_ref(),
             run,
             SyncStatus::Failed,
-            Some(format!(
-                "tenant is {:?}; nothing was synced",
-                tenant.status
-            )),
+            Some(format!("tenant is {:?}; nothing was synced", tenant.status)),
         )
         .await;
     }
@@ -233,7 +230,8 @@ where
             let status = error.status();
             let retryable = error.is_retryable();
             finish(store.as_ref(), run, status, Some(error.to_string())).await?;
-            tracing::warn!(tenant = %tenant.id, sync_id = %sync_id, ?status, retryable, %error, "sync failed");
+            // ERROR level: the template's sync-failure alarm counts these lines.
+            tracing::error!(tenant = %tenant.id, sync_id = %sync_id, ?status, retryable, %error, "sync failed");
             if retryable {
                 Err(SyncHandlerError::Sync {
                     tenant: tenant.id.clone(),
@@ -266,11 +264,9 @@ where
     let plan = match run.mode {
         SyncMode::Full => SyncPlan::full(run.sync_id.clone(), run.started_at),
         SyncMode::Incremental => SyncPlan::incremental(run.sync_id.clone(), run.started_at),
-        SyncMode::Objects => SyncPlan::objects(
-            run.sync_id.clone(),
-            run.started_at,
-            request.objects.clone(),
-        ),
+        SyncMode::Objects => {
+            SyncPlan::objects(run.sync_id.clone(), run.started_at, request.objects.clone())
+        }
     };
     run_sync(
         source.as_ref(),
