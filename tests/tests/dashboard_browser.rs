@@ -160,6 +160,8 @@ async fn open_browser(chromium: &Path, driver: &ChromeDriver, profile: &Path) ->
             ]
         }),
     );
+    // Both of rustls' crypto providers are in the dependency tree, so it cannot pick one itself.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
         .unwrap_or_else(|e| panic!("WebDriver client: {e}"))
         .capabilities(capabilities)
