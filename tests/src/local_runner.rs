@@ -1,0 +1,210 @@
+//! The local runner (`connected-insights-local`) started as a user would: the built binary, on a free
+//! port, talked to over HTTP with the development token it prints.
+
+use crate::functions::{build_local_runner, workspace_root};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+/// How long the runner may take to print its URL, and the first sync to finish: a guard against a
+/// hung process, not a speed check.
+const STARTUP_GUARD: Duration = Duration::from_secs(120);
+const FIRST_SYNC_GUARD: Duration = Duration::from_secs(300);
+const EXIT_GUARD: Duration = Duration::from_secs(30);
+
+pub struct LocalRunner {
+    child: tokio::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The development token (the fragment of the printed dashboard URL).
+    pub token: String,
+    /// The URL the runner prints for the browser, token included.
+    pub dashboard_url: String,
+    pub stdout_path: PathBuf,
+    pub stderr_path: PathBuf,
+    http: reqwest::Client,
+}
+
+/// Runs the runner binary with `args` to completion (for flags it refuses) and returns its exit
+/// status and stderr.
+pub async fn run_to_exit(args: &[&str]) -> Result<(ExitStatus, String), String> {
+    let binary = build_local_runner()?;
+    let output = tokio::process::Command::new(binary)
+        .args(args)
+        .env_remove("HUBSPOT_ACCESS_TOKEN")
+        .stdin(Stdio::null())
+        .output();
+    let output = tokio::time::timeout(EXIT_GUARD, output)
+        .await
+        .map_err(|_| format!("the runner with {args:?} did not exit"))?
+        .map_err(|e| format!("could not run the runner: {e}"))?;
+    Ok((
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+impl LocalRunner {
+    /// Starts the runner on a free port with `args` (plus `--port 0`) and waits for its URL.
+    pub async fn start(args: &[&str]) -> Result<Self, String> {
+        let binary = build_local_runner()?;
+        let logs = workspace_root().join("target").join("system-test-logs");
+        std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+        let stamp = format!(
+            "{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        );
+        let stdout_path = logs.join(format!("local-runner-{stamp}.out"));
+        let stderr_path = logs.join(format!("local-runner-{stamp}.err"));
+        let stdout = std::fs::File::create(&stdout_path).map_err(|e| e.to_string())?;
+        let stderr = std::fs::File::create(&stderr_path).map_err(|e| e.to_string())?;
+        let mut child = tokio::process::Command::new(binary)
+            .args(["--port", "0", "--no-progress"])
+            .args(args)
+            .env_remove("HUBSPOT_ACCESS_TOKEN")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::from(stderr))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("could not start the runner: {e}"))?;
+
+        let started = tokio::time::Instant::now();
+        let dashboard_url = loop {
+            let printed = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+            if let Some(url) = printed
+                .lines()
+                .find_map(|line| line.strip_prefix("Dashboard: "))
+            {
+                break url.trim().to_string();
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "the runner exited with {status} before printing its URL; stderr: {}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                ));
+            }
+            if started.elapsed() > STARTUP_GUARD {
+                return Err("the runner printed no dashboard URL".to_string());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let (base_url, token) = dashboard_url
+            .split_once("/#token=")
+            .map(|(base, token)| (base.to_string(), token.to_string()))
+            .ok_or_else(|| format!("the dashboard URL {dashboard_url} carries no token"))?;
+        Ok(Self {
+            child,
+            base_url,
+            token,
+            dashboard_url,
+            stdout_path,
+            stderr_path,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// `GET path` with the development token: status and JSON body (`Null` when not JSON).
+    pub async fn get(&self, path: &str) -> Result<(u16, Value), String> {
+        self.send(self.http.get(self.url(path)).bearer_auth(&self.token))
+            .await
+    }
+
+    /// `GET path` with no credentials: status and body text.
+    pub async fn get_anonymous(&self, path: &str) -> Result<(u16, String), String> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        Ok((status, text))
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+        self.send(
+            self.http
+                .patch(self.url(path))
+                .bearer_auth(&self.token)
+                .json(body),
+        )
+        .await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(u16, Value), String> {
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Waits until the newest sync run has finished and clients are scored; returns that run. A
+    /// failed first sync is an error that carries the run's reason.
+    pub async fn wait_for_first_scores(&self) -> Result<Value, String> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let (_, runs) = self.get("/v1/sync-runs?limit=1").await?;
+            if let Some(run) = runs["items"].get(0) {
+                match run["status"].as_str() {
+                    Some("succeeded") => {
+                        let (_, scores) = self.get("/v1/health-scores?limit=1").await?;
+                        if scores["items"].as_array().is_some_and(|a| !a.is_empty()) {
+                            return Ok(run.clone());
+                        }
+                    }
+                    Some("running") | Some("continued") | None => {}
+                    Some(other) => {
+                        return Err(format!(
+                            "the first sync ended {other}: {}; stderr: {}",
+                            run["error"],
+                            self.stderr()
+                        ))
+                    }
+                }
+            }
+            if started.elapsed() > FIRST_SYNC_GUARD {
+                return Err(format!("no scored sync yet; stderr: {}", self.stderr()));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Sends `signal` (`INT` is Ctrl-C, `TERM` what service managers send) and waits for the exit.
+    pub async fn stop_with(&mut self, signal: &str) -> Result<ExitStatus, String> {
+        let pid = self
+            .child
+            .id()
+            .ok_or("the runner has already exited")?
+            .to_string();
+        let sent = tokio::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(&pid)
+            .status()
+            .await
+            .map_err(|e| format!("could not run kill: {e}"))?;
+        if !sent.success() {
+            return Err(format!("kill -{signal} {pid} failed: {sent}"));
+        }
+        tokio::time::timeout(EXIT_GUARD, self.child.wait())
+            .await
+            .map_err(|_| format!("the runner did not stop after SIG{signal}"))?
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
