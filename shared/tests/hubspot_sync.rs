@@ -453,7 +453,14 @@ async fn a_sync_cut_off_by_the_deadline_and_resumed_equals_a_clean_one() {
 
 #[tokio::test]
 async fn injected_429s_and_5xx_at_ten_percent_give_an_identical_result() {
-    let sandbox = Sandbox::start(SandboxConfig::small(15)).await.unwrap();
+    // Enough pages (about 60) that a 10% fault rate is all but sure to strike: with the small
+    // portal's dozen pages, a run without any fault was a real chance.
+    let sandbox = Sandbox::start(SandboxConfig {
+        engagements: 5_000,
+        ..SandboxConfig::small(15)
+    })
+    .await
+    .unwrap();
     let clean_store = MemoryStore::new();
     full_sync(&private_source(&sandbox, &limits(190)), &clean_store, 1).await;
 
