@@ -1,6 +1,8 @@
 //! The api function's configuration, read from the environment once per cold start.
 
 use crate::api::auth::DEFAULT_TENANT_CLAIM;
+pub use crate::config::ConfigError;
+use crate::config::Env;
 use crate::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
 use url::Url;
 
@@ -10,14 +12,6 @@ pub const DEFAULT_OAUTH_SCOPES: &str =
     "oauth crm.objects.companies.read crm.objects.contacts.read crm.objects.deals.read tickets";
 /// Email engagements' direction and status need this; without it they are redacted, not refused.
 pub const DEFAULT_OAUTH_OPTIONAL_SCOPES: &str = "sales-email-read";
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {name} is required")]
-    Missing { name: &'static str },
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
 
 /// What the router needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,42 +57,24 @@ impl ApiConfig {
     /// `HUBSPOT_AUTHORIZE_URL`, `TENANT_CLAIM`, `TENANT_SECRET_PREFIX`, `HUBSPOT_OAUTH_SCOPES` and
     /// `HUBSPOT_OAUTH_OPTIONAL_SCOPES` (space-separated; all defaulted).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing { name });
-        let url = |name: &'static str, value: String| {
-            let parsed = Url::parse(&value).map_err(|e| ConfigError::Invalid {
-                name,
-                reason: e.to_string(),
-            })?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ConfigError::Invalid {
-                    name,
-                    reason: "must be an http or https URL".to_string(),
-                });
-            }
-            Ok(parsed)
-        };
+        let env = Env::new(lookup);
         Ok(Self {
-            public_base_url: url("PUBLIC_BASE_URL", required("PUBLIC_BASE_URL")?)?,
-            hubspot_api_base_url: url(
-                "HUBSPOT_API_BASE_URL",
-                get("HUBSPOT_API_BASE_URL").unwrap_or_else(|| DEFAULT_API_BASE_URL.to_string()),
-            )?,
-            hubspot_authorize_url: url(
-                "HUBSPOT_AUTHORIZE_URL",
-                get("HUBSPOT_AUTHORIZE_URL").unwrap_or_else(|| DEFAULT_AUTHORIZE_URL.to_string()),
-            )?,
-            hubspot_app_secret_id: required("HUBSPOT_APP_SECRET_ID")?,
-            tenant_claim: get("TENANT_CLAIM").unwrap_or_else(|| DEFAULT_TENANT_CLAIM.to_string()),
-            tenant_secret_prefix: get("TENANT_SECRET_PREFIX")
+            public_base_url: env.url("PUBLIC_BASE_URL", None)?,
+            hubspot_api_base_url: env.url("HUBSPOT_API_BASE_URL", Some(DEFAULT_API_BASE_URL))?,
+            hubspot_authorize_url: env.url("HUBSPOT_AUTHORIZE_URL", Some(DEFAULT_AUTHORIZE_URL))?,
+            hubspot_app_secret_id: env.required("HUBSPOT_APP_SECRET_ID")?,
+            tenant_claim: env
+                .optional("TENANT_CLAIM")
+                .unwrap_or_else(|| DEFAULT_TENANT_CLAIM.to_string()),
+            tenant_secret_prefix: env
+                .optional("TENANT_SECRET_PREFIX")
                 .unwrap_or_else(|| DEFAULT_TENANT_SECRET_PREFIX.to_string()),
-            oauth_scopes: scopes(get("HUBSPOT_OAUTH_SCOPES").as_deref(), DEFAULT_OAUTH_SCOPES),
+            oauth_scopes: scopes(
+                env.optional("HUBSPOT_OAUTH_SCOPES").as_deref(),
+                DEFAULT_OAUTH_SCOPES,
+            ),
             oauth_optional_scopes: scopes(
-                get("HUBSPOT_OAUTH_OPTIONAL_SCOPES").as_deref(),
+                env.optional("HUBSPOT_OAUTH_OPTIONAL_SCOPES").as_deref(),
                 DEFAULT_OAUTH_OPTIONAL_SCOPES,
             ),
         })
@@ -135,15 +111,10 @@ impl ApiFunctionConfig {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing { name })
-        };
+        let env = Env::new(&lookup);
         Ok(Self {
-            table_name: required("TABLE_NAME")?,
-            event_bus_name: required("EVENT_BUS_NAME")?,
+            table_name: env.required("TABLE_NAME")?,
+            event_bus_name: env.required("EVENT_BUS_NAME")?,
             api: ApiConfig::from_lookup(&lookup)?,
         })
     }
