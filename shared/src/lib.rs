@@ -5,6 +5,7 @@
 //! implementation; and the handlers each function runs.
 
 pub mod api;
+pub mod aws;
 pub mod bus;
 pub mod config;
 pub mod connector;

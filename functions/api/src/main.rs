@@ -14,7 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         tracing::error!(%error, "invalid configuration");
         std::process::exit(2)
     });
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = shared::aws::sdk_config().await;
     let state = ApiState::new(
         Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&aws),

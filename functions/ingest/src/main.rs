@@ -14,7 +14,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = IngestConfig::from_env(&Env::process())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = shared::aws::sdk_config().await;
     let vault = SecretsManagerVault::from_config(&aws);
     let app = AppCredentials::load(&vault, &config.hubspot_app_secret_id).await?;
     let state = IngestState::new(

@@ -16,7 +16,6 @@ use crate::hubspot::{AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OA
 use crate::ports::{EventBus, Store};
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
-use aws_config::BehaviorVersion;
 use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
@@ -78,10 +77,6 @@ pub fn deadline_of(context: &lambda_runtime::Context) -> Instant {
     Instant::now() + left
 }
 
-async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
-}
-
 /// The sync function: the schedule's fan-out and one tenant's sync.
 pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
@@ -93,7 +88,7 @@ impl SyncFunction<DynamoStore, EventBridgeBus> {
     /// Reads the environment and builds the AWS and HubSpot clients, once per cold start.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = SyncConfig::from_env(&Env::process())?;
-        let aws = aws_config().await;
+        let aws = crate::aws::sdk_config().await;
         let store = Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&aws),
             config.table_name,
@@ -187,7 +182,7 @@ pub struct ScoreFunction<S: ?Sized, B: ?Sized> {
 impl ScoreFunction<DynamoStore, EventBridgeBus> {
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = ScoreConfig::from_env(&Env::process())?;
-        let aws = aws_config().await;
+        let aws = crate::aws::sdk_config().await;
         Ok(Self {
             store: Arc::new(DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&aws),
