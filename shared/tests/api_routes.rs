@@ -12,9 +12,8 @@ use shared::api::{router, ApiState, Authenticator};
 use shared::bus::InProcessBus;
 use shared::domain::{
     AuthKind, ClientId, ConfidenceBand, Dimension, DimensionScore, Factor, HealthBand, HealthScore,
-    HubSpotLimits, Impact, Insight, InsightId, InsightRule, InsightStatus, ScorePoint,
-    ScoringSettings, SyncId, SyncMode, SyncRun, SyncSchedule, SyncStatus, SyncTrigger, Tenant,
-    TenantId, TenantStatus, Trend,
+    Impact, Insight, InsightId, InsightRule, InsightStatus, ScorePoint, ScoringSettings, SyncId,
+    SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus, Trend,
 };
 use shared::events::ProductEvent;
 use shared::ports::{InsightStore, ScoreStore, SyncStore, TenantStore};
@@ -218,22 +217,14 @@ fn client_id(id: &str) -> ClientId {
 }
 
 fn tenant(id: &str) -> Tenant {
-    Tenant {
-        id: tenant_id(id),
-        name: format!("Tenant {id}"),
-        hubspot_portal_id: Some(1001),
-        credentials_secret_id: format!("connected-insights/tenants/{id}"),
-        auth_kind: AuthKind::OAuth,
-        status: TenantStatus::Active,
-        status_reason: None,
-        settings: ScoringSettings::default(),
-        schedule: SyncSchedule::default(),
-        limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-        settings_changed_at: now() - Duration::days(10),
-        created_at: now() - Duration::days(10),
-        updated_at: now() - Duration::days(10),
-        version: 0,
-    }
+    Tenant::connected(
+        tenant_id(id),
+        format!("Tenant {id}"),
+        Some(1001),
+        format!("connected-insights/tenants/{id}"),
+        AuthKind::OAuth,
+        now() - Duration::days(10),
+    )
 }
 
 fn score(client: &str, overall: u8, churn_risk: u8) -> HealthScore {

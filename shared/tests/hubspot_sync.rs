@@ -8,8 +8,8 @@ use shared::connector::{
     run_sync, CrmSource, FetchWindow, NoProgress, SyncError, SyncOptions, SyncOutcome, SyncPlan,
 };
 use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, HubSpotLimits, ObjectType, ScoringSettings, SyncCheckpoint,
-    SyncId, SyncSchedule, Tenant, TenantId, TenantStatus,
+    AuthKind, ClientId, ClientSnapshot, HubSpotLimits, ObjectType, SyncCheckpoint, SyncId, Tenant,
+    TenantId, TenantStatus,
 };
 use shared::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
@@ -525,22 +525,14 @@ async fn oauth_tenant(
         )
         .await
         .unwrap();
-    let tenant = Tenant {
-        id: tenant_id(),
-        name: "Acme".into(),
-        hubspot_portal_id: Some(sandbox.portal_id()),
-        credentials_secret_id: "tenant/acme/hubspot".into(),
-        auth_kind: AuthKind::OAuth,
-        status: TenantStatus::Active,
-        status_reason: None,
-        settings: ScoringSettings::default(),
-        schedule: SyncSchedule::default(),
-        limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-        settings_changed_at: now,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
+    let tenant = Tenant::connected(
+        tenant_id(),
+        "Acme",
+        Some(sandbox.portal_id()),
+        "tenant/acme/hubspot",
+        AuthKind::OAuth,
+        now,
+    );
     store.create_tenant(&tenant).await.unwrap();
     tenant
 }

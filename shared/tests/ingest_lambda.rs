@@ -7,10 +7,7 @@ use chrono::{TimeZone, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
 use shared::bus::InProcessBus;
-use shared::domain::{
-    AuthKind, HubSpotLimits, ObjectType, ScoringSettings, SyncSchedule, Tenant, TenantId,
-    TenantStatus,
-};
+use shared::domain::{AuthKind, ObjectType, Tenant, TenantId};
 use shared::events::SyncRequested;
 use shared::ingest::signature::{sign_v3, SignedRequest};
 use shared::ingest::{parse_delivery, router, IngestState, PublicBaseUrl};
@@ -31,22 +28,14 @@ const BATCH_SAMPLE: &str = concat!(
 
 fn tenant(portal_id: u64) -> Tenant {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    Tenant {
-        id: TenantId::parse("acme").unwrap(),
-        name: "Acme".into(),
-        hubspot_portal_id: Some(portal_id),
-        credentials_secret_id: "ci/acme/hubspot".into(),
-        auth_kind: AuthKind::OAuth,
-        status: TenantStatus::Active,
-        status_reason: None,
-        settings: ScoringSettings::default(),
-        schedule: SyncSchedule::default(),
-        limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-        settings_changed_at: t0,
-        created_at: t0,
-        updated_at: t0,
-        version: 0,
-    }
+    Tenant::connected(
+        TenantId::parse("acme").unwrap(),
+        "Acme",
+        Some(portal_id),
+        "ci/acme/hubspot",
+        AuthKind::OAuth,
+        t0,
+    )
 }
 
 #[test]

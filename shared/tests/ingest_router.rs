@@ -9,9 +9,8 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::bus::InProcessBus;
 use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, ContactSummary, Engagement, EngagementKind, HubSpotLimits,
-    ObjectRef, ObjectType, ScoringSettings, SyncMode, SyncSchedule, SyncTrigger, Tenant, TenantId,
-    TenantStatus,
+    AuthKind, ClientId, ClientSnapshot, ContactSummary, Engagement, EngagementKind, ObjectRef,
+    ObjectType, SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
 use shared::ingest::signature::{sign_v1, sign_v3, SignedRequest};
@@ -33,20 +32,15 @@ fn t0() -> DateTime<Utc> {
 
 fn tenant(id: &str, portal: u64, status: TenantStatus) -> Tenant {
     Tenant {
-        id: TenantId::parse(id).unwrap(),
-        name: format!("Tenant {id}"),
-        hubspot_portal_id: Some(portal),
-        credentials_secret_id: format!("ci/{id}/hubspot"),
-        auth_kind: AuthKind::OAuth,
         status,
-        status_reason: None,
-        settings: ScoringSettings::default(),
-        schedule: SyncSchedule::default(),
-        limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-        settings_changed_at: t0(),
-        created_at: t0(),
-        updated_at: t0(),
-        version: 0,
+        ..Tenant::connected(
+            TenantId::parse(id).unwrap(),
+            format!("Tenant {id}"),
+            Some(portal),
+            format!("ci/{id}/hubspot"),
+            AuthKind::OAuth,
+            t0(),
+        )
     }
 }
 

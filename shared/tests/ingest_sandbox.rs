@@ -5,10 +5,7 @@ use chrono::{TimeZone, Utc};
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::bus::InProcessBus;
-use shared::domain::{
-    AuthKind, HubSpotLimits, ObjectType, ScoringSettings, SyncMode, SyncSchedule, Tenant, TenantId,
-    TenantStatus,
-};
+use shared::domain::{AuthKind, ObjectType, SyncMode, Tenant, TenantId};
 use shared::events::SyncRequested;
 use shared::ingest::{router, IngestState, PublicBaseUrl};
 use shared::ports::TenantStore;
@@ -17,22 +14,14 @@ use std::sync::Arc;
 
 fn tenant_for_portal(portal_id: u64) -> Tenant {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    Tenant {
-        id: TenantId::parse("sandbox-tenant").unwrap(),
-        name: "Sandbox tenant".into(),
-        hubspot_portal_id: Some(portal_id),
-        credentials_secret_id: "ci/sandbox/hubspot".into(),
-        auth_kind: AuthKind::OAuth,
-        status: TenantStatus::Active,
-        status_reason: None,
-        settings: ScoringSettings::default(),
-        schedule: SyncSchedule::default(),
-        limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-        settings_changed_at: t0,
-        created_at: t0,
-        updated_at: t0,
-        version: 0,
-    }
+    Tenant::connected(
+        TenantId::parse("sandbox-tenant").unwrap(),
+        "Sandbox tenant",
+        Some(portal_id),
+        "ci/sandbox/hubspot",
+        AuthKind::OAuth,
+        t0,
+    )
 }
 
 /// Serves the ingest router on a free local port; returns the webhook URL.

@@ -5,10 +5,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::domain::{
     AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, Dimension, DimensionScore,
-    Engagement, EngagementKind, Evidence, Factor, HealthBand, HealthScore, HubSpotLimits, Impact,
-    Insight, InsightId, InsightRule, InsightStatus, InsightType, ObjectType, ScorePoint,
-    ScoringSettings, SyncCheckpoint, SyncId, SyncMode, SyncRun, SyncSchedule, SyncStatus,
-    SyncTrigger, Tenant, TenantId, TenantStatus, Trend,
+    Engagement, EngagementKind, Evidence, Factor, HealthBand, HealthScore, Impact, Insight,
+    InsightId, InsightRule, InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint,
+    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus, Trend,
 };
 use shared::ports::{
     InsightFilter, OAuthState, Page, PageRequest, ScoreOrder, ScoreQuery, ScoreStore, StatusChange,
@@ -33,20 +32,15 @@ fn t0() -> DateTime<Utc> {
 
 fn tenant(id: &str, portal: Option<u64>, status: TenantStatus) -> Tenant {
     Tenant {
-        id: tid(id),
-        name: format!("Tenant {id}"),
-        hubspot_portal_id: portal,
-        credentials_secret_id: format!("ci/{id}/hubspot"),
-        auth_kind: AuthKind::OAuth,
         status,
-        status_reason: None,
-        settings: ScoringSettings::default(),
-        schedule: SyncSchedule::default(),
-        limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-        settings_changed_at: t0(),
-        created_at: t0(),
-        updated_at: t0(),
-        version: 0,
+        ..Tenant::connected(
+            tid(id),
+            format!("Tenant {id}"),
+            portal,
+            format!("ci/{id}/hubspot"),
+            AuthKind::OAuth,
+            t0(),
+        )
     }
 }
 

@@ -6,9 +6,7 @@ use crate::runtime_api::Outcome;
 use chrono::Utc;
 use hubspot_sandbox::{signature_v3, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
-use shared::domain::{
-    AuthKind, HubSpotLimits, ScoringSettings, SyncSchedule, Tenant, TenantId, TenantStatus,
-};
+use shared::domain::{AuthKind, HubSpotLimits, Tenant, TenantId};
 use shared::events::{ProductEvent, EVENT_SOURCE};
 use shared::hubspot::StoredCredentials;
 use shared::ports::{SecretVault, TenantStore};
@@ -149,24 +147,19 @@ impl World {
         }
         let now = Utc::now();
         let tenant = Tenant {
-            id: self.tenant.clone(),
-            name: "Sandbox portal".into(),
-            hubspot_portal_id: Some(self.sandbox.portal_id()),
-            credentials_secret_id: secret_id,
-            auth_kind: AuthKind::PrivateApp,
-            status: TenantStatus::Active,
-            status_reason: None,
-            settings: ScoringSettings::default(),
-            schedule: SyncSchedule::default(),
             limits: HubSpotLimits {
                 per_ten_seconds: 190,
                 search_per_second: 5,
                 daily: None,
             },
-            settings_changed_at: now,
-            created_at: now,
-            updated_at: now,
-            version: 0,
+            ..Tenant::connected(
+                self.tenant.clone(),
+                "Sandbox portal",
+                Some(self.sandbox.portal_id()),
+                secret_id,
+                AuthKind::PrivateApp,
+                now,
+            )
         };
         if let Err(error) = self.store.create_tenant(&tenant).await {
             panic!("storing the tenant failed: {error}");

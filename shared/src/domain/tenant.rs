@@ -1,6 +1,6 @@
 //! Tenants: a connected portal, its credentials' location, its status and its settings.
 
-use crate::domain::{ScoringSettings, TenantId};
+use crate::domain::{ScoringSettings, SyncMode, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,25 @@ pub struct SyncSchedule {
     pub full_every_hours: u32,
 }
 
+impl SyncSchedule {
+    /// The mode of the scheduled run at `now`: incremental, or full when the last full sync is
+    /// `full_every_hours` old or there never was one (`full_every_hours` 0: never by schedule).
+    pub fn scheduled_mode(
+        &self,
+        last_full_sync_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> SyncMode {
+        if self.full_every_hours == 0 {
+            return SyncMode::Incremental;
+        }
+        let every = chrono::Duration::hours(i64::from(self.full_every_hours));
+        match last_full_sync_at {
+            Some(at) if now - at < every => SyncMode::Incremental,
+            _ => SyncMode::Full,
+        }
+    }
+}
+
 impl Default for SyncSchedule {
     fn default() -> Self {
         Self {
@@ -85,9 +104,101 @@ pub struct Tenant {
     pub limits: HubSpotLimits,
     /// Set when settings change, so scoring re-scores every client.
     pub settings_changed_at: DateTime<Utc>,
+    /// When the last full sync finished: the schedule asks for the next one `full_every_hours` later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_full_sync_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, incremented by every write.
     #[serde(default)]
     pub version: u64,
+}
+
+impl Tenant {
+    /// A newly connected, active tenant with the default settings, schedule and limits of its app
+    /// kind.
+    pub fn connected(
+        id: TenantId,
+        name: impl Into<String>,
+        hubspot_portal_id: Option<u64>,
+        credentials_secret_id: impl Into<String>,
+        auth_kind: AuthKind,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            hubspot_portal_id,
+            credentials_secret_id: credentials_secret_id.into(),
+            auth_kind,
+            status: TenantStatus::Active,
+            status_reason: None,
+            settings: ScoringSettings::default(),
+            schedule: SyncSchedule::default(),
+            limits: HubSpotLimits::for_auth(auth_kind),
+            settings_changed_at: now,
+            last_full_sync_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_tenant_that_never_had_a_full_sync_gets_one() {
+        let schedule = SyncSchedule::default();
+        assert_eq!(schedule.scheduled_mode(None, now()), SyncMode::Full);
+    }
+
+    #[test]
+    fn the_full_sync_comes_back_once_full_every_hours_have_passed() {
+        let schedule = SyncSchedule {
+            full_every_hours: 24,
+            ..SyncSchedule::default()
+        };
+        let just_inside = now() - Duration::hours(24) + Duration::seconds(1);
+        let on_the_hour = now() - Duration::hours(24);
+        assert_eq!(
+            schedule.scheduled_mode(Some(just_inside), now()),
+            SyncMode::Incremental
+        );
+        assert_eq!(
+            schedule.scheduled_mode(Some(on_the_hour), now()),
+            SyncMode::Full
+        );
+    }
+
+    #[test]
+    fn zero_hours_turns_scheduled_full_syncs_off() {
+        let schedule = SyncSchedule {
+            full_every_hours: 0,
+            ..SyncSchedule::default()
+        };
+        assert_eq!(schedule.scheduled_mode(None, now()), SyncMode::Incremental);
+        let long_ago = now() - Duration::days(400);
+        assert_eq!(
+            schedule.scheduled_mode(Some(long_ago), now()),
+            SyncMode::Incremental
+        );
+    }
+
+    #[test]
+    fn a_connected_tenant_gets_the_limits_of_its_app_kind() {
+        let id = TenantId::parse("acme").unwrap();
+        let tenant = Tenant::connected(id, "Acme", Some(7), "s", AuthKind::PrivateApp, now());
+        assert_eq!(tenant.limits, HubSpotLimits::for_auth(AuthKind::PrivateApp));
+        assert_eq!(tenant.status, TenantStatus::Active);
+        assert_eq!(tenant.last_full_sync_at, None);
+        assert_eq!(tenant.settings_changed_at, now());
+    }
 }

@@ -445,8 +445,8 @@ pub fn oauth_state(nonce: &str) -> Result<ItemKeys, StoreError> {
 mod tests {
     use super::*;
     use crate::domain::{
-        AuthKind, ConfidenceBand, HubSpotLimits, Impact, InsightRule, InsightType, ScoringSettings,
-        SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Trend,
+        AuthKind, ConfidenceBand, Impact, InsightRule, InsightType, SyncMode, SyncStatus,
+        SyncTrigger, Trend,
     };
     use chrono::TimeZone;
 
@@ -464,20 +464,8 @@ mod tests {
 
     fn sample_tenant(status: TenantStatus, portal: Option<u64>) -> Tenant {
         Tenant {
-            id: t("acme"),
-            name: "Acme".into(),
-            hubspot_portal_id: portal,
-            credentials_secret_id: "secret".into(),
-            auth_kind: AuthKind::OAuth,
             status,
-            status_reason: None,
-            settings: ScoringSettings::default(),
-            schedule: SyncSchedule::default(),
-            limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-            settings_changed_at: at(0),
-            created_at: at(0),
-            updated_at: at(0),
-            version: 0,
+            ..Tenant::connected(t("acme"), "Acme", portal, "secret", AuthKind::OAuth, at(0))
         }
     }
 

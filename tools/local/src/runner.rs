@@ -15,8 +15,8 @@ use shared::api::{router, ApiConfig, ApiState, Authenticator};
 use shared::bus::InProcessBus;
 use shared::connector::engine::{NoProgress, SyncProgress};
 use shared::domain::{
-    AuthKind, HubSpotLimits, ScoringSettings, SyncMode, SyncSchedule, SyncStatus, SyncTrigger,
-    Tenant, TenantId, TenantStatus,
+    AuthKind, HubSpotLimits, SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Tenant, TenantId,
+    TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use shared::handlers::score::handle_tenant_synced;
@@ -315,20 +315,16 @@ async fn prepare_tenant(
         }
         Err(StoreError::NotFound { .. }) => {
             let tenant = Tenant {
-                id: portal.tenant_id.clone(),
-                name: portal.name.clone(),
-                hubspot_portal_id: portal.portal_id,
-                credentials_secret_id: secret_id,
-                auth_kind: AuthKind::PrivateApp,
-                status: TenantStatus::Active,
-                status_reason: None,
-                settings: ScoringSettings::default(),
                 schedule,
                 limits: portal.limits,
-                settings_changed_at: now,
-                created_at: now,
-                updated_at: now,
-                version: 0,
+                ..Tenant::connected(
+                    portal.tenant_id.clone(),
+                    portal.name.clone(),
+                    portal.portal_id,
+                    secret_id,
+                    AuthKind::PrivateApp,
+                    now,
+                )
             };
             store.create_tenant(&tenant).await?;
             store.get_tenant(&tenant.id).await?

@@ -9,8 +9,7 @@ use crate::api::error::{ApiError, ErrorChain, Problem};
 use crate::api::extract::ApiQuery;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    AuthKind, HubSpotLimits, ScoringSettings, SyncMode, SyncSchedule, SyncTrigger, Tenant,
-    TenantId, TenantStatus,
+    AuthKind, HubSpotLimits, SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use crate::hubspot::{
@@ -263,22 +262,14 @@ async fn connect_tenant(
             Ok(state.store.update_tenant(&tenant).await?)
         }
         Err(StoreError::NotFound { .. }) => {
-            let tenant = Tenant {
-                id: tenant_id.clone(),
-                name: portal_name.to_string(),
-                hubspot_portal_id: Some(portal_id),
-                credentials_secret_id: secret_id.to_string(),
-                auth_kind: AuthKind::OAuth,
-                status: TenantStatus::Active,
-                status_reason: None,
-                settings: ScoringSettings::default(),
-                schedule: SyncSchedule::default(),
-                limits: HubSpotLimits::for_auth(AuthKind::OAuth),
-                settings_changed_at: now,
-                created_at: now,
-                updated_at: now,
-                version: 0,
-            };
+            let tenant = Tenant::connected(
+                tenant_id.clone(),
+                portal_name.to_string(),
+                Some(portal_id),
+                secret_id.to_string(),
+                AuthKind::OAuth,
+                now,
+            );
             state.store.create_tenant(&tenant).await?;
             Ok(state.store.get_tenant(tenant_id).await?)
         }
