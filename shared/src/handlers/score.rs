@@ -51,29 +51,34 @@ where
     S: TenantStore + SnapshotStore + ScoreStore + InsightStore + ?Sized,
     B: EventBus + ?Sized,
 {
-    let tenant = store.get_tenant(&event.tenant_id).await?;
-    let snapshots = all_snapshots(store, &tenant.id).await?;
+    let (tenant, snapshots) = tokio::try_join!(
+        store.get_tenant(&event.tenant_id),
+        all_snapshots(store, &event.tenant_id),
+    )?;
     let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
-    let previous: HashMap<ClientId, HealthScore> = store
-        .get_scores(&tenant.id, &client_ids)
-        .await?
+    // What the engine and the reconciliation need besides the snapshots, read side by side.
+    let (previous, histories, existing) = tokio::try_join!(
+        store.get_scores(&tenant.id, &client_ids),
+        histories(store, &tenant.id, &client_ids, now),
+        store.insights_for_clients(&tenant.id, &client_ids),
+    )?;
+    let previous: HashMap<ClientId, HealthScore> = previous
         .into_iter()
         .map(|s| (s.client_id.clone(), s))
         .collect();
-    let histories = histories(store, &tenant.id, &client_ids, now).await?;
 
     let scored = score_tenant(&tenant.id, &snapshots, &histories, &tenant.settings, now);
-    let existing = store.insights_for_clients(&tenant.id, &client_ids).await?;
     let changes = reconcile_insights(&existing, scored.insights, now);
 
     let points = history_points_due(&scored.scores, &previous, &histories, now);
     let score_drops = score_drops(&tenant, &scored.scores, &previous);
 
-    store.put_scores(&tenant.id, &scored.scores).await?;
-    store
-        .append_history(&tenant.id, &points, tenant.settings.history_retention_days)
-        .await?;
-    store.put_insights(&tenant.id, &changes.to_write).await?;
+    // Each write is idempotent, so a retry after a partial failure converges.
+    tokio::try_join!(
+        store.put_scores(&tenant.id, &scored.scores),
+        store.append_history(&tenant.id, &points, tenant.settings.history_retention_days),
+        store.put_insights(&tenant.id, &changes.to_write),
+    )?;
 
     let updated = ScoresUpdated {
         schema_version: SCHEMA_VERSION,

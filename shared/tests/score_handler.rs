@@ -1,0 +1,228 @@
+//! The score function's handler on the in-process store and bus: what a `TenantSynced` writes, what
+//! a repeat leaves alone, and how insights resolve and score drops are reported as clients change.
+
+mod scoring_support;
+
+use chrono::Duration;
+use scoring_support::{client, days_ago, now, tenant};
+use shared::bus::InProcessBus;
+use shared::domain::{
+    AuthKind, ClientId, ClientSnapshot, InsightRule, InsightStatus, SyncId, SyncMode, Tenant,
+};
+use shared::events::{ProductEvent, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
+use shared::handlers::score::handle_tenant_synced;
+use shared::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
+use shared::scoring::insight_id;
+use shared::store::MemoryStore;
+
+fn id(client: &str) -> ClientId {
+    ClientId::parse(client).unwrap()
+}
+
+fn synced() -> TenantSynced {
+    TenantSynced {
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenant(),
+        sync_id: SyncId::parse("sync-1").unwrap(),
+        mode: SyncMode::Full,
+        started_at: now() - Duration::minutes(2),
+        finished_at: now() - Duration::minutes(1),
+        counts: Default::default(),
+        changed_client_ids: vec![id("busy"), id("dormant")],
+        changed_clients: 2,
+    }
+}
+
+/// A client in touch with us every few days.
+fn busy(name: &str) -> ClientSnapshot {
+    client(name)
+        .contacts(3)
+        .sent_emails(10)
+        .received_emails(8)
+        .last_contacted(1.0)
+        .build()
+}
+
+/// A client nobody has heard from in 45 days.
+fn dormant(name: &str) -> ClientSnapshot {
+    client(name)
+        .contacts(2)
+        .last_contacted(45.0)
+        .note(45.0)
+        .build()
+}
+
+async fn tenant_with(snapshots: &[ClientSnapshot]) -> MemoryStore {
+    let store = MemoryStore::new();
+    let record = Tenant::connected(
+        tenant(),
+        "Tenant",
+        Some(1),
+        "s",
+        AuthKind::OAuth,
+        days_ago(90.0),
+    );
+    store.create_tenant(&record).await.unwrap();
+    store.put_snapshots(&tenant(), snapshots).await.unwrap();
+    store
+}
+
+fn last_scores_updated(bus: &InProcessBus) -> ScoresUpdated {
+    bus.published()
+        .iter()
+        .rev()
+        .find_map(|delivered| match delivered.event() {
+            Ok(ProductEvent::ScoresUpdated(updated)) => Some(updated),
+            _ => None,
+        })
+        .expect("a ScoresUpdated was published")
+}
+
+async fn history_len(store: &MemoryStore, client: &str) -> usize {
+    store
+        .history(
+            &tenant(),
+            &id(client),
+            now() - Duration::days(60),
+            now() + Duration::days(1),
+        )
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn every_client_is_scored_and_the_dormant_one_gets_its_inactive_insight() {
+    let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+    let bus = InProcessBus::new();
+
+    let updated = handle_tenant_synced(&store, &bus, &synced(), now())
+        .await
+        .unwrap();
+
+    assert_eq!(updated.clients_scored, 2);
+    assert_eq!(last_scores_updated(&bus), updated);
+    let busy_score = store
+        .get_score(&tenant(), &id("busy"))
+        .await
+        .unwrap()
+        .unwrap();
+    let dormant_score = store
+        .get_score(&tenant(), &id("dormant"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        busy_score.overall > dormant_score.overall,
+        "busy {} vs dormant {}",
+        busy_score.overall,
+        dormant_score.overall
+    );
+    let inactive = store
+        .get_insight(
+            &tenant(),
+            &insight_id(&tenant(), &id("dormant"), InsightRule::InactiveClient),
+        )
+        .await
+        .unwrap();
+    assert_eq!(inactive.status, InsightStatus::Open);
+    let busy_insights = store
+        .insights_for_clients(&tenant(), &[id("busy")])
+        .await
+        .unwrap();
+    assert!(busy_insights
+        .iter()
+        .all(|i| i.rule != InsightRule::InactiveClient));
+    assert!(updated.insights_opened >= 1);
+    assert_eq!(history_len(&store, "busy").await, 1);
+    assert_eq!(history_len(&store, "dormant").await, 1);
+}
+
+#[tokio::test]
+async fn scoring_the_same_data_again_opens_nothing_and_adds_no_history() {
+    let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+    let bus = InProcessBus::new();
+    let first = handle_tenant_synced(&store, &bus, &synced(), now())
+        .await
+        .unwrap();
+    let before = store
+        .insights_for_clients(&tenant(), &[id("busy"), id("dormant")])
+        .await
+        .unwrap();
+
+    let again = handle_tenant_synced(&store, &bus, &synced(), now() + Duration::minutes(5))
+        .await
+        .unwrap();
+
+    assert_eq!(again.clients_scored, first.clients_scored);
+    assert_eq!(again.insights_opened, 0);
+    assert_eq!(again.insights_resolved, 0);
+    assert!(again.score_drops.is_empty());
+    let after = store
+        .insights_for_clients(&tenant(), &[id("busy"), id("dormant")])
+        .await
+        .unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(history_len(&store, "busy").await, 1);
+    assert_eq!(history_len(&store, "dormant").await, 1);
+}
+
+#[tokio::test]
+async fn a_client_back_in_touch_resolves_its_insight_and_one_gone_quiet_is_a_score_drop() {
+    let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+    let bus = InProcessBus::new();
+    handle_tenant_synced(&store, &bus, &synced(), now())
+        .await
+        .unwrap();
+    let busy_before = store
+        .get_score(&tenant(), &id("busy"))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The two clients swap: the dormant one is in touch again, the busy one went quiet.
+    store
+        .put_snapshots(&tenant(), &[dormant("busy"), busy("dormant")])
+        .await
+        .unwrap();
+    let an_hour_later = now() + Duration::hours(1);
+    let updated = handle_tenant_synced(&store, &bus, &synced(), an_hour_later)
+        .await
+        .unwrap();
+
+    let resolved = store
+        .get_insight(
+            &tenant(),
+            &insight_id(&tenant(), &id("dormant"), InsightRule::InactiveClient),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolved.status, InsightStatus::Resolved);
+    assert!(updated.insights_resolved >= 1);
+    let busy_after = store
+        .get_score(&tenant(), &id("busy"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        busy_before.overall >= busy_after.overall + 15,
+        "{} -> {}",
+        busy_before.overall,
+        busy_after.overall
+    );
+    let drop = updated
+        .score_drops
+        .iter()
+        .find(|d| d.client_id == id("busy"))
+        .expect("busy's fall is reported");
+    assert_eq!(
+        (drop.previous, drop.current),
+        (busy_before.overall, busy_after.overall)
+    );
+    assert!(updated
+        .score_drops
+        .iter()
+        .all(|d| d.client_id != id("dormant")));
+    // A changed score is a new history point at once.
+    assert_eq!(history_len(&store, "busy").await, 2);
+}
