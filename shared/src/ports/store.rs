@@ -28,6 +28,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    pub fn conflict(entity: &'static str, id: impl ToString) -> Self {
+        StoreError::Conflict {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Throttled(_) | StoreError::Unavailable(_))
     }
@@ -213,6 +227,21 @@ pub struct StatusChange {
     pub changed_at: DateTime<Utc>,
     /// The version the caller read; the change is refused with `Conflict` if it moved.
     pub expected_version: u64,
+}
+
+impl StatusChange {
+    /// Applies the change to `insight` as read from the store, or refuses it with `Conflict` when the
+    /// insight moved on since the caller read it.
+    pub fn apply_to(&self, insight: &mut Insight) -> Result<(), StoreError> {
+        if insight.version != self.expected_version {
+            return Err(StoreError::conflict("insight", &insight.id));
+        }
+        insight.status = self.status;
+        insight.status_changed_at = Some(self.changed_at);
+        insight.status_changed_by = Some(self.changed_by.clone());
+        insight.version += 1;
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]

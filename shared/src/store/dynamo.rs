@@ -835,20 +835,6 @@ impl DynamoStore {
     }
 }
 
-fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
-    StoreError::NotFound {
-        entity,
-        id: id.to_string(),
-    }
-}
-
-fn conflict(entity: &'static str, id: impl ToString) -> StoreError {
-    StoreError::Conflict {
-        entity,
-        id: id.to_string(),
-    }
-}
-
 #[async_trait::async_trait]
 impl TenantStore for DynamoStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
@@ -864,14 +850,14 @@ impl TenantStore for DynamoStore {
         {
             Ok(())
         } else {
-            Err(conflict("tenant", &tenant.id))
+            Err(StoreError::conflict("tenant", &tenant.id))
         }
     }
 
     async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError> {
         match self.get_item(&keys::tenant_key(tenant_id)).await? {
             Some(item) => decode(item),
-            None => Err(not_found("tenant", tenant_id)),
+            None => Err(StoreError::not_found("tenant", tenant_id)),
         }
     }
 
@@ -891,8 +877,8 @@ impl TenantStore for DynamoStore {
             return Ok(updated);
         }
         match self.get_item(&keys::tenant_key(&tenant.id)).await? {
-            Some(_) => Err(conflict("tenant", &tenant.id)),
-            None => Err(not_found("tenant", &tenant.id)),
+            Some(_) => Err(StoreError::conflict("tenant", &tenant.id)),
+            None => Err(StoreError::not_found("tenant", &tenant.id)),
         }
     }
 
@@ -1099,11 +1085,7 @@ impl ScoreStore for DynamoStore {
         points: &[ScorePoint],
         retention_days: u32,
     ) -> Result<WriteReport, StoreError> {
-        if retention_days == 0 {
-            return Err(StoreError::InvalidInput(
-                "history retention must be at least one day".to_owned(),
-            ));
-        }
+        query::require_history_retention(retention_days)?;
         let plan = points
             .iter()
             .map(|point| {
@@ -1146,10 +1128,7 @@ impl InsightStore for DynamoStore {
         tenant_id: &TenantId,
         insights: &[Insight],
     ) -> Result<WriteReport, StoreError> {
-        for insight in insights {
-            query::same_tenant(tenant_id, &insight.tenant_id, "insight")?;
-        }
-        let insights = query::last_wins(insights.iter(), |i| i.id.clone());
+        let insights = query::insights_to_put(tenant_id, insights)?;
         let stored = self
             .stored_digests(
                 insights
@@ -1188,7 +1167,7 @@ impl InsightStore for DynamoStore {
             .await?
         {
             Some(item) => decode(item),
-            None => Err(not_found("insight", insight_id)),
+            None => Err(StoreError::not_found("insight", insight_id)),
         }
     }
 
@@ -1246,13 +1225,7 @@ impl InsightStore for DynamoStore {
         change: &StatusChange,
     ) -> Result<Insight, StoreError> {
         let mut insight = self.get_insight(tenant_id, insight_id).await?;
-        if insight.version != change.expected_version {
-            return Err(conflict("insight", insight_id));
-        }
-        insight.status = change.status;
-        insight.status_changed_at = Some(change.changed_at);
-        insight.status_changed_by = Some(change.changed_by.clone());
-        insight.version += 1;
+        change.apply_to(&mut insight)?;
         let mut item = encode(&insight, &keys::insight(&insight))?;
         item.insert(
             keys::CONTENT_HASH.to_owned(),
@@ -1269,7 +1242,7 @@ impl InsightStore for DynamoStore {
         if written {
             Ok(insight)
         } else {
-            Err(conflict("insight", insight_id))
+            Err(StoreError::conflict("insight", insight_id))
         }
     }
 }
@@ -1290,7 +1263,7 @@ impl SyncStore for DynamoStore {
             .await?
         {
             Some(item) => decode(item),
-            None => Err(not_found("sync run", sync_id)),
+            None => Err(StoreError::not_found("sync run", sync_id)),
         }
     }
 
@@ -1425,7 +1398,7 @@ impl WebhookStore for DynamoStore {
         if written {
             Ok(())
         } else {
-            Err(conflict("oauth state", "(nonce)"))
+            Err(StoreError::conflict("oauth state", "(nonce)"))
         }
     }
 

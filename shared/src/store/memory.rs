@@ -404,20 +404,6 @@ fn position_entry(index: Index, position: &BTreeMap<String, String>) -> Result<E
     ))
 }
 
-fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
-    StoreError::NotFound {
-        entity,
-        id: id.to_string(),
-    }
-}
-
-fn conflict(entity: &'static str, id: impl ToString) -> StoreError {
-    StoreError::Conflict {
-        entity,
-        id: id.to_string(),
-    }
-}
-
 fn hashed(keys: ItemKeys, record: Record, hash: String) -> Row {
     Row {
         content_hash: Some(hash),
@@ -431,7 +417,7 @@ impl TenantStore for MemoryStore {
         let mut table = self.lock()?;
         let keys = keys::tenant(tenant);
         if table.get(&keys.key, self.now_secs()).is_some() {
-            return Err(conflict("tenant", &tenant.id));
+            return Err(StoreError::conflict("tenant", &tenant.id));
         }
         table.put(Row::new(
             keys,
@@ -445,7 +431,7 @@ impl TenantStore for MemoryStore {
     async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError> {
         match self.get_record(&keys::tenant_key(tenant_id))? {
             Some(Record::Tenant { tenant }) => Ok(tenant),
-            _ => Err(not_found("tenant", tenant_id)),
+            _ => Err(StoreError::not_found("tenant", tenant_id)),
         }
     }
 
@@ -457,10 +443,10 @@ impl TenantStore for MemoryStore {
                 record: Record::Tenant { tenant: stored },
                 ..
             }) => stored.version,
-            _ => return Err(not_found("tenant", &tenant.id)),
+            _ => return Err(StoreError::not_found("tenant", &tenant.id)),
         };
         if stored_version != tenant.version {
-            return Err(conflict("tenant", &tenant.id));
+            return Err(StoreError::conflict("tenant", &tenant.id));
         }
         let mut updated = tenant.clone();
         updated.version += 1;
@@ -672,11 +658,7 @@ impl ScoreStore for MemoryStore {
         points: &[ScorePoint],
         retention_days: u32,
     ) -> Result<WriteReport, StoreError> {
-        if retention_days == 0 {
-            return Err(StoreError::InvalidInput(
-                "history retention must be at least one day".to_owned(),
-            ));
-        }
+        query::require_history_retention(retention_days)?;
         let plan = points
             .iter()
             .map(|point| {
@@ -728,10 +710,7 @@ impl InsightStore for MemoryStore {
         tenant_id: &TenantId,
         insights: &[Insight],
     ) -> Result<WriteReport, StoreError> {
-        for insight in insights {
-            query::same_tenant(tenant_id, &insight.tenant_id, "insight")?;
-        }
-        let insights = query::last_wins(insights.iter(), |i| i.id.clone());
+        let insights = query::insights_to_put(tenant_id, insights)?;
         let now = self.now_secs();
         let plan = {
             let table = self.lock()?;
@@ -762,7 +741,7 @@ impl InsightStore for MemoryStore {
     ) -> Result<Insight, StoreError> {
         match self.get_record(&keys::insight_key(tenant_id, insight_id))? {
             Some(Record::Insight { insight }) => Ok(insight),
-            _ => Err(not_found("insight", insight_id)),
+            _ => Err(StoreError::not_found("insight", insight_id)),
         }
     }
 
@@ -799,15 +778,9 @@ impl InsightStore for MemoryStore {
         let key = keys::insight_key(tenant_id, insight_id);
         let mut insight = match table.get(&key, self.now_secs()).map(|row| &row.record) {
             Some(Record::Insight { insight }) => insight.clone(),
-            _ => return Err(not_found("insight", insight_id)),
+            _ => return Err(StoreError::not_found("insight", insight_id)),
         };
-        if insight.version != change.expected_version {
-            return Err(conflict("insight", insight_id));
-        }
-        insight.status = change.status;
-        insight.status_changed_at = Some(change.changed_at);
-        insight.status_changed_by = Some(change.changed_by.clone());
-        insight.version += 1;
+        change.apply_to(&mut insight)?;
         let hash = content::insight_digest(&insight)?;
         table.put(hashed(
             keys::insight(&insight),
@@ -838,7 +811,7 @@ impl SyncStore for MemoryStore {
     ) -> Result<SyncRun, StoreError> {
         match self.get_record(&keys::sync_run_key(tenant_id, sync_id))? {
             Some(Record::SyncRun { run }) => Ok(run),
-            _ => Err(not_found("sync run", sync_id)),
+            _ => Err(StoreError::not_found("sync run", sync_id)),
         }
     }
 
@@ -969,7 +942,7 @@ impl WebhookStore for MemoryStore {
         let keys = keys::oauth_state(&state.nonce)?;
         let mut table = self.lock()?;
         if table.get(&keys.key, self.now_secs()).is_some() {
-            return Err(conflict("oauth state", "(nonce)"));
+            return Err(StoreError::conflict("oauth state", "(nonce)"));
         }
         let mut row = Row::new(
             keys,

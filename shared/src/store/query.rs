@@ -2,7 +2,7 @@
 //! key condition and direction. Both adapters run these same plans, so they list the same items in
 //! the same order, and cursors name the plan they belong to.
 
-use crate::domain::{ClientId, TenantId};
+use crate::domain::{ClientId, Insight, TenantId};
 use crate::ports::{InsightFilter, PageRequest, ScoreOrder, ScoreQuery, StoreError};
 use crate::store::cursor::CursorScope;
 use crate::store::keys::{self, Index};
@@ -252,6 +252,28 @@ pub fn same_tenant(expected: &TenantId, actual: &TenantId, what: &str) -> Result
             "{what} belongs to tenant {actual}, not {expected}"
         )))
     }
+}
+
+/// The insights of one `put_insights` call, each once (the last wins), after checking that every
+/// one is the tenant's.
+pub fn insights_to_put<'a>(
+    tenant_id: &TenantId,
+    insights: &'a [Insight],
+) -> Result<Vec<&'a Insight>, StoreError> {
+    for insight in insights {
+        same_tenant(tenant_id, &insight.tenant_id, "insight")?;
+    }
+    Ok(last_wins(insights.iter(), |i| i.id.clone()))
+}
+
+/// History kept for zero days would expire as it is written.
+pub fn require_history_retention(retention_days: u32) -> Result<(), StoreError> {
+    if retention_days == 0 {
+        return Err(StoreError::InvalidInput(
+            "history retention must be at least one day".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The epoch second a history point expires.
