@@ -6,7 +6,9 @@ use chrono::{Duration as Days, Utc};
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use shared::bus::InProcessBus;
 use shared::connector::NoProgress;
-use shared::domain::{AuthKind, SyncMode, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus};
+use shared::domain::{
+    AuthKind, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
+};
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use shared::handlers::sources::HubSpotSources;
 use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested, SYNC_LEASE};
@@ -60,6 +62,21 @@ struct Portal {
     store: Arc<MemoryStore>,
     bus: InProcessBus,
     sources: HubSpotSources<MemoryStore>,
+}
+
+impl Portal {
+    async fn sync(&self, request: &SyncRequested, deadline: Instant) -> SyncRun {
+        handle_sync_requested(
+            &self.store,
+            &self.bus,
+            &self.sources,
+            request,
+            deadline,
+            &NoProgress,
+        )
+        .await
+        .unwrap()
+    }
 }
 
 async fn portal(seed: u64) -> Portal {
@@ -160,16 +177,12 @@ async fn a_finished_full_sync_is_recorded_so_the_next_scheduled_run_is_increment
     let portal = portal(31).await;
     let before = Utc::now();
 
-    let run = handle_sync_requested(
-        &portal.store,
-        &portal.bus,
-        &portal.sources,
-        &requested("acme", SyncMode::Incremental, SyncTrigger::Schedule),
-        far_deadline(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    let run = portal
+        .sync(
+            &requested("acme", SyncMode::Incremental, SyncTrigger::Schedule),
+            far_deadline(),
+        )
+        .await;
 
     // No checkpoints yet: the first sync is full whatever was asked.
     assert_eq!(run.mode, SyncMode::Full);
@@ -199,29 +212,11 @@ async fn a_finished_full_sync_is_recorded_so_the_next_scheduled_run_is_increment
 async fn an_incremental_sync_leaves_the_last_full_sync_time_alone() {
     let portal = portal(32).await;
     let full = requested("acme", SyncMode::Full, SyncTrigger::Schedule);
-    handle_sync_requested(
-        &portal.store,
-        &portal.bus,
-        &portal.sources,
-        &full,
-        far_deadline(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    portal.sync(&full, far_deadline()).await;
     let after_full = portal.store.get_tenant(&tenant_id("acme")).await.unwrap();
 
     let incremental = requested("acme", SyncMode::Incremental, SyncTrigger::Schedule);
-    let run = handle_sync_requested(
-        &portal.store,
-        &portal.bus,
-        &portal.sources,
-        &incremental,
-        far_deadline(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    let run = portal.sync(&incremental, far_deadline()).await;
 
     assert_eq!(run.mode, SyncMode::Incremental);
     assert_eq!(run.status, SyncStatus::Succeeded);
@@ -250,16 +245,12 @@ async fn a_tenant_whose_sync_holds_the_lease_is_not_synced_twice() {
         .unwrap();
     assert!(held);
 
-    let run = handle_sync_requested(
-        &portal.store,
-        &portal.bus,
-        &portal.sources,
-        &requested("acme", SyncMode::Full, SyncTrigger::Schedule),
-        far_deadline(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    let run = portal
+        .sync(
+            &requested("acme", SyncMode::Full, SyncTrigger::Schedule),
+            far_deadline(),
+        )
+        .await;
 
     assert_eq!(run.status, SyncStatus::Failed);
     let reason = run.error.unwrap_or_default();
@@ -280,16 +271,12 @@ async fn a_run_cut_off_by_the_deadline_continues_under_the_same_id_and_is_not_a_
 {
     let portal = portal(34).await;
 
-    let run = handle_sync_requested(
-        &portal.store,
-        &portal.bus,
-        &portal.sources,
-        &requested("acme", SyncMode::Full, SyncTrigger::Schedule),
-        Instant::now(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    let run = portal
+        .sync(
+            &requested("acme", SyncMode::Full, SyncTrigger::Schedule),
+            Instant::now(),
+        )
+        .await;
 
     assert_eq!(run.status, SyncStatus::Continued);
     let continuations = sync_requests(&portal.bus);
@@ -308,16 +295,7 @@ async fn a_run_cut_off_by_the_deadline_continues_under_the_same_id_and_is_not_a_
     assert_eq!(tenant.last_full_sync_at, None);
 
     // The continuation finishes the run, and only then is the full sync recorded.
-    let finished = handle_sync_requested(
-        &portal.store,
-        &portal.bus,
-        &portal.sources,
-        continuation,
-        far_deadline(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    let finished = portal.sync(continuation, far_deadline()).await;
     assert_eq!(finished.sync_id, run.sync_id);
     assert_eq!(finished.status, SyncStatus::Succeeded);
     assert_eq!(synced_events(&portal.bus), 1);
