@@ -229,6 +229,41 @@ async fn tenants_are_created_once_and_updated_by_version<S: Store>(store: &S) {
     ));
 }
 
+async fn a_full_sync_is_recorded_without_moving_the_tenant_version<S: Store>(store: &S) {
+    let acme = tenant("acme", Some(4242), TenantStatus::Active);
+    store.create_tenant(&acme).await.unwrap();
+    let finished = t0() + Duration::hours(5);
+
+    store.record_full_sync(&acme.id, finished).await.unwrap();
+
+    let stored = store.get_tenant(&acme.id).await.unwrap();
+    assert_eq!(stored.last_full_sync_at, Some(finished));
+    assert_eq!(stored.version, acme.version);
+    assert_eq!(stored.name, acme.name);
+    // A settings change made against the version read before the sync still lands, and keeps it.
+    let mut renamed = acme.clone();
+    renamed.name = "Acme Ltd".into();
+    renamed.last_full_sync_at = stored.last_full_sync_at;
+    store.update_tenant(&renamed).await.unwrap();
+    let stored = store.get_tenant(&acme.id).await.unwrap();
+    assert_eq!(stored.last_full_sync_at, Some(finished));
+    // The fan-out sees it through the active-tenant index too.
+    let listed = store
+        .list_active_tenants(&PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items[0].last_full_sync_at, Some(finished));
+
+    assert!(matches!(
+        store.record_full_sync(&tid("ghost"), finished).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.get_tenant(&tid("ghost")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
 async fn tenants_are_found_by_portal_and_listed_while_active<S: Store>(store: &S) {
     for i in 0..7 {
         let status = if i % 3 == 2 {
@@ -1118,6 +1153,7 @@ async fn fresh_dynamo_store() -> shared::store::DynamoStore {
 
 conformance!(
     tenants_are_created_once_and_updated_by_version,
+    a_full_sync_is_recorded_without_moving_the_tenant_version,
     tenants_are_found_by_portal_and_listed_while_active,
     unchanged_scores_are_not_written_again,
     scores_list_by_overall_with_band_and_churn_filters,

@@ -185,8 +185,11 @@ where
             if outcome.completed {
                 let run = finish(store.as_ref(), run, SyncStatus::Succeeded, None).await?;
                 if run.mode == SyncMode::Full {
-                    record_full_sync(store.as_ref(), &tenant.id, run.finished_at.unwrap_or(now))
-                        .await;
+                    let finished_at = run.finished_at.unwrap_or(now);
+                    if let Err(error) = store.record_full_sync(&tenant.id, finished_at).await {
+                        // The next scheduled run is then simply full again.
+                        tracing::warn!(%error, tenant = %tenant.id, "could not record the full sync's time");
+                    }
                 }
                 let changed: Vec<_> = outcome
                     .changed_client_ids
@@ -310,34 +313,6 @@ async fn effective_mode<S: SyncStore + ?Sized>(
         return Ok(SyncMode::Full);
     }
     Ok(request.mode)
-}
-
-/// Notes when the tenant's last full sync finished, so the schedule knows when the next is due. A
-/// settings change may race this write; it is retried on the fresh tenant. If it still fails, the
-/// next scheduled run is simply full again, so the failure is only logged.
-async fn record_full_sync<S: TenantStore + ?Sized>(
-    store: &S,
-    tenant_id: &TenantId,
-    finished_at: DateTime<Utc>,
-) {
-    const ATTEMPTS: usize = 3;
-    for attempt in 1..=ATTEMPTS {
-        let result = match store.get_tenant(tenant_id).await {
-            Ok(mut tenant) => {
-                tenant.last_full_sync_at = Some(finished_at);
-                store.update_tenant(&tenant).await.map(|_| ())
-            }
-            Err(error) => Err(error),
-        };
-        match result {
-            Ok(()) => return,
-            Err(StoreError::Conflict { .. }) if attempt < ATTEMPTS => continue,
-            Err(error) => {
-                tracing::warn!(%error, tenant = %tenant_id, "could not record the full sync's time");
-                return;
-            }
-        }
-    }
 }
 
 async fn finish<S: SyncStore + ?Sized>(

@@ -96,6 +96,13 @@ pub trait TenantStore: Send + Sync {
     async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError>;
     /// Writes `tenant` if the stored version is still `tenant.version`; returns it with the new version.
     async fn update_tenant(&self, tenant: &Tenant) -> Result<Tenant, StoreError>;
+    /// Notes when the tenant's last full sync finished. Touches that field only and leaves the
+    /// version alone: it is bookkeeping, and must not make a settings change made meanwhile conflict.
+    async fn record_full_sync(
+        &self,
+        tenant_id: &TenantId,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn tenant_by_portal(&self, portal_id: u64) -> Result<Option<Tenant>, StoreError>;
     /// Tenants with status `active`, for the schedule's fan-out (a GSI, not a scan).
     async fn list_active_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError>;

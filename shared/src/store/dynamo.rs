@@ -882,6 +882,36 @@ impl TenantStore for DynamoStore {
         }
     }
 
+    async fn record_full_sync(
+        &self,
+        tenant_id: &TenantId,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let at = serde_dynamo::to_attribute_value(finished_at)
+            .map_err(|e| StoreError::InvalidInput(format!("full sync time: {e}")))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::tenant_key(tenant_id))))
+            .update_expression("SET #at = :at")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#at", "last_full_sync_at")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_values(":at", at)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                self.meter.add(true, output.consumed_capacity());
+                Ok(())
+            }
+            Err(e) if is_condition_failure(&e) => Err(StoreError::not_found("tenant", tenant_id)),
+            Err(e) => Err(sdk_error("update item", e)),
+        }
+    }
+
     async fn tenant_by_portal(&self, portal_id: u64) -> Result<Option<Tenant>, StoreError> {
         let items = self
             .query_all(&query::tenants_by_portal(portal_id), &Filter::default())

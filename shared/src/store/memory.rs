@@ -459,6 +459,25 @@ impl TenantStore for MemoryStore {
         Ok(updated)
     }
 
+    async fn record_full_sync(
+        &self,
+        tenant_id: &TenantId,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut table = self.lock()?;
+        let key = keys::tenant_key(tenant_id);
+        let mut tenant = match table.get(&key, self.now_secs()) {
+            Some(Row {
+                record: Record::Tenant { tenant },
+                ..
+            }) => tenant.clone(),
+            _ => return Err(StoreError::not_found("tenant", tenant_id)),
+        };
+        tenant.last_full_sync_at = Some(finished_at);
+        table.put(Row::new(keys::tenant(&tenant), Record::Tenant { tenant }));
+        Ok(())
+    }
+
     async fn tenant_by_portal(&self, portal_id: u64) -> Result<Option<Tenant>, StoreError> {
         let found = self.all(&query::tenants_by_portal(portal_id), |row| {
             match &row.record {
