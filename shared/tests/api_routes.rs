@@ -13,10 +13,13 @@ use shared::bus::InProcessBus;
 use shared::domain::{
     AuthKind, ClientId, ConfidenceBand, Dimension, DimensionScore, Factor, HealthBand, HealthScore,
     Impact, Insight, InsightId, InsightRule, InsightStatus, ScorePoint, ScoringSettings, SyncId,
-    SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus, Trend,
+    SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus, TenantSummary,
+    Trend,
 };
 use shared::events::ProductEvent;
-use shared::ports::{InsightStore, ScoreStore, SyncStore, TenantStore};
+use shared::ports::{
+    InsightFilter, InsightStore, PageRequest, ScoreQuery, ScoreStore, SyncStore, TenantStore,
+};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::collections::{BTreeSet, HashMap};
@@ -655,6 +658,64 @@ async fn overview_counts_clients_health_insights_and_the_last_sync() {
     );
     assert_eq!(overview["last_sync"]["status"], "failed");
     assert_eq!(overview["connection"]["status"], "active");
+}
+
+/// The summary score would write for the seeded data.
+async fn seed_summary(api: &TestApi) {
+    let a = tenant_id(TENANT_A);
+    let scores = api
+        .store
+        .list_scores(&a, &ScoreQuery::default(), &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    let insights = api
+        .store
+        .list_insights(&a, &InsightFilter::default(), &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    let summary = TenantSummary::of(&scores, &insights, now());
+    api.store.put_summary(&a, &summary, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn overview_reads_the_summary_and_follows_status_changes() {
+    let api = TestApi::new();
+    seed(&api).await;
+    seed_summary(&api).await;
+    let live = api.get("/v1/overview").await.ok();
+    // Once there is a summary, scores written behind score's back are not counted.
+    api.store
+        .put_scores(&tenant_id(TENANT_A), &[score("c-unscored", 99, 1)])
+        .await
+        .unwrap();
+    let overview = api.get("/v1/overview").await.ok();
+    assert_eq!(overview, live);
+    assert_eq!(overview["clients"], 4);
+    assert_eq!(overview["open_insights"], 5);
+
+    let path = "/v1/insights/ins-c-critical-multiple_risk_factors";
+    let dismiss = json!({"status": "dismissed"});
+    api.call("PATCH", path, Some(TENANT_A), Some(dismiss))
+        .await
+        .ok();
+    let overview = api.get("/v1/overview").await.ok();
+    assert_eq!(overview["open_insights"], 4);
+    assert_eq!(overview["open_insights_by_type"]["churn_risk"], 1);
+    assert_eq!(overview["open_insights_by_impact"]["high"], 1);
+
+    // Dismissed to acknowledged keeps it out; reopening brings it back.
+    let acknowledge = json!({"status": "acknowledged"});
+    api.call("PATCH", path, Some(TENANT_A), Some(acknowledge))
+        .await
+        .ok();
+    assert_eq!(api.get("/v1/overview").await.ok()["open_insights"], 4);
+    let reopen = json!({"status": "open"});
+    api.call("PATCH", path, Some(TENANT_A), Some(reopen))
+        .await
+        .ok();
+    assert_eq!(api.get("/v1/overview").await.ok(), live);
 }
 
 #[tokio::test]

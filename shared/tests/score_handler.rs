@@ -8,6 +8,7 @@ use scoring_support::{client, days_ago, now, tenant};
 use shared::bus::InProcessBus;
 use shared::domain::{
     AuthKind, ClientId, ClientSnapshot, InsightRule, InsightStatus, SyncId, SyncMode, Tenant,
+    TenantSummary,
 };
 use shared::events::{ProductEvent, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use shared::handlers::score::handle_tenant_synced;
@@ -78,6 +79,30 @@ fn last_scores_updated(bus: &InProcessBus) -> ScoresUpdated {
         .expect("a ScoresUpdated was published")
 }
 
+/// The summary score wrote must equal what counting every score and open insight gives.
+async fn assert_summary_is_live(store: &MemoryStore) -> TenantSummary {
+    let summary = store
+        .get_summary(&tenant())
+        .await
+        .unwrap()
+        .expect("score writes the summary");
+    let clients = [id("busy"), id("dormant")];
+    let scores = store.get_scores(&tenant(), &clients).await.unwrap();
+    let insights = store
+        .insights_for_clients(&tenant(), &clients)
+        .await
+        .unwrap();
+    let live = TenantSummary::of(&scores, &insights, summary.computed_at);
+    assert_eq!(
+        TenantSummary {
+            version: summary.version,
+            ..live
+        },
+        summary
+    );
+    summary
+}
+
 async fn history_len(store: &MemoryStore, client: &str) -> usize {
     store
         .history(
@@ -136,6 +161,9 @@ async fn every_client_is_scored_and_the_dormant_one_gets_its_inactive_insight() 
     assert!(updated.insights_opened >= 1);
     assert_eq!(history_len(&store, "busy").await, 1);
     assert_eq!(history_len(&store, "dormant").await, 1);
+    let summary = assert_summary_is_live(&store).await;
+    assert_eq!(summary.clients, 2);
+    assert!(summary.open_insights.total >= 1);
 }
 
 #[tokio::test]
@@ -225,4 +253,7 @@ async fn a_client_back_in_touch_resolves_its_insight_and_one_gone_quiet_is_a_sco
         .all(|d| d.client_id != id("dormant")));
     // A changed score is a new history point at once.
     assert_eq!(history_len(&store, "busy").await, 2);
+    // The summary is rewritten whole, as the next version.
+    let summary = assert_summary_is_live(&store).await;
+    assert_eq!(summary.version, 2);
 }

@@ -7,7 +7,8 @@ use shared::domain::{
     AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, Dimension, DimensionScore,
     Engagement, EngagementKind, Evidence, Factor, HealthBand, HealthScore, Impact, Insight,
     InsightId, InsightRule, InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint,
-    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus, Trend,
+    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
+    TenantSummary, Trend,
 };
 use shared::ports::{
     InsightFilter, OAuthState, Page, PageRequest, ScoreOrder, ScoreQuery, ScoreStore, StatusChange,
@@ -262,6 +263,45 @@ async fn a_full_sync_is_recorded_without_moving_the_tenant_version<S: Store>(sto
         store.get_tenant(&tid("ghost")).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+async fn the_summary_is_versioned_and_kept_per_tenant<S: Store>(store: &S) {
+    let acme = tid("acme");
+    assert_eq!(store.get_summary(&acme).await.unwrap(), None);
+    let summary = TenantSummary::of(&[score(1, 40, 70), score(2, 90, 5)], [], t0());
+
+    // Conditional on "nothing stored" (version 0) works once.
+    let first = store.put_summary(&acme, &summary, true).await.unwrap();
+    assert_eq!(first.version, 1);
+    assert_eq!(store.get_summary(&acme).await.unwrap(), Some(first.clone()));
+    assert!(matches!(
+        store.put_summary(&acme, &summary, true).await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    // A writer holding the current version wins; one holding an older version loses.
+    let mut moved = first.clone();
+    moved.clients = 7;
+    let second = store.put_summary(&acme, &moved, true).await.unwrap();
+    assert_eq!(second.version, 2);
+    assert!(matches!(
+        store.put_summary(&acme, &first, true).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store.get_summary(&acme).await.unwrap().map(|s| s.clients),
+        Some(7)
+    );
+
+    // The whole rewrite ignores the stored version.
+    let rewritten = store.put_summary(&acme, &summary, false).await.unwrap();
+    assert_eq!(rewritten.version, 1);
+    assert_eq!(
+        store.get_summary(&acme).await.unwrap().map(|s| s.clients),
+        Some(2)
+    );
+
+    assert_eq!(store.get_summary(&tid("globex")).await.unwrap(), None);
 }
 
 async fn tenants_are_found_by_portal_and_listed_while_active<S: Store>(store: &S) {
@@ -1154,6 +1194,7 @@ async fn fresh_dynamo_store() -> shared::store::DynamoStore {
 conformance!(
     tenants_are_created_once_and_updated_by_version,
     a_full_sync_is_recorded_without_moving_the_tenant_version,
+    the_summary_is_versioned_and_kept_per_tenant,
     tenants_are_found_by_portal_and_listed_while_active,
     unchanged_scores_are_not_written_again,
     scores_list_by_overall_with_band_and_churn_filters,

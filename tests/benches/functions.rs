@@ -1,6 +1,7 @@
 //! Per-function figures on the real binaries: size, cold start (process start to its first poll of
 //! the Runtime API, i.e. ready for the first event) and warm latency of a typical event; for the api,
-//! p50 and p99 of `GET /v1/insights` over 1,000 requests on a tenant with 10,000 insights.
+//! p50 and p99 of `GET /v1/insights` over 1,000 requests on a tenant with 10,000 insights, and of
+//! `GET /v1/overview`, which counts them all.
 //!
 //! Needs DynamoDB Local and moto (`scripts/test-services.sh start` and its env). Builds the binaries
 //! with the release profile, or the profile named by `BENCH_FUNCTIONS_PROFILE` (e.g. `dev` for a
@@ -149,6 +150,15 @@ async fn main() {
     let times = warm(api, &list, 1_000).await;
     println!(
         "    api: GET /v1/insights on 10,000 insights, 1,000 requests: p50 {} p99 {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+
+    // The overview counts every open insight: this is its cost on a large tenant.
+    let overview = world.api_request("GET", "/v1/overview", "", Some(&world.tenant));
+    let times = warm(api, &overview, 50).await;
+    println!(
+        "    api: GET /v1/overview on 10,000 open insights, 50 requests: p50 {} p99 {}",
         ms(percentile(&times, 0.5)),
         ms(percentile(&times, 0.99))
     );

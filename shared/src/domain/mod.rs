@@ -6,6 +6,7 @@ pub mod insight;
 pub mod score;
 pub mod settings;
 pub mod snapshot;
+pub mod summary;
 pub mod sync;
 pub mod tenant;
 
@@ -19,5 +20,6 @@ pub use snapshot::{
     ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
     Ticket, TicketPriority,
 };
+pub use summary::{BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary};
 pub use sync::{ObjectRef, ObjectType, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger};
 pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus};

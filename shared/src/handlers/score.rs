@@ -1,12 +1,15 @@
 //! The score function: on `TenantSynced`, scores every client of the tenant, writes what changed
-//! (scores, history, insights), resolves insights whose rule no longer holds, and emits
-//! `ScoresUpdated`.
+//! (scores, history, insights), resolves insights whose rule no longer holds, rewrites the tenant
+//! summary the overview reads, and emits `ScoresUpdated`.
 //!
 //! Every client is scored, not only those the sync changed: recency decays with time, so a client
 //! nobody touched can cross the 30-day inactivity line between two syncs. Scoring is cheap (a 10,000-
 //! client tenant in well under a second); writes are not, so only changed items are written.
 
-use crate::domain::{ClientId, ClientSnapshot, HealthScore, ScorePoint, Tenant, TenantId};
+use crate::domain::{
+    ClientId, ClientSnapshot, HealthScore, Insight, InsightId, ScorePoint, Tenant, TenantId,
+    TenantSummary,
+};
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::ports::{BusError, EventBus, PageRequest, StoreError};
 use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
@@ -57,10 +60,11 @@ where
     )?;
     let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
     // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (previous, histories, existing) = tokio::try_join!(
+    let (previous, histories, existing, previous_summary) = tokio::try_join!(
         store.get_scores(&tenant.id, &client_ids),
         histories(store, &tenant.id, &client_ids, now),
         store.insights_for_clients(&tenant.id, &client_ids),
+        store.get_summary(&tenant.id),
     )?;
     let previous: HashMap<ClientId, HealthScore> = previous
         .into_iter()
@@ -73,11 +77,16 @@ where
     let points = history_points_due(&scored.scores, &previous, &histories, now);
     let score_drops = score_drops(&tenant, &scored.scores, &previous);
 
+    let mut summary = summary_after(&scored.scores, &existing, &changes.to_write, now);
+    // Written whole as the next version, so a status change that read the old one retries on it.
+    summary.version = previous_summary.map_or(0, |s| s.version);
+
     // Each write is idempotent, so a retry after a partial failure converges.
     tokio::try_join!(
         store.put_scores(&tenant.id, &scored.scores),
         store.append_history(&tenant.id, &points, tenant.settings.history_retention_days),
         store.put_insights(&tenant.id, &changes.to_write),
+        store.put_summary(&tenant.id, &summary, false),
     )?;
 
     let updated = ScoresUpdated {
@@ -103,6 +112,18 @@ where
         "scored tenant"
     );
     Ok(updated)
+}
+
+/// The summary of the scores just computed and of the insights as they are once `written` lands.
+fn summary_after(
+    scores: &[HealthScore],
+    existing: &[Insight],
+    written: &[Insight],
+    now: DateTime<Utc>,
+) -> TenantSummary {
+    let mut insights: HashMap<&InsightId, &Insight> = existing.iter().map(|i| (&i.id, i)).collect();
+    insights.extend(written.iter().map(|i| (&i.id, i)));
+    TenantSummary::of(scores, insights.into_values(), now)
 }
 
 async fn all_snapshots<S: SnapshotStore + ?Sized>(

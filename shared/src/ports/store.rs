@@ -4,7 +4,7 @@
 use crate::domain::{
     ClientId, ClientSnapshot, ConfidenceBand, HealthBand, HealthScore, Impact, Insight, InsightId,
     InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint, SyncId, SyncRun, Tenant,
-    TenantId,
+    TenantId, TenantSummary,
 };
 use chrono::{DateTime, Utc};
 
@@ -163,6 +163,17 @@ pub struct ScoreQuery {
 
 #[async_trait::async_trait]
 pub trait ScoreStore: Send + Sync {
+    /// The tenant's summary, once score has written one.
+    async fn get_summary(&self, tenant_id: &TenantId) -> Result<Option<TenantSummary>, StoreError>;
+    /// Writes `summary` as the version after `summary.version` and returns it so. With
+    /// `if_unchanged`, only while the stored summary is still at `summary.version` (none stored
+    /// counts as version 0), else `Conflict`; without, whatever is stored (score's whole rewrite).
+    async fn put_summary(
+        &self,
+        tenant_id: &TenantId,
+        summary: &TenantSummary,
+        if_unchanged: bool,
+    ) -> Result<TenantSummary, StoreError>;
     /// Upserts current scores; a score with the same content as the stored one is not written again.
     async fn put_scores(
         &self,

@@ -15,7 +15,7 @@
 
 use crate::domain::{
     ClientId, ClientSnapshot, HealthScore, Insight, InsightId, ObjectType, ScorePoint,
-    SyncCheckpoint, SyncId, SyncRun, Tenant, TenantId,
+    SyncCheckpoint, SyncId, SyncRun, Tenant, TenantId, TenantSummary,
 };
 use crate::ports::{
     InsightFilter, InsightStore, OAuthState, Page, PageRequest, ScoreQuery, ScoreStore,
@@ -1044,6 +1044,43 @@ impl SnapshotStore for DynamoStore {
 
 #[async_trait::async_trait]
 impl ScoreStore for DynamoStore {
+    async fn get_summary(&self, tenant_id: &TenantId) -> Result<Option<TenantSummary>, StoreError> {
+        self.get_item(&keys::summary(tenant_id).key)
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn put_summary(
+        &self,
+        tenant_id: &TenantId,
+        summary: &TenantSummary,
+        if_unchanged: bool,
+    ) -> Result<TenantSummary, StoreError> {
+        let mut written = summary.clone();
+        written.version += 1;
+        let item = encode(&written, &keys::summary(tenant_id))?;
+        // DynamoDB refuses expression names and values the condition does not use.
+        let (condition, names, values) = match (if_unchanged, summary.version) {
+            (false, _) => (None, Vec::new(), Vec::new()),
+            (true, 0) => (
+                Some("attribute_not_exists(#pk) OR #v = :v"),
+                vec![("#pk", keys::PK), ("#v", "version")],
+                vec![(":v", n(0))],
+            ),
+            (true, version) => (
+                Some("#v = :v"),
+                vec![("#v", "version")],
+                vec![(":v", n(version))],
+            ),
+        };
+        if self.put_if(item, condition, &names, values).await? {
+            Ok(written)
+        } else {
+            Err(StoreError::conflict("summary", tenant_id))
+        }
+    }
+
     async fn put_scores(
         &self,
         tenant_id: &TenantId,

@@ -12,6 +12,7 @@
 //! | contact index | `TENANT#<t>` | `CONTACT#<contact>` | | | | |
 //! | current score | `TENANT#<t>` | `SCORE#<client>` | `TENANT#<t>#SCORES` / `<overall, 3 digits>#<client>` | | | |
 //! | score history point | `TENANT#<t>` | `HISTORY#<client>#<at>` | | | | at + retention |
+//! | tenant summary (overview counts) | `TENANT#<t>` | `SUMMARY` | | | | |
 //! | insight | `TENANT#<t>` | `INSIGHT#<insight>` | `TENANT#<t>#INSIGHTS#<status>` / `<updated_at>#<insight>` | `TENANT#<t>#INSIGHTS` / `<updated_at>#<insight>` | `TENANT#<t>#CLIENT#<client>#INSIGHTS` / `<insight>` | |
 //! | sync run | `TENANT#<t>` | `SYNC#<sync>` | `TENANT#<t>#SYNCS` / `<started_at>#<sync>` | | | |
 //! | sync checkpoint | `TENANT#<t>` | `CHECKPOINT#<object type>` | | | | |
@@ -305,6 +306,10 @@ pub fn scores_by_overall_partition(tenant_id: &TenantId) -> String {
 /// `<low>` sorts before every `<low>#client`, and `<high + 1>` after every `<high>#client`.
 pub fn overall_bounds(low: u8, high: u8) -> (String, String) {
     (format!("{low:03}"), format!("{:03}", u16::from(high) + 1))
+}
+
+pub fn summary(tenant_id: &TenantId) -> ItemKeys {
+    ItemKeys::primary(tenant_partition(tenant_id), "SUMMARY".to_owned())
 }
 
 pub fn history(tenant_id: &TenantId, point: &ScorePoint) -> ItemKeys {

@@ -8,7 +8,7 @@
 
 use crate::domain::{
     ClientId, ClientSnapshot, HealthScore, Insight, InsightId, ObjectType, ScorePoint,
-    SyncCheckpoint, SyncId, SyncRun, Tenant, TenantId,
+    SyncCheckpoint, SyncId, SyncRun, Tenant, TenantId, TenantSummary,
 };
 use crate::ports::{
     InsightFilter, InsightStore, OAuthState, Page, PageRequest, ScoreQuery, ScoreStore,
@@ -45,6 +45,9 @@ enum Record {
     },
     History {
         point: ScorePoint,
+    },
+    Summary {
+        summary: TenantSummary,
     },
     Insight {
         insight: Insight,
@@ -615,6 +618,45 @@ fn score_of(row: &Row) -> Option<HealthScore> {
 
 #[async_trait::async_trait]
 impl ScoreStore for MemoryStore {
+    async fn get_summary(&self, tenant_id: &TenantId) -> Result<Option<TenantSummary>, StoreError> {
+        let table = self.lock()?;
+        let key = keys::summary(tenant_id).key;
+        Ok(
+            match table.get(&key, self.now_secs()).map(|row| &row.record) {
+                Some(Record::Summary { summary }) => Some(summary.clone()),
+                _ => None,
+            },
+        )
+    }
+
+    async fn put_summary(
+        &self,
+        tenant_id: &TenantId,
+        summary: &TenantSummary,
+        if_unchanged: bool,
+    ) -> Result<TenantSummary, StoreError> {
+        let mut table = self.lock()?;
+        let keys = keys::summary(tenant_id);
+        if if_unchanged {
+            let stored = match table.get(&keys.key, self.now_secs()).map(|row| &row.record) {
+                Some(Record::Summary { summary }) => summary.version,
+                _ => 0,
+            };
+            if stored != summary.version {
+                return Err(StoreError::conflict("summary", tenant_id));
+            }
+        }
+        let mut written = summary.clone();
+        written.version += 1;
+        table.put(Row::new(
+            keys,
+            Record::Summary {
+                summary: written.clone(),
+            },
+        ));
+        Ok(written)
+    }
+
     async fn put_scores(
         &self,
         tenant_id: &TenantId,

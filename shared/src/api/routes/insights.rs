@@ -5,9 +5,9 @@ use crate::api::extract::{ApiJson, ApiQuery};
 use crate::api::routes::{list_error, page_request, path_id};
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    ClientId, ConfidenceBand, Impact, Insight, InsightId, InsightStatus, InsightType,
+    ClientId, ConfidenceBand, Impact, Insight, InsightId, InsightStatus, InsightType, TenantId,
 };
-use crate::ports::{InsightFilter, StatusChange};
+use crate::ports::{InsightFilter, StatusChange, Store, StoreError};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -190,5 +190,38 @@ pub async fn change_insight_status(
         .store
         .change_insight_status(&caller.tenant_id, &id, &change)
         .await?;
+    follow_in_summary(state.store.as_ref(), &caller.tenant_id, &current, status).await;
     Ok(Json(changed))
+}
+
+/// Moves the insight in or out of the summary's open counts. The change itself is already stored;
+/// if the summary cannot follow, the next scoring run rewrites it whole, so this only logs.
+async fn follow_in_summary(
+    store: &dyn Store,
+    tenant_id: &TenantId,
+    before: &Insight,
+    status: InsightStatus,
+) {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        let mut summary = match store.get_summary(tenant_id).await {
+            // No summary yet: the overview counts live until score writes one.
+            Ok(None) => return,
+            Ok(Some(summary)) => summary,
+            Err(error) => {
+                tracing::warn!(%error, tenant = %tenant_id, "could not read the summary");
+                return;
+            }
+        };
+        summary.status_changed(before, status);
+        match store.put_summary(tenant_id, &summary, true).await {
+            Ok(_) => return,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(error) => {
+                tracing::warn!(%error, tenant = %tenant_id, "could not update the summary");
+                return;
+            }
+        }
+    }
+    tracing::warn!(tenant = %tenant_id, "the summary kept changing; the next scoring run corrects it");
 }
