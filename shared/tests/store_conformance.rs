@@ -683,6 +683,34 @@ async fn insight_status_changes_check_the_version<S: Store>(store: &S) {
     let after = store.get_insight(acme, &original.id).await.unwrap();
     assert_eq!((after.confidence, after.version), (99, changed.version + 1));
 
+    // A scoring run that read the insight before a user dismissed it does not undo the dismissal.
+    let read_by_score = after.clone();
+    let dismissed = store
+        .change_insight_status(
+            acme,
+            &original.id,
+            &StatusChange {
+                expected_version: after.version,
+                ..change.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let reopened_by_score = Insight {
+        status: InsightStatus::Open,
+        confidence: 42,
+        ..read_by_score
+    };
+    let report = store
+        .put_insights(acme, std::slice::from_ref(&reopened_by_score))
+        .await
+        .unwrap();
+    assert_eq!((report.items_stale, report.items_written), (1, 0));
+    assert_eq!(
+        store.get_insight(acme, &original.id).await.unwrap(),
+        dismissed
+    );
+
     // An insight naming another tenant is refused.
     let foreign = insight(&tid("other"), 2, InsightRule::InactiveClient, 0);
     assert!(is_invalid_input(store.put_insights(acme, &[foreign]).await));

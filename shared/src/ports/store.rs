@@ -47,12 +47,14 @@ impl StoreError {
     }
 }
 
-/// What a write did: items the store actually wrote, items skipped because nothing changed, and the
-/// write requests it sent (one `BatchWriteItem` of up to 25 counts once, plus its retries).
+/// What a write did: items the store actually wrote, items skipped because nothing changed, items
+/// left alone because someone changed them since the caller read them, and the write requests it
+/// sent (one `BatchWriteItem` of up to 25 counts once, plus its retries).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteReport {
     pub items_written: u64,
     pub items_unchanged: u64,
+    pub items_stale: u64,
     pub write_requests: u64,
 }
 
@@ -60,6 +62,7 @@ impl std::ops::AddAssign for WriteReport {
     fn add_assign(&mut self, other: Self) {
         self.items_written += other.items_written;
         self.items_unchanged += other.items_unchanged;
+        self.items_stale += other.items_stale;
         self.write_requests += other.write_requests;
     }
 }
@@ -265,7 +268,9 @@ impl StatusChange {
 #[async_trait::async_trait]
 pub trait InsightStore: Send + Sync {
     /// Upserts insights as given (the caller decides status and timestamps); one whose content equals
-    /// the stored one is not written again.
+    /// the stored one is not written again. Each carries the version it was read at (0 when new): one
+    /// whose stored version moved on since (a user acknowledged or dismissed it meanwhile) is left as
+    /// stored and counted in `items_stale`, so a scoring run never undoes a user's change.
     async fn put_insights(
         &self,
         tenant_id: &TenantId,

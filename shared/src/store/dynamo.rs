@@ -1204,24 +1204,32 @@ impl InsightStore for DynamoStore {
                     .collect(),
             )
             .await?;
-        let plan = insights
-            .into_iter()
-            .map(|insight| {
-                let key = keys::insight_key(tenant_id, &insight.id);
-                let mut insight = insight.clone();
-                // The version moves on every write; the digest ignores it.
-                if let Some((_, Some(version))) = stored.get(&key) {
-                    insight.version = u64::try_from(*version).unwrap_or(0) + 1;
-                }
-                let mut item = encode(&insight, &keys::insight(&insight))?;
-                item.insert(
-                    keys::CONTENT_HASH.to_owned(),
-                    s(content::insight_digest(&insight)?),
-                );
-                Ok((key, Some(item)))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        self.write_against(plan, &stored).await
+        let mut stale = 0;
+        let mut plan = Vec::with_capacity(insights.len());
+        for insight in insights {
+            let key = keys::insight_key(tenant_id, &insight.id);
+            let stored_version = stored
+                .get(&key)
+                .and_then(|(_, version)| version.map(|v| u64::try_from(v).unwrap_or(0)));
+            let Some(version) = query::insight_version_to_write(insight.version, stored_version)
+            else {
+                stale += 1;
+                continue;
+            };
+            let insight = Insight {
+                version,
+                ..insight.clone()
+            };
+            let mut item = encode(&insight, &keys::insight(&insight))?;
+            item.insert(
+                keys::CONTENT_HASH.to_owned(),
+                s(content::insight_digest(&insight)?),
+            );
+            plan.push((key, Some(item)));
+        }
+        let mut report = self.write_against(plan, &stored).await?;
+        report.items_stale = stale;
+        Ok(report)
     }
 
     async fn get_insight(

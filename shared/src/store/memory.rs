@@ -773,26 +773,32 @@ impl InsightStore for MemoryStore {
     ) -> Result<WriteReport, StoreError> {
         let insights = query::insights_to_put(tenant_id, insights)?;
         let now = self.now_secs();
-        let plan = {
+        let mut stale = 0;
+        let mut plan = Vec::with_capacity(insights.len());
+        {
             let table = self.lock()?;
-            insights
-                .into_iter()
-                .map(|insight| {
-                    let mut insight = insight.clone();
-                    let key = keys::insight_key(tenant_id, &insight.id);
-                    // The version moves on every write; the digest ignores it.
-                    if let Some(Record::Insight { insight: stored }) =
-                        table.get(&key, now).map(|row| &row.record)
-                    {
-                        insight.version = stored.version + 1;
-                    }
-                    let hash = content::insight_digest(&insight)?;
-                    let row = hashed(keys::insight(&insight), Record::Insight { insight }, hash);
-                    Ok((key, Some(row)))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?
-        };
-        self.write_changed(plan)
+            for insight in insights {
+                let key = keys::insight_key(tenant_id, &insight.id);
+                let stored = match table.get(&key, now).map(|row| &row.record) {
+                    Some(Record::Insight { insight }) => Some(insight.version),
+                    _ => None,
+                };
+                let Some(version) = query::insight_version_to_write(insight.version, stored) else {
+                    stale += 1;
+                    continue;
+                };
+                let insight = Insight {
+                    version,
+                    ..insight.clone()
+                };
+                let hash = content::insight_digest(&insight)?;
+                let row = hashed(keys::insight(&insight), Record::Insight { insight }, hash);
+                plan.push((key, Some(row)));
+            }
+        }
+        let mut report = self.write_changed(plan)?;
+        report.items_stale = stale;
+        Ok(report)
     }
 
     async fn get_insight(

@@ -266,6 +266,16 @@ pub fn insights_to_put<'a>(
     Ok(last_wins(insights.iter(), |i| i.id.clone()))
 }
 
+/// The version to store an insight under, given the version its writer read (`carried`) and the
+/// stored one: the next, or `None` when the stored insight changed after the writer read it.
+pub fn insight_version_to_write(carried: u64, stored: Option<u64>) -> Option<u64> {
+    match stored {
+        None => Some(carried),
+        Some(stored) if stored == carried => Some(stored + 1),
+        Some(_) => None,
+    }
+}
+
 /// History kept for zero days would expire as it is written.
 pub fn require_history_retention(retention_days: u32) -> Result<(), StoreError> {
     if retention_days == 0 {
