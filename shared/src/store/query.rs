@@ -241,7 +241,7 @@ pub fn checkpoints(tenant_id: &TenantId) -> QueryPlan {
 
 /// Above this many clients, reading the tenant's whole insight range costs fewer requests than one
 /// query per client.
-pub const CLIENT_QUERIES_MAX: usize = 50;
+pub const CLIENT_QUERIES_MAX: usize = 16;
 
 /// Refuses an entity that names another tenant than the one the call is for.
 pub fn same_tenant(expected: &TenantId, actual: &TenantId, what: &str) -> Result<(), StoreError> {
