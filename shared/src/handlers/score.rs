@@ -82,7 +82,7 @@ where
     summary.version = previous_summary.map_or(0, |s| s.version);
 
     // Each write is idempotent, so a retry after a partial failure converges.
-    tokio::try_join!(
+    let (_, _, insights_report, _) = tokio::try_join!(
         store.put_scores(&tenant.id, &scored.scores),
         store.append_history(&tenant.id, &points, tenant.settings.history_retention_days),
         store.put_insights(&tenant.id, &changes.to_write),
@@ -105,7 +105,9 @@ where
         sync_id = %event.sync_id,
         clients = updated.clients_scored,
         history_points = points.len(),
-        insights_written = changes.to_write.len(),
+        insights_written = insights_report.items_written,
+        // Changed by a user while this run scored; the next run sees their change.
+        insights_left_to_users = insights_report.items_stale,
         opened = updated.insights_opened,
         resolved = updated.insights_resolved,
         drops = updated.score_drops.len(),
