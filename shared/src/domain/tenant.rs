@@ -53,6 +53,8 @@ impl HubSpotLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncSchedule {
     pub enabled: bool,
+    /// How often this tenant is synced, as shown to people. On AWS one EventBridge rule
+    /// (`SyncScheduleExpression`) paces every tenant, and the local runner uses its `--sync-interval`.
     pub interval_minutes: u32,
     /// A full reconciliation every this many hours catches deletions search never shows.
     pub full_every_hours: u32,

@@ -314,3 +314,26 @@ pub fn last_wins<T, K: Eq + std::hash::Hash + Clone>(
 pub fn batch_requests(items: usize) -> u64 {
     items.div_ceil(WRITE_BATCH) as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_insight_keeps_its_version_and_a_stored_one_moves_on_only_from_the_version_read() {
+        assert_eq!(insight_version_to_write(0, None), Some(0));
+        assert_eq!(insight_version_to_write(3, Some(3)), Some(4));
+        // A user changed it after the writer read version 3.
+        assert_eq!(insight_version_to_write(3, Some(4)), None);
+        assert_eq!(insight_version_to_write(5, Some(4)), None);
+    }
+
+    #[test]
+    fn history_needs_at_least_a_day() {
+        assert!(matches!(
+            require_history_retention(0),
+            Err(StoreError::InvalidInput(_))
+        ));
+        assert!(require_history_retention(1).is_ok());
+    }
+}
