@@ -257,3 +257,60 @@ async fn a_client_back_in_touch_resolves_its_insight_and_one_gone_quiet_is_a_sco
     let summary = assert_summary_is_live(&store).await;
     assert_eq!(summary.version, 2);
 }
+
+#[tokio::test]
+async fn a_client_gone_from_the_crm_loses_its_score_and_its_insights_resolve() {
+    let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+    let bus = InProcessBus::new();
+    handle_tenant_synced(&store, &bus, &synced(), now())
+        .await
+        .unwrap();
+    let inactive = insight_id(&tenant(), &id("dormant"), InsightRule::InactiveClient);
+    assert_eq!(
+        store
+            .get_insight(&tenant(), &inactive)
+            .await
+            .unwrap()
+            .status,
+        InsightStatus::Open
+    );
+
+    // Sync removed the company: its snapshot is gone.
+    store
+        .delete_snapshots(&tenant(), &[id("dormant")])
+        .await
+        .unwrap();
+    let updated = handle_tenant_synced(&store, &bus, &synced(), now() + Duration::hours(1))
+        .await
+        .unwrap();
+
+    assert_eq!(updated.clients_scored, 1);
+    assert_eq!(
+        store.get_score(&tenant(), &id("dormant")).await.unwrap(),
+        None
+    );
+    assert!(store
+        .get_score(&tenant(), &id("busy"))
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        store
+            .get_insight(&tenant(), &inactive)
+            .await
+            .unwrap()
+            .status,
+        InsightStatus::Resolved
+    );
+    assert!(updated.insights_resolved >= 1);
+    let summary = store.get_summary(&tenant()).await.unwrap().unwrap();
+    assert_eq!(summary.clients, 1);
+    let open_left = store
+        .insights_for_clients(&tenant(), &[id("busy"), id("dormant")])
+        .await
+        .unwrap()
+        .iter()
+        .filter(|i| i.status == InsightStatus::Open)
+        .count() as u64;
+    assert_eq!(summary.open_insights.total, open_left);
+}

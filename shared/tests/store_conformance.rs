@@ -304,6 +304,31 @@ async fn the_summary_is_versioned_and_kept_per_tenant<S: Store>(store: &S) {
     assert_eq!(store.get_summary(&tid("globex")).await.unwrap(), None);
 }
 
+async fn scores_of_gone_clients_are_deleted<S: Store>(store: &S) {
+    let acme = tid("acme");
+    store
+        .put_scores(
+            &acme,
+            &[score(1, 40, 70), score(2, 90, 5), score(3, 60, 20)],
+        )
+        .await
+        .unwrap();
+
+    let report = store
+        .delete_scores(&acme, &[cid(1), cid(3), cid(9)])
+        .await
+        .unwrap();
+
+    assert_eq!(report.items_written, 2);
+    let left = store
+        .list_scores(&acme, &ScoreQuery::default(), &PageRequest::first(10))
+        .await
+        .unwrap();
+    let left: Vec<_> = left.items.iter().map(|s| s.client_id.clone()).collect();
+    assert_eq!(left, vec![cid(2)]);
+    assert_eq!(store.get_score(&acme, &cid(1)).await.unwrap(), None);
+}
+
 async fn tenants_are_found_by_portal_and_listed_while_active<S: Store>(store: &S) {
     for i in 0..7 {
         let status = if i % 3 == 2 {
@@ -1223,6 +1248,7 @@ conformance!(
     tenants_are_created_once_and_updated_by_version,
     a_full_sync_is_recorded_without_moving_the_tenant_version,
     the_summary_is_versioned_and_kept_per_tenant,
+    scores_of_gone_clients_are_deleted,
     tenants_are_found_by_portal_and_listed_while_active,
     unchanged_scores_are_not_written_again,
     scores_list_by_overall_with_band_and_churn_filters,

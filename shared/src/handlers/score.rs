@@ -11,12 +11,12 @@ use crate::domain::{
     TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
-use crate::ports::{BusError, EventBus, PageRequest, StoreError};
+use crate::ports::{BusError, EventBus, PageRequest, ScoreQuery, StoreError};
 use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
 use crate::scoring::{reconcile_insights, score_tenant};
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// History reads run this many at once: enough to hide DynamoDB latency, few enough not to throttle.
 const HISTORY_READS_IN_FLIGHT: usize = 16;
@@ -54,22 +54,33 @@ where
     S: TenantStore + SnapshotStore + ScoreStore + InsightStore + ?Sized,
     B: EventBus + ?Sized,
 {
-    let (tenant, snapshots) = tokio::try_join!(
+    let (tenant, snapshots, stored_scores) = tokio::try_join!(
         store.get_tenant(&event.tenant_id),
         all_snapshots(store, &event.tenant_id),
+        all_scores(store, &event.tenant_id),
     )?;
     let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
-    // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (previous, histories, existing, previous_summary) = tokio::try_join!(
-        store.get_scores(&tenant.id, &client_ids),
-        histories(store, &tenant.id, &client_ids, now),
-        store.insights_for_clients(&tenant.id, &client_ids),
-        store.get_summary(&tenant.id),
-    )?;
-    let previous: HashMap<ClientId, HealthScore> = previous
+    let mut previous: HashMap<ClientId, HealthScore> = stored_scores
         .into_iter()
         .map(|s| (s.client_id.clone(), s))
         .collect();
+    // Clients with a score but no snapshot left the CRM: their score goes, their insights resolve.
+    let current: HashSet<&ClientId> = client_ids.iter().collect();
+    let gone: Vec<ClientId> = previous
+        .keys()
+        .filter(|id| !current.contains(id))
+        .cloned()
+        .collect();
+    for id in &gone {
+        previous.remove(id);
+    }
+    let with_gone: Vec<ClientId> = client_ids.iter().chain(&gone).cloned().collect();
+    // What the engine and the reconciliation need besides the snapshots, read side by side.
+    let (histories, existing, previous_summary) = tokio::try_join!(
+        histories(store, &tenant.id, &client_ids, now),
+        store.insights_for_clients(&tenant.id, &with_gone),
+        store.get_summary(&tenant.id),
+    )?;
 
     let scored = score_tenant(&tenant.id, &snapshots, &histories, &tenant.settings, now);
     let changes = reconcile_insights(&existing, scored.insights, now);
@@ -82,11 +93,12 @@ where
     summary.version = previous_summary.map_or(0, |s| s.version);
 
     // Each write is idempotent, so a retry after a partial failure converges.
-    let (_, _, insights_report, _) = tokio::try_join!(
+    let (_, _, insights_report, _, _) = tokio::try_join!(
         store.put_scores(&tenant.id, &scored.scores),
         store.append_history(&tenant.id, &points, tenant.settings.history_retention_days),
         store.put_insights(&tenant.id, &changes.to_write),
         store.put_summary(&tenant.id, &summary, false),
+        store.delete_scores(&tenant.id, &gone),
     )?;
 
     let updated = ScoresUpdated {
@@ -105,6 +117,7 @@ where
         sync_id = %event.sync_id,
         clients = updated.clients_scored,
         history_points = points.len(),
+        clients_gone = gone.len(),
         insights_written = insights_report.items_written,
         // Changed by a user while this run scored; the next run sees their change.
         insights_left_to_users = insights_report.items_stale,
@@ -140,6 +153,24 @@ async fn all_snapshots<S: SnapshotStore + ?Sized>(
         match got.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
             None => return Ok(snapshots),
+        }
+    }
+}
+
+async fn all_scores<S: ScoreStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+) -> Result<Vec<HealthScore>, StoreError> {
+    let mut scores = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let got = store
+            .list_scores(tenant, &ScoreQuery::default(), &page)
+            .await?;
+        scores.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(scores),
         }
     }
 }

@@ -183,6 +183,12 @@ pub trait ScoreStore: Send + Sync {
         tenant_id: &TenantId,
         scores: &[HealthScore],
     ) -> Result<WriteReport, StoreError>;
+    /// Removes the current scores of clients that are gone (their history expires by itself).
+    async fn delete_scores(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<WriteReport, StoreError>;
     async fn get_score(
         &self,
         tenant_id: &TenantId,

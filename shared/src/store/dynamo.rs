@@ -1101,6 +1101,18 @@ impl ScoreStore for DynamoStore {
         self.write_changed(plan).await
     }
 
+    async fn delete_scores(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<WriteReport, StoreError> {
+        let plan = client_ids
+            .iter()
+            .map(|id| (keys::score_key(tenant_id, id), None))
+            .collect();
+        self.write_changed(plan).await
+    }
+
     async fn get_score(
         &self,
         tenant_id: &TenantId,
