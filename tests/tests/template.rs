@@ -803,6 +803,42 @@ fn each_role_allows_exactly_the_aws_calls_its_function_makes() {
 }
 
 #[test]
+fn each_role_may_query_exactly_the_indexes_its_function_queries() {
+    let template = template();
+    let code = Codebase::load(&repo_root());
+    let mut problems = Vec::new();
+    for (binary, logical_id) in functions(&template) {
+        if !code.is_wired(&binary) {
+            continue; // every_function_binary_runs_the_library fails for it
+        }
+        let needed = code.indexes_queried(&binary);
+        let role = role_of(&template, &logical_id);
+        let granted: BTreeSet<String> = allow_statements(&template, &role)
+            .into_iter()
+            .filter(|s| strings(s.get("Action")).contains(&"dynamodb:Query".to_string()))
+            .flat_map(|s| statement_resources(&template, s))
+            .filter_map(|r| r.rsplit_once("/index/").map(|(_, gsi)| gsi.to_string()))
+            .collect();
+        eprintln!("{binary}: indexes queried {needed:?}, granted {granted:?}");
+        for gsi in needed.difference(&granted) {
+            problems.push(format!(
+                "{binary} queries {gsi}, which {role} may not query"
+            ));
+        }
+        for gsi in granted.difference(&needed) {
+            problems.push(format!(
+                "{role} may query {gsi}, which the {binary} code never does"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "IAM and code disagree on indexes:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
 fn each_role_may_emit_exactly_the_detail_types_its_function_emits() {
     let template = template();
     let code = Codebase::load(&repo_root());

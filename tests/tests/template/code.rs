@@ -434,6 +434,37 @@ impl Codebase {
         actions
     }
 
+    /// The table's global secondary indexes the function's DynamoDB calls can query: the port
+    /// methods its code calls, followed through the DynamoDB adapter into the query plans of
+    /// `shared/src/store/query.rs`, and the `Index::GsiN` each plan names.
+    pub fn indexes_queried(&self, binary: &str) -> BTreeSet<String> {
+        if !self.linked_services(binary).contains(&Service::DynamoDb) {
+            return BTreeSet::new();
+        }
+        let called: BTreeSet<String> = self
+            .handler_code(binary)
+            .iter()
+            .flat_map(|c| method_calls(c.code()))
+            .filter(|m| self.port_methods.contains(m))
+            .collect();
+        let adapter = bodies_by_name(&self.adapters[&Service::DynamoDb]);
+        let plans =
+            SourceFile::read(&self.root.join("shared/src/store/query.rs")).function_bodies();
+        let mut plan_names = BTreeSet::new();
+        for body in reachable_bodies(&adapter, &called) {
+            plan_names.extend(qualified_calls(body, "query::"));
+        }
+        let mut indexes = BTreeSet::new();
+        for body in reachable_bodies(&plans, &plan_names) {
+            for gsi in qualified_calls(body, "Index::") {
+                if let Some(n) = gsi.strip_prefix("Gsi") {
+                    indexes.insert(format!("gsi{n}"));
+                }
+            }
+        }
+        indexes
+    }
+
     /// Every SDK operation the service's adapter calls anywhere.
     pub fn adapter_operations(&self, service: Service) -> BTreeSet<String> {
         self.adapters[&service]
@@ -545,6 +576,47 @@ fn bodies_by_name(files: &[SourceFile]) -> BTreeMap<String, Vec<String>> {
         }
     }
     bodies
+}
+
+/// The bodies of the given functions and of every function of `bodies` they call, transitively.
+fn reachable_bodies<'a>(
+    bodies: &'a BTreeMap<String, Vec<String>>,
+    entry_points: &BTreeSet<String>,
+) -> Vec<&'a str> {
+    let mut reached = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut pending: Vec<String> = entry_points.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        for body in bodies.get(&name).into_iter().flatten() {
+            reached.push(body.as_str());
+            pending.extend(
+                called_names(body)
+                    .into_iter()
+                    .filter(|c| bodies.contains_key(c)),
+            );
+        }
+    }
+    reached
+}
+
+/// The names written right after `prefix` (`query::` -> `scores` in `query::scores(..)`).
+fn qualified_calls(code: &str, prefix: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut from = 0;
+    while let Some(at) = code[from..].find(prefix).map(|i| from + i) {
+        from = at + prefix.len();
+        let name: String = code[from..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            names.insert(name);
+        }
+    }
+    names
 }
 
 /// SDK operations reachable from the given method names through the adapter's own functions.
