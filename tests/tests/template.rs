@@ -3,7 +3,8 @@
 //! - the binaries the template builds are the workspace's `[[bin]]` targets, built the Lambda way;
 //! - the event rules match the source and detail-types the code emits, with retries and DLQs;
 //! - the table's keys and indexes equal `shared::store::table::table_definition()`;
-//! - each function's IAM actions cover the AWS calls its code makes, and grant no other;
+//! - each function's IAM actions cover the AWS calls its code makes, and grant no other; likewise the
+//!   indexes it may query;
 //! - the HTTP API routes what the api router serves, with the JWT authorizer exactly on `/v1`.
 //!
 //! cfn-lint and checkov run separately (scripts/check-template.sh).
