@@ -11,7 +11,7 @@ use crate::domain::{
     TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
-use crate::ports::{BusError, EventBus, PageRequest, ScoreQuery, StoreError};
+use crate::ports::{every_page, BusError, EventBus, ScoreQuery, StoreError};
 use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
 use crate::scoring::{reconcile_insights, score_tenant};
 use chrono::{DateTime, Duration, Utc};
@@ -145,34 +145,16 @@ async fn all_snapshots<S: SnapshotStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
 ) -> Result<Vec<ClientSnapshot>, StoreError> {
-    let mut snapshots = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = store.list_snapshots(tenant, &page).await?;
-        snapshots.extend(got.items);
-        match got.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(snapshots),
-        }
-    }
+    every_page(|page| async move { store.list_snapshots(tenant, &page).await }).await
 }
 
 async fn all_scores<S: ScoreStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
 ) -> Result<Vec<HealthScore>, StoreError> {
-    let mut scores = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = store
-            .list_scores(tenant, &ScoreQuery::default(), &page)
-            .await?;
-        scores.extend(got.items);
-        match got.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(scores),
-        }
-    }
+    let all = ScoreQuery::default();
+    let all = &all;
+    every_page(|page| async move { store.list_scores(tenant, all, &page).await }).await
 }
 
 async fn histories<S: ScoreStore + ?Sized>(
