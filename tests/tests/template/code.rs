@@ -625,27 +625,11 @@ fn reachable_operations(
     entry_points: &BTreeSet<String>,
     service: Service,
 ) -> BTreeSet<String> {
-    let mut operations = BTreeSet::new();
-    let mut seen = BTreeSet::new();
-    let mut pending: Vec<String> = entry_points.iter().cloned().collect();
-    while let Some(name) = pending.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        for body in bodies.get(&name).into_iter().flatten() {
-            for call in method_calls(body) {
-                if service.operations().contains(&call.as_str()) {
-                    operations.insert(call.clone());
-                }
-            }
-            pending.extend(
-                called_names(body)
-                    .into_iter()
-                    .filter(|c| bodies.contains_key(c)),
-            );
-        }
-    }
-    operations
+    reachable_bodies(bodies, entry_points)
+        .into_iter()
+        .flat_map(method_calls)
+        .filter(|call| service.operations().contains(&call.as_str()))
+        .collect()
 }
 
 /// Every SDK operation an adapter calls anywhere must be in [`Service::operations`], or the per-function
