@@ -409,15 +409,19 @@ impl Codebase {
         linked
     }
 
-    /// The IAM actions of the AWS operations the function's code can reach, each with the port
-    /// methods that lead to it (for a readable failure).
-    pub fn aws_actions(&self, binary: &str) -> BTreeMap<String, BTreeSet<String>> {
-        let called: BTreeSet<String> = self
-            .handler_code(binary)
+    /// The port methods the function's code calls.
+    fn port_methods_called(&self, binary: &str) -> BTreeSet<String> {
+        self.handler_code(binary)
             .iter()
             .flat_map(|c| method_calls(c.code()))
             .filter(|m| self.port_methods.contains(m))
-            .collect();
+            .collect()
+    }
+
+    /// The IAM actions of the AWS operations the function's code can reach, each with the port
+    /// methods that lead to it (for a readable failure).
+    pub fn aws_actions(&self, binary: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let called = self.port_methods_called(binary);
         let mut actions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for service in self.linked_services(binary) {
             let bodies = bodies_by_name(&self.adapters[&service]);
@@ -441,12 +445,7 @@ impl Codebase {
         if !self.linked_services(binary).contains(&Service::DynamoDb) {
             return BTreeSet::new();
         }
-        let called: BTreeSet<String> = self
-            .handler_code(binary)
-            .iter()
-            .flat_map(|c| method_calls(c.code()))
-            .filter(|m| self.port_methods.contains(m))
-            .collect();
+        let called = self.port_methods_called(binary);
         let adapter = bodies_by_name(&self.adapters[&Service::DynamoDb]);
         let plans =
             SourceFile::read(&self.root.join("shared/src/store/query.rs")).function_bodies();
