@@ -49,13 +49,9 @@ pub fn require_service(var: &str) -> String {
 /// variables), with the local services' region and dummy credentials filled in when the environment has none,
 /// so a test never waits on an instance-metadata lookup.
 pub async fn aws_config() -> SdkConfig {
-    // The same client the functions use (`shared::aws`): the SDK's default one is compiled out.
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    // The functions' own HTTP client: the SDK's default one is compiled out.
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(shared::aws::http_client());
     if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
         loader = loader.region(Region::new(DEFAULT_REGION));
     }
