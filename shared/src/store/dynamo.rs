@@ -158,23 +158,13 @@ fn encode<T: Serialize>(value: &T, keys: &ItemKeys) -> Result<Item, StoreError> 
     Ok(item)
 }
 
-/// Our own attributes, which the entity types do not have.
-const STORE_ATTRIBUTES: [&str; 10] = [
-    keys::PK,
-    keys::SK,
-    keys::GSI1_PK,
-    keys::GSI1_SK,
-    keys::GSI2_PK,
-    keys::GSI2_SK,
-    keys::GSI3_PK,
-    keys::GSI3_SK,
-    keys::CONTENT_HASH,
-    keys::EXPIRES_AT,
-];
-
 fn decode<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
-    for name in STORE_ATTRIBUTES {
-        item.remove(name);
+    // Our own attributes, which the entity types do not have.
+    let store_attributes = keys::KEY_ATTRIBUTES
+        .iter()
+        .chain(&[keys::CONTENT_HASH, keys::EXPIRES_AT]);
+    for name in store_attributes {
+        item.remove(*name);
     }
     serde_dynamo::from_item(item).map_err(corrupt)
 }

@@ -65,6 +65,9 @@ pub const GSI2_SK: &str = "gsi2sk";
 pub const GSI3: &str = "gsi3";
 pub const GSI3_PK: &str = "gsi3pk";
 pub const GSI3_SK: &str = "gsi3sk";
+/// Every key attribute of the table and its indexes (all strings).
+pub const KEY_ATTRIBUTES: [&str; 8] =
+    [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK];
 /// The TTL attribute (epoch seconds) of history points, webhook event ids and OAuth state.
 pub const EXPIRES_AT: &str = "expires_at";
 /// A digest of an item's content, read back to skip writing items that did not change.

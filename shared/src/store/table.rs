@@ -61,16 +61,7 @@ pub fn table_definition() -> TableDefinition {
     TableDefinition {
         partition_key: keys::PK,
         sort_key: keys::SK,
-        string_attributes: vec![
-            keys::PK,
-            keys::SK,
-            keys::GSI1_PK,
-            keys::GSI1_SK,
-            keys::GSI2_PK,
-            keys::GSI2_SK,
-            keys::GSI3_PK,
-            keys::GSI3_SK,
-        ],
+        string_attributes: keys::KEY_ATTRIBUTES.to_vec(),
         global_secondary_indexes: Index::GSIS.into_iter().map(gsi).collect(),
         ttl_attribute: keys::EXPIRES_AT,
         billing_mode: "PAY_PER_REQUEST",
