@@ -372,6 +372,19 @@ impl DynamoStore {
         Ok(output.item)
     }
 
+    /// The entity stored under `key`, or `NotFound` naming it.
+    async fn get_entity<T: DeserializeOwned>(
+        &self,
+        key: &Key,
+        entity: &'static str,
+        id: impl ToString,
+    ) -> Result<T, StoreError> {
+        match self.get_item(key).await? {
+            Some(item) => decode(item),
+            None => Err(StoreError::not_found(entity, id)),
+        }
+    }
+
     /// Puts `item` under a condition; `Ok(false)` when the condition failed.
     async fn put_if(
         &self,
@@ -845,10 +858,8 @@ impl TenantStore for DynamoStore {
     }
 
     async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError> {
-        match self.get_item(&keys::tenant_key(tenant_id)).await? {
-            Some(item) => decode(item),
-            None => Err(StoreError::not_found("tenant", tenant_id)),
-        }
+        self.get_entity(&keys::tenant_key(tenant_id), "tenant", tenant_id)
+            .await
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<Tenant, StoreError> {
@@ -1239,13 +1250,8 @@ impl InsightStore for DynamoStore {
         tenant_id: &TenantId,
         insight_id: &InsightId,
     ) -> Result<Insight, StoreError> {
-        match self
-            .get_item(&keys::insight_key(tenant_id, insight_id))
-            .await?
-        {
-            Some(item) => decode(item),
-            None => Err(StoreError::not_found("insight", insight_id)),
-        }
+        let key = keys::insight_key(tenant_id, insight_id);
+        self.get_entity(&key, "insight", insight_id).await
     }
 
     async fn insights_for_clients(
@@ -1335,13 +1341,8 @@ impl SyncStore for DynamoStore {
         tenant_id: &TenantId,
         sync_id: &SyncId,
     ) -> Result<SyncRun, StoreError> {
-        match self
-            .get_item(&keys::sync_run_key(tenant_id, sync_id))
-            .await?
-        {
-            Some(item) => decode(item),
-            None => Err(StoreError::not_found("sync run", sync_id)),
-        }
+        let key = keys::sync_run_key(tenant_id, sync_id);
+        self.get_entity(&key, "sync run", sync_id).await
     }
 
     async fn list_sync_runs(
