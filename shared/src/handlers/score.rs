@@ -11,7 +11,7 @@ use crate::domain::{
     TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
-use crate::ports::{every_page, BusError, EventBus, ScoreQuery, StoreError};
+use crate::ports::{every_page, every_score, BusError, EventBus, StoreError};
 use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
 use crate::scoring::{reconcile_insights, score_tenant};
 use chrono::{DateTime, Duration, Utc};
@@ -57,7 +57,7 @@ where
     let (tenant, snapshots, stored_scores) = tokio::try_join!(
         store.get_tenant(&event.tenant_id),
         all_snapshots(store, &event.tenant_id),
-        all_scores(store, &event.tenant_id),
+        every_score(store, &event.tenant_id),
     )?;
     let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
     let mut previous: HashMap<ClientId, HealthScore> = stored_scores
@@ -146,15 +146,6 @@ async fn all_snapshots<S: SnapshotStore + ?Sized>(
     tenant: &TenantId,
 ) -> Result<Vec<ClientSnapshot>, StoreError> {
     every_page(|page| async move { store.list_snapshots(tenant, &page).await }).await
-}
-
-async fn all_scores<S: ScoreStore + ?Sized>(
-    store: &S,
-    tenant: &TenantId,
-) -> Result<Vec<HealthScore>, StoreError> {
-    let all = ScoreQuery::default();
-    let all = &all;
-    every_page(|page| async move { store.list_scores(tenant, all, &page).await }).await
 }
 
 async fn histories<S: ScoreStore + ?Sized>(

@@ -111,6 +111,15 @@ where
     }
 }
 
+/// Every current score of the tenant.
+pub async fn every_score<S: ScoreStore + ?Sized>(
+    store: &S,
+    tenant_id: &TenantId,
+) -> Result<Vec<HealthScore>, StoreError> {
+    let all = &ScoreQuery::default();
+    every_page(|page| async move { store.list_scores(tenant_id, all, &page).await }).await
+}
+
 #[async_trait::async_trait]
 pub trait TenantStore: Send + Sync {
     /// Creates a tenant; `Conflict` when one with this id exists.

@@ -3,7 +3,7 @@
 use crate::api::error::{ApiError, Problem};
 use crate::api::{ApiState, Caller};
 use crate::domain::{InsightStatus, SyncRun, TenantId, TenantStatus, TenantSummary};
-use crate::ports::{every_page, InsightFilter, PageRequest, ScoreQuery, Store, StoreError};
+use crate::ports::{every_page, every_score, InsightFilter, PageRequest, Store, StoreError};
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
@@ -86,14 +86,13 @@ async fn summary(store: &dyn Store, tenant_id: &TenantId) -> Result<TenantSummar
     if let Some(summary) = store.get_summary(tenant_id).await? {
         return Ok(summary);
     }
-    let all = ScoreQuery::default();
     let open = InsightFilter {
         status: Some(InsightStatus::Open),
         ..InsightFilter::default()
     };
-    let (all, open) = (&all, &open);
+    let open = &open;
     let (scores, insights) = tokio::try_join!(
-        every_page(|page| async move { store.list_scores(tenant_id, all, &page).await }),
+        every_score(store, tenant_id),
         every_page(|page| async move { store.list_insights(tenant_id, open, &page).await }),
     )?;
     Ok(TenantSummary::of(&scores, &insights, Utc::now()))
