@@ -340,31 +340,22 @@ impl OAuthClient {
             self.base_url,
             api::oauth_token_info(access_token.expose_secret())
         );
-        let bytes = self
-            .with_retries(|| async {
-                let response = self
-                    .http
-                    .get(&url)
-                    .timeout(self.retry.request_timeout)
-                    .send()
-                    .await;
-                read_response(response).await
-            })
-            .await?;
-        serde_json::from_slice(&bytes).map_err(|e| HubSpotError::Decode(e.to_string()))
+        self.send_json(|| self.http.get(&url)).await
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, HubSpotError> {
         let url = format!("{}{}", self.base_url, api::oauth_token());
+        self.send_json(|| self.http.post(&url).form(form)).await
+    }
+
+    /// Sends the request `build` makes (again on each retry) and decodes its JSON answer.
+    async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, HubSpotError> {
         let bytes = self
             .with_retries(|| async {
-                let response = self
-                    .http
-                    .post(&url)
-                    .form(form)
-                    .timeout(self.retry.request_timeout)
-                    .send()
-                    .await;
+                let response = build().timeout(self.retry.request_timeout).send().await;
                 read_response(response).await
             })
             .await?;
