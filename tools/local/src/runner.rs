@@ -186,22 +186,6 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     };
     eprintln!("Stopping…");
     let _ = stop.send(true);
-    if let Some(result) = served {
-        // The server ended by itself: report why after the cleanup below.
-        finish(
-            store.as_ref(),
-            &tenant.id,
-            &mut tasks,
-            portal.sandbox,
-            &args.data_file,
-        )
-        .await?;
-        return match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(RunnerError::Serve(e)),
-            Err(e) => Err(RunnerError::Serve(std::io::Error::other(e))),
-        };
-    }
     finish(
         store.as_ref(),
         &tenant.id,
@@ -210,8 +194,16 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         &args.data_file,
     )
     .await?;
-    eprintln!("Stopped.");
-    Ok(())
+    match served {
+        // The server ended by itself: report why, now that the cleanup is done.
+        Some(Ok(Ok(()))) => Ok(()),
+        Some(Ok(Err(e))) => Err(RunnerError::Serve(e)),
+        Some(Err(e)) => Err(RunnerError::Serve(std::io::Error::other(e))),
+        None => {
+            eprintln!("Stopped.");
+            Ok(())
+        }
+    }
 }
 
 async fn finish(
