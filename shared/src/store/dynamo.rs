@@ -471,12 +471,10 @@ impl DynamoStore {
         chunk: Vec<Key>,
         projection: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut pending: Vec<Item> = chunk.iter().map(key_item).collect();
-        let mut found = Vec::new();
-        let mut delays = self.retry.build();
-        while !pending.is_empty() {
+        let keys: Vec<Item> = chunk.iter().map(key_item).collect();
+        let send = |pending: Vec<Item>| async move {
             let mut request = KeysAndAttributes::builder()
-                .set_keys(Some(pending.clone()))
+                .set_keys(Some(pending))
                 .consistent_read(true);
             if let Some(projection) = projection {
                 request = request
@@ -489,42 +487,68 @@ impl DynamoStore {
             let request = request
                 .build()
                 .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
-            match self
+            let output = self
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
-            {
-                Ok(output) => {
-                    self.meter.add_all(false, output.consumed_capacity());
-                    if let Some(mut responses) = output.responses {
-                        found.extend(responses.remove(&self.table).unwrap_or_default());
-                    }
-                    pending = output
-                        .unprocessed_keys
-                        .and_then(|mut u| u.remove(&self.table))
-                        .map(|u| u.keys)
-                        .unwrap_or_default();
+                .map_err(|e| sdk_error("batch get", e))?;
+            self.meter.add_all(false, output.consumed_capacity());
+            let found = output
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default();
+            let unprocessed = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|u| u.keys)
+                .unwrap_or_default();
+            Ok((found, unprocessed))
+        };
+        let (found, _) = self
+            .until_processed(keys, "keys still unread", send)
+            .await?;
+        Ok(found)
+    }
+
+    /// Sends `pending` with `send` until nothing comes back unprocessed, pausing between rounds; a
+    /// round throttled whole (a retryable error) sends the same again. Returns the items the rounds
+    /// returned and the requests sent; `Throttled` when the pauses run out.
+    async fn until_processed<T, F, Fut>(
+        &self,
+        mut pending: Vec<T>,
+        left_over: &str,
+        mut send: F,
+    ) -> Result<(Vec<Item>, u64), StoreError>
+    where
+        T: Clone,
+        F: FnMut(Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<Item>, Vec<T>), StoreError>>,
+    {
+        let mut found = Vec::new();
+        let mut sent = 0;
+        let mut delays = self.retry.build();
+        while !pending.is_empty() {
+            sent += 1;
+            match send(pending.clone()).await {
+                Ok((items, unprocessed)) => {
+                    found.extend(items);
+                    pending = unprocessed;
                 }
-                Err(e) => {
-                    // Throttled whole: the same keys are asked for again after a pause.
-                    let error = sdk_error("batch get", e);
-                    if !error.is_retryable() {
-                        return Err(error);
-                    }
-                }
+                Err(error) if error.is_retryable() => {}
+                Err(error) => return Err(error),
             }
             if pending.is_empty() {
                 break;
             }
             let delay = delays.next().ok_or_else(|| {
-                StoreError::Throttled(format!("{} keys still unread after retries", pending.len()))
+                StoreError::Throttled(format!("{} {left_over} after retries", pending.len()))
             })?;
             tokio::time::sleep(delay).await;
         }
-        Ok(found)
+        Ok((found, sent))
     }
 
     /// Sends writes 25 a request, several requests at a time; returns the requests sent.
@@ -556,44 +580,25 @@ impl DynamoStore {
     }
 
     async fn batch_write_chunk(&self, chunk: Vec<WriteRequest>) -> Result<u64, StoreError> {
-        let mut pending = chunk;
-        let mut sent = 0;
-        let mut delays = self.retry.build();
-        while !pending.is_empty() {
-            sent += 1;
+        let send = |pending: Vec<WriteRequest>| async move {
             let output = self
                 .client
                 .batch_write_item()
-                .request_items(&self.table, pending.clone())
+                .request_items(&self.table, pending)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await;
-            match output {
-                Ok(output) => {
-                    self.meter.add_all(true, output.consumed_capacity());
-                    pending = output
-                        .unprocessed_items
-                        .and_then(|mut u| u.remove(&self.table))
-                        .unwrap_or_default();
-                }
-                Err(e) => {
-                    let error = sdk_error("batch write", e);
-                    if !error.is_retryable() {
-                        return Err(error);
-                    }
-                }
-            }
-            if pending.is_empty() {
-                break;
-            }
-            let delay = delays.next().ok_or_else(|| {
-                StoreError::Throttled(format!(
-                    "{} items still unwritten after retries",
-                    pending.len()
-                ))
-            })?;
-            tokio::time::sleep(delay).await;
-        }
+                .await
+                .map_err(|e| sdk_error("batch write", e))?;
+            self.meter.add_all(true, output.consumed_capacity());
+            let unprocessed = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+                .unwrap_or_default();
+            Ok((Vec::new(), unprocessed))
+        };
+        let (_, sent) = self
+            .until_processed(chunk, "items still unwritten", send)
+            .await?;
         Ok(sent)
     }
 
