@@ -440,14 +440,7 @@ impl TenantStore for MemoryStore {
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<Tenant, StoreError> {
         let mut table = self.lock()?;
-        let key = keys::tenant_key(&tenant.id);
-        let stored_version = match table.get(&key, self.now_secs()) {
-            Some(Row {
-                record: Record::Tenant { tenant: stored },
-                ..
-            }) => stored.version,
-            _ => return Err(StoreError::not_found("tenant", &tenant.id)),
-        };
+        let stored_version = stored_tenant(&table, &tenant.id, self.now_secs())?.version;
         if stored_version != tenant.version {
             return Err(StoreError::conflict("tenant", &tenant.id));
         }
@@ -468,14 +461,7 @@ impl TenantStore for MemoryStore {
         finished_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut table = self.lock()?;
-        let key = keys::tenant_key(tenant_id);
-        let mut tenant = match table.get(&key, self.now_secs()) {
-            Some(Row {
-                record: Record::Tenant { tenant },
-                ..
-            }) => tenant.clone(),
-            _ => return Err(StoreError::not_found("tenant", tenant_id)),
-        };
+        let mut tenant = stored_tenant(&table, tenant_id, self.now_secs())?.clone();
         tenant.last_full_sync_at = Some(finished_at);
         table.put(Row::new(keys::tenant(&tenant), Record::Tenant { tenant }));
         Ok(())
@@ -496,6 +482,21 @@ impl TenantStore for MemoryStore {
             Record::Tenant { tenant } => Some(tenant.clone()),
             _ => None,
         })
+    }
+}
+
+/// The stored tenant, read under the lock a read-modify-write holds.
+fn stored_tenant<'a>(
+    table: &'a Table,
+    tenant_id: &TenantId,
+    now_secs: i64,
+) -> Result<&'a Tenant, StoreError> {
+    match table.get(&keys::tenant_key(tenant_id), now_secs) {
+        Some(Row {
+            record: Record::Tenant { tenant },
+            ..
+        }) => Ok(tenant),
+        _ => Err(StoreError::not_found("tenant", tenant_id)),
     }
 }
 
