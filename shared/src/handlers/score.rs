@@ -11,9 +11,10 @@ use crate::domain::{
     TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
-use crate::ports::{every_page, every_score, BusError, EventBus, StoreError};
+use crate::ports::{BusError, EventBus, StoreError};
 use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
 use crate::scoring::{reconcile_insights, score_tenant};
+use crate::store::{every_page, every_score};
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet};

@@ -8,10 +8,12 @@ pub mod content;
 pub mod cursor;
 pub mod dynamo;
 pub mod keys;
+pub mod listing;
 pub mod memory;
 pub mod query;
 pub mod table;
 
 pub use dynamo::{ConsumedCapacityTotals, DynamoStore};
+pub use listing::{every_page, every_score};
 pub use memory::MemoryStore;
 pub use table::{create_table, table_definition, TableDefinition};

@@ -3,7 +3,8 @@
 use crate::api::error::{ApiError, Problem};
 use crate::api::{ApiState, Caller};
 use crate::domain::{InsightStatus, SyncRun, TenantId, TenantStatus, TenantSummary};
-use crate::ports::{every_page, every_score, InsightFilter, PageRequest, Store, StoreError};
+use crate::ports::{InsightFilter, PageRequest, Store, StoreError};
+use crate::store::{every_page, every_score};
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;

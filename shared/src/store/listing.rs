@@ -1,0 +1,33 @@
+//! Whole listings read through the store ports, page after page. They live outside `ports` because
+//! they call the ports: `ports` holds only the traits and their types.
+
+use crate::domain::{HealthScore, TenantId};
+use crate::ports::{Page, PageRequest, ScoreQuery, ScoreStore, StoreError};
+
+/// Every item of a paged listing: `fetch` is called with the largest page, then with each next
+/// cursor, until a page has none.
+pub async fn every_page<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let got = fetch(page.clone()).await?;
+        items.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Every current score of the tenant.
+pub async fn every_score<S: ScoreStore + ?Sized>(
+    store: &S,
+    tenant_id: &TenantId,
+) -> Result<Vec<HealthScore>, StoreError> {
+    let all = &ScoreQuery::default();
+    every_page(|page| async move { store.list_scores(tenant_id, all, &page).await }).await
+}
