@@ -1,16 +1,19 @@
 //! Properties the engine keeps for any input: bounded scores, monotone responses to activity and
-//! tickets, determinism.
+//! tickets, determinism, and insights that never contradict each other.
 
 mod scoring_support;
 
 use chrono::Duration;
 use proptest::prelude::*;
-use scoring_support::{now, settings, tenant};
+use scoring_support::{client, now, settings, tenant};
 use shared::domain::{
     ClientId, ClientSnapshot, CompanyActivity, ContactSummary, Deal, Dimension, Direction,
     Engagement, EngagementKind, ScoringSettings, Ticket, TicketPriority, Weights,
 };
-use shared::scoring::{derive_features, score_client, score_tenant, TenantContext};
+use shared::domain::{InsightRule, InsightStatus};
+use shared::scoring::{
+    derive_features, score_client, score_tenant, TenantContext, TenantScores, EXCLUSIVE_RULES,
+};
 use std::collections::HashMap;
 
 fn at(days_ago: f64) -> chrono::DateTime<chrono::Utc> {
@@ -279,5 +282,120 @@ proptest! {
             serde_json::to_string(&(&r.scores, &r.insights)).unwrap_or_default()
         };
         prop_assert_eq!(as_json(&first), as_json(&second));
+    }
+}
+
+/// The exclusive pairs open together for one client in a run's insights.
+fn contradictions(result: &TenantScores) -> Vec<(String, InsightRule, InsightRule)> {
+    let open = |client: &ClientId, rule: InsightRule| {
+        result
+            .insights
+            .iter()
+            .any(|i| &i.client_id == client && i.rule == rule && i.status == InsightStatus::Open)
+    };
+    let mut found = Vec::new();
+    for score in &result.scores {
+        for (a, b) in EXCLUSIVE_RULES {
+            if open(&score.client_id, a) && open(&score.client_id, b) {
+                found.push((score.client_id.to_string(), a, b));
+            }
+        }
+    }
+    found
+}
+
+/// Healthy peers that set a healthy median revenue, so the upsell rule can fire for the others.
+fn healthy_peers() -> Vec<ClientSnapshot> {
+    (0..3)
+        .map(|i| {
+            client(&format!("peer-{i}"))
+                .contacts(1)
+                .sent_emails(10)
+                .received_emails(10)
+                .won_deal(Some(60_000.0 + f64::from(i) * 10_000.0), 30.0)
+                .build()
+        })
+        .collect()
+}
+
+/// The case a user met: $25,000 of revenue and 4 interactions in the window, every one answered. The
+/// few replies push usage over 70, which once made it an upsell too; it is low-engagement only.
+#[test]
+fn a_high_value_client_with_few_interactions_is_never_also_an_upsell() {
+    let mut snapshots = healthy_peers();
+    snapshots.push(
+        client("few")
+            .contacts(1)
+            .sent_emails(2)
+            .received_emails(2)
+            .won_deal(Some(25_000.0), 20.0)
+            .build(),
+    );
+    let result = score_tenant(&tenant(), &snapshots, &HashMap::new(), &settings(), now());
+    let rules: Vec<InsightRule> = result
+        .insights
+        .iter()
+        .filter(|i| i.client_id.as_str() == "few")
+        .map(|i| i.rule)
+        .collect();
+    assert!(
+        rules.contains(&InsightRule::HighValueLowEngagement),
+        "{rules:?}"
+    );
+    assert!(
+        !rules.contains(&InsightRule::UpsellOpportunity),
+        "{rules:?}"
+    );
+}
+
+/// Clients near the rules' edges: few or many interactions, replies or none, revenue around the
+/// high-value line, tickets, open deals, old or recent contact.
+fn borderline_client(id: usize) -> impl Strategy<Value = ClientSnapshot> {
+    (
+        1u32..3,
+        0u32..9,
+        0u32..9,
+        5_000.0f64..80_000.0,
+        1.0f64..200.0,
+        0u32..3,
+        any::<bool>(),
+        prop::option::of(0.0f64..120.0),
+    )
+        .prop_map(
+            move |(contacts, sent, received, revenue, won_days, urgent, open_deal, contacted)| {
+                let mut builder = client(&format!("edge-{id}"))
+                    .contacts(contacts)
+                    .sent_emails(sent)
+                    .received_emails(received)
+                    .won_deal(Some(revenue), won_days);
+                for _ in 0..urgent {
+                    builder = builder.ticket(true, Some(TicketPriority::Urgent), 3.0, None);
+                }
+                if open_deal {
+                    builder = builder.open_deal();
+                }
+                if let Some(days) = contacted {
+                    builder = builder.last_contacted(days);
+                }
+                builder.build()
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn no_pair_of_mutually_exclusive_insights_is_ever_open_together(
+        snapshots in tenant_snapshots(),
+        borderline in (1usize..6).prop_flat_map(|n| (0..n).map(borderline_client).collect::<Vec<_>>()),
+        settings in any_settings(),
+    ) {
+        let mut all = healthy_peers();
+        all.extend(snapshots);
+        all.extend(borderline);
+        let result = score_tenant(&tenant(), &all, &HashMap::new(), &settings, now());
+        let found = contradictions(&result);
+        prop_assert!(found.is_empty(), "contradicting insights: {:?}", found);
     }
 }

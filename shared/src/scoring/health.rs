@@ -513,6 +513,26 @@ pub fn is_declining_engagement(features: &ClientFeatures, settings: &ScoringSett
             .is_some_and(|ratio| ratio < t.low_response_ratio)
 }
 
+/// Low engagement: fewer interactions in W than the high-value minimum. The "barely engaged" of the
+/// high-value rule.
+pub fn is_low_engagement(features: &ClientFeatures, settings: &ScoringSettings) -> bool {
+    features.interactions.total() < settings.thresholds.high_value_min_interactions
+}
+
+/// Strong engagement (SCORING.md): at least the high-value minimum of interactions in W and a
+/// response ratio at or over the low-response threshold, and active. The one notion of "engaged"
+/// every rule shares: a client that is low-engagement, declining or inactive is never strongly
+/// engaged, so no run calls one client both engaged and disengaged.
+pub fn is_strongly_engaged(features: &ClientFeatures, settings: &ScoringSettings) -> bool {
+    !is_low_engagement(features, settings)
+        && !is_declining_engagement(features, settings)
+        && !is_inactive(features, settings)
+        && features
+            .interactions
+            .response_ratio()
+            .is_some_and(|ratio| ratio >= settings.thresholds.low_response_ratio)
+}
+
 pub fn risk_factors(
     features: &ClientFeatures,
     overall: u8,

@@ -5,7 +5,8 @@ use crate::domain::{
     InsightId, InsightRule, InsightStatus, ScorePoint, ScoringSettings, TenantId,
 };
 use crate::scoring::health::{
-    is_declining_engagement, is_inactive, peak_overall_30d, risk_factors,
+    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, peak_overall_30d,
+    risk_factors,
 };
 use crate::scoring::{ClientFeatures, RevenueSource, TenantContext};
 use chrono::{DateTime, Utc};
@@ -14,8 +15,24 @@ use std::fmt::Write as _;
 
 /// "Multiple risk factors" fires at this many of the five.
 pub const MIN_RISK_FACTORS: u32 = 2;
-/// Upsell needs a usage score of at least this ("strong engagement").
-pub const UPSELL_MIN_USAGE: u8 = 70;
+
+/// Pairs of rules that say opposite things of one client (engaged and healthy against disengaged or at
+/// risk): the rules are written so that both never fire in one run, and a property test holds them to it.
+pub const EXCLUSIVE_RULES: [(InsightRule, InsightRule); 4] = [
+    (
+        InsightRule::UpsellOpportunity,
+        InsightRule::HighValueLowEngagement,
+    ),
+    (
+        InsightRule::UpsellOpportunity,
+        InsightRule::DecliningEngagement,
+    ),
+    (InsightRule::UpsellOpportunity, InsightRule::InactiveClient),
+    (
+        InsightRule::UpsellOpportunity,
+        InsightRule::MultipleRiskFactors,
+    ),
+];
 
 /// Interactions that give full data support to a ratio-based finding.
 const FULL_SUPPORT_INTERACTIONS: f64 = 12.0;
@@ -228,7 +245,7 @@ fn high_value_low_engagement(input: &RuleInput) -> Option<Finding> {
     let t = &input.settings.thresholds;
     let (revenue, source) = f.revenue.value()?;
     let interactions = f.interactions.total();
-    if !(revenue > t.high_value_revenue && interactions < t.high_value_min_interactions) {
+    if !(revenue > t.high_value_revenue && is_low_engagement(f, input.settings)) {
         return None;
     }
     let name = input.name();
@@ -381,10 +398,12 @@ fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
         }
     }
     if risks.open_high_priority_ticket {
-        recommendations.push(format!(
-            "Resolve the {} open high-priority tickets before any commercial conversation.",
-            f.tickets.open_high_priority
-        ));
+        let tickets = f.tickets.open_high_priority;
+        recommendations.push(if tickets == 1 {
+            "Resolve the open high-priority ticket before any commercial conversation.".to_owned()
+        } else {
+            format!("Resolve the {tickets} open high-priority tickets before any commercial conversation.")
+        });
         evidence_list.push(evidence(
             "open_high_priority_tickets",
             f64::from(f.tickets.open_high_priority),
@@ -442,12 +461,14 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
     let f = input.features;
     let score = input.score;
     let t = &input.settings.thresholds;
-    let usage = score.dimension(Dimension::Usage).and_then(|d| d.score)?;
     let median = input.ctx.healthy_median_revenue()?;
     let revenue = f.revenue.amount()?;
+    let ratio = f.interactions.response_ratio()?;
+    let interactions = f.interactions.total();
+    let risks = risk_factors(f, score.overall, input.history, input.settings, input.now);
     let holds = score.overall >= t.upsell_min_overall
-        && usage >= UPSELL_MIN_USAGE
-        && !is_inactive(f, input.settings)
+        && is_strongly_engaged(f, input.settings)
+        && risks.count() < MIN_RISK_FACTORS
         && f.deals.open == 0
         && revenue < median;
     if !holds {
@@ -466,17 +487,24 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
         rule: InsightRule::UpsellOpportunity,
         title: format!("Upsell opportunity with {name}"),
         description: format!(
-            "{name} is {} (overall {}) and engaged (usage {usage}), has no open deal, and brings {} \
-             against a {} median for healthy clients.",
+            "{name} is {} (overall {}) and engaged ({interactions} interactions in {} days, {:.0}% \
+             answered), has no open deal, and brings {} against a {} median for healthy clients.",
             if healthy { "healthy" } else { "in good shape" },
             score.overall,
+            f.window_days,
+            ratio * 100.0,
             money(revenue),
             money(median)
         ),
         explanation: format!(
-            "Overall {} is at least {}, usage {usage} is at least {UPSELL_MIN_USAGE}, no deal is open, \
-             and revenue is under the median of the tenant's healthy clients.",
-            score.overall, t.upsell_min_overall
+            "Overall {} is at least {}, {interactions} interactions are at least {} and a response \
+             ratio of {:.0}% at least {:.0}%, no deal is open, and revenue is under the median of the \
+             tenant's healthy clients.",
+            score.overall,
+            t.upsell_min_overall,
+            t.high_value_min_interactions,
+            ratio * 100.0,
+            t.low_response_ratio * 100.0
         ),
         confidence,
         impact: impact(Impact::Low, Some(gap), input.ctx),
@@ -488,7 +516,8 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
         ],
         evidence: vec![
             evidence("overall", f64::from(score.overall), "points"),
-            evidence("usage", f64::from(usage), "points"),
+            evidence("interactions_in_window", f64::from(interactions), "count"),
+            evidence("response_ratio", ratio, "ratio"),
             evidence("revenue", revenue, "usd"),
             evidence("healthy_median_revenue", median, "usd"),
             evidence("open_deals", f64::from(f.deals.open), "count"),

@@ -76,11 +76,11 @@ pub use features::{
     RevenueSource, TicketFeatures, YEAR_DAYS,
 };
 pub use health::{
-    is_declining_engagement, is_inactive, lifecycle_points, recency_points, risk_factors,
-    score_client, RiskFactors,
+    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, lifecycle_points,
+    recency_points, risk_factors, score_client, RiskFactors,
 };
 pub use insights::{
-    confidence, evaluate_insights, impact, insight_id, money, MIN_RISK_FACTORS, UPSELL_MIN_USAGE,
+    confidence, evaluate_insights, impact, insight_id, money, EXCLUSIVE_RULES, MIN_RISK_FACTORS,
 };
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
 
