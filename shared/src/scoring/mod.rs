@@ -61,8 +61,11 @@
 //!   critical at 4 or more) and moves with where the revenue at stake ranks in the tenant: unknown
 //!   one step down, top half one up, top tenth two up. Ranking against the tenant keeps it
 //!   meaningful for a small agency and a large MSP alike.
-//! - **Upsell** "strong engagement" = usage 70 or more and not inactive; the healthy median needs at
-//!   least 3 healthy clients with revenue; revenue at stake is the gap to that median.
+//! - **Upsell** "strong engagement" (`is_strongly_engaged`, SCORING.md) = at least the high-value
+//!   minimum of interactions in W, a response ratio at or over the low-response threshold, active;
+//!   fewer risk factors than "multiple"; the healthy median needs at least 3 healthy clients with
+//!   revenue; revenue at stake is the gap to that median. A usage score alone is not engagement: a
+//!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
 mod context;
 mod features;
