@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Lints the AWS SAM template with cfn-lint and scans it with checkov, both from PyPI, installed once into a
-# cached venv (pinned versions, so a clean clone and CI get the same rules).
+# cached venv (pinned versions, so a clean clone and CI get the same rules); then validates it with the
+# oldest SAM CLI that infra/DEPLOY.md promises to work (its own venv: SAM pins an older cfn-lint), and checks
+# that DEPLOY.md still names that version, so the documented minimum cannot drift from what is tested.
 #
 # Usage:
 #   scripts/check-template.sh            install if needed, then run both; non-zero exit on any finding
@@ -15,10 +17,14 @@ set -euo pipefail
 
 readonly CFN_LINT_VERSION="1.58.0"
 readonly CHECKOV_VERSION="3.3.30"
+# The documented minimum (infra/DEPLOY.md). 1.100-1.102 refuse the template's Globals.LoggingConfig.
+readonly SAM_CLI_VERSION="1.103.0"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${CHECK_TEMPLATE_CACHE:-$REPO_ROOT/.cache}"
 VENV="$CACHE_DIR/template-tools-cfnlint$CFN_LINT_VERSION-checkov$CHECKOV_VERSION"
+SAM_VENV="$CACHE_DIR/sam-cli-$SAM_CLI_VERSION"
+DEPLOY_DOC="$REPO_ROOT/infra/DEPLOY.md"
 TEMPLATE="$REPO_ROOT/infra/template.yaml"
 SKIPS_FILE="$REPO_ROOT/infra/checkov-skips.yaml"
 
@@ -51,13 +57,42 @@ install_tools() {
     touch "$VENV/.installed"
 }
 
+install_sam() {
+    if [[ -f "$SAM_VENV/.installed" ]]; then
+        return
+    fi
+    local python
+    python="$(python_bin)"
+    say "installing aws-sam-cli==$SAM_CLI_VERSION into $SAM_VENV (once)"
+    rm -rf "$SAM_VENV"
+    "$python" -m venv "$SAM_VENV" || die "could not create a Python venv (is python3-venv installed?)"
+    "$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "aws-sam-cli==$SAM_CLI_VERSION" \
+        || die "pip install of aws-sam-cli failed"
+    touch "$SAM_VENV/.installed"
+}
+
 # Concurrent first runs in one checkout must not install into the same folder at once.
 install_locked() {
     mkdir -p "$CACHE_DIR"
     (
         flock -w 900 9 || die "timed out waiting for another install ($CACHE_DIR/template-tools.lock)"
         install_tools
+        install_sam
     ) 9>"$CACHE_DIR/template-tools.lock"
+}
+
+# `sam validate --lint` with the documented minimum SAM CLI: runs SAM's own transform and its pinned
+# cfn-lint offline (no AWS credentials, no telemetry).
+run_sam_validate() {
+    say "sam validate --lint with SAM CLI $SAM_CLI_VERSION (the minimum infra/DEPLOY.md names)"
+    grep -q "SAM CLI\](.*) $SAM_CLI_VERSION or later" "$DEPLOY_DOC" \
+        || die "infra/DEPLOY.md must name SAM CLI $SAM_CLI_VERSION as the minimum (the version tested here)"
+    (
+        cd "$REPO_ROOT/infra"
+        SAM_CLI_TELEMETRY=0 "$SAM_VENV/bin/sam" validate --lint --template "$TEMPLATE" --region us-east-1
+    ) || die "sam validate --lint (SAM CLI $SAM_CLI_VERSION) failed"
+    say "sam validate: the template is valid for SAM CLI $SAM_CLI_VERSION"
 }
 
 run_cfn_lint() {
@@ -147,6 +182,7 @@ case "${1:-run}" in
     run)
         run_cfn_lint
         run_checkov
+        run_sam_validate
         ;;
     *) die "unknown command ${1}: use 'run' (default) or 'install'" ;;
 esac
