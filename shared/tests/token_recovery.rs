@@ -6,8 +6,10 @@
 use chrono::Utc;
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
-use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncPlan};
-use shared::domain::{AuthKind, SyncId, SyncStatus, Tenant, TenantId};
+use shared::connector::{
+    run_sync, CrmSource, FetchWindow, NoProgress, SyncError, SyncOptions, SyncPlan,
+};
+use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId};
 use shared::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     StaticToken, StoredCredentials, TokenManager, TokenSet,
@@ -188,6 +190,30 @@ async fn a_token_refused_before_its_expiry_is_refreshed_once_and_the_sync_carrie
         "the new token is written back for the next run"
     );
     assert!(after.expires_at > Utc::now() + chrono::Duration::minutes(20));
+}
+
+#[tokio::test]
+async fn two_processes_refused_the_same_token_share_one_refresh() {
+    let sandbox = Sandbox::start(SandboxConfig::small(47)).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let vault = Arc::new(InProcessVault::new());
+    let tenant = oauth_tenant(&sandbox, &store, &vault, 25 * 60).await;
+    sandbox.revoke_access_tokens();
+
+    // Two sync processes, each with its own token manager, meet the refusal at the same moment.
+    let a = oauth_source(&sandbox, &store, &vault, &tenant);
+    let b = oauth_source(&sandbox, &store, &vault, &tenant);
+    let (ra, rb) = tokio::join!(
+        a.fetch_page(ObjectType::Companies, FetchWindow::All, None),
+        b.fetch_page(ObjectType::Contacts, FetchWindow::All, None),
+    );
+
+    assert!(ra.is_ok() && rb.is_ok(), "{:?} / {:?}", ra.err(), rb.err());
+    assert_eq!(
+        token_requests(&sandbox),
+        1,
+        "the lease lets the second process take the first one's token"
+    );
 }
 
 #[tokio::test]
