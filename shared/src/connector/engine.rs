@@ -123,7 +123,7 @@ pub enum SyncError {
         reset_at: Option<DateTime<Utc>>,
         message: String,
     },
-    /// The tenant must authorise again (the tenant is already marked `needs_reauth`).
+    /// The tenant must authorise again; the sync handler records it on the tenant.
     #[error("the tenant must authorise again: {reason}")]
     NeedsReauth { reason: String },
     #[error(transparent)]

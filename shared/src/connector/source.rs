@@ -83,11 +83,11 @@ pub enum SourceError {
         reset_at: Option<DateTime<Utc>>,
         message: String,
     },
-    /// The credentials are dead (a refresh token revoked): the tenant must authorise again.
+    /// The credentials are dead (a refresh token revoked, a new access token refused too, a private
+    /// app's token refused): the tenant must authorise again.
     #[error("the tenant must authorise again: {reason}")]
     NeedsReauth { reason: String },
-    /// The platform refused the request (bad input, missing scopes, expired credentials): retrying
-    /// will not help.
+    /// The platform refused the request (bad input, missing scopes): retrying will not help.
     #[error("the source refused the request: {message}")]
     Rejected { status: u16, message: String },
     /// The platform kept failing after bounded retries, or could not be reached; a later run may

@@ -147,6 +147,22 @@ impl Tenant {
     }
 }
 
+impl Tenant {
+    /// Records that the tenant must install the app again (or, for a private app, give a new
+    /// token), with the reason people will read. Only an active tenant changes: a disabled one stays
+    /// disabled, and one already waiting keeps its first reason. Returns whether it changed, i.e.
+    /// whether this is news worth an alarm.
+    pub fn mark_needs_reauth(&mut self, reason: impl Into<String>, now: DateTime<Utc>) -> bool {
+        if self.status != TenantStatus::Active {
+            return false;
+        }
+        self.status = TenantStatus::NeedsReauth;
+        self.status_reason = Some(reason.into());
+        self.updated_at = now;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +218,28 @@ mod tests {
         assert_eq!(tenant.status, TenantStatus::Active);
         assert_eq!(tenant.last_full_sync_at, None);
         assert_eq!(tenant.settings_changed_at, now());
+    }
+
+    #[test]
+    fn only_an_active_tenant_becomes_needs_reauth_and_keeps_its_first_reason() {
+        let id = TenantId::parse("acme").unwrap();
+        let mut tenant = Tenant::connected(id, "Acme", Some(7), "s", AuthKind::OAuth, now());
+        let later = now() + Duration::hours(1);
+        assert!(tenant.mark_needs_reauth("refresh token revoked", later));
+        assert_eq!(tenant.status, TenantStatus::NeedsReauth);
+        assert_eq!(
+            tenant.status_reason.as_deref(),
+            Some("refresh token revoked")
+        );
+        assert_eq!(tenant.updated_at, later);
+        assert!(!tenant.mark_needs_reauth("another reason", later));
+        assert_eq!(
+            tenant.status_reason.as_deref(),
+            Some("refresh token revoked")
+        );
+
+        tenant.status = TenantStatus::Disabled;
+        assert!(!tenant.mark_needs_reauth("x", later));
+        assert_eq!(tenant.status, TenantStatus::Disabled);
     }
 }

@@ -237,8 +237,19 @@ where
             let status = error.status();
             let retryable = error.is_retryable();
             finish(store.as_ref(), run, status, Some(error.to_string())).await?;
-            // ERROR level: the template's sync-failure alarm counts these lines.
-            tracing::error!(tenant = %tenant.id, sync_id = %sync_id, ?status, retryable, %error, "sync failed");
+            let news = match &error {
+                SyncError::NeedsReauth { reason } => {
+                    record_needs_reauth(store.as_ref(), &tenant.id, reason).await
+                }
+                _ => true,
+            };
+            if news {
+                // ERROR level: the template's sync-failure alarm counts these lines.
+                tracing::error!(tenant = %tenant.id, sync_id = %sync_id, ?status, retryable, %error, "sync failed");
+            } else {
+                // The tenant already waits for a new install: that was alarmed once already.
+                tracing::warn!(tenant = %tenant.id, sync_id = %sync_id, ?status, %error, "sync failed again; the tenant needs re-auth");
+            }
             if retryable {
                 Err(SyncHandlerError::Sync {
                     tenant: tenant.id.clone(),
@@ -253,6 +264,39 @@ where
             }
         }
     }
+}
+
+/// Marks the tenant `needs_reauth` with `reason` (the schedule then skips it until it is installed
+/// again). Returns whether that is news: `false` when the tenant was not active any more, so the
+/// failure is not alarmed twice. A store failure is logged and counts as news.
+async fn record_needs_reauth<S: TenantStore + ?Sized>(
+    store: &S,
+    tenant_id: &TenantId,
+    reason: &str,
+) -> bool {
+    // A conflict means someone else changed the tenant meanwhile (settings, a re-install): re-read.
+    for _ in 0..3 {
+        let mut tenant = match store.get_tenant(tenant_id).await {
+            Ok(tenant) => tenant,
+            Err(error) => {
+                tracing::error!(%error, tenant = %tenant_id, "could not load the tenant to mark it needs_reauth");
+                return true;
+            }
+        };
+        if !tenant.mark_needs_reauth(reason, Utc::now()) {
+            return false;
+        }
+        match store.update_tenant(&tenant).await {
+            Ok(_) => return true,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(error) => {
+                tracing::error!(%error, tenant = %tenant_id, "could not mark the tenant needs_reauth");
+                return true;
+            }
+        }
+    }
+    tracing::error!(tenant = %tenant_id, "could not mark the tenant needs_reauth: it kept changing");
+    true
 }
 
 async fn sync_tenant<S>(

@@ -3,9 +3,9 @@
 
 use crate::hubspot::error::{HubSpotError, RateLimitPolicy};
 use crate::hubspot::limiter::{Budget, PortalLimiter};
-use crate::hubspot::tokens::AccessTokenProvider;
+use crate::hubspot::token_manager::AccessTokenProvider;
 use backon::{ExponentialBuilder, Retryable};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,7 +136,7 @@ impl HubSpotClient {
         query: &[(&str, String)],
     ) -> Result<T, HubSpotError> {
         let bytes = self
-            .send_with_retries(reqwest::Method::GET, path, query, None, Budget::General)
+            .send(reqwest::Method::GET, path, query, None, Budget::General)
             .await?;
         decode(&bytes)
     }
@@ -150,17 +150,47 @@ impl HubSpotClient {
     ) -> Result<T, HubSpotError> {
         let body = serde_json::to_vec(body).map_err(|e| HubSpotError::Decode(e.to_string()))?;
         let bytes = self
-            .send_with_retries(reqwest::Method::POST, path, &[], Some(body), budget)
+            .send(reqwest::Method::POST, path, &[], Some(&body), budget)
             .await?;
         decode(&bytes)
     }
 
-    async fn send_with_retries(
+    /// Sends with retries. When HubSpot refuses the access token (401) although it was believed
+    /// valid, asks the token provider for a replacement once and sends again with it; a refusal of
+    /// the replacement, or of a token that has none, is returned.
+    async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<Vec<u8>>,
+        body: Option<&[u8]>,
+        budget: Budget,
+    ) -> Result<bytes::Bytes, HubSpotError> {
+        let auth = &self.inner.auth;
+        let token = auth.access_token().await?;
+        let refusal = match self
+            .send_with_retries(&token, method.clone(), path, query, body, budget)
+            .await
+        {
+            Err(refusal) if refusal.is_token_refused() => refusal,
+            answer => return answer,
+        };
+        match auth.replace_refused(&token, &refusal).await? {
+            Some(replacement) => {
+                self.send_with_retries(&replacement, method, path, query, body, budget)
+                    .await
+            }
+            None => Err(refusal),
+        }
+    }
+
+    async fn send_with_retries(
+        &self,
+        token: &SecretString,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&[u8]>,
         budget: Budget,
     ) -> Result<bytes::Bytes, HubSpotError> {
         let retry = self.inner.retry;
@@ -169,7 +199,7 @@ impl HubSpotClient {
             .with_max_delay(retry.max_delay)
             .with_max_times(retry.max_retries)
             .with_jitter();
-        let attempt = || self.send_once(method.clone(), path, query, body.as_deref(), budget);
+        let attempt = || self.send_once(token, method.clone(), path, query, body, budget);
         attempt
             .retry(backoff)
             .sleep(tokio::time::sleep)
@@ -194,6 +224,7 @@ impl HubSpotClient {
 
     async fn send_once(
         &self,
+        token: &SecretString,
         method: reqwest::Method,
         path: &str,
         query: &[(&str, String)],
@@ -201,7 +232,6 @@ impl HubSpotClient {
         budget: Budget,
     ) -> Result<bytes::Bytes, HubSpotError> {
         let inner = &self.inner;
-        let token = inner.auth.access_token().await?;
         inner.limiter.acquire(budget).await;
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         if budget == Budget::Search {

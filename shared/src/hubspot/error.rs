@@ -103,6 +103,29 @@ impl HubSpotError {
         }
     }
 
+    /// HubSpot refused the access token itself (401: `EXPIRED_AUTHENTICATION`,
+    /// `INVALID_AUTHENTICATION`): a new token may help once, retrying the same one never does.
+    pub fn is_token_refused(&self) -> bool {
+        matches!(self, HubSpotError::Api { status: 401, .. })
+    }
+
+    /// An answer of the token endpoint to a `refresh_token` grant. There `invalid_grant` can only mean
+    /// the refresh token (HubSpot sends `BAD_REFRESH_TOKEN` with it), so it is a refused refresh token
+    /// even without that status; a bad client id or secret (`invalid_client`) stays a plain error: it
+    /// is the app's configuration, not the tenant's install.
+    pub fn from_refresh_response(status: u16, body: &[u8]) -> Self {
+        let parsed: ApiErrorBody = serde_json::from_slice(body).unwrap_or_default();
+        if parsed.error.as_deref() == Some("invalid_grant") {
+            return HubSpotError::BadRefreshToken {
+                status: parsed.status.unwrap_or_else(|| "invalid_grant".to_owned()),
+                message: parsed
+                    .message
+                    .unwrap_or_else(|| "invalid refresh token".to_owned()),
+            };
+        }
+        Self::from_response(status, body, None)
+    }
+
     pub fn from_response(
         status: u16,
         body: &[u8],
@@ -164,6 +187,11 @@ impl From<HubSpotError> for SourceError {
                 message,
             },
             HubSpotError::BadRefreshToken { .. } => SourceError::NeedsReauth { reason: message },
+            // The HTTP client only lets a 401 through once a new token was refused as well, or when
+            // there is no other token (a private app's): only a new install or token helps.
+            HubSpotError::Api { status: 401, .. } => SourceError::NeedsReauth {
+                reason: format!("HubSpot refused the access token: {message}"),
+            },
             HubSpotError::Api { status, .. } if status >= 500 || status == 423 => {
                 SourceError::Unavailable { message }
             }
@@ -232,6 +260,42 @@ mod tests {
         assert!(matches!(
             SourceError::from(error),
             SourceError::NeedsReauth { .. }
+        ));
+    }
+
+    #[test]
+    fn a_401_is_a_refused_token_that_needs_a_new_install_once_it_reaches_the_engine() {
+        let expired = br#"{"status":"error","message":"The OAuth token used to make this call expired 3 second(s) ago.","correlationId":"c-1","category":"EXPIRED_AUTHENTICATION"}"#;
+        let error = HubSpotError::from_response(401, expired, None);
+        assert!(error.is_token_refused() && !error.is_transient());
+        let SourceError::NeedsReauth { reason } = SourceError::from(error) else {
+            panic!("a 401 should need a new install");
+        };
+        assert!(reason.contains("EXPIRED_AUTHENTICATION"), "{reason}");
+        assert!(!HubSpotError::from_response(403, b"{}", None).is_token_refused());
+    }
+
+    #[test]
+    fn invalid_grant_on_a_refresh_is_a_refused_refresh_token_and_a_bad_client_is_not() {
+        let grant = br#"{"error":"invalid_grant","error_description":"refresh token revoked"}"#;
+        assert!(matches!(
+            HubSpotError::from_refresh_response(400, grant),
+            HubSpotError::BadRefreshToken { .. }
+        ));
+        let documented = br#"{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token","correlationId":"x","error":"invalid_grant","error_description":"missing or invalid refresh token"}"#;
+        let HubSpotError::BadRefreshToken { status, message } =
+            HubSpotError::from_refresh_response(400, documented)
+        else {
+            panic!("BAD_REFRESH_TOKEN expected");
+        };
+        assert_eq!(
+            (status.as_str(), message.as_str()),
+            ("BAD_REFRESH_TOKEN", "missing or invalid refresh token")
+        );
+        let client = br#"{"status":"BAD_CLIENT_SECRET","message":"missing or invalid client_secret","error":"invalid_client"}"#;
+        assert!(matches!(
+            HubSpotError::from_refresh_response(400, client),
+            HubSpotError::Api { status: 400, .. }
         ));
     }
 

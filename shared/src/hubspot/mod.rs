@@ -8,6 +8,7 @@ pub mod error;
 pub mod limiter;
 mod normalise;
 pub mod source;
+pub mod token_manager;
 pub mod tokens;
 mod wire;
 
@@ -16,8 +17,8 @@ pub use client::{ClientStats, HubSpotClient, RetryPolicy};
 pub use error::{HubSpotError, RateLimitPolicy};
 pub use limiter::{Budget, Pacing, PortalLimiter};
 pub use source::HubSpotSource;
-pub use tokens::{
-    AccessTokenProvider, OAuthApp, OAuthClient, RefreshPolicy, StaticToken, StoredCredentials,
-    TokenManager, TokenSet, TOKEN_REFRESH_LEASE,
+pub use token_manager::{
+    AccessTokenProvider, RefreshPolicy, StaticToken, TokenManager, TOKEN_REFRESH_LEASE,
 };
+pub use tokens::{OAuthApp, OAuthClient, StoredCredentials, TokenSet};
 pub use wire::TokenInfo;

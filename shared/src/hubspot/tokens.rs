@@ -1,23 +1,24 @@
 //! HubSpot credentials: the OAuth install flow (authorize URL with a signed state, code exchange,
-//! token info), the tenant's stored credentials, and the token manager that refreshes an access token
-//! ahead of its expiry and writes the new one back so concurrent refreshes cannot lose a token.
+//! token info, refresh) and the tenant's stored credentials. The token manager that decides when to
+//! refresh lives in `token_manager`.
 //!
 //! # The tenant's secret
 //! One secret per tenant (the tenant's `credentials_secret_id`) holds JSON, written and read only
 //! through [`StoredCredentials`]:
 //! ```json
 //! {"version":1,"kind":"oauth","access_token":"...","refresh_token":"...",
-//!  "expires_at":"2026-11-26T10:30:00Z","hub_id":12345678,"scopes":["crm.objects.companies.read"]}
+//!  "expires_at":"2026-11-26T10:30:00Z","issued_at":"2026-11-26T10:00:00Z",
+//!  "hub_id":12345678,"scopes":["crm.objects.companies.read"]}
 //! {"version":1,"kind":"private_app","access_token":"pat-na1-..."}
 //! ```
-//! `expires_at` is computed from HubSpot's `expires_in` when the token was issued.
+//! `expires_at` is computed from HubSpot's `expires_in` when the token was issued, at `issued_at`
+//! (their difference is the token's lifetime, which sets the refresh margin). Secrets written before
+//! `issued_at` existed read with it unset.
 
-use crate::domain::{TenantId, TenantStatus};
 use crate::hubspot::api;
 use crate::hubspot::client::RetryPolicy;
 use crate::hubspot::error::HubSpotError;
 use crate::hubspot::wire::{TokenInfo, TokenResponse};
-use crate::ports::{SecretVault, SyncStore, TenantStore, VaultError};
 use backon::{ExponentialBuilder, Retryable};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -27,34 +28,14 @@ use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Gives the bearer token for the next request.
-#[async_trait::async_trait]
-pub trait AccessTokenProvider: Send + Sync {
-    async fn access_token(&self) -> Result<SecretString, HubSpotError>;
-}
-
-/// A private app's static token.
-pub struct StaticToken(SecretString);
-
-impl StaticToken {
-    pub fn new(token: SecretString) -> Self {
-        StaticToken(token)
-    }
-}
-
-#[async_trait::async_trait]
-impl AccessTokenProvider for StaticToken {
-    async fn access_token(&self) -> Result<SecretString, HubSpotError> {
-        Ok(self.0.clone())
-    }
-}
-
 /// OAuth tokens of one portal. `Debug` shows no token.
 #[derive(Debug, Clone)]
 pub struct TokenSet {
     pub access_token: SecretString,
     pub refresh_token: SecretString,
     pub expires_at: DateTime<Utc>,
+    /// When HubSpot issued the access token; `None` for credentials stored before this was kept.
+    pub issued_at: Option<DateTime<Utc>>,
     /// The portal (HubSpot's `hub_id`), once token info has been read.
     pub hub_id: Option<u64>,
     pub scopes: Vec<String>,
@@ -72,14 +53,32 @@ impl TokenSet {
             access_token,
             refresh_token,
             expires_at: now + chrono::Duration::seconds(expires_in.min(i64::MAX as u64) as i64),
+            issued_at: Some(now),
             hub_id: None,
             scopes: Vec::new(),
         }
     }
 
-    /// Whether the access token expires within `margin` of `now` (or already has).
-    pub fn needs_refresh(&self, now: DateTime<Utc>, margin: Duration) -> bool {
-        let margin = chrono::Duration::from_std(margin).unwrap_or(chrono::Duration::zero());
+    /// How long before its expiry the access token is refreshed: `max_margin`, or half the token's
+    /// lifetime when that is shorter, so a short-lived token is still used for half its life instead
+    /// of counting as expiring the moment it is issued. An unknown lifetime (credentials stored
+    /// before `issued_at` was kept) gets `max_margin`.
+    pub fn refresh_margin(&self, max_margin: Duration) -> Duration {
+        let half_life = self
+            .issued_at
+            .and_then(|issued| (self.expires_at - issued).to_std().ok())
+            .map(|lifetime| lifetime / 2);
+        match half_life {
+            Some(half) => half.min(max_margin),
+            None => max_margin,
+        }
+    }
+
+    /// Whether the access token expires within its refresh margin (see [`Self::refresh_margin`])
+    /// of `now`, or already has.
+    pub fn needs_refresh(&self, now: DateTime<Utc>, max_margin: Duration) -> bool {
+        let margin = chrono::Duration::from_std(self.refresh_margin(max_margin))
+            .unwrap_or(chrono::Duration::zero());
         self.expires_at - margin <= now
     }
 }
@@ -101,6 +100,8 @@ struct SecretJson {
     refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issued_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     hub_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -127,6 +128,7 @@ impl StoredCredentials {
                 access_token: tokens.access_token.expose_secret().to_owned(),
                 refresh_token: Some(tokens.refresh_token.expose_secret().to_owned()),
                 expires_at: Some(tokens.expires_at),
+                issued_at: tokens.issued_at,
                 hub_id: tokens.hub_id,
                 scopes: tokens.scopes.clone(),
             },
@@ -136,6 +138,7 @@ impl StoredCredentials {
                 access_token: access_token.expose_secret().to_owned(),
                 refresh_token: None,
                 expires_at: None,
+                issued_at: None,
                 hub_id: None,
                 scopes: Vec::new(),
             },
@@ -173,6 +176,7 @@ impl StoredCredentials {
                     refresh_token: SecretString::from(refresh_token),
                     // Unknown expiry: refresh before first use.
                     expires_at: json.expires_at.unwrap_or(DateTime::UNIX_EPOCH),
+                    issued_at: json.issued_at,
                     hub_id: json.hub_id,
                     scopes: json.scopes,
                 }))
@@ -320,7 +324,13 @@ impl OAuthClient {
             ("client_id", self.app.client_id.as_str()),
             ("client_secret", self.app.client_secret.expose_secret()),
         ];
-        let response = self.token_request(&form).await?;
+        let url = format!("{}{}", self.base_url, api::oauth_token());
+        let response: TokenResponse = self
+            .send_json(
+                || self.http.post(&url).form(&form),
+                HubSpotError::from_refresh_response,
+            )
+            .await?;
         let mut tokens = TokenSet::new(
             response.access_token,
             response
@@ -340,23 +350,26 @@ impl OAuthClient {
             self.base_url,
             api::oauth_token_info(access_token.expose_secret())
         );
-        self.send_json(|| self.http.get(&url)).await
+        self.send_json(|| self.http.get(&url), plain_error).await
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, HubSpotError> {
         let url = format!("{}{}", self.base_url, api::oauth_token());
-        self.send_json(|| self.http.post(&url).form(form)).await
+        self.send_json(|| self.http.post(&url).form(form), plain_error)
+            .await
     }
 
-    /// Sends the request `build` makes (again on each retry) and decodes its JSON answer.
+    /// Sends the request `build` makes (again on each retry) and decodes its JSON answer; `refused`
+    /// reads an error answer.
     async fn send_json<T: serde::de::DeserializeOwned>(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
+        refused: fn(u16, &[u8]) -> HubSpotError,
     ) -> Result<T, HubSpotError> {
         let bytes = self
             .with_retries(|| async {
                 let response = build().timeout(self.retry.request_timeout).send().await;
-                read_response(response).await
+                read_response(response, refused).await
             })
             .await?;
         // serde's message for a missing field names the field, never a value.
@@ -382,8 +395,13 @@ impl OAuthClient {
     }
 }
 
+fn plain_error(status: u16, body: &[u8]) -> HubSpotError {
+    HubSpotError::from_response(status, body, None)
+}
+
 async fn read_response(
     response: Result<reqwest::Response, reqwest::Error>,
+    refused: fn(u16, &[u8]) -> HubSpotError,
 ) -> Result<bytes::Bytes, HubSpotError> {
     let response = response.map_err(|e| {
         if e.is_timeout() {
@@ -401,253 +419,7 @@ async fn read_response(
     if status.is_success() {
         Ok(bytes)
     } else {
-        Err(HubSpotError::from_response(status.as_u16(), &bytes, None))
-    }
-}
-
-/// The name of the lease that serialises token refreshes of one tenant across processes.
-pub const TOKEN_REFRESH_LEASE: &str = "token-refresh";
-
-/// How the token manager refreshes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RefreshPolicy {
-    /// Refresh when the access token expires within this margin.
-    pub margin: Duration,
-    /// How long a refresh may hold the lease before another process may take it.
-    pub lease_ttl: Duration,
-    /// How long to wait for another process's refresh before giving up.
-    pub wait_for_other: Duration,
-    pub poll_interval: Duration,
-}
-
-impl Default for RefreshPolicy {
-    fn default() -> Self {
-        RefreshPolicy {
-            margin: Duration::from_secs(5 * 60),
-            lease_ttl: Duration::from_secs(60),
-            wait_for_other: Duration::from_secs(30),
-            poll_interval: Duration::from_millis(250),
-        }
-    }
-}
-
-struct Cached {
-    credentials: StoredCredentials,
-}
-
-/// Gives a tenant's access token, refreshing it ahead of expiry (never on a 401: HubSpot says a 401
-/// is not a reliable sign). A refresh runs under the tenant's `token-refresh` lease, re-reads the
-/// secret first (another process may have refreshed already), and writes the new tokens back with a
-/// compare-and-set on the version it read. A dead refresh token marks the tenant `needs_reauth`.
-pub struct TokenManager<S: ?Sized> {
-    tenant_id: TenantId,
-    secret_id: String,
-    vault: Arc<dyn SecretVault>,
-    store: Arc<S>,
-    oauth: Option<OAuthClient>,
-    policy: RefreshPolicy,
-    holder: String,
-    cached: tokio::sync::Mutex<Option<Cached>>,
-}
-
-impl<S> TokenManager<S>
-where
-    S: SyncStore + TenantStore + ?Sized + 'static,
-{
-    /// `oauth` may be `None` for private-app tenants (an OAuth secret then fails to refresh with a
-    /// clear error).
-    pub fn new(
-        tenant_id: TenantId,
-        secret_id: impl Into<String>,
-        vault: Arc<dyn SecretVault>,
-        store: Arc<S>,
-        oauth: Option<OAuthClient>,
-        policy: RefreshPolicy,
-    ) -> Self {
-        TokenManager {
-            tenant_id,
-            secret_id: secret_id.into(),
-            vault,
-            store,
-            oauth,
-            policy,
-            holder: format!("token-manager-{}", uuid::Uuid::new_v4().simple()),
-            cached: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    async fn read_secret(&self) -> Result<(StoredCredentials, String), HubSpotError> {
-        let secret = self.vault.get(&self.secret_id).await.map_err(vault_error)?;
-        let credentials = StoredCredentials::from_secret(&secret.value)?;
-        Ok((credentials, secret.version_id))
-    }
-
-    fn usable(&self, credentials: &StoredCredentials) -> Option<SecretString> {
-        match credentials {
-            StoredCredentials::PrivateApp { access_token } => Some(access_token.clone()),
-            StoredCredentials::OAuth(tokens)
-                if !tokens.needs_refresh(Utc::now(), self.policy.margin) =>
-            {
-                Some(tokens.access_token.clone())
-            }
-            StoredCredentials::OAuth(_) => None,
-        }
-    }
-
-    /// The current token set (after any refresh), for callers that store the portal id.
-    pub async fn credentials(&self) -> Result<StoredCredentials, HubSpotError> {
-        self.access_token().await?;
-        let guard = self.cached.lock().await;
-        guard
-            .as_ref()
-            .map(|c| c.credentials.clone())
-            .ok_or_else(|| HubSpotError::Credentials("no credentials loaded".to_owned()))
-    }
-
-    async fn refresh_under_lease(&self) -> Result<StoredCredentials, HubSpotError> {
-        let started = std::time::Instant::now();
-        loop {
-            let now = Utc::now();
-            let until = now
-                + chrono::Duration::from_std(self.policy.lease_ttl)
-                    .unwrap_or(chrono::Duration::seconds(60));
-            let acquired = self
-                .store
-                .acquire_lease(
-                    &self.tenant_id,
-                    TOKEN_REFRESH_LEASE,
-                    &self.holder,
-                    until,
-                    now,
-                )
-                .await
-                .map_err(|e| HubSpotError::Credentials(format!("token-refresh lease: {e}")))?;
-            if acquired {
-                let result = self.refresh_holding_lease().await;
-                if let Err(error) = self
-                    .store
-                    .release_lease(&self.tenant_id, TOKEN_REFRESH_LEASE, &self.holder)
-                    .await
-                {
-                    // The lease expires by itself; the refresh result stands.
-                    tracing::warn!(%error, tenant = %self.tenant_id, "could not release the token-refresh lease");
-                }
-                return result;
-            }
-            // Someone else is refreshing: use their token as soon as it is written.
-            tokio::time::sleep(self.policy.poll_interval).await;
-            let (credentials, _) = self.read_secret().await?;
-            if self.usable(&credentials).is_some() {
-                return Ok(credentials);
-            }
-            if started.elapsed() > self.policy.wait_for_other {
-                return Err(HubSpotError::Credentials(
-                    "another process holds the token-refresh lease and has not written a new token"
-                        .to_owned(),
-                ));
-            }
-        }
-    }
-
-    async fn refresh_holding_lease(&self) -> Result<StoredCredentials, HubSpotError> {
-        let (current, version) = self.read_secret().await?;
-        if self.usable(&current).is_some() {
-            return Ok(current);
-        }
-        let StoredCredentials::OAuth(tokens) = &current else {
-            return Ok(current);
-        };
-        let oauth = self.oauth.as_ref().ok_or_else(|| {
-            HubSpotError::Credentials("OAuth credentials but no OAuth app configured".to_owned())
-        })?;
-        let fresh = match oauth.refresh(tokens).await {
-            Ok(fresh) => fresh,
-            Err(error @ HubSpotError::BadRefreshToken { .. }) => {
-                self.mark_needs_reauth(&error).await;
-                return Err(error);
-            }
-            Err(error) => return Err(error),
-        };
-        let fresh = StoredCredentials::OAuth(fresh);
-        match self
-            .vault
-            .put(&self.secret_id, &fresh.to_secret(), Some(&version))
-            .await
-        {
-            Ok(_) => Ok(fresh),
-            Err(VaultError::Conflict(_)) => {
-                // Someone wrote the secret although we held the lease (it expired under us). HubSpot's
-                // refresh tokens do not rotate, so either access token works: prefer what is stored if
-                // it is fresh, else write ours on top of it.
-                let (stored, stored_version) = self.read_secret().await?;
-                if self.usable(&stored).is_some() {
-                    return Ok(stored);
-                }
-                self.vault
-                    .put(&self.secret_id, &fresh.to_secret(), Some(&stored_version))
-                    .await
-                    .map_err(vault_error)?;
-                Ok(fresh)
-            }
-            Err(error) => {
-                // The new token works even if it could not be stored; the next run refreshes again.
-                tracing::warn!(%error, tenant = %self.tenant_id, "could not store the refreshed token");
-                Ok(fresh)
-            }
-        }
-    }
-
-    async fn mark_needs_reauth(&self, cause: &HubSpotError) {
-        let reason = format!("HubSpot refused the refresh token: {cause}. Install the app again.");
-        for _ in 0..3 {
-            let mut tenant = match self.store.get_tenant(&self.tenant_id).await {
-                Ok(tenant) => tenant,
-                Err(error) => {
-                    tracing::error!(%error, tenant = %self.tenant_id, "could not load the tenant to mark it needs_reauth");
-                    return;
-                }
-            };
-            tenant.status = TenantStatus::NeedsReauth;
-            tenant.status_reason = Some(reason.clone());
-            tenant.updated_at = Utc::now();
-            match self.store.update_tenant(&tenant).await {
-                Ok(_) => return,
-                Err(crate::ports::StoreError::Conflict { .. }) => continue,
-                Err(error) => {
-                    tracing::error!(%error, tenant = %self.tenant_id, "could not mark the tenant needs_reauth");
-                    return;
-                }
-            }
-        }
-    }
-}
-
-fn vault_error(error: VaultError) -> HubSpotError {
-    HubSpotError::Credentials(error.to_string())
-}
-
-#[async_trait::async_trait]
-impl<S> AccessTokenProvider for TokenManager<S>
-where
-    S: SyncStore + TenantStore + ?Sized + 'static,
-{
-    async fn access_token(&self) -> Result<SecretString, HubSpotError> {
-        // One refresh at a time within the process; the lease covers other processes.
-        let mut guard = self.cached.lock().await;
-        if let Some(token) = guard.as_ref().and_then(|c| self.usable(&c.credentials)) {
-            return Ok(token);
-        }
-        let (stored, _) = self.read_secret().await?;
-        let credentials = if self.usable(&stored).is_some() {
-            stored
-        } else {
-            self.refresh_under_lease().await?
-        };
-        let token = self.usable(&credentials).ok_or_else(|| {
-            HubSpotError::Credentials("the refreshed token is already expiring".to_owned())
-        })?;
-        *guard = Some(Cached { credentials });
-        Ok(token)
+        Err(refused(status.as_u16(), &bytes))
     }
 }
 
@@ -707,6 +479,7 @@ mod tests {
         );
         tokens.hub_id = Some(42);
         let stored = StoredCredentials::oauth(tokens);
+        assert!(stored.to_secret().expose_secret().contains("issued_at"));
         let debug = format!("{stored:?}");
         assert!(
             !debug.contains("access-abc") && !debug.contains("refresh-xyz"),
@@ -719,6 +492,10 @@ mod tests {
         assert_eq!(back.access_token.expose_secret(), "access-abc");
         assert_eq!(back.refresh_token.expose_secret(), "refresh-xyz");
         assert_eq!(back.hub_id, Some(42));
+        assert_eq!(
+            back.issued_at.map(|t| t.timestamp_millis()),
+            Some(now.timestamp_millis())
+        );
         assert!(!back.needs_refresh(now, Duration::from_secs(300)));
         assert!(back.needs_refresh(
             now + chrono::Duration::seconds(1501),
@@ -730,6 +507,49 @@ mod tests {
             StoredCredentials::from_secret(&private.to_secret()),
             Ok(StoredCredentials::PrivateApp { .. })
         ));
+    }
+
+    #[test]
+    fn the_refresh_margin_is_five_minutes_or_half_a_short_tokens_life() {
+        let now = Utc::now();
+        let token = |expires_in| {
+            TokenSet::new(
+                SecretString::from("a".to_owned()),
+                SecretString::from("r".to_owned()),
+                expires_in,
+                now,
+            )
+        };
+        let five_minutes = Duration::from_secs(300);
+        assert_eq!(token(1800).refresh_margin(five_minutes), five_minutes);
+        assert_eq!(
+            token(120).refresh_margin(five_minutes),
+            Duration::from_secs(60)
+        );
+        // A 120 s token is used for its first minute, then refreshed.
+        let short = token(120);
+        assert!(!short.needs_refresh(now, five_minutes));
+        assert!(!short.needs_refresh(now + chrono::Duration::seconds(59), five_minutes));
+        assert!(short.needs_refresh(now + chrono::Duration::seconds(60), five_minutes));
+        assert!(token(0).needs_refresh(now, five_minutes));
+    }
+
+    #[test]
+    fn secrets_stored_before_issued_at_read_with_the_full_margin() {
+        let old = SecretString::from(
+            r#"{"version":1,"kind":"oauth","access_token":"a","refresh_token":"r","expires_at":"2026-11-26T10:30:00Z","hub_id":7}"#
+                .to_owned(),
+        );
+        let StoredCredentials::OAuth(tokens) = StoredCredentials::from_secret(&old).unwrap() else {
+            panic!("OAuth credentials expected");
+        };
+        assert_eq!(tokens.issued_at, None);
+        assert_eq!(tokens.hub_id, Some(7));
+        let five_minutes = Duration::from_secs(300);
+        assert_eq!(tokens.refresh_margin(five_minutes), five_minutes);
+        // Written back, it keeps what it had and gains nothing it did not have.
+        let again = StoredCredentials::OAuth(tokens).to_secret();
+        assert!(!again.expose_secret().contains("issued_at"));
     }
 
     #[test]

@@ -203,6 +203,25 @@ impl Sandbox {
         }
     }
 
+    /// Every OAuth access token issued so far is revoked before its expiry: it answers 401
+    /// INVALID_AUTHENTICATION (tokens issued later work).
+    pub fn revoke_access_tokens(&self) {
+        for token in lock(&self.shared().auth).access.values_mut() {
+            token.revoked = true;
+        }
+    }
+
+    /// While `refuse` holds, every OAuth access token, also one refreshed afterwards, answers 401
+    /// INVALID_AUTHENTICATION, though refresh tokens still work: an install that is broken.
+    pub fn refuse_access_tokens(&self, refuse: bool) {
+        lock(&self.shared().auth).refuse_oauth_access = refuse;
+    }
+
+    /// The private app's token now answers 401 INVALID_AUTHENTICATION (rotated, or the app deleted).
+    pub fn revoke_private_app_token(&self) {
+        lock(&self.shared().auth).private_app_revoked = true;
+    }
+
     /// Every refresh token issued so far now answers 400 BAD_REFRESH_TOKEN.
     pub fn revoke_refresh_tokens(&self) {
         for token in lock(&self.shared().auth).refresh.values_mut() {

@@ -200,11 +200,20 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError
                 .to_owned(),
         });
     };
+    let auth = lock(&shared.auth);
+    let revoked = || ApiError::Unauthorized {
+        category: "INVALID_AUTHENTICATION",
+        message: "Authentication credentials not found. The token was revoked; authorize again."
+            .to_owned(),
+    };
     if token == shared.private_app_token {
+        if auth.private_app_revoked {
+            return Err(revoked());
+        }
         return Ok(Caller::PrivateApp);
     }
-    let auth = lock(&shared.auth);
     match auth.access.get(token) {
+        Some(access) if access.revoked || auth.refuse_oauth_access => Err(revoked()),
         Some(access) => {
             let now = now_ms();
             if access.force_expired || now >= access.expires_at_ms {
@@ -1213,6 +1222,7 @@ pub(crate) fn new_tokens(shared: &Shared, refresh_token: Option<String>) -> crat
         AccessToken {
             expires_at_ms: now_ms() + (ttl as i64) * 1000,
             force_expired: false,
+            revoked: false,
         },
     );
     auth.refresh
@@ -1310,9 +1320,13 @@ async fn access_token_info(State(shared): AppState, Path(token): Path<String>) -
     shared.count("GET /oauth/v1/access-tokens/{token}".to_owned(), false);
     let expires_at = {
         let auth = lock(&shared.auth);
-        auth.access
-            .get(&token)
-            .map(|t| if t.force_expired { 0 } else { t.expires_at_ms })
+        auth.access.get(&token).filter(|t| !t.revoked).map(|t| {
+            if t.force_expired {
+                0
+            } else {
+                t.expires_at_ms
+            }
+        })
     };
     let Some(expires_at) = expires_at else {
         return error_response(

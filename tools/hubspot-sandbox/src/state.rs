@@ -49,6 +49,8 @@ pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 pub(crate) struct AccessToken {
     pub expires_at_ms: i64,
     pub force_expired: bool,
+    /// Revoked before its expiry: answers 401 INVALID_AUTHENTICATION.
+    pub revoked: bool,
 }
 
 #[derive(Debug)]
@@ -65,6 +67,10 @@ pub(crate) struct AuthCode {
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
     pub access: HashMap<String, AccessToken>,
+    /// Every OAuth access token, even one issued later, answers 401 (a broken install).
+    pub refuse_oauth_access: bool,
+    /// The private app's token was rotated or the app deleted: it answers 401.
+    pub private_app_revoked: bool,
     pub refresh: HashMap<String, RefreshToken>,
     pub codes: HashMap<String, AuthCode>,
 }

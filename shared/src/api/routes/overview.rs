@@ -2,7 +2,9 @@
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::{ApiState, Caller};
-use crate::domain::{InsightStatus, SyncRun, TenantId, TenantStatus, TenantSummary};
+use crate::domain::{
+    AuthKind, InsightStatus, SyncRun, Tenant, TenantId, TenantStatus, TenantSummary,
+};
 use crate::ports::{InsightFilter, PageRequest, Store, StoreError};
 use crate::store::{every_page, every_score};
 use axum::extract::State;
@@ -16,11 +18,33 @@ pub use crate::domain::{BandCounts, ImpactCounts, InsightTypeCounts};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Connection {
     pub name: String,
+    /// `needs_reauth`: HubSpot refused the tenant's tokens; syncs stop until the app is installed
+    /// again (`reconnect_url`) or, for a private app, a new token is given.
     pub status: TenantStatus,
+    /// Why the status is not `active`, e.g. what HubSpot answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hubspot_portal_id: Option<u64>,
+    /// Where to install the app again (`/oauth/install`); only while an OAuth connection needs
+    /// re-auth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect_url: Option<String>,
+}
+
+impl Connection {
+    /// `install_url`: the absolute URL of `/oauth/install`.
+    pub fn of(tenant: Tenant, install_url: &str) -> Self {
+        let reconnect =
+            tenant.status == TenantStatus::NeedsReauth && tenant.auth_kind == AuthKind::OAuth;
+        Connection {
+            reconnect_url: reconnect.then(|| install_url.to_owned()),
+            name: tenant.name,
+            status: tenant.status,
+            status_reason: tenant.status_reason,
+            hubspot_portal_id: tenant.hubspot_portal_id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -62,11 +86,12 @@ pub async fn get_overview(
 ) -> Result<Json<Overview>, ApiError> {
     let tenant_id = &caller.tenant_id;
     let store = state.store.as_ref();
+    let install_url = install_url(&state);
     // Three independent reads: the page answers in the time of the longest, not of their sum.
     let (summary, last_sync, connection) = tokio::try_join!(
         summary(store, tenant_id),
         last_sync(store, tenant_id),
-        connection(store, tenant_id),
+        connection(store, tenant_id, &install_url),
     )?;
     Ok(Json(Overview {
         clients: summary.clients,
@@ -108,17 +133,21 @@ async fn last_sync(store: &dyn Store, tenant_id: &TenantId) -> Result<Option<Syn
         .next())
 }
 
+/// The absolute URL of `/oauth/install`: a re-install of the same portal reconnects its tenant.
+fn install_url(state: &ApiState) -> String {
+    format!(
+        "{}/oauth/install",
+        state.config.public_base_url.as_str().trim_end_matches('/')
+    )
+}
+
 async fn connection(
     store: &dyn Store,
     tenant_id: &TenantId,
+    install_url: &str,
 ) -> Result<Option<Connection>, ApiError> {
     match store.get_tenant(tenant_id).await {
-        Ok(tenant) => Ok(Some(Connection {
-            name: tenant.name,
-            status: tenant.status,
-            status_reason: tenant.status_reason,
-            hubspot_portal_id: tenant.hubspot_portal_id,
-        })),
+        Ok(tenant) => Ok(Some(Connection::of(tenant, install_url))),
         Err(StoreError::NotFound { .. }) => Ok(None),
         Err(other) => Err(other.into()),
     }
