@@ -247,18 +247,18 @@ async fn gate(
     route: String,
 ) -> Result<HeaderMap, ApiError> {
     shared.count(route, kind == Kind::Search);
-    let caller = authenticate(shared, headers)?;
-    let daily_headers = caller == Caller::PrivateApp;
+    let daily_headers = authenticate(shared, headers)? == Caller::PrivateApp;
     let faults = *lock(&shared.faults);
     let injected = faults.draw(&mut rand::rng());
     // An injected 429 is refused before it is counted, like a real one, so it only looks at the window.
     let counted = injected != Some(Injected::RateLimited);
     let (now, day) = (Instant::now(), now_ms().div_euclid(86_400_000));
-    let (max, daily) = (
-        shared.config.rate_limit_per_ten_seconds,
-        shared.config.daily_limit,
+    let config = &shared.config;
+    let (max, per_second, daily) = (
+        config.rate_limit_per_ten_seconds,
+        config.search_per_second,
+        config.daily_limit,
     );
-    let per_second = shared.config.search_per_second;
     let admitted = {
         let mut limiter = lock(&shared.limiter);
         let standard = |result: Result<Budget, (Policy, Budget)>| {
@@ -297,11 +297,9 @@ async fn gate(
     };
     lock(&shared.stats).injected_faults += 1;
     Err(match fault {
-        Injected::ServerError(500) => {
-            ApiError::InjectedServerError(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        Injected::ServerError(502) => ApiError::InjectedServerError(StatusCode::BAD_GATEWAY),
-        Injected::ServerError(_) => ApiError::InjectedServerError(StatusCode::GATEWAY_TIMEOUT),
+        Injected::ServerError(code) => ApiError::InjectedServerError(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY),
+        ),
         Injected::Locked => ApiError::Locked,
         Injected::RateLimited => ApiError::RateLimited {
             policy: match kind {
