@@ -1,41 +1,19 @@
 //! The HTTP client every HubSpot call goes through: paced by the portal's shared limiter, retried
-//! with exponential backoff and jitter on transient failures, and counted.
+//! after the rule in `backoff` (HubSpot's rate-limit headers, `Retry-After`, full jitter on 5xx),
+//! and counted.
 
+use crate::hubspot::backoff::{self, Decision, RateLimitHeaders};
 use crate::hubspot::error::{HubSpotError, RateLimitPolicy};
 use crate::hubspot::limiter::{Budget, PortalLimiter};
 use crate::hubspot::token_manager::AccessTokenProvider;
-use backon::{ExponentialBuilder, Retryable};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// How failed requests are retried. The defaults follow HubSpot's own SDKs: six retries, 5xx with
-/// growing delays, a rolling-window 429 after about ten seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    pub max_retries: usize,
-    /// First delay after a 5xx, 423 or timeout; doubles each retry, with jitter.
-    pub min_delay: Duration,
-    pub max_delay: Duration,
-    /// First delay after a 429 that is not `DAILY`, when HubSpot sends no `Retry-After`.
-    pub rate_limit_delay: Duration,
-    pub request_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 6,
-            min_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            rate_limit_delay: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-        }
-    }
-}
+pub use crate::hubspot::backoff::RetryPolicy;
 
 /// Counters since the client was built (shared by its clones).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +26,11 @@ pub struct ClientStats {
     pub rate_limited: u64,
     /// 5xx, 423 and timeouts.
     pub transient_failures: u64,
+    /// Waits for a full window that held every request on a budget (after a 429 saying so, a
+    /// `Retry-After` on a 429, or an answer that took the window's last place).
+    pub budget_holds: u64,
+    /// The longest single wait chosen, a retry's or a budget hold's.
+    pub longest_wait: Duration,
 }
 
 #[derive(Default)]
@@ -57,6 +40,31 @@ struct Counters {
     retries: AtomicU64,
     rate_limited: AtomicU64,
     transient_failures: AtomicU64,
+    budget_holds: AtomicU64,
+    longest_wait_micros: AtomicU64,
+}
+
+impl Counters {
+    fn waited(&self, wait: Duration) {
+        let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        self.longest_wait_micros
+            .fetch_max(micros, Ordering::Relaxed);
+    }
+}
+
+/// A refused request: the error, and the rate-limit headers that came with it.
+struct Refusal {
+    error: HubSpotError,
+    limits: RateLimitHeaders,
+}
+
+impl From<HubSpotError> for Refusal {
+    fn from(error: HubSpotError) -> Self {
+        Refusal {
+            error,
+            limits: RateLimitHeaders::default(),
+        }
+    }
 }
 
 struct Inner {
@@ -123,6 +131,8 @@ impl HubSpotClient {
             retries: c.retries.load(Ordering::Relaxed),
             rate_limited: c.rate_limited.load(Ordering::Relaxed),
             transient_failures: c.transient_failures.load(Ordering::Relaxed),
+            budget_holds: c.budget_holds.load(Ordering::Relaxed),
+            longest_wait: Duration::from_micros(c.longest_wait_micros.load(Ordering::Relaxed)),
         }
     }
 
@@ -184,6 +194,8 @@ impl HubSpotClient {
         }
     }
 
+    /// Sends until HubSpot accepts, or `backoff::decide` says stop. A wait for a full window holds
+    /// the budget for every request of the portal; any other wait holds only this request.
     async fn send_with_retries(
         &self,
         token: &SecretString,
@@ -193,33 +205,40 @@ impl HubSpotClient {
         body: Option<&[u8]>,
         budget: Budget,
     ) -> Result<bytes::Bytes, HubSpotError> {
-        let retry = self.inner.retry;
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(retry.min_delay)
-            .with_max_delay(retry.max_delay)
-            .with_max_times(retry.max_retries)
-            .with_jitter();
-        let attempt = || self.send_once(token, method.clone(), path, query, body, budget);
-        attempt
-            .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(HubSpotError::is_transient)
-            .adjust(|error, delay| match error {
-                HubSpotError::RateLimited { retry_after, .. } => {
-                    let wait = retry_after
-                        .unwrap_or_else(|| delay.unwrap_or_default().max(retry.rate_limit_delay));
-                    // Everyone on this portal waits, not just this request.
-                    self.inner.limiter.pause_for(wait);
-                    // `None` from the backoff means retries are spent: keep it that way.
-                    delay.map(|_| wait)
-                }
-                _ => delay,
-            })
-            .notify(|error, delay| {
-                self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%error, ?delay, path = %loggable(path), "retrying HubSpot request");
-            })
-            .await
+        let inner = &self.inner;
+        let mut retries = 0;
+        loop {
+            let refusal = match self
+                .send_once(token, method.clone(), path, query, body, budget)
+                .await
+            {
+                Ok(bytes) => return Ok(bytes),
+                Err(refusal) => refusal,
+            };
+            let decision = backoff::decide(
+                &refusal.error,
+                &refusal.limits,
+                retries,
+                &inner.retry,
+                &inner.limiter.counted_ages(budget, Instant::now()),
+                rand::random::<f64>(),
+            );
+            let Some(wait) = decision.wait() else {
+                return Err(refusal.error);
+            };
+            retries += 1;
+            inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            inner.counters.waited(wait);
+            tracing::warn!(error = %refusal.error, ?wait, retries, path = %loggable(path),
+                "retrying HubSpot request");
+            if let Decision::HoldBudget(_) = decision {
+                inner.counters.budget_holds.fetch_add(1, Ordering::Relaxed);
+                // `acquire` in the next attempt waits out the hold, with everyone else.
+                inner.limiter.hold(budget, wait);
+            } else {
+                tokio::time::sleep(wait).await;
+            }
+        }
     }
 
     async fn send_once(
@@ -230,7 +249,7 @@ impl HubSpotClient {
         query: &[(&str, String)],
         body: Option<&[u8]>,
         budget: Budget,
-    ) -> Result<bytes::Bytes, HubSpotError> {
+    ) -> Result<bytes::Bytes, Refusal> {
         let inner = &self.inner;
         inner.limiter.acquire(budget).await;
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -254,18 +273,15 @@ impl HubSpotClient {
                 .body(body.to_vec());
         }
         let response = request.send().await.map_err(transport_error)?;
+        let answered_at = Instant::now();
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let limits = RateLimitHeaders::parse(response.headers(), chrono::Utc::now());
+        self.note_counted(budget, status, &limits, answered_at);
         let bytes = response.bytes().await.map_err(transport_error)?;
         if status.is_success() {
             return Ok(bytes);
         }
-        let error = HubSpotError::from_response(status.as_u16(), &bytes, retry_after);
+        let error = HubSpotError::from_response_with_limits(status.as_u16(), &bytes, &limits);
         match &error {
             HubSpotError::RateLimited { policy, .. } => {
                 inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -284,7 +300,45 @@ impl HubSpotClient {
             }
             _ => {}
         }
-        Err(error)
+        Err(Refusal { error, limits })
+    }
+
+    /// Paces to the limit HubSpot states when it is lower than ours, remembers when HubSpot counted
+    /// a request (every answer but a 429, which it refused, and a 401, which it refused before
+    /// counting), and holds the budget when the answer took the window's last place.
+    fn note_counted(
+        &self,
+        budget: Budget,
+        status: reqwest::StatusCode,
+        limits: &RateLimitHeaders,
+        at: Instant,
+    ) {
+        let limiter = &self.inner.limiter;
+        if let (Some(max), Some(interval)) = (limits.max, limits.interval) {
+            let max = u32::try_from(max).unwrap_or(u32::MAX);
+            if limiter.adopt_stated_limit(budget, max, interval) {
+                tracing::info!(
+                    max,
+                    ?interval,
+                    "HubSpot states a lower limit than the tenant's: pacing to it"
+                );
+            }
+        }
+        let refused = matches!(
+            status,
+            reqwest::StatusCode::TOO_MANY_REQUESTS | reqwest::StatusCode::UNAUTHORIZED
+        );
+        if refused {
+            return;
+        }
+        limiter.record_counted(budget, at);
+        let ages = limiter.counted_ages(budget, at);
+        if let Some(wait) = backoff::hold_after_answer(limits, &self.inner.retry, &ages) {
+            let counters = &self.inner.counters;
+            counters.budget_holds.fetch_add(1, Ordering::Relaxed);
+            counters.waited(wait);
+            limiter.hold(budget, wait);
+        }
     }
 }
 

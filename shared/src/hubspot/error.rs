@@ -2,6 +2,7 @@
 //! can trace a request.
 
 use crate::connector::SourceError;
+use crate::hubspot::backoff::RateLimitHeaders;
 use chrono::{DateTime, Utc};
 
 /// HubSpot's error body: `{status:"error", message, correlationId, category, subCategory?, errorType?,
@@ -170,6 +171,24 @@ impl HubSpotError {
     }
 }
 
+impl HubSpotError {
+    /// [`HubSpotError::from_response`] with the rate-limit headers read: a 429 that names no policy
+    /// while `X-HubSpot-RateLimit-Daily-Remaining` is 0 is the daily limit.
+    pub fn from_response_with_limits(status: u16, body: &[u8], limits: &RateLimitHeaders) -> Self {
+        match HubSpotError::from_response(status, body, limits.retry_after) {
+            HubSpotError::RateLimited {
+                policy: RateLimitPolicy::Other,
+                message,
+                ..
+            } if limits.daily_remaining == Some(0) => HubSpotError::DailyLimitReached {
+                reset_at: next_utc_midnight(Utc::now()),
+                message,
+            },
+            error => error,
+        }
+    }
+}
+
 fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
     let tomorrow = now.date_naive() + chrono::Days::new(1);
     tomorrow
@@ -306,5 +325,32 @@ mod tests {
             .ok();
         let reset = now.map(next_utc_midnight).map(|d| d.to_rfc3339());
         assert_eq!(reset.as_deref(), Some("2026-11-27T00:00:00+00:00"));
+    }
+
+    #[test]
+    fn a_429_without_a_policy_is_daily_when_the_daily_headers_say_none_is_left() {
+        let body = br#"{"status":"error","message":"limit","errorType":"RATE_LIMIT"}"#;
+        let spent = RateLimitHeaders {
+            daily: Some(250_000),
+            daily_remaining: Some(0),
+            ..RateLimitHeaders::default()
+        };
+        assert!(matches!(
+            HubSpotError::from_response_with_limits(429, body, &spent),
+            HubSpotError::DailyLimitReached { .. }
+        ));
+        let left = RateLimitHeaders {
+            daily_remaining: Some(10),
+            retry_after: Some(std::time::Duration::from_secs(2)),
+            ..spent
+        };
+        assert!(matches!(
+            HubSpotError::from_response_with_limits(429, body, &left),
+            HubSpotError::RateLimited {
+                policy: RateLimitPolicy::Other,
+                retry_after: Some(_),
+                ..
+            }
+        ));
     }
 }

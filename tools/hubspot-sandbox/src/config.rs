@@ -32,7 +32,8 @@ pub struct SandboxConfig {
 pub struct Faults {
     /// Answers 500, 502 or 504.
     pub server_error_rate: f64,
-    /// Answers 429 TEN_SECONDLY_ROLLING although the caller kept to the limit.
+    /// Answers 429 TEN_SECONDLY_ROLLING (SECONDLY on search) although the caller kept to the limit:
+    /// refused before it is counted, with rate-limit headers that tell the window's true state.
     pub rate_limit_rate: f64,
     /// Added to every CRM API call.
     pub latency_ms: u64,
@@ -40,9 +41,34 @@ pub struct Faults {
     pub locked_rate: f64,
 }
 
+/// The fault drawn for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Injected {
+    /// 500, 502 or 504.
+    ServerError(u16),
+    /// A 429 the window did not cause: refused before it is counted, with the window's true headers.
+    RateLimited,
+    Locked,
+}
+
 impl Faults {
     pub fn none() -> Self {
         Self::default()
+    }
+
+    /// At most one fault for a request, each with its own probability.
+    pub(crate) fn draw(&self, rng: &mut impl rand::Rng) -> Option<Injected> {
+        if rng.random_bool(self.server_error_rate.clamp(0.0, 1.0)) {
+            Some(Injected::ServerError(
+                [500, 502, 504][rng.random_range(0..3)],
+            ))
+        } else if rng.random_bool(self.rate_limit_rate.clamp(0.0, 1.0)) {
+            Some(Injected::RateLimited)
+        } else if rng.random_bool(self.locked_rate.clamp(0.0, 1.0)) {
+            Some(Injected::Locked)
+        } else {
+            None
+        }
     }
 }
 

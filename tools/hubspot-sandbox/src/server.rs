@@ -11,10 +11,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::config::Injected;
 use crate::model::{association_type_id, numeric_value, ObjectType, Record};
 use crate::state::{
     lock, now_ms, read, AccessToken, AuthCode, Budget, Policy, RefreshToken, Shared,
@@ -104,6 +104,8 @@ enum ApiError {
     RateLimited {
         policy: Policy,
         budget: Option<Budget>,
+        /// The daily pair of headers goes to private apps only.
+        daily_headers: bool,
     },
     InjectedServerError(StatusCode),
     Locked,
@@ -128,7 +130,11 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { category, message } => {
                 error_response(StatusCode::UNAUTHORIZED, category, message)
             }
-            ApiError::RateLimited { policy, budget } => rate_limit_response(policy, budget),
+            ApiError::RateLimited {
+                policy,
+                budget,
+                daily_headers,
+            } => rate_limit_response(policy, budget, daily_headers),
             ApiError::InjectedServerError(StatusCode::INTERNAL_SERVER_ERROR) => error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL_ERROR",
@@ -144,7 +150,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn rate_limit_response(policy: Policy, budget: Option<Budget>) -> Response {
+fn rate_limit_response(policy: Policy, budget: Option<Budget>, daily_headers: bool) -> Response {
     let mut response = json_response(
         StatusCode::TOO_MANY_REQUESTS,
         &json!({
@@ -156,7 +162,7 @@ fn rate_limit_response(policy: Policy, budget: Option<Budget>) -> Response {
         }),
     );
     if let Some(budget) = budget {
-        add_budget_headers(response.headers_mut(), budget, true);
+        add_budget_headers(response.headers_mut(), budget, daily_headers);
     }
     response
 }
@@ -250,74 +256,69 @@ async fn gate(
     route: String,
 ) -> Result<HeaderMap, ApiError> {
     shared.count(route, kind == Kind::Search);
-    let caller = authenticate(shared, headers)?;
-    let day = now_ms().div_euclid(86_400_000);
-    let mut out = HeaderMap::new();
+    let daily_headers = authenticate(shared, headers)? == Caller::PrivateApp;
+    let faults = *lock(&shared.faults);
+    let injected = faults.draw(&mut rand::rng());
+    // An injected 429 is refused before it is counted, like a real one, so it only looks at the window.
+    let counted = injected != Some(Injected::RateLimited);
+    let (now, day) = (Instant::now(), now_ms().div_euclid(86_400_000));
+    let config = &shared.config;
+    let (max, per_second, daily) = (
+        config.rate_limit_per_ten_seconds,
+        config.search_per_second,
+        config.daily_limit,
+    );
     let admitted = {
         let mut limiter = lock(&shared.limiter);
-        match kind {
-            Kind::Standard => limiter
-                .admit(
-                    Instant::now(),
-                    day,
-                    shared.config.rate_limit_per_ten_seconds,
-                    shared.config.daily_limit,
-                )
-                .map(|budget| {
-                    add_budget_headers(&mut out, budget, caller == Caller::PrivateApp);
-                    Some(budget)
-                })
-                .map_err(|(policy, budget)| (policy, Some(budget))),
-            Kind::Search => limiter
-                .admit_search(
-                    Instant::now(),
-                    day,
-                    shared.config.search_per_second,
-                    shared.config.daily_limit,
-                )
-                .map(|()| None)
-                .map_err(|policy| (policy, None)),
+        let standard = |result: Result<Budget, (Policy, Budget)>| {
+            result
+                .map(Some)
+                .map_err(|(policy, budget)| (policy, Some(budget)))
+        };
+        let search = |result: Result<(), Policy>| result.map(|()| None).map_err(|p| (p, None));
+        match (kind, counted) {
+            (Kind::Standard, true) => standard(limiter.admit(now, day, max, daily)),
+            (Kind::Standard, false) => standard(limiter.check(now, day, max, daily)),
+            (Kind::Search, true) => search(limiter.admit_search(now, day, per_second, daily)),
+            (Kind::Search, false) => search(limiter.check_search(now, day, per_second, daily)),
         }
     };
     let budget = match admitted {
         Ok(budget) => budget,
         Err((policy, budget)) => {
             lock(&shared.stats).rate_limited += 1;
-            return Err(ApiError::RateLimited { policy, budget });
+            return Err(ApiError::RateLimited {
+                policy,
+                budget,
+                daily_headers,
+            });
         }
     };
-    let faults = *lock(&shared.faults);
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let injected = {
-        let mut rng = rand::rng();
-        if rng.random_bool(faults.server_error_rate.clamp(0.0, 1.0)) {
-            Some(ApiError::InjectedServerError(
-                match rng.random_range(0..3) {
-                    0 => StatusCode::INTERNAL_SERVER_ERROR,
-                    1 => StatusCode::BAD_GATEWAY,
-                    _ => StatusCode::GATEWAY_TIMEOUT,
-                },
-            ))
-        } else if rng.random_bool(faults.rate_limit_rate.clamp(0.0, 1.0)) {
-            let budget = budget.map(|b| Budget { remaining: 0, ..b });
-            let policy = match kind {
+    let Some(fault) = injected else {
+        let mut out = HeaderMap::new();
+        if let Some(budget) = budget {
+            add_budget_headers(&mut out, budget, daily_headers);
+        }
+        return Ok(out);
+    };
+    lock(&shared.stats).injected_faults += 1;
+    Err(match fault {
+        Injected::ServerError(code) => ApiError::InjectedServerError(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY),
+        ),
+        Injected::Locked => ApiError::Locked,
+        Injected::RateLimited => ApiError::RateLimited {
+            policy: match kind {
                 Kind::Standard => Policy::TenSecondlyRolling,
                 Kind::Search => Policy::Secondly,
-            };
-            Some(ApiError::RateLimited { policy, budget })
-        } else if rng.random_bool(faults.locked_rate.clamp(0.0, 1.0)) {
-            Some(ApiError::Locked)
-        } else {
-            None
-        }
-    };
-    if let Some(fault) = injected {
-        lock(&shared.stats).injected_faults += 1;
-        return Err(fault);
-    }
-    Ok(out)
+            },
+            budget,
+            daily_headers,
+        },
+    })
 }
 
 /// What HubSpot's edge answers when the backend is unreachable: HTML, not JSON.

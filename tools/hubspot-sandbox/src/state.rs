@@ -149,31 +149,44 @@ impl Limiter {
         max: u32,
         daily_limit: Option<u32>,
     ) -> Result<Budget, (Policy, Budget)> {
+        let before = self.check(now, day, max, daily_limit)?;
+        self.window.push_back(now);
+        self.daily_used = self.daily_used.saturating_add(1);
+        Ok(Budget {
+            remaining: before.remaining - 1,
+            daily_remaining: before.daily_remaining.saturating_sub(1),
+            ..before
+        })
+    }
+
+    /// What [`Limiter::admit`] would say, without admitting: the budget left before this call.
+    pub(crate) fn check(
+        &mut self,
+        now: Instant,
+        day: i64,
+        max: u32,
+        daily_limit: Option<u32>,
+    ) -> Result<Budget, (Policy, Budget)> {
         self.roll_day(day);
         Self::prune(&mut self.window, now, WINDOW);
         let daily = daily_limit.unwrap_or(UNENFORCED_DAILY);
-        let budget = |used: usize, daily_used: u32| Budget {
+        let budget = Budget {
             max,
-            remaining: max.saturating_sub(used as u32),
+            remaining: max.saturating_sub(self.window.len() as u32),
             daily,
-            daily_remaining: daily.saturating_sub(daily_used),
+            daily_remaining: daily.saturating_sub(self.daily_used),
         };
         if daily_limit.is_some_and(|limit| self.daily_used >= limit) {
-            return Err((Policy::Daily, budget(self.window.len(), self.daily_used)));
+            return Err((Policy::Daily, budget));
         }
-        if self.window.len() >= max as usize {
-            return Err((
-                Policy::TenSecondlyRolling,
-                budget(self.window.len(), self.daily_used),
-            ));
+        if budget.remaining == 0 {
+            return Err((Policy::TenSecondlyRolling, budget));
         }
-        self.window.push_back(now);
-        self.daily_used = self.daily_used.saturating_add(1);
-        Ok(budget(self.window.len(), self.daily_used))
+        Ok(budget)
     }
 
-    /// Admits a search call on its own per-second budget (it still counts towards the daily limit).
-    pub(crate) fn admit_search(
+    /// What [`Limiter::admit_search`] would say, without admitting.
+    pub(crate) fn check_search(
         &mut self,
         now: Instant,
         day: i64,
@@ -188,6 +201,18 @@ impl Limiter {
         if self.search_window.len() >= per_second as usize {
             return Err(Policy::Secondly);
         }
+        Ok(())
+    }
+
+    /// Admits a search call on its own per-second budget (it still counts towards the daily limit).
+    pub(crate) fn admit_search(
+        &mut self,
+        now: Instant,
+        day: i64,
+        per_second: u32,
+        daily_limit: Option<u32>,
+    ) -> Result<(), Policy> {
+        self.check_search(now, day, per_second, daily_limit)?;
         self.search_window.push_back(now);
         self.daily_used = self.daily_used.saturating_add(1);
         Ok(())
