@@ -192,7 +192,7 @@ fn the_document_says_the_body_is_optional_and_offers_both_modes() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(modes, ["incremental", "full"]);
-    let conflict = document["paths"]["/v1/sync"]["post"]["responses"]["409"]["description"]
-        .to_string();
+    let conflict =
+        document["paths"]["/v1/sync"]["post"]["responses"]["409"]["description"].to_string();
     assert!(conflict.contains("needs-reauth"), "{conflict}");
 }
