@@ -209,6 +209,16 @@ async fn the_oauth_install_connects_the_sandbox_portal_locally() {
     }
     let exit = runner.stop_with("INT").await.unwrap();
     assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
+
+    // stderr is a file here: log lines (RUST_LOG=info) carry no colour codes, and --no-progress
+    // (which LocalRunner passes) prints no per-object progress lines.
+    let stderr = runner.stderr();
+    assert!(stderr.contains("HubSpot portal connected"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "ANSI codes in a file: {stderr}");
+    assert!(
+        !stderr.contains(" fetched"),
+        "progress despite --no-progress: {stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
