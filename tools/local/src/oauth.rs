@@ -20,12 +20,15 @@ pub fn sandbox_app_secret(config: &SandboxConfig) -> SecretString {
 }
 
 /// Stores the app secret where the api reads it, and returns the client the sync refreshes OAuth
-/// tokens with.
+/// tokens with; `None` without an app (a real portal).
 pub async fn connect_app(
     state: &ApiState,
-    app_secret: &SecretString,
+    app_secret: &Option<SecretString>,
     api_base_url: &str,
-) -> Result<OAuthClient, String> {
+) -> Result<Option<OAuthClient>, String> {
+    let Some(app_secret) = app_secret else {
+        return Ok(None);
+    };
     let refused =
         |error: &dyn std::fmt::Display| format!("its OAuth app could not be set up: {error}");
     state
@@ -34,10 +37,10 @@ pub async fn connect_app(
         .await
         .map_err(|e| refused(&e))?;
     let app = state.oauth_app().await.map_err(|e| refused(&e))?;
-    Ok(OAuthClient::new(
+    Ok(Some(OAuthClient::new(
         state.http.clone(),
         api_base_url,
         app,
         RetryPolicy::default(),
-    ))
+    )))
 }

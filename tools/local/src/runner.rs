@@ -126,14 +126,9 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         },
     );
 
-    let oauth = match &portal.oauth_app_secret {
-        Some(secret) => Some(
-            crate::oauth::connect_app(&state, secret, &portal.api_base_url)
-                .await
-                .map_err(RunnerError::Sandbox)?,
-        ),
-        None => None,
-    };
+    let oauth = crate::oauth::connect_app(&state, &portal.oauth_app_secret, &portal.api_base_url)
+        .await
+        .map_err(RunnerError::Sandbox)?;
     print_banner(&args, &portal, &base_url, &dev_token);
 
     let (stop, stopped) = watch::channel(false);
