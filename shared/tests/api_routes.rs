@@ -1259,7 +1259,8 @@ async fn a_manual_sync_is_recorded_requested_and_refused_while_it_runs() {
     let run = reply.json();
     let sync_id = run["sync_id"].as_str().unwrap().to_string();
     assert_eq!(run["status"], "running");
-    assert_eq!(run["mode"], "incremental");
+    // The tenant has never synced: the run will be full, and says so.
+    assert_eq!(run["mode"], "full");
     assert_eq!(
         run["trigger"],
         json!({"kind": "manual", "requested_by": format!("user-of-{TENANT_A}")})
@@ -1280,7 +1281,7 @@ async fn a_manual_sync_is_recorded_requested_and_refused_while_it_runs() {
     match published[0].event().unwrap() {
         ProductEvent::SyncRequested(request) => {
             assert_eq!(request.tenant_id, tenant_id(TENANT_A));
-            assert_eq!(request.mode, SyncMode::Incremental);
+            assert_eq!(request.mode, SyncMode::Full);
             assert_eq!(
                 request.sync_id.as_ref().map(|s| s.as_str()),
                 Some(sync_id.as_str())
@@ -1301,6 +1302,7 @@ async fn a_manual_sync_is_recorded_requested_and_refused_while_it_runs() {
     assert_eq!(api.bus.published().len(), 1);
 
     // Another tenant is not blocked by it.
+    api.store.create_tenant(&tenant(TENANT_B)).await.unwrap();
     let reply = api.call("POST", "/v1/sync", Some(TENANT_B), None).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
 }
@@ -1330,6 +1332,7 @@ async fn a_running_sync_older_than_an_hour_no_longer_blocks() {
         ))
         .await
         .unwrap();
+    api.store.create_tenant(&tenant(TENANT_B)).await.unwrap();
     api.call("POST", "/v1/sync", Some(TENANT_B), None)
         .await
         .problem(StatusCode::CONFLICT);
@@ -1802,7 +1805,8 @@ mod onboarding {
         let problem = api
             .call("GET", "/oauth/install", None, None)
             .await
-            .problem(StatusCode::INTERNAL_SERVER_ERROR);
+            .problem(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(problem["type"], "/problems/oauth-not-configured");
         assert!(
             !problem["detail"].as_str().unwrap().contains("app/hubspot"),
             "{problem}"

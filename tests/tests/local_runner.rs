@@ -159,3 +159,82 @@ async fn a_port_in_use_is_reported_with_what_to_do() {
     assert!(stderr.contains("cannot listen on"), "{stderr}");
     assert!(stderr.contains("--port 0"), "{stderr}");
 }
+
+/// The install flow runs end to end against the sandbox: `/oauth/install` -> the sandbox's consent
+/// page -> `/oauth/callback` (reqwest follows both redirects as a browser would), and the portal's
+/// next sync runs on the OAuth tokens it got. A callback it cannot use is a 400 problem, never a 500.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_oauth_install_connects_the_sandbox_portal_locally() {
+    let mut runner = started(&["--demo-size", "small"]).await;
+    runner
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let (status, page) = runner.get_anonymous("/oauth/install").await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("HubSpot is connected"), "{page}");
+
+    // The install asks for a full sync of the connected portal; it runs on the OAuth tokens.
+    let started_at = tokio::time::Instant::now();
+    loop {
+        let (_, runs) = runner.get("/v1/sync-runs?limit=5").await.unwrap();
+        let install_run = runs["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|run| run["trigger"]["requested_by"] == "oauth-install")
+            .cloned();
+        match install_run.as_ref().and_then(|run| run["status"].as_str()) {
+            Some("succeeded") => break,
+            Some("failed") => panic!("the install's sync failed: {install_run:?}"),
+            _ => {}
+        }
+        assert!(
+            started_at.elapsed() < std::time::Duration::from_secs(120),
+            "no sync after the install: {runs}; stderr: {}",
+            runner.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+
+    for path in [
+        "/oauth/callback?code=x&state=a.b",
+        "/oauth/callback?state=x",
+        "/oauth/callback?error=access_denied",
+    ] {
+        let (status, body) = runner.get_anonymous(path).await.unwrap();
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("/problems/"), "{path}: {body}");
+    }
+    let exit = runner.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
+
+    // stderr is a file here: log lines (RUST_LOG=info) carry no colour codes, and --no-progress
+    // (which LocalRunner passes) prints no per-object progress lines.
+    let stderr = runner.stderr();
+    assert!(stderr.contains("HubSpot portal connected"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "ANSI codes in a file: {stderr}");
+    assert!(
+        !stderr.contains(" fetched"),
+        "progress despite --no-progress: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interval_or_data_file_the_run_cannot_use_is_refused_at_start() {
+    let (status, stderr) = run_to_exit(&["--sync-interval", "10000000000000000000s"])
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("too long"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let missing = std::env::temp_dir()
+        .join(format!("ci-no-such-dir-{}", std::process::id()))
+        .join("data.json");
+    let missing = missing.to_string_lossy().into_owned();
+    let (status, stderr) = run_to_exit(&["--data-file", &missing]).await.unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}

@@ -80,6 +80,14 @@ impl ApiConfig {
         })
     }
 
+    /// Where a person connects (or re-connects) HubSpot.
+    pub fn install_url(&self) -> String {
+        format!(
+            "{}/oauth/install",
+            self.public_base_url.as_str().trim_end_matches('/')
+        )
+    }
+
     /// The URL HubSpot sends the user back to after consent.
     pub fn oauth_redirect_uri(&self) -> String {
         format!(
@@ -153,6 +161,10 @@ mod tests {
         assert_eq!(
             config.api.oauth_redirect_uri(),
             "https://insights.example.com/oauth/callback"
+        );
+        assert_eq!(
+            config.api.install_url(),
+            "https://insights.example.com/oauth/install"
         );
     }
 

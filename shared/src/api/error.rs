@@ -30,9 +30,22 @@ pub enum ApiError {
     InvalidField { field: String, reason: String },
     #[error("{detail}")]
     Conflict { detail: String },
+    /// HubSpot refused the tenant's tokens: nothing syncs until someone installs the app again.
+    #[error("the tenant must re-connect HubSpot")]
+    NeedsReauth {
+        install_url: String,
+        reason: Option<String>,
+    },
     /// Onboarding failed in a way the user can act on (denied consent, an expired link).
     #[error("{detail}")]
     OAuth { detail: String },
+    /// The request line is longer than the API reads (see [`MAX_URI_BYTES`](crate::api::MAX_URI_BYTES)).
+    #[error("the URI is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    /// Connecting HubSpot needs the app's client id and secret, and this deployment has none (or
+    /// the template's placeholders). Retrying does not help until an operator sets them.
+    #[error("the HubSpot app is not configured: {reason}")]
+    OAuthNotConfigured { reason: String },
     /// A downstream service (store, bus, vault, HubSpot) is unavailable; retrying later may work.
     #[error("{what} unavailable")]
     Unavailable {
@@ -62,6 +75,9 @@ pub struct Problem {
     /// The body member that was refused (`thresholds.inactive_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Where to connect HubSpot again (`/problems/needs-reauth` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect_url: Option<String>,
 }
 
 impl ApiError {
@@ -93,8 +109,11 @@ impl ApiError {
             | ApiError::InvalidField { .. }
             | ApiError::OAuth { .. } => StatusCode::BAD_REQUEST,
             ApiError::BadBody { status, .. } => *status,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Conflict { .. } | ApiError::NeedsReauth { .. } => StatusCode::CONFLICT,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::OAuthNotConfigured { .. } | ApiError::Unavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,6 +128,9 @@ impl ApiError {
             ApiError::BadBody { .. } => "bad-body",
             ApiError::InvalidField { .. } => "invalid-field",
             ApiError::Conflict { .. } => "conflict",
+            ApiError::NeedsReauth { .. } => "needs-reauth",
+            ApiError::UriTooLong { .. } => "uri-too-long",
+            ApiError::OAuthNotConfigured { .. } => "oauth-not-configured",
             ApiError::OAuth { .. } => "oauth-failed",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal { .. } => "internal",
@@ -130,6 +152,28 @@ impl ApiError {
             ApiError::BadBody { message, .. } => message.clone(),
             ApiError::InvalidField { field, reason } => format!("`{field}` {reason}."),
             ApiError::Conflict { detail } | ApiError::OAuth { detail } => detail.clone(),
+            ApiError::NeedsReauth {
+                install_url,
+                reason,
+            } => match reason {
+                Some(reason) => format!(
+                    "HubSpot no longer accepts this connection ({reason}); nothing syncs until you \
+                     re-connect HubSpot at {install_url}."
+                ),
+                None => format!(
+                    "HubSpot no longer accepts this connection; nothing syncs until you re-connect \
+                     HubSpot at {install_url}."
+                ),
+            },
+            ApiError::UriTooLong { limit } => {
+                format!("The URI is longer than {limit} bytes; shorten the query.")
+            }
+            ApiError::OAuthNotConfigured { .. } => {
+                "Connecting HubSpot is not set up here: the HubSpot app's client_id and \
+                 client_secret are missing or still placeholders. An operator must set them \
+                 (infra/DEPLOY.md); retrying does not help until then."
+                    .to_string()
+            }
             ApiError::Unavailable { what, .. } => {
                 format!("The {what} is unavailable right now; try again shortly.")
             }
@@ -148,6 +192,10 @@ impl ApiError {
                 ApiError::InvalidField { field, .. } => Some(field.clone()),
                 _ => None,
             },
+            reconnect_url: match self {
+                ApiError::NeedsReauth { install_url, .. } => Some(install_url.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -155,6 +203,10 @@ impl ApiError {
         match self {
             ApiError::Unavailable { .. } | ApiError::Internal { .. } => {
                 tracing::error!(error = %ErrorChain(self), status = self.status().as_u16(), "request failed");
+            }
+            // Logged once where the configuration is read, not on every request it refuses.
+            ApiError::OAuthNotConfigured { .. } => {
+                tracing::debug!(error = %self, status = self.status().as_u16(), "request refused")
             }
             _ => tracing::debug!(error = %self, status = self.status().as_u16(), "request refused"),
         }

@@ -1,6 +1,7 @@
 //! Extractors whose rejections are problem details that name what was wrong.
 
 use crate::api::error::ApiError;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -69,11 +70,45 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = match &rejection {
         JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
         JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,
+        // A body over the limit is 413; one that could not be read is 400.
+        JsonRejection::BytesRejection(bytes) => match bytes.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        },
         _ => StatusCode::BAD_REQUEST,
     };
     ApiError::BadBody {
         status,
         message: rejection.body_text(),
+    }
+}
+
+/// A JSON body that may be left out: no body at all (or only whitespace), or JSON `null`, is `None`
+/// (the OpenAPI document says `null` or the object); anything else is read as [`ApiJson`] reads it,
+/// with the same statuses.
+#[derive(Debug, Clone)]
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| json_rejection(JsonRejection::from(rejection)))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalApiJson(None));
+        }
+        let request = Request::from_parts(parts, Body::from(bytes));
+        ApiJson::<Option<T>>::from_request(request, state)
+            .await
+            .map(|ApiJson(value)| OptionalApiJson(value))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod oauth_app;
 pub mod openapi;
 pub mod routes;
 
@@ -18,7 +19,10 @@ pub use error::{ApiError, Problem};
 
 use crate::hubspot::OAuthApp;
 use crate::ports::{EventBus, SecretVault, Store};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -40,7 +44,7 @@ pub struct ApiState {
     pub http: reqwest::Client,
     pub clock: Clock,
     /// The HubSpot app's OAuth settings, read from the vault on first use.
-    oauth_app: Arc<tokio::sync::OnceCell<Arc<OAuthApp>>>,
+    oauth_app: Arc<oauth_app::OAuthAppSlot>,
 }
 
 impl ApiState {
@@ -60,13 +64,13 @@ impl ApiState {
             authenticator: Arc::new(authenticator),
             http: reqwest::Client::new(),
             clock: Arc::new(Utc::now),
-            oauth_app: Arc::new(tokio::sync::OnceCell::new()),
+            oauth_app: Arc::default(),
         }
     }
 
     /// Uses these OAuth settings instead of reading the app secret from the vault.
     pub fn with_oauth_app(mut self, app: OAuthApp) -> Self {
-        self.oauth_app = Arc::new(tokio::sync::OnceCell::new_with(Some(Arc::new(app))));
+        self.oauth_app = Arc::new(oauth_app::OAuthAppSlot::with(app));
         self
     }
 
@@ -92,6 +96,13 @@ pub struct Route {
     pub handler: MethodRouter<ApiState>,
 }
 
+/// The longest path and query the API reads. API Gateway refuses longer request lines itself; the
+/// local server (hyper) answers its own empty 414 only past 64 KiB, so below that this limit gives
+/// the problem body.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The largest request body the API reads; its bodies are small JSON documents.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// The router with every route, its state applied.
 pub fn router(state: ApiState) -> Router {
     let mut router = Router::new();
@@ -101,8 +112,24 @@ pub fn router(state: ApiState) -> Router {
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_long_uris))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn refuse_long_uris(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if length > MAX_URI_BYTES {
+        return ApiError::UriTooLong {
+            limit: MAX_URI_BYTES,
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn route_not_found(uri: Uri) -> ApiError {

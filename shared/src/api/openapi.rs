@@ -1,9 +1,14 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::api::error::Problem;
+use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::{health, insights, meta, oauth, overview, settings, sync};
+use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -32,8 +37,9 @@ use utoipa::{Modify, OpenApi};
         oauth::install,
         oauth::callback,
     ),
-    components(schemas(Problem)),
-    modifiers(&BearerJwt),
+    // Schemas only a parameter names are not collected from the handlers: list them here.
+    components(schemas(Problem, health::ScoreSort)),
+    modifiers(&BearerJwt, &SharedResponses),
     tags(
         (name = "overview", description = "The tenant at a glance"),
         (name = "insights", description = "Findings with confidence, impact and recommended actions"),
@@ -55,6 +61,79 @@ impl Modify for BearerJwt {
         scheme.bearer_format = Some("JWT".to_string());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
+}
+
+/// Answers every operation can give without its handler: a URI over the limit (414), and on the
+/// routes that read the store, a failure on our side (500) or of a service we use (503). Added to
+/// each operation that does not document them itself, as references to shared responses.
+struct SharedResponses;
+
+const URI_TOO_LONG: &str = "UriTooLong";
+const INTERNAL: &str = "Internal";
+const UNAVAILABLE: &str = "Unavailable";
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, description) in [
+            (
+                URI_TOO_LONG,
+                format!("The path and query are longer than {MAX_URI_BYTES} bytes"),
+            ),
+            (INTERNAL, "Something went wrong on our side".to_string()),
+            (
+                UNAVAILABLE,
+                "A service the API uses is unavailable; retry shortly".to_string(),
+            ),
+        ] {
+            components
+                .responses
+                .insert(name.to_string(), RefOr::T(problem_response(&description)));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let reads_the_store = path.starts_with("/v1/") || path.starts_with("/oauth/");
+            for operation in operations(item) {
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, name: &str| {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                };
+                add("414", URI_TOO_LONG);
+                if reads_the_store {
+                    add("500", INTERNAL);
+                    add("503", UNAVAILABLE);
+                }
+            }
+        }
+    }
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
 }
 
 pub fn document() -> utoipa::openapi::OpenApi {

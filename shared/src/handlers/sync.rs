@@ -348,7 +348,7 @@ async fn run_identity<S: SyncStore + ?Sized>(
 }
 
 /// Full the first time (no checkpoints yet), then as requested.
-async fn effective_mode<S: SyncStore + ?Sized>(
+pub async fn effective_mode<S: SyncStore + ?Sized>(
     store: &S,
     tenant: &Tenant,
     request: &SyncRequested,

@@ -42,12 +42,13 @@ pub struct Args {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// How often the scheduler syncs, e.g. 30s, 15m, 1h (at least 10s).
+    /// How often the scheduler syncs, e.g. 30s, 15m, 1h (at least 10s, at most 7 days).
     #[arg(long, default_value = "15m", value_parser = parse_interval)]
     pub sync_interval: Duration,
 
-    /// Keep the data in this file, so a restart keeps scores, insights and their statuses.
-    #[arg(long, value_name = "PATH")]
+    /// Keep the data in this file, so a restart keeps scores, insights and their statuses. Its
+    /// directory must exist.
+    #[arg(long, value_name = "PATH", value_parser = parse_data_file)]
     pub data_file: Option<PathBuf>,
 
     /// A HubSpot private-app token: sync that real portal (https://api.hubapi.com) instead of the
@@ -55,7 +56,7 @@ pub struct Args {
     #[arg(long, env = "HUBSPOT_ACCESS_TOKEN", hide_env_values = true, value_parser = parse_secret)]
     pub hubspot_access_token: Option<SecretString>,
 
-    /// Draw no progress bars (they are drawn only on a terminal anyway).
+    /// Show no per-object sync progress (bars on a terminal, one line per object type otherwise).
     #[arg(long)]
     pub no_progress: bool,
 }
@@ -99,8 +100,10 @@ impl Args {
 }
 
 const MIN_INTERVAL: Duration = Duration::from_secs(10);
+/// Longer than anyone waits for a local sync, and far from the timer's overflow.
+const MAX_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3_600);
 
-/// `90s`, `15m`, `2h` or a bare number of seconds.
+/// `90s`, `15m`, `2h` or a bare number of seconds, between [`MIN_INTERVAL`] and [`MAX_INTERVAL`].
 fn parse_interval(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let (digits, unit_seconds) = match raw.char_indices().last() {
@@ -109,18 +112,61 @@ fn parse_interval(raw: &str) -> Result<Duration, String> {
         Some((i, 'h')) => (&raw[..i], 3_600),
         _ => (raw, 1),
     };
-    let amount: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration; write e.g. 30s, 15m or 1h"))?;
-    let interval = Duration::from_secs(amount.saturating_mul(unit_seconds));
+    let digits = digits.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{raw:?} is not a duration; write e.g. 30s, 15m or 1h"
+        ));
+    }
+    let too_long = || {
+        format!(
+            "{raw} is too long; the interval must be at most {}h",
+            MAX_INTERVAL.as_secs() / 3_600
+        )
+    };
+    let seconds = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|amount| amount.checked_mul(unit_seconds))
+        .ok_or_else(too_long)?;
+    let interval = Duration::from_secs(seconds);
     if interval < MIN_INTERVAL {
         return Err(format!(
             "{raw} is too short; the interval must be at least {}s",
             MIN_INTERVAL.as_secs()
         ));
     }
+    if interval > MAX_INTERVAL {
+        return Err(too_long());
+    }
     Ok(interval)
+}
+
+/// The data file is written every few seconds: a path whose directory does not exist, or that is a
+/// directory itself, would fail every save for the whole run, so it is refused at start.
+fn parse_data_file(raw: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(raw);
+    if raw.trim().is_empty() {
+        return Err("the path is empty".to_owned());
+    }
+    if path.is_dir() {
+        return Err(format!(
+            "{} is a directory; name a file in it, e.g. {}",
+            path.display(),
+            path.join("insights.json").display()
+        ));
+    }
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !directory.is_dir() {
+        return Err(format!(
+            "the directory {} does not exist; create it first or choose another path",
+            directory.display()
+        ));
+    }
+    Ok(path)
 }
 
 fn parse_secret(raw: &str) -> Result<SecretString, String> {
@@ -150,6 +196,43 @@ mod tests {
             .unwrap_err()
             .contains("not a duration"));
         assert!(parse_interval("m").is_err());
+    }
+
+    #[test]
+    fn intervals_too_long_for_the_timer_are_refused_not_wrapped() {
+        for raw in [
+            "10000000000000000000s",
+            "99999999999999999999999s",
+            "5124095576030432h",
+            "8d",
+        ] {
+            let error = parse_interval(raw).unwrap_err();
+            assert!(
+                error.contains("too long") || error.contains("not a duration"),
+                "{raw}: {error}"
+            );
+        }
+        assert!(parse_interval("169h").unwrap_err().contains("at most 168h"));
+        assert_eq!(parse_interval("168h"), Ok(MAX_INTERVAL));
+    }
+
+    #[test]
+    fn a_data_file_needs_an_existing_directory_and_is_not_one() {
+        let dir = std::env::temp_dir();
+        let in_existing = dir.join("ci-local-cli-test.json");
+        assert_eq!(
+            parse_data_file(&in_existing.to_string_lossy()),
+            Ok(in_existing)
+        );
+        assert_eq!(
+            parse_data_file("local.json"),
+            Ok(PathBuf::from("local.json"))
+        );
+        let missing = dir.join("ci-no-such-directory-4711").join("data.json");
+        let error = parse_data_file(&missing.to_string_lossy()).unwrap_err();
+        assert!(error.contains("does not exist"), "{error}");
+        let error = parse_data_file(&dir.to_string_lossy()).unwrap_err();
+        assert!(error.contains("is a directory"), "{error}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! `connected-insights-local`: the whole pipeline in one process on localhost. See README.md.
 
 mod cli;
+mod oauth;
 mod progress;
 mod runner;
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -16,6 +18,8 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only where a terminal draws them, not in a file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match runner::run(args).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,26 +4,69 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shared::connector::engine::{ProgressUpdate, SyncProgress};
 use shared::domain::ObjectType;
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::sync::{Mutex, PoisonError};
 
-/// Draws "objects fetched per type" on the terminal; where there is no terminal (a pipe, a test), it
-/// prints one line per finished type instead.
+/// How a sync's progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressOutput {
+    /// Bars redrawn in place: a bar with the total when the source gives one (HubSpot's search
+    /// does), a count with a spinner otherwise (its list endpoints, which a full sync walks, do not).
+    Bars,
+    /// One line per object type when its walk finishes (stderr is a pipe or a file).
+    Lines,
+    /// Nothing (`--no-progress`).
+    Off,
+}
+
+impl ProgressOutput {
+    /// Bars on a terminal, lines elsewhere, nothing when asked for none.
+    pub fn choose(wanted: bool, terminal: bool) -> Self {
+        match (wanted, terminal) {
+            (false, _) => ProgressOutput::Off,
+            (true, true) => ProgressOutput::Bars,
+            (true, false) => ProgressOutput::Lines,
+        }
+    }
+}
+
+/// Draws "objects fetched per type" (see [`ProgressOutput`]).
 pub struct SyncBars {
+    output: ProgressOutput,
     multi: MultiProgress,
     bars: Mutex<BTreeMap<ObjectType, ProgressBar>>,
 }
 
 impl SyncBars {
-    pub fn new(draw: bool) -> Self {
-        let target = if draw {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
+    /// `wanted` is false with `--no-progress`.
+    pub fn new(wanted: bool) -> Self {
+        Self::with_output(ProgressOutput::choose(
+            wanted,
+            std::io::stderr().is_terminal(),
+        ))
+    }
+
+    pub fn with_output(output: ProgressOutput) -> Self {
+        let target = match output {
+            ProgressOutput::Bars => ProgressDrawTarget::stderr(),
+            ProgressOutput::Lines | ProgressOutput::Off => ProgressDrawTarget::hidden(),
         };
         Self {
+            output,
             multi: MultiProgress::with_draw_target(target),
             bars: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The line printed for a finished walk, when lines are printed.
+    fn finished_line(&self, update: &ProgressUpdate) -> Option<String> {
+        (self.output == ProgressOutput::Lines).then(|| {
+            format!(
+                "  {:>10}: {} fetched",
+                update.object_type.as_str(),
+                update.fetched
+            )
+        })
     }
 
     fn bar_for(&self, update: &ProgressUpdate) -> ProgressBar {
@@ -63,13 +106,42 @@ impl SyncProgress for SyncBars {
         bar.set_position(update.fetched);
         if update.done && !bar.is_finished() {
             bar.finish_with_message("done");
-            if self.multi.is_hidden() {
-                eprintln!(
-                    "  {:>10}: {} fetched",
-                    update.object_type.as_str(),
-                    update.fetched
-                );
+            if let Some(line) = self.finished_line(update) {
+                eprintln!("{line}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(object_type: ObjectType) -> ProgressUpdate {
+        ProgressUpdate {
+            object_type,
+            fetched: 12,
+            total_hint: None,
+            done: true,
+        }
+    }
+
+    #[test]
+    fn no_progress_means_no_lines_even_without_a_terminal() {
+        assert_eq!(ProgressOutput::choose(false, false), ProgressOutput::Off);
+        assert_eq!(ProgressOutput::choose(false, true), ProgressOutput::Off);
+        let off = SyncBars::with_output(ProgressOutput::Off);
+        assert_eq!(off.finished_line(&finished(ObjectType::Companies)), None);
+    }
+
+    #[test]
+    fn without_a_terminal_each_finished_type_is_one_line() {
+        assert_eq!(ProgressOutput::choose(true, false), ProgressOutput::Lines);
+        assert_eq!(ProgressOutput::choose(true, true), ProgressOutput::Bars);
+        let lines = SyncBars::with_output(ProgressOutput::Lines);
+        assert_eq!(
+            lines.finished_line(&finished(ObjectType::Companies)),
+            Some("   companies: 12 fetched".to_string())
+        );
     }
 }

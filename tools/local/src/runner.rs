@@ -85,6 +85,8 @@ struct Portal {
     portal_id: Option<u64>,
     token: SecretString,
     limits: HubSpotLimits,
+    /// The sandbox's OAuth app secret (`None` for a real portal): see `crate::oauth`.
+    oauth_app_secret: Option<SecretString>,
     /// Kept alive while the runner runs; `None` for a real portal.
     sandbox: Option<Sandbox>,
 }
@@ -124,6 +126,9 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         },
     );
 
+    let oauth = crate::oauth::connect_app(&state, &portal.oauth_app_secret, &portal.api_base_url)
+        .await
+        .map_err(RunnerError::Sandbox)?;
     print_banner(&args, &portal, &base_url, &dev_token);
 
     let (stop, stopped) = watch::channel(false);
@@ -144,7 +149,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     let sources = Arc::new(HubSpotSources::new(
         http,
         portal.api_base_url.clone(),
-        None,
+        oauth,
         vault.clone(),
         store.clone(),
     ));
@@ -242,6 +247,7 @@ async fn start_portal(args: &Args) -> Result<Portal, RunnerError> {
             portal_id: None,
             token: token.clone(),
             limits: HubSpotLimits::for_auth(AuthKind::PrivateApp),
+            oauth_app_secret: None,
             sandbox: None,
         });
     }
@@ -251,7 +257,7 @@ async fn start_portal(args: &Args) -> Result<Portal, RunnerError> {
         search_per_second: config.search_per_second,
         daily: config.daily_limit,
     };
-    let sandbox = Sandbox::start(config)
+    let sandbox = Sandbox::start(config.clone())
         .await
         .map_err(|e| RunnerError::Sandbox(e.to_string()))?;
     Ok(Portal {
@@ -262,6 +268,7 @@ async fn start_portal(args: &Args) -> Result<Portal, RunnerError> {
         portal_id: Some(sandbox.portal_id()),
         token: SecretString::from(sandbox.private_app_token()),
         limits,
+        oauth_app_secret: Some(crate::oauth::sandbox_app_secret(&config)),
         sandbox: Some(sandbox),
     })
 }

@@ -97,6 +97,7 @@ pub async fn list_insights(
     params(("id" = String, Path, description = "The insight id")),
     responses(
         (status = 200, description = "The insight", body = Insight),
+        (status = 400, description = "The id is malformed (`parameter` is `id`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such insight for this tenant", body = Problem, content_type = "application/problem+json"),
     )
@@ -150,10 +151,12 @@ pub struct InsightStatusUpdate {
     request_body = InsightStatusUpdate,
     responses(
         (status = 200, description = "The insight after the change", body = Insight),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is malformed (`parameter` is `id`), or the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such insight for this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The insight changed since `version`, or it is resolved", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body is not a status update", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -12,17 +12,13 @@ use crate::domain::{
     AuthKind, HubSpotLimits, SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
-use crate::hubspot::{
-    AppCredentials, AppSecretError, HubSpotError, OAuthApp, OAuthClient, RetryPolicy,
-    StoredCredentials,
-};
+use crate::hubspot::{HubSpotError, OAuthApp, OAuthClient, RetryPolicy, StoredCredentials};
 use crate::ports::{OAuthState, StoreError, VaultError};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
-use std::sync::Arc;
 
 /// How long an install link stays valid.
 pub const OAUTH_STATE_LIFETIME: Duration = Duration::minutes(10);
@@ -36,30 +32,6 @@ fn callback_retry_policy() -> RetryPolicy {
         max_delay: std::time::Duration::from_secs(1),
         rate_limit_delay: std::time::Duration::from_secs(1),
         request_timeout: std::time::Duration::from_secs(8),
-    }
-}
-
-/// The app's OAuth settings from the `{client_id, client_secret}` secret and the config.
-pub async fn load_oauth_app(state: &ApiState) -> Result<OAuthApp, AppSecretError> {
-    let credentials =
-        AppCredentials::load(state.vault.as_ref(), &state.config.hubspot_app_secret_id).await?;
-    let config = &state.config;
-    Ok(OAuthApp {
-        client_id: credentials.client_id,
-        client_secret: credentials.client_secret,
-        redirect_uri: config.oauth_redirect_uri(),
-        scopes: config.oauth_scopes.clone(),
-        optional_scopes: config.oauth_optional_scopes.clone(),
-        authorize_url: config.hubspot_authorize_url.to_string(),
-    })
-}
-
-impl From<AppSecretError> for ApiError {
-    fn from(error: AppSecretError) -> Self {
-        match error {
-            AppSecretError::Vault(vault) => vault.into(),
-            malformed => ApiError::internal(malformed),
-        }
     }
 }
 
@@ -83,7 +55,7 @@ fn hubspot_error(error: HubSpotError) -> ApiError {
     tag = "onboarding",
     responses(
         (status = 302, description = "Redirect to HubSpot's consent page", headers(("Location" = String, description = "HubSpot's authorize URL"))),
-        (status = 503, description = "The install cannot start right now", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The install cannot start: the HubSpot app is not configured here (`/problems/oauth-not-configured`), or the store or secret store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn install(
@@ -136,7 +108,7 @@ pub struct CallbackQuery {
         (status = 200, description = "The portal is connected", content_type = "text/html", body = String),
         (status = 400, description = "Consent was refused, or the link is unknown, expired or used", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The portal is connected to another tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "HubSpot or the secret store is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The HubSpot app is not configured here (`/problems/oauth-not-configured`), or HubSpot, the store or the secret store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn callback(
@@ -329,17 +301,6 @@ fn html_escape(text: &str) -> String {
         }
     }
     escaped
-}
-
-impl ApiState {
-    /// The app's OAuth settings, read from the vault on first use and kept.
-    pub async fn oauth_app(&self) -> Result<Arc<OAuthApp>, ApiError> {
-        self.oauth_app
-            .get_or_try_init(|| async { load_oauth_app(self).await.map(Arc::new) })
-            .await
-            .cloned()
-            .map_err(ApiError::from)
-    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,8 @@ pub async fn get_settings(
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The tenant has not connected a portal yet", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The settings changed since `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body is not a settings update", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,11 +1,12 @@
-//! Sync runs: the audit trail, one run, and the manual sync button.
+//! Sync runs: the audit trail, one run, and the manual sync button (incremental or full).
 
 use crate::api::error::{ApiError, Problem};
-use crate::api::extract::ApiQuery;
+use crate::api::extract::{ApiQuery, OptionalApiJson};
 use crate::api::routes::{list_error, page_request, path_id};
 use crate::api::{ApiState, Caller};
-use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger};
+use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantStatus};
 use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
+use crate::handlers::sync::effective_mode;
 use crate::ports::PageRequest;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -81,6 +82,7 @@ pub async fn list_sync_runs(
     params(("id" = String, Path, description = "The sync id")),
     responses(
         (status = 200, description = "The sync run", body = SyncRun),
+        (status = 400, description = "The id is malformed (`parameter` is `id`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such sync run for this tenant", body = Problem, content_type = "application/problem+json"),
     )
@@ -109,27 +111,69 @@ pub fn new_sync_id(now: DateTime<Utc>) -> SyncId {
     SyncId::parse(id).unwrap_or_else(|_| unreachable!("sync id format is always valid"))
 }
 
-/// Request an incremental sync now. Answers 202 with the run; `Location` is where to watch it.
+/// The sync a caller may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestedSyncMode {
+    /// What changed since the last sync (the default).
+    Incremental,
+    /// Every record, which also finds records deleted in HubSpot (its search never shows deletions).
+    Full,
+}
+
+impl From<RequestedSyncMode> for SyncMode {
+    fn from(mode: RequestedSyncMode) -> Self {
+        match mode {
+            RequestedSyncMode::Incremental => SyncMode::Incremental,
+            RequestedSyncMode::Full => SyncMode::Full,
+        }
+    }
+}
+
+/// The optional body of `POST /v1/sync`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequestBody {
+    /// `incremental` when left out. A tenant's first sync is always full, whatever is asked.
+    #[serde(default)]
+    pub mode: Option<RequestedSyncMode>,
+}
+
+/// Request a sync now: incremental unless the body asks `{"mode": "full"}`. Answers 202 with the run
+/// as it will run (a tenant's first sync is full); `Location` is where to watch it.
 #[utoipa::path(
     post,
     path = "/v1/sync",
     tag = "sync",
     security(("bearer" = [])),
+    request_body(content = Option<SyncRequestBody>, content_type = "application/json",
+        description = "Optional; no body asks for an incremental sync"),
     responses(
-        (status = 202, description = "The sync was requested; watch the run at `Location`", body = SyncRun,
+        (status = 202, description = "The sync was requested; watch the run at `Location`. `mode` is what will run", body = SyncRun,
             headers(("Location" = String, description = "The run's URL"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A sync is already running", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The tenant has not connected a portal yet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A sync is already running, the tenant is disabled, or HubSpot no longer accepts the connection (`/problems/needs-reauth`: re-connect at `reconnect_url`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body was sent without a JSON content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not a sync request (e.g. an unknown `mode`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The sync could not be requested; retry later", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn request_sync(
     State(state): State<ApiState>,
     caller: Caller,
+    OptionalApiJson(body): OptionalApiJson<SyncRequestBody>,
 ) -> Result<Response, ApiError> {
+    let requested = body
+        .and_then(|body| body.mode)
+        .unwrap_or(RequestedSyncMode::Incremental);
     let now = state.now();
     let sync_id = new_sync_id(now);
     let tenant_id = &caller.tenant_id;
+    let tenant = state.store.get_tenant(tenant_id).await?;
+    refuse_unless_syncable(&state, &tenant)?;
     let leased = state
         .store
         .acquire_lease(
@@ -145,7 +189,15 @@ pub async fn request_sync(
             "A sync is being requested right now; watch GET /v1/sync-runs.",
         ));
     }
-    let outcome = start_sync(&state, &caller, sync_id.clone(), now).await;
+    let outcome = start_sync(
+        &state,
+        &caller,
+        &tenant,
+        requested.into(),
+        sync_id.clone(),
+        now,
+    )
+    .await;
     if let Err(error) = state
         .store
         .release_lease(tenant_id, REQUEST_LEASE, sync_id.as_str())
@@ -163,9 +215,25 @@ pub async fn request_sync(
     Ok(response)
 }
 
+/// A tenant whose tokens HubSpot refused, or that is disabled, would only record a failed run.
+fn refuse_unless_syncable(state: &ApiState, tenant: &Tenant) -> Result<(), ApiError> {
+    match tenant.status {
+        TenantStatus::Active => Ok(()),
+        TenantStatus::NeedsReauth => Err(ApiError::NeedsReauth {
+            install_url: state.config.install_url(),
+            reason: tenant.status_reason.clone(),
+        }),
+        TenantStatus::Disabled => Err(ApiError::conflict(
+            "This account is disabled, so nothing syncs; ask the operator to enable it.",
+        )),
+    }
+}
+
 async fn start_sync(
     state: &ApiState,
     caller: &Caller,
+    tenant: &Tenant,
+    requested: SyncMode,
     sync_id: SyncId,
     now: DateTime<Utc>,
 ) -> Result<SyncRun, ApiError> {
@@ -186,11 +254,23 @@ async fn start_sync(
     let trigger = SyncTrigger::Manual {
         requested_by: caller.subject.clone(),
     };
+    let mut request = SyncRequested {
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenant_id.clone(),
+        mode: requested,
+        objects: Vec::new(),
+        requested_by: trigger.clone(),
+        sync_id: Some(sync_id.clone()),
+        requested_at: now,
+    };
+    // The sync function decides the same way; the event then carries the decided mode, so what is
+    // answered, recorded and run stay the same even if a sync finishes meanwhile.
+    request.mode = effective_mode(state.store.as_ref(), tenant, &request).await?;
     let mut run = SyncRun {
         tenant_id: tenant_id.clone(),
-        sync_id: sync_id.clone(),
-        mode: SyncMode::Incremental,
-        trigger: trigger.clone(),
+        sync_id,
+        mode: request.mode,
+        trigger,
         started_at: now,
         finished_at: None,
         status: SyncStatus::Running,
@@ -199,16 +279,11 @@ async fn start_sync(
         error: None,
     };
     state.store.put_sync_run(&run).await?;
-    let event = ProductEvent::SyncRequested(SyncRequested {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant_id.clone(),
-        mode: SyncMode::Incremental,
-        objects: Vec::new(),
-        requested_by: trigger,
-        sync_id: Some(sync_id),
-        requested_at: now,
-    });
-    if let Err(error) = state.bus.publish(&[event]).await {
+    if let Err(error) = state
+        .bus
+        .publish(&[ProductEvent::SyncRequested(request)])
+        .await
+    {
         run.status = SyncStatus::Failed;
         run.finished_at = Some(now);
         run.error = Some("the sync request could not be sent".to_string());
