@@ -86,7 +86,8 @@ pub async fn get_overview(
 ) -> Result<Json<Overview>, ApiError> {
     let tenant_id = &caller.tenant_id;
     let store = state.store.as_ref();
-    let install_url = install_url(&state);
+    // A re-install of the same portal reconnects its tenant.
+    let install_url = state.config.install_url();
     // Three independent reads: the page answers in the time of the longest, not of their sum.
     let (summary, last_sync, connection) = tokio::try_join!(
         summary(store, tenant_id),
@@ -131,14 +132,6 @@ async fn last_sync(store: &dyn Store, tenant_id: &TenantId) -> Result<Option<Syn
         .items
         .into_iter()
         .next())
-}
-
-/// The absolute URL of `/oauth/install`: a re-install of the same portal reconnects its tenant.
-fn install_url(state: &ApiState) -> String {
-    format!(
-        "{}/oauth/install",
-        state.config.public_base_url.as_str().trim_end_matches('/')
-    )
 }
 
 async fn connection(
