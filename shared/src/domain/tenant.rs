@@ -106,6 +106,10 @@ pub struct Tenant {
     pub limits: HubSpotLimits,
     /// Set when settings change, so scoring re-scores every client.
     pub settings_changed_at: DateTime<Utc>,
+    /// When the app was last installed (or a private-app token given): a sync that started before it
+    /// used the old credentials, so its refusal says nothing about the new install.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<DateTime<Utc>>,
     /// When the last full sync finished: the schedule asks for the next one `full_every_hours` later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_at: Option<DateTime<Utc>>,
@@ -139,6 +143,7 @@ impl Tenant {
             schedule: SyncSchedule::default(),
             limits: HubSpotLimits::for_auth(auth_kind),
             settings_changed_at: now,
+            connected_at: Some(now),
             last_full_sync_at: None,
             created_at: now,
             updated_at: now,
@@ -148,12 +153,40 @@ impl Tenant {
 }
 
 impl Tenant {
+    /// The tenant connected again (an app install, a new private-app token): active with the new
+    /// credentials and the default limits of their kind, its settings, schedule and history kept.
+    pub fn reconnect(
+        &mut self,
+        hubspot_portal_id: Option<u64>,
+        credentials_secret_id: impl Into<String>,
+        auth_kind: AuthKind,
+        now: DateTime<Utc>,
+    ) {
+        self.hubspot_portal_id = hubspot_portal_id;
+        self.credentials_secret_id = credentials_secret_id.into();
+        self.auth_kind = auth_kind;
+        self.limits = HubSpotLimits::for_auth(auth_kind);
+        self.status = TenantStatus::Active;
+        self.status_reason = None;
+        self.connected_at = Some(now);
+        self.updated_at = now;
+    }
+
     /// Records that the tenant must install the app again (or, for a private app, give a new
-    /// token), with the reason people will read. Only an active tenant changes: a disabled one stays
-    /// disabled, and one already waiting keeps its first reason. Returns whether it changed, i.e.
-    /// whether this is news worth an alarm.
-    pub fn mark_needs_reauth(&mut self, reason: impl Into<String>, now: DateTime<Utc>) -> bool {
-        if self.status != TenantStatus::Active {
+    /// token), with the reason people will read, learned by work that started at `work_started_at`.
+    /// Only an active tenant changes: a disabled one stays disabled, one already waiting keeps its
+    /// first reason, and one re-installed after the work started keeps its new install (the refusal
+    /// was of the old credentials). Returns whether it changed, i.e. whether this is news worth an
+    /// alarm.
+    pub fn mark_needs_reauth(
+        &mut self,
+        reason: impl Into<String>,
+        work_started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        if self.status != TenantStatus::Active
+            || self.connected_at.is_some_and(|at| at > work_started_at)
+        {
             return false;
         }
         self.status = TenantStatus::NeedsReauth;
@@ -225,21 +258,34 @@ mod tests {
         let id = TenantId::parse("acme").unwrap();
         let mut tenant = Tenant::connected(id, "Acme", Some(7), "s", AuthKind::OAuth, now());
         let later = now() + Duration::hours(1);
-        assert!(tenant.mark_needs_reauth("refresh token revoked", later));
+        assert!(tenant.mark_needs_reauth("refresh token revoked", later, later));
         assert_eq!(tenant.status, TenantStatus::NeedsReauth);
         assert_eq!(
             tenant.status_reason.as_deref(),
             Some("refresh token revoked")
         );
         assert_eq!(tenant.updated_at, later);
-        assert!(!tenant.mark_needs_reauth("another reason", later));
+        assert!(!tenant.mark_needs_reauth("another reason", later, later));
         assert_eq!(
             tenant.status_reason.as_deref(),
             Some("refresh token revoked")
         );
 
         tenant.status = TenantStatus::Disabled;
-        assert!(!tenant.mark_needs_reauth("x", later));
+        assert!(!tenant.mark_needs_reauth("x", later, later));
         assert_eq!(tenant.status, TenantStatus::Disabled);
+    }
+
+    #[test]
+    fn a_refusal_learned_by_work_older_than_the_install_leaves_the_new_install_active() {
+        let id = TenantId::parse("acme").unwrap();
+        let installed = now() + Duration::minutes(5);
+        let mut tenant = Tenant::connected(id, "Acme", Some(7), "s", AuthKind::OAuth, installed);
+        let sync_started = now();
+        let later = now() + Duration::minutes(10);
+        assert!(!tenant.mark_needs_reauth("refresh token revoked", sync_started, later));
+        assert_eq!(tenant.status, TenantStatus::Active);
+        assert!(tenant.mark_needs_reauth("refresh token revoked", later, later));
+        assert_eq!(tenant.status, TenantStatus::NeedsReauth);
     }
 }

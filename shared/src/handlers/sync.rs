@@ -239,7 +239,7 @@ where
             finish(store.as_ref(), run, status, Some(error.to_string())).await?;
             let news = match &error {
                 SyncError::NeedsReauth { reason } => {
-                    record_needs_reauth(store.as_ref(), &tenant.id, reason).await
+                    record_needs_reauth(store.as_ref(), &tenant.id, reason, now).await
                 }
                 _ => true,
             };
@@ -268,11 +268,13 @@ where
 
 /// Marks the tenant `needs_reauth` with `reason` (the schedule then skips it until it is installed
 /// again). Returns whether that is news: `false` when the tenant was not active any more, so the
-/// failure is not alarmed twice. A store failure is logged and counts as news.
+/// failure is not alarmed twice, or when it was installed again after `sync_started_at`. A store
+/// failure is logged and counts as news.
 async fn record_needs_reauth<S: TenantStore + ?Sized>(
     store: &S,
     tenant_id: &TenantId,
     reason: &str,
+    sync_started_at: DateTime<Utc>,
 ) -> bool {
     // A conflict means someone else changed the tenant meanwhile (settings, a re-install): re-read.
     for _ in 0..3 {
@@ -283,7 +285,7 @@ async fn record_needs_reauth<S: TenantStore + ?Sized>(
                 return true;
             }
         };
-        if !tenant.mark_needs_reauth(reason, Utc::now()) {
+        if !tenant.mark_needs_reauth(reason, sync_started_at, Utc::now()) {
             return false;
         }
         match store.update_tenant(&tenant).await {

@@ -301,15 +301,10 @@ async fn prepare_tenant(
     };
     let tenant = match store.get_tenant(&portal.tenant_id).await {
         Ok(mut stored) => {
+            stored.reconnect(portal.portal_id, secret_id, AuthKind::PrivateApp, now);
             stored.name = portal.name.clone();
-            stored.hubspot_portal_id = portal.portal_id;
-            stored.credentials_secret_id = secret_id;
-            stored.auth_kind = AuthKind::PrivateApp;
-            stored.status = TenantStatus::Active;
-            stored.status_reason = None;
             stored.schedule = schedule;
             stored.limits = portal.limits;
-            stored.updated_at = now;
             store.update_tenant(&stored).await?
         }
         Err(StoreError::NotFound { .. }) => {

@@ -8,9 +8,7 @@
 use crate::api::error::{ApiError, ErrorChain, Problem};
 use crate::api::extract::ApiQuery;
 use crate::api::{ApiState, Caller};
-use crate::domain::{
-    AuthKind, HubSpotLimits, SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
-};
+use crate::domain::{AuthKind, SyncMode, SyncTrigger, Tenant, TenantId};
 use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use crate::hubspot::{HubSpotError, OAuthApp, OAuthClient, RetryPolicy, StoredCredentials};
 use crate::ports::{OAuthState, StoreError, VaultError};
@@ -224,13 +222,7 @@ async fn connect_tenant(
 ) -> Result<Tenant, ApiError> {
     match state.store.get_tenant(tenant_id).await {
         Ok(mut tenant) => {
-            tenant.hubspot_portal_id = Some(portal_id);
-            tenant.credentials_secret_id = secret_id.to_string();
-            tenant.auth_kind = AuthKind::OAuth;
-            tenant.limits = HubSpotLimits::for_auth(AuthKind::OAuth);
-            tenant.status = TenantStatus::Active;
-            tenant.status_reason = None;
-            tenant.updated_at = now;
+            tenant.reconnect(Some(portal_id), secret_id, AuthKind::OAuth, now);
             Ok(state.store.update_tenant(&tenant).await?)
         }
         Err(StoreError::NotFound { .. }) => {
