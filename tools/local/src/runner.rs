@@ -98,9 +98,15 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     // back); left there, they would refuse every sync until they ran out.
     let stale = store.clear_leases().map_err(RunnerError::DataFile)?;
     if stale > 0 {
-        tracing::info!(leases = stale, "cleared the leases a stopped run left in the data file");
+        tracing::info!(
+            leases = stale,
+            "cleared the leases a stopped run left in the data file"
+        );
     }
-    let data_file = args.data_file.as_ref().map(|_| DataFile::new(store.clone()));
+    let data_file = args
+        .data_file
+        .as_ref()
+        .map(|_| DataFile::new(store.clone()));
     let vault: Arc<InProcessVault> = Arc::new(InProcessVault::new());
     let bus = InProcessBus::new();
     let events = bus.subscribe();
