@@ -6,7 +6,8 @@
 use chrono::{Duration as Days, Utc};
 use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use shared::bus::InProcessBus;
-use shared::connector::NoProgress;
+use shared::connector::engine::deadline_reserve;
+use shared::connector::{NoProgress, SyncOptions};
 use shared::domain::{
     AuthKind, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
@@ -364,6 +365,18 @@ async fn invocations_shorter_than_the_old_fixed_reserve_each_make_progress_and_t
     assert_eq!(finished.status, SyncStatus::Succeeded, "{finished:?}");
     assert!(invocations > 1, "the deadline cut the run at least once");
     assert_eq!(synced_events(&portal.bus), 1);
+}
+
+#[test]
+fn the_deadline_reserve_scales_with_the_invocation_up_to_its_bound() {
+    let most = SyncOptions::default().deadline_reserve;
+    assert_eq!(most, Duration::from_secs(10));
+    let reserve = |budget| deadline_reserve(budget, most);
+    // The Lambda's 15 minutes: the bound.
+    assert_eq!(reserve(Duration::from_secs(15 * 60)), most);
+    // A user's 3 s timeout keeps a fifth and fetches for the rest.
+    assert_eq!(reserve(Duration::from_secs(3)), Duration::from_millis(600));
+    assert_eq!(reserve(Duration::ZERO), Duration::ZERO);
 }
 
 #[tokio::test]
