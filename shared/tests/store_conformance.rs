@@ -11,8 +11,8 @@ use shared::domain::{
     TenantSummary, Trend,
 };
 use shared::ports::{
-    InsightFilter, OAuthState, Page, PageRequest, ScoreOrder, ScoreQuery, ScoreStore, StatusChange,
-    Store, StoreError, TenantStore,
+    InsightFilter, Lease, OAuthState, Page, PageRequest, ScoreOrder, ScoreQuery, ScoreStore,
+    StatusChange, Store, StoreError, SyncStore, TenantStore,
 };
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -934,7 +934,7 @@ async fn leases_are_exclusive_until_they_expire_or_are_released<S: Store>(store:
         .await
         .unwrap());
     assert!(store
-        .acquire_lease(acme, "token-refresh", "worker-b", until, now)
+        .acquire_lease(acme, Lease::TokenRefresh.name(), "worker-b", until, now)
         .await
         .unwrap());
     assert!(store
@@ -961,6 +961,86 @@ async fn leases_are_exclusive_until_they_expire_or_are_released<S: Store>(store:
     store.release_lease(acme, "sync", "worker-b").await.unwrap();
     assert!(store
         .acquire_lease(acme, "sync", "worker-c", until, now)
+        .await
+        .unwrap());
+}
+
+async fn a_lease_is_renewed_only_by_its_holder_before_it_expires<S: Store>(store: &S) {
+    let acme = &tid("acme");
+    let now = t0();
+    let sync = Lease::Sync.name();
+    assert!(
+        !store
+            .renew_lease(acme, sync, "worker-a", now + Duration::seconds(90), now)
+            .await
+            .unwrap(),
+        "no lease to renew"
+    );
+    assert!(store
+        .acquire_lease(acme, sync, "worker-a", now + Duration::seconds(90), now)
+        .await
+        .unwrap());
+    // The holder pushes the end out while it works...
+    let later = now + Duration::seconds(60);
+    assert!(store
+        .renew_lease(acme, sync, "worker-a", later + Duration::seconds(90), later)
+        .await
+        .unwrap());
+    // ... so a newcomer after the first term still finds it held.
+    let after_first_term = now + Duration::seconds(100);
+    assert!(!store
+        .acquire_lease(acme, sync, "worker-b", after_first_term, after_first_term)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .renew_lease(acme, sync, "worker-b", later, now)
+            .await
+            .unwrap(),
+        "only the holder renews"
+    );
+    // A holder that let its lease lapse has lost it, even if nobody took it since.
+    let lapsed = later + Duration::seconds(91);
+    assert!(!store
+        .renew_lease(
+            acme,
+            sync,
+            "worker-a",
+            lapsed + Duration::seconds(90),
+            lapsed
+        )
+        .await
+        .unwrap());
+    // Taken over after it lapsed: the old holder's renewal fails and its release does nothing.
+    assert!(store
+        .acquire_lease(
+            acme,
+            sync,
+            "worker-b",
+            lapsed + Duration::seconds(90),
+            lapsed
+        )
+        .await
+        .unwrap());
+    assert!(!store
+        .renew_lease(
+            acme,
+            sync,
+            "worker-a",
+            lapsed + Duration::seconds(90),
+            lapsed
+        )
+        .await
+        .unwrap());
+    store.release_lease(acme, sync, "worker-a").await.unwrap();
+    assert!(store
+        .renew_lease(
+            acme,
+            sync,
+            "worker-b",
+            lapsed + Duration::seconds(120),
+            lapsed
+        )
         .await
         .unwrap());
 }
@@ -1260,6 +1340,7 @@ conformance!(
     snapshots_and_contact_index_round_trip,
     sync_runs_newest_first_and_checkpoints,
     leases_are_exclusive_until_they_expire_or_are_released,
+    a_lease_is_renewed_only_by_its_holder_before_it_expires,
     webhook_event_ids_are_recorded_once,
     oauth_state_is_taken_once,
     tenants_are_isolated,
@@ -1300,4 +1381,82 @@ fn memory_store_persists_to_its_file() {
         Err(StoreError::Corrupt(_))
     ));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn memory_store_saves_from_many_threads_at_once_leave_a_whole_file() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = std::env::temp_dir().join(format!("store-conformance-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("store.json");
+    let store = shared::store::MemoryStore::open(&path).unwrap();
+    runtime.block_on(async {
+        store
+            .create_tenant(&tenant("acme", Some(9), TenantStatus::Active))
+            .await
+            .unwrap();
+        let scores: Vec<_> = (0..500).map(|n| score(n, 40, 10)).collect();
+        store.put_scores(&tid("acme"), &scores).await.unwrap();
+    });
+
+    // The periodic save, the save after scoring and the save after a user's change may all run at
+    // once: each must succeed, and the file must always be one whole save.
+    let savers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || (0..10).map(|_| store.save()).collect::<Vec<_>>())
+        })
+        .collect();
+    for saver in savers {
+        for saved in saver.join().unwrap() {
+            saved.unwrap();
+        }
+    }
+
+    let reopened = shared::store::MemoryStore::open(&path).unwrap();
+    runtime.block_on(async {
+        let (reopened, acme) = (&reopened, &tid("acme"));
+        let listed = walk(200, |page| async move {
+            reopened
+                .list_scores(acme, &ScoreQuery::default(), &page)
+                .await
+        })
+        .await;
+        assert_eq!(listed.len(), 500);
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn memory_store_clears_the_leases_of_a_process_that_is_gone() {
+    let store = shared::store::MemoryStore::new();
+    let now = Utc::now();
+    let until = now + Duration::hours(1);
+    for (tenant, lease) in [
+        ("acme", Lease::Sync),
+        ("acme", Lease::TokenRefresh),
+        ("other", Lease::Sync),
+    ] {
+        assert!(store
+            .acquire_lease(&tid(tenant), lease.name(), "dead-process", until, now)
+            .await
+            .unwrap());
+    }
+    store
+        .create_tenant(&tenant("acme", Some(9), TenantStatus::Active))
+        .await
+        .unwrap();
+
+    assert_eq!(store.clear_leases().unwrap(), 3);
+
+    for tenant in ["acme", "other"] {
+        assert!(store
+            .acquire_lease(&tid(tenant), Lease::Sync.name(), "new-process", until, now)
+            .await
+            .unwrap());
+    }
+    assert!(
+        store.get_tenant(&tid("acme")).await.is_ok(),
+        "only leases are cleared"
+    );
 }

@@ -1,21 +1,26 @@
 //! The sync function's handlers on the in-process store and bus against the sandbox portal: the
 //! schedule's fan-out (and when it asks for a full reconciliation), the lease that keeps one sync per
-//! tenant, and the continuation a run emits when the Lambda deadline comes first.
+//! tenant (short, renewed while the sync works, and given up when another holder takes it), and the
+//! continuation a run emits when the Lambda deadline comes first (only after some progress).
 
 use chrono::{Duration as Days, Utc};
-use hubspot_sandbox::{Sandbox, SandboxConfig};
+use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use shared::bus::InProcessBus;
-use shared::connector::NoProgress;
+use shared::connector::engine::deadline_reserve;
+use shared::connector::{NoProgress, SyncOptions};
 use shared::domain::{
     AuthKind, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use shared::handlers::sources::HubSpotSources;
-use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested, SYNC_LEASE};
+use shared::handlers::sync::{
+    dispatch_scheduled, handle_sync_requested, handle_sync_requested_with,
+};
 use shared::hubspot::{HubSpotClient, StoredCredentials};
-use shared::ports::{SecretVault, SyncStore, TenantStore};
-use shared::store::MemoryStore;
+use shared::ports::{Lease, SecretVault, SyncStore, TenantStore};
+use shared::store::{LeaseTerms, MemoryStore};
 use shared::vault::InProcessVault;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,7 +85,24 @@ impl Portal {
 }
 
 async fn portal(seed: u64) -> Portal {
-    let sandbox = Sandbox::start(SandboxConfig::small(seed)).await.unwrap();
+    portal_of(SandboxConfig::small(seed)).await
+}
+
+/// A portal whose every CRM call takes `latency_ms`: a sync of it lasts a while.
+async fn slow_portal(seed: u64, latency_ms: u64) -> Portal {
+    let faults = Faults {
+        latency_ms,
+        ..Faults::none()
+    };
+    portal_of(SandboxConfig {
+        faults,
+        ..SandboxConfig::small(seed)
+    })
+    .await
+}
+
+async fn portal_of(config: SandboxConfig) -> Portal {
+    let sandbox = Sandbox::start(config).await.unwrap();
     let store = Arc::new(MemoryStore::new());
     let vault = Arc::new(InProcessVault::new());
     let credentials = StoredCredentials::private_app(sandbox.private_app_token().into());
@@ -236,7 +258,7 @@ async fn a_tenant_whose_sync_holds_the_lease_is_not_synced_twice() {
         .store
         .acquire_lease(
             &tenant_id("acme"),
-            SYNC_LEASE,
+            Lease::Sync.name(),
             "another-run",
             now + Days::minutes(10),
             now,
@@ -266,19 +288,29 @@ async fn a_tenant_whose_sync_holds_the_lease_is_not_synced_twice() {
     assert_eq!(tenant.last_full_sync_at, None);
 }
 
+/// The deadline of an invocation that has time for one page of the slow portal (200 ms a call),
+/// far shorter than the fixed 10 s the engine used to keep in reserve.
+fn one_page_deadline() -> Instant {
+    Instant::now() + Duration::from_millis(250)
+}
+
 #[tokio::test]
 async fn a_run_cut_off_by_the_deadline_continues_under_the_same_id_and_is_not_a_finished_full_sync()
 {
-    let portal = portal(34).await;
+    let portal = slow_portal(34, 200).await;
 
     let run = portal
         .sync(
             &requested("acme", SyncMode::Full, SyncTrigger::Schedule),
-            Instant::now(),
+            one_page_deadline(),
         )
         .await;
 
     assert_eq!(run.status, SyncStatus::Continued);
+    assert!(
+        run.counts.values().sum::<u64>() > 0,
+        "the cut-off invocation fetched something: {run:?}"
+    );
     let continuations = sync_requests(&portal.bus);
     assert_eq!(continuations.len(), 1);
     let continuation = &continuations[0];
@@ -301,4 +333,231 @@ async fn a_run_cut_off_by_the_deadline_continues_under_the_same_id_and_is_not_a_
     assert_eq!(synced_events(&portal.bus), 1);
     let tenant = portal.store.get_tenant(&tenant_id("acme")).await.unwrap();
     assert!(tenant.last_full_sync_at.is_some());
+}
+
+#[tokio::test]
+async fn invocations_shorter_than_the_old_fixed_reserve_each_make_progress_and_the_chain_ends() {
+    let portal = slow_portal(35, 200).await;
+    let mut request = requested("acme", SyncMode::Full, SyncTrigger::Schedule);
+    let mut invocations = 0;
+
+    let finished = loop {
+        invocations += 1;
+        assert!(
+            invocations <= 10,
+            "ten invocations of 250 ms and the sync has not finished"
+        );
+        let run = portal.sync(&request, one_page_deadline()).await;
+        assert!(
+            run.counts.values().sum::<u64>() > 0,
+            "invocation {invocations} fetched nothing: {run:?}"
+        );
+        match run.status {
+            SyncStatus::Continued => {
+                request = sync_requests(&portal.bus)
+                    .pop()
+                    .expect("a continued run emits its continuation");
+            }
+            _ => break run,
+        }
+    };
+
+    assert_eq!(finished.status, SyncStatus::Succeeded, "{finished:?}");
+    assert!(invocations > 1, "the deadline cut the run at least once");
+    assert_eq!(synced_events(&portal.bus), 1);
+}
+
+#[test]
+fn the_deadline_reserve_scales_with_the_invocation_up_to_its_bound() {
+    let most = SyncOptions::default().deadline_reserve;
+    assert_eq!(most, Duration::from_secs(10));
+    let reserve = |budget| deadline_reserve(budget, most);
+    // The Lambda's 15 minutes: the bound.
+    assert_eq!(reserve(Duration::from_secs(15 * 60)), most);
+    // A user's 3 s timeout keeps a fifth and fetches for the rest.
+    assert_eq!(reserve(Duration::from_secs(3)), Duration::from_millis(600));
+    assert_eq!(reserve(Duration::ZERO), Duration::ZERO);
+}
+
+#[tokio::test]
+async fn an_invocation_with_no_time_to_fetch_fails_the_run_instead_of_continuing_it() {
+    let portal = portal(36).await;
+
+    let run = portal
+        .sync(
+            &requested("acme", SyncMode::Full, SyncTrigger::Schedule),
+            Instant::now(),
+        )
+        .await;
+
+    assert_eq!(run.status, SyncStatus::Failed);
+    let reason = run.error.unwrap_or_default();
+    assert!(reason.contains("fetched no page"), "{reason}");
+    assert!(
+        reason.contains("raise the sync function's timeout"),
+        "{reason}"
+    );
+    assert!(
+        portal.bus.published().is_empty(),
+        "no continuation, no TenantSynced"
+    );
+}
+
+#[tokio::test]
+async fn a_killed_sync_blocks_the_next_one_for_one_short_lease_term_at_most() {
+    let portal = slow_portal(37, 200).await;
+    let request = requested("acme", SyncMode::Full, SyncTrigger::Schedule);
+
+    // The invocation dies mid-sync (a Lambda killed at its timeout, a runner killed with kill -9):
+    // it neither renews nor releases its lease.
+    let killed = tokio::time::timeout(
+        Duration::from_millis(500),
+        portal.sync(&request, far_deadline()),
+    )
+    .await;
+    assert!(killed.is_err(), "the sync was still running when killed");
+
+    let acme = tenant_id("acme");
+    let sync = Lease::Sync.name();
+    let now = Utc::now();
+    let next = now + Days::seconds(1);
+    assert!(
+        !portal
+            .store
+            .acquire_lease(&acme, sync, "next-run", next, now)
+            .await
+            .unwrap(),
+        "still held right after"
+    );
+    let after_one_term = now + Days::from_std(LeaseTerms::SYNC.term).unwrap() + Days::seconds(1);
+    assert!(
+        LeaseTerms::SYNC.term <= Duration::from_secs(120),
+        "a dead holder blocks for two minutes at most"
+    );
+    assert!(
+        portal
+            .store
+            .acquire_lease(&acme, sync, "next-run", after_one_term, after_one_term)
+            .await
+            .unwrap(),
+        "free once one term has passed"
+    );
+}
+
+/// Lease terms short enough for a test to outlast: a term of 300 ms renewed every 100 ms.
+const QUICK_LEASE: LeaseTerms = LeaseTerms {
+    term: Duration::from_millis(300),
+    renew_every: Duration::from_millis(100),
+};
+
+#[tokio::test]
+async fn a_sync_longer_than_its_lease_term_keeps_renewing_the_lease() {
+    let portal = slow_portal(38, 200).await;
+    let request = requested("acme", SyncMode::Full, SyncTrigger::Schedule);
+    let acme = tenant_id("acme");
+    let sync = Lease::Sync.name();
+
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    let syncing = async {
+        let run = handle_sync_requested_with(
+            &portal.store,
+            &portal.bus,
+            &portal.sources,
+            &request,
+            far_deadline(),
+            &NoProgress,
+            QUICK_LEASE,
+        )
+        .await;
+        done.store(true, Ordering::SeqCst);
+        run
+    };
+    let contender = async {
+        // Tries for the lease all along the sync, well past its first term.
+        let mut got_it = false;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        while !done.load(Ordering::SeqCst) {
+            let now = Utc::now();
+            got_it |= portal
+                .store
+                .acquire_lease(&acme, sync, "contender", now + Days::milliseconds(1), now)
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        got_it
+    };
+    let (run, contender_got_it) = tokio::join!(syncing, contender);
+
+    assert!(
+        started.elapsed() > QUICK_LEASE.term * 3,
+        "the sync outlasted three lease terms ({:?})",
+        started.elapsed()
+    );
+    let run = run.unwrap();
+    assert!(!contender_got_it, "the running sync kept its lease");
+    assert_eq!(run.status, SyncStatus::Succeeded, "{run:?}");
+    let now = Utc::now();
+    assert!(
+        portal
+            .store
+            .acquire_lease(&acme, sync, "after", now + Days::seconds(1), now)
+            .await
+            .unwrap(),
+        "released at the end"
+    );
+}
+
+#[tokio::test]
+async fn a_sync_whose_lease_is_taken_over_stops_and_records_why() {
+    let portal = slow_portal(39, 200).await;
+    let request = requested("acme", SyncMode::Full, SyncTrigger::Schedule);
+    let acme = tenant_id("acme");
+    let sync = Lease::Sync.name();
+
+    let usurper = async {
+        // Another process whose clock runs a minute ahead sees the lease as run out and takes it.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let ahead = Utc::now() + Days::minutes(1);
+        portal
+            .store
+            .acquire_lease(&acme, sync, "usurper", ahead + Days::minutes(1), ahead)
+            .await
+            .unwrap()
+    };
+    let syncing = handle_sync_requested_with(
+        &portal.store,
+        &portal.bus,
+        &portal.sources,
+        &request,
+        far_deadline(),
+        &NoProgress,
+        QUICK_LEASE,
+    );
+    let (run, usurped) = tokio::join!(syncing, usurper);
+
+    assert!(usurped);
+    let run = run.unwrap();
+    assert_eq!(run.status, SyncStatus::Failed, "{run:?}");
+    let reason = run.error.unwrap_or_default();
+    assert!(reason.contains("lease was taken over"), "{reason}");
+    assert!(
+        portal.bus.published().is_empty(),
+        "a stopped sync emits nothing"
+    );
+    assert!(
+        !portal
+            .store
+            .acquire_lease(
+                &acme,
+                sync,
+                "third",
+                Utc::now() + Days::seconds(1),
+                Utc::now()
+            )
+            .await
+            .unwrap(),
+        "the stopped sync left the new holder's lease alone"
+    );
 }

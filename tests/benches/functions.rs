@@ -1,9 +1,11 @@
 //! Per-function figures on the real binaries: size, cold start (process start to its first poll of
 //! the Runtime API, i.e. ready for the first event) and warm latency of a typical event; for the api,
 //! p50 and p99 of `GET /v1/insights` over 1,000 requests on a tenant with 10,000 insights, and of
-//! `GET /v1/overview` on the same tenant.
+//! `GET /v1/overview` on the same tenant. First, the same `GET /v1/insights?limit=50` served by the
+//! local runner (in-process store) to 1, 16 and 64 concurrent clients: requests per second, p50, p99.
 //!
-//! Needs DynamoDB Local and moto (`scripts/test-services.sh start` and its env). Builds the binaries
+//! Needs DynamoDB Local and moto (`scripts/test-services.sh start` and its env), except with
+//! `BENCH_FUNCTIONS_LOCAL_ONLY=1`, which measures the local runner only. Builds the binaries
 //! with the release profile, or the profile named by `BENCH_FUNCTIONS_PROFILE` (e.g. `dev` for a
 //! quick look on a slow machine). Targets: cold start under 50 ms, p99 under 20 ms, binaries under
 //! 15 MB. Prints figures; asserts nothing about speed.
@@ -17,8 +19,16 @@ use shared::domain::{
 use shared::ports::{InsightStore, ScoreStore};
 use shared::scoring::insight_id;
 use std::time::{Duration, Instant};
-use system_tests::functions::{build_function_binaries_with, FunctionProcess, FUNCTIONS};
+use system_tests::functions::{
+    build_function_binaries_with, cargo_build_profile, FunctionProcess, FUNCTIONS,
+};
+use system_tests::local_runner::LocalRunner;
 use system_tests::world::World;
+
+/// Concurrent clients of the local runner's insight list.
+const LOCAL_CLIENTS: [usize; 3] = [1, 16, 64];
+/// How long each concurrency level runs.
+const LOCAL_LEVEL_FOR: Duration = Duration::from_secs(5);
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -79,9 +89,81 @@ fn planted_insights(world: &World, count: usize) -> Vec<Insight> {
         .collect()
 }
 
+/// `clients` tasks each send `GET /v1/insights?limit=50` back to back for [`LOCAL_LEVEL_FOR`];
+/// returns every request's latency, sorted, and the wall time.
+async fn insight_list_load(runner: &LocalRunner, clients: usize) -> (Vec<Duration>, Duration) {
+    let started = Instant::now();
+    let mut loads = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let request = runner.authorized_get("/v1/insights?limit=50");
+        loads.spawn(async move {
+            let mut times = Vec::new();
+            while started.elapsed() < LOCAL_LEVEL_FOR {
+                let sent = Instant::now();
+                let response = request
+                    .try_clone()
+                    .unwrap_or_else(|| panic!("a GET without a body can be sent again"))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("GET /v1/insights: {e}"));
+                assert_eq!(response.status().as_u16(), 200);
+                response
+                    .bytes()
+                    .await
+                    .unwrap_or_else(|e| panic!("GET /v1/insights body: {e}"));
+                times.push(sent.elapsed());
+            }
+            times
+        });
+    }
+    let mut times = Vec::new();
+    while let Some(load) = loads.join_next().await {
+        times.extend(load.unwrap_or_else(|e| panic!("a client failed: {e}")));
+    }
+    let wall = started.elapsed();
+    times.sort();
+    (times, wall)
+}
+
+/// The local runner's `GET /v1/insights?limit=50` (the medium demo portal, in-process store) at
+/// each of [`LOCAL_CLIENTS`] concurrent clients.
+async fn local_runner_insight_list(profile: &str) {
+    let dir = cargo_build_profile(&["local"], profile).unwrap_or_else(|e| panic!("{e}"));
+    let runner = LocalRunner::start_binary(&dir.join("connected-insights-local"), &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    runner
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, overview) = runner
+        .get("/v1/overview")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "  local: GET /v1/insights?limit=50 on the medium demo portal ({} open insights), {} s per level",
+        overview["open_insights"],
+        LOCAL_LEVEL_FOR.as_secs()
+    );
+    for clients in LOCAL_CLIENTS {
+        let (times, wall) = insight_list_load(&runner, clients).await;
+        println!(
+            "  local: {clients:>2} clients: {:>6.0} req/s, p50 {} p99 {} ({} requests)",
+            times.len() as f64 / wall.as_secs_f64(),
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            times.len()
+        );
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() {
     let profile = std::env::var("BENCH_FUNCTIONS_PROFILE").unwrap_or_else(|_| "release".into());
+    local_runner_insight_list(&profile).await;
+    if std::env::var("BENCH_FUNCTIONS_LOCAL_ONLY").is_ok_and(|v| v == "1") {
+        return;
+    }
     let dir = match build_function_binaries_with(&profile) {
         Ok(dir) => dir,
         Err(error) => panic!("{error}"),

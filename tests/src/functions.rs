@@ -51,7 +51,8 @@ pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
     cargo_build_profile(packages, "dev")
 }
 
-fn cargo_build_profile(packages: &[&str], profile: &str) -> Result<PathBuf, String> {
+/// `cargo build --profile <profile>` of `packages`; returns the folder their binaries land in.
+pub fn cargo_build_profile(packages: &[&str], profile: &str) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = std::process::Command::new(cargo);
     cmd.current_dir(workspace_root())

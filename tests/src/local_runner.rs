@@ -3,7 +3,7 @@
 
 use crate::functions::{build_local_runner, workspace_root};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -48,7 +48,11 @@ pub async fn run_to_exit(args: &[&str]) -> Result<(ExitStatus, String), String> 
 impl LocalRunner {
     /// Starts the runner on a free port with `args` (plus `--port 0`) and waits for its URL.
     pub async fn start(args: &[&str]) -> Result<Self, String> {
-        let binary = build_local_runner()?;
+        Self::start_binary(&build_local_runner()?, args).await
+    }
+
+    /// [`Self::start`] with a runner binary built elsewhere (a benchmark's release build).
+    pub async fn start_binary(binary: &Path, args: &[&str]) -> Result<Self, String> {
         let logs = workspace_root().join("target").join("system-test-logs");
         std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
         let stamp = format!(
@@ -113,6 +117,11 @@ impl LocalRunner {
             .await
     }
 
+    /// A `GET path` with the development token, to send as the caller likes (benchmarks).
+    pub fn authorized_get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.token)
+    }
+
     /// `GET path` with no credentials: status and body text.
     pub async fn get_anonymous(&self, path: &str) -> Result<(u16, String), String> {
         let response = self
@@ -130,6 +139,16 @@ impl LocalRunner {
         self.send(
             self.http
                 .patch(self.url(path))
+                .bearer_auth(&self.token)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+        self.send(
+            self.http
+                .put(self.url(path))
                 .bearer_auth(&self.token)
                 .json(body),
         )
@@ -178,7 +197,8 @@ impl LocalRunner {
         }
     }
 
-    /// Sends `signal` (`INT` is Ctrl-C, `TERM` what service managers send) and waits for the exit.
+    /// Sends `signal` (`INT` is Ctrl-C, `TERM` what service managers send, `KILL` gives the runner
+    /// no chance to clean up) and waits for the exit.
     pub async fn stop_with(&mut self, signal: &str) -> Result<ExitStatus, String> {
         let pid = self
             .child

@@ -1,16 +1,32 @@
 //! The local runner as a user starts it: the built `connected-insights-local` binary on a free port
-//! with a small demo portal. It answers, syncs, scores, keeps data across a restart, refuses bad flags,
-//! and stops cleanly on Ctrl-C and SIGTERM.
+//! with a small demo portal. It answers, syncs, scores, keeps data across a restart (also one after
+//! `kill -9`), refuses bad flags, and stops cleanly on Ctrl-C and SIGTERM.
 
 use hubspot_sandbox::SandboxConfig;
 use serde_json::json;
+use shared::domain::TenantId;
+use shared::ports::{Lease, SyncStore};
+use shared::store::MemoryStore;
+use std::path::PathBuf;
 use system_tests::local_runner::{run_to_exit, LocalRunner};
+
+/// The tenant the runner keeps the demo portal under.
+const SANDBOX_TENANT: &str = "local-sandbox";
 
 /// The runner's default seed; `--demo-size small` is `SandboxConfig::small`.
 const SEED: u64 = 42;
 
 fn small_portal_companies() -> u64 {
     SandboxConfig::small(SEED).companies as u64
+}
+
+/// A fresh directory for one test's data file; the file itself does not exist yet.
+fn data_file(test: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ci-local-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("local.json");
+    (dir, file)
 }
 
 async fn started(args: &[&str]) -> LocalRunner {
@@ -158,6 +174,114 @@ async fn a_port_in_use_is_reported_with_what_to_do() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot listen on"), "{stderr}");
     assert!(stderr.contains("--port 0"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_lease_left_in_the_data_file_by_a_killed_runner_does_not_block_syncs() {
+    let (dir, file) = data_file("stale-lease");
+    // What a runner killed during a sync leaves behind: its sync lease, saved with the data.
+    let left = MemoryStore::open(&file).unwrap();
+    let tenant = TenantId::parse(SANDBOX_TENANT).unwrap();
+    let now = chrono::Utc::now();
+    let taken = left
+        .acquire_lease(
+            &tenant,
+            Lease::Sync.name(),
+            "killed-runner",
+            now + chrono::Duration::minutes(16),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(taken);
+    left.save().unwrap();
+    let file_arg = file.to_string_lossy().into_owned();
+
+    let mut runner = started(&["--demo-size", "small", "--data-file", &file_arg]).await;
+
+    let run = runner
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("the first sync after the restart: {e}"));
+    assert_eq!(run["status"], "succeeded");
+    let (_, overview) = runner.get("/v1/overview").await.unwrap();
+    assert_eq!(overview["clients"], small_portal_companies(), "{overview}");
+    let exit = runner.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
+    let saved = MemoryStore::open(&file).unwrap();
+    let now = chrono::Utc::now();
+    assert!(
+        saved
+            .acquire_lease(
+                &tenant,
+                Lease::Sync.name(),
+                "next",
+                now + chrono::Duration::seconds(1),
+                now
+            )
+            .await
+            .unwrap(),
+        "the runner leaves no lease in its file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_answered_before_kill_9_is_kept_by_the_restart() {
+    let (dir, file) = data_file("kill-9");
+    let file_arg = file.to_string_lossy().into_owned();
+    let args = ["--demo-size", "small", "--data-file", file_arg.as_str()];
+    let mut first = started(&args).await;
+    first
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let (_, insights) = first.get("/v1/insights?status=open&limit=1").await.unwrap();
+    let insight_id = insights["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no open insight: {insights}"))
+        .to_string();
+    let (status, body) = first
+        .patch(
+            &format!("/v1/insights/{insight_id}"),
+            &json!({"status": "acknowledged"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (_, mut settings) = first.get("/v1/settings").await.unwrap();
+    let inactive_days = settings["settings"]["thresholds"]["inactive_days"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{settings}"));
+    settings["settings"]["thresholds"]["inactive_days"] = json!(inactive_days + 15);
+    let (status, body) = first
+        .put(
+            "/v1/settings",
+            &json!({"settings": settings["settings"], "version": settings["version"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    // No chance to save anything on the way out.
+    let exit = first.stop_with("KILL").await.unwrap();
+    assert_eq!(exit.code(), None, "killed by a signal");
+
+    let mut second = started(&args).await;
+    let (_, insight) = second
+        .get(&format!("/v1/insights/{insight_id}"))
+        .await
+        .unwrap();
+    assert_eq!(insight["status"], "acknowledged", "{insight}");
+    let (_, settings) = second.get("/v1/settings").await.unwrap();
+    assert_eq!(
+        settings["settings"]["thresholds"]["inactive_days"],
+        json!(inactive_days + 15),
+        "{settings}"
+    );
+    let exit = second.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", second.stderr());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The install flow runs end to end against the sandbox: `/oauth/install` -> the sandbox's consent

@@ -27,7 +27,9 @@ pub struct SyncOptions {
     /// Flush snapshots and save cursors at least this often (a crash loses at most this much work;
     /// a deadline cut-off loses nothing).
     pub flush_every: Duration,
-    /// Stop starting new pages this long before the deadline, to leave time for the last flush.
+    /// The most an invocation keeps back before its deadline (no new page starts then) for the
+    /// last flush and the continuation. It keeps [`RESERVE_SHARE`] of its time, up to this: a short
+    /// Lambda timeout still leaves most of the invocation for fetching.
     pub deadline_reserve: Duration,
     /// Incremental windows start this long before the watermark: search indexes fresh writes with a
     /// lag, and re-reading a record is harmless (unchanged snapshots are not written).
@@ -45,6 +47,15 @@ impl Default for SyncOptions {
             pages_in_flight: 16,
         }
     }
+}
+
+/// The share of an invocation's time kept in reserve before its deadline (at most
+/// [`SyncOptions::deadline_reserve`]).
+pub const RESERVE_SHARE: f64 = 0.2;
+
+/// What an invocation with `budget` left before its deadline keeps in reserve.
+pub fn deadline_reserve(budget: Duration, most: Duration) -> Duration {
+    budget.mul_f64(RESERVE_SHARE).min(most)
 }
 
 /// What one run does. A continuation passes the same `sync_id` and `started_at` as the run it
@@ -130,6 +141,13 @@ pub enum SyncError {
     Source(SourceError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The invocation ended without fetching a single page, so a continuation would make no progress
+    /// either: the run stops instead of continuing forever.
+    #[error(
+        "this invocation had {budget_ms} ms before its deadline and fetched no page (it keeps \
+         {reserve_ms} ms to save its work): raise the sync function's timeout"
+    )]
+    NoProgress { budget_ms: u128, reserve_ms: u128 },
 }
 
 impl SyncError {
@@ -147,7 +165,9 @@ impl SyncError {
         match self {
             SyncError::Source(e) => matches!(e, SourceError::Unavailable { .. }),
             SyncError::Store(e) => e.is_retryable(),
-            SyncError::RateLimited { .. } | SyncError::NeedsReauth { .. } => false,
+            SyncError::RateLimited { .. }
+            | SyncError::NeedsReauth { .. }
+            | SyncError::NoProgress { .. } => false,
         }
     }
 }
@@ -383,6 +403,8 @@ async fn run_walks<S>(
 where
     S: SnapshotStore + SyncStore + ?Sized,
 {
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let reserve = deadline_reserve(budget, plan.options.deadline_reserve);
     let offered = source.object_types();
     let types: Vec<ObjectType> = if plan.object_types.is_empty() {
         offered.to_vec()
@@ -465,7 +487,7 @@ where
             w.window,
             w.cursor.clone(),
             deadline,
-            plan.options.deadline_reserve,
+            reserve,
             &stop,
             gate,
             tx.clone(),
@@ -476,6 +498,7 @@ where
     let coordinator = async {
         let mut failure: Option<SyncError> = None;
         let mut counts: BTreeMap<ObjectType, u64> = BTreeMap::new();
+        let mut pages_applied: u64 = 0;
         let mut writes = WriteReport::default();
         let mut last_flush = Instant::now();
         // Engagement pages that need contacts not yet applied, in fetch order per type. Pages held
@@ -516,6 +539,7 @@ where
                             continue;
                         }
                         *counts.entry(object_type).or_default() += page.records.len() as u64;
+                        pages_applied += 1;
                         if let Some(walk) = walks.get_mut(&object_type) {
                             walk.fetched += page.records.len() as u64;
                             walk.total_hint = walk.total_hint.or(page.total_hint);
@@ -555,14 +579,20 @@ where
                 }
             }
         }
-        (failure, counts, writes)
+        (failure, counts, pages_applied, writes)
     };
 
-    let (_, (failure, counts, mut writes)) = tokio::join!(walkers, coordinator);
+    let (_, (failure, counts, pages_applied, mut writes)) = tokio::join!(walkers, coordinator);
     if let Some(failure @ SyncError::Store(_)) = failure {
         return Err(failure);
     }
     let completed = failure.is_none() && walks.values().all(|w| w.done);
+    if !completed && failure.is_none() && pages_applied == 0 {
+        return Err(SyncError::NoProgress {
+            budget_ms: budget.as_millis(),
+            reserve_ms: reserve.as_millis(),
+        });
+    }
     let complete_rebuild = completed && mode == AssemblyMode::Rebuild;
     let mut reconciled = false;
     if complete_rebuild {

@@ -94,9 +94,32 @@ id_type!(
     SyncId, "sync id", 64
 );
 
+impl SyncId {
+    /// A new sync id: its start time to the millisecond, then a random suffix, so ids sort by start
+    /// and concurrent requests never collide. The one generator of sync ids (API and sync handler).
+    pub fn starting_at(now: chrono::DateTime<chrono::Utc>) -> SyncId {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), &suffix[..8]);
+        // Digits, letters and '-' only: always a valid id.
+        SyncId::parse(id).unwrap_or_else(|_| unreachable!("sync ids are made of valid characters"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sync_ids_sort_by_start_time_and_do_not_collide() {
+        use chrono::TimeZone;
+        let earlier = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 9, 59, 59).unwrap();
+        let later = earlier + chrono::Duration::milliseconds(1);
+        let a = SyncId::starting_at(earlier);
+        let b = SyncId::starting_at(later);
+        assert!(a < b, "{a} should sort before {b}");
+        assert!(a.as_str().starts_with("20260301T095959000Z-"));
+        assert_ne!(SyncId::starting_at(earlier), SyncId::starting_at(earlier));
+    }
 
     #[test]
     fn rejects_key_separators_and_empty_values() {

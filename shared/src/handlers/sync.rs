@@ -1,7 +1,10 @@
 //! The sync function. On the schedule it fans out one `SyncRequested` per active tenant, so no single
-//! invocation syncs every tenant. On `SyncRequested` it syncs one tenant under a lease (never two
-//! syncs of a tenant at once), records the run, and emits `TenantSynced`; when the Lambda deadline
-//! nears it checkpoints, emits a `SyncRequested` that continues the same run, and ends cleanly.
+//! invocation syncs every tenant. On `SyncRequested` it syncs one tenant under the sync lease (never
+//! two syncs of a tenant at once; short and renewed while the sync works, so a killed invocation
+//! blocks the next sync for one lease term at most), records the run, and emits `TenantSynced`; when
+//! the Lambda deadline nears it checkpoints, emits a `SyncRequested` that continues the same run, and
+//! ends cleanly. Every invocation fetches at least one page or the run fails: a continuation always
+//! makes progress, so a chain of them ends.
 
 use crate::connector::engine::{run_sync, SyncError, SyncOutcome, SyncPlan, SyncProgress};
 use crate::connector::source::{CrmSource, SourceError};
@@ -10,13 +13,11 @@ use crate::domain::{
 };
 use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
 use crate::ports::SnapshotStore;
-use crate::ports::{BusError, EventBus, PageRequest, StoreError, SyncStore, TenantStore};
+use crate::ports::{BusError, EventBus, Lease, PageRequest, StoreError, SyncStore, TenantStore};
+use crate::store::{HeldLease, LeaseTerms};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// The lease that keeps two syncs of one tenant from running at once.
-pub const SYNC_LEASE: &str = "sync";
 
 /// Builds the CRM source of a tenant (HubSpot today; the tenant record will say which platform).
 #[async_trait::async_trait]
@@ -50,14 +51,6 @@ impl SyncHandlerError {
 pub struct DispatchReport {
     pub tenants_requested: u64,
     pub tenants_skipped: u64,
-}
-
-/// A new sync id: sortable by start time, unique across concurrent requests.
-pub fn new_sync_id(now: DateTime<Utc>) -> SyncId {
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), &suffix[..8]);
-    // Digits, letters and '-' only: always a valid id.
-    SyncId::parse(id).unwrap_or_else(|_| unreachable!("sync ids are made of valid characters"))
 }
 
 /// The schedule's fan-out: one `SyncRequested` per active tenant whose schedule is enabled.
@@ -124,6 +117,24 @@ where
     S: TenantStore + SnapshotStore + SyncStore + ?Sized,
     B: EventBus + ?Sized,
 {
+    let lease = LeaseTerms::SYNC;
+    handle_sync_requested_with(store, bus, sources, request, deadline, progress, lease).await
+}
+
+/// [`handle_sync_requested`] with the sync lease held on `lease_terms` (tests shorten them).
+pub async fn handle_sync_requested_with<S, B>(
+    store: &Arc<S>,
+    bus: &B,
+    sources: &dyn SourceFactory,
+    request: &SyncRequested,
+    deadline: Instant,
+    progress: &dyn SyncProgress,
+    lease_terms: LeaseTerms,
+) -> Result<SyncRun, SyncHandlerError>
+where
+    S: TenantStore + SnapshotStore + SyncStore + ?Sized,
+    B: EventBus + ?Sized,
+{
     let now = Utc::now();
     let tenant = store.get_tenant(&request.tenant_id).await?;
     let (sync_id, started_at) = run_identity(store.as_ref(), request, now).await?;
@@ -152,14 +163,15 @@ where
     }
 
     let holder = sync_id.to_string();
-    let lease_until = now
-        + chrono::Duration::from_std(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or(chrono::Duration::minutes(15))
-        + chrono::Duration::minutes(1);
-    if !store
-        .acquire_lease(&tenant.id, SYNC_LEASE, &holder, lease_until, now)
-        .await?
-    {
+    let lease = HeldLease::acquire(
+        store.as_ref(),
+        &tenant.id,
+        Lease::Sync,
+        &holder,
+        lease_terms,
+    )
+    .await?;
+    let Some(mut lease) = lease else {
         tracing::warn!(tenant = %tenant.id, sync_id = %sync_id, "a sync of this tenant is already running");
         return finish(
             store.as_ref(),
@@ -168,15 +180,25 @@ where
             Some("another sync of this tenant was running; this one did nothing".to_owned()),
         )
         .await;
-    }
+    };
     store.put_sync_run(&run).await?;
 
-    let result = sync_tenant(store, sources, &tenant, &run, request, deadline, progress).await;
-    let released = store.release_lease(&tenant.id, SYNC_LEASE, &holder).await;
-    if let Err(error) = released {
-        // The lease expires by itself; the run's outcome stands.
-        tracing::warn!(%error, tenant = %tenant.id, "could not release the sync lease");
-    }
+    let result = lease
+        .run(sync_tenant(
+            store, sources, &tenant, &run, request, deadline, progress,
+        ))
+        .await;
+    lease.release().await;
+    let result = match result {
+        Ok(result) => result,
+        Err(lost) => {
+            // Another sync of this tenant may be running now: stopping keeps two from writing at
+            // once. Whatever this one saved is checkpointed; the other carries on from there.
+            tracing::error!(tenant = %tenant.id, sync_id = %sync_id, %lost, "sync stopped");
+            let reason = format!("{lost}; this sync stopped so that two never run at once");
+            return finish(store.as_ref(), run, SyncStatus::Failed, Some(reason)).await;
+        }
+    };
 
     match result {
         Ok(outcome) => {
@@ -345,7 +367,7 @@ async fn run_identity<S: SyncStore + ?Sized>(
             Err(StoreError::NotFound { .. }) => Ok((id.clone(), now)),
             Err(e) => Err(e),
         },
-        None => Ok((new_sync_id(now), now)),
+        None => Ok((SyncId::starting_at(now), now)),
     }
 }
 

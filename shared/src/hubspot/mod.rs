@@ -18,8 +18,6 @@ pub use client::{ClientStats, HubSpotClient, RetryPolicy};
 pub use error::{HubSpotError, RateLimitPolicy};
 pub use limiter::{Budget, Pacing, PortalLimiter};
 pub use source::HubSpotSource;
-pub use token_manager::{
-    AccessTokenProvider, RefreshPolicy, StaticToken, TokenManager, TOKEN_REFRESH_LEASE,
-};
+pub use token_manager::{AccessTokenProvider, RefreshPolicy, StaticToken, TokenManager};
 pub use tokens::{OAuthApp, OAuthClient, StoredCredentials, TokenSet};
 pub use wire::TokenInfo;

@@ -18,7 +18,7 @@
 use crate::domain::TenantId;
 use crate::hubspot::error::HubSpotError;
 use crate::hubspot::tokens::{OAuthClient, StoredCredentials};
-use crate::ports::{SecretVault, SyncStore, VaultError};
+use crate::ports::{Lease, SecretVault, SyncStore, VaultError};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -62,9 +62,6 @@ impl AccessTokenProvider for StaticToken {
         Ok(None)
     }
 }
-
-/// The name of the lease that serialises token refreshes of one tenant across processes.
-pub const TOKEN_REFRESH_LEASE: &str = "token-refresh";
 
 /// How the token manager refreshes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -274,7 +271,7 @@ where
                 .store
                 .acquire_lease(
                     &self.tenant_id,
-                    TOKEN_REFRESH_LEASE,
+                    Lease::TokenRefresh.name(),
                     &self.holder,
                     until,
                     now,
@@ -285,7 +282,7 @@ where
                 let result = self.refresh_holding_lease(refused).await;
                 if let Err(error) = self
                     .store
-                    .release_lease(&self.tenant_id, TOKEN_REFRESH_LEASE, &self.holder)
+                    .release_lease(&self.tenant_id, Lease::TokenRefresh.name(), &self.holder)
                     .await
                 {
                     // The lease expires by itself; the refresh result stands.

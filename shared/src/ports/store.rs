@@ -333,9 +333,19 @@ pub trait SyncStore: Send + Sync {
         tenant_id: &TenantId,
         object_type: ObjectType,
     ) -> Result<(), StoreError>;
-    /// Takes the named lease (`sync`, `token-refresh`) for `holder` until `until`, if it is free or
-    /// expired at `now`. Returns whether this holder now has it.
+    /// Takes the named lease (a [`Lease`]'s name) for `holder` until `until`, if it is free or
+    /// expired at `now` (or already `holder`'s). Returns whether this holder now has it.
     async fn acquire_lease(
+        &self,
+        tenant_id: &TenantId,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Extends `holder`'s lease to `until`, only while `holder` still has it unexpired at `now`.
+    /// Returns `false` when the lease expired or another holder took it: the work it guards must stop.
+    async fn renew_lease(
         &self,
         tenant_id: &TenantId,
         name: &str,
@@ -349,6 +359,30 @@ pub trait SyncStore: Send + Sync {
         name: &str,
         holder: &str,
     ) -> Result<(), StoreError>;
+}
+
+/// The leases the product takes on a tenant: each keeps one kind of work to one holder at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lease {
+    /// One sync of a tenant at a time (held, and renewed, for the whole invocation).
+    Sync,
+    /// One refresh of a tenant's OAuth tokens at a time, across processes.
+    TokenRefresh,
+    /// One `POST /v1/sync` of a tenant being recorded at a time.
+    ManualSyncRequest,
+}
+
+impl Lease {
+    pub const ALL: [Lease; 3] = [Lease::Sync, Lease::TokenRefresh, Lease::ManualSyncRequest];
+
+    /// The name the store keys the lease by (`LEASE#<name>`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Lease::Sync => "sync",
+            Lease::TokenRefresh => "token-refresh",
+            Lease::ManualSyncRequest => "manual-sync-request",
+        }
+    }
 }
 
 /// What `/oauth/install` remembers until `/oauth/callback` comes back.

@@ -416,6 +416,37 @@ impl DynamoStore {
         }
     }
 
+    /// Writes `holder`'s lease until `until` if `condition` (over `#pk`, `#holder`, `#until` and
+    /// `:holder`, `:now`) holds; `Ok(false)` when it does not.
+    async fn put_lease(
+        &self,
+        tenant_id: &TenantId,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        condition: &str,
+    ) -> Result<bool, StoreError> {
+        let keys = keys::lease(tenant_id, name)?;
+        keys::free_key_part("lease holder", holder)?;
+        let lease = LeaseItem {
+            holder: holder.to_owned(),
+            until,
+            until_ms: until.timestamp_millis(),
+        };
+        self.put_if(
+            encode(&lease, &keys)?,
+            Some(condition),
+            &[
+                ("#pk", keys::PK),
+                ("#holder", "holder"),
+                ("#until", "until_ms"),
+            ],
+            vec![(":holder", s(holder)), (":now", n(now.timestamp_millis()))],
+        )
+        .await
+    }
+
     async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.put_if(item, None, &[], Vec::new()).await.map(|_| ())
     }
@@ -1395,27 +1426,28 @@ impl SyncStore for DynamoStore {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let keys = keys::lease(tenant_id, name)?;
-        keys::free_key_part("lease holder", holder)?;
-        let item = encode(
-            &LeaseItem {
-                holder: holder.to_owned(),
-                until,
-                until_ms: until.timestamp_millis(),
-            },
-            &keys,
-        )?;
-        self.put_if(
-            item,
-            Some("attribute_not_exists(#pk) OR #holder = :holder OR #until <= :now"),
-            &[
-                ("#pk", keys::PK),
-                ("#holder", "holder"),
-                ("#until", "until_ms"),
-            ],
-            vec![(":holder", s(holder)), (":now", n(now.timestamp_millis()))],
+        self.put_lease(
+            tenant_id,
+            name,
+            holder,
+            until,
+            now,
+            "attribute_not_exists(#pk) OR #holder = :holder OR #until <= :now",
         )
         .await
+    }
+
+    async fn renew_lease(
+        &self,
+        tenant_id: &TenantId,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let condition = "attribute_exists(#pk) AND #holder = :holder AND #until > :now";
+        self.put_lease(tenant_id, name, holder, until, now, condition)
+            .await
     }
 
     async fn release_lease(

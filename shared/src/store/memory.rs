@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -188,11 +188,16 @@ struct FileImage {
 const FILE_FORMAT: u32 = 1;
 
 /// The in-process store. Cloning shares the same data.
+///
+/// Reads share the table (a read lock), so concurrent API requests do not queue behind each other;
+/// writes take it alone. Saves are serialised by their own lock, so the periodic save and a save
+/// after a change never write the same temporary file at once.
 #[derive(Clone)]
 pub struct MemoryStore {
-    table: Arc<Mutex<Table>>,
+    table: Arc<RwLock<Table>>,
     clock: Clock,
     path: Option<PathBuf>,
+    saving: Arc<Mutex<()>>,
 }
 
 impl Default for MemoryStore {
@@ -212,9 +217,10 @@ impl std::fmt::Debug for MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         Self {
-            table: Arc::new(Mutex::new(Table::default())),
+            table: Arc::new(RwLock::new(Table::default())),
             clock: Arc::new(Utc::now),
             path: None,
+            saving: Arc::default(),
         }
     }
 
@@ -256,22 +262,29 @@ impl MemoryStore {
             }
         }
         Ok(Self {
-            table: Arc::new(Mutex::new(table)),
+            table: Arc::new(RwLock::new(table)),
             clock: Arc::new(Utc::now),
             path: Some(path),
+            saving: Arc::default(),
         })
     }
 
-    /// Writes the store to the file it was opened from (atomically: a temporary file, then a
-    /// rename). A store made with `new` has no file: `InvalidInput`.
+    /// Writes the store to the file it was opened from, atomically: a temporary file, flushed to
+    /// disk, then renamed over the file. One save at a time (callers on many threads wait their
+    /// turn), so two saves never write the temporary file together. A store made with `new` has no
+    /// file: `InvalidInput`.
     pub fn save(&self) -> Result<(), StoreError> {
         let Some(path) = &self.path else {
             return Err(StoreError::InvalidInput(
                 "this store was not opened from a file".to_owned(),
             ));
         };
+        let _one_save_at_a_time = self
+            .saving
+            .lock()
+            .map_err(|_| StoreError::Unavailable("memory store save lock poisoned".to_owned()))?;
         let image = {
-            let table = self.lock()?;
+            let table = self.read()?;
             FileImage {
                 format: FILE_FORMAT,
                 rows: table.rows.values().cloned().collect(),
@@ -283,13 +296,38 @@ impl MemoryStore {
         let unavailable = |e: std::io::Error| {
             StoreError::Unavailable(format!("cannot write {}: {e}", path.display()))
         };
-        std::fs::write(&temporary, json).map_err(unavailable)?;
+        let mut file = std::fs::File::create(&temporary).map_err(unavailable)?;
+        std::io::Write::write_all(&mut file, &json).map_err(unavailable)?;
+        file.sync_all().map_err(unavailable)?;
+        drop(file);
         std::fs::rename(&temporary, path).map_err(unavailable)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Table>, StoreError> {
+    /// Removes every lease, of every tenant. Only for a store one process owns (the local runner's
+    /// data file at start-up): the processes that took those leases are gone.
+    pub fn clear_leases(&self) -> Result<usize, StoreError> {
+        let mut table = self.write()?;
+        let leases: Vec<Key> = table
+            .rows
+            .values()
+            .filter(|row| matches!(row.record, Record::Lease { .. }))
+            .map(|row| row.keys.key.clone())
+            .collect();
+        for key in &leases {
+            table.delete(key);
+        }
+        Ok(leases.len())
+    }
+
+    fn read(&self) -> Result<RwLockReadGuard<'_, Table>, StoreError> {
         self.table
-            .lock()
+            .read()
+            .map_err(|_| StoreError::Unavailable("memory store lock poisoned".to_owned()))
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Table>, StoreError> {
+        self.table
+            .write()
             .map_err(|_| StoreError::Unavailable("memory store lock poisoned".to_owned()))
     }
 
@@ -312,7 +350,7 @@ impl MemoryStore {
                 &cursor::decode(plan.cursor_scope(), cursor)?,
             )?),
         };
-        let table = self.lock()?;
+        let table = self.read()?;
         let mut items = Vec::with_capacity(limit);
         let mut last_keys = None;
         let mut more = false;
@@ -341,7 +379,7 @@ impl MemoryStore {
         plan: &QueryPlan,
         select: impl Fn(&Row) -> Option<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let table = self.lock()?;
+        let table = self.read()?;
         let rows = table
             .query(plan, None, self.now_secs())
             .filter_map(select)
@@ -353,7 +391,7 @@ impl MemoryStore {
     fn write_changed(&self, plan: Vec<(Key, Option<Row>)>) -> Result<WriteReport, StoreError> {
         let plan = query::last_wins(plan, |(key, _)| key.clone());
         let now = self.now_secs();
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let mut report = WriteReport::default();
         for (key, row) in plan {
             let stored = table.get(&key, now);
@@ -381,7 +419,7 @@ impl MemoryStore {
     }
 
     fn get_record(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        let table = self.lock()?;
+        let table = self.read()?;
         Ok(table
             .get(key, self.now_secs())
             .map(|row| row.record.clone()))
@@ -417,7 +455,7 @@ fn hashed(keys: ItemKeys, record: Record, hash: String) -> Row {
 #[async_trait::async_trait]
 impl TenantStore for MemoryStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let keys = keys::tenant(tenant);
         if table.get(&keys.key, self.now_secs()).is_some() {
             return Err(StoreError::conflict("tenant", &tenant.id));
@@ -439,7 +477,7 @@ impl TenantStore for MemoryStore {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<Tenant, StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let stored_version = stored_tenant(&table, &tenant.id, self.now_secs())?.version;
         if stored_version != tenant.version {
             return Err(StoreError::conflict("tenant", &tenant.id));
@@ -460,7 +498,7 @@ impl TenantStore for MemoryStore {
         tenant_id: &TenantId,
         finished_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let mut tenant = stored_tenant(&table, tenant_id, self.now_secs())?.clone();
         tenant.last_full_sync_at = Some(finished_at);
         table.put(Row::new(keys::tenant(&tenant), Record::Tenant { tenant }));
@@ -533,7 +571,7 @@ impl SnapshotStore for MemoryStore {
         tenant_id: &TenantId,
         client_ids: &[ClientId],
     ) -> Result<Vec<ClientSnapshot>, StoreError> {
-        let table = self.lock()?;
+        let table = self.read()?;
         let now = self.now_secs();
         Ok(query::last_wins(client_ids.iter(), |id| (*id).clone())
             .into_iter()
@@ -594,7 +632,7 @@ impl SnapshotStore for MemoryStore {
             .into_iter()
             .map(|id| keys::contact(tenant_id, id))
             .collect::<Result<Vec<_>, _>>()?;
-        let table = self.lock()?;
+        let table = self.read()?;
         let now = self.now_secs();
         Ok(keys
             .iter()
@@ -620,7 +658,7 @@ fn score_of(row: &Row) -> Option<HealthScore> {
 #[async_trait::async_trait]
 impl ScoreStore for MemoryStore {
     async fn get_summary(&self, tenant_id: &TenantId) -> Result<Option<TenantSummary>, StoreError> {
-        let table = self.lock()?;
+        let table = self.read()?;
         let key = keys::summary(tenant_id).key;
         Ok(
             match table.get(&key, self.now_secs()).map(|row| &row.record) {
@@ -636,7 +674,7 @@ impl ScoreStore for MemoryStore {
         summary: &TenantSummary,
         if_unchanged: bool,
     ) -> Result<TenantSummary, StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let keys = keys::summary(tenant_id);
         if if_unchanged {
             let stored = match table.get(&keys.key, self.now_secs()).map(|row| &row.record) {
@@ -694,7 +732,7 @@ impl ScoreStore for MemoryStore {
         tenant_id: &TenantId,
         client_id: &ClientId,
     ) -> Result<Option<HealthScore>, StoreError> {
-        let table = self.lock()?;
+        let table = self.read()?;
         Ok(table
             .get(&keys::score_key(tenant_id, client_id), self.now_secs())
             .and_then(score_of))
@@ -705,7 +743,7 @@ impl ScoreStore for MemoryStore {
         tenant_id: &TenantId,
         client_ids: &[ClientId],
     ) -> Result<Vec<HealthScore>, StoreError> {
-        let table = self.lock()?;
+        let table = self.read()?;
         let now = self.now_secs();
         Ok(query::last_wins(client_ids.iter(), |id| (*id).clone())
             .into_iter()
@@ -789,7 +827,7 @@ impl InsightStore for MemoryStore {
         let mut stale = 0;
         let mut plan = Vec::with_capacity(insights.len());
         {
-            let table = self.lock()?;
+            let table = self.read()?;
             for insight in insights {
                 let key = keys::insight_key(tenant_id, &insight.id);
                 let stored = match table.get(&key, now).map(|row| &row.record) {
@@ -854,7 +892,7 @@ impl InsightStore for MemoryStore {
         insight_id: &InsightId,
         change: &StatusChange,
     ) -> Result<Insight, StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let key = keys::insight_key(tenant_id, insight_id);
         let mut insight = match table.get(&key, self.now_secs()).map(|row| &row.record) {
             Some(Record::Insight { insight }) => insight.clone(),
@@ -876,7 +914,7 @@ impl InsightStore for MemoryStore {
 #[async_trait::async_trait]
 impl SyncStore for MemoryStore {
     async fn put_sync_run(&self, run: &SyncRun) -> Result<(), StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         table.put(Row::new(
             keys::sync_run(run),
             Record::SyncRun { run: run.clone() },
@@ -920,7 +958,7 @@ impl SyncStore for MemoryStore {
         tenant_id: &TenantId,
         checkpoint: &SyncCheckpoint,
     ) -> Result<(), StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         table.put(Row::new(
             keys::checkpoint(tenant_id, checkpoint.object_type),
             Record::Checkpoint {
@@ -935,7 +973,7 @@ impl SyncStore for MemoryStore {
         tenant_id: &TenantId,
         object_type: ObjectType,
     ) -> Result<(), StoreError> {
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         table.delete(&keys::checkpoint(tenant_id, object_type).key);
         Ok(())
     }
@@ -950,7 +988,7 @@ impl SyncStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         let keys = keys::lease(tenant_id, name)?;
         keys::free_key_part("lease holder", holder)?;
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let free = match table.get(&keys.key, self.now_secs()).map(|row| &row.record) {
             Some(Record::Lease {
                 holder: current,
@@ -970,6 +1008,28 @@ impl SyncStore for MemoryStore {
         Ok(free)
     }
 
+    async fn renew_lease(
+        &self,
+        tenant_id: &TenantId,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let keys = keys::lease(tenant_id, name)?;
+        let mut table = self.write()?;
+        let held = matches!(
+            table.get(&keys.key, self.now_secs()).map(|row| &row.record),
+            Some(Record::Lease { holder: current, until: current_until })
+                if current == holder && *current_until > now
+        );
+        if held {
+            let holder = holder.to_owned();
+            table.put(Row::new(keys, Record::Lease { holder, until }));
+        }
+        Ok(held)
+    }
+
     async fn release_lease(
         &self,
         tenant_id: &TenantId,
@@ -977,7 +1037,7 @@ impl SyncStore for MemoryStore {
         holder: &str,
     ) -> Result<(), StoreError> {
         let keys = keys::lease(tenant_id, name)?;
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         let held = matches!(
             table.get(&keys.key, self.now_secs()).map(|row| &row.record),
             Some(Record::Lease { holder: current, .. }) if current == holder
@@ -998,7 +1058,7 @@ impl WebhookStore for MemoryStore {
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let keys = keys::webhook_event(tenant_id, event_id)?;
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         if table.get(&keys.key, self.now_secs()).is_some() {
             return Ok(false);
         }
@@ -1014,13 +1074,13 @@ impl WebhookStore for MemoryStore {
         event_id: &str,
     ) -> Result<(), StoreError> {
         let keys = keys::webhook_event(tenant_id, event_id)?;
-        self.lock()?.delete(&keys.key);
+        self.write()?.delete(&keys.key);
         Ok(())
     }
 
     async fn put_oauth_state(&self, state: &OAuthState) -> Result<(), StoreError> {
         let keys = keys::oauth_state(&state.nonce)?;
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         if table.get(&keys.key, self.now_secs()).is_some() {
             return Err(StoreError::conflict("oauth state", "(nonce)"));
         }
@@ -1041,7 +1101,7 @@ impl WebhookStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<Option<OAuthState>, StoreError> {
         let keys = keys::oauth_state(nonce)?;
-        let mut table = self.lock()?;
+        let mut table = self.write()?;
         match table.delete(&keys.key).map(|row| row.record) {
             Some(Record::OAuthState { state }) if state.expires_at > now => Ok(Some(state)),
             _ => Ok(None),

@@ -8,12 +8,14 @@ pub mod content;
 pub mod cursor;
 pub mod dynamo;
 pub mod keys;
+pub mod lease;
 pub mod listing;
 pub mod memory;
 pub mod query;
 pub mod table;
 
 pub use dynamo::{ConsumedCapacityTotals, DynamoStore};
+pub use lease::{HeldLease, LeaseLost, LeaseTerms};
 pub use listing::{every_page, every_score};
 pub use memory::MemoryStore;
 pub use table::{create_table, table_definition, TableDefinition};

@@ -1,6 +1,7 @@
 //! `connected-insights-local`: the whole pipeline in one process on localhost. See README.md.
 
 mod cli;
+mod data_file;
 mod oauth;
 mod progress;
 mod runner;

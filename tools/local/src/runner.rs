@@ -5,6 +5,7 @@
 //! rules, and the api function's router under `axum::serve` instead of `lambda_http`.
 
 use crate::cli::Args;
+use crate::data_file::{save_after_change, DataFile};
 use crate::progress::SyncBars;
 use hubspot_sandbox::Sandbox;
 use secrecy::{ExposeSecret, SecretString};
@@ -45,7 +46,6 @@ const HUBSPOT_TENANT: &str = "local-hubspot";
 const LOCAL_USER: &str = "local-user";
 /// A sync invocation gets the same budget as the sync Lambda; a longer sync continues itself.
 const SYNC_DEADLINE: Duration = Duration::from_secs(15 * 60);
-const SAVE_EVERY: Duration = Duration::from_secs(10);
 /// Open connections get this long to finish after Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -96,6 +96,19 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         Some(path) => MemoryStore::open(path).map_err(RunnerError::DataFile)?,
         None => MemoryStore::new(),
     });
+    // Leases in the file were taken by a runner that is gone (killed before it could give them
+    // back); left there, they would refuse every sync until they ran out.
+    let stale = store.clear_leases().map_err(RunnerError::DataFile)?;
+    if stale > 0 {
+        tracing::info!(
+            leases = stale,
+            "cleared the leases a stopped run left in the data file"
+        );
+    }
+    let data_file = args
+        .data_file
+        .as_ref()
+        .map(|_| DataFile::new(store.clone()));
     let vault: Arc<InProcessVault> = Arc::new(InProcessVault::new());
     let bus = InProcessBus::new();
     let events = bus.subscribe();
@@ -135,7 +148,13 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     let mut tasks = JoinSet::new();
     let server = {
         let mut stopped = stopped.clone();
-        let app = router(state);
+        let app = match &data_file {
+            Some(file) => router(state).layer(axum::middleware::from_fn_with_state(
+                file.clone(),
+                save_after_change,
+            )),
+            None => router(state),
+        };
         tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stopping(&mut stopped).await })
@@ -160,7 +179,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         first_sync_bars: Arc::new(SyncBars::new(!args.no_progress)),
         first_scores_reported: Arc::new(AtomicBool::new(false)),
         dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
-        data_file: args.data_file.clone(),
+        data_file: data_file.clone(),
     };
     tasks.spawn(pipeline.clone().deliver(events, stopped.clone()));
     tasks.spawn(schedule(
@@ -170,8 +189,8 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         args.sync_interval,
         stopped.clone(),
     ));
-    if args.data_file.is_some() {
-        tasks.spawn(save_periodically(store.clone(), stopped.clone()));
+    if let Some(file) = &data_file {
+        tasks.spawn(file.clone().save_periodically(stopped.clone()));
     }
 
     bus.publish(&[ProductEvent::SyncRequested(SyncRequested {
@@ -227,6 +246,8 @@ async fn finish(
         tasks.shutdown().await;
     }
     close_interrupted_runs(store, tenant_id).await?;
+    // A sync cut short above never gave its lease back; this process is its only holder.
+    store.clear_leases()?;
     if let Some(path) = data_file {
         store.save().map_err(RunnerError::DataFile)?;
         eprintln!("Data saved to {}.", path.display());
@@ -407,7 +428,7 @@ struct Pipeline {
     first_sync_bars: Arc<SyncBars>,
     first_scores_reported: Arc<AtomicBool>,
     dashboard_url: String,
-    data_file: Option<PathBuf>,
+    data_file: Option<DataFile>,
 }
 
 impl Pipeline {
@@ -485,7 +506,9 @@ impl Pipeline {
                             );
                             println!("Open the dashboard: {}", self.dashboard_url);
                         }
-                        self.save();
+                        if let Some(file) = &self.data_file {
+                            file.save_or_report().await;
+                        }
                     }
                     Err(error) => eprintln!("Scoring failed: {error}"),
                 }
@@ -496,14 +519,6 @@ impl Pipeline {
                 resolved = scores.insights_resolved,
                 "scores updated"
             ),
-        }
-    }
-
-    fn save(&self) {
-        if self.data_file.is_some() {
-            if let Err(error) = self.store.save() {
-                eprintln!("Could not save the data file: {error}");
-            }
         }
     }
 }
@@ -534,23 +549,6 @@ async fn schedule(
                 }
                 if let Err(error) = dispatch_scheduled(store.as_ref(), &bus, chrono::Utc::now()).await {
                     eprintln!("The scheduled sync could not be requested: {error}");
-                }
-            }
-        }
-    }
-}
-
-async fn save_periodically(store: Arc<MemoryStore>, mut stopped: watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(SAVE_EVERY);
-    loop {
-        tokio::select! {
-            () = stopping(&mut stopped) => break,
-            _ = ticks.tick() => {
-                let store = store.clone();
-                match tokio::task::spawn_blocking(move || store.save()).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => eprintln!("Could not save the data file: {error}"),
-                    Err(error) => eprintln!("Could not save the data file: {error}"),
                 }
             }
         }

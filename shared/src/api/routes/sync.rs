@@ -7,7 +7,7 @@ use crate::api::{ApiState, Caller};
 use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantStatus};
 use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use crate::handlers::sync::effective_mode;
-use crate::ports::PageRequest;
+use crate::ports::{Lease, PageRequest};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 /// end), so it no longer blocks a manual sync.
 pub const RUNNING_SYNC_BLOCKS_FOR: Duration = Duration::hours(1);
 /// Serialises concurrent manual-sync requests of one tenant while one is being recorded.
-const REQUEST_LEASE: &str = "manual-sync-request";
 const REQUEST_LEASE_SECONDS: i64 = 30;
 /// How many recent runs are checked for one still running.
 const RECENT_RUNS_CHECKED: u32 = 20;
@@ -100,17 +99,6 @@ pub async fn get_sync_run(
     Ok(Json(run))
 }
 
-/// A fresh sync id: its start time to the millisecond, then a random suffix, so ids sort by start.
-pub fn new_sync_id(now: DateTime<Utc>) -> SyncId {
-    let id = format!(
-        "{}-{:08x}",
-        now.format("%Y%m%dT%H%M%S%3fZ"),
-        rand::random::<u32>()
-    );
-    // The format only yields digits, letters and '-', which the id accepts.
-    SyncId::parse(id).unwrap_or_else(|_| unreachable!("sync id format is always valid"))
-}
-
 /// The sync a caller may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -170,7 +158,7 @@ pub async fn request_sync(
         .and_then(|body| body.mode)
         .unwrap_or(RequestedSyncMode::Incremental);
     let now = state.now();
-    let sync_id = new_sync_id(now);
+    let sync_id = SyncId::starting_at(now);
     let tenant_id = &caller.tenant_id;
     let tenant = state.store.get_tenant(tenant_id).await?;
     refuse_unless_syncable(&state, &tenant)?;
@@ -178,7 +166,7 @@ pub async fn request_sync(
         .store
         .acquire_lease(
             tenant_id,
-            REQUEST_LEASE,
+            Lease::ManualSyncRequest.name(),
             sync_id.as_str(),
             now + Duration::seconds(REQUEST_LEASE_SECONDS),
             now,
@@ -200,7 +188,7 @@ pub async fn request_sync(
     .await;
     if let Err(error) = state
         .store
-        .release_lease(tenant_id, REQUEST_LEASE, sync_id.as_str())
+        .release_lease(tenant_id, Lease::ManualSyncRequest.name(), sync_id.as_str())
         .await
     {
         // It expires by itself shortly; a failed release only delays the next request.
@@ -293,20 +281,4 @@ async fn start_sync(
         return Err(error.into());
     }
     Ok(run)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn sync_ids_sort_by_start_time() {
-        let earlier = Utc.with_ymd_and_hms(2026, 3, 1, 9, 59, 59).unwrap();
-        let later = earlier + Duration::milliseconds(1);
-        let a = new_sync_id(earlier);
-        let b = new_sync_id(later);
-        assert!(a < b, "{a} should sort before {b}");
-        assert!(a.as_str().starts_with("20260301T095959000Z-"));
-    }
 }
