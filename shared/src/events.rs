@@ -25,6 +25,64 @@ pub struct SyncRequested {
     pub requested_at: DateTime<Utc>,
 }
 
+impl SyncRequested {
+    /// A whole-tenant sync (`full` or `incremental`) asked for by `requested_by`.
+    pub fn tenant(
+        tenant_id: TenantId,
+        mode: SyncMode,
+        requested_by: SyncTrigger,
+        now: DateTime<Utc>,
+    ) -> Self {
+        SyncRequested {
+            schema_version: SCHEMA_VERSION,
+            tenant_id,
+            mode,
+            objects: Vec::new(),
+            requested_by,
+            sync_id: None,
+            requested_at: now,
+        }
+    }
+
+    /// A sync whose run the requester already recorded under `sync_id` (a manual sync the caller
+    /// watches).
+    pub fn recorded(
+        tenant_id: TenantId,
+        mode: SyncMode,
+        requested_by: SyncTrigger,
+        sync_id: SyncId,
+        now: DateTime<Utc>,
+    ) -> Self {
+        SyncRequested {
+            sync_id: Some(sync_id),
+            ..SyncRequested::tenant(tenant_id, mode, requested_by, now)
+        }
+    }
+
+    /// A targeted sync of the named records (a webhook told of them).
+    pub fn records(tenant_id: TenantId, objects: Vec<ObjectRef>, now: DateTime<Utc>) -> Self {
+        SyncRequested {
+            objects,
+            ..SyncRequested::tenant(tenant_id, SyncMode::Objects, SyncTrigger::Webhook, now)
+        }
+    }
+
+    /// The next invocation of the run this request started: same run id, mode and records.
+    pub fn continuation(&self, sync_id: &SyncId, mode: SyncMode, now: DateTime<Utc>) -> Self {
+        SyncRequested {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: self.tenant_id.clone(),
+            mode,
+            objects: self.objects.clone(),
+            requested_by: SyncTrigger::Continuation {
+                previous_sync_id: sync_id.to_string(),
+            },
+            sync_id: Some(sync_id.clone()),
+            requested_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantSynced {
     pub schema_version: u32,

@@ -78,15 +78,12 @@ where
                 wanted
             })
             .map(|t| {
-                ProductEvent::SyncRequested(SyncRequested {
-                    schema_version: SCHEMA_VERSION,
-                    tenant_id: t.id.clone(),
-                    mode: t.schedule.scheduled_mode(t.last_full_sync_at, now),
-                    objects: Vec::new(),
-                    requested_by: SyncTrigger::Schedule,
-                    sync_id: None,
-                    requested_at: now,
-                })
+                ProductEvent::SyncRequested(SyncRequested::tenant(
+                    t.id.clone(),
+                    t.schedule.scheduled_mode(t.last_full_sync_at, now),
+                    SyncTrigger::Schedule,
+                    now,
+                ))
             })
             .collect();
         bus.publish(&requests).await?;
@@ -237,17 +234,7 @@ where
                 log_outcome(&run, &outcome);
                 Ok(run)
             } else {
-                let continuation = SyncRequested {
-                    schema_version: SCHEMA_VERSION,
-                    tenant_id: tenant.id.clone(),
-                    mode: run.mode,
-                    objects: request.objects.clone(),
-                    requested_by: SyncTrigger::Continuation {
-                        previous_sync_id: run.sync_id.to_string(),
-                    },
-                    sync_id: Some(run.sync_id.clone()),
-                    requested_at: Utc::now(),
-                };
+                let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
                 let run = finish(store.as_ref(), run, SyncStatus::Continued, None).await?;
                 bus.publish(&[ProductEvent::SyncRequested(continuation)])
                     .await?;

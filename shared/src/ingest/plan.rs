@@ -1,8 +1,8 @@
 //! What a delivery asks for, per tenant: pure rules over typed events.
 
 use super::event::WebhookEvent;
-use crate::domain::{ClientId, ObjectRef, ObjectType, SyncMode, SyncTrigger, TenantId};
-use crate::events::{SyncRequested, SCHEMA_VERSION};
+use crate::domain::{ClientId, ObjectRef, ObjectType, TenantId};
+use crate::events::SyncRequested;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -59,23 +59,20 @@ pub fn sync_request(
     if objects.is_empty() {
         return None;
     }
-    Some(SyncRequested {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant_id.clone(),
-        mode: SyncMode::Objects,
-        objects: objects
+    Some(SyncRequested::records(
+        tenant_id.clone(),
+        objects
             .into_iter()
             .map(|(object_type, id)| ObjectRef { object_type, id })
             .collect(),
-        requested_by: SyncTrigger::Webhook,
-        sync_id: None,
-        requested_at: now,
-    })
+        now,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{SyncMode, SyncTrigger};
     use chrono::TimeZone;
     use serde_json::json;
 

@@ -19,7 +19,7 @@ use shared::domain::{
     AuthKind, HubSpotLimits, SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Tenant, TenantId,
     TenantStatus,
 };
-use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
+use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::score::handle_tenant_synced;
 use shared::handlers::sources::HubSpotSources;
 use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested};
@@ -193,15 +193,12 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         tasks.spawn(file.clone().save_periodically(stopped.clone()));
     }
 
-    bus.publish(&[ProductEvent::SyncRequested(SyncRequested {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant.id.clone(),
-        mode: SyncMode::Incremental,
-        objects: Vec::new(),
-        requested_by: SyncTrigger::Local,
-        sync_id: None,
-        requested_at: chrono::Utc::now(),
-    })])
+    bus.publish(&[ProductEvent::SyncRequested(SyncRequested::tenant(
+        tenant.id.clone(),
+        SyncMode::Incremental,
+        SyncTrigger::Local,
+        chrono::Utc::now(),
+    ))])
     .await?;
 
     let served = tokio::select! {

@@ -9,7 +9,7 @@ use crate::api::error::{ApiError, ErrorChain, Problem};
 use crate::api::extract::ApiQuery;
 use crate::api::{ApiState, Caller};
 use crate::domain::{AuthKind, SyncMode, SyncTrigger, Tenant, TenantId};
-use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
+use crate::events::{ProductEvent, SyncRequested};
 use crate::hubspot::{HubSpotError, OAuthApp, OAuthClient, RetryPolicy, StoredCredentials};
 use crate::ports::{OAuthState, StoreError, VaultError};
 use axum::extract::State;
@@ -244,17 +244,14 @@ async fn connect_tenant(
 /// A new connection should not wait for the hourly schedule; if the request is lost, the
 /// schedule still syncs the tenant.
 async fn request_first_sync(state: &ApiState, tenant_id: &TenantId, now: DateTime<Utc>) {
-    let event = ProductEvent::SyncRequested(SyncRequested {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant_id.clone(),
-        mode: SyncMode::Full,
-        objects: Vec::new(),
-        requested_by: SyncTrigger::Manual {
+    let event = ProductEvent::SyncRequested(SyncRequested::tenant(
+        tenant_id.clone(),
+        SyncMode::Full,
+        SyncTrigger::Manual {
             requested_by: "oauth-install".to_string(),
         },
-        sync_id: None,
-        requested_at: now,
-    });
+        now,
+    ));
     if let Err(error) = state.bus.publish(&[event]).await {
         tracing::warn!(error = %ErrorChain(&error), "could not request the first sync");
     }

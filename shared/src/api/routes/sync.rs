@@ -5,7 +5,7 @@ use crate::api::extract::{ApiQuery, OptionalApiJson};
 use crate::api::routes::{list_error, page_request, path_id};
 use crate::api::{ApiState, Caller};
 use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantStatus};
-use crate::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
+use crate::events::{ProductEvent, SyncRequested};
 use crate::handlers::sync::effective_mode;
 use crate::ports::{Lease, PageRequest};
 use axum::extract::rejection::PathRejection;
@@ -242,15 +242,13 @@ async fn start_sync(
     let trigger = SyncTrigger::Manual {
         requested_by: caller.subject.clone(),
     };
-    let mut request = SyncRequested {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant_id.clone(),
-        mode: requested,
-        objects: Vec::new(),
-        requested_by: trigger.clone(),
-        sync_id: Some(sync_id.clone()),
-        requested_at: now,
-    };
+    let mut request = SyncRequested::recorded(
+        tenant_id.clone(),
+        requested,
+        trigger.clone(),
+        sync_id.clone(),
+        now,
+    );
     // The sync function decides the same way; the event then carries the decided mode, so what is
     // answered, recorded and run stay the same even if a sync finishes meanwhile.
     request.mode = effective_mode(state.store.as_ref(), tenant, &request).await?;
