@@ -5,22 +5,21 @@
 use crate::bus::EventBridgeBus;
 use crate::config::{ConfigError, Env, ScoreConfig, SyncConfig};
 use crate::connector::engine::NoProgress;
-use crate::events::{SyncRequested, TenantSynced, EVENT_SOURCE};
-use crate::handlers::score::{handle_tenant_synced, ScoreError};
+use crate::events::EVENT_SOURCE;
+use crate::handlers::route::{route, Function, Handled, Handlers, Trigger};
 use crate::handlers::sources::HubSpotSources;
-use crate::handlers::sync::{
-    dispatch_scheduled, handle_sync_requested, SourceFactory, SyncHandlerError,
-};
-use crate::handlers::{detail, parse_envelope, EventError};
+use crate::handlers::sync::SourceFactory;
+use crate::handlers::{parse_envelope, EventError};
 use crate::hubspot::{AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient};
 use crate::ports::{EventBus, Store};
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
-use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+pub use crate::handlers::route::FunctionError;
 
 /// Why a function could not start. Printed once at cold start; the process then exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -31,28 +30,6 @@ pub enum StartupError {
     AppSecret(#[from] AppSecretError),
     #[error("HTTP client: {0}")]
     Http(String),
-}
-
-/// A failed invocation. `Retryable` makes EventBridge/Lambda try again; `Permanent` ones land in the
-/// dead-letter queue after the configured attempts, with this message.
-#[derive(Debug, thiserror::Error)]
-pub enum FunctionError {
-    #[error(transparent)]
-    Event(#[from] EventError),
-    #[error(transparent)]
-    Sync(#[from] SyncHandlerError),
-    #[error(transparent)]
-    Score(#[from] ScoreError),
-}
-
-impl FunctionError {
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            FunctionError::Event(_) => false,
-            FunctionError::Sync(e) => e.is_retryable(),
-            FunctionError::Score(e) => e.is_retryable(),
-        }
-    }
 }
 
 impl From<FunctionError> for Diagnostic {
@@ -134,43 +111,42 @@ where
 {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, FunctionError> {
         let deadline = deadline_of(&event.context);
-        let envelope = parse_envelope(event.payload)?;
-        match (envelope.source.as_str(), envelope.detail_type.as_str()) {
-            ("aws.events", "Scheduled Event") => {
-                let report =
-                    dispatch_scheduled(self.store.as_ref(), self.bus.as_ref(), Utc::now()).await?;
-                Ok(json!({
-                    "tenants_requested": report.tenants_requested,
-                    "tenants_skipped": report.tenants_skipped,
-                }))
-            }
-            (EVENT_SOURCE, "SyncRequested") => {
-                let request: SyncRequested = detail(envelope)?;
-                let run = handle_sync_requested(
-                    &self.store,
-                    self.bus.as_ref(),
-                    self.sources.as_ref(),
-                    &request,
-                    deadline,
-                    &NoProgress,
-                )
-                .await?;
-                Ok(json!({
-                    "tenant_id": run.tenant_id,
-                    "sync_id": run.sync_id,
-                    "status": run.status,
-                    "counts": run.counts,
-                    "requests_used": run.requests_used,
-                    "error": run.error,
-                }))
-            }
-            (source, detail_type) => Err(EventError::Unexpected {
-                source_name: source.to_string(),
-                detail_type: detail_type.to_string(),
-            }
-            .into()),
+        let trigger = own_trigger(event.payload, Function::Sync)?;
+        let handlers = Handlers {
+            store: &self.store,
+            bus: self.bus.as_ref(),
+            sources: Some(self.sources.as_ref()),
+        };
+        match route(&handlers, trigger, deadline, &NoProgress).await? {
+            Handled::Dispatched(report) => Ok(json!({
+                "tenants_requested": report.tenants_requested,
+                "tenants_skipped": report.tenants_skipped,
+            })),
+            Handled::Synced(run) => Ok(json!({
+                "tenant_id": run.tenant_id,
+                "sync_id": run.sync_id,
+                "status": run.status,
+                "counts": run.counts,
+                "requests_used": run.requests_used,
+                "error": run.error,
+            })),
+            Handled::Scored(_) | Handled::Ignored => Ok(Value::Null),
         }
     }
+}
+
+/// Decodes the invocation's event and checks that its rule is `function`'s: anything else was
+/// routed here by mistake and is refused, not handled.
+fn own_trigger(payload: Value, function: Function) -> Result<Trigger, FunctionError> {
+    let trigger = Trigger::from_envelope(parse_envelope(payload)?)?;
+    if trigger.handled_by() != Some(function) {
+        return Err(EventError::Unexpected {
+            source_name: EVENT_SOURCE.to_string(),
+            detail_type: trigger.detail_type().to_string(),
+        }
+        .into());
+    }
+    Ok(trigger)
 }
 
 /// The score function.
@@ -199,23 +175,21 @@ where
     B: EventBus + ?Sized,
 {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, FunctionError> {
-        let envelope = parse_envelope(event.payload)?;
-        if envelope.source != EVENT_SOURCE || envelope.detail_type != "TenantSynced" {
-            return Err(EventError::Unexpected {
-                source_name: envelope.source,
-                detail_type: envelope.detail_type,
-            }
-            .into());
+        let deadline = deadline_of(&event.context);
+        let trigger = own_trigger(event.payload, Function::Score)?;
+        let handlers = Handlers {
+            store: &self.store,
+            bus: self.bus.as_ref(),
+            sources: None,
+        };
+        match route(&handlers, trigger, deadline, &NoProgress).await? {
+            Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {
+                FunctionError::Event(EventError::BadDetail {
+                    detail_type: "ScoresUpdated".to_string(),
+                    message: e.to_string(),
+                })
+            }),
+            Handled::Dispatched(_) | Handled::Synced(_) | Handled::Ignored => Ok(Value::Null),
         }
-        let synced: TenantSynced = detail(envelope)?;
-        let updated =
-            handle_tenant_synced(self.store.as_ref(), self.bus.as_ref(), &synced, Utc::now())
-                .await?;
-        serde_json::to_value(&updated).map_err(|e| {
-            FunctionError::Event(EventError::BadDetail {
-                detail_type: "ScoresUpdated".to_string(),
-                message: e.to_string(),
-            })
-        })
     }
 }

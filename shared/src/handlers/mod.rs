@@ -2,6 +2,7 @@
 //! the very same code on in-process adapters.
 
 pub mod lambda;
+pub mod route;
 pub mod score;
 pub mod sources;
 pub mod sync;

@@ -1,8 +1,9 @@
 //! Wires the Lambda functions' handlers to in-process adapters and serves the API on localhost.
 //!
-//! The same code as on AWS: `dispatch_scheduled` on a timer instead of an EventBridge schedule,
-//! `handle_sync_requested` and `handle_tenant_synced` on the in-process bus instead of EventBridge
-//! rules, and the api function's router under `axum::serve` instead of `lambda_http`.
+//! The same code as on AWS: the schedule's trigger on a timer instead of an EventBridge schedule, and
+//! every event the in-process bus delivers through `handlers::route`, the routing the sync and score
+//! Lambdas use, instead of EventBridge rules; the api function's router under `axum::serve` instead
+//! of `lambda_http`.
 
 use crate::cli::Args;
 use crate::data_file::{save_after_change, DataFile};
@@ -20,9 +21,8 @@ use shared::domain::{
     TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
-use shared::handlers::score::handle_tenant_synced;
+use shared::handlers::route::{route, Handled, Handlers, Trigger};
 use shared::handlers::sources::HubSpotSources;
-use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested};
 use shared::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
 use shared::hubspot::StoredCredentials;
 use shared::ports::{
@@ -452,70 +452,52 @@ impl Pipeline {
         handlers.shutdown().await;
     }
 
+    /// Runs `event` through the same routing the Lambdas use, then tells the person at the terminal.
     async fn handle(self, event: ProductEvent) {
-        match event {
-            ProductEvent::SyncRequested(request) => {
-                let first = request.requested_by == SyncTrigger::Local;
-                let progress: &dyn SyncProgress = if first {
-                    self.first_sync_bars.as_ref()
-                } else {
-                    &NoProgress
-                };
-                let deadline = Instant::now() + SYNC_DEADLINE;
-                let outcome = handle_sync_requested(
-                    &self.store,
-                    &self.bus,
-                    self.sources.as_ref(),
-                    &request,
-                    deadline,
-                    progress,
-                )
-                .await;
-                if first {
-                    self.first_sync_bars.clear();
-                }
-                match outcome {
-                    Ok(run) if run.status == SyncStatus::Failed => eprintln!(
-                        "Sync {} failed: {}",
-                        run.sync_id,
-                        run.error.as_deref().unwrap_or("no reason recorded")
-                    ),
-                    Ok(run) => {
-                        tracing::info!(sync_id = %run.sync_id, status = ?run.status, "sync done")
-                    }
-                    Err(error) => eprintln!("Sync failed: {error}"),
-                }
-            }
-            ProductEvent::TenantSynced(synced) => {
-                match handle_tenant_synced(
-                    self.store.as_ref(),
-                    &self.bus,
-                    &synced,
-                    chrono::Utc::now(),
-                )
-                .await
-                {
-                    Ok(scores) => {
-                        if !self.first_scores_reported.swap(true, Ordering::SeqCst) {
-                            println!(
-                                "First sync finished: {} clients scored, {} insights opened.",
-                                scores.clients_scored, scores.insights_opened
-                            );
-                            println!("Open the dashboard: {}", self.dashboard_url);
-                        }
-                        if let Some(file) = &self.data_file {
-                            file.save_or_report().await;
-                        }
-                    }
-                    Err(error) => eprintln!("Scoring failed: {error}"),
-                }
-            }
-            ProductEvent::ScoresUpdated(scores) => tracing::info!(
-                clients = scores.clients_scored,
-                opened = scores.insights_opened,
-                resolved = scores.insights_resolved,
-                "scores updated"
+        let first_sync = matches!(&event, ProductEvent::SyncRequested(request)
+            if request.requested_by == SyncTrigger::Local);
+        let progress: &dyn SyncProgress = if first_sync {
+            self.first_sync_bars.as_ref()
+        } else {
+            &NoProgress
+        };
+        let handlers = Handlers {
+            store: &self.store,
+            bus: &self.bus,
+            sources: Some(self.sources.as_ref()),
+        };
+        let detail_type = event.detail_type();
+        let deadline = Instant::now() + SYNC_DEADLINE;
+        let handled = route(&handlers, Trigger::Event(event), deadline, progress).await;
+        if first_sync {
+            self.first_sync_bars.clear();
+        }
+        match handled {
+            Ok(Handled::Synced(run)) if run.status == SyncStatus::Failed => eprintln!(
+                "Sync {} failed: {}",
+                run.sync_id,
+                run.error.as_deref().unwrap_or("no reason recorded")
             ),
+            Ok(Handled::Synced(run)) => {
+                tracing::info!(sync_id = %run.sync_id, status = ?run.status, "sync done")
+            }
+            Ok(Handled::Scored(scores)) => {
+                if !self.first_scores_reported.swap(true, Ordering::SeqCst) {
+                    println!(
+                        "First sync finished: {} clients scored, {} insights opened.",
+                        scores.clients_scored, scores.insights_opened
+                    );
+                    println!("Open the dashboard: {}", self.dashboard_url);
+                }
+                if let Some(file) = &self.data_file {
+                    file.save_or_report().await;
+                }
+            }
+            Ok(Handled::Dispatched(_) | Handled::Ignored) => {
+                tracing::debug!(detail_type, "event handled")
+            }
+            Err(error) if detail_type == "TenantSynced" => eprintln!("Scoring failed: {error}"),
+            Err(error) => eprintln!("Sync failed: {error}"),
         }
     }
 }
@@ -544,7 +526,9 @@ async fn schedule(
                     tracing::info!("a sync is still running; this tick is skipped");
                     continue;
                 }
-                if let Err(error) = dispatch_scheduled(store.as_ref(), &bus, chrono::Utc::now()).await {
+                let handlers = Handlers { store: &store, bus: &bus, sources: None };
+                let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
+                if let Err(error) = tick {
                     eprintln!("The scheduled sync could not be requested: {error}");
                 }
             }
