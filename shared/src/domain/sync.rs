@@ -125,6 +125,38 @@ pub struct SyncRun {
     pub error: Option<String>,
 }
 
+impl SyncRun {
+    /// A run that starts at `started_at`: running, nothing fetched yet. The one way a run begins,
+    /// whether the API records it for the caller to watch or the sync handler starts it.
+    pub fn start(
+        tenant_id: TenantId,
+        sync_id: SyncId,
+        mode: SyncMode,
+        trigger: SyncTrigger,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        SyncRun {
+            tenant_id,
+            sync_id,
+            mode,
+            trigger,
+            started_at,
+            finished_at: None,
+            status: SyncStatus::Running,
+            counts: BTreeMap::new(),
+            requests_used: 0,
+            error: None,
+        }
+    }
+
+    /// Ends this invocation of the run with `status`, and why when it did not succeed.
+    pub fn finish(&mut self, status: SyncStatus, error: Option<String>, now: DateTime<Utc>) {
+        self.status = status;
+        self.error = error;
+        self.finished_at = Some(now);
+    }
+}
+
 /// Where one object type's sync stands, so a run cut off midway continues where it stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncCheckpoint {

@@ -136,18 +136,13 @@ where
     let tenant = store.get_tenant(&request.tenant_id).await?;
     let (sync_id, started_at) = run_identity(store.as_ref(), request, now).await?;
     let mode = effective_mode(store.as_ref(), &tenant, request).await?;
-    let mut run = SyncRun {
-        tenant_id: tenant.id.clone(),
-        sync_id: sync_id.clone(),
+    let mut run = SyncRun::start(
+        tenant.id.clone(),
+        sync_id.clone(),
         mode,
-        trigger: request.requested_by.clone(),
+        request.requested_by.clone(),
         started_at,
-        finished_at: None,
-        status: SyncStatus::Running,
-        counts: Default::default(),
-        requests_used: 0,
-        error: None,
-    };
+    );
 
     if tenant.status != TenantStatus::Active {
         return finish(
@@ -376,9 +371,7 @@ async fn finish<S: SyncStore + ?Sized>(
     status: SyncStatus,
     error: Option<String>,
 ) -> Result<SyncRun, SyncHandlerError> {
-    run.status = status;
-    run.error = error;
-    run.finished_at = Some(Utc::now());
+    run.finish(status, error, Utc::now());
     store.put_sync_run(&run).await?;
     Ok(run)
 }

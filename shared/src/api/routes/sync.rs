@@ -252,27 +252,18 @@ async fn start_sync(
     // The sync function decides the same way; the event then carries the decided mode, so what is
     // answered, recorded and run stay the same even if a sync finishes meanwhile.
     request.mode = effective_mode(state.store.as_ref(), tenant, &request).await?;
-    let mut run = SyncRun {
-        tenant_id: tenant_id.clone(),
-        sync_id,
-        mode: request.mode,
-        trigger,
-        started_at: now,
-        finished_at: None,
-        status: SyncStatus::Running,
-        counts: Default::default(),
-        requests_used: 0,
-        error: None,
-    };
+    let mut run = SyncRun::start(tenant_id.clone(), sync_id, request.mode, trigger, now);
     state.store.put_sync_run(&run).await?;
     if let Err(error) = state
         .bus
         .publish(&[ProductEvent::SyncRequested(request)])
         .await
     {
-        run.status = SyncStatus::Failed;
-        run.finished_at = Some(now);
-        run.error = Some("the sync request could not be sent".to_string());
+        run.finish(
+            SyncStatus::Failed,
+            Some("the sync request could not be sent".to_string()),
+            now,
+        );
         if let Err(store_error) = state.store.put_sync_run(&run).await {
             tracing::error!(error = %store_error, "could not mark the unsent sync run failed");
         }
