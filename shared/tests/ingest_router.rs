@@ -9,8 +9,8 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::bus::InProcessBus;
 use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, ContactSummary, Engagement, EngagementKind, ObjectRef,
-    ObjectType, SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
+    ClientId, ClientSnapshot, ContactSummary, Engagement, EngagementKind, ObjectRef, ObjectType,
+    SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
 use shared::ingest::signature::{sign_v1, sign_v3, SignedRequest};
@@ -19,6 +19,7 @@ use shared::ports::{BusError, EventBus, SnapshotStore, TenantStore};
 use shared::store::MemoryStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use test_support::fixtures;
 use tower::ServiceExt;
 
 const CLIENT_SECRET: &str = "test-client-secret";
@@ -31,17 +32,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn tenant(id: &str, portal: u64, status: TenantStatus) -> Tenant {
-    Tenant {
-        status,
-        ..Tenant::connected(
-            TenantId::parse(id).unwrap(),
-            format!("Tenant {id}"),
-            Some(portal),
-            format!("ci/{id}/hubspot"),
-            AuthKind::OAuth,
-            t0(),
-        )
-    }
+    fixtures::tenant(id, Some(portal), status, t0())
 }
 
 /// The in-process bus, refusing the first `failures` publishes as an outage would.
@@ -137,14 +128,11 @@ async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// The sync requests ingest published; ingest publishes nothing else.
 fn sync_requests(bus: &InProcessBus) -> Vec<SyncRequested> {
-    bus.published()
-        .into_iter()
-        .map(|delivered| {
-            assert_eq!(delivered.detail_type, "SyncRequested");
-            serde_json::from_value(delivered.detail).unwrap()
-        })
-        .collect()
+    let published = bus.published();
+    assert!(published.iter().all(|d| d.detail_type == "SyncRequested"));
+    fixtures::sync_requests(bus)
 }
 
 fn request_for<'a>(requests: &'a [SyncRequested], tenant: &str) -> &'a SyncRequested {

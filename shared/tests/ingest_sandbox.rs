@@ -6,11 +6,11 @@ use hubspot_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::bus::InProcessBus;
 use shared::domain::{AuthKind, ObjectType, SyncMode, Tenant, TenantId};
-use shared::events::SyncRequested;
 use shared::ingest::{router, IngestState, PublicBaseUrl};
 use shared::ports::TenantStore;
 use shared::store::MemoryStore;
 use std::sync::Arc;
+use test_support::fixtures::sync_requests;
 
 fn tenant_for_portal(portal_id: u64) -> Tenant {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
@@ -37,13 +37,6 @@ async fn serve_ingest(store: &MemoryStore, bus: &InProcessBus, client_secret: &s
     let app = router(state);
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("{base_url}/webhooks/hubspot")
-}
-
-fn sync_requests(bus: &InProcessBus) -> Vec<SyncRequested> {
-    bus.published()
-        .into_iter()
-        .map(|delivered| serde_json::from_value(delivered.detail).unwrap())
-        .collect()
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ use shared::vault::InProcessVault;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::fixtures::sync_requests;
 
 fn tenant_id(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
@@ -42,16 +43,6 @@ fn requested(tenant: &str, mode: SyncMode, by: SyncTrigger) -> SyncRequested {
         sync_id: None,
         requested_at: Utc::now(),
     }
-}
-
-fn sync_requests(bus: &InProcessBus) -> Vec<SyncRequested> {
-    bus.published()
-        .iter()
-        .filter_map(|delivered| match delivered.event() {
-            Ok(ProductEvent::SyncRequested(request)) => Some(request),
-            _ => None,
-        })
-        .collect()
 }
 
 fn synced_events(bus: &InProcessBus) -> usize {
