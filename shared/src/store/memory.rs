@@ -126,6 +126,12 @@ pub struct MemoryTable {
     saving: Arc<Mutex<()>>,
 }
 
+impl Default for MemoryTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl std::fmt::Debug for MemoryTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStore")
@@ -135,7 +141,7 @@ impl std::fmt::Debug for MemoryTable {
 }
 
 impl MemoryTable {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             rows: Arc::new(RwLock::new(Rows::default())),
             clock: Arc::new(Utc::now),
@@ -144,7 +150,7 @@ impl MemoryTable {
         }
     }
 
-    fn with_clock(clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+    pub fn with_clock(clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
         Self {
             clock: Arc::new(clock),
             ..Self::new()

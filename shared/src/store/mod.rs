@@ -22,5 +22,5 @@ pub use entities::TableStore;
 pub use lease::{HeldLease, LeaseLost, LeaseTerms};
 pub use listing::{every_page, every_score};
 pub use memory::{MemoryStore, MemoryTable};
-pub use row::Table;
+pub use row::{RecordingTable, Table, TableOp};
 pub use table::{create_table, table_definition, TableDefinition};

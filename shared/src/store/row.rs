@@ -9,7 +9,7 @@ use crate::domain::{
     TenantSummary,
 };
 use crate::ports::{InsightFilter, OAuthState, Page, PageRequest, StoreError};
-use crate::store::keys::{ItemKeys, Key};
+use crate::store::keys::{Index, ItemKeys, Key};
 use crate::store::query::QueryPlan;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -235,4 +235,116 @@ pub trait Table: Send + Sync {
     ) -> Result<Vec<Row>, StoreError>;
     /// Writes the changes (in batches where the table has them); returns the write requests sent.
     async fn write_rows(&self, changes: Vec<Change>) -> Result<u64, StoreError>;
+}
+
+/// A [`Table`] operation, as the IAM check counts them: each maps to one AWS action per adapter
+/// ([`super::dynamo::iam_action`]); a query also names the index it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TableOp {
+    GetRow,
+    GetRows,
+    StoredDigests,
+    PutRowIf,
+    DeleteRowIf,
+    UpdateRow,
+    Query(Index),
+    WriteRows,
+}
+
+/// A table that records the operations asked of it, then passes them to `inner`: how a test sees
+/// which operations each store method really uses ([`super::entities::PORT_METHOD_TABLE_OPS`]).
+#[derive(Debug, Default)]
+pub struct RecordingTable<T> {
+    inner: T,
+    ops: std::sync::Mutex<Vec<TableOp>>,
+}
+
+impl<T> RecordingTable<T> {
+    pub fn new(inner: T) -> Self {
+        Self {
+            inner,
+            ops: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The operations recorded since the last call, in order.
+    pub fn take_ops(&self) -> Vec<TableOp> {
+        self.ops
+            .lock()
+            .map(|mut ops| std::mem::take(&mut *ops))
+            .unwrap_or_default()
+    }
+
+    fn note(&self, op: TableOp) {
+        if let Ok(mut ops) = self.ops.lock() {
+            ops.push(op);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: Table> Table for RecordingTable<T> {
+    async fn get_row(&self, key: &Key) -> Result<Option<Row>, StoreError> {
+        self.note(TableOp::GetRow);
+        self.inner.get_row(key).await
+    }
+
+    async fn get_rows(&self, keys: Vec<Key>) -> Result<Vec<Row>, StoreError> {
+        self.note(TableOp::GetRows);
+        self.inner.get_rows(keys).await
+    }
+
+    async fn stored_digests(
+        &self,
+        keys: Vec<Key>,
+    ) -> Result<HashMap<Key, StoredDigest>, StoreError> {
+        self.note(TableOp::StoredDigests);
+        self.inner.stored_digests(keys).await
+    }
+
+    async fn put_row_if(&self, row: Row, condition: Condition) -> Result<bool, StoreError> {
+        self.note(TableOp::PutRowIf);
+        self.inner.put_row_if(row, condition).await
+    }
+
+    async fn delete_row_if(
+        &self,
+        key: &Key,
+        condition: Condition,
+    ) -> Result<Option<Row>, StoreError> {
+        self.note(TableOp::DeleteRowIf);
+        self.inner.delete_row_if(key, condition).await
+    }
+
+    async fn update_row(&self, key: &Key, update: Update) -> Result<bool, StoreError> {
+        self.note(TableOp::UpdateRow);
+        self.inner.update_row(key, update).await
+    }
+
+    async fn query_rows_page(
+        &self,
+        plan: &QueryPlan,
+        filter: RowFilter<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<Row>, StoreError> {
+        self.note(TableOp::Query(plan.index));
+        self.inner.query_rows_page(plan, filter, page).await
+    }
+
+    async fn query_rows(
+        &self,
+        plan: &QueryPlan,
+        filter: RowFilter<'_>,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.note(TableOp::Query(plan.index));
+        self.inner.query_rows(plan, filter).await
+    }
+
+    /// Only a write of something counts: an empty batch sends no request.
+    async fn write_rows(&self, changes: Vec<Change>) -> Result<u64, StoreError> {
+        if !changes.is_empty() {
+            self.note(TableOp::WriteRows);
+        }
+        self.inner.write_rows(changes).await
+    }
 }

@@ -21,7 +21,7 @@ use crate::ports::{Page, PageRequest, StoreError};
 use crate::store::entities::TableStore;
 use crate::store::keys::{self, Key};
 use crate::store::query::{self, QueryPlan, READ_BATCH, WRITE_BATCH};
-use crate::store::row::{Change, Condition, Row, RowFilter, StoredDigest, Table, Update};
+use crate::store::row::{Change, Condition, Row, RowFilter, StoredDigest, Table, TableOp, Update};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConsumedCapacity, DeleteRequest, KeysAndAttributes, PutRequest,
@@ -120,6 +120,20 @@ where
 
 fn is_condition_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     error.code() == Some("ConditionalCheckFailedException")
+}
+
+/// The DynamoDB action each table operation sends: with [`crate::store::entities::PORT_METHOD_TABLE_OPS`],
+/// what the IAM check of the SAM template grants each function (a query also needs its index).
+pub const fn iam_action(op: TableOp) -> &'static str {
+    match op {
+        TableOp::GetRow => "dynamodb:GetItem",
+        TableOp::GetRows | TableOp::StoredDigests => "dynamodb:BatchGetItem",
+        TableOp::PutRowIf => "dynamodb:PutItem",
+        TableOp::DeleteRowIf => "dynamodb:DeleteItem",
+        TableOp::UpdateRow => "dynamodb:UpdateItem",
+        TableOp::Query(_) => "dynamodb:Query",
+        TableOp::WriteRows => "dynamodb:BatchWriteItem",
+    }
 }
 
 /// A condition as a DynamoDB condition expression with its names and values (DynamoDB refuses

@@ -5,7 +5,10 @@
 mod insights;
 mod scores;
 mod sync;
+mod uses;
 mod webhooks;
+
+pub use uses::{table_ops_of, PORT_METHOD_TABLE_OPS};
 
 use crate::domain::{ClientId, ClientSnapshot, Tenant, TenantId};
 use crate::ports::{Page, PageRequest, SnapshotStore, StoreError, TenantStore, WriteReport};
@@ -25,6 +28,10 @@ pub struct TableStore<T> {
 impl<T: Table> TableStore<T> {
     pub fn over(table: T) -> Self {
         Self { table }
+    }
+
+    pub fn table(&self) -> &T {
+        &self.table
     }
 
     /// Writes the rows of `plan` (a row, or `None` to delete) whose digest differs from the stored
