@@ -86,6 +86,20 @@ impl<T: Table> TableStore<T> {
     }
 }
 
+/// A write plan for `write_changed`: each entity's row, built by `row_of` (with its content hash).
+fn upserts<E>(
+    entities: &[E],
+    row_of: impl Fn(&E) -> Result<Row, StoreError>,
+) -> Result<Vec<(Key, Option<Row>)>, StoreError> {
+    entities
+        .iter()
+        .map(|entity| {
+            let row = row_of(entity)?;
+            Ok((row.keys.key.clone(), Some(row)))
+        })
+        .collect()
+}
+
 /// Keeps the order of `ids` (first occurrence) for items fetched by a batch read.
 fn in_request_order<T>(ids: &[ClientId], found: Vec<T>, id_of: impl Fn(&T) -> &ClientId) -> Vec<T> {
     let mut by_id: HashMap<ClientId, T> =
@@ -204,17 +218,13 @@ impl<T: Table> SnapshotStore for TableStore<T> {
         tenant_id: &TenantId,
         snapshots: &[ClientSnapshot],
     ) -> Result<WriteReport, StoreError> {
-        let plan = snapshots
-            .iter()
-            .map(|snapshot| {
-                let keys = keys::snapshot(tenant_id, &snapshot.client_id);
-                let hash = content::digest(snapshot)?;
-                let record = Record::Snapshot {
-                    snapshot: snapshot.clone(),
-                };
-                Ok((keys.key.clone(), Some(Row::hashed(keys, record, hash))))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let plan = upserts(snapshots, |snapshot| {
+            let keys = keys::snapshot(tenant_id, &snapshot.client_id);
+            let record = Record::Snapshot {
+                snapshot: snapshot.clone(),
+            };
+            Ok(Row::hashed(keys, record, content::digest(snapshot)?))
+        })?;
         self.write_changed(plan).await
     }
 

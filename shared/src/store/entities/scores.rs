@@ -1,6 +1,6 @@
 //! Current scores, their history and the tenant summary.
 
-use super::{in_request_order, select, select_page, TableStore};
+use super::{in_request_order, select, select_page, upserts, TableStore};
 use crate::domain::{ClientId, HealthScore, ScorePoint, TenantId, TenantSummary};
 use crate::ports::{Page, PageRequest, ScoreQuery, ScoreStore, StoreError, WriteReport};
 use crate::store::content;
@@ -57,17 +57,13 @@ impl<T: Table> ScoreStore for TableStore<T> {
         tenant_id: &TenantId,
         scores: &[HealthScore],
     ) -> Result<WriteReport, StoreError> {
-        let plan = scores
-            .iter()
-            .map(|score| {
-                let keys = keys::score(tenant_id, score);
-                let hash = content::score_digest(score)?;
-                let record = Record::Score {
-                    score: score.clone(),
-                };
-                Ok((keys.key.clone(), Some(Row::hashed(keys, record, hash))))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let plan = upserts(scores, |score| {
+            let keys = keys::score(tenant_id, score);
+            let record = Record::Score {
+                score: score.clone(),
+            };
+            Ok(Row::hashed(keys, record, content::score_digest(score)?))
+        })?;
         self.write_changed(plan).await
     }
 
@@ -131,19 +127,15 @@ impl<T: Table> ScoreStore for TableStore<T> {
         retention_days: u32,
     ) -> Result<WriteReport, StoreError> {
         query::require_history_retention(retention_days)?;
-        let plan = points
-            .iter()
-            .map(|point| {
-                let keys = keys::history(tenant_id, point);
-                let expires_at = query::history_expiry(point.at, retention_days);
-                let hash = content::digest(&(point, expires_at))?;
-                let record = Record::History {
-                    point: point.clone(),
-                };
-                let row = Row::hashed(keys, record, hash).expiring(expires_at);
-                Ok((row.keys.key.clone(), Some(row)))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let plan = upserts(points, |point| {
+            let keys = keys::history(tenant_id, point);
+            let expires_at = query::history_expiry(point.at, retention_days);
+            let hash = content::digest(&(point, expires_at))?;
+            let record = Record::History {
+                point: point.clone(),
+            };
+            Ok(Row::hashed(keys, record, hash).expiring(expires_at))
+        })?;
         self.write_changed(plan).await
     }
 
