@@ -4,7 +4,8 @@
 //! - the event rules match the source and detail-types the code emits, with retries and DLQs;
 //! - the table's keys and indexes equal `shared::store::table::table_definition()`;
 //! - each function's IAM actions cover the AWS calls its code makes, and grant no other; likewise the
-//!   indexes it may query;
+//!   indexes it may query (the calls: the port methods its code calls, through the actions and
+//!   indexes each adapter declares per method);
 //! - the HTTP API routes what the api router serves, with the JWT authorizer exactly on `/v1`.
 //!
 //! cfn-lint and checkov run separately (scripts/check-template.sh).
@@ -965,4 +966,81 @@ fn the_iam_check_knows_every_sdk_operation_the_adapters_call() {
             "no adapter found for {service:?}"
         );
     }
+}
+
+/// The adapters' declarations of the AWS actions each port method sends (what the role checks
+/// above grant) cover every method of their ports, name no method the ports lack, and name exactly
+/// the SDK operations the adapters' code calls (the table's administration, which only tests and
+/// local tooling run, aside).
+#[test]
+fn each_adapter_declares_the_aws_actions_of_every_port_method() {
+    let code = Codebase::load(&repo_root());
+    let service_of = |port: &str| match port {
+        "EventBus" => Some(Service::EventBridge),
+        "SecretVault" => Some(Service::SecretsManager),
+        _ if port.ends_with("Store") => Some(Service::DynamoDb),
+        _ => None,
+    };
+    let mut problems = Vec::new();
+    let mut declared_by_service: BTreeMap<Service, BTreeSet<String>> = BTreeMap::new();
+    for (port, methods) in code.port_traits() {
+        let Some(service) = service_of(port) else {
+            continue;
+        };
+        for method in methods {
+            match code::declared_actions(service, method) {
+                Some(actions) => declared_by_service
+                    .entry(service)
+                    .or_default()
+                    .extend(actions),
+                None => problems.push(format!(
+                    "{port}::{method} has no declared {service:?} actions"
+                )),
+            }
+        }
+    }
+    let port_methods: BTreeSet<&String> = code.port_traits().values().flatten().collect();
+    let declared_methods = shared::store::entities::PORT_METHOD_TABLE_OPS
+        .iter()
+        .map(|(m, _)| *m)
+        .chain(shared::bus::EVENTBRIDGE_IAM_ACTIONS.iter().map(|(m, _)| *m))
+        .chain(
+            shared::vault::SECRETS_MANAGER_IAM_ACTIONS
+                .iter()
+                .map(|(m, _)| *m),
+        );
+    for method in declared_methods {
+        if !port_methods.contains(&method.to_string()) {
+            problems.push(format!("{method} is declared but is no port method"));
+        }
+    }
+    let administration = [
+        "dynamodb:CreateTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateTimeToLive",
+    ];
+    for service in Service::ALL {
+        let called: BTreeSet<String> = code
+            .adapter_operations(service)
+            .iter()
+            .map(|op| service.iam_action(op))
+            .filter(|action| !administration.contains(&action.as_str()))
+            .collect();
+        let declared = declared_by_service.remove(&service).unwrap_or_default();
+        for action in called.difference(&declared) {
+            problems.push(format!(
+                "the {service:?} adapter calls {action}, which no port method declares"
+            ));
+        }
+        for action in declared.difference(&called) {
+            problems.push(format!(
+                "{action} is declared, but the {service:?} adapter never calls it"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "declared AWS actions and the code disagree:\n  {}",
+        problems.join("\n  ")
+    );
 }

@@ -11,6 +11,10 @@ pub const MAX_BATCH_ENTRIES: usize = 10;
 /// PutEvents takes at most this many bytes per call (and so per entry), counted as EventBridge counts them.
 pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 
+/// Port method -> the EventBridge actions this adapter's implementation of it sends (read by the IAM
+/// check of the SAM template; kept next to the calls it describes).
+pub const IAM_ACTIONS: &[(&str, &[&str])] = &[("publish", &["events:PutEvents"])];
+
 /// Publishes to an EventBridge bus: source `connected-insights`, the event's detail-type, its JSON detail.
 /// Events go in PutEvents calls of at most 10 entries and 256 KiB; entries the bus refuses are sent again
 /// with backoff (only those), a bounded number of times, after which the publish reports

@@ -7,6 +7,8 @@ mod in_process;
 mod retry;
 
 pub use delivered::DeliveredEvent;
-pub use eventbridge::{EventBridgeBus, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES};
+pub use eventbridge::{
+    EventBridgeBus, IAM_ACTIONS as EVENTBRIDGE_IAM_ACTIONS, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES,
+};
 pub use in_process::InProcessBus;
 pub use retry::RetryPolicy;

@@ -1,5 +1,6 @@
 //! The store adapters: [`DynamoStore`] (one DynamoDB table) and [`MemoryStore`] (in-process, for the
-//! local runner and fast tests). Both implement [`crate::ports::Store`] on the same key design
+//! local runner and fast tests). Both are [`TableStore`], the store ports written once over a small
+//! [`Table`] port ([`row`]), with the same key design
 //! ([`keys`], whose module doc has the key and index table), the same query plans ([`query`]), the
 //! same change detection ([`content`]) and the same cursors ([`cursor`]);
 //! `shared/tests/store_conformance.rs` runs one suite against both.
@@ -7,15 +8,19 @@
 pub mod content;
 pub mod cursor;
 pub mod dynamo;
+pub mod entities;
 pub mod keys;
 pub mod lease;
 pub mod listing;
 pub mod memory;
 pub mod query;
+pub mod row;
 pub mod table;
 
-pub use dynamo::{ConsumedCapacityTotals, DynamoStore};
+pub use dynamo::{ConsumedCapacityTotals, DynamoStore, DynamoTable};
+pub use entities::TableStore;
 pub use lease::{HeldLease, LeaseLost, LeaseTerms};
 pub use listing::{every_page, every_score};
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, MemoryTable};
+pub use row::{RecordingTable, Table, TableOp};
 pub use table::{create_table, table_definition, TableDefinition};

@@ -5,4 +5,4 @@ mod in_process;
 mod secrets_manager;
 
 pub use in_process::InProcessVault;
-pub use secrets_manager::SecretsManagerVault;
+pub use secrets_manager::{SecretsManagerVault, IAM_ACTIONS as SECRETS_MANAGER_IAM_ACTIONS};

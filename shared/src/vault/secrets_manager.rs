@@ -7,6 +7,20 @@ use crate::ports::vault::{SecretVault, VaultError, VersionedSecret};
 /// The staging label Secrets Manager gives the version that reads return.
 const CURRENT_STAGE: &str = "AWSCURRENT";
 
+/// Port method -> the Secrets Manager actions this adapter's implementation of it sends (read by the
+/// IAM check of the SAM template; kept next to the calls it describes).
+pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
+    ("get", &["secretsmanager:GetSecretValue"]),
+    ("create", &["secretsmanager:CreateSecret"]),
+    (
+        "put",
+        &[
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:PutSecretValue",
+        ],
+    ),
+];
+
 /// Secrets in AWS Secrets Manager (or moto locally), one secret per id.
 ///
 /// `put` with an `expected_version` reads the version labelled `AWSCURRENT` and refuses with

@@ -3,9 +3,13 @@
 //!
 //! A function's code is its `functions/<name>/src` plus every `shared` module reachable from it
 //! (`shared::x` in the function, then `crate::y` inside `shared`), tests left out. Its AWS calls are
-//! found through the ports: the port methods its code calls, followed into the AWS adapter that
-//! implements them (the `shared` modules that use an `aws_sdk_*` crate), down to the SDK operations
-//! (`.put_item()`, `.put_events()`, `.get_secret_value()`, ...) each method reaches.
+//! found through the ports: the port methods its code calls, mapped through what each adapter
+//! declares it sends for each method (`shared::store::entities::PORT_METHOD_TABLE_OPS` with
+//! `shared::store::dynamo::iam_action`, `shared::bus::EVENTBRIDGE_IAM_ACTIONS`,
+//! `shared::vault::SECRETS_MANAGER_IAM_ACTIONS`), so where functions sit in files does not matter.
+//! Those declarations are held to the code: `shared/tests/store_table_use.rs` runs every store
+//! method on a recording table, and the template test compares them with the SDK operations the
+//! adapters call and the methods the port traits have.
 
 use crate::source::{
     called_names, find_word, matching_brace, rust_files, top_level_items, CrateFiles, Reach,
@@ -13,6 +17,7 @@ use crate::source::{
 };
 use serde_yaml::Value;
 use shared::events::ProductEvent;
+use shared::store::TableOp;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -117,6 +122,8 @@ pub struct Codebase {
     adapters: BTreeMap<Service, Vec<SourceFile>>,
     /// Methods of the port traits (`shared/src/ports`).
     port_methods: BTreeSet<String>,
+    /// The same, by trait.
+    port_traits: BTreeMap<String, BTreeSet<String>>,
     shared: CrateFiles,
     /// Each `functions/<name>/src`'s files.
     functions: BTreeMap<String, Vec<SourceFile>>,
@@ -195,13 +202,18 @@ impl Codebase {
             adapters.insert(service, paths.iter().map(|p| SourceFile::read(p)).collect());
         }
 
-        let mut port_methods = BTreeSet::new();
+        let mut port_traits: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for file in modules.get("ports").into_iter().flatten() {
             let mut from = 0;
             while let Some(at) = find_word(&file.code, "trait", from) {
                 let Some(open) = file.code[at..].find('{').map(|i| at + i) else {
                     break;
                 };
+                let trait_name: String = file.code[at + "trait".len()..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 let close = matching_brace(&file.code, open).unwrap_or(file.code.len() - 1);
                 let body = &file.code[open..close];
                 let mut inner = 0;
@@ -211,17 +223,22 @@ impl Codebase {
                         .chars()
                         .take_while(|c| c.is_alphanumeric() || *c == '_')
                         .collect();
-                    port_methods.insert(name);
+                    port_traits
+                        .entry(trait_name.clone())
+                        .or_default()
+                        .insert(name);
                     inner = fn_at + 2;
                 }
                 from = close;
             }
         }
+        let port_methods = port_traits.values().flatten().cloned().collect();
 
         Codebase {
             root: root.to_path_buf(),
             adapters,
             port_methods,
+            port_traits,
             shared: CrateFiles::load(&shared_src),
             functions: rust_files(&root.join("functions"))
                 .into_iter()
@@ -340,7 +357,9 @@ impl Codebase {
     }
 
     /// The function's own code: its crate and the reachable `shared` code other than the AWS
-    /// adapters and the definitions (ports, domain, events), which call nothing.
+    /// adapters, the store's implementation over its table port (whose calls
+    /// `PORT_METHOD_TABLE_OPS` declares) and the definitions (ports, domain, events), which call
+    /// nothing.
     fn handler_code(&self, binary: &str) -> Vec<Chunk<'_>> {
         let shared_src = self.root.join("shared/src");
         let adapter_files: BTreeSet<&PathBuf> =
@@ -349,6 +368,7 @@ impl Codebase {
         self.reachable_chunks(binary)
             .into_iter()
             .filter(|c| !adapter_files.contains(&c.file.path))
+            .filter(|c| !c.file.code.contains("store::row::"))
             .filter(|c| !definitions.iter().any(|d| c.file.path.starts_with(d)))
             .collect()
     }
@@ -418,50 +438,42 @@ impl Codebase {
             .collect()
     }
 
-    /// The IAM actions of the AWS operations the function's code can reach, each with the port
-    /// methods that lead to it (for a readable failure).
+    /// The IAM actions of the AWS calls the function's code can make, each with the port methods
+    /// that lead to it (for a readable failure): the port methods its code calls, mapped through
+    /// the adapters' declarations ([`declared_actions`]).
     pub fn aws_actions(&self, binary: &str) -> BTreeMap<String, BTreeSet<String>> {
         let called = self.port_methods_called(binary);
         let mut actions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for service in self.linked_services(binary) {
-            let bodies = bodies_by_name(&self.adapters[&service]);
             for method in &called {
-                let entry = BTreeSet::from([method.clone()]);
-                for operation in reachable_operations(&bodies, &entry, service) {
-                    actions
-                        .entry(service.iam_action(&operation))
-                        .or_default()
-                        .insert(method.clone());
+                for action in declared_actions(service, method).unwrap_or_default() {
+                    actions.entry(action).or_default().insert(method.clone());
                 }
             }
         }
         actions
     }
 
-    /// The table's global secondary indexes the function's DynamoDB calls can query: the port
-    /// methods its code calls, followed through the DynamoDB adapter into the query plans of
-    /// `shared/src/store/query.rs`, and the `Index::GsiN` each plan names.
+    /// The table's global secondary indexes the function's DynamoDB calls can query: the store
+    /// port methods its code calls, and the indexes `PORT_METHOD_TABLE_OPS` declares they query.
     pub fn indexes_queried(&self, binary: &str) -> BTreeSet<String> {
         if !self.linked_services(binary).contains(&Service::DynamoDb) {
             return BTreeSet::new();
         }
-        let called = self.port_methods_called(binary);
-        let adapter = bodies_by_name(&self.adapters[&Service::DynamoDb]);
-        let plans =
-            SourceFile::read(&self.root.join("shared/src/store/query.rs")).function_bodies();
-        let mut plan_names = BTreeSet::new();
-        for body in reachable_bodies(&adapter, &called) {
-            plan_names.extend(qualified_calls(body, "query::"));
-        }
-        let mut indexes = BTreeSet::new();
-        for body in reachable_bodies(&plans, &plan_names) {
-            for gsi in qualified_calls(body, "Index::") {
-                if let Some(n) = gsi.strip_prefix("Gsi") {
-                    indexes.insert(format!("gsi{n}"));
-                }
-            }
-        }
-        indexes
+        self.port_methods_called(binary)
+            .iter()
+            .filter_map(|method| shared::store::entities::table_ops_of(method))
+            .flatten()
+            .filter_map(|op| match op {
+                TableOp::Query(index) => index.name().map(str::to_string),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The port traits (`shared/src/ports`) and their methods.
+    pub fn port_traits(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.port_traits
     }
 
     /// Every SDK operation the service's adapter calls anywhere.
@@ -567,68 +579,24 @@ fn method_calls(code: &str) -> BTreeSet<String> {
     calls
 }
 
-fn bodies_by_name(files: &[SourceFile]) -> BTreeMap<String, Vec<String>> {
-    let mut bodies: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for file in files {
-        for (name, mut found) in file.function_bodies() {
-            bodies.entry(name).or_default().append(&mut found);
-        }
+/// The IAM actions of `service` that its adapter declares for `port_method`; `None` when the
+/// adapter declares nothing for it (it is no method of that adapter's port).
+pub fn declared_actions(service: Service, port_method: &str) -> Option<Vec<String>> {
+    let listed = |table: &[(&str, &[&str])]| {
+        table
+            .iter()
+            .find(|(method, _)| *method == port_method)
+            .map(|(_, actions)| actions.iter().map(|a| a.to_string()).collect())
+    };
+    match service {
+        Service::DynamoDb => shared::store::entities::table_ops_of(port_method).map(|ops| {
+            ops.iter()
+                .map(|op| shared::store::dynamo::iam_action(*op).to_string())
+                .collect()
+        }),
+        Service::EventBridge => listed(shared::bus::EVENTBRIDGE_IAM_ACTIONS),
+        Service::SecretsManager => listed(shared::vault::SECRETS_MANAGER_IAM_ACTIONS),
     }
-    bodies
-}
-
-/// The bodies of the given functions and of every function of `bodies` they call, transitively.
-fn reachable_bodies<'a>(
-    bodies: &'a BTreeMap<String, Vec<String>>,
-    entry_points: &BTreeSet<String>,
-) -> Vec<&'a str> {
-    let mut reached = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut pending: Vec<String> = entry_points.iter().cloned().collect();
-    while let Some(name) = pending.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        for body in bodies.get(&name).into_iter().flatten() {
-            reached.push(body.as_str());
-            pending.extend(
-                called_names(body)
-                    .into_iter()
-                    .filter(|c| bodies.contains_key(c)),
-            );
-        }
-    }
-    reached
-}
-
-/// The names written right after `prefix` (`query::` -> `scores` in `query::scores(..)`).
-fn qualified_calls(code: &str, prefix: &str) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut from = 0;
-    while let Some(at) = code[from..].find(prefix).map(|i| from + i) {
-        from = at + prefix.len();
-        let name: String = code[from..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            names.insert(name);
-        }
-    }
-    names
-}
-
-/// SDK operations reachable from the given method names through the adapter's own functions.
-fn reachable_operations(
-    bodies: &BTreeMap<String, Vec<String>>,
-    entry_points: &BTreeSet<String>,
-    service: Service,
-) -> BTreeSet<String> {
-    reachable_bodies(bodies, entry_points)
-        .into_iter()
-        .flat_map(method_calls)
-        .filter(|call| service.operations().contains(&call.as_str()))
-        .collect()
 }
 
 /// Every SDK operation an adapter calls anywhere must be in [`Service::operations`], or the per-function

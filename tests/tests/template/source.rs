@@ -64,51 +64,6 @@ impl SourceFile {
             from = end;
         }
     }
-
-    /// `name(...) { body }` of every `fn` in the file, by name (later definitions of one name are
-    /// merged: an adapter may implement a method on two types).
-    pub fn function_bodies(&self) -> BTreeMap<String, Vec<String>> {
-        let mut bodies: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let bytes = self.code.as_bytes();
-        let mut from = 0;
-        while let Some(found) = find_word(&self.code, "fn", from) {
-            from = found + 2;
-            let name: String = self.code[from..]
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if name.is_empty() {
-                continue;
-            }
-            // The body is the first `{` after the signature that is not inside the signature's
-            // parentheses or generics; a `;` first means a declaration without a body (a trait item).
-            let mut depth = 0i32;
-            let mut at = from;
-            let mut body = None;
-            while at < bytes.len() {
-                match bytes[at] {
-                    b'(' | b'<' | b'[' => depth += 1,
-                    b')' | b']' => depth -= 1,
-                    b'>' if at > 0 && bytes[at - 1] != b'-' && bytes[at - 1] != b'=' => depth -= 1,
-                    b';' if depth <= 0 => break,
-                    b'{' if depth <= 0 => {
-                        body = matching_brace(&self.code, at).map(|close| (at, close));
-                        break;
-                    }
-                    _ => {}
-                }
-                at += 1;
-            }
-            if let Some((open, close)) = body {
-                bodies
-                    .entry(name)
-                    .or_default()
-                    .push(self.code[open..=close].to_string());
-            }
-        }
-        bodies
-    }
 }
 
 /// Blanks comments and string/char literal contents, keeping byte positions; returns the blanked text

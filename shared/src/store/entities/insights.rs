@@ -1,0 +1,147 @@
+//! Insights: versioned, so a scoring run never undoes a user's status change.
+
+use super::{select, select_page, TableStore};
+use crate::domain::{ClientId, Insight, InsightId, TenantId};
+use crate::ports::{
+    InsightFilter, InsightStore, Page, PageRequest, StatusChange, StoreError, WriteReport,
+};
+use crate::store::content;
+use crate::store::keys;
+use crate::store::query::{self, QueryPlan};
+use crate::store::row::{Condition, Record, Row, RowFilter, Table};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::HashSet;
+
+/// Per-client queries in flight at once.
+const CONCURRENT_QUERIES: usize = 8;
+
+fn insight_of(record: Record) -> Option<Insight> {
+    match record {
+        Record::Insight { insight } => Some(insight),
+        _ => None,
+    }
+}
+
+fn insight_row(insight: Insight) -> Result<Row, StoreError> {
+    let hash = content::insight_digest(&insight)?;
+    Ok(Row::hashed(
+        keys::insight(&insight),
+        Record::Insight { insight },
+        hash,
+    ))
+}
+
+#[async_trait::async_trait]
+impl<T: Table> InsightStore for TableStore<T> {
+    async fn put_insights(
+        &self,
+        tenant_id: &TenantId,
+        insights: &[Insight],
+    ) -> Result<WriteReport, StoreError> {
+        let insights = query::insights_to_put(tenant_id, insights)?;
+        let stored = self
+            .table
+            .stored_digests(
+                insights
+                    .iter()
+                    .map(|i| keys::insight_key(tenant_id, &i.id))
+                    .collect(),
+            )
+            .await?;
+        let mut stale = 0;
+        let mut plan = Vec::with_capacity(insights.len());
+        for insight in insights {
+            let key = keys::insight_key(tenant_id, &insight.id);
+            let stored_version = stored.get(&key).and_then(|digest| digest.version);
+            let Some(version) = query::insight_version_to_write(insight.version, stored_version)
+            else {
+                stale += 1;
+                continue;
+            };
+            let insight = Insight {
+                version,
+                ..insight.clone()
+            };
+            plan.push((key, Some(insight_row(insight)?)));
+        }
+        let mut report = self.write_against(plan, &stored).await?;
+        report.items_stale = stale;
+        Ok(report)
+    }
+
+    async fn get_insight(
+        &self,
+        tenant_id: &TenantId,
+        insight_id: &InsightId,
+    ) -> Result<Insight, StoreError> {
+        self.record_at(&keys::insight_key(tenant_id, insight_id))
+            .await?
+            .and_then(insight_of)
+            .ok_or_else(|| StoreError::not_found("insight", insight_id))
+    }
+
+    async fn insights_for_clients(
+        &self,
+        tenant_id: &TenantId,
+        client_ids: &[ClientId],
+    ) -> Result<Vec<Insight>, StoreError> {
+        let client_ids = query::last_wins(client_ids.iter(), |id| (*id).clone());
+        let rows: Vec<Row> = if client_ids.len() <= query::CLIENT_QUERIES_MAX {
+            let plans: Vec<QueryPlan> = client_ids
+                .iter()
+                .map(|client_id| query::client_insights(tenant_id, client_id))
+                .collect();
+            let per_client: Vec<Vec<Row>> = futures::stream::iter(plans)
+                .map(|plan| async move { self.table.query_rows(&plan, RowFilter::All).await })
+                .buffered(CONCURRENT_QUERIES)
+                .try_collect()
+                .await?;
+            per_client.into_iter().flatten().collect()
+        } else {
+            let wanted: HashSet<&ClientId> = client_ids.iter().copied().collect();
+            self.table
+                .query_rows(&query::all_insights(tenant_id), RowFilter::All)
+                .await?
+                .into_iter()
+                .filter(|row| {
+                    matches!(&row.record, Record::Insight { insight } if wanted.contains(&insight.client_id))
+                })
+                .collect()
+        };
+        Ok(select(rows, insight_of))
+    }
+
+    async fn list_insights(
+        &self,
+        tenant_id: &TenantId,
+        filter: &InsightFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Insight>, StoreError> {
+        let page = self
+            .table
+            .query_rows_page(
+                &query::insights(tenant_id, filter),
+                RowFilter::Insights(filter),
+                page,
+            )
+            .await?;
+        Ok(select_page(page, insight_of))
+    }
+
+    async fn change_insight_status(
+        &self,
+        tenant_id: &TenantId,
+        insight_id: &InsightId,
+        change: &StatusChange,
+    ) -> Result<Insight, StoreError> {
+        let mut insight = self.get_insight(tenant_id, insight_id).await?;
+        change.apply_to(&mut insight)?;
+        let row = insight_row(insight.clone())?;
+        let condition = Condition::VersionIs(change.expected_version);
+        if self.table.put_row_if(row, condition).await? {
+            Ok(insight)
+        } else {
+            Err(StoreError::conflict("insight", insight_id))
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! What each store port method asks of its table, declared in one place: the IAM check of the
+//! SAM template (`tests/tests/template.rs`) maps a function's port calls through this table and the
+//! adapter's [`crate::store::dynamo::iam_action`] to the DynamoDB actions and indexes its role needs.
+//! `shared/tests/store_table_use.rs` runs every method on a [`crate::store::row::RecordingTable`]
+//! and holds this table to what the code really does (nothing missing, nothing extra).
+
+use crate::store::keys::Index;
+use crate::store::row::TableOp::{self, *};
+
+/// Port method name -> every table operation it may use (on any path).
+pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
+    // TenantStore
+    ("create_tenant", &[PutRowIf]),
+    ("get_tenant", &[GetRow]),
+    ("update_tenant", &[PutRowIf, GetRow]),
+    ("record_full_sync", &[UpdateRow]),
+    ("tenant_by_portal", &[Query(Index::Gsi1)]),
+    ("list_active_tenants", &[Query(Index::Gsi2)]),
+    // SnapshotStore
+    ("put_snapshots", &[StoredDigests, WriteRows]),
+    ("get_snapshots", &[GetRows]),
+    ("list_snapshots", &[Query(Index::Table)]),
+    ("delete_snapshots", &[StoredDigests, WriteRows]),
+    ("put_contact_clients", &[StoredDigests, WriteRows]),
+    ("contact_clients", &[GetRows]),
+    // ScoreStore
+    ("get_summary", &[GetRow]),
+    ("put_summary", &[PutRowIf]),
+    ("put_scores", &[StoredDigests, WriteRows]),
+    ("delete_scores", &[StoredDigests, WriteRows]),
+    ("get_score", &[GetRow]),
+    ("get_scores", &[GetRows]),
+    ("list_scores", &[Query(Index::Gsi1)]),
+    ("append_history", &[StoredDigests, WriteRows]),
+    ("history", &[Query(Index::Table)]),
+    // InsightStore
+    ("put_insights", &[StoredDigests, WriteRows]),
+    ("get_insight", &[GetRow]),
+    (
+        "insights_for_clients",
+        &[Query(Index::Gsi3), Query(Index::Table)],
+    ),
+    ("list_insights", &[Query(Index::Gsi1), Query(Index::Gsi2)]),
+    ("change_insight_status", &[GetRow, PutRowIf]),
+    // SyncStore
+    ("put_sync_run", &[PutRowIf]),
+    ("get_sync_run", &[GetRow]),
+    ("list_sync_runs", &[Query(Index::Gsi1)]),
+    ("checkpoints", &[Query(Index::Table)]),
+    ("put_checkpoint", &[PutRowIf]),
+    ("clear_checkpoint", &[DeleteRowIf]),
+    ("acquire_lease", &[PutRowIf]),
+    ("renew_lease", &[PutRowIf]),
+    ("release_lease", &[DeleteRowIf]),
+    // WebhookStore
+    ("record_webhook_event", &[PutRowIf]),
+    ("forget_webhook_event", &[DeleteRowIf]),
+    ("put_oauth_state", &[PutRowIf]),
+    ("take_oauth_state", &[DeleteRowIf]),
+];
+
+/// The table operations `port_method` may use; `None` when it is no store method.
+pub fn table_ops_of(port_method: &str) -> Option<&'static [TableOp]> {
+    PORT_METHOD_TABLE_OPS
+        .iter()
+        .find(|(name, _)| *name == port_method)
+        .map(|(_, ops)| *ops)
+}

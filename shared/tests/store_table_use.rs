@@ -1,0 +1,255 @@
+//! Holds `shared::store::entities::PORT_METHOD_TABLE_OPS` (what the template's IAM check grants
+//! each function) to what the store code really does: every store port method runs, on each of its
+//! paths, against a table that records the operations asked of it. A method using an operation
+//! (or an index) it does not declare fails here; so does a declared one no path uses.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shared::domain::{
+    AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, HealthBand, HealthScore,
+    Impact, Insight, InsightId, InsightRule, InsightStatus, ObjectType, ScorePoint, SyncCheckpoint,
+    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
+};
+use shared::ports::{
+    InsightFilter, InsightStore, OAuthState, PageRequest, ScoreQuery, ScoreStore, SnapshotStore,
+    StatusChange, SyncStore, TenantStore, WebhookStore,
+};
+use shared::store::entities::PORT_METHOD_TABLE_OPS;
+use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
+use std::collections::{BTreeMap, BTreeSet};
+
+type Probed = TableStore<RecordingTable<MemoryTable>>;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+}
+
+fn cid(n: usize) -> ClientId {
+    ClientId::parse(format!("client-{n:04}")).unwrap()
+}
+
+fn score(n: usize) -> HealthScore {
+    HealthScore {
+        client_id: cid(n),
+        client_name: format!("Client {n}"),
+        overall: 40,
+        band: HealthBand::of(40),
+        churn_risk: 60,
+        dimensions: vec![],
+        trend: Trend {
+            delta_7d: None,
+            delta_30d: None,
+        },
+        scored_at: t0(),
+    }
+}
+
+fn insight(tenant_id: &TenantId, n: usize) -> Insight {
+    let rule = InsightRule::InactiveClient;
+    Insight {
+        id: InsightId::parse(format!("{tenant_id}.client-{n:04}.{}", rule.as_str())).unwrap(),
+        tenant_id: tenant_id.clone(),
+        client_id: cid(n),
+        client_name: format!("Client {n}"),
+        insight_type: rule.insight_type(),
+        rule,
+        title: "title".into(),
+        description: "description".into(),
+        explanation: "explanation".into(),
+        confidence: 70,
+        confidence_band: ConfidenceBand::of(70),
+        impact: Impact::High,
+        revenue_at_stake: None,
+        recommendations: vec![],
+        evidence: vec![],
+        status: InsightStatus::Open,
+        created_at: t0(),
+        updated_at: t0(),
+        status_changed_at: None,
+        status_changed_by: None,
+        version: 0,
+    }
+}
+
+fn snapshot(n: usize) -> ClientSnapshot {
+    ClientSnapshot {
+        client_id: cid(n),
+        name: format!("Client {n}"),
+        domain: None,
+        lifecycle_stage: None,
+        activity: CompanyActivity::default(),
+        reported_revenue: None,
+        contacts: vec![],
+        deals: vec![],
+        tickets: vec![],
+        engagements: vec![],
+        sources: vec!["hubspot".into()],
+        updated_at: t0(),
+    }
+}
+
+/// Runs store calls and collects, per port method, the table operations they used.
+struct Probe {
+    store: Probed,
+    used: BTreeMap<&'static str, BTreeSet<TableOp>>,
+}
+
+impl Probe {
+    fn saw(&mut self, method: &'static str) {
+        let ops = self.store.table().take_ops();
+        assert!(!ops.is_empty(), "{method} used no table operation");
+        self.used.entry(method).or_default().extend(ops);
+    }
+}
+
+macro_rules! call {
+    ($probe:ident, $method:ident $(, $arg:expr)*) => {{
+        let result = $probe.store.$method($($arg),*).await;
+        $probe.saw(stringify!($method));
+        result
+    }};
+}
+
+#[tokio::test]
+async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
+    let mut p = Probe {
+        store: TableStore::over(RecordingTable::new(MemoryTable::new())),
+        used: BTreeMap::new(),
+    };
+    let acme = TenantId::parse("acme").unwrap();
+    let tenant = Tenant::connected(
+        acme.clone(),
+        "Acme".to_string(),
+        Some(42),
+        "ci/acme/hubspot".to_string(),
+        AuthKind::OAuth,
+        t0(),
+    );
+
+    // Tenants, on the success and the conflict path.
+    call!(p, create_tenant, &tenant).unwrap();
+    let stored = call!(p, get_tenant, &acme).unwrap();
+    call!(p, update_tenant, &stored).unwrap();
+    assert!(call!(p, update_tenant, &stored).is_err(), "stale version");
+    call!(p, record_full_sync, &acme, t0()).unwrap();
+    call!(p, tenant_by_portal, 42).unwrap();
+    call!(p, list_active_tenants, &PageRequest::first(10)).unwrap();
+
+    // Snapshots and the contact index, written and then deleted.
+    call!(p, put_snapshots, &acme, &[snapshot(1)]).unwrap();
+    call!(p, get_snapshots, &acme, &[cid(1)]).unwrap();
+    call!(p, list_snapshots, &acme, &PageRequest::first(10)).unwrap();
+    call!(p, delete_snapshots, &acme, &[cid(1)]).unwrap();
+    let links = [("contact-1".to_string(), vec![cid(1)])];
+    call!(p, put_contact_clients, &acme, &links).unwrap();
+    call!(p, contact_clients, &acme, &["contact-1".to_string()]).unwrap();
+
+    // Scores, history and the summary.
+    let summary = TenantSummary::of(&[score(1)], [], t0());
+    call!(p, put_summary, &acme, &summary, false).unwrap();
+    call!(p, get_summary, &acme).unwrap();
+    call!(p, put_scores, &acme, &[score(1)]).unwrap();
+    call!(p, get_score, &acme, &cid(1)).unwrap();
+    call!(p, get_scores, &acme, &[cid(1)]).unwrap();
+    let query = ScoreQuery {
+        min_churn_risk: Some(10),
+        ..ScoreQuery::default()
+    };
+    call!(p, list_scores, &acme, &query, &PageRequest::first(10)).unwrap();
+    call!(p, delete_scores, &acme, &[cid(1)]).unwrap();
+    let point = ScorePoint {
+        client_id: cid(1),
+        at: Utc::now(),
+        overall: 40,
+        churn_risk: 60,
+        crm: None,
+        payment: None,
+        usage: None,
+        support: None,
+    };
+    call!(p, append_history, &acme, &[point], 30).unwrap();
+    let (from, to) = (
+        Utc::now() - Duration::days(1),
+        Utc::now() + Duration::days(1),
+    );
+    call!(p, history, &acme, &cid(1), from, to).unwrap();
+
+    // Insights: few clients and many, by status and any status, and a status change.
+    let insights: Vec<Insight> = (0..20).map(|n| insight(&acme, n)).collect();
+    call!(p, put_insights, &acme, &insights).unwrap();
+    let first = call!(p, get_insight, &acme, &insights[0].id).unwrap();
+    call!(p, insights_for_clients, &acme, &[cid(0)]).unwrap();
+    let many: Vec<ClientId> = (0..20).map(cid).collect();
+    call!(p, insights_for_clients, &acme, &many).unwrap();
+    let open = InsightFilter {
+        status: Some(InsightStatus::Open),
+        ..InsightFilter::default()
+    };
+    call!(p, list_insights, &acme, &open, &PageRequest::first(5)).unwrap();
+    let any = InsightFilter::default();
+    call!(p, list_insights, &acme, &any, &PageRequest::first(5)).unwrap();
+    let change = StatusChange {
+        status: InsightStatus::Acknowledged,
+        changed_by: "user".into(),
+        changed_at: t0(),
+        expected_version: first.version,
+    };
+    call!(p, change_insight_status, &acme, &first.id, &change).unwrap();
+
+    // Sync runs, checkpoints and leases.
+    let run = SyncRun {
+        tenant_id: acme.clone(),
+        sync_id: SyncId::parse("sync-001").unwrap(),
+        mode: SyncMode::Incremental,
+        trigger: SyncTrigger::Schedule,
+        started_at: t0(),
+        finished_at: None,
+        status: SyncStatus::Succeeded,
+        counts: BTreeMap::new(),
+        requests_used: 0,
+        error: None,
+    };
+    call!(p, put_sync_run, &run).unwrap();
+    call!(p, get_sync_run, &acme, &run.sync_id).unwrap();
+    call!(p, list_sync_runs, &acme, &PageRequest::first(10)).unwrap();
+    let checkpoint = SyncCheckpoint {
+        object_type: ObjectType::Companies,
+        watermark: None,
+        cursor: None,
+        sync_id: None,
+        updated_at: t0(),
+    };
+    call!(p, put_checkpoint, &acme, &checkpoint).unwrap();
+    call!(p, checkpoints, &acme).unwrap();
+    call!(p, clear_checkpoint, &acme, ObjectType::Companies).unwrap();
+    let (now, until) = (Utc::now(), Utc::now() + Duration::minutes(1));
+    call!(p, acquire_lease, &acme, "sync", "me", until, now).unwrap();
+    call!(p, renew_lease, &acme, "sync", "me", until, now).unwrap();
+    call!(p, release_lease, &acme, "sync", "me").unwrap();
+
+    // Webhook event ids and OAuth state.
+    let expires = Utc::now() + Duration::hours(1);
+    call!(p, record_webhook_event, &acme, "event-1", expires).unwrap();
+    call!(p, forget_webhook_event, &acme, "event-1").unwrap();
+    let state = OAuthState {
+        nonce: "nonce-1".into(),
+        tenant_id: None,
+        created_at: Utc::now(),
+        expires_at: expires,
+    };
+    call!(p, put_oauth_state, &state).unwrap();
+    call!(p, take_oauth_state, "nonce-1", Utc::now()).unwrap();
+
+    let declared: BTreeMap<&str, BTreeSet<TableOp>> = PORT_METHOD_TABLE_OPS
+        .iter()
+        .map(|(method, ops)| (*method, ops.iter().copied().collect()))
+        .collect();
+    assert_eq!(
+        declared.len(),
+        PORT_METHOD_TABLE_OPS.len(),
+        "a method is declared twice"
+    );
+    assert_eq!(
+        p.used, declared,
+        "the store's table use (left) and its declaration in PORT_METHOD_TABLE_OPS (right) differ"
+    );
+}
