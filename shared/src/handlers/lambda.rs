@@ -5,8 +5,7 @@
 use crate::bus::EventBridgeBus;
 use crate::config::{ConfigError, Env, ScoreConfig, SyncConfig};
 use crate::connector::engine::NoProgress;
-use crate::events::EVENT_SOURCE;
-use crate::handlers::route::{route, Function, Handled, Handlers, Trigger};
+use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::sources::HubSpotSources;
 use crate::handlers::sync::SourceFactory;
 use crate::handlers::{parse_envelope, EventError};
@@ -111,13 +110,13 @@ where
 {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, FunctionError> {
         let deadline = deadline_of(&event.context);
-        let trigger = own_trigger(event.payload, Function::Sync)?;
+        let trigger = Trigger::from_envelope(parse_envelope(event.payload)?)?;
         let handlers = Handlers {
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: Some(self.sources.as_ref()),
         };
-        match route(&handlers, trigger, deadline, &NoProgress).await? {
+        match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
                 "tenants_requested": report.tenants_requested,
                 "tenants_skipped": report.tenants_skipped,
@@ -133,20 +132,6 @@ where
             Handled::Scored(_) | Handled::Ignored => Ok(Value::Null),
         }
     }
-}
-
-/// Decodes the invocation's event and checks that its rule is `function`'s: anything else was
-/// routed here by mistake and is refused, not handled.
-fn own_trigger(payload: Value, function: Function) -> Result<Trigger, FunctionError> {
-    let trigger = Trigger::from_envelope(parse_envelope(payload)?)?;
-    if trigger.handled_by() != Some(function) {
-        return Err(EventError::Unexpected {
-            source_name: EVENT_SOURCE.to_string(),
-            detail_type: trigger.detail_type().to_string(),
-        }
-        .into());
-    }
-    Ok(trigger)
 }
 
 /// The score function.
@@ -175,14 +160,13 @@ where
     B: EventBus + ?Sized,
 {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, FunctionError> {
-        let deadline = deadline_of(&event.context);
-        let trigger = own_trigger(event.payload, Function::Score)?;
+        let trigger = Trigger::from_envelope(parse_envelope(event.payload)?)?;
         let handlers = Handlers {
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: None,
         };
-        match route(&handlers, trigger, deadline, &NoProgress).await? {
+        match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {
                 FunctionError::Event(EventError::BadDetail {
                     detail_type: "ScoresUpdated".to_string(),

@@ -5,7 +5,7 @@
 
 use crate::connector::engine::SyncProgress;
 use crate::domain::SyncRun;
-use crate::events::{ProductEvent, ScoresUpdated, EVENT_SOURCE};
+use crate::events::{ProductEvent, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE};
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, DispatchReport, SourceFactory, SyncHandlerError,
@@ -28,11 +28,25 @@ pub enum Function {
     Score,
 }
 
-/// Something that starts work: the schedule's tick or one of the product's events.
+/// Something that starts work: the schedule's tick or one of the product's events. Its own enum,
+/// not a wrapped `ProductEvent`: decoding an event is not emitting one, and the least-privilege
+/// check, which reads the code for `ProductEvent` constructions, must not mistake one for the other.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
     Schedule,
-    Event(ProductEvent),
+    SyncRequested(SyncRequested),
+    TenantSynced(TenantSynced),
+    ScoresUpdated(ScoresUpdated),
+}
+
+impl From<ProductEvent> for Trigger {
+    fn from(event: ProductEvent) -> Self {
+        match event {
+            ProductEvent::SyncRequested(request) => Trigger::SyncRequested(request),
+            ProductEvent::TenantSynced(synced) => Trigger::TenantSynced(synced),
+            ProductEvent::ScoresUpdated(updated) => Trigger::ScoresUpdated(updated),
+        }
+    }
 }
 
 impl Trigger {
@@ -44,15 +58,9 @@ impl Trigger {
         };
         match (envelope.source.as_str(), envelope.detail_type.as_str()) {
             (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) => Ok(Trigger::Schedule),
-            (EVENT_SOURCE, "SyncRequested") => Ok(Trigger::Event(ProductEvent::SyncRequested(
-                detail(envelope)?,
-            ))),
-            (EVENT_SOURCE, "TenantSynced") => Ok(Trigger::Event(ProductEvent::TenantSynced(
-                detail(envelope)?,
-            ))),
-            (EVENT_SOURCE, "ScoresUpdated") => Ok(Trigger::Event(ProductEvent::ScoresUpdated(
-                detail(envelope)?,
-            ))),
+            (EVENT_SOURCE, "SyncRequested") => Ok(Trigger::SyncRequested(detail(envelope)?)),
+            (EVENT_SOURCE, "TenantSynced") => Ok(Trigger::TenantSynced(detail(envelope)?)),
+            (EVENT_SOURCE, "ScoresUpdated") => Ok(Trigger::ScoresUpdated(detail(envelope)?)),
             _ => Err(unexpected(&envelope)),
         }
     }
@@ -61,11 +69,9 @@ impl Trigger {
     /// consumes (`ScoresUpdated` is for the tenant's own automations).
     pub fn handled_by(&self) -> Option<Function> {
         match self {
-            Trigger::Schedule | Trigger::Event(ProductEvent::SyncRequested(_)) => {
-                Some(Function::Sync)
-            }
-            Trigger::Event(ProductEvent::TenantSynced(_)) => Some(Function::Score),
-            Trigger::Event(ProductEvent::ScoresUpdated(_)) => None,
+            Trigger::Schedule | Trigger::SyncRequested(_) => Some(Function::Sync),
+            Trigger::TenantSynced(_) => Some(Function::Score),
+            Trigger::ScoresUpdated(_) => None,
         }
     }
 
@@ -73,7 +79,9 @@ impl Trigger {
     pub fn detail_type(&self) -> &'static str {
         match self {
             Trigger::Schedule => SCHEDULE_DETAIL_TYPE,
-            Trigger::Event(event) => event.detail_type(),
+            Trigger::SyncRequested(_) => "SyncRequested",
+            Trigger::TenantSynced(_) => "TenantSynced",
+            Trigger::ScoresUpdated(_) => "ScoresUpdated",
         }
     }
 }
@@ -119,8 +127,29 @@ pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     pub sources: Option<&'a dyn SourceFactory>,
 }
 
-/// Runs the handler of `trigger`. `deadline` bounds a sync's invocation; `progress` watches it.
+/// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
+/// function at once.
 pub async fn route<S, B>(
+    handlers: &Handlers<'_, S, B>,
+    trigger: Trigger,
+    deadline: Instant,
+    progress: &dyn SyncProgress,
+) -> Result<Handled, FunctionError>
+where
+    S: Store + ?Sized,
+    B: EventBus + ?Sized,
+{
+    match trigger.handled_by() {
+        Some(Function::Sync) => route_sync(handlers, trigger, deadline, progress).await,
+        Some(Function::Score) => route_score(handlers, trigger).await,
+        None => Ok(Handled::Ignored),
+    }
+}
+
+/// The sync function's triggers: the schedule's fan-out and one tenant's sync. Each Lambda routes
+/// only its own triggers, so its binary reaches only its own handlers (the least-privilege check
+/// reads those calls).
+pub async fn route_sync<S, B>(
     handlers: &Handlers<'_, S, B>,
     trigger: Trigger,
     deadline: Instant,
@@ -134,7 +163,7 @@ where
         Trigger::Schedule => Ok(Handled::Dispatched(
             dispatch_scheduled(handlers.store.as_ref(), handlers.bus, Utc::now()).await?,
         )),
-        Trigger::Event(ProductEvent::SyncRequested(request)) => {
+        Trigger::SyncRequested(request) => {
             let sources = handlers.sources.ok_or(FunctionError::NoSources)?;
             let run = handle_sync_requested(
                 handlers.store,
@@ -147,12 +176,37 @@ where
             .await?;
             Ok(Handled::Synced(run))
         }
-        Trigger::Event(ProductEvent::TenantSynced(synced)) => Ok(Handled::Scored(
+        other => Err(not_for(&other)),
+    }
+}
+
+/// The score function's trigger: one tenant's sync finished.
+pub async fn route_score<S, B>(
+    handlers: &Handlers<'_, S, B>,
+    trigger: Trigger,
+) -> Result<Handled, FunctionError>
+where
+    S: Store + ?Sized,
+    B: EventBus + ?Sized,
+{
+    match trigger {
+        Trigger::TenantSynced(synced) => Ok(Handled::Scored(
             handle_tenant_synced(handlers.store.as_ref(), handlers.bus, &synced, Utc::now())
                 .await?,
         )),
-        Trigger::Event(ProductEvent::ScoresUpdated(_)) => Ok(Handled::Ignored),
+        other => Err(not_for(&other)),
     }
+}
+
+/// A trigger routed to a function whose rule does not deliver it: refused, not handled.
+fn not_for(trigger: &Trigger) -> FunctionError {
+    FunctionError::Event(EventError::Unexpected {
+        source_name: match trigger {
+            Trigger::Schedule => SCHEDULE_SOURCE.to_string(),
+            _ => EVENT_SOURCE.to_string(),
+        },
+        detail_type: trigger.detail_type().to_string(),
+    })
 }
 
 #[cfg(test)]

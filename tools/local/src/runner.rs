@@ -468,7 +468,7 @@ impl Pipeline {
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
-        let handled = route(&handlers, Trigger::Event(event), deadline, progress).await;
+        let handled = route(&handlers, Trigger::from(event), deadline, progress).await;
         if first_sync {
             self.first_sync_bars.clear();
         }
