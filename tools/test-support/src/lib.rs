@@ -6,6 +6,8 @@
 //! never skip. Every helper that creates something gives it a fresh unique name, so tests run in parallel
 //! and never see each other's data.
 
+pub mod oidc;
+
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
