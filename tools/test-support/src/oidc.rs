@@ -143,7 +143,10 @@ impl TestIssuer {
             .route("/authorize", get(authorize_page).post(approve))
             .route("/token", axum::routing::post(token))
             .route("/logout", get(logout))
-            .with_state(inner.clone());
+            .with_state(inner.clone())
+            // The dashboard reads discovery and JWKS and calls the token endpoint from its own origin,
+            // as browsers do with Cognito, Auth0 and Okta, which allow it.
+            .layer(tower_http::cors::CorsLayer::permissive());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
