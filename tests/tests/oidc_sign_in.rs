@@ -51,20 +51,20 @@ async fn overview_status(runner: &LocalRunner, token: Option<&str>) -> (u16, Val
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+async fn get_json(url: &str) -> Value {
+    let response = http().get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {url}");
+    response.json().await.unwrap()
+}
+
 /// The browser's part of the flow: the authorize page's button, then the code for tokens.
 async fn sign_in(issuer: &TestIssuer, verifier: &str, sent_verifier: &str) -> (u16, Value) {
     let client = http();
-    let discovery: Value = client
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            issuer.issuer()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = get_json(&format!(
+        "{}/.well-known/openid-configuration",
+        issuer.issuer()
+    ))
+    .await;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let redirect_uri = "http://127.0.0.1:1/";
     let approved = client
@@ -113,14 +113,7 @@ async fn tokens_of_the_issuer_reach_the_tenant_in_their_claim_and_bad_ones_are_4
     let runner = runner_for(&issuer).await;
 
     // The dashboard learns how to sign in from the public config.
-    let config: Value = http()
-        .get(format!("{}/auth-config.json", runner.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = get_json(&format!("{}/auth-config.json", runner.base_url)).await;
     assert_eq!(config["sign_in"]["client_id"], CLIENT_ID);
     assert_eq!(config["sign_in"]["issuer"], issuer.issuer());
     assert_eq!(config["sign_in"]["token_use"], "id");

@@ -72,7 +72,7 @@ impl JwtCheck {
             .map_err(|e| format!("{jwks_uri} is not a JWK set: {e}"))?;
         Ok(Self::from_jwks(
             &settings.issuer,
-            &[settings.audience.clone()],
+            std::slice::from_ref(&settings.audience),
             &jwks,
         ))
     }
