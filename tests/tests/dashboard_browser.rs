@@ -421,3 +421,106 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
     let exit = runner.stop_with("INT").await.unwrap();
     assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
 }
+
+/// Signing in at an OpenID Connect issuer (the test issuer), with the runner checking its JWTs as API
+/// Gateway would: the sign-in button, the issuer's page, back with the overview of the token's tenant;
+/// a reload keeps the session; signing out clears it and the API is no longer called with the token.
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_signs_in_at_the_issuer_and_out_again_in_chromium() {
+    use test_support::oidc::{IssuerOptions, TestIssuer};
+    let (chromium, driver_binary) = browser_binaries();
+    let companies = SandboxConfig::small(42).companies;
+    let issuer = TestIssuer::start(IssuerOptions::new("dashboard-client", "local-sandbox"))
+        .await
+        .unwrap();
+    let mut runner = LocalRunner::start(&[
+        "--demo-size",
+        "small",
+        "--oidc-issuer",
+        issuer.issuer(),
+        "--oidc-audience",
+        "dashboard-client",
+        "--oidc-tenant-claim",
+        "custom:tenant_id",
+    ])
+    .await
+    .unwrap_or_else(|e| panic!("the local runner did not start: {e}"));
+
+    let profile =
+        std::env::temp_dir().join(format!("ci-chromium-oidc-profile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let driver = ChromeDriver::start(&driver_binary).await;
+    let client = open_browser(&chromium, &driver, &profile).await;
+
+    client.goto(&format!("{}/", runner.base_url)).await.unwrap();
+    eventually("the page offers to sign in", || async {
+        text_of(&client, "#sign-in-button").await.map(|_| ())
+    })
+    .await;
+    click(&client, "#sign-in-button").await;
+    eventually("the issuer's sign-in page", || async {
+        text_of(&client, "#approve").await.map(|_| ())
+    })
+    .await;
+    click(&client, "#approve").await;
+    eventually(
+        "the overview of the token's tenant shows every client",
+        || async {
+            let shown = text_of(&client, "#overview-clients").await?;
+            (shown == companies.to_string()).then_some(()).ok_or(shown)
+        },
+    )
+    .await;
+    let address = client.current_url().await.unwrap();
+    assert!(
+        address.query().is_none(),
+        "code and state leave the address bar: {address}"
+    );
+    assert_eq!(issuer.counts().code_exchanges, 1);
+    let stored = client
+        .execute(
+            "return [localStorage.length, sessionStorage.getItem('connected-insights-token')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored[0], 0, "nothing in localStorage");
+    let token = stored[1].as_str().unwrap_or_default().to_string();
+    assert_eq!(token.split('.').count(), 3, "a JWT is kept for this tab");
+    screenshot(&client, "oidc-signed-in").await;
+
+    client.refresh().await.unwrap();
+    eventually("still signed in after a reload", || async {
+        let shown = text_of(&client, "#overview-clients").await?;
+        (shown == companies.to_string()).then_some(()).ok_or(shown)
+    })
+    .await;
+    assert_eq!(issuer.counts().code_exchanges, 1, "no new sign-in");
+
+    click(&client, "#sign-out").await;
+    eventually("signed out, back at the sign-in offer", || async {
+        text_of(&client, "#sign-in-button").await.map(|_| ())
+    })
+    .await;
+    assert_eq!(issuer.counts().sign_outs, 1);
+    let left = client
+        .execute(
+            "return sessionStorage.getItem('connected-insights-token');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(left.is_null(), "the token is gone: {left}");
+    // The page's sync poll has no token to send any more (it would show the last sync otherwise).
+    eventually("the sync status says signed out", || async {
+        let shown = text_of(&client, "#sync-status").await?;
+        (shown == "Not signed in").then_some(()).ok_or(shown)
+    })
+    .await;
+
+    client.close().await.ok();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profile);
+    let exit = runner.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
+}

@@ -31,6 +31,82 @@ pub struct ApiConfig {
     /// Scopes the install asks for, and the optional ones.
     pub oauth_scopes: Vec<String>,
     pub oauth_optional_scopes: Vec<String>,
+    /// How the dashboard signs people in; `None` keeps the token-in-the-fragment page (local runner).
+    pub dashboard_sign_in: Option<DashboardSignIn>,
+}
+
+/// Scopes the dashboard asks the identity provider for when none are configured.
+pub const DEFAULT_DASHBOARD_SCOPES: &str = "openid email profile";
+
+/// The dashboard's OpenID Connect settings (authorization code flow with PKCE, a public client). None
+/// of it is secret: the page receives it from `GET /auth-config.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DashboardSignIn {
+    /// The issuer whose discovery document (`<issuer>/.well-known/openid-configuration`) gives the
+    /// endpoints; the same issuer API Gateway's JWT authorizer trusts, exactly as configured (it must
+    /// equal the tokens' `iss`, so no trailing slash is added).
+    pub issuer: String,
+    /// The app client the dashboard signs in as (no client secret).
+    pub client_id: String,
+    /// Space-separated scopes to ask for.
+    pub scopes: String,
+    /// Which token the page sends to the API.
+    pub token_use: TokenUse,
+}
+
+/// Which of the tokens the issuer returns the dashboard sends as its bearer token.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenUse {
+    /// The ID token: with Cognito, custom attributes such as `custom:tenant_id` are only in it.
+    Id,
+    /// The access token (Auth0, Okta and Entra ID can put custom claims in it).
+    Access,
+}
+
+impl DashboardSignIn {
+    /// `DASHBOARD_CLIENT_ID` (empty or unset: no sign-in), `DASHBOARD_OIDC_ISSUER` (required with a
+    /// client id), `DASHBOARD_SCOPES` and `DASHBOARD_TOKEN_USE` (`id` or `access`, default `id`).
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Option<Self>, ConfigError> {
+        let Some(client_id) = env
+            .optional("DASHBOARD_CLIENT_ID")
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty())
+        else {
+            return Ok(None);
+        };
+        let token_use = match env
+            .optional("DASHBOARD_TOKEN_USE")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("") | Some("id") => TokenUse::Id,
+            Some("access") => TokenUse::Access,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "DASHBOARD_TOKEN_USE",
+                    reason: format!("{other:?} is neither `id` nor `access`"),
+                })
+            }
+        };
+        let scopes = scopes(
+            env.optional("DASHBOARD_SCOPES")
+                .as_deref()
+                .filter(|s| !s.trim().is_empty()),
+            DEFAULT_DASHBOARD_SCOPES,
+        );
+        // Validated as a URL, kept as written.
+        env.url("DASHBOARD_OIDC_ISSUER", None)?;
+        let issuer = env.required("DASHBOARD_OIDC_ISSUER")?.trim().to_string();
+        Ok(Some(Self {
+            issuer,
+            client_id,
+            scopes: scopes.join(" "),
+            token_use,
+        }))
+    }
 }
 
 impl ApiConfig {
@@ -50,12 +126,14 @@ impl ApiConfig {
             tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_string(),
             oauth_scopes: scopes(None, DEFAULT_OAUTH_SCOPES),
             oauth_optional_scopes: scopes(None, DEFAULT_OAUTH_OPTIONAL_SCOPES),
+            dashboard_sign_in: None,
         }
     }
 
     /// Reads `PUBLIC_BASE_URL` (required), `HUBSPOT_APP_SECRET_ID` (required), `HUBSPOT_API_BASE_URL`,
     /// `HUBSPOT_AUTHORIZE_URL`, `TENANT_CLAIM`, `TENANT_SECRET_PREFIX`, `HUBSPOT_OAUTH_SCOPES` and
-    /// `HUBSPOT_OAUTH_OPTIONAL_SCOPES` (space-separated; all defaulted).
+    /// `HUBSPOT_OAUTH_OPTIONAL_SCOPES` (space-separated; all defaulted), and the dashboard's sign-in
+    /// settings (see [`DashboardSignIn`]).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         Ok(Self {
@@ -77,6 +155,7 @@ impl ApiConfig {
                 env.optional("HUBSPOT_OAUTH_OPTIONAL_SCOPES").as_deref(),
                 DEFAULT_OAUTH_OPTIONAL_SCOPES,
             ),
+            dashboard_sign_in: DashboardSignIn::from_env(&env)?,
         })
     }
 
@@ -177,6 +256,51 @@ mod tests {
             "app/hubspot",
         );
         assert_eq!(built, from_env);
+    }
+
+    #[test]
+    fn the_dashboard_signs_in_only_with_a_client_id() {
+        let config = ApiFunctionConfig::from_lookup(env(&COMPLETE)).unwrap();
+        assert_eq!(config.api.dashboard_sign_in, None);
+        let mut blank = COMPLETE.to_vec();
+        blank.push(("DASHBOARD_CLIENT_ID", " "));
+        blank.push(("DASHBOARD_OIDC_ISSUER", "https://issuer.example.com"));
+        let config = ApiFunctionConfig::from_lookup(env(&blank)).unwrap();
+        assert_eq!(config.api.dashboard_sign_in, None);
+
+        let mut given = COMPLETE.to_vec();
+        given.push(("DASHBOARD_CLIENT_ID", "abc123"));
+        given.push(("DASHBOARD_OIDC_ISSUER", "https://issuer.example.com/pool"));
+        given.push(("DASHBOARD_SCOPES", ""));
+        let sign_in = ApiFunctionConfig::from_lookup(env(&given))
+            .unwrap()
+            .api
+            .dashboard_sign_in
+            .unwrap();
+        assert_eq!(sign_in.client_id, "abc123");
+        assert_eq!(sign_in.issuer, "https://issuer.example.com/pool");
+        assert_eq!(sign_in.scopes, "openid email profile");
+        assert_eq!(sign_in.token_use, TokenUse::Id);
+
+        given.push(("DASHBOARD_TOKEN_USE", "refresh"));
+        assert!(matches!(
+            ApiFunctionConfig::from_lookup(env(&given)).unwrap_err(),
+            ConfigError::Invalid {
+                name: "DASHBOARD_TOKEN_USE",
+                ..
+            }
+        ));
+        let without_issuer: Vec<_> = given
+            .iter()
+            .copied()
+            .filter(|(k, _)| !k.starts_with("DASHBOARD_OIDC") && *k != "DASHBOARD_TOKEN_USE")
+            .collect();
+        assert_eq!(
+            ApiFunctionConfig::from_lookup(env(&without_issuer)).unwrap_err(),
+            ConfigError::Missing {
+                name: "DASHBOARD_OIDC_ISSUER"
+            }
+        );
     }
 
     #[test]

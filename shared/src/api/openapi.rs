@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
-use crate::api::routes::{health, insights, meta, oauth, overview, settings, sync};
+use crate::api::routes::{auth_config, health, insights, meta, oauth, overview, settings, sync};
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
 use utoipa::openapi::content::ContentBuilder;
@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         meta::dashboard,
         meta::health,
         meta::openapi_document,
+        auth_config::auth_config,
         overview::get_overview,
         insights::list_insights,
         insights::get_insight,
@@ -47,7 +48,7 @@ use utoipa::{Modify, OpenApi};
         (name = "sync", description = "CRM sync runs and manual syncs"),
         (name = "settings", description = "Scoring settings"),
         (name = "onboarding", description = "Connecting a HubSpot portal"),
-        (name = "service", description = "The dashboard, health probe and this document"),
+        (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),
     )
 )]
 pub struct ApiDoc;

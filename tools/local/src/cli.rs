@@ -56,6 +56,21 @@ pub struct Args {
     #[arg(long, env = "HUBSPOT_ACCESS_TOKEN", hide_env_values = true, value_parser = parse_secret)]
     pub hubspot_access_token: Option<SecretString>,
 
+    /// Accept JWTs of this OpenID Connect issuer instead of the development token, checked as API
+    /// Gateway's JWT authorizer does (JWKS signature, issuer, audience, expiry); the dashboard signs in
+    /// there. Needs --oidc-audience.
+    #[arg(long, value_name = "URL", requires = "oidc_audience")]
+    pub oidc_issuer: Option<String>,
+    /// The accepted `aud` (or `client_id`) of those JWTs.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_audience: Option<String>,
+    /// The dashboard's client id at the issuer (default: the audience).
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// The claim that names the tenant.
+    #[arg(long, value_name = "CLAIM", default_value = "tenant_id")]
+    pub oidc_tenant_claim: String,
+
     /// Show no per-object sync progress (bars on a terminal, one line per object type otherwise).
     #[arg(long)]
     pub no_progress: bool,
@@ -69,6 +84,21 @@ pub enum DemoSize {
 }
 
 impl Args {
+    /// The `--oidc-*` flags, when an issuer is given.
+    pub fn oidc_settings(&self) -> Option<crate::jwt_check::OidcSettings> {
+        let issuer = self.oidc_issuer.clone()?;
+        let audience = self.oidc_audience.clone()?;
+        Some(crate::jwt_check::OidcSettings {
+            issuer,
+            client_id: self
+                .oidc_client_id
+                .clone()
+                .unwrap_or_else(|| audience.clone()),
+            audience,
+            tenant_claim: self.oidc_tenant_claim.clone(),
+        })
+    }
+
     /// The sandbox portal these flags describe.
     pub fn sandbox_config(&self) -> SandboxConfig {
         let mut config = match self.demo_size {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod data_file;
+mod jwt_check;
 mod oauth;
 mod progress;
 mod runner;

@@ -74,6 +74,8 @@ pub enum RunnerError {
     Url(#[from] url::ParseError),
     #[error("the event bus: {0}")]
     Bus(#[from] shared::ports::BusError),
+    #[error("the OpenID Connect issuer: {0}")]
+    Oidc(String),
 }
 
 /// The portal the runner syncs.
@@ -127,15 +129,20 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     let base_url = format!("http://{address}");
 
     let dev_token = SecretString::from(uuid::Uuid::new_v4().simple().to_string());
+    let oidc = args.oidc_settings();
+    let jwt_check = crate::jwt_check::discover(&oidc).await?;
     let state = ApiState::new(
         store.clone(),
         Arc::new(bus.clone()),
         vault.clone(),
-        api_config(&base_url, &portal)?,
-        Authenticator::DevelopmentToken {
-            token: dev_token.clone(),
-            tenant_id: tenant.id.clone(),
-            subject: LOCAL_USER.to_owned(),
+        api_config(&base_url, &portal, oidc.as_ref())?,
+        match &oidc {
+            Some(oidc) => oidc.authenticator(),
+            None => Authenticator::DevelopmentToken {
+                token: dev_token.clone(),
+                tenant_id: tenant.id.clone(),
+                subject: LOCAL_USER.to_owned(),
+            },
         },
     );
 
@@ -155,6 +162,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
             )),
             None => router(state),
         };
+        let app = crate::jwt_check::layer(app, jwt_check);
         tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stopping(&mut stopped).await })
@@ -381,17 +389,24 @@ async fn close_interrupted_runs(
     Ok(())
 }
 
-fn api_config(base_url: &str, portal: &Portal) -> Result<ApiConfig, RunnerError> {
+fn api_config(
+    base_url: &str,
+    portal: &Portal,
+    oidc: Option<&crate::jwt_check::OidcSettings>,
+) -> Result<ApiConfig, RunnerError> {
     let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     Ok(ApiConfig {
         public_base_url: url::Url::parse(base_url)?,
         hubspot_api_base_url: url::Url::parse(&portal.api_base_url)?,
         hubspot_authorize_url: url::Url::parse(&portal.authorize_url)?,
         hubspot_app_secret_id: "connected-insights/hubspot-app".to_owned(),
-        tenant_claim: shared::api::auth::DEFAULT_TENANT_CLAIM.to_owned(),
+        tenant_claim: oidc
+            .map_or(shared::api::auth::DEFAULT_TENANT_CLAIM, |o| &o.tenant_claim)
+            .to_owned(),
         tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
         oauth_scopes: words(DEFAULT_OAUTH_SCOPES),
         oauth_optional_scopes: words(DEFAULT_OAUTH_OPTIONAL_SCOPES),
+        dashboard_sign_in: oidc.map(|o| o.dashboard_sign_in()),
     })
 }
 

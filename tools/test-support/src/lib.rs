@@ -7,6 +7,7 @@
 //! and never see each other's data.
 
 pub mod fixtures;
+pub mod oidc;
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! The handlers, grouped by resource, and the one table that lists them.
 
+pub mod auth_config;
 pub mod health;
 pub mod insights;
 pub mod meta;
@@ -32,6 +33,11 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/", get(meta::dashboard)),
         route(Method::GET, "/health", get(meta::health)),
         route(Method::GET, "/openapi.json", get(meta::openapi_document)),
+        route(
+            Method::GET,
+            "/auth-config.json",
+            get(auth_config::auth_config),
+        ),
         route(Method::GET, "/v1/overview", get(overview::get_overview)),
         route(Method::GET, "/v1/insights", get(insights::list_insights)),
         route(Method::GET, "/v1/insights/{id}", get(insights::get_insight)),
