@@ -11,11 +11,11 @@ use shared::domain::{
     AuthKind, ClientId, ClientSnapshot, HubSpotLimits, ObjectType, SyncCheckpoint, SyncId, Tenant,
     TenantId,
 };
-use shared::hubspot::{
+use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore, TenantStore};
+use shared::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     StaticToken, StoredCredentials, TokenManager, TokenSet,
 };
-use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore, TenantStore};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::collections::{BTreeMap, BTreeSet};

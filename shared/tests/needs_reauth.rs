@@ -18,8 +18,8 @@ use shared::domain::{SyncMode, SyncRun, SyncStatus, SyncTrigger, TenantId, Tenan
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use shared::handlers::sources::HubSpotSources;
 use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested};
-use shared::hubspot::{HubSpotClient, OAuthApp, OAuthClient, RetryPolicy};
 use shared::ports::{SecretVault, TenantStore};
+use shared::sources::hubspot::{HubSpotClient, OAuthApp, OAuthClient, RetryPolicy};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,11 +10,11 @@ use shared::connector::{
     run_sync, CrmSource, FetchWindow, NoProgress, SyncError, SyncOptions, SyncPlan,
 };
 use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId};
-use shared::hubspot::{
+use shared::ports::{SecretVault, TenantStore};
+use shared::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     StaticToken, StoredCredentials, TokenManager, TokenSet,
 };
-use shared::ports::{SecretVault, TenantStore};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;

@@ -12,8 +12,10 @@ use crate::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, SourceFactory, SyncHandlerError,
 };
 use crate::handlers::{detail, parse_envelope, EventError};
-use crate::hubspot::{AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient};
 use crate::ports::{EventBus, Store};
+use crate::sources::hubspot::{
+    AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient,
+};
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
 use chrono::Utc;
@@ -108,7 +110,7 @@ impl SyncFunction<DynamoStore, EventBridgeBus> {
                 redirect_uri: String::new(),
                 scopes: Vec::new(),
                 optional_scopes: Vec::new(),
-                authorize_url: crate::hubspot::api::DEFAULT_AUTHORIZE_URL.to_string(),
+                authorize_url: crate::sources::hubspot::api::DEFAULT_AUTHORIZE_URL.to_string(),
             }),
             Default::default(),
         );

@@ -4,11 +4,11 @@
 use crate::connector::source::{CrmSource, SourceError};
 use crate::domain::Tenant;
 use crate::handlers::sync::SourceFactory;
-use crate::hubspot::{
+use crate::ports::{SecretVault, SyncStore, TenantStore};
+use crate::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     TokenManager,
 };
-use crate::ports::{SecretVault, SyncStore, TenantStore};
 use std::sync::Arc;
 
 /// Builds a paced, retrying HubSpot source for a tenant, with tokens refreshed ahead of expiry from

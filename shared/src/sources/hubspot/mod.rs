@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod limiter;
 mod normalise;
+pub mod props;
 pub mod source;
 pub mod token_manager;
 pub mod tokens;

@@ -6,9 +6,9 @@ use crate::domain::{
     CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind, ObjectType,
     Ticket, TicketPriority,
 };
-use crate::hubspot::api;
-use crate::hubspot::wire::WireRecord;
-use crate::props::{boolean, datetime, number, text};
+use crate::sources::hubspot::api;
+use crate::sources::hubspot::props::{boolean, datetime, number, text};
+use crate::sources::hubspot::wire::WireRecord;
 use chrono::{DateTime, Utc};
 
 /// HubSpot's default ticket pipeline closes tickets in stage `4`.
@@ -172,7 +172,7 @@ fn engagement(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hubspot::wire::RecordsPage;
+    use crate::sources::hubspot::wire::RecordsPage;
 
     fn one(json: &str) -> WireRecord {
         let page: RecordsPage =

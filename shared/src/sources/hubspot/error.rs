@@ -2,7 +2,7 @@
 //! can trace a request.
 
 use crate::connector::SourceError;
-use crate::hubspot::backoff::RateLimitHeaders;
+use crate::sources::hubspot::backoff::RateLimitHeaders;
 use chrono::{DateTime, Utc};
 
 /// HubSpot's error body: `{status:"error", message, correlationId, category, subCategory?, errorType?,
