@@ -6,10 +6,9 @@
 use chrono::Utc;
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
-use shared::connector::{
-    run_sync, CrmSource, FetchWindow, NoProgress, SyncError, SyncOptions, SyncPlan,
-};
+use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncPlan};
 use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId};
+use shared::ports::source::{CrmSource, FetchWindow};
 use shared::ports::{SecretVault, TenantStore};
 use shared::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,

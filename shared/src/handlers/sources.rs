@@ -1,9 +1,9 @@
 //! The composition point that picks a tenant's CRM source. HubSpot is the only platform today; the
 //! next ones (NinjaOne, PayPal, Pax8, Microsoft 365) add a branch here and nothing in the engine.
 
-use crate::connector::source::{CrmSource, SourceError};
 use crate::domain::Tenant;
-use crate::handlers::sync::SourceFactory;
+use crate::ports::source::SourceFactory;
+use crate::ports::source::{CrmSource, SourceError};
 use crate::ports::{SecretVault, SyncStore, TenantStore};
 use crate::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,

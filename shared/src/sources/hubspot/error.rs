@@ -1,7 +1,7 @@
 //! HubSpot's failures, typed, with what HubSpot said (message, category, correlation id) so support
 //! can trace a request.
 
-use crate::connector::SourceError;
+use crate::ports::source::SourceError;
 use crate::sources::hubspot::backoff::RateLimitHeaders;
 use chrono::{DateTime, Utc};
 

@@ -1,11 +1,11 @@
 //! HubSpot records into the connector's platform-neutral records. Every value is parsed with the
 //! shared property parsers: a value that does not parse is missing data, never an error.
 
-use crate::connector::{CompanyFields, CrmRecord, RecordBody};
 use crate::domain::{
     CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind, ObjectType,
     Ticket, TicketPriority,
 };
+use crate::ports::source::{CompanyFields, CrmRecord, RecordBody};
 use crate::sources::hubspot::api;
 use crate::sources::hubspot::props::{boolean, datetime, number, text};
 use crate::sources::hubspot::wire::WireRecord;

@@ -12,10 +12,10 @@
 //! - Targeted fetches use batch read (100 ids a call) and v4 associations; ids HubSpot no longer has
 //!   come back as `missing`.
 
-use crate::connector::{
+use crate::domain::{ObjectRef, ObjectType};
+use crate::ports::source::{
     CrmRecord, CrmSource, FetchWindow, FetchedObjects, RecordPage, SourceError,
 };
-use crate::domain::{ObjectRef, ObjectType};
 use crate::sources::hubspot::api;
 use crate::sources::hubspot::client::HubSpotClient;
 use crate::sources::hubspot::error::HubSpotError;
