@@ -7,11 +7,11 @@ use crate::config::{ConfigError, Env, ScoreConfig, SyncConfig};
 use crate::connector::engine::NoProgress;
 use crate::events::{SyncRequested, TenantSynced, EVENT_SOURCE};
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
-use crate::handlers::sources::HubSpotSources;
 use crate::handlers::sync::{dispatch_scheduled, handle_sync_requested, SyncHandlerError};
 use crate::handlers::{detail, parse_envelope, EventError};
 use crate::ports::source::SourceFactory;
 use crate::ports::{EventBus, Store};
+use crate::sources::hubspot::HubSpotSources;
 use crate::sources::hubspot::{
     AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient,
 };

@@ -3,7 +3,6 @@
 
 pub mod lambda;
 pub mod score;
-pub mod sources;
 pub mod sync;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;

@@ -21,12 +21,12 @@ use shared::domain::{
 };
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::score::handle_tenant_synced;
-use shared::handlers::sources::HubSpotSources;
 use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested};
 use shared::ports::{
     EventBus, PageRequest, SecretVault, StoreError, SyncStore, TenantStore, VaultError,
 };
 use shared::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use shared::sources::hubspot::HubSpotSources;
 use shared::sources::hubspot::StoredCredentials;
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;

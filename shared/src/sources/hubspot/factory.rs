@@ -1,5 +1,6 @@
-//! The composition point that picks a tenant's CRM source. HubSpot is the only platform today; the
-//! next ones (NinjaOne, PayPal, Pax8, Microsoft 365) add a branch here and nothing in the engine.
+//! The factory that builds a tenant's HubSpot source from configuration: the paced, retrying client
+//! with its leased token manager. The next platforms (NinjaOne, PayPal, Pax8, Microsoft 365) each
+//! bring their own factory in their own folder under `sources/`; the engine sees only the port.
 
 use crate::domain::Tenant;
 use crate::ports::source::SourceFactory;
