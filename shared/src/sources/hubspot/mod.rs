@@ -13,6 +13,7 @@ pub mod props;
 pub mod source;
 pub mod token_manager;
 pub mod tokens;
+pub mod webhook;
 mod wire;
 
 pub use app::{AppCredentials, AppSecretError};
