@@ -15,7 +15,9 @@ use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::connector::{run_sync, NoProgress, ProgressUpdate, SyncPlan};
 use shared::domain::{HubSpotLimits, ObjectType, SyncId, TenantId};
-use shared::hubspot::{HubSpotClient, HubSpotSource, PortalLimiter, RetryPolicy, StaticToken};
+use shared::sources::hubspot::{
+    HubSpotClient, HubSpotSource, PortalLimiter, RetryPolicy, StaticToken,
+};
 use shared::store::MemoryStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;

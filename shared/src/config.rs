@@ -88,7 +88,7 @@ impl SyncConfig {
             hubspot_app_secret_id: env.required("HUBSPOT_APP_SECRET_ID")?,
             hubspot_api_base_url: env.url(
                 "HUBSPOT_API_BASE_URL",
-                Some(crate::hubspot::api::DEFAULT_API_BASE_URL),
+                Some(crate::sources::hubspot::api::DEFAULT_API_BASE_URL),
             )?,
         })
     }

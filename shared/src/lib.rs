@@ -1,7 +1,7 @@
 //! Connected Insights: the library the Lambda functions share.
 //!
 //! Layers, bottom up: `domain` (types) and `scoring` (pure rules, no I/O); `ports` (the traits handlers
-//! use); adapters (`store`, `bus`, `vault`, `hubspot`), each with an AWS and an in-process
+//! use); adapters (`store`, `bus`, `vault`, and the data sources in `sources`), each with an AWS and an in-process
 //! implementation; and the handlers each function runs.
 
 pub mod api;
@@ -12,10 +12,9 @@ pub mod connector;
 pub mod domain;
 pub mod events;
 pub mod handlers;
-pub mod hubspot;
 pub mod ingest;
 pub mod ports;
-pub mod props;
 pub mod scoring;
+pub mod sources;
 pub mod store;
 pub mod vault;

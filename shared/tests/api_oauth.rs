@@ -11,8 +11,8 @@ use axum::http::{header, Request, StatusCode};
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use proptest::prelude::*;
 use secrecy::SecretString;
-use shared::hubspot::OAuthApp;
 use shared::ports::SecretVault;
+use shared::sources::hubspot::OAuthApp;
 
 #[derive(Debug, Clone, Copy)]
 enum AppSecret {

@@ -1554,8 +1554,8 @@ mod onboarding {
     use super::*;
     use hubspot_sandbox::{Sandbox, SandboxConfig};
     use secrecy::{ExposeSecret, SecretString};
-    use shared::hubspot::{OAuthApp, StoredCredentials};
     use shared::ports::{OAuthState, SecretVault, WebhookStore};
+    use shared::sources::hubspot::{OAuthApp, StoredCredentials};
 
     const APP_SECRET_ID: &str = "app/hubspot";
 

@@ -7,10 +7,10 @@ use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::connector::{run_sync, NoProgress, SyncOutcome, SyncPlan};
 use shared::domain::{ClientId, ClientSnapshot, HubSpotLimits, ObjectType, SyncId, TenantId};
-use shared::hubspot::{
+use shared::ports::{PageRequest, SnapshotStore};
+use shared::sources::hubspot::{
     Budget, HubSpotClient, HubSpotSource, Pacing, PortalLimiter, RetryPolicy, StaticToken,
 };
-use shared::ports::{PageRequest, SnapshotStore};
 use shared::store::MemoryStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;

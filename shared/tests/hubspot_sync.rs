@@ -4,18 +4,17 @@
 use chrono::{DateTime, Utc};
 use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
-use shared::connector::{
-    run_sync, CrmSource, FetchWindow, NoProgress, SyncError, SyncOptions, SyncOutcome, SyncPlan,
-};
+use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncOutcome, SyncPlan};
 use shared::domain::{
     AuthKind, ClientId, ClientSnapshot, HubSpotLimits, ObjectType, SyncCheckpoint, SyncId, Tenant,
     TenantId,
 };
-use shared::hubspot::{
+use shared::ports::source::{CrmSource, FetchWindow};
+use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore, TenantStore};
+use shared::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     StaticToken, StoredCredentials, TokenManager, TokenSet,
 };
-use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore, TenantStore};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::collections::{BTreeMap, BTreeSet};

@@ -13,9 +13,9 @@ use shared::domain::{
     SyncMode, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
-use shared::ingest::signature::{sign_v1, sign_v3, SignedRequest};
 use shared::ingest::{router, IngestState, PublicBaseUrl};
 use shared::ports::{BusError, EventBus, SnapshotStore, TenantStore};
+use shared::sources::hubspot::webhook::signature::{sign_v1, sign_v3, SignedRequest};
 use shared::store::MemoryStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -99,7 +99,7 @@ fn signed_at(path_and_query: &str, body: &str, at: DateTime<Utc>) -> Request<Bod
         &SecretString::from(CLIENT_SECRET.to_string()),
         &SignedRequest {
             method: "POST",
-            uri: &shared::ingest::signature::decode_for_signature(&uri),
+            uri: &shared::sources::hubspot::webhook::signature::decode_for_signature(&uri),
             body: body.as_bytes(),
         },
         &timestamp,

@@ -7,10 +7,10 @@ use shared::domain::{
     ClientId, ClientSnapshot, ConfidenceBand, Dimension, HealthScore, Impact, Insight, InsightRule,
     TicketPriority,
 };
-use shared::props;
 use shared::scoring::{
     confidence, derive_features, insight_id, score_tenant, RevenueSource, TenantScores,
 };
+use shared::sources::hubspot::props;
 use std::collections::HashMap;
 
 fn run(snapshots: &[ClientSnapshot]) -> TenantScores {

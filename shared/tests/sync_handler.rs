@@ -12,12 +12,12 @@ use shared::domain::{
     AuthKind, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
-use shared::handlers::sources::HubSpotSources;
 use shared::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, handle_sync_requested_with,
 };
-use shared::hubspot::{HubSpotClient, StoredCredentials};
 use shared::ports::{Lease, SecretVault, SyncStore, TenantStore};
+use shared::sources::hubspot::HubSpotSources;
+use shared::sources::hubspot::{HubSpotClient, StoredCredentials};
 use shared::store::{LeaseTerms, MemoryStore};
 use shared::vault::InProcessVault;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,15 +6,14 @@
 use chrono::Utc;
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
-use shared::connector::{
-    run_sync, CrmSource, FetchWindow, NoProgress, SyncError, SyncOptions, SyncPlan,
-};
+use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncPlan};
 use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId};
-use shared::hubspot::{
+use shared::ports::source::{CrmSource, FetchWindow};
+use shared::ports::{SecretVault, TenantStore};
+use shared::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     StaticToken, StoredCredentials, TokenManager, TokenSet,
 };
-use shared::ports::{SecretVault, TenantStore};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;

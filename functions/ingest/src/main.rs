@@ -4,8 +4,8 @@
 
 use shared::bus::EventBridgeBus;
 use shared::config::Env;
-use shared::hubspot::AppCredentials;
 use shared::ingest::{router, IngestConfig, IngestState};
+use shared::sources::hubspot::AppCredentials;
 use shared::store::DynamoStore;
 use shared::vault::SecretsManagerVault;
 use std::sync::Arc;

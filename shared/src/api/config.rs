@@ -3,7 +3,7 @@
 use crate::api::auth::DEFAULT_TENANT_CLAIM;
 pub use crate::config::ConfigError;
 use crate::config::Env;
-use crate::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use crate::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
 use url::Url;
 
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "connected-insights/tenants/";

@@ -17,8 +17,8 @@ pub use auth::{Authenticator, Caller};
 pub use config::{ApiConfig, ApiFunctionConfig, ConfigError};
 pub use error::{ApiError, Problem};
 
-use crate::hubspot::OAuthApp;
 use crate::ports::{EventBus, SecretVault, Store};
+use crate::sources::hubspot::OAuthApp;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};

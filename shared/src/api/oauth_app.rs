@@ -8,8 +8,8 @@
 
 use crate::api::error::ApiError;
 use crate::api::ApiState;
-use crate::hubspot::{AppCredentials, AppSecretError, OAuthApp};
 use crate::ports::VaultError;
+use crate::sources::hubspot::{AppCredentials, AppSecretError, OAuthApp};
 use secrecy::ExposeSecret;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! Folding normalised records into client snapshots: pure, no I/O. The engine loads what a page
 //! needs (snapshots, contact links) into a `WorkingSet`, applies the page, and asks it what to write.
 
-use crate::connector::source::{CompanyFields, CrmRecord, RecordBody};
 use crate::domain::{ClientId, ClientSnapshot, ContactSummary, Deal, Engagement, Ticket};
+use crate::ports::source::{CompanyFields, CrmRecord, RecordBody};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap, HashSet};
 

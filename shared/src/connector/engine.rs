@@ -10,10 +10,10 @@
 //! a record, and a cursor is only saved for pages already applied, so none is fetched twice.
 
 use crate::connector::assemble::{AssemblyMode, WorkingSet};
-use crate::connector::source::{CrmRecord, CrmSource, FetchWindow, RecordPage, SourceError};
 use crate::domain::{
     ClientId, ObjectRef, ObjectType, SyncCheckpoint, SyncId, SyncMode, SyncStatus, TenantId,
 };
+use crate::ports::source::{CrmRecord, CrmSource, FetchWindow, RecordPage, SourceError};
 use crate::ports::{PageRequest, SnapshotStore, StoreError, SyncStore, WriteReport};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};

@@ -6,11 +6,13 @@ use crate::bus::EventBridgeBus;
 use crate::config::{ConfigError, Env, ScoreConfig, SyncConfig};
 use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
-use crate::handlers::sources::HubSpotSources;
-use crate::handlers::sync::SourceFactory;
 use crate::handlers::{parse_envelope, EventError};
-use crate::hubspot::{AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient};
+use crate::ports::source::SourceFactory;
 use crate::ports::{EventBus, Store};
+use crate::sources::hubspot::HubSpotSources;
+use crate::sources::hubspot::{
+    AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient,
+};
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -84,7 +86,7 @@ impl SyncFunction<DynamoStore, EventBridgeBus> {
                 redirect_uri: String::new(),
                 scopes: Vec::new(),
                 optional_scopes: Vec::new(),
-                authorize_url: crate::hubspot::api::DEFAULT_AUTHORIZE_URL.to_string(),
+                authorize_url: crate::sources::hubspot::api::DEFAULT_AUTHORIZE_URL.to_string(),
             }),
             Default::default(),
         );

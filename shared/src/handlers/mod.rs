@@ -4,7 +4,6 @@
 pub mod lambda;
 pub mod route;
 pub mod score;
-pub mod sources;
 pub mod sync;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;

@@ -8,9 +8,10 @@ use crate::domain::SyncRun;
 use crate::events::{ProductEvent, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE};
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
-    dispatch_scheduled, handle_sync_requested, DispatchReport, SourceFactory, SyncHandlerError,
+    dispatch_scheduled, handle_sync_requested, DispatchReport, SyncHandlerError,
 };
 use crate::handlers::{detail, EventError};
+use crate::ports::source::SourceFactory;
 use crate::ports::{EventBus, Store};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::Utc;

@@ -7,23 +7,17 @@
 //! makes progress, so a chain of them ends.
 
 use crate::connector::engine::{run_sync, SyncError, SyncOutcome, SyncPlan, SyncProgress};
-use crate::connector::source::{CrmSource, SourceError};
 use crate::domain::{
     SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
+use crate::ports::source::SourceFactory;
 use crate::ports::SnapshotStore;
 use crate::ports::{BusError, EventBus, Lease, PageRequest, StoreError, SyncStore, TenantStore};
 use crate::store::{HeldLease, LeaseTerms};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Builds the CRM source of a tenant (HubSpot today; the tenant record will say which platform).
-#[async_trait::async_trait]
-pub trait SourceFactory: Send + Sync {
-    async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError>;
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncHandlerError {

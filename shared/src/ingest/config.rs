@@ -1,5 +1,5 @@
 //! The ingest function's configuration, read from the environment once per cold start (with the
-//! shared [`Env`] reader; the app's client secret comes from [`crate::hubspot::AppCredentials`]).
+//! shared [`Env`] reader; the app's client secret comes from [`crate::sources::hubspot::AppCredentials`]).
 
 use crate::config::{ConfigError, Env};
 use url::Url;

@@ -1,9 +1,9 @@
 //! The ingest's errors and the one place they become HTTP answers. HubSpot retries any 4xx/5xx,
 //! so only a delivery that can succeed later gets a 5xx; a client error gets the 4xx it deserves.
 
-use super::event::DeliveryError;
-use super::signature::SignatureError;
 use crate::ports::{BusError, StoreError};
+use crate::sources::hubspot::webhook::event::DeliveryError;
+use crate::sources::hubspot::webhook::signature::SignatureError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;

@@ -10,12 +10,12 @@
 
 use super::config::PublicBaseUrl;
 use super::error::IngestError;
-use super::event::WebhookEvent;
 use super::plan;
 use super::privacy::erase_contacts;
 use crate::domain::{ClientId, Tenant, TenantId, TenantStatus};
 use crate::events::ProductEvent;
 use crate::ports::{EventBus, SnapshotStore, StoreError, TenantStore, WebhookStore};
+use crate::sources::hubspot::webhook::event::WebhookEvent;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use secrecy::SecretString;

@@ -1,6 +1,7 @@
 //! The HubSpot webhook ingest: `POST /webhooks/hubspot`.
 //!
-//! The route verifies the signature ([`signature`]), parses the delivery ([`event`]), and
+//! The route verifies HubSpot's signature and parses the delivery (both in
+//! [`crate::sources::hubspot::webhook`]), and
 //! [`handler::process_delivery`] maps portals to tenants, drops events already seen, erases
 //! privacy-deleted contacts at once, and publishes one `SyncRequested` (mode `objects`) per tenant.
 //! The same [`router`] runs inside `lambda_http` on Lambda and under `axum::serve` locally.
@@ -12,24 +13,22 @@
 
 pub mod config;
 pub mod error;
-pub mod event;
 pub mod handler;
 pub mod plan;
 pub mod privacy;
-pub mod signature;
 
+pub use crate::sources::hubspot::webhook::{parse_delivery, WebhookEvent};
 pub use config::{IngestConfig, PublicBaseUrl};
 pub use error::IngestError;
-pub use event::{parse_delivery, WebhookEvent};
 pub use handler::{process_delivery, DeliveryOutcome, IngestState, IngestStore};
 
+use crate::sources::hubspot::webhook::signature::{self, SignatureHeaders, SignedRequest};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
-use signature::{SignatureHeaders, SignedRequest};
 
 pub const WEBHOOK_PATH: &str = "/webhooks/hubspot";
 /// A delivery holds at most 100 events of well under 1 KiB each.

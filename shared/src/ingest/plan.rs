@@ -1,8 +1,8 @@
 //! What a delivery asks for, per tenant: pure rules over typed events.
 
-use super::event::WebhookEvent;
 use crate::domain::{ClientId, ObjectRef, ObjectType, TenantId};
 use crate::events::SyncRequested;
+use crate::sources::hubspot::webhook::event::WebhookEvent;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

@@ -1,10 +1,15 @@
-//! Ports: the small traits handlers use to reach the world. Each has an AWS adapter and an in-process
+//! Ports: the small traits handlers use to reach the world (store, bus, vault, and the data sources). Each has an AWS adapter and an in-process
 //! adapter, and one conformance suite runs against both.
 
 pub mod bus;
+pub mod source;
 pub mod store;
 pub mod vault;
 
 pub use bus::{BusError, EventBus};
+pub use source::{
+    CompanyFields, CrmRecord, CrmSource, FetchWindow, FetchedObjects, RecordBody, RecordPage,
+    SourceError, SourceFactory,
+};
 pub use store::*;
 pub use vault::{SecretVault, VaultError};

@@ -6,7 +6,7 @@
 use hubspot_sandbox::SandboxConfig;
 use secrecy::SecretString;
 use shared::api::ApiState;
-use shared::hubspot::{OAuthClient, RetryPolicy};
+use shared::sources::hubspot::{OAuthClient, RetryPolicy};
 
 /// The sandbox app's `{client_id, client_secret}`, as the app secret holds it on AWS.
 pub fn sandbox_app_secret(config: &SandboxConfig) -> SecretString {

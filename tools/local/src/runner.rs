@@ -22,12 +22,12 @@ use shared::domain::{
 };
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route, Handled, Handlers, Trigger};
-use shared::handlers::sources::HubSpotSources;
-use shared::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
-use shared::hubspot::StoredCredentials;
 use shared::ports::{
     EventBus, PageRequest, SecretVault, StoreError, SyncStore, TenantStore, VaultError,
 };
+use shared::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use shared::sources::hubspot::HubSpotSources;
+use shared::sources::hubspot::StoredCredentials;
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::net::{Ipv4Addr, SocketAddr};

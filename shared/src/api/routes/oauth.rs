@@ -10,8 +10,10 @@ use crate::api::extract::ApiQuery;
 use crate::api::{ApiState, Caller};
 use crate::domain::{AuthKind, SyncMode, SyncTrigger, Tenant, TenantId};
 use crate::events::{ProductEvent, SyncRequested};
-use crate::hubspot::{HubSpotError, OAuthApp, OAuthClient, RetryPolicy, StoredCredentials};
 use crate::ports::{OAuthState, StoreError, VaultError};
+use crate::sources::hubspot::{
+    HubSpotError, OAuthApp, OAuthClient, RetryPolicy, StoredCredentials,
+};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};

@@ -1,8 +1,8 @@
 //! HubSpot's failures, typed, with what HubSpot said (message, category, correlation id) so support
 //! can trace a request.
 
-use crate::connector::SourceError;
-use crate::hubspot::backoff::RateLimitHeaders;
+use crate::ports::source::SourceError;
+use crate::sources::hubspot::backoff::RateLimitHeaders;
 use chrono::{DateTime, Utc};
 
 /// HubSpot's error body: `{status:"error", message, correlationId, category, subCategory?, errorType?,

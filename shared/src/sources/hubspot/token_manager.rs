@@ -16,9 +16,9 @@
 //! the version it read, so concurrent refreshes cannot lose a token.
 
 use crate::domain::TenantId;
-use crate::hubspot::error::HubSpotError;
-use crate::hubspot::tokens::{OAuthClient, StoredCredentials};
 use crate::ports::{Lease, SecretVault, SyncStore, VaultError};
+use crate::sources::hubspot::error::HubSpotError;
+use crate::sources::hubspot::tokens::{OAuthClient, StoredCredentials};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;

@@ -2,10 +2,10 @@
 //! after the rule in `backoff` (HubSpot's rate-limit headers, `Retry-After`, full jitter on 5xx),
 //! and counted.
 
-use crate::hubspot::backoff::{self, Decision, RateLimitHeaders};
-use crate::hubspot::error::{HubSpotError, RateLimitPolicy};
-use crate::hubspot::limiter::{Budget, PortalLimiter};
-use crate::hubspot::token_manager::AccessTokenProvider;
+use crate::sources::hubspot::backoff::{self, Decision, RateLimitHeaders};
+use crate::sources::hubspot::error::{HubSpotError, RateLimitPolicy};
+use crate::sources::hubspot::limiter::{Budget, PortalLimiter};
+use crate::sources::hubspot::token_manager::AccessTokenProvider;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::hubspot::backoff::RetryPolicy;
+pub use crate::sources::hubspot::backoff::RetryPolicy;
 
 /// Counters since the client was built (shared by its clones).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 //!   and a cap that doubles each retry), for that request only: the other walks go on.
 //! - 423: HubSpot locks the record for two seconds.
 
-use crate::hubspot::error::{HubSpotError, RateLimitPolicy};
+use crate::sources::hubspot::error::{HubSpotError, RateLimitPolicy};
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use std::time::Duration;

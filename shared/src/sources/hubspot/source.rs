@@ -12,16 +12,16 @@
 //! - Targeted fetches use batch read (100 ids a call) and v4 associations; ids HubSpot no longer has
 //!   come back as `missing`.
 
-use crate::connector::{
+use crate::domain::{ObjectRef, ObjectType};
+use crate::ports::source::{
     CrmRecord, CrmSource, FetchWindow, FetchedObjects, RecordPage, SourceError,
 };
-use crate::domain::{ObjectRef, ObjectType};
-use crate::hubspot::api;
-use crate::hubspot::client::HubSpotClient;
-use crate::hubspot::error::HubSpotError;
-use crate::hubspot::limiter::Budget;
-use crate::hubspot::normalise::to_record;
-use crate::hubspot::wire::{
+use crate::sources::hubspot::api;
+use crate::sources::hubspot::client::HubSpotClient;
+use crate::sources::hubspot::error::HubSpotError;
+use crate::sources::hubspot::limiter::Budget;
+use crate::sources::hubspot::normalise::to_record;
+use crate::sources::hubspot::wire::{
     AssociationBatchRequest, AssociationBatchResponse, BatchReadRequest, BatchReadResponse,
     IdInput, RecordsPage, SearchFilter, SearchFilterGroup, SearchRequest, SearchSort, WireRecord,
 };

@@ -15,10 +15,10 @@
 //! (their difference is the token's lifetime, which sets the refresh margin). Secrets written before
 //! `issued_at` existed read with it unset.
 
-use crate::hubspot::api;
-use crate::hubspot::client::RetryPolicy;
-use crate::hubspot::error::HubSpotError;
-use crate::hubspot::wire::{TokenInfo, TokenResponse};
+use crate::sources::hubspot::api;
+use crate::sources::hubspot::client::RetryPolicy;
+use crate::sources::hubspot::error::HubSpotError;
+use crate::sources::hubspot::wire::{TokenInfo, TokenResponse};
 use backon::{ExponentialBuilder, Retryable};
 use base64::Engine;
 use chrono::{DateTime, Utc};

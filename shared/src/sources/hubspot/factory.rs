@@ -1,14 +1,15 @@
-//! The composition point that picks a tenant's CRM source. HubSpot is the only platform today; the
-//! next ones (NinjaOne, PayPal, Pax8, Microsoft 365) add a branch here and nothing in the engine.
+//! The factory that builds a tenant's HubSpot source from configuration: the paced, retrying client
+//! with its leased token manager. The next platforms (NinjaOne, PayPal, Pax8, Microsoft 365) each
+//! bring their own factory in their own folder under `sources/`; the engine sees only the port.
 
-use crate::connector::source::{CrmSource, SourceError};
 use crate::domain::Tenant;
-use crate::handlers::sync::SourceFactory;
-use crate::hubspot::{
+use crate::ports::source::SourceFactory;
+use crate::ports::source::{CrmSource, SourceError};
+use crate::ports::{SecretVault, SyncStore, TenantStore};
+use crate::sources::hubspot::{
     HubSpotClient, HubSpotSource, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     TokenManager,
 };
-use crate::ports::{SecretVault, SyncStore, TenantStore};
 use std::sync::Arc;
 
 /// Builds a paced, retrying HubSpot source for a tenant, with tokens refreshed ahead of expiry from

@@ -1,14 +1,14 @@
 //! HubSpot records into the connector's platform-neutral records. Every value is parsed with the
 //! shared property parsers: a value that does not parse is missing data, never an error.
 
-use crate::connector::{CompanyFields, CrmRecord, RecordBody};
 use crate::domain::{
     CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind, ObjectType,
     Ticket, TicketPriority,
 };
-use crate::hubspot::api;
-use crate::hubspot::wire::WireRecord;
-use crate::props::{boolean, datetime, number, text};
+use crate::ports::source::{CompanyFields, CrmRecord, RecordBody};
+use crate::sources::hubspot::api;
+use crate::sources::hubspot::props::{boolean, datetime, number, text};
+use crate::sources::hubspot::wire::WireRecord;
 use chrono::{DateTime, Utc};
 
 /// HubSpot's default ticket pipeline closes tickets in stage `4`.
@@ -172,7 +172,7 @@ fn engagement(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hubspot::wire::RecordsPage;
+    use crate::sources::hubspot::wire::RecordsPage;
 
     fn one(json: &str) -> WireRecord {
         let page: RecordsPage =

@@ -2,10 +2,12 @@
 //! PayPal, Pax8 and Microsoft 365 follow). Records cross this seam already normalised into domain
 //! parts, so no platform's wire format leaks into the engine.
 
+use crate::domain::Tenant;
 use crate::domain::{
     CompanyActivity, ContactSummary, Deal, Engagement, ObjectRef, ObjectType, Ticket,
 };
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// Which records a page walk covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,4 +143,10 @@ pub trait CrmSource: Send + Sync {
 
     /// Requests sent to the platform so far by this source (retries included).
     fn requests_made(&self) -> u64;
+}
+
+/// Builds the CRM source of a tenant (HubSpot today; the tenant record will say which platform).
+#[async_trait::async_trait]
+pub trait SourceFactory: Send + Sync {
+    async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError>;
 }

@@ -1,0 +1,5 @@
+//! The data sources: one folder per platform, each owning its client, auth, wire types,
+//! normalisation, webhook verification and the factory that builds it from configuration.
+//! The connector engine sees them only through the source ports.
+
+pub mod hubspot;
