@@ -171,7 +171,17 @@ impl LocalRunner {
     pub async fn wait_for_first_scores(&self) -> Result<Value, String> {
         let started = tokio::time::Instant::now();
         loop {
-            let (_, runs) = self.get("/v1/sync-runs?limit=1").await?;
+            // A request that could not be sent (the connection refused or reset while the machine
+            // is loaded) is asked again until the guard, and named if it never succeeds.
+            let runs = match self.get("/v1/sync-runs?limit=1").await {
+                Ok((_, runs)) => runs,
+                Err(error) if started.elapsed() <= FIRST_SYNC_GUARD => {
+                    note_retry(&error);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
+                }
+                Err(error) => return Err(format!("{error}; stderr: {}", self.stderr())),
+            };
             if let Some(run) = runs["items"].get(0) {
                 match run["status"].as_str() {
                     Some("succeeded") => {
@@ -227,4 +237,9 @@ impl LocalRunner {
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
+}
+
+/// Says on the test's output that a request to the runner was retried, so a flaky connection shows.
+fn note_retry(error: &str) {
+    eprintln!("the local runner did not answer ({error}); asking again");
 }
