@@ -170,8 +170,13 @@ async fn open_browser(chromium: &Path, driver: &ChromeDriver, profile: &Path) ->
         .unwrap_or_else(|e| panic!("chromedriver did not open a chromium session: {e}"))
 }
 
+/// The browser tests run one at a time: two Chromium sessions and two runners at once on two cores
+/// starved each other in CI (the runner answered nothing for minutes).
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
+    let _one_at_a_time = ONE_BROWSER_AT_A_TIME.lock().await;
     let (chromium, driver_binary) = browser_binaries();
     let companies = SandboxConfig::small(42).companies;
     let mut runner = LocalRunner::start(&["--demo-size", "small"])
@@ -427,6 +432,7 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
 /// a reload keeps the session; signing out clears it and the API is no longer called with the token.
 #[tokio::test(flavor = "multi_thread")]
 async fn dashboard_signs_in_at_the_issuer_and_out_again_in_chromium() {
+    let _one_at_a_time = ONE_BROWSER_AT_A_TIME.lock().await;
     use test_support::oidc::{IssuerOptions, TestIssuer};
     let (chromium, driver_binary) = browser_binaries();
     let companies = SandboxConfig::small(42).companies;
