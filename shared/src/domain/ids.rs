@@ -94,6 +94,12 @@ id_type!(
     SyncId, "sync id", 64
 );
 
+id_type!(
+    /// One connection of a tenant to a source platform (`hubspot`, or a generated id such as
+    /// `paypal-3f9a1c2e`). Checkpoints, leases, credentials and sync runs belong to a connection.
+    ConnectionId, "connection id", 64
+);
+
 impl SyncId {
     /// A new sync id: its start time to the millisecond, then a random suffix, so ids sort by start
     /// and concurrent requests never collide. The one generator of sync ids (API and sync handler).

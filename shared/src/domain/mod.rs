@@ -1,8 +1,11 @@
 //! Domain types: what the product knows about tenants, clients, scores, insights and syncs.
 //! Plain data with validation; no I/O.
 
+pub mod connection;
+pub mod correlation;
 pub mod ids;
 pub mod insight;
+pub mod payments;
 pub mod score;
 pub mod settings;
 pub mod snapshot;
@@ -10,9 +13,19 @@ pub mod summary;
 pub mod sync;
 pub mod tenant;
 
-pub use ids::{ClientId, IdError, InsightId, SyncId, TenantId};
+pub use connection::{
+    Connection, ConnectionSettings, ConnectionStatus, PaypalEnvironment, Platform,
+};
+pub use correlation::{
+    Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
+};
+pub use ids::{ClientId, ConnectionId, IdError, InsightId, SyncId, TenantId};
 pub use insight::{
     ConfidenceBand, Evidence, Impact, Insight, InsightRule, InsightStatus, InsightType,
+};
+pub use payments::{
+    Dispute, DisputeStage, Invoice, InvoiceStatus, Money, PayerRecord, Payment, PaymentKind,
+    PaymentStatus, Subscription, SubscriptionStatus,
 };
 pub use score::{Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, Trend};
 pub use settings::{ScoringSettings, SettingsError, Thresholds, Weights};

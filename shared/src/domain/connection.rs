@@ -1,0 +1,153 @@
+//! Connections: a tenant's link to one source platform. A tenant has any number of them; each has its
+//! own status, credentials, checkpoints, leases and sync runs.
+
+use crate::domain::{ConnectionId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The platforms a connection can reach.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// CRM: companies, contacts, deals, tickets, engagements.
+    Hubspot,
+    /// Payments: transactions, invoices, disputes, subscriptions.
+    Paypal,
+    /// IT management: organisations, devices, alerts, tickets.
+    Ninjaone,
+    /// Cloud subscriptions: companies, subscriptions, usage.
+    Pax8,
+    /// Microsoft 365 usage through Microsoft Graph.
+    M365,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 5] = [
+        Platform::Hubspot,
+        Platform::Paypal,
+        Platform::Ninjaone,
+        Platform::Pax8,
+        Platform::M365,
+    ];
+
+    /// The lowercase name used in snapshots' `sources`, events and URLs (`paypal`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Hubspot => "hubspot",
+            Platform::Paypal => "paypal",
+            Platform::Ninjaone => "ninjaone",
+            Platform::Pax8 => "pax8",
+            Platform::M365 => "m365",
+        }
+    }
+
+    /// The name people read (`PayPal`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Platform::Hubspot => "HubSpot",
+            Platform::Paypal => "PayPal",
+            Platform::Ninjaone => "NinjaOne",
+            Platform::Pax8 => "Pax8",
+            Platform::M365 => "Microsoft 365",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Platform> {
+        Platform::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Active,
+    /// The platform refused the credentials: someone must connect again.
+    NeedsReauth,
+    /// Syncing failed in a way retries did not fix; `status_reason` says why.
+    Error,
+    /// A person paused it: the schedule skips it and nothing is fetched.
+    Paused,
+}
+
+impl ConnectionStatus {
+    /// Whether the schedule syncs a connection in this status.
+    pub fn is_syncable(self) -> bool {
+        matches!(self, ConnectionStatus::Active | ConnectionStatus::Error)
+    }
+}
+
+/// Which PayPal environment a connection talks to; credentials differ per environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaypalEnvironment {
+    Sandbox,
+    Live,
+}
+
+/// What a connection needs to know about its platform besides the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "platform", rename_all = "snake_case")]
+pub enum ConnectionSettings {
+    /// HubSpot's settings stay on the tenant record (portal id, auth kind, limits).
+    Hubspot,
+    Paypal {
+        environment: PaypalEnvironment,
+        /// The id of the webhook registered for this connection, which PayPal's
+        /// verify-webhook-signature call needs; `None` until one is registered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        webhook_id: Option<String>,
+    },
+}
+
+impl ConnectionSettings {
+    pub fn platform(&self) -> Platform {
+        match self {
+            ConnectionSettings::Hubspot => Platform::Hubspot,
+            ConnectionSettings::Paypal { .. } => Platform::Paypal,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub tenant_id: TenantId,
+    pub id: ConnectionId,
+    pub platform: Platform,
+    /// A name people chose ("PayPal EU account").
+    pub label: String,
+    pub status: ConnectionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// Secrets Manager id (or name) of this connection's credentials.
+    pub credentials_secret_id: String,
+    pub settings: ConnectionSettings,
+    /// When the credentials were last given: a sync that started before it used older ones.
+    pub connected_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_full_sync_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, incremented by every write.
+    #[serde(default)]
+    pub version: u64,
+}
