@@ -45,6 +45,44 @@ pub struct PayerRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl PayerRecord {
+    /// Folds a newer partial view of the same payer into this one: identity fields take the newer
+    /// non-empty value, references are unioned, and payments, invoices, disputes and subscriptions are
+    /// upserted by id (the newer row wins). Merging the same step twice changes nothing, so a step
+    /// repeated after a crash is harmless.
+    pub fn merge(&mut self, newer: PayerRecord) {
+        fn newer_or<T>(old: &mut Option<T>, new: Option<T>) {
+            if new.is_some() {
+                *old = new;
+            }
+        }
+        fn upsert<T, F: Fn(&T) -> &str>(old: &mut Vec<T>, new: Vec<T>, id: F) {
+            for row in new {
+                match old.iter().position(|o| id(o) == id(&row)) {
+                    Some(at) => old[at] = row,
+                    None => old.push(row),
+                }
+            }
+        }
+        newer_or(&mut self.name, newer.name);
+        newer_or(&mut self.business_name, newer.business_name);
+        newer_or(&mut self.email_hash, newer.email_hash);
+        newer_or(&mut self.email_domain, newer.email_domain);
+        for reference in newer.reference_ids {
+            if !self.reference_ids.contains(&reference) {
+                self.reference_ids.push(reference);
+            }
+        }
+        upsert(&mut self.payments, newer.payments, |p| p.id.as_str());
+        upsert(&mut self.invoices, newer.invoices, |i| i.id.as_str());
+        upsert(&mut self.disputes, newer.disputes, |d| d.id.as_str());
+        upsert(&mut self.subscriptions, newer.subscriptions, |s| {
+            s.id.as_str()
+        });
+        self.updated_at = self.updated_at.max(newer.updated_at);
+    }
+}
+
 /// An amount in one currency. Amounts are decimal strings on the wire; `f64` is precise enough for
 /// scoring (cents of amounts below 2^53).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,6 +291,50 @@ mod tests {
             due_amount: usd(due_amount),
             paid_at: None,
         }
+    }
+
+    #[test]
+    fn merging_a_step_twice_changes_nothing_and_newer_rows_win() {
+        use chrono::TimeZone;
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let payment = |id: &str, status| Payment {
+            id: id.into(),
+            kind: PaymentKind::Payment,
+            status,
+            amount: usd(10.0),
+            at,
+        };
+        let record = |payments: Vec<Payment>, domain: Option<&str>| PayerRecord {
+            connection_id: ConnectionId::parse("paypal-1").unwrap(),
+            platform: Platform::Paypal,
+            external_id: "PAYER1".into(),
+            name: None,
+            business_name: None,
+            email_hash: None,
+            email_domain: domain.map(str::to_string),
+            reference_ids: vec!["ref-1".into()],
+            payments,
+            invoices: vec![],
+            disputes: vec![],
+            subscriptions: vec![],
+            updated_at: at,
+        };
+        let mut stored = record(vec![payment("a", PaymentStatus::Pending)], Some("acme.com"));
+        let step = record(
+            vec![
+                payment("a", PaymentStatus::Success),
+                payment("b", PaymentStatus::Success),
+            ],
+            None,
+        );
+        stored.merge(step.clone());
+        let once = stored.clone();
+        stored.merge(step);
+        assert_eq!(stored, once);
+        assert_eq!(stored.payments.len(), 2);
+        assert_eq!(stored.payments[0].status, PaymentStatus::Success);
+        assert_eq!(stored.email_domain.as_deref(), Some("acme.com"));
+        assert_eq!(stored.reference_ids, vec!["ref-1".to_string()]);
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! adapter, and one conformance suite runs against both.
 
 pub mod bus;
+pub mod connection_store;
 pub mod source;
 pub mod store;
 pub mod vault;
 
 pub use bus::{BusError, EventBus};
+pub use connection_store::{ConnectionStore, CorrelationStore, PayerStore};
 pub use source::{
-    CompanyFields, CrmRecord, CrmSource, FetchWindow, FetchedObjects, RecordBody, RecordPage,
-    SourceError, SourceFactory,
+    CompanyFields, CrmRecord, CrmSource, FetchWindow, FetchedObjects, PaymentRef, PaymentsPage,
+    PaymentsSource, RecordBody, RecordPage, SourceError, SourceFactory,
 };
 pub use store::*;
 pub use vault::{SecretVault, VaultError};

@@ -150,3 +150,47 @@ pub trait CrmSource: Send + Sync {
 pub trait SourceFactory: Send + Sync {
     async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError>;
 }
+
+/// A reference to one object of a payments platform, from a webhook (targeted syncs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PaymentRef {
+    Invoice(String),
+    Subscription(String),
+    Transaction(String),
+    Dispute(String),
+}
+
+/// One step of a payments walk: payer records holding only what this step saw (the sync merges them
+/// into the stored ones with [`crate::domain::PayerRecord::merge`]), and where to go on.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentsPage {
+    pub payers: Vec<crate::domain::PayerRecord>,
+    /// Opaque, serialisable (stored in a checkpoint); `None` when the walk is done.
+    pub next_cursor: Option<String>,
+}
+
+/// A payments platform (PayPal first) the sync pulls payers from.
+///
+/// `FetchWindow::All` is the platform's whole reachable history (PayPal: three years of
+/// transactions); `ChangedBetween` is an incremental window, which the source widens by the
+/// platform's lateness (PayPal: three hours). Implementations pace and retry their own requests.
+#[async_trait::async_trait]
+pub trait PaymentsSource: Send + Sync {
+    fn platform(&self) -> crate::domain::Platform;
+
+    /// One step of the walk over `window`, starting at `cursor` (`None`: the first step).
+    async fn fetch_step(
+        &self,
+        window: FetchWindow,
+        cursor: Option<&str>,
+    ) -> Result<PaymentsPage, SourceError>;
+
+    /// The payers behind the given objects (webhook-driven targeted syncs).
+    async fn fetch_refs(
+        &self,
+        refs: &[PaymentRef],
+    ) -> Result<Vec<crate::domain::PayerRecord>, SourceError>;
+
+    /// Requests sent to the platform so far by this source (retries included).
+    fn requests_made(&self) -> u64;
+}
