@@ -151,3 +151,20 @@ pub struct Connection {
     #[serde(default)]
     pub version: u64,
 }
+
+/// OAuth2 client credentials a person gives when connecting a platform (PayPal, NinjaOne, Pax8). Kept
+/// in the connection's secret; `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}

@@ -14,7 +14,8 @@ pub mod sync;
 pub mod tenant;
 
 pub use connection::{
-    Connection, ConnectionSettings, ConnectionStatus, PaypalEnvironment, Platform,
+    ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, PaypalEnvironment,
+    Platform,
 };
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,

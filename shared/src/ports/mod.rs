@@ -11,7 +11,7 @@ pub use bus::{BusError, EventBus};
 pub use connection_store::{ConnectionStore, CorrelationStore, PayerStore};
 pub use source::{
     CompanyFields, CrmRecord, CrmSource, FetchWindow, FetchedObjects, PaymentRef, PaymentsPage,
-    PaymentsSource, RecordBody, RecordPage, SourceError, SourceFactory,
+    PaymentsSource, PaymentsSourceFactory, RecordBody, RecordPage, SourceError, SourceFactory,
 };
 pub use store::*;
 pub use vault::{SecretVault, VaultError};

@@ -194,3 +194,21 @@ pub trait PaymentsSource: Send + Sync {
     /// Requests sent to the platform so far by this source (retries included).
     fn requests_made(&self) -> u64;
 }
+
+/// Builds the payments source of a connection, and tries credentials before a connection is saved.
+#[async_trait::async_trait]
+pub trait PaymentsSourceFactory: Send + Sync {
+    /// Tries `credentials` against the platform (PayPal: fetches a token). `NeedsReauth` when the
+    /// platform refuses them, `Unavailable` when it cannot be reached.
+    async fn check_credentials(
+        &self,
+        settings: &crate::domain::ConnectionSettings,
+        credentials: &crate::domain::ClientCredentials,
+    ) -> Result<(), SourceError>;
+
+    /// The source of a saved connection (credentials read from its secret).
+    async fn payments_source(
+        &self,
+        connection: &crate::domain::Connection,
+    ) -> Result<Arc<dyn PaymentsSource>, SourceError>;
+}
