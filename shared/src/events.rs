@@ -1,7 +1,9 @@
 //! The events the product puts on its EventBridge bus: the contract other tools rely on
 //! (ARCHITECTURE.md). Every detail carries `schema_version`; schemas and samples live in `events/`.
 
-use crate::domain::{ClientId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId};
+use crate::domain::{
+    ClientId, ConnectionId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -14,6 +16,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct SyncRequested {
     pub schema_version: u32,
     pub tenant_id: TenantId,
+    /// The connection to sync; `None` is the tenant's HubSpot portal (requests made before
+    /// connections existed say nothing, and mean it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<ConnectionId>,
     pub mode: SyncMode,
     /// Only when `mode` is `objects`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -36,6 +42,7 @@ impl SyncRequested {
         SyncRequested {
             schema_version: SCHEMA_VERSION,
             tenant_id,
+            connection_id: None,
             mode,
             objects: Vec::new(),
             requested_by,
@@ -67,11 +74,20 @@ impl SyncRequested {
         }
     }
 
+    /// The same request aimed at one connection of the tenant.
+    pub fn on_connection(self, connection_id: ConnectionId) -> Self {
+        SyncRequested {
+            connection_id: Some(connection_id),
+            ..self
+        }
+    }
+
     /// The next invocation of the run this request started: same run id, mode and records.
     pub fn continuation(&self, sync_id: &SyncId, mode: SyncMode, now: DateTime<Utc>) -> Self {
         SyncRequested {
             schema_version: SCHEMA_VERSION,
             tenant_id: self.tenant_id.clone(),
+            connection_id: self.connection_id.clone(),
             mode,
             objects: self.objects.clone(),
             requested_by: SyncTrigger::Continuation {

@@ -38,6 +38,7 @@ fn sample_events(count: usize) -> Vec<ProductEvent> {
                 0 => ProductEvent::SyncRequested(SyncRequested {
                     schema_version: SCHEMA_VERSION,
                     tenant_id,
+                    connection_id: None,
                     mode: SyncMode::Incremental,
                     objects: Vec::new(),
                     requested_by: SyncTrigger::Schedule,

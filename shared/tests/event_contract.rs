@@ -137,6 +137,7 @@ fn emitted_events_validate_against_their_schemas() {
         ProductEvent::SyncRequested(SyncRequested {
             schema_version: SCHEMA_VERSION,
             tenant_id: tenant(),
+            connection_id: None,
             mode: SyncMode::Objects,
             objects: vec![ObjectRef {
                 object_type: ObjectType::Contacts,
@@ -151,6 +152,7 @@ fn emitted_events_validate_against_their_schemas() {
         ProductEvent::SyncRequested(SyncRequested {
             schema_version: SCHEMA_VERSION,
             tenant_id: tenant(),
+            connection_id: Some(shared::domain::ConnectionId::parse("paypal-1").unwrap()),
             mode: SyncMode::Full,
             objects: vec![],
             requested_by: SyncTrigger::Continuation {

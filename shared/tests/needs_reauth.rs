@@ -190,6 +190,7 @@ impl World {
         let request = SyncRequested {
             schema_version: SCHEMA_VERSION,
             tenant_id: self.tenant_id.clone(),
+            connection_id: None,
             mode,
             objects: Vec::new(),
             requested_by: SyncTrigger::Schedule,

@@ -37,6 +37,7 @@ fn requested(tenant: &str, mode: SyncMode, by: SyncTrigger) -> SyncRequested {
     SyncRequested {
         schema_version: SCHEMA_VERSION,
         tenant_id: tenant_id(tenant),
+        connection_id: None,
         mode,
         objects: Vec::new(),
         requested_by: by,
