@@ -13,6 +13,7 @@ pub mod domain;
 pub mod events;
 pub mod handlers;
 pub mod ingest;
+pub mod matching;
 pub mod ports;
 pub mod scoring;
 pub mod sources;
