@@ -1,6 +1,6 @@
 //! Tenants: a connected portal, its credentials' location, its status and its settings.
 
-use crate::domain::{ScoringSettings, SyncMode, TenantId};
+use crate::domain::{MatchingSettings, ScoringSettings, SyncMode, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +102,9 @@ pub struct Tenant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
     pub settings: ScoringSettings,
+    /// When a record of another platform links itself to a client, or waits for review.
+    #[serde(default)]
+    pub matching: MatchingSettings,
     pub schedule: SyncSchedule,
     pub limits: HubSpotLimits,
     /// Set when settings change, so scoring re-scores every client.
@@ -140,6 +143,7 @@ impl Tenant {
             status: TenantStatus::Active,
             status_reason: None,
             settings: ScoringSettings::default(),
+            matching: MatchingSettings::default(),
             schedule: SyncSchedule::default(),
             limits: HubSpotLimits::for_auth(auth_kind),
             settings_changed_at: now,

@@ -93,11 +93,19 @@ pub(super) fn assess(
             record.verified_domains.iter().collect::<Vec<_>>(),
         ),
         (MatchMethod::Website, record.website.iter().collect()),
-        (MatchMethod::EmailDomain, record.email_domain.iter().collect()),
+        (
+            MatchMethod::EmailDomain,
+            record.email_domain.iter().collect(),
+        ),
     ] {
         let hit = domains.into_iter().find_map(|domain| {
             domain_and_parents(domain)
-                .find(|d| client.domains.binary_search_by(|c| c.as_str().cmp(d)).is_ok())
+                .find(|d| {
+                    client
+                        .domains
+                        .binary_search_by(|c| c.as_str().cmp(d))
+                        .is_ok()
+                })
                 .map(|client_domain| (domain, client_domain))
         });
         if let Some((domain, client_domain)) = hit {
@@ -146,11 +154,7 @@ pub fn combine(evidence: &[MatchEvidence]) -> Option<f64> {
         return Some(1.0);
     }
     let further = agreeing.len().saturating_sub(1) as f64;
-    let penalties: f64 = evidence
-        .iter()
-        .filter(|e| !e.agrees)
-        .map(|e| e.score)
-        .sum();
+    let penalties: f64 = evidence.iter().filter(|e| !e.agrees).map(|e| e.score).sum();
     let confidence = (strongest + AGREEING_BONUS * further).min(AUTOMATIC_CAP) - penalties;
     Some((confidence.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0)
 }
@@ -203,7 +207,9 @@ fn best_name<'a>(record: &'a PreparedRecord, client_key: &str) -> Option<NameMat
 }
 
 fn names_clearly_differ(a: &str, b: &str) -> bool {
-    let share_a_word = a.split(' ').any(|word| b.split(' ').any(|other| other == word));
+    let share_a_word = a
+        .split(' ')
+        .any(|word| b.split(' ').any(|other| other == word));
     !share_a_word && name_similarity(a, b) < NAMES_DIFFER_BELOW
 }
 
@@ -223,9 +229,7 @@ mod tests {
     fn record(business: Option<&str>, email_domain: Option<&str>) -> PreparedRecord {
         let names: Vec<(String, String)> = business
             .iter()
-            .filter_map(|b| {
-                super::super::normalise::normalise_name(b).map(|k| (b.to_string(), k))
-            })
+            .filter_map(|b| super::super::normalise::normalise_name(b).map(|k| (b.to_string(), k)))
             .collect();
         PreparedRecord {
             business_key: names.first().map(|(_, k)| k.clone()),
@@ -241,9 +245,7 @@ mod tests {
 
     #[test]
     fn each_method_alone_scores_as_proposed() {
-        let only = |method| {
-            combine(&[agreeing(method, "x", "y")]).unwrap()
-        };
+        let only = |method| combine(&[agreeing(method, "x", "y")]).unwrap();
         assert_eq!(only(MatchMethod::ExplicitId), 1.0);
         assert_eq!(only(MatchMethod::VerifiedDomain), 0.90);
         assert_eq!(only(MatchMethod::Website), 0.85);

@@ -2,7 +2,9 @@
 //! matching N clients against M records looks up a few candidates per record instead of comparing
 //! every pair: about O(N + M).
 
-use super::evidence::{assess, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord};
+use super::evidence::{
+    assess, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord,
+};
 use super::normalise::{domain_and_parents, is_shared_domain, normalise_domain, normalise_name};
 use super::profile::{ClientProfile, RecordProfile};
 use super::{Candidate, RecordCandidates};
@@ -71,8 +73,7 @@ impl Matcher {
                 }
             }
         }
-        let fuzzy_alone_reaches_review =
-            method_score(MatchMethod::FuzzyName) >= settings.review;
+        let fuzzy_alone_reaches_review = method_score(MatchMethod::FuzzyName) >= settings.review;
         let mut matcher = Self {
             by_id: HashMap::with_capacity(prepared.len()),
             by_domain: HashMap::with_capacity(prepared.len()),
@@ -83,9 +84,15 @@ impl Matcher {
             settings,
         };
         for (at, client) in prepared.iter().enumerate() {
-            matcher.by_id.insert(client.client_id.as_str().to_string(), at);
+            matcher
+                .by_id
+                .insert(client.client_id.as_str().to_string(), at);
             for domain in &client.domains {
-                matcher.by_domain.entry(domain.clone()).or_default().push(at);
+                matcher
+                    .by_domain
+                    .entry(domain.clone())
+                    .or_default()
+                    .push(at);
             }
             if let Some(key) = &client.name_key {
                 matcher.by_name.entry(key.clone()).or_default().push(at);
@@ -292,7 +299,11 @@ mod tests {
 
     #[test]
     fn free_mail_and_own_domains_find_nobody() {
-        let matcher = Matcher::new(&clients(), &["mymsp.com".into()], MatchingSettings::default());
+        let matcher = Matcher::new(
+            &clients(),
+            &["mymsp.com".into()],
+            MatchingSettings::default(),
+        );
         assert!(found(&matcher, &payer(None, Some("gmail.com"), &[])).is_empty());
         assert!(found(&matcher, &payer(None, Some("it.mymsp.com"), &[])).is_empty());
         assert_eq!(
@@ -332,7 +343,10 @@ mod tests {
             found(&matcher, &payer(None, Some("acme.io"), &[])),
             [("101".to_string(), 0.70)]
         );
-        assert_eq!(found(&matcher, &payer(None, Some("acme.com"), &[])).len(), 1);
+        assert_eq!(
+            found(&matcher, &payer(None, Some("acme.com"), &[])).len(),
+            1
+        );
     }
 
     #[test]

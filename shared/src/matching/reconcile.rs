@@ -33,9 +33,9 @@ pub fn decide<'a>(
     let Some(best) = ranked.first() else {
         return Vec::new();
     };
-    let has_close_rival = ranked
-        .get(1)
-        .is_some_and(|second| best.confidence - second.confidence < settings.ambiguity_margin - EPSILON);
+    let has_close_rival = ranked.get(1).is_some_and(|second| {
+        best.confidence - second.confidence < settings.ambiguity_margin - EPSILON
+    });
     if best.confidence >= settings.auto_link && !has_close_rival {
         return vec![(best, CorrelationStatus::Auto)];
     }
@@ -86,7 +86,10 @@ pub fn reconcile(
             continue;
         }
         seen.push(&run.record);
-        let rows = stored.get(&run.record).map(Vec::as_slice).unwrap_or_default();
+        let rows = stored
+            .get(&run.record)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let person_decided = |client: &ClientId| {
             rows.iter()
                 .any(|r| r.client_id == *client && r.status.is_decided_by_person())
@@ -126,9 +129,7 @@ pub fn reconcile(
             }
         }
         for row in rows {
-            let proposed = proposals
-                .iter()
-                .any(|(c, _)| c.client_id == row.client_id);
+            let proposed = proposals.iter().any(|(c, _)| c.client_id == row.client_id);
             if row.status.is_decided_by_person() || proposed || is_dormant(row) {
                 continue;
             }
