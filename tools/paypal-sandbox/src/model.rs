@@ -177,6 +177,64 @@ pub(crate) struct World {
     pub next_invoice_number: u64,
 }
 
+/// What a new transaction row says; [`World::push_row`] fills in the rest.
+pub(crate) struct NewRow {
+    pub payer: usize,
+    pub event_code: &'static str,
+    pub at_ms: i64,
+    /// How long after `at_ms` Transaction Search starts to show it.
+    pub lateness_ms: i64,
+    pub cents: i64,
+    pub status: char,
+    pub reference: Option<(String, &'static str)>,
+}
+
+impl World {
+    /// Appends a row with PayPal's fee on a received payment and the payer's merchant-set reference in
+    /// `custom_field`; returns its index.
+    pub fn push_row(&mut self, transaction_id: String, row: NewRow) -> usize {
+        let fee = if matches!(row.event_code, "T0006" | "T0002") && row.status == 'S' {
+            fee_for(row.cents)
+        } else {
+            0
+        };
+        let custom_field = self.payers.get(row.payer).and_then(|p| p.custom_id.clone());
+        self.transactions.push(TxnRow {
+            transaction_id,
+            event_code: row.event_code,
+            initiation_ms: row.at_ms,
+            updated_ms: row.at_ms,
+            visible_ms: row.at_ms + row.lateness_ms,
+            amount_cents: row.cents,
+            fee_cents: fee,
+            status: row.status,
+            payer: row.payer,
+            reference: row.reference,
+            invoice_number: None,
+            paypal_invoice_id: None,
+            custom_field,
+            subject: None,
+            balance_affecting: true,
+        });
+        self.transactions.len() - 1
+    }
+}
+
+/// PayPal's fee on a received payment: 2.99 % plus 49 cents, as a negative amount.
+fn fee_for(cents: i64) -> i64 {
+    -(cents * 299 / 10_000 + 49)
+}
+
+/// A row's reporting lag: anything up to `max_secs`.
+pub(crate) fn draw_lateness_ms(rng: &mut impl rand::Rng, max_secs: u64) -> i64 {
+    let max = (max_secs as i64) * 1_000;
+    if max == 0 {
+        0
+    } else {
+        rng.random_range(0..=max)
+    }
+}
+
 pub(crate) const CURRENCY: &str = "USD";
 pub(crate) const DAY_MS: i64 = 86_400_000;
 

@@ -5,7 +5,9 @@ use rand::Rng;
 use serde_json::Value;
 
 use crate::generate::{alnum, transaction_id};
-use crate::model::{date_of, rfc3339, DisputeRec, InvoicePayment, TxnRow, World, DAY_MS};
+use crate::model::{
+    date_of, draw_lateness_ms, rfc3339, DisputeRec, InvoicePayment, NewRow, World, DAY_MS,
+};
 use crate::routes::{dispute_json, invoice_json, subscription_json};
 use crate::state::{lock, write, Delivery, Shared};
 use crate::truth::WebhookDelivery;
@@ -17,50 +19,38 @@ use crate::{Sandbox, SandboxError};
 const FAILURE_THRESHOLD: u32 = 3;
 
 impl Shared {
-    fn lateness_ms(&self) -> i64 {
-        let max = (self.config.max_lateness_secs as i64) * 1_000;
-        if max == 0 {
-            0
-        } else {
-            lock(&self.rng).random_range(0..=max)
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push_row(
-        &self,
-        world: &mut World,
-        payer: usize,
-        event_code: &'static str,
-        cents: i64,
-        status: char,
-        reference: Option<(String, &'static str)>,
-        now: i64,
-    ) -> String {
-        let id = transaction_id(&mut *lock(&self.rng));
-        let fee = if matches!(event_code, "T0006" | "T0002") && status == 'S' {
-            crate::generate::fee_for(cents)
-        } else {
-            0
+    /// Appends a row (its lag drawn now) and returns its transaction id.
+    fn push_row(&self, world: &mut World, row: NewRow) -> String {
+        let (id, lateness_ms) = {
+            let mut rng = lock(&self.rng);
+            let id = transaction_id(&mut *rng);
+            (
+                id,
+                draw_lateness_ms(&mut *rng, self.config.max_lateness_secs),
+            )
         };
-        world.transactions.push(TxnRow {
-            transaction_id: id.clone(),
-            event_code,
-            initiation_ms: now,
-            updated_ms: now,
-            visible_ms: now + self.lateness_ms(),
-            amount_cents: cents,
-            fee_cents: fee,
-            status,
-            payer,
-            reference,
-            invoice_number: None,
-            paypal_invoice_id: None,
-            custom_field: world.payers[payer].custom_id.clone(),
-            subject: None,
-            balance_affecting: true,
-        });
+        world.push_row(id.clone(), NewRow { lateness_ms, ..row });
         id
+    }
+}
+
+/// A row happening at `now`; its lag is drawn when it is pushed.
+fn row_now(
+    payer: usize,
+    event_code: &'static str,
+    cents: i64,
+    status: char,
+    reference: Option<(String, &'static str)>,
+    now: i64,
+) -> NewRow {
+    NewRow {
+        payer,
+        event_code,
+        at_ms: now,
+        lateness_ms: 0,
+        cents,
+        status,
+        reference,
     }
 }
 
@@ -85,7 +75,7 @@ impl Sandbox {
         if due <= 0 {
             return None;
         }
-        let txn = shared.push_row(&mut world, payer, "T0006", due, 'S', None, now);
+        let txn = shared.push_row(&mut world, row_now(payer, "T0006", due, 'S', None, now));
         if let Some(row) = world.transactions.last_mut() {
             row.paypal_invoice_id = Some(id);
             row.invoice_number = Some(number);
@@ -126,7 +116,10 @@ impl Sandbox {
             return None;
         }
         let reference = Some((subscription_id.to_owned(), "SUB"));
-        shared.push_row(&mut world, payer, "T0002", cents, 'D', reference, now);
+        shared.push_row(
+            &mut world,
+            row_now(payer, "T0002", cents, 'D', reference, now),
+        );
         let sub = &mut world.subscriptions[index];
         sub.failed_payments_count += 1;
         sub.last_failed = Some((cents, now, "PAYER_CANNOT_PAY"));
@@ -162,12 +155,14 @@ impl Sandbox {
         let reference = Some((original.transaction_id.clone(), "TXN"));
         shared.push_row(
             &mut world,
-            original.payer,
-            "T1110",
-            -original.amount_cents,
-            'S',
-            reference,
-            now,
+            row_now(
+                original.payer,
+                "T1110",
+                -original.amount_cents,
+                'S',
+                reference,
+                now,
+            ),
         );
         let id = format!("PP-D-{}", 90_000 + world.disputes.len() * 7);
         world.disputes.push(DisputeRec {
@@ -203,12 +198,14 @@ impl Sandbox {
         let reference = Some((original.transaction_id.clone(), "TXN"));
         let refund = shared.push_row(
             &mut world,
-            original.payer,
-            "T1107",
-            -original.amount_cents,
-            'S',
-            reference,
-            now,
+            row_now(
+                original.payer,
+                "T1107",
+                -original.amount_cents,
+                'S',
+                reference,
+                now,
+            ),
         );
         world.transactions[index].status = 'V';
         world.transactions[index].updated_ms = now;

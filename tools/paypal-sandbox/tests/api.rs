@@ -10,13 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn token_endpoint_answers_paypal_shape_and_refuses_wrong_secret() {
     let sandbox = start(config(7)).await;
-    let response = common::client()
-        .post(format!("{}/v1/oauth2/token", sandbox.base_url()))
-        .basic_auth(sandbox.client_id(), Some(sandbox.client_secret()))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let response = common::token_response(&sandbox, &sandbox.client_secret()).await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -28,13 +22,7 @@ async fn token_endpoint_answers_paypal_shape_and_refuses_wrong_secret() {
     for field in ["access_token", "app_id", "nonce"] {
         assert!(body[field].is_string(), "{field} missing");
     }
-    let wrong = common::client()
-        .post(format!("{}/v1/oauth2/token", sandbox.base_url()))
-        .basic_auth(sandbox.client_id(), Some("not-the-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let wrong = common::token_response(&sandbox, "not-the-secret").await;
     assert_eq!(wrong.status(), 401);
     let body: serde_json::Value = wrong.json().await.unwrap();
     assert_eq!(

@@ -3,8 +3,6 @@
 
 mod stories;
 
-pub(crate) use stories::fee_for;
-
 use std::collections::{BTreeMap, HashSet};
 
 use rand::rngs::StdRng;
@@ -179,20 +177,24 @@ fn plan_payers(g: &mut Generator) -> Vec<PayerPlan> {
         .map(|members| members[0]);
 
     let mut plans = Vec::new();
-    let guaranteed = [
+    // Each of these appears once before the rest are drawn at random.
+    let mut pending = vec![
         Alignment::SameDomain,
         Alignment::Renamed,
         Alignment::FreeMail,
         Alignment::CustomId,
     ];
     let paying = (companies.len() * 7).div_ceil(10);
-    for (rank, &company) in order.iter().take(paying).enumerate() {
+    for &company in order.iter().take(paying) {
         if Some(company) == shared {
             continue;
         }
         let has_domain = domain_of(&companies[company]).is_some();
-        let mut alignment = match guaranteed.get(rank) {
-            Some(&kind) => kind,
+        let fits = |kind: &Alignment| {
+            has_domain || !matches!(kind, Alignment::SameDomain | Alignment::Renamed)
+        };
+        let mut alignment = match pending.iter().position(fits) {
+            Some(at) => pending.remove(at),
             None => {
                 let roll = g.rng.random_range(0..100);
                 match roll {

@@ -6,28 +6,15 @@ use rand::Rng;
 
 use super::{alnum, invoice_business_name, invoice_id, transaction_id, Generator};
 use crate::model::{
-    date_of, DisputeRec, InvoicePayment, InvoiceRec, PaymentStory, SubscriptionRec, TxnRow, DAY_MS,
+    date_of, draw_lateness_ms, DisputeRec, InvoicePayment, InvoiceRec, NewRow, PaymentStory,
+    SubscriptionRec, TxnRow, DAY_MS,
 };
 
 const HOUR_MS: i64 = 3_600_000;
 const CYCLE_MS: i64 = 30 * DAY_MS;
 
-/// PayPal's fee on a received payment: 2.99 % plus 49 cents, as a negative amount.
-pub(crate) fn fee_for(cents: i64) -> i64 {
-    -(cents * 299 / 10_000 + 49)
-}
-
 impl Generator<'_> {
-    /// The row's visibility lag: anything up to the configured maximum.
-    fn lateness(&mut self) -> i64 {
-        let max = (self.config.max_lateness_secs as i64) * 1_000;
-        if max == 0 {
-            0
-        } else {
-            self.rng.random_range(0..=max)
-        }
-    }
-
+    /// Appends a row (a fresh transaction id unless `id` is given) and returns its index.
     #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
@@ -39,32 +26,18 @@ impl Generator<'_> {
         reference: Option<(String, &'static str)>,
         id: Option<String>,
     ) -> usize {
-        let lateness = self.lateness();
-        let custom_field = self.world.payers[payer].custom_id.clone();
-        let fee = if matches!(event_code, "T0006" | "T0002") && status == 'S' {
-            fee_for(cents)
-        } else {
-            0
-        };
+        let lateness_ms = draw_lateness_ms(&mut self.rng, self.config.max_lateness_secs);
         let transaction_id = id.unwrap_or_else(|| transaction_id(&mut self.rng));
-        self.world.transactions.push(TxnRow {
-            transaction_id,
-            event_code,
-            initiation_ms: at_ms,
-            updated_ms: at_ms,
-            visible_ms: at_ms + lateness,
-            amount_cents: cents,
-            fee_cents: fee,
-            status,
+        let row = NewRow {
             payer,
+            event_code,
+            at_ms,
+            lateness_ms,
+            cents,
+            status,
             reference,
-            invoice_number: None,
-            paypal_invoice_id: None,
-            custom_field,
-            subject: None,
-            balance_affecting: true,
-        });
-        self.world.transactions.len() - 1
+        };
+        self.world.push_row(transaction_id, row)
     }
 }
 
@@ -72,7 +45,14 @@ pub(super) fn write_histories(g: &mut Generator) {
     let anchor = g.world.anchor_ms;
     let history = i64::from(g.config.history_days.max(60)) * DAY_MS;
     for payer in 0..g.world.payers.len() {
-        let since = anchor - g.rng.random_range(90 * DAY_MS..=history.max(91 * DAY_MS));
+        // A chargeback payer has history older than the dispute list's 180 days, for the old dispute.
+        let newest_start = match g.world.payers[payer].story {
+            PaymentStory::DisputeChargeback => 250 * DAY_MS,
+            _ => 90 * DAY_MS,
+        };
+        let since = anchor
+            - g.rng
+                .random_range(newest_start..=history.max(newest_start + DAY_MS));
         let monthly = g.rng.random_range(40..1_000) * 500;
         match g.world.payers[payer].story {
             PaymentStory::HealthySubscription | PaymentStory::FailedSubscription => {
@@ -91,10 +71,12 @@ fn invoice_history(g: &mut Generator, payer: usize, since: i64, monthly: i64) {
     let term_days = g.pick(&[15i64, 30, 30, 45]);
     let business_name = invoice_business_name(g, &g.world.payers[payer]);
     let reference = g.world.payers[payer].custom_id.clone();
-    let cycles = ((anchor - since) / CYCLE_MS).max(1);
+    // Cycles start at `since` and every 30 days after, the last within the past 30 days.
+    let cycles = (anchor - 1 - since) / CYCLE_MS + 1;
     let mut paid_rows: Vec<(usize, usize)> = Vec::new();
     for k in 0..cycles {
-        let created = since + k * CYCLE_MS + g.rng.random_range(0..8 * HOUR_MS);
+        let created =
+            (since + k * CYCLE_MS + g.rng.random_range(0..8 * HOUR_MS)).min(anchor - HOUR_MS);
         let delay_days = match story {
             PaymentStory::LatePayer => term_days + g.rng.random_range(5..45),
             _ => g.rng.random_range(1..term_days.min(25)),
@@ -370,14 +352,15 @@ fn subscription_history(g: &mut Generator, payer: usize, since: i64, monthly: i6
     let id = format!("I-{}", alnum(&mut g.rng, 12));
     let plan_id = format!("P-{}", alnum(&mut g.rng, 24));
     let reference = || Some((id.clone(), "SUB"));
-    let cycles = ((anchor - since) / CYCLE_MS).max(1);
+    // Cycles start at `since` and every 30 days after, the last within the past 30 days.
+    let cycles = (anchor - 1 - since) / CYCLE_MS + 1;
     let mut completed = 0;
     let mut last_payment = None;
     let mut last_failed = None;
     let mut failures = 0;
     let mut status_update = since;
     for k in 0..cycles {
-        let at = since + k * CYCLE_MS + g.rng.random_range(0..6 * HOUR_MS);
+        let at = (since + k * CYCLE_MS + g.rng.random_range(0..6 * HOUR_MS)).min(anchor - HOUR_MS);
         if failing && k >= cycles - 3 {
             // The charge and PayPal's retries were denied.
             let reason = g.pick(&[

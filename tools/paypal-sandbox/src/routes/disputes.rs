@@ -7,7 +7,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::{gate, param, query_pairs, AppState};
+use super::{found_or_404, param, query_pairs, AppState};
 use crate::model::{money, rfc3339, DisputeRec, World, DAY_MS};
 use crate::state::read;
 use crate::wire::{bounded_int, json_response, link, parse_instant, ApiError, Detail};
@@ -129,10 +129,7 @@ pub(super) async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "GET /v1/customer/disputes").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
+    let debug_id = gate_or_return!(shared, headers, "GET /v1/customer/disputes");
     let pairs = query_pairs(raw.as_deref());
     let now = shared.now_ms();
     let oldest = now - WINDOW_MS;
@@ -235,25 +232,13 @@ pub(super) async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "GET /v1/customer/disputes/{id}").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
+    let debug_id = gate_or_return!(shared, headers, "GET /v1/customer/disputes/{id}");
     let world = read(&shared.world);
-    match world.disputes.iter().find(|d| d.id == id) {
-        Some(dispute) => json_response(
-            StatusCode::OK,
-            &dispute_json(&world, dispute, &shared.base_url),
-            &debug_id,
-        ),
-        None => ApiError::NotFound {
-            details: vec![Detail::body(
-                "dispute_id",
-                Some(&id),
-                "INVALID_RESOURCE_ID",
-                "Requested resource ID was not found.",
-            )],
-        }
-        .respond(&debug_id),
-    }
+    let dispute = world.disputes.iter().find(|d| d.id == id);
+    found_or_404(
+        dispute.map(|d| dispute_json(&world, d, &shared.base_url)),
+        "dispute_id",
+        &id,
+        &debug_id,
+    )
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
-use super::{gate, param, query_pairs, AppState};
+use super::{found_or_404, param, query_pairs, AppState};
 use crate::model::{money, rfc3339, InvoiceRec, World};
 use crate::state::{read, Shared};
 use crate::wire::{bounded_int, json_response, link, parse_date, parse_instant, ApiError, Detail};
@@ -130,7 +130,8 @@ struct Paging {
     total_required: bool,
 }
 
-fn paging(pairs: &[(String, String)]) -> Result<Paging, ApiError> {
+fn paging(raw: Option<&str>) -> Result<Paging, ApiError> {
+    let pairs = &query_pairs(raw)[..];
     let mut details = Vec::new();
     let page = bounded_int("page", param(pairs, "page"), 1, 1, 1_000).map_err(|d| details.push(d));
     let size = bounded_int("page_size", param(pairs, "page_size"), 20, 1, 100)
@@ -196,12 +197,8 @@ pub(super) async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "GET /v2/invoicing/invoices").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
-    let pairs = query_pairs(raw.as_deref());
-    let paging = match paging(&pairs) {
+    let debug_id = gate_or_return!(shared, headers, "GET /v2/invoicing/invoices");
+    let paging = match paging(raw.as_deref()) {
         Ok(p) => p,
         Err(error) => return error.respond(&debug_id),
     };
@@ -222,27 +219,15 @@ pub(super) async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "GET /v2/invoicing/invoices/{id}").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
+    let debug_id = gate_or_return!(shared, headers, "GET /v2/invoicing/invoices/{id}");
     let world = read(&shared.world);
-    match world.invoices.iter().find(|i| i.id == id) {
-        Some(invoice) => json_response(
-            StatusCode::OK,
-            &invoice_json(&world, invoice, &shared.base_url),
-            &debug_id,
-        ),
-        None => ApiError::NotFound {
-            details: vec![Detail::body(
-                "invoice_id",
-                Some(&id),
-                "INVALID_RESOURCE_ID",
-                "Requested resource ID was not found.",
-            )],
-        }
-        .respond(&debug_id),
-    }
+    let invoice = world.invoices.iter().find(|i| i.id == id);
+    found_or_404(
+        invoice.map(|i| invoice_json(&world, i, &shared.base_url)),
+        "invoice_id",
+        &id,
+        &debug_id,
+    )
 }
 
 /// A `{start, end}` range; either end may be open.
@@ -293,12 +278,8 @@ pub(super) async fn search(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "POST /v2/invoicing/search-invoices").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
-    let pairs = query_pairs(raw.as_deref());
-    let paging = match paging(&pairs) {
+    let debug_id = gate_or_return!(shared, headers, "POST /v2/invoicing/search-invoices");
+    let paging = match paging(raw.as_deref()) {
         Ok(p) => p,
         Err(error) => return error.respond(&debug_id),
     };

@@ -1,6 +1,16 @@
 //! The HTTP endpoints, one module per PayPal resource, and the gate every API call passes: counting,
 //! latency, the rolling rate-limit window, the bearer token, and injected faults.
 
+/// Passes the gate or returns its refusal from the handler; gives the call's debug id.
+macro_rules! gate_or_return {
+    ($shared:expr, $headers:expr, $route:expr) => {
+        match $crate::routes::gate(&$shared, &$headers, $route).await {
+            Ok(debug_id) => debug_id,
+            Err(refused) => return refused,
+        }
+    };
+}
+
 mod disputes;
 mod invoices;
 mod oauth;
@@ -24,7 +34,9 @@ use serde_json::json;
 
 use crate::config::Injected;
 use crate::state::{lock, Shared};
-use crate::wire::{json_response, ApiError};
+use serde_json::Value;
+
+use crate::wire::{json_response, ApiError, Detail};
 
 pub(crate) type AppState = State<Arc<Shared>>;
 
@@ -141,4 +153,28 @@ pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// 200 with the resource, or PayPal's 404 `INVALID_RESOURCE_ID` for the id in the path.
+pub(crate) fn found_or_404(
+    resource: Option<Value>,
+    field: &str,
+    id: &str,
+    debug_id: &str,
+) -> Response {
+    match resource {
+        Some(body) => json_response(StatusCode::OK, &body, debug_id),
+        None => ApiError::NotFound {
+            details: vec![Detail {
+                location: "path",
+                ..Detail::body(
+                    field,
+                    Some(id),
+                    "INVALID_RESOURCE_ID",
+                    "Specified resource ID does not exist. Please check the resource ID and try again.",
+                )
+            }],
+        }
+        .respond(debug_id),
+    }
 }

@@ -2,14 +2,14 @@
 //! subscription ids come from webhooks and from T0002 rows (`paypal_reference_id`, type `SUB`).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{gate, param, query_pairs, AppState};
+use super::{found_or_404, param, query_pairs, AppState};
 use crate::model::{money, rfc3339, SubscriptionRec, World};
 use crate::state::read;
-use crate::wire::{json_response, link, ApiError, Detail};
+use crate::wire::link;
 
 /// The subscription as PayPal shows it; `last_failed_payment` only when asked for, as the API does.
 pub(crate) fn subscription_json(
@@ -110,38 +110,22 @@ pub(super) async fn get_one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "GET /v1/billing/subscriptions/{id}").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
+    let debug_id = gate_or_return!(shared, headers, "GET /v1/billing/subscriptions/{id}");
     let pairs = query_pairs(raw.as_deref());
     let fields: Vec<&str> = param(&pairs, "fields")
         .map(|f| f.split(',').map(str::trim).collect())
         .unwrap_or_default();
     let world = read(&shared.world);
-    match world.subscriptions.iter().find(|s| s.id == id) {
-        Some(sub) => json_response(
-            StatusCode::OK,
-            &subscription_json(
-                &world,
-                sub,
-                &shared.base_url,
-                fields.contains(&"last_failed_payment"),
-                fields.contains(&"plan"),
-            ),
-            &debug_id,
-        ),
-        None => ApiError::NotFound {
-            details: vec![Detail {
-                location: "path",
-                ..Detail::body(
-                    "id",
-                    Some(&id),
-                    "INVALID_RESOURCE_ID",
-                    "Specified resource ID does not exist. Please check the resource ID and try again.",
-                )
-            }],
-        }
-        .respond(&debug_id),
-    }
+    let sub = world.subscriptions.iter().find(|s| s.id == id);
+    let resource = sub.map(|s| {
+        let with = |field: &str| fields.contains(&field);
+        subscription_json(
+            &world,
+            s,
+            &shared.base_url,
+            with("last_failed_payment"),
+            with("plan"),
+        )
+    });
+    found_or_404(resource, "id", &id, &debug_id)
 }

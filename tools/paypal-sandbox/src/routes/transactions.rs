@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{gate, param, query_pairs, AppState};
+use super::{param, query_pairs, AppState};
 use crate::model::{money, rfc3339, Payer, TxnRow, World, DAY_MS};
 use crate::state::read;
 use crate::wire::{bounded_int, json_response, link, parse_instant, ApiError, Detail};
@@ -263,10 +263,7 @@ pub(super) async fn search(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let debug_id = match gate(&shared, &headers, "GET /v1/reporting/transactions").await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
+    let debug_id = gate_or_return!(shared, headers, "GET /v1/reporting/transactions");
     if !shared.search_enabled() {
         return ApiError::NotAuthorized.respond(&debug_id);
     }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{gate, AppState};
+use super::AppState;
 use crate::state::lock;
 use crate::webhook::{cert_url, AUTH_ALGO};
 use crate::wire::{json_response, ApiError, Detail};
@@ -23,16 +23,11 @@ const REQUIRED: &[&str] = &[
 ];
 
 pub(super) async fn verify(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
-    let debug_id = match gate(
-        &shared,
-        &headers,
-        "POST /v1/notifications/verify-webhook-signature",
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
+    let debug_id = gate_or_return!(
+        shared,
+        headers,
+        "POST /v1/notifications/verify-webhook-signature"
+    );
     let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&body) else {
         return ApiError::invalid(vec![Detail::body(
             "/",

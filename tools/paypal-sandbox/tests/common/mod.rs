@@ -26,14 +26,19 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-pub async fn token(sandbox: &Sandbox) -> String {
-    let response = client()
+/// The token endpoint's answer to the sandbox's client id and `secret`.
+pub async fn token_response(sandbox: &Sandbox, secret: &str) -> reqwest::Response {
+    client()
         .post(format!("{}/v1/oauth2/token", sandbox.base_url()))
-        .basic_auth(sandbox.client_id(), Some(sandbox.client_secret()))
+        .basic_auth(sandbox.client_id(), Some(secret))
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await
-        .expect("token call");
+        .expect("token call")
+}
+
+pub async fn token(sandbox: &Sandbox) -> String {
+    let response = token_response(sandbox, &sandbox.client_secret()).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("token json");
     body["access_token"]
