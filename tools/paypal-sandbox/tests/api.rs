@@ -139,3 +139,66 @@ async fn suspended_subscription_shows_failed_payments() {
     assert_eq!(status, 404);
     assert_eq!(missing["name"], "RESOURCE_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_late_payer_has_overdue_invoices_found_by_due_date_and_amount() {
+    let sandbox = start(config(7)).await;
+    let token = token(&sandbox).await;
+    let late = sandbox
+        .ground_truth()
+        .into_iter()
+        .find(|p| p.story == PaymentStory::LatePayer)
+        .expect("a late payer");
+    let today = anchor().date_naive();
+    let (status, body) = post(
+        &sandbox,
+        &token,
+        "/v2/invoicing/search-invoices?page_size=100&total_required=true",
+        &json!({
+            "recipient_email": late.email,
+            "status": ["SENT", "UNPAID", "PARTIALLY_PAID"],
+            "due_date_range": { "end": (today - Duration::days(1)).to_string() },
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let overdue = body["items"].as_array().unwrap();
+    assert!(!overdue.is_empty(), "overdue invoices");
+    for invoice in overdue {
+        assert_ne!(invoice["due_amount"]["value"], "0.00");
+        assert!(
+            invoice["detail"]["payment_term"]["due_date"]
+                .as_str()
+                .unwrap()
+                < today.to_string().as_str()
+        );
+    }
+    assert!(overdue.iter().any(|i| i["status"] == "PARTIALLY_PAID"));
+    let amount = overdue[0]["amount"]["value"].as_str().unwrap();
+    let (_, exact) = post(
+        &sandbox,
+        &token,
+        "/v2/invoicing/search-invoices?page_size=100",
+        &json!({
+            "recipient_email": late.email,
+            "total_amount_range": {
+                "lower_amount": { "currency_code": "USD", "value": amount },
+                "upper_amount": { "currency_code": "USD", "value": amount },
+            },
+        }),
+    )
+    .await;
+    assert!(exact["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["amount"]["value"] == amount));
+    let (status, _) = post(
+        &sandbox,
+        &token,
+        "/v2/invoicing/search-invoices",
+        &json!({"due_date_range": {"start": "yesterday"}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

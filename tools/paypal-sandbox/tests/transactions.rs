@@ -279,3 +279,46 @@ async fn filters_by_status_and_event_code() {
         assert_eq!(row["transaction_info"]["paypal_reference_id_type"], "SUB");
     }
 }
+
+#[tokio::test]
+async fn filters_by_amount_range_in_cents_and_currency() {
+    let sandbox = start(config(11)).await;
+    let token = token(&sandbox).await;
+    let end = anchor();
+    let begin = end - Duration::days(31);
+    let (status, _, body) = get(
+        &sandbox,
+        &token,
+        &search_path(
+            begin,
+            end,
+            "&transaction_amount=%5B10000%20TO%2050000%5D&page_size=500",
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["transaction_details"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let value: f64 = row["transaction_info"]["transaction_amount"]["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((100.0..=500.0).contains(&value), "{value}");
+    }
+    let (_, _, euros) = get(
+        &sandbox,
+        &token,
+        &search_path(begin, end, "&transaction_currency=EUR"),
+    )
+    .await;
+    assert_eq!(euros["total_items"], 0);
+    let (status, _, _) = get(
+        &sandbox,
+        &token,
+        &search_path(begin, end, "&transaction_amount=cheap"),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

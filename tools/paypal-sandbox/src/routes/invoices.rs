@@ -268,6 +268,15 @@ fn range<T>(
     })
 }
 
+/// `"12.34"` as 1234 cents.
+fn cents_of(value: &str) -> Option<i64> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    let fraction = format!("{fraction:0<2}");
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = fraction.get(..2)?.parse().ok()?;
+    Some(whole * 100 + fraction)
+}
+
 fn text<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
     body.get(field).and_then(Value::as_str)
 }
@@ -341,6 +350,14 @@ pub(super) async fn search(
         .get("archived")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let bound = |side: &str| {
+        body.get("total_amount_range")
+            .and_then(|r| r.get(side))
+            .and_then(|m| m.get("value"))
+            .and_then(Value::as_str)
+            .and_then(cents_of)
+    };
+    let (lower, upper) = (bound("lower_amount"), bound("upper_amount"));
     let world = read(&shared.world);
     let found: Vec<&InvoiceRec> = world
         .invoices
@@ -370,6 +387,8 @@ pub(super) async fn search(
                 && invoice_date
                     .as_ref()
                     .is_none_or(|r| r.contains(i.invoice_date))
+                && lower.is_none_or(|l| i.amount_cents >= l)
+                && upper.is_none_or(|u| i.amount_cents <= u)
         })
         .collect();
     page_answer(

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::{param, query_pairs, AppState};
-use crate::model::{money, rfc3339, Payer, TxnRow, World, DAY_MS};
+use crate::model::{money, rfc3339, Payer, TxnRow, World, CURRENCY, DAY_MS};
 use crate::state::read;
 use crate::wire::{bounded_int, json_response, link, parse_instant, ApiError, Detail};
 
@@ -30,6 +30,9 @@ struct Search {
     transaction_id: Option<String>,
     event_code: Option<String>,
     status: Option<String>,
+    /// Gross amount range in cents (`[500 TO 1005]`), inclusive.
+    amount: Option<(i64, i64)>,
+    currency: Option<String>,
     balance_only: bool,
     fields: Vec<String>,
     page: u64,
@@ -109,6 +112,21 @@ fn parse(pairs: &[(String, String)], now_ms: i64) -> Result<Search, ApiError> {
             "The value of a field is invalid.",
         ));
     }
+    let amount = match param(pairs, "transaction_amount") {
+        None => None,
+        Some(raw) => {
+            let range = parse_amount_range(raw);
+            if range.is_none() {
+                details.push(Detail::query(
+                    "transaction_amount",
+                    Some(raw),
+                    "INVALID_PARAMETER_SYNTAX",
+                    "The value of a field does not conform to the expected format.",
+                ));
+            }
+            range
+        }
+    };
     let (Some(start_ms), Some(end_ms), Some(page), Some(page_size), true) =
         (start, end, page, page_size, details.is_empty())
     else {
@@ -148,11 +166,22 @@ fn parse(pairs: &[(String, String)], now_ms: i64) -> Result<Search, ApiError> {
         transaction_id: param(pairs, "transaction_id").map(str::to_owned),
         event_code: param(pairs, "transaction_type").map(str::to_owned),
         status,
+        amount,
+        currency: param(pairs, "transaction_currency").map(str::to_ascii_uppercase),
         balance_only,
         fields,
         page,
         page_size,
     })
+}
+
+/// `[500 TO 1005]` (brackets optional): a range in the currency's lower denomination.
+fn parse_amount_range(raw: &str) -> Option<(i64, i64)> {
+    let inner = raw.trim().trim_start_matches('[').trim_end_matches(']');
+    let (low, high) = inner.split_once(" TO ")?;
+    let low: i64 = low.trim().parse().ok()?;
+    let high: i64 = high.trim().parse().ok()?;
+    (low <= high).then_some((low, high))
 }
 
 fn matches(row: &TxnRow, search: &Search, now_ms: i64) -> bool {
@@ -172,6 +201,10 @@ fn matches(row: &TxnRow, search: &Search, now_ms: i64) -> bool {
             .status
             .as_deref()
             .is_none_or(|s| s.starts_with(row.status))
+        && search
+            .amount
+            .is_none_or(|(low, high)| (low..=high).contains(&row.amount_cents))
+        && search.currency.as_deref().is_none_or(|c| c == CURRENCY)
 }
 
 fn transaction_info(row: &TxnRow, account_id: &str) -> Value {
