@@ -3,3 +3,5 @@
 //! The connector engine sees them only through the source ports.
 
 pub mod hubspot;
+pub mod http_retry;
+pub mod paypal;
