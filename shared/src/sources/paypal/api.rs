@@ -60,6 +60,9 @@ mod tests {
     #[test]
     fn ids_stay_one_path_segment() {
         assert_eq!(invoice("INV2-Z56S"), "/v2/invoicing/invoices/INV2-Z56S");
-        assert_eq!(subscription("../x?y"), "/v1/billing/subscriptions/..%2Fx%3Fy");
+        assert_eq!(
+            subscription("../x?y"),
+            "/v1/billing/subscriptions/..%2Fx%3Fy"
+        );
     }
 }

@@ -83,9 +83,9 @@ impl PaypalClient {
         retry: RetryPolicy,
         requests_per_second: Option<u32>,
     ) -> Self {
-        let pacing = requests_per_second.and_then(NonZeroU32::new).map(|rate| {
-            governor::RateLimiter::direct(Quota::per_second(rate).allow_burst(rate))
-        });
+        let pacing = requests_per_second
+            .and_then(NonZeroU32::new)
+            .map(|rate| governor::RateLimiter::direct(Quota::per_second(rate).allow_burst(rate)));
         PaypalClient {
             inner: Arc::new(Inner {
                 http,
@@ -134,9 +134,7 @@ impl PaypalClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, PaypalError> {
-        let bytes = self
-            .send(reqwest::Method::GET, path, query, None)
-            .await?;
+        let bytes = self.send(reqwest::Method::GET, path, query, None).await?;
         decode(&bytes)
     }
 
@@ -198,7 +196,10 @@ impl PaypalClient {
         let inner = &self.inner;
         let mut retries = 0;
         loop {
-            inner.counters.token_requests.fetch_add(1, Ordering::Relaxed);
+            inner
+                .counters
+                .token_requests
+                .fetch_add(1, Ordering::Relaxed);
             let error = match self.request_token_once().await {
                 Ok(token) => return Ok(token),
                 Err(error) => error,
@@ -243,7 +244,11 @@ impl PaypalClient {
             .ok_or_else(|| PaypalError::Decode("the token answer has no access_token".into()))?;
         // PayPal says tokens typically live nine hours; without `expires_in`, assume an hour.
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3_600));
-        Ok(CachedToken::new(SecretString::from(token), received, lifetime))
+        Ok(CachedToken::new(
+            SecretString::from(token),
+            received,
+            lifetime,
+        ))
     }
 
     /// Sends with retries. When PayPal refuses the token (401), asks for a replacement once and

@@ -165,7 +165,8 @@ mod tests {
 
     #[test]
     fn a_refused_client_on_the_token_endpoint_needs_a_new_connection() {
-        let body = br#"{"error":"invalid_client","error_description":"Client Authentication failed"}"#;
+        let body =
+            br#"{"error":"invalid_client","error_description":"Client Authentication failed"}"#;
         let error = PaypalError::from_token_response(401, body, None);
         assert!(matches!(error, PaypalError::CredentialsRefused { .. }));
         assert!(!error.is_transient());
@@ -197,7 +198,8 @@ mod tests {
             SourceError::from(outage),
             SourceError::Unavailable { .. }
         ));
-        let expired = br#"{"error":"invalid_token","error_description":"Access Token not found in cache"}"#;
+        let expired =
+            br#"{"error":"invalid_token","error_description":"Access Token not found in cache"}"#;
         let refused = PaypalError::from_response(401, expired, None);
         assert!(refused.is_token_refused() && !refused.is_transient());
         assert!(matches!(

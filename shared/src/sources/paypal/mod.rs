@@ -5,13 +5,20 @@
 
 pub mod api;
 pub mod client;
+pub mod cursor;
 pub mod error;
+pub mod factory;
 pub mod normalise;
 pub mod retry;
+pub mod source;
 pub mod token;
+pub mod webhook;
 pub mod wire;
 
 pub use client::{ClientStats, PaypalClient};
 pub use error::PaypalError;
+pub use factory::PaypalSources;
 pub use normalise::EmailHasher;
 pub use retry::RetryPolicy;
+pub use source::PaypalSource;
+pub use webhook::{ParsedEvent, TransmissionHeaders, WebhookError};

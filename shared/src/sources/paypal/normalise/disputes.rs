@@ -69,7 +69,9 @@ pub fn dispute_payer(
         .iter()
         .find_map(|t| t.buyer.as_ref().and_then(|b| b.name.clone()));
     let record = match payer {
-        DisputePayer::Known(external_id) => book.payer_with_id(external_id, &PayerIdentity::default()),
+        DisputePayer::Known(external_id) => {
+            book.payer_with_id(external_id, &PayerIdentity::default())
+        }
         DisputePayer::Transaction(row) => {
             let info = row.payer_info.as_ref();
             let identity = PayerIdentity {

@@ -1,7 +1,9 @@
 //! Invoicing v2 invoices. An invoice names its recipient by email and business name, never by
 //! PayPal account, so its payer is `email:<hash>` (or `invoice:<id>` without an email).
 
-use super::{add_reference, money, parse_date, parse_time, person_name, touch, PayerBook, PayerIdentity};
+use super::{
+    add_reference, money, parse_date, parse_time, person_name, touch, PayerBook, PayerIdentity,
+};
 use crate::domain::{ConnectionId, Invoice, InvoiceStatus, Money, PayerRecord};
 use crate::sources::paypal::normalise::EmailHasher;
 use crate::sources::paypal::wire::WireInvoice;
@@ -11,9 +13,9 @@ use chrono::{DateTime, Utc};
 pub fn to_invoice(wire: &WireInvoice) -> Option<Invoice> {
     let id = super::non_empty(wire.id.as_deref())?.to_owned();
     let status_text = wire.status.as_deref().unwrap_or("").trim();
-    let Ok(status) = serde_json::from_value::<InvoiceStatus>(serde_json::Value::String(
-        status_text.to_owned(),
-    )) else {
+    let Ok(status) =
+        serde_json::from_value::<InvoiceStatus>(serde_json::Value::String(status_text.to_owned()))
+    else {
         tracing::warn!(invoice = %id, status = %status_text, "PayPal invoice with an unknown status left out");
         return None;
     };
@@ -145,9 +147,14 @@ mod tests {
         assert_eq!(paid.due_date, NaiveDate::from_ymd_opt(2026, 8, 11));
         assert_eq!(paid.paid_on_time(), Some(true));
         let open = &acme.invoices[1];
-        assert_eq!(open.due_amount.value, 100.0, "owed in full without due_amount");
+        assert_eq!(
+            open.due_amount.value, 100.0,
+            "owed in full without due_amount"
+        );
         let today = NaiveDate::from_ymd_opt(2026, 9, 10).expect("date");
         assert_eq!(open.days_overdue(today), 9);
-        assert!(payers.iter().any(|p| p.external_id == "invoice:INV2-NOBODY"));
+        assert!(payers
+            .iter()
+            .any(|p| p.external_id == "invoice:INV2-NOBODY"));
     }
 }

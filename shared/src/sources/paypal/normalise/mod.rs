@@ -9,7 +9,7 @@ mod invoices;
 mod subscriptions;
 mod transactions;
 
-pub use disputes::{dispute_payer, to_dispute, DisputePayer};
+pub use disputes::{dispute_payer, seller_transaction_id, to_dispute, DisputePayer};
 pub use invoices::{invoice_payers, to_invoice};
 pub use subscriptions::{subscription_payers, to_subscription};
 pub use transactions::{payment_kind, payment_status, transaction_payers, TransactionBatch};
@@ -82,7 +82,11 @@ pub struct PayerBook<'a> {
 }
 
 impl<'a> PayerBook<'a> {
-    pub fn new(connection_id: &'a ConnectionId, hasher: &'a EmailHasher, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        connection_id: &'a ConnectionId,
+        hasher: &'a EmailHasher,
+        now: DateTime<Utc>,
+    ) -> Self {
         PayerBook {
             connection_id,
             hasher,
@@ -218,7 +222,9 @@ pub fn money(value: Option<&wire::Money>) -> Option<Money> {
 /// The name a person reads from PayPal's name object.
 pub fn person_name(name: Option<&wire::Name>) -> Option<String> {
     let name = name?;
-    if let Some(full) = non_empty(name.full_name.as_deref()).or(non_empty(name.alternate_full_name.as_deref())) {
+    if let Some(full) =
+        non_empty(name.full_name.as_deref()).or(non_empty(name.alternate_full_name.as_deref()))
+    {
         return Some(full.trim().to_owned());
     }
     let parts: Vec<&str> = [name.given_name.as_deref(), name.surname.as_deref()]
@@ -242,7 +248,10 @@ mod tests {
         assert_eq!(hash.len(), 64);
         assert!(!hash.contains("acme"));
         assert_ne!(hash, EmailHasher::new(b"key-2").hash("jane.doe@acme.com"));
-        assert_eq!(email_domain("Jane@Mail.Acme.COM").as_deref(), Some("mail.acme.com"));
+        assert_eq!(
+            email_domain("Jane@Mail.Acme.COM").as_deref(),
+            Some("mail.acme.com")
+        );
         assert_eq!(email_domain("not-an-address"), None);
         assert_eq!(email_domain("@acme.com"), None);
         assert!(!format!("{hasher:?}").contains("key-1"));

@@ -65,7 +65,11 @@ pub fn subscription_payers(
             record,
             parse_time(wire.update_time.as_deref()).or(subscription.status_changed_at),
         );
-        match record.subscriptions.iter().position(|s| s.id == subscription.id) {
+        match record
+            .subscriptions
+            .iter()
+            .position(|s| s.id == subscription.id)
+        {
             Some(index) => record.subscriptions[index] = subscription,
             None => record.subscriptions.push(subscription),
         }

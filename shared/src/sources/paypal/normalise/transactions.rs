@@ -1,7 +1,7 @@
 //! Transaction Search rows: payments, refunds, reversals, chargebacks and dispute holds.
 
 use super::{add_reference, money, parse_time, person_name, touch, PayerBook, PayerIdentity};
-use crate::domain::{ConnectionId, Payment, PaymentKind, PaymentStatus, PayerRecord};
+use crate::domain::{ConnectionId, PayerRecord, Payment, PaymentKind, PaymentStatus};
 use crate::sources::paypal::normalise::EmailHasher;
 use crate::sources::paypal::wire::TransactionDetail;
 use chrono::{DateTime, Utc};
@@ -155,7 +155,10 @@ mod tests {
         let hasher = EmailHasher::new(b"k");
         let batch = transaction_payers(&connection, &hasher, &rows(), Utc::now());
         assert_eq!(batch.payers.len(), 2);
-        assert_eq!(batch.skipped, 2, "the fee row has no payer; one row has no id");
+        assert_eq!(
+            batch.skipped, 2,
+            "the fee row has no payer; one row has no id"
+        );
         let account = batch
             .payers
             .iter()
@@ -170,7 +173,10 @@ mod tests {
         );
         assert_eq!(
             account.reference_ids,
-            vec!["hubspot-company:1234".to_string(), "Invoice-005".to_string()]
+            vec![
+                "hubspot-company:1234".to_string(),
+                "Invoice-005".to_string()
+            ]
         );
         let sub = &account.payments[1];
         assert_eq!(
