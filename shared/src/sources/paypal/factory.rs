@@ -12,7 +12,7 @@ use crate::ports::{SecretVault, VaultError};
 use crate::sources::paypal::client::{PaypalClient, DEFAULT_REQUESTS_PER_SECOND};
 use crate::sources::paypal::normalise::EmailHasher;
 use crate::sources::paypal::retry::RetryPolicy;
-use crate::sources::paypal::source::PaypalSource;
+use crate::sources::paypal::source::{system_clock, Clock, PaypalSource};
 use crate::sources::paypal::webhook::{self, ParsedEvent, TransmissionHeaders, WebhookError};
 use crate::sources::paypal::{api, PaypalError};
 use chrono::{DateTime, Utc};
@@ -31,6 +31,7 @@ pub struct PaypalSources {
     base_url_override: Option<String>,
     retry: RetryPolicy,
     requests_per_second: Option<u32>,
+    clock: Clock,
     clients: Mutex<HashMap<ConnectionId, (DateTime<Utc>, PaypalClient)>>,
 }
 
@@ -45,6 +46,7 @@ impl PaypalSources {
             base_url_override: None,
             retry: RetryPolicy::default(),
             requests_per_second: Some(DEFAULT_REQUESTS_PER_SECOND),
+            clock: system_clock(),
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -63,6 +65,12 @@ impl PaypalSources {
     /// `None`: unpaced.
     pub fn with_pacing(mut self, requests_per_second: Option<u32>) -> Self {
         self.requests_per_second = requests_per_second;
+        self
+    }
+
+    /// Where sources read the time (a simulator's clock).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -130,11 +138,10 @@ impl PaypalSources {
     /// The source of a saved connection, as a concrete type (benchmarks read its client's stats).
     pub async fn source(&self, connection: &Connection) -> Result<PaypalSource, SourceError> {
         let client = self.client_for(connection).await?;
-        Ok(PaypalSource::new(
-            connection.id.clone(),
-            client,
-            self.hasher.clone(),
-        ))
+        Ok(
+            PaypalSource::new(connection.id.clone(), client, self.hasher.clone())
+                .with_clock(self.clock.clone()),
+        )
     }
 
     /// Verifies a delivery for `connection` through PayPal and reads it. A delivery PayPal does not

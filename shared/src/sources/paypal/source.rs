@@ -14,7 +14,7 @@ use crate::sources::paypal::wire::{
 };
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How many transaction → payer pairs a source remembers to join disputes without a lookup.
 const REMEMBERED_TRANSACTIONS: usize = 200_000;
@@ -22,8 +22,16 @@ const REMEMBERED_TRANSACTIONS: usize = 200_000;
 /// How many 31-day windows a webhook's transaction is looked for in, newest first.
 const TRANSACTION_REF_WINDOWS: i64 = 2;
 
+/// Where a source reads the time (tests and simulators move it).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
 pub struct PaypalSource {
     connection_id: ConnectionId,
+    clock: Clock,
     client: PaypalClient,
     hasher: EmailHasher,
     /// Transaction id → external id of its payer, learned from the rows this source read.
@@ -34,10 +42,16 @@ impl PaypalSource {
     pub fn new(connection_id: ConnectionId, client: PaypalClient, hasher: EmailHasher) -> Self {
         PaypalSource {
             connection_id,
+            clock: system_clock(),
             client,
             hasher,
             payer_of_transaction: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn client(&self) -> &PaypalClient {
@@ -66,7 +80,7 @@ impl PaypalSource {
         window: FetchWindow,
         cursor: Option<&str>,
     ) -> Result<PaymentsPage, PaypalError> {
-        let now = Utc::now();
+        let now = (self.clock)();
         let mut cursor = match cursor {
             None => WalkCursor::start(window, now),
             Some(text) => WalkCursor::decode(text, window)?,
@@ -74,7 +88,13 @@ impl PaypalSource {
         let payers = match cursor.phase.clone() {
             Phase::Transactions { window_end, page } => {
                 let (start, end) = WalkCursor::transaction_window(window_end, cursor.floor);
-                let found = self.transactions(start, end, page, None).await?;
+                // A walk resumed later must not ask for more than PayPal's three years.
+                let start = start.max(oldest_transaction_date(now));
+                let found = if start < end {
+                    self.transactions(start, end, page, None).await?
+                } else {
+                    TransactionSearch::default()
+                };
                 let batch = normalise::transaction_payers(
                     &self.connection_id,
                     &self.hasher,
@@ -189,6 +209,10 @@ impl PaypalSource {
                 .collect(),
         };
         for (start, end) in ranges {
+            let start = start.max(oldest_transaction_date(now));
+            if start >= end {
+                continue;
+            }
             let found = self.transactions(start, end, 1, Some(id)).await?;
             let row = found.transaction_details.into_iter().find(|row| {
                 row.transaction_info
@@ -308,6 +332,11 @@ impl PaypalSource {
     }
 }
 
+/// The oldest start date Transaction Search accepts at `now` (three years, a few minutes inside).
+fn oldest_transaction_date(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::days(api::TRANSACTION_HISTORY_DAYS) + Duration::minutes(5)
+}
+
 /// The `next_page_token` of a list's `next` link (PayPal pages disputes through HATEOAS links).
 pub fn next_page_token(links: &[Link]) -> Option<String> {
     let href = links
@@ -341,7 +370,7 @@ impl PaymentsSource for PaypalSource {
 
     /// Each reference's payer; an object PayPal no longer has (404) is skipped.
     async fn fetch_refs(&self, refs: &[PaymentRef]) -> Result<Vec<PayerRecord>, SourceError> {
-        let now = Utc::now();
+        let now = (self.clock)();
         let mut payers: Vec<PayerRecord> = Vec::new();
         for reference in refs {
             let found = match self.fetch_ref(reference, now).await {
