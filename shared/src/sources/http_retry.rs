@@ -1,10 +1,20 @@
-//! Retry rules every HTTP source shares, whatever its platform: reading `Retry-After`, the longest
-//! wait a source accepts from it, and full-jitter exponential backoff. Each platform keeps its own
-//! decision (which answers are retried, which hold a whole budget) and calls into these.
+//! What every HTTP source shares, whatever its platform: the HTTP client's settings, reading
+//! `Retry-After`, the longest wait a source accepts from it, and full-jitter exponential backoff.
+//! Each platform keeps its own decision (which answers are retried, which hold a whole budget) and
+//! calls into these.
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use std::time::Duration;
+
+/// A reqwest client with rustls and sensible connection settings, shared by a function's sources.
+pub fn default_http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(concat!("connected-insights/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
 
 /// A `Retry-After` longer than this stops the request: the run fails as retryable and a later run
 /// carries on, instead of one request sleeping through a Lambda's time.

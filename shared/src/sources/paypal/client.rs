@@ -102,11 +102,7 @@ impl PaypalClient {
 
     /// A reqwest client with rustls and sensible connection settings.
     pub fn default_http() -> Result<reqwest::Client, PaypalError> {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("connected-insights/", env!("CARGO_PKG_VERSION")))
-            .build()
+        crate::sources::http_retry::default_http_client()
             .map_err(|e| PaypalError::Transport(e.to_string()))
     }
 

@@ -103,13 +103,14 @@ impl PaypalSource {
                 );
                 cursor.subscription_ids.extend(batch.subscription_ids);
                 self.remember(batch.payer_of_transaction);
-                cursor.after_transactions(found.total_pages.unwrap_or(0));
+                cursor.after_transactions(total_pages(found.total_pages, &found.links, page));
                 batch.payers
             }
             Phase::Invoices { queries, page } => match queries.last() {
                 Some(query) => {
                     let found = self.invoice_page(&query.search_body(), page).await?;
-                    if cursor.after_invoices(found.total_items, found.total_pages) {
+                    let pages = total_pages(found.total_pages, &found.links, page);
+                    if cursor.after_invoices(found.total_items, Some(pages)) {
                         Vec::new()
                     } else {
                         normalise::invoice_payers(
@@ -332,6 +333,14 @@ impl PaypalSource {
     }
 }
 
+/// How many pages a list has: as PayPal states it, else as far as a `next` link shows.
+fn total_pages(stated: Option<u64>, links: &[Link], page: u32) -> u64 {
+    stated.unwrap_or_else(|| {
+        let has_next = links.iter().any(|l| l.rel.as_deref() == Some("next"));
+        u64::from(page) + u64::from(has_next)
+    })
+}
+
 /// The oldest start date Transaction Search accepts at `now` (three years, a few minutes inside).
 fn oldest_transaction_date(now: DateTime<Utc>) -> DateTime<Utc> {
     now - Duration::days(api::TRANSACTION_HISTORY_DAYS) + Duration::minutes(5)
@@ -402,6 +411,15 @@ impl PaymentsSource for PaypalSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_stated_total_pages_follow_the_next_link() {
+        let next: Vec<Link> =
+            serde_json::from_str(r#"[{"href": "/x?page=3", "rel": "next"}]"#).unwrap_or_default();
+        assert_eq!(total_pages(Some(7), &next, 2), 7);
+        assert_eq!(total_pages(None, &next, 2), 3);
+        assert_eq!(total_pages(None, &[], 2), 2);
+    }
 
     #[test]
     fn the_next_token_comes_from_the_next_link_only() {

@@ -90,10 +90,7 @@ pub fn invoice_payers(
             wire.detail.as_ref().and_then(|d| d.reference.as_deref()),
         );
         touch(record, changed);
-        match record.invoices.iter().position(|i| i.id == invoice.id) {
-            Some(index) => record.invoices[index] = invoice,
-            None => record.invoices.push(invoice),
-        }
+        super::upsert(&mut record.invoices, invoice, |i| i.id.as_str());
     }
     book.finish()
 }

@@ -175,6 +175,14 @@ pub fn add_reference(record: &mut PayerRecord, reference: Option<&str>) {
     }
 }
 
+/// Puts `row` in `rows`, replacing the row with the same id (a later page's view wins).
+pub fn upsert<T>(rows: &mut Vec<T>, row: T, id: impl Fn(&T) -> &str) {
+    match rows.iter().position(|old| id(old) == id(&row)) {
+        Some(index) => rows[index] = row,
+        None => rows.push(row),
+    }
+}
+
 /// Moves a record's `updated_at` forward to `at`.
 pub fn touch(record: &mut PayerRecord, at: Option<DateTime<Utc>>) {
     if let Some(at) = at {

@@ -65,14 +65,7 @@ pub fn subscription_payers(
             record,
             parse_time(wire.update_time.as_deref()).or(subscription.status_changed_at),
         );
-        match record
-            .subscriptions
-            .iter()
-            .position(|s| s.id == subscription.id)
-        {
-            Some(index) => record.subscriptions[index] = subscription,
-            None => record.subscriptions.push(subscription),
-        }
+        super::upsert(&mut record.subscriptions, subscription, |s| s.id.as_str());
     }
     book.finish()
 }

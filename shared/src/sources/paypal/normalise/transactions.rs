@@ -103,10 +103,7 @@ pub fn transaction_payers(
             amount,
             at,
         };
-        match record.payments.iter().position(|p| p.id == payment.id) {
-            Some(index) => record.payments[index] = payment,
-            None => record.payments.push(payment),
-        }
+        super::upsert(&mut record.payments, payment, |p| p.id.as_str());
         add_reference(record, info.custom_field.as_deref());
         add_reference(record, info.invoice_id.as_deref());
         touch(record, Some(updated.unwrap_or(at)));
