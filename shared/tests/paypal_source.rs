@@ -480,3 +480,73 @@ async fn a_delivered_webhook_verifies_a_tampered_one_does_not_and_the_refs_fetch
         .expect("a missing object is skipped");
     assert!(unknown.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targeted_fetches_find_a_transaction_a_dispute_and_a_subscription_by_id() {
+    let sandbox = sandbox(SandboxConfig::small(31)).await;
+    let source = source(&sandbox).await;
+    let now = sandbox.now();
+    let row = sandbox
+        .transactions()
+        .into_iter()
+        .filter(|t| t.visible_at <= now && t.event_code == "T0006")
+        .max_by_key(|t| t.initiated_at)
+        .expect("a recent payment");
+    let truth = sandbox.ground_truth();
+    let (disputed, dispute) = truth
+        .iter()
+        .find_map(|p| p.dispute_ids.first().map(|d| (p, d.clone())))
+        .expect("a dispute");
+    let (subscriber, subscription) = truth
+        .iter()
+        .find_map(|p| p.subscription_ids.first().map(|s| (p, s.clone())))
+        .expect("a subscription");
+    let refs = [
+        PaymentRef::Transaction(row.transaction_id.clone()),
+        PaymentRef::Dispute(dispute.clone()),
+        PaymentRef::Subscription(subscription.clone()),
+    ];
+    let payers: BTreeMap<String, PayerRecord> = source
+        .fetch_refs(&refs)
+        .await
+        .expect("targeted fetch")
+        .into_iter()
+        .map(|p| (p.external_id.clone(), p))
+        .collect();
+    let got = found(&payers);
+    assert!(got
+        .payments
+        .iter()
+        .any(|p| transaction_id(p) == row.transaction_id));
+    assert!(payers.contains_key(&row.payer_id));
+    assert_eq!(got.disputes.get(&dispute), Some(&disputed.payer_id));
+    assert!(payers
+        .get(&subscriber.payer_id)
+        .is_some_and(|p| p.subscriptions.iter().any(|s| s.id == subscription)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_share_one_token() {
+    let sandbox = sandbox(SandboxConfig::small(37)).await;
+    let source = Arc::new(source(&sandbox).await);
+    let subscriptions: Vec<String> = sandbox
+        .ground_truth()
+        .iter()
+        .flat_map(|p| p.subscription_ids.clone())
+        .take(8)
+        .collect();
+    assert!(subscriptions.len() > 1);
+    let tasks: Vec<_> = subscriptions
+        .into_iter()
+        .map(|id| {
+            let source = source.clone();
+            tokio::spawn(async move { source.fetch_refs(&[PaymentRef::Subscription(id)]).await })
+        })
+        .collect();
+    for task in tasks {
+        let payers = task.await.expect("joined").expect("fetched");
+        assert_eq!(payers.len(), 1);
+    }
+    assert_eq!(source.client().stats().token_requests, 1);
+    assert_eq!(sandbox.stats().token_requests, 1);
+}
