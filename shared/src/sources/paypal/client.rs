@@ -233,7 +233,10 @@ impl PaypalClient {
                 retry_after,
             ));
         }
-        let answer: TokenResponse = decode(&bytes)?;
+        // serde's message could quote a field of the answer: this one says nothing of it.
+        let answer: TokenResponse = serde_json::from_slice(&bytes).map_err(|_| {
+            PaypalError::Decode("the token endpoint answered something other than a token".into())
+        })?;
         let token = answer
             .access_token
             .filter(|t| !t.is_empty())

@@ -9,12 +9,12 @@ use crate::domain::{
 };
 use crate::ports::source::{PaymentsSource, PaymentsSourceFactory, SourceError};
 use crate::ports::{SecretVault, VaultError};
+use crate::sources::paypal::api;
 use crate::sources::paypal::client::{PaypalClient, DEFAULT_REQUESTS_PER_SECOND};
 use crate::sources::paypal::normalise::EmailHasher;
 use crate::sources::paypal::retry::RetryPolicy;
 use crate::sources::paypal::source::{system_clock, Clock, PaypalSource};
 use crate::sources::paypal::webhook::{self, ParsedEvent, TransmissionHeaders, WebhookError};
-use crate::sources::paypal::{api, PaypalError};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
@@ -162,10 +162,7 @@ impl PaypalSources {
         let transmission = TransmissionHeaders::from_headers(headers)?;
         // Read before asking PayPal: a body that is not an event is refused without a request.
         let parsed = webhook::parse_event(raw_event)?;
-        let client = self
-            .client_for(connection)
-            .await
-            .map_err(|e| WebhookError::Paypal(PaypalError::Credentials(e.to_string())))?;
+        let client = self.client_for(connection).await?;
         webhook::verify(&client, &transmission, webhook_id, raw_event).await?;
         Ok(parsed)
     }
@@ -205,5 +202,98 @@ impl PaymentsSourceFactory for PaypalSources {
         connection: &Connection,
     ) -> Result<Arc<dyn PaymentsSource>, SourceError> {
         Ok(Arc::new(self.source(connection).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConnectionStatus, Platform, TenantId};
+    use crate::vault::InProcessVault;
+    use secrecy::SecretString;
+
+    fn connection(settings: ConnectionSettings) -> Connection {
+        let at = Utc::now();
+        Connection {
+            tenant_id: TenantId::parse("t-1").expect("tenant"),
+            id: ConnectionId::parse("paypal-1").expect("connection"),
+            platform: Platform::Paypal,
+            label: "PayPal".into(),
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            credentials_secret_id: "paypal/1".into(),
+            settings,
+            connected_at: at,
+            last_sync_at: None,
+            last_full_sync_at: None,
+            created_at: at,
+            updated_at: at,
+            version: 0,
+        }
+    }
+
+    fn paypal(webhook_id: Option<&str>) -> ConnectionSettings {
+        ConnectionSettings::Paypal {
+            environment: PaypalEnvironment::Live,
+            webhook_id: webhook_id.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn unreadable_or_missing_credentials_are_clear_errors_that_never_show_the_secret() {
+        let vault = InProcessVault::new();
+        let sources = PaypalSources::new(reqwest::Client::new(), Arc::new(vault.clone()), b"k");
+        let missing = sources.source(&connection(paypal(None))).await;
+        assert!(matches!(missing, Err(SourceError::Credentials(_))));
+        vault
+            .create("paypal/1", &SecretString::from("s3cret-not-json"))
+            .await
+            .expect("stored");
+        let Err(SourceError::Credentials(message)) =
+            sources.source(&connection(paypal(None))).await
+        else {
+            panic!("unreadable credentials");
+        };
+        assert!(!message.contains("s3cret"), "{message}");
+        let hubspot = sources
+            .source(&connection(ConnectionSettings::Hubspot))
+            .await;
+        assert!(matches!(hubspot, Err(SourceError::Credentials(_))));
+        let credentials = ClientCredentials {
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+        };
+        let wrong_platform = sources
+            .check_credentials(&ConnectionSettings::Hubspot, &credentials)
+            .await;
+        assert!(matches!(wrong_platform, Err(SourceError::Credentials(_))));
+    }
+
+    #[tokio::test]
+    async fn a_webhook_is_refused_without_a_registered_webhook_or_its_headers_before_any_request() {
+        let sources = PaypalSources::new(
+            reqwest::Client::new(),
+            Arc::new(InProcessVault::new()),
+            b"k",
+        );
+        let event = br#"{"event_type":"BILLING.SUBSCRIPTION.CREATED","resource":{"id":"I-1"}}"#;
+        let headers = http::HeaderMap::new();
+        let none = sources
+            .verify_webhook(&connection(paypal(None)), &headers, event)
+            .await;
+        assert!(matches!(none, Err(WebhookError::NoWebhookId)));
+        let unsigned = sources
+            .verify_webhook(&connection(paypal(Some("WH-1"))), &headers, event)
+            .await;
+        assert!(matches!(unsigned, Err(WebhookError::MissingHeader(_))));
+        assert_eq!(
+            sources.base_url(PaypalEnvironment::Live),
+            api::LIVE_BASE_URL
+        );
+        let simulated = sources.with_base_url("http://127.0.0.1:9");
+        assert_eq!(
+            simulated.base_url(PaypalEnvironment::Sandbox),
+            "http://127.0.0.1:9"
+        );
     }
 }

@@ -21,6 +21,9 @@ pub enum WebhookError {
     NotVerified,
     #[error(transparent)]
     Paypal(#[from] PaypalError),
+    /// The connection's client could not be built (its credentials could not be read).
+    #[error(transparent)]
+    Source(#[from] crate::ports::source::SourceError),
 }
 
 /// The five transmission headers PayPal signs a delivery with.
