@@ -74,6 +74,7 @@ impl std::fmt::Debug for PaypalClient {
 pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 20;
 
 impl PaypalClient {
+    /// `http`: one client for all of a function's sources (`http_retry::default_http_client`).
     /// `base_url`: `https://api-m.sandbox.paypal.com`, `https://api-m.paypal.com`, or a simulator.
     /// `requests_per_second`: `None` sends unpaced.
     pub fn new(
@@ -98,12 +99,6 @@ impl PaypalClient {
                 counters: Counters::default(),
             }),
         }
-    }
-
-    /// A reqwest client with rustls and sensible connection settings.
-    pub fn default_http() -> Result<reqwest::Client, PaypalError> {
-        crate::sources::http_retry::default_http_client()
-            .map_err(|e| PaypalError::Transport(e.to_string()))
     }
 
     pub fn stats(&self) -> ClientStats {
