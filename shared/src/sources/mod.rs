@@ -2,4 +2,6 @@
 //! normalisation, webhook verification and the factory that builds it from configuration.
 //! The connector engine sees them only through the source ports.
 
+pub mod http_retry;
 pub mod hubspot;
+pub mod paypal;

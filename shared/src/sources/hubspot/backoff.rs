@@ -50,9 +50,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A `Retry-After` longer than this stops the request: the run fails as retryable and a later run
-/// carries on, instead of one request sleeping through a Lambda's time.
-pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub use crate::sources::http_retry::{parse_retry_after, LONGEST_RETRY_AFTER};
 
 /// How long HubSpot locks a record after a 423.
 pub const LOCKED_FOR: Duration = Duration::from_secs(2);
@@ -97,19 +95,6 @@ impl RateLimitHeaders {
             retry_after: text("retry-after").and_then(|v| parse_retry_after(v, now)),
         }
     }
-}
-
-/// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`; a date in the past is zero.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = DateTime::parse_from_rfc2822(value).ok()?;
-    Some(
-        (at.with_timezone(&Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// What to do with a refused request.
@@ -202,12 +187,7 @@ pub fn window_frees_in(window: Duration, counted_ages: &[Duration]) -> Duration 
 /// A uniform wait in `[0, cap)` where the cap starts at `min_delay` and doubles each retry, up to
 /// `max_delay`.
 pub fn full_jitter(policy: &RetryPolicy, retries: usize, jitter: f64) -> Duration {
-    let doublings = u32::try_from(retries).unwrap_or(u32::MAX).min(30);
-    let cap = policy
-        .min_delay
-        .saturating_mul(1u32 << doublings)
-        .min(policy.max_delay);
-    cap.mul_f64(jitter.clamp(0.0, 1.0))
+    crate::sources::http_retry::full_jitter(policy.min_delay, policy.max_delay, retries, jitter)
 }
 
 #[cfg(test)]

@@ -115,11 +115,7 @@ impl HubSpotClient {
     /// A reqwest client with rustls and sensible connection settings, to share between the API
     /// client and the OAuth client.
     pub fn default_http() -> Result<reqwest::Client, HubSpotError> {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("connected-insights/", env!("CARGO_PKG_VERSION")))
-            .build()
+        crate::sources::http_retry::default_http_client()
             .map_err(|e| HubSpotError::Transport(e.to_string()))
     }
 
