@@ -9,6 +9,14 @@
 //! revenue of healthy clients, and [`evaluate_insights`] runs the five rules. [`reconcile_insights`]
 //! merges a run's findings with the stored insights. [`score_tenant`] does all but the last.
 //!
+//! A client linked to payer records of a payments platform (PayPal) through auto or confirmed
+//! correlations ([`link_records`], [`score_linked_tenant`]) gets payment factors from them beside
+//! HubSpot's deals, three more rules (overdue invoices, a dispute or chargeback, failing
+//! subscription payments), a sixth risk factor (payment risk) and confidences that count the
+//! platforms agreeing and weigh in how sure each match is ([`backed_confidence`]). Every factor
+//! names its source, every score and insight its sources with their matches. A client without
+//! linked records is scored exactly as before.
+//!
 //! # Seed thresholds (kept exactly, as tenant-changeable defaults in `Thresholds`)
 //! - inactive client: no activity for 30 days **or more** (`days >= 30`, days with fraction);
 //! - high value, low engagement: revenue **strictly over** $10,000 and **strictly fewer** than 5
@@ -67,25 +75,37 @@
 //!   revenue; revenue at stake is the gap to that median. A usage score alone is not engagement: a
 //!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
+mod confidence;
 mod context;
+mod dimensions;
 mod features;
 mod health;
 mod insights;
 mod lifecycle;
+mod linked;
+mod payment_dimension;
+mod payment_insights;
+mod payments;
 
+pub use confidence::{backed_confidence, confidence, impact, insight_id, money, Backing};
 pub use context::{TenantContext, MIN_HEALTHY_PEERS, MIN_PEERS_FOR_DISTRIBUTION};
+pub use dimensions::{lifecycle_points, recency_points};
 pub use features::{
-    derive_features, ClientFeatures, DealFeatures, InteractionCounts, RevenueFeatures,
-    RevenueSource, TicketFeatures, YEAR_DAYS,
+    derive_features, derive_linked_features, ClientFeatures, DealFeatures, InteractionCounts,
+    RevenueFeatures, RevenueSource, TicketFeatures, YEAR_DAYS,
 };
 pub use health::{
-    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, lifecycle_points,
-    recency_points, risk_factors, score_client, RiskFactors,
+    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, risk_factors,
+    score_client, RiskFactors,
 };
-pub use insights::{
-    confidence, evaluate_insights, impact, insight_id, money, EXCLUSIVE_RULES, MIN_RISK_FACTORS,
-};
+pub use insights::{evaluate_insights, EXCLUSIVE_RULES, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
+pub use linked::{link_records, LinkedPayer, LinkedRecords, RecordMatch};
+pub use payment_dimension::{CRM_SHARE_WITH_PAYMENTS, LAST_PAYMENT_FULL_DAYS};
+pub use payments::{
+    derive_payment_features, PayerFeatures, PaymentFeatures, MANY_FAILED_PAYMENTS,
+    OVERDUE_GRACE_DAYS,
+};
 
 use crate::domain::{
     ClientId, ClientSnapshot, HealthScore, Insight, ScorePoint, ScoringSettings, TenantId,
@@ -104,7 +124,7 @@ pub struct TenantScores {
     pub engagements_folded: u64,
 }
 
-/// Scores every client of a tenant and evaluates the insight rules.
+/// Scores every client of a tenant from its CRM snapshot alone and evaluates the insight rules.
 pub fn score_tenant(
     tenant: &TenantId,
     snapshots: &[ClientSnapshot],
@@ -112,9 +132,27 @@ pub fn score_tenant(
     settings: &ScoringSettings,
     now: DateTime<Utc>,
 ) -> TenantScores {
+    score_linked_tenant(tenant, snapshots, &HashMap::new(), histories, settings, now)
+}
+
+/// Scores every client of a tenant from its CRM snapshot and the records linked to it (`linked`,
+/// by client; a client missing from it is scored from its snapshot alone, exactly as
+/// [`score_tenant`] does), and evaluates the insight rules.
+pub fn score_linked_tenant(
+    tenant: &TenantId,
+    snapshots: &[ClientSnapshot],
+    linked: &HashMap<ClientId, LinkedRecords>,
+    histories: &HashMap<ClientId, Vec<ScorePoint>>,
+    settings: &ScoringSettings,
+    now: DateTime<Utc>,
+) -> TenantScores {
+    let nothing_linked = LinkedRecords::default();
     let features: Vec<ClientFeatures> = snapshots
         .iter()
-        .map(|s| derive_features(s, settings, now))
+        .map(|s| {
+            let records = linked.get(&s.client_id).unwrap_or(&nothing_linked);
+            derive_linked_features(s, records, settings, now)
+        })
         .collect();
     let ctx = TenantContext::from_features(&features);
     let history_of =
