@@ -196,19 +196,19 @@ async fn linked_records<S: CorrelationStore + PayerStore + ?Sized>(
             .or_default()
             .insert(correlation.external_id.as_str());
     }
-    let wanted: Vec<(&ConnectionId, Vec<String>)> = wanted
+    // Owned batches: the futures below must not borrow from a closure argument (they run inside
+    // spawned tasks, which need them to be `Send` for any lifetime).
+    let batches: Vec<(ConnectionId, Vec<String>)> = wanted
         .into_iter()
-        .map(|(connection, ids)| (connection, ids.into_iter().map(str::to_owned).collect()))
-        .collect();
-    let batches: Vec<(&ConnectionId, &[String])> = wanted
-        .iter()
         .flat_map(|(connection, ids)| {
+            let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
             ids.chunks(PAYER_BATCH)
-                .map(move |chunk| (*connection, chunk))
+                .map(|chunk| (connection.clone(), chunk.to_vec()))
+                .collect::<Vec<_>>()
         })
         .collect();
     let payers: Vec<Vec<PayerRecord>> = futures::stream::iter(batches)
-        .map(|(connection, ids)| store.get_payers(tenant, connection, ids))
+        .map(|(connection, ids)| async move { store.get_payers(tenant, &connection, &ids).await })
         .buffer_unordered(PAYER_READS_IN_FLIGHT)
         .try_collect()
         .await?;
