@@ -138,7 +138,7 @@ fn a_linked_record_holding_nothing_changes_no_figure() {
     let (alone, insights_alone) = {
         let mut r = score_tenant(
             &tenant(),
-            &[snapshot.clone()],
+            std::slice::from_ref(&snapshot),
             &HashMap::new(),
             &settings(),
             now(),
@@ -534,7 +534,7 @@ fn payment_trouble_raises_churn_risk() {
     let snapshot = healthy("a", 20_000.0).build();
     let alone = score_tenant(
         &tenant(),
-        &[snapshot.clone()],
+        std::slice::from_ref(&snapshot),
         &HashMap::new(),
         &settings(),
         now(),

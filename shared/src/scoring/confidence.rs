@@ -199,6 +199,19 @@ pub fn money(amount: f64) -> String {
     format!("{sign}${grouped}.{fraction:02}")
 }
 
+/// An amount in its currency: `$1,200.00` for US dollars and when the currency is unknown (the CRM's
+/// amounts), `1,200.00 EUR` otherwise.
+pub(crate) fn money_in(value: f64, currency: Option<&str>) -> String {
+    let dollars = money(value);
+    match currency {
+        Some("USD") | None => dollars,
+        Some(code) => {
+            let sign = if value < 0.0 { "-" } else { "" };
+            format!("{sign}{} {code}", dollars.trim_start_matches(['-', '$']))
+        }
+    }
+}
+
 pub(crate) fn evidence(name: &str, value: f64, unit: &str) -> Evidence {
     Evidence {
         name: name.to_owned(),

@@ -1,7 +1,7 @@
 //! Folding a client's snapshot into the figures the rules read, at a given `now` and window.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, Direction, EngagementKind, ScoringSettings, TicketPriority,
+    ClientId, ClientSnapshot, Direction, EngagementKind, Platform, ScoringSettings, TicketPriority,
 };
 use crate::scoring::linked::LinkedRecords;
 use crate::scoring::payments::{derive_payment_features, PaymentFeatures};
@@ -45,7 +45,7 @@ pub struct ClientFeatures {
     /// Independent data sources behind the snapshot (at least 1).
     pub sources: u32,
     /// The snapshot's sources that name a known platform (HubSpot when none does).
-    pub platforms: Vec<crate::domain::Platform>,
+    pub platforms: Vec<Platform>,
     /// Figures of the payer records linked to the client; empty for a CRM-only client.
     pub payments: PaymentFeatures,
 }
@@ -305,12 +305,9 @@ pub fn derive_features(
     let mut sources: Vec<&str> = snapshot.sources.iter().map(String::as_str).collect();
     sources.sort_unstable();
     sources.dedup();
-    let mut platforms: Vec<crate::domain::Platform> = sources
-        .iter()
-        .filter_map(|s| crate::domain::Platform::parse(s))
-        .collect();
+    let mut platforms: Vec<Platform> = sources.iter().filter_map(|s| Platform::parse(s)).collect();
     if platforms.is_empty() {
-        platforms.push(crate::domain::Platform::Hubspot);
+        platforms.push(Platform::Hubspot);
     }
     platforms.sort_unstable();
 

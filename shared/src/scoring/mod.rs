@@ -63,7 +63,25 @@
 //!   per point fallen from the 30-day peak (at most 20), clamped to 0..=100.
 //! - **Confidence** = 40 x signal coverage + 40 x data support + 20 x source agreement (one source
 //!   0.5, two 0.75, three or more 1.0). HubSpot alone can reach 90 (high band); a second platform
-//!   is needed for more. Each rule says which signals and data points it needs.
+//!   is needed for more. Each rule says which signals and data points it needs. With linked records
+//!   ([`backed_confidence`]) each further agreeing platform closes part of the gap to full agreement
+//!   in proportion to its match confidence (HubSpot + PayPal matched at 1.0 can reach 100), and a
+//!   finding that needs a linked record is also multiplied by the chance that at least one of its
+//!   records is matched right (one record at 0.65: at most 0.65 x 90). Records of one platform
+//!   count as one agreeing source. A linked platform agrees with "inactive" when its last payment
+//!   is as old, with "high value" when it received more than the threshold in 12 months, with
+//!   upsell when the client pays recently and without trouble; payments say nothing of declining
+//!   engagement.
+//! - **Payment health with a payments platform.** HubSpot's three deal factors keep 40% of the
+//!   payment dimension; PayPal's take 60%: invoices paid on time (12 months) 15%, overdue amount
+//!   (against what was paid in 12 months) 10%, age of the oldest overdue invoice (0 at 90 days)
+//!   10%, failed subscription payments (34 points each; suspended 0; cancelled in W at most 25)
+//!   10%, refunds, disputes and chargebacks in W 10%, days since the last payment (full to 45, none
+//!   at 180) 5%. An invoice counts as overdue for the insight after a 7-day grace
+//!   (`OVERDUE_GRACE_DAYS`: a payment on the due date can take days to show). A dispute or
+//!   chargeback is critical whatever the amount. A cancelled subscription is a payment risk but not
+//!   a failed payment. Payment risk joins the risk factors (and churn's behavioural ones), and
+//!   upsell never fires beside a payment risk.
 //! - **Impact** starts at the rule's severity (upsell low; inactive, high value/low engagement and
 //!   declining engagement medium, inactive for 3x the threshold high; multiple risk factors high,
 //!   critical at 4 or more) and moves with where the revenue at stake ranks in the tenant: unknown

@@ -3,6 +3,7 @@
 //! payments, refunds, disputes and chargebacks, the last payment). Each factor names its source.
 
 use crate::domain::{Dimension, DimensionScore, Platform};
+use crate::scoring::confidence::money_in;
 use crate::scoring::dimensions::{linear_down, weighted_dimension, Part};
 use crate::scoring::payments::PaymentFeatures;
 use crate::scoring::{ClientFeatures, TenantContext};
@@ -80,13 +81,6 @@ fn crm_parts(f: &ClientFeatures, ctx: &TenantContext, scale: f64) -> Vec<Part> {
     ]
 }
 
-fn amount(value: f64, currency: Option<&str>) -> String {
-    match currency {
-        Some(code) => format!("{value:.2} {code}"),
-        None => format!("{value:.2}"),
-    }
-}
-
 /// The payments platform's parts; every one is left out (and the dimension is HubSpot's alone) when
 /// the linked records hold nothing.
 fn payment_parts(p: &PaymentFeatures, at: chrono::DateTime<chrono::Utc>) -> Vec<Part> {
@@ -153,8 +147,8 @@ fn payment_parts(p: &PaymentFeatures, at: chrono::DateTime<chrono::Utc>) -> Vec<
             on_data(overdue_sub),
             format!(
                 "{} overdue on {overdue_count} invoices, against {} paid in 12 months",
-                amount(overdue, p.overdue_currency()),
-                amount(paid, None)
+                money_in(overdue, p.overdue_currency()),
+                money_in(paid, None)
             ),
         ),
         part(

@@ -4,7 +4,7 @@
 
 use crate::domain::{Evidence, Impact, InsightRule};
 use crate::scoring::confidence::{
-    backed_confidence, evidence, evidence_threshold, impact, share, Backing,
+    backed_confidence, evidence, evidence_threshold, impact, money_in, share, Backing,
 };
 use crate::scoring::insights::{Finding, RuleInput};
 use crate::scoring::payments::{PaymentFeatures, MANY_FAILED_PAYMENTS, OVERDUE_GRACE_DAYS};
@@ -14,17 +14,6 @@ const FULL_SUPPORT_OVERDUE_DAYS: f64 = 60.0;
 /// An overdue invoice this old, or this many overdue invoices, make the finding's impact high.
 const LONG_OVERDUE_DAYS: i64 = 60;
 const MANY_OVERDUE_INVOICES: u32 = 3;
-
-/// An amount in its currency when known (`1,200.00 USD`).
-fn amount(value: f64, currency: Option<&str>) -> String {
-    let whole = crate::scoring::money(value);
-    let digits = whole.trim_start_matches(['-', '$']);
-    let sign = if value < 0.0 { "-" } else { "" };
-    match currency {
-        Some("USD") | None => whole,
-        Some(code) => format!("{sign}{digits} {code}"),
-    }
-}
 
 /// The figures that show a payment risk, for the "multiple risk factors" evidence.
 pub(crate) fn payment_evidence(p: &PaymentFeatures) -> Vec<Evidence> {
@@ -96,7 +85,7 @@ pub(crate) fn overdue_invoices(input: &RuleInput) -> Option<Finding> {
     } else {
         Impact::Medium
     };
-    let owed_text = amount(owed, currency);
+    let owed_text = money_in(owed, currency);
     let invoices = if count == 1 { "invoice" } else { "invoices" };
     let mut evidence_list = vec![
         evidence("overdue_invoices", f64::from(count), "count"),
