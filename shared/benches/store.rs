@@ -32,6 +32,7 @@ fn generate(clients: usize) -> Tenant {
             ClientId::parse(format!("{}", 10_000_000 + n)).unwrap_or_else(|e| panic!("{e}"));
         let overall = ((n * 37) % 101) as u8;
         let score = HealthScore {
+            sources: Default::default(),
             client_id: client_id.clone(),
             client_name: format!("Client company {n}"),
             overall,
@@ -45,12 +46,14 @@ fn generate(clients: usize) -> Tenant {
                     weight: 0.25,
                     factors: vec![
                         Factor {
+                            source: shared::domain::Platform::Hubspot,
                             name: "days_since_last_activity".into(),
                             value: Some((n % 90) as f64),
                             points: 30.0,
                             explanation: format!("Last activity {} days ago", n % 90),
                         },
                         Factor {
+                            source: shared::domain::Platform::Hubspot,
                             name: "interactions_in_window".into(),
                             value: Some((n % 20) as f64),
                             points: 20.0,
@@ -75,6 +78,7 @@ fn generate(clients: usize) -> Tenant {
         {
             let confidence = 50 + ((n + r) % 50) as u8;
             insights.push(Insight {
+                sources: Default::default(),
                 id: InsightId::parse(format!("{id}.{client_id}.{}", rule.as_str()))
                     .unwrap_or_else(|e| panic!("{e}")),
                 tenant_id: id.clone(),

@@ -232,6 +232,7 @@ fn tenant(id: &str) -> Tenant {
 
 fn score(client: &str, overall: u8, churn_risk: u8) -> HealthScore {
     HealthScore {
+        sources: Default::default(),
         client_id: client_id(client),
         client_name: format!("Client {client}"),
         overall,
@@ -244,6 +245,7 @@ fn score(client: &str, overall: u8, churn_risk: u8) -> HealthScore {
                 score: Some(overall),
                 weight: 0.25,
                 factors: vec![Factor {
+                    source: shared::domain::Platform::Hubspot,
                     name: format!("{dimension:?} factor"),
                     value: Some(f64::from(overall)),
                     points: f64::from(overall),
@@ -268,6 +270,7 @@ fn insight(
     minutes_ago: i64,
 ) -> Insight {
     Insight {
+        sources: Default::default(),
         id: InsightId::parse(format!("ins-{client}-{}", rule.as_str())).unwrap(),
         tenant_id: tenant_id(tenant),
         client_id: client_id(client),

@@ -314,3 +314,138 @@ async fn a_client_gone_from_the_crm_loses_its_score_and_its_insights_resolve() {
         .count() as u64;
     assert_eq!(summary.open_insights.total, open_left);
 }
+
+// --- clients linked to payer records --------------------------------------------------------------
+
+mod linked_payers {
+    use super::*;
+    use scoring_support::payers::{correlation, payer};
+    use shared::domain::{CorrelationStatus, DisputeStage, Platform};
+    use shared::ports::{CorrelationStore, PayerStore};
+
+    async fn tenant_with_payers() -> MemoryStore {
+        let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+        let owing = payer("OWING")
+            .paid(500.0, 20.0)
+            .invoice(900.0, 30, None)
+            .dispute(DisputeStage::Inquiry, "OPEN", 5.0)
+            .build();
+        let unsure = payer("UNSURE").invoice(400.0, 60, None).build();
+        store.put_payers(&tenant(), &[owing, unsure]).await.unwrap();
+        store
+            .put_correlations(
+                &tenant(),
+                &[
+                    correlation("busy", "OWING", CorrelationStatus::Auto, 0.93),
+                    // Waiting for review: its record must not count for the client yet.
+                    correlation("dormant", "UNSURE", CorrelationStatus::NeedsReview, 0.7),
+                ],
+            )
+            .await
+            .unwrap();
+        store
+    }
+
+    async fn open_rules(store: &MemoryStore, client: &str) -> Vec<InsightRule> {
+        let mut rules: Vec<InsightRule> = store
+            .insights_for_clients(&tenant(), &[id(client)])
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.status == InsightStatus::Open)
+            .map(|i| i.rule)
+            .collect();
+        rules.sort();
+        rules
+    }
+
+    #[tokio::test]
+    async fn a_linked_payer_feeds_the_score_and_opens_payment_insights() {
+        let store = tenant_with_payers().await;
+        let bus = InProcessBus::new();
+        handle_tenant_synced(&store, &bus, &synced(), now())
+            .await
+            .unwrap();
+
+        let score = store
+            .get_score(&tenant(), &id("busy"))
+            .await
+            .unwrap()
+            .unwrap();
+        let platforms: Vec<Platform> = score.sources.iter().map(|s| s.platform).collect();
+        assert_eq!(platforms, vec![Platform::Hubspot, Platform::Paypal]);
+        assert_eq!(score.sources[1].match_confidence, Some(0.93));
+        let payment = score.dimension(shared::domain::Dimension::Payment).unwrap();
+        assert!(payment.factors.iter().any(|f| f.source == Platform::Paypal));
+        let busy_rules = open_rules(&store, "busy").await;
+        assert!(
+            busy_rules.contains(&InsightRule::OverdueInvoices),
+            "{busy_rules:?}"
+        );
+        assert!(
+            busy_rules.contains(&InsightRule::PaymentDispute),
+            "{busy_rules:?}"
+        );
+        let dispute = store
+            .get_insight(
+                &tenant(),
+                &insight_id(&tenant(), &id("busy"), InsightRule::PaymentDispute),
+            )
+            .await
+            .unwrap();
+        assert_eq!(dispute.sources[0].platform, Platform::Paypal);
+        assert!(!open_rules(&store, "dormant")
+            .await
+            .contains(&InsightRule::OverdueInvoices));
+        let dormant = store
+            .get_score(&tenant(), &id("dormant"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            dormant.sources.len(),
+            1,
+            "a match under review links nothing"
+        );
+        let summary = assert_summary_is_live(&store).await;
+        assert_eq!(summary.open_insights.by_type.payment_risk, 2);
+
+        // The same data again writes no new insight.
+        let again = handle_tenant_synced(&store, &bus, &synced(), now() + Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!((again.insights_opened, again.insights_resolved), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn rejecting_the_match_resolves_the_payment_insights() {
+        let store = tenant_with_payers().await;
+        let bus = InProcessBus::new();
+        handle_tenant_synced(&store, &bus, &synced(), now())
+            .await
+            .unwrap();
+        store
+            .put_correlations(
+                &tenant(),
+                &[correlation(
+                    "busy",
+                    "OWING",
+                    CorrelationStatus::Rejected,
+                    0.93,
+                )],
+            )
+            .await
+            .unwrap();
+        let updated = handle_tenant_synced(&store, &bus, &synced(), now() + Duration::hours(1))
+            .await
+            .unwrap();
+        assert!(updated.insights_resolved >= 2);
+        assert!(open_rules(&store, "busy").await.is_empty());
+        let score = store
+            .get_score(&tenant(), &id("busy"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(score.sources.len(), 1);
+    }
+}

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 fn finding(client: &str, rule: InsightRule, confidence: u8) -> Insight {
     let client_id = ClientId::parse(client).unwrap();
     Insight {
+        sources: Default::default(),
         id: insight_id(&tenant(), &client_id, rule),
         tenant_id: tenant(),
         client_id,

@@ -47,6 +47,7 @@ fn tenant(id: &str, portal: Option<u64>, status: TenantStatus) -> Tenant {
 
 fn score(n: usize, overall: u8, churn_risk: u8) -> HealthScore {
     HealthScore {
+        sources: Default::default(),
         client_id: cid(n),
         client_name: format!("Client {n}"),
         overall,
@@ -57,6 +58,7 @@ fn score(n: usize, overall: u8, churn_risk: u8) -> HealthScore {
             score: Some(overall),
             weight: 0.3,
             factors: vec![Factor {
+                source: shared::domain::Platform::Hubspot,
                 name: "days_since_activity".into(),
                 value: Some(12.0),
                 points: 20.0,
@@ -74,6 +76,7 @@ fn score(n: usize, overall: u8, churn_risk: u8) -> HealthScore {
 fn insight(tenant_id: &TenantId, n: usize, rule: InsightRule, minutes: i64) -> Insight {
     let confidence = 40 + (n % 60) as u8;
     Insight {
+        sources: Default::default(),
         id: InsightId::parse(format!("{tenant_id}.client-{n:04}.{}", rule.as_str())).unwrap(),
         tenant_id: tenant_id.clone(),
         client_id: cid(n),

@@ -32,6 +32,7 @@ fn cid(n: usize) -> ClientId {
 
 fn score(n: usize) -> HealthScore {
     HealthScore {
+        sources: Default::default(),
         client_id: cid(n),
         client_name: format!("Client {n}"),
         overall: 40,
@@ -49,6 +50,7 @@ fn score(n: usize) -> HealthScore {
 fn insight(tenant_id: &TenantId, n: usize) -> Insight {
     let rule = InsightRule::InactiveClient;
     Insight {
+        sources: Default::default(),
         id: InsightId::parse(format!("{tenant_id}.client-{n:04}.{}", rule.as_str())).unwrap(),
         tenant_id: tenant_id.clone(),
         client_id: cid(n),

@@ -63,6 +63,7 @@ fn planted_insights(world: &World, count: usize) -> Vec<Insight> {
             let rule = InsightRule::ALL[n % 2];
             let confidence = (40 + (n % 60)) as u8;
             Insight {
+                sources: Default::default(),
                 id: insight_id(&world.tenant, &client, rule),
                 tenant_id: world.tenant.clone(),
                 client_id: client,

@@ -1,6 +1,7 @@
 //! Insights: what the engine tells a tenant about a client, with how sure it is and what to do.
 
-use crate::domain::{ClientId, InsightId, TenantId};
+use crate::domain::score::crm_only;
+use crate::domain::{ClientId, InsightId, SourceRef, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,8 @@ pub enum InsightType {
     RevenueOptimization,
     ChurnRisk,
     UpsellOpportunity,
+    /// Money trouble a payments platform shows: overdue invoices, disputes, failed payments.
+    PaymentRisk,
 }
 
 /// The rule that produced an insight; part of its id.
@@ -46,15 +49,24 @@ pub enum InsightRule {
     DecliningEngagement,
     MultipleRiskFactors,
     UpsellOpportunity,
+    /// Invoices past their due date with money still owed (a payments platform).
+    OverdueInvoices,
+    /// A dispute or chargeback opened by the client (a payments platform).
+    PaymentDispute,
+    /// Subscription payments failing, or a subscription suspended (a payments platform).
+    FailedSubscriptionPayments,
 }
 
 impl InsightRule {
-    pub const ALL: [InsightRule; 5] = [
+    pub const ALL: [InsightRule; 8] = [
         InsightRule::InactiveClient,
         InsightRule::HighValueLowEngagement,
         InsightRule::DecliningEngagement,
         InsightRule::MultipleRiskFactors,
         InsightRule::UpsellOpportunity,
+        InsightRule::OverdueInvoices,
+        InsightRule::PaymentDispute,
+        InsightRule::FailedSubscriptionPayments,
     ];
 
     pub fn insight_type(self) -> InsightType {
@@ -65,6 +77,9 @@ impl InsightRule {
                 InsightType::ChurnRisk
             }
             InsightRule::UpsellOpportunity => InsightType::UpsellOpportunity,
+            InsightRule::OverdueInvoices
+            | InsightRule::PaymentDispute
+            | InsightRule::FailedSubscriptionPayments => InsightType::PaymentRisk,
         }
     }
 
@@ -75,6 +90,9 @@ impl InsightRule {
             InsightRule::DecliningEngagement => "declining_engagement",
             InsightRule::MultipleRiskFactors => "multiple_risk_factors",
             InsightRule::UpsellOpportunity => "upsell_opportunity",
+            InsightRule::OverdueInvoices => "overdue_invoices",
+            InsightRule::PaymentDispute => "payment_dispute",
+            InsightRule::FailedSubscriptionPayments => "failed_subscription_payments",
         }
     }
 }
@@ -185,6 +203,10 @@ pub struct Insight {
     /// Optimistic-concurrency version, incremented by every write.
     #[serde(default)]
     pub version: u64,
+    /// The sources whose data backs the evidence, with how each linked record was matched;
+    /// insights stored before there was a second source read as HubSpot's.
+    #[serde(default = "crm_only")]
+    pub sources: Vec<SourceRef>,
 }
 
 impl Insight {
@@ -200,5 +222,6 @@ impl Insight {
             && self.recommendations == other.recommendations
             && self.evidence == other.evidence
             && self.client_name == other.client_name
+            && self.sources == other.sources
     }
 }

@@ -28,7 +28,9 @@ pub use payments::{
     Dispute, DisputeStage, Invoice, InvoiceStatus, Money, PayerRecord, Payment, PaymentKind,
     PaymentStatus, Subscription, SubscriptionStatus,
 };
-pub use score::{Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, Trend};
+pub use score::{
+    Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, SourceRef, Trend,
+};
 pub use settings::{ScoringSettings, SettingsError, Thresholds, Weights};
 pub use snapshot::{
     ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,

@@ -1,7 +1,7 @@
 //! Health scores: four dimensions with the factors that explain them, the overall score, churn risk
 //! and trend, and the points kept in history.
 
-use crate::domain::ClientId;
+use crate::domain::{ClientId, MatchMethod, Platform};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,49 @@ pub struct Factor {
     pub value: Option<f64>,
     pub points: f64,
     pub explanation: String,
+    /// The platform the input came from; scores stored before there was a second source read as
+    /// HubSpot's.
+    #[serde(default = "crm_platform")]
+    pub source: Platform,
+}
+
+fn crm_platform() -> Platform {
+    Platform::Hubspot
+}
+
+/// One source behind a score or an insight: the platform, and for a record of another platform than
+/// the client's CRM, how it was matched to the client and how sure that match is. Shown as "HubSpot +
+/// PayPal, matched by email domain, 0.93".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SourceRef {
+    pub platform: Platform,
+    /// How the record was matched to the client; `None` for the client's own CRM record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<MatchMethod>,
+    /// The match's confidence, 0-1; `None` for the client's own CRM record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_confidence: Option<f64>,
+}
+
+impl SourceRef {
+    /// The client's own CRM record (HubSpot).
+    pub fn crm() -> Self {
+        Self::own(Platform::Hubspot)
+    }
+
+    /// A platform's data about the client itself, not reached through a match.
+    pub fn own(platform: Platform) -> Self {
+        Self {
+            platform,
+            matched_by: None,
+            match_confidence: None,
+        }
+    }
+}
+
+/// What scores and insights stored before there was a second source were built from.
+pub fn crm_only() -> Vec<SourceRef> {
+    vec![SourceRef::crm()]
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -97,6 +140,9 @@ pub struct HealthScore {
     pub dimensions: Vec<DimensionScore>,
     pub trend: Trend,
     pub scored_at: DateTime<Utc>,
+    /// The sources the score's factors came from, with how each linked record was matched.
+    #[serde(default = "crm_only")]
+    pub sources: Vec<SourceRef>,
 }
 
 impl HealthScore {
@@ -112,6 +158,7 @@ impl HealthScore {
             && self.churn_risk == other.churn_risk
             && self.dimensions == other.dimensions
             && self.trend == other.trend
+            && self.sources == other.sources
     }
 
     pub fn point(&self) -> ScorePoint {

@@ -24,6 +24,13 @@ pub struct InsightTypeCounts {
     pub revenue_optimization: u64,
     pub churn_risk: u64,
     pub upsell_opportunity: u64,
+    /// Left out while zero, so a tenant without a payments connection sees the counts it always saw.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub payment_risk: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -60,6 +67,7 @@ impl OpenInsightCounts {
             InsightType::RevenueOptimization => &mut self.by_type.revenue_optimization,
             InsightType::ChurnRisk => &mut self.by_type.churn_risk,
             InsightType::UpsellOpportunity => &mut self.by_type.upsell_opportunity,
+            InsightType::PaymentRisk => &mut self.by_type.payment_risk,
         });
         apply(match insight.impact {
             Impact::Low => &mut self.by_impact.low,
@@ -157,6 +165,7 @@ mod tests {
 
     fn score(client: &str, overall: u8, band: HealthBand) -> HealthScore {
         HealthScore {
+            sources: Default::default(),
             client_id: ClientId::parse(client).unwrap(),
             client_name: client.to_owned(),
             overall,
@@ -179,6 +188,7 @@ mod tests {
         status: InsightStatus,
     ) -> Insight {
         Insight {
+            sources: Default::default(),
             id: InsightId::parse(format!("i{n}")).unwrap(),
             tenant_id: TenantId::parse("t").unwrap(),
             client_id: ClientId::parse("c").unwrap(),

@@ -2,22 +2,28 @@
 //! (scores, history, insights), resolves insights whose rule no longer holds, rewrites the tenant
 //! summary the overview reads, and emits `ScoresUpdated`.
 //!
+//! A client linked to payer records (auto or confirmed correlations) is scored with them beside its
+//! snapshot: the correlations of the tenant's clients are read with the other inputs, then the
+//! linked records, one batch per connection.
+//!
 //! Every client is scored, not only those the sync changed: recency decays with time, so a client
 //! nobody touched can cross the 30-day inactivity line between two syncs. Scoring is cheap (a 10,000-
 //! client tenant in well under a second); writes are not, so only changed items are written.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, HealthScore, Insight, InsightId, ScorePoint, Tenant, TenantId,
-    TenantSummary,
+    ClientId, ClientSnapshot, ConnectionId, Correlation, HealthScore, Insight, InsightId,
+    PayerRecord, ScorePoint, Tenant, TenantId, TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::ports::{BusError, EventBus, StoreError};
-use crate::ports::{InsightStore, ScoreStore, SnapshotStore, TenantStore};
-use crate::scoring::{reconcile_insights, score_tenant};
+use crate::ports::{
+    CorrelationStore, InsightStore, PayerStore, ScoreStore, SnapshotStore, TenantStore,
+};
+use crate::scoring::{link_records, reconcile_insights, score_linked_tenant, LinkedRecords};
 use crate::store::{every_page, every_score};
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// History reads run this many at once: enough to hide DynamoDB latency, few enough not to throttle.
 const HISTORY_READS_IN_FLIGHT: usize = 16;
@@ -25,6 +31,9 @@ const HISTORY_READS_IN_FLIGHT: usize = 16;
 const HISTORY_POINT_EVERY: Duration = Duration::hours(20);
 /// Trends look back 30 days; a little more lets the engine find the point nearest 30 days ago.
 const HISTORY_LOOKBACK: Duration = Duration::days(38);
+/// Payer records are read in batches of this many ids per request, a few batches at once.
+const PAYER_BATCH: usize = 100;
+const PAYER_READS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
@@ -52,7 +61,13 @@ pub async fn handle_tenant_synced<S, B>(
     now: DateTime<Utc>,
 ) -> Result<ScoresUpdated, ScoreError>
 where
-    S: TenantStore + SnapshotStore + ScoreStore + InsightStore + ?Sized,
+    S: TenantStore
+        + SnapshotStore
+        + ScoreStore
+        + InsightStore
+        + CorrelationStore
+        + PayerStore
+        + ?Sized,
     B: EventBus + ?Sized,
 {
     let (tenant, snapshots, stored_scores) = tokio::try_join!(
@@ -77,13 +92,21 @@ where
     }
     let with_gone: Vec<ClientId> = client_ids.iter().chain(&gone).cloned().collect();
     // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (histories, existing, previous_summary) = tokio::try_join!(
+    let (histories, existing, previous_summary, linked) = tokio::try_join!(
         histories(store, &tenant.id, &client_ids, now),
         store.insights_for_clients(&tenant.id, &with_gone),
         store.get_summary(&tenant.id),
+        linked_records(store, &tenant.id, &client_ids),
     )?;
 
-    let scored = score_tenant(&tenant.id, &snapshots, &histories, &tenant.settings, now);
+    let scored = score_linked_tenant(
+        &tenant.id,
+        &snapshots,
+        &linked,
+        &histories,
+        &tenant.settings,
+        now,
+    );
     let changes = reconcile_insights(&existing, scored.insights, now);
 
     let points = history_points_due(&scored.scores, &previous, &histories, now);
@@ -119,6 +142,7 @@ where
         clients = updated.clients_scored,
         history_points = points.len(),
         clients_gone = gone.len(),
+        clients_linked = linked.len(),
         insights_written = insights_report.items_written,
         // Changed by a user while this run scored; the next run sees their change.
         insights_left_to_users = insights_report.items_stale,
@@ -147,6 +171,49 @@ async fn all_snapshots<S: SnapshotStore + ?Sized>(
     tenant: &TenantId,
 ) -> Result<Vec<ClientSnapshot>, StoreError> {
     every_page(|page| async move { store.list_snapshots(tenant, &page).await }).await
+}
+
+/// The records linked to each client through its auto or confirmed correlations.
+async fn linked_records<S: CorrelationStore + PayerStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    clients: &[ClientId],
+) -> Result<HashMap<ClientId, LinkedRecords>, StoreError> {
+    let correlations: Vec<Correlation> = store
+        .correlations_for_clients(tenant, clients)
+        .await?
+        .into_iter()
+        .filter(|c| c.status.is_linked())
+        .collect();
+    if correlations.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The linked external ids of each connection, each once, in a stable order.
+    let mut wanted: BTreeMap<&ConnectionId, BTreeSet<&str>> = BTreeMap::new();
+    for correlation in &correlations {
+        wanted
+            .entry(&correlation.connection_id)
+            .or_default()
+            .insert(correlation.external_id.as_str());
+    }
+    // Owned batches: the futures below must not borrow from a closure argument (they run inside
+    // spawned tasks, which need them to be `Send` for any lifetime).
+    let batches: Vec<(ConnectionId, Vec<String>)> = wanted
+        .into_iter()
+        .flat_map(|(connection, ids)| {
+            let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+            ids.chunks(PAYER_BATCH)
+                .map(|chunk| (connection.clone(), chunk.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let payers: Vec<Vec<PayerRecord>> = futures::stream::iter(batches)
+        .map(|(connection, ids)| async move { store.get_payers(tenant, &connection, &ids).await })
+        .buffer_unordered(PAYER_READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let payers: Vec<PayerRecord> = payers.into_iter().flatten().collect();
+    Ok(link_records(&correlations, &payers))
 }
 
 async fn histories<S: ScoreStore + ?Sized>(

@@ -1,8 +1,10 @@
 //! Folding a client's snapshot into the figures the rules read, at a given `now` and window.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, Direction, EngagementKind, ScoringSettings, TicketPriority,
+    ClientId, ClientSnapshot, Direction, EngagementKind, Platform, ScoringSettings, TicketPriority,
 };
+use crate::scoring::linked::LinkedRecords;
+use crate::scoring::payments::{derive_payment_features, PaymentFeatures};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashSet;
 
@@ -42,6 +44,10 @@ pub struct ClientFeatures {
     pub tickets: TicketFeatures,
     /// Independent data sources behind the snapshot (at least 1).
     pub sources: u32,
+    /// The snapshot's sources that name a known platform (HubSpot when none does).
+    pub platforms: Vec<Platform>,
+    /// Figures of the payer records linked to the client; empty for a CRM-only client.
+    pub payments: PaymentFeatures,
 }
 
 /// Emails, calls and meetings in W, by kind and direction.
@@ -157,6 +163,21 @@ fn median(values: &mut [f64]) -> Option<f64> {
         0 => (values[mid - 1] + values[mid]) / 2.0,
         _ => values[mid],
     })
+}
+
+/// Folds a snapshot and the records linked to its client into features. Pure: the same inputs give
+/// the same result; with no linked records it is exactly [`derive_features`].
+pub fn derive_linked_features(
+    snapshot: &ClientSnapshot,
+    linked: &LinkedRecords,
+    settings: &ScoringSettings,
+    now: DateTime<Utc>,
+) -> ClientFeatures {
+    let mut features = derive_features(snapshot, settings, now);
+    if !linked.is_empty() {
+        features.payments = derive_payment_features(linked, settings, now);
+    }
+    features
 }
 
 /// Folds a snapshot into features. Pure: the same snapshot, settings and `now` give the same result.
@@ -284,6 +305,11 @@ pub fn derive_features(
     let mut sources: Vec<&str> = snapshot.sources.iter().map(String::as_str).collect();
     sources.sort_unstable();
     sources.dedup();
+    let mut platforms: Vec<Platform> = sources.iter().filter_map(|s| Platform::parse(s)).collect();
+    if platforms.is_empty() {
+        platforms.push(Platform::Hubspot);
+    }
+    platforms.sort_unstable();
 
     ClientFeatures {
         client_id: snapshot.client_id.clone(),
@@ -308,5 +334,7 @@ pub fn derive_features(
         deals,
         tickets,
         sources: u32::try_from(sources.len()).unwrap_or(u32::MAX).max(1),
+        platforms,
+        payments: PaymentFeatures::default(),
     }
 }

@@ -1,24 +1,29 @@
 //! The insight rules: what fires, how sure the engine is, what is at stake and what to do.
 
 use crate::domain::{
-    ClientId, ConfidenceBand, Dimension, Evidence, HealthBand, HealthScore, Impact, Insight,
-    InsightId, InsightRule, InsightStatus, ScorePoint, ScoringSettings, TenantId,
+    ConfidenceBand, Dimension, Evidence, HealthBand, HealthScore, Impact, Insight, InsightRule,
+    InsightStatus, ScorePoint, ScoringSettings, SourceRef, TenantId,
+};
+use crate::scoring::confidence::{
+    backed_confidence, evidence, evidence_threshold, impact, insight_id, money, share, Backing,
 };
 use crate::scoring::health::{
     is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, peak_overall_30d,
     risk_factors,
 };
+use crate::scoring::payment_dimension::LAST_PAYMENT_FULL_DAYS;
+use crate::scoring::payment_insights::{
+    failed_subscription_payments, overdue_invoices, payment_dispute, payment_evidence,
+};
 use crate::scoring::{ClientFeatures, RevenueSource, TenantContext};
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
-/// "Multiple risk factors" fires at this many of the five.
+/// "Multiple risk factors" fires at this many of the five (six with a payments platform linked).
 pub const MIN_RISK_FACTORS: u32 = 2;
 
 /// Pairs of rules that say opposite things of one client (engaged and healthy against disengaged or at
 /// risk): the rules are written so that both never fire in one run, and a property test holds them to it.
-pub const EXCLUSIVE_RULES: [(InsightRule, InsightRule); 4] = [
+pub const EXCLUSIVE_RULES: [(InsightRule, InsightRule); 7] = [
     (
         InsightRule::UpsellOpportunity,
         InsightRule::HighValueLowEngagement,
@@ -32,6 +37,12 @@ pub const EXCLUSIVE_RULES: [(InsightRule, InsightRule); 4] = [
         InsightRule::UpsellOpportunity,
         InsightRule::MultipleRiskFactors,
     ),
+    (InsightRule::UpsellOpportunity, InsightRule::OverdueInvoices),
+    (InsightRule::UpsellOpportunity, InsightRule::PaymentDispute),
+    (
+        InsightRule::UpsellOpportunity,
+        InsightRule::FailedSubscriptionPayments,
+    ),
 ];
 
 /// Interactions that give full data support to a ratio-based finding.
@@ -43,114 +54,31 @@ const FULL_SUPPORT_WON_DEALS: f64 = 3.0;
 /// Healthy peers that make their median a solid yardstick.
 const FULL_SUPPORT_PEERS: f64 = 10.0;
 
-/// The insight's id: the rule, then a short SHA-256 of tenant, client and rule, so a re-run updates
-/// the same insight and ids never collide across tenants.
-pub fn insight_id(tenant: &TenantId, client: &ClientId, rule: InsightRule) -> InsightId {
-    let mut hasher = Sha256::new();
-    for part in [tenant.as_str(), client.as_str(), rule.as_str()] {
-        // Length-prefixed, so ("ab", "c") and ("a", "bc") hash apart.
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    let digest = hasher.finalize();
-    let mut id = String::with_capacity(rule.as_str().len() + 1 + 24);
-    id.push_str(rule.as_str());
-    id.push('-');
-    for byte in &digest[..12] {
-        // Writing to a String cannot fail.
-        let _ = write!(id, "{byte:02x}");
-    }
-    InsightId::parse(id)
-        .unwrap_or_else(|_| unreachable!("rule names and hex digits are valid id characters"))
-}
-
-/// Confidence 0..=100 from the share of the needed signals that were present (`coverage`), how much
-/// data backs the finding (`support`), and how many independent sources agree. One source can reach
-/// 90 at most; each correlated platform adds.
-pub fn confidence(coverage: f64, support: f64, sources: u32) -> u8 {
-    let source_agreement = match sources {
-        0 | 1 => 0.5,
-        2 => 0.75,
-        _ => 1.0,
-    };
-    let value =
-        40.0 * coverage.clamp(0.0, 1.0) + 40.0 * support.clamp(0.0, 1.0) + 20.0 * source_agreement;
-    value.round().clamp(0.0, 100.0) as u8
-}
-
-fn share(value: f64, full: f64) -> f64 {
-    (value / full).clamp(0.0, 1.0)
-}
-
-fn raise(impact: Impact, steps: i32) -> Impact {
-    const LEVELS: [Impact; 4] = [Impact::Low, Impact::Medium, Impact::High, Impact::Critical];
-    let index = LEVELS.iter().position(|l| *l == impact).unwrap_or(0) as i32;
-    LEVELS[(index + steps).clamp(0, 3) as usize]
-}
-
-/// Impact from the rule's severity, raised or lowered by where the revenue at stake sits among the
-/// tenant's clients: unknown revenue one step down, the top half one up, the top tenth two up.
-pub fn impact(severity: Impact, revenue_at_stake: Option<f64>, ctx: &TenantContext) -> Impact {
-    let steps = match revenue_at_stake.and_then(|r| ctx.revenue_rank(r)) {
-        None => -1,
-        Some(rank) if rank >= 0.9 => 2,
-        Some(rank) if rank >= 0.5 => 1,
-        Some(_) => 0,
-    };
-    raise(severity, steps)
-}
-
-/// `$12,345.67`.
-pub fn money(amount: f64) -> String {
-    let cents = (amount.abs() * 100.0).round();
-    let whole = (cents / 100.0).trunc() as u64;
-    let fraction = (cents % 100.0) as u64;
-    let digits = whole.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        // A separator before every group of three digits that follows.
-        match (digits.len() - i) % 3 {
-            0 if i > 0 => grouped.push(','),
-            _ => {}
-        }
-        grouped.push(c);
-    }
-    let sign = if amount < 0.0 { "-" } else { "" };
-    format!("{sign}${grouped}.{fraction:02}")
-}
-
-fn evidence(name: &str, value: f64, unit: &str) -> Evidence {
-    Evidence {
-        name: name.to_owned(),
-        value: (value * 100.0).round() / 100.0,
-        unit: Some(unit.to_owned()),
-    }
-}
-
 /// What a rule found, before it becomes an insight.
-struct Finding {
-    rule: InsightRule,
-    title: String,
-    description: String,
-    explanation: String,
-    confidence: u8,
-    impact: Impact,
-    revenue_at_stake: Option<f64>,
-    recommendations: Vec<String>,
-    evidence: Vec<Evidence>,
+pub(crate) struct Finding {
+    pub rule: InsightRule,
+    pub title: String,
+    pub description: String,
+    pub explanation: String,
+    pub confidence: u8,
+    pub impact: Impact,
+    pub revenue_at_stake: Option<f64>,
+    pub recommendations: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub sources: Vec<SourceRef>,
 }
 
-struct RuleInput<'a> {
-    features: &'a ClientFeatures,
-    score: &'a HealthScore,
-    history: &'a [ScorePoint],
-    ctx: &'a TenantContext,
-    settings: &'a ScoringSettings,
-    now: DateTime<Utc>,
+pub(crate) struct RuleInput<'a> {
+    pub features: &'a ClientFeatures,
+    pub score: &'a HealthScore,
+    pub history: &'a [ScorePoint],
+    pub ctx: &'a TenantContext,
+    pub settings: &'a ScoringSettings,
+    pub now: DateTime<Utc>,
 }
 
 impl RuleInput<'_> {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.features.client_name
     }
 
@@ -181,10 +109,16 @@ fn inactive_client(input: &RuleInput) -> Option<Finding> {
     let days_support = f
         .days_since_last_activity
         .map_or(0.25, |d| share(d, 2.0 * f64::from(threshold)));
-    let confidence = confidence(
+    // A linked payments platform agrees when its last payment is as old as the inactivity.
+    let agreeing = f.payments.backing(|p| {
+        p.last_payment_at
+            .is_some_and(|at| (input.now - at).num_days() >= i64::from(threshold))
+    });
+    let backing = Backing::crm(f).with_linked(agreeing, false);
+    let confidence = backed_confidence(
         f64::from(signals) / 2.0,
         0.6 * days_support + 0.4 * input.records_support(),
-        f.sources,
+        &backing,
     );
     let revenue = f.revenue.amount();
     let (since, mut facts) = match f.days_since_last_activity {
@@ -233,11 +167,8 @@ fn inactive_client(input: &RuleInput) -> Option<Finding> {
             "Agree on a regular check-in (at least monthly) and log it in HubSpot so activity is tracked.".to_owned(),
         ],
         evidence: facts,
+        sources: backing.sources(),
     })
-}
-
-fn evidence_threshold(name: &str, value: f64, unit: &str) -> Evidence {
-    evidence(&format!("threshold_{name}"), value, unit)
 }
 
 fn high_value_low_engagement(input: &RuleInput) -> Option<Finding> {
@@ -261,10 +192,18 @@ fn high_value_low_engagement(input: &RuleInput) -> Option<Finding> {
         RevenueSource::ReportedRevenue => (0.5, 0.25),
     };
     let tracking_signal = if f.engagements_recorded > 0 { 1.0 } else { 0.0 };
-    let confidence = confidence(
+    // A linked payments platform agrees when what it received in 12 months is high value too.
+    let paid: f64 = f.payments.sum(|p| p.paid_last_12_months);
+    let agreeing = if paid > t.high_value_revenue {
+        f.payments.backing(|p| p.paid_last_12_months > 0.0)
+    } else {
+        Vec::new()
+    };
+    let backing = Backing::crm(f).with_linked(agreeing, false);
+    let confidence = backed_confidence(
         (revenue_signal + tracking_signal) / 2.0,
         0.5 * revenue_support + 0.5 * input.records_support(),
-        f.sources,
+        &backing,
     );
     Some(Finding {
         rule: InsightRule::HighValueLowEngagement,
@@ -300,6 +239,7 @@ fn high_value_low_engagement(input: &RuleInput) -> Option<Finding> {
                 "count",
             ),
         ],
+        sources: backing.sources(),
     })
 }
 
@@ -315,10 +255,12 @@ fn declining_engagement(input: &RuleInput) -> Option<Finding> {
     let name = input.name();
     let window = f.window_days;
     let directed = counts.outreach() + counts.responses();
-    let confidence = confidence(
+    // Payments say nothing about how a client answers: the finding is the CRM's alone.
+    let backing = Backing::crm(f);
+    let confidence = backed_confidence(
         f64::from(directed) / f64::from(total.max(1)),
         share(f64::from(total), FULL_SUPPORT_INTERACTIONS),
-        f.sources,
+        &backing,
     );
     let revenue = f.revenue.amount();
     let percent = (ratio * 100.0).floor();
@@ -353,6 +295,7 @@ fn declining_engagement(input: &RuleInput) -> Option<Finding> {
             evidence("interactions_in_window", f64::from(total), "count"),
             evidence_threshold("low_response_ratio", t.low_response_ratio, "ratio"),
         ],
+        sources: backing.sources(),
     })
 }
 
@@ -366,11 +309,20 @@ fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
     }
     let name = input.name();
     let names = risks.names().join(", ");
-    let confidence = confidence(
+    // The payments platform backs the payment risk; the finding needs it when the CRM's factors
+    // alone are too few.
+    let agreeing = if risks.payment_risk {
+        f.payments.backing(|p| p.is_payment_risk())
+    } else {
+        Vec::new()
+    };
+    let backing = Backing::crm(f).with_linked(agreeing, risks.crm_count() < MIN_RISK_FACTORS);
+    let confidence = backed_confidence(
         input.dimensions_with_data() as f64 / 4.0,
         0.5 * share(f64::from(count), 4.0) + 0.5 * input.records_support(),
-        f.sources,
+        &backing,
     );
+    let factors_known = if f.payments.is_empty() { "five" } else { "six" };
     let revenue = f.revenue.amount();
     let severity = if count >= 4 {
         Impact::Critical
@@ -424,6 +376,14 @@ fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
             ));
         }
     }
+    if risks.payment_risk {
+        recommendations.push(
+            "Settle the payment issues (overdue invoices, disputes, failed payments) before any \
+             commercial conversation."
+                .to_owned(),
+        );
+        evidence_list.extend(payment_evidence(&f.payments));
+    }
     if risks.score_dropped {
         if let Some(peak) = peak_overall_30d(input.history, f, input.now) {
             recommendations.push(format!(
@@ -437,14 +397,15 @@ fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
         title: format!("{name} shows {count} churn risk factors"),
         description: format!("{name} combines several warning signs: {names}."),
         explanation: format!(
-            "{count} of the five risk factors hold ({names}); {MIN_RISK_FACTORS} or more together \
-             signal a client at risk of leaving."
+            "{count} of the {factors_known} risk factors hold ({names}); {MIN_RISK_FACTORS} or more \
+             together signal a client at risk of leaving."
         ),
         confidence,
         impact: impact(severity, revenue, input.ctx),
         revenue_at_stake: revenue,
         recommendations,
         evidence: evidence_list,
+        sources: backing.sources(),
     })
 }
 
@@ -469,6 +430,7 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
     let holds = score.overall >= t.upsell_min_overall
         && is_strongly_engaged(f, input.settings)
         && risks.count() < MIN_RISK_FACTORS
+        && !risks.payment_risk
         && f.deals.open == 0
         && revenue < median;
     if !holds {
@@ -476,11 +438,19 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
     }
     let name = input.name();
     let gap = median - revenue;
-    let confidence = confidence(
+    // A linked payments platform agrees when the client pays, recently and without trouble.
+    let agreeing = f.payments.backing(|p| {
+        !p.is_payment_risk()
+            && p.last_payment_at.is_some_and(|at| {
+                (input.now - at).num_seconds() as f64 / 86_400.0 <= LAST_PAYMENT_FULL_DAYS
+            })
+    });
+    let backing = Backing::crm(f).with_linked(agreeing, false);
+    let confidence = backed_confidence(
         input.dimensions_with_data() as f64 / 4.0,
         0.5 * share(f64::from(f.interactions.total()), FULL_SUPPORT_INTERACTIONS)
             + 0.5 * share(input.ctx.healthy_peers() as f64, FULL_SUPPORT_PEERS),
-        f.sources,
+        &backing,
     );
     let healthy = HealthBand::of(score.overall) == HealthBand::Healthy;
     Some(Finding {
@@ -522,10 +492,12 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
             evidence("healthy_median_revenue", median, "usd"),
             evidence("open_deals", f64::from(f.deals.open), "count"),
         ],
+        sources: backing.sources(),
     })
 }
 
-/// Runs the five rules for one client. Fresh insights are open, created and updated at `now`, at
+/// Runs the eight rules for one client (the three payment rules find nothing without linked payer
+/// records). Fresh insights are open, created and updated at `now`, at
 /// version 0; `reconcile_insights` merges them with what is stored.
 pub fn evaluate_insights(
     tenant: &TenantId,
@@ -544,12 +516,15 @@ pub fn evaluate_insights(
         settings,
         now,
     };
-    let rules: [fn(&RuleInput) -> Option<Finding>; 5] = [
+    let rules: [fn(&RuleInput) -> Option<Finding>; 8] = [
         inactive_client,
         high_value_low_engagement,
         declining_engagement,
         multiple_risk_factors,
         upsell_opportunity,
+        overdue_invoices,
+        payment_dispute,
+        failed_subscription_payments,
     ];
     rules
         .iter()
@@ -576,6 +551,7 @@ pub fn evaluate_insights(
             status_changed_at: None,
             status_changed_by: None,
             version: 0,
+            sources: finding.sources,
         })
         .collect()
 }

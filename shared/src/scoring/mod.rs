@@ -9,6 +9,14 @@
 //! revenue of healthy clients, and [`evaluate_insights`] runs the five rules. [`reconcile_insights`]
 //! merges a run's findings with the stored insights. [`score_tenant`] does all but the last.
 //!
+//! A client linked to payer records of a payments platform (PayPal) through auto or confirmed
+//! correlations ([`link_records`], [`score_linked_tenant`]) gets payment factors from them beside
+//! HubSpot's deals, three more rules (overdue invoices, a dispute or chargeback, failing
+//! subscription payments), a sixth risk factor (payment risk) and confidences that count the
+//! platforms agreeing and weigh in how sure each match is ([`backed_confidence`]). Every factor
+//! names its source, every score and insight its sources with their matches. A client without
+//! linked records is scored exactly as before.
+//!
 //! # Seed thresholds (kept exactly, as tenant-changeable defaults in `Thresholds`)
 //! - inactive client: no activity for 30 days **or more** (`days >= 30`, days with fraction);
 //! - high value, low engagement: revenue **strictly over** $10,000 and **strictly fewer** than 5
@@ -55,7 +63,25 @@
 //!   per point fallen from the 30-day peak (at most 20), clamped to 0..=100.
 //! - **Confidence** = 40 x signal coverage + 40 x data support + 20 x source agreement (one source
 //!   0.5, two 0.75, three or more 1.0). HubSpot alone can reach 90 (high band); a second platform
-//!   is needed for more. Each rule says which signals and data points it needs.
+//!   is needed for more. Each rule says which signals and data points it needs. With linked records
+//!   ([`backed_confidence`]) each further agreeing platform closes part of the gap to full agreement
+//!   in proportion to its match confidence (HubSpot + PayPal matched at 1.0 can reach 100), and a
+//!   finding that needs a linked record is also multiplied by the chance that at least one of its
+//!   records is matched right (one record at 0.65: at most 0.65 x 90). Records of one platform
+//!   count as one agreeing source. A linked platform agrees with "inactive" when its last payment
+//!   is as old, with "high value" when it received more than the threshold in 12 months, with
+//!   upsell when the client pays recently and without trouble; payments say nothing of declining
+//!   engagement.
+//! - **Payment health with a payments platform.** HubSpot's three deal factors keep 40% of the
+//!   payment dimension; PayPal's take 60%: invoices paid on time (12 months) 15%, overdue amount
+//!   (against what was paid in 12 months) 10%, age of the oldest overdue invoice (0 at 90 days)
+//!   10%, failed subscription payments (34 points each; suspended 0; cancelled in W at most 25)
+//!   10%, refunds, disputes and chargebacks in W 10%, days since the last payment (full to 45, none
+//!   at 180) 5%. An invoice counts as overdue for the insight after a 7-day grace
+//!   (`OVERDUE_GRACE_DAYS`: a payment on the due date can take days to show). A dispute or
+//!   chargeback is critical whatever the amount. A cancelled subscription is a payment risk but not
+//!   a failed payment. Payment risk joins the risk factors (and churn's behavioural ones), and
+//!   upsell never fires beside a payment risk.
 //! - **Impact** starts at the rule's severity (upsell low; inactive, high value/low engagement and
 //!   declining engagement medium, inactive for 3x the threshold high; multiple risk factors high,
 //!   critical at 4 or more) and moves with where the revenue at stake ranks in the tenant: unknown
@@ -67,25 +93,37 @@
 //!   revenue; revenue at stake is the gap to that median. A usage score alone is not engagement: a
 //!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
+mod confidence;
 mod context;
+mod dimensions;
 mod features;
 mod health;
 mod insights;
 mod lifecycle;
+mod linked;
+mod payment_dimension;
+mod payment_insights;
+mod payments;
 
+pub use confidence::{backed_confidence, confidence, impact, insight_id, money, Backing};
 pub use context::{TenantContext, MIN_HEALTHY_PEERS, MIN_PEERS_FOR_DISTRIBUTION};
+pub use dimensions::{lifecycle_points, recency_points};
 pub use features::{
-    derive_features, ClientFeatures, DealFeatures, InteractionCounts, RevenueFeatures,
-    RevenueSource, TicketFeatures, YEAR_DAYS,
+    derive_features, derive_linked_features, ClientFeatures, DealFeatures, InteractionCounts,
+    RevenueFeatures, RevenueSource, TicketFeatures, YEAR_DAYS,
 };
 pub use health::{
-    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, lifecycle_points,
-    recency_points, risk_factors, score_client, RiskFactors,
+    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, risk_factors,
+    score_client, RiskFactors,
 };
-pub use insights::{
-    confidence, evaluate_insights, impact, insight_id, money, EXCLUSIVE_RULES, MIN_RISK_FACTORS,
-};
+pub use insights::{evaluate_insights, EXCLUSIVE_RULES, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
+pub use linked::{link_records, LinkedPayer, LinkedRecords, RecordMatch};
+pub use payment_dimension::{CRM_SHARE_WITH_PAYMENTS, LAST_PAYMENT_FULL_DAYS};
+pub use payments::{
+    derive_payment_features, PayerFeatures, PaymentFeatures, MANY_FAILED_PAYMENTS,
+    OVERDUE_GRACE_DAYS,
+};
 
 use crate::domain::{
     ClientId, ClientSnapshot, HealthScore, Insight, ScorePoint, ScoringSettings, TenantId,
@@ -104,7 +142,7 @@ pub struct TenantScores {
     pub engagements_folded: u64,
 }
 
-/// Scores every client of a tenant and evaluates the insight rules.
+/// Scores every client of a tenant from its CRM snapshot alone and evaluates the insight rules.
 pub fn score_tenant(
     tenant: &TenantId,
     snapshots: &[ClientSnapshot],
@@ -112,9 +150,27 @@ pub fn score_tenant(
     settings: &ScoringSettings,
     now: DateTime<Utc>,
 ) -> TenantScores {
+    score_linked_tenant(tenant, snapshots, &HashMap::new(), histories, settings, now)
+}
+
+/// Scores every client of a tenant from its CRM snapshot and the records linked to it (`linked`,
+/// by client; a client missing from it is scored from its snapshot alone, exactly as
+/// [`score_tenant`] does), and evaluates the insight rules.
+pub fn score_linked_tenant(
+    tenant: &TenantId,
+    snapshots: &[ClientSnapshot],
+    linked: &HashMap<ClientId, LinkedRecords>,
+    histories: &HashMap<ClientId, Vec<ScorePoint>>,
+    settings: &ScoringSettings,
+    now: DateTime<Utc>,
+) -> TenantScores {
+    let nothing_linked = LinkedRecords::default();
     let features: Vec<ClientFeatures> = snapshots
         .iter()
-        .map(|s| derive_features(s, settings, now))
+        .map(|s| {
+            let records = linked.get(&s.client_id).unwrap_or(&nothing_linked);
+            derive_linked_features(s, records, settings, now)
+        })
         .collect();
     let ctx = TenantContext::from_features(&features);
     let history_of =

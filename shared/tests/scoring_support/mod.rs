@@ -1,6 +1,8 @@
 //! Builders for the scoring tests: a client snapshot at a fixed `now`, described in days ago.
 #![allow(dead_code)]
 
+pub mod payers;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::domain::{
     ClientId, ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement,

@@ -279,6 +279,7 @@ mod tests {
     #[test]
     fn scores_sort_by_zero_padded_overall() {
         let score = HealthScore {
+            sources: Default::default(),
             client_id: c("c-7"),
             client_name: "Seven".into(),
             overall: 7,
@@ -326,6 +327,7 @@ mod tests {
     #[test]
     fn insights_are_indexed_by_status_by_time_and_by_client() {
         let insight = Insight {
+            sources: Default::default(),
             id: InsightId::parse("acme.c1.inactive_client").unwrap(),
             tenant_id: t("acme"),
             client_id: c("c1"),
