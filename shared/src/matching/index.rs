@@ -2,8 +2,12 @@
 //! matching N clients against M records looks up a few candidates per record instead of comparing
 //! every pair: about O(N + M).
 
-use super::evidence::{assess, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord};
-use super::normalise::{domain_and_parents, is_shared_domain, normalise_domain, normalise_name};
+use super::evidence::{
+    assess, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord,
+};
+use super::normalise::{
+    domain_and_parents, is_shared_domain, normalise_domain, normalise_name, NameKey,
+};
 use super::profile::{ClientProfile, RecordProfile};
 use super::{Candidate, RecordCandidates};
 use crate::domain::{MatchMethod, MatchingSettings};
@@ -11,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 /// A name block (a word, or the first letters of a name) shared by more clients than this is too
 /// common to say anything ("solutions", "group") and is not searched for fuzzy candidates.
-const BLOCK_CAP: usize = 64;
+const BLOCK_CAP: usize = 32;
 /// The length of the name prefix used as a block.
 const PREFIX_LEN: usize = 4;
 /// Words shorter than this are not blocks.
@@ -65,14 +69,13 @@ impl Matcher {
                     prepared.push(PreparedClient {
                         client_id: profile.client_id.clone(),
                         name: profile.name.clone(),
-                        name_key: normalise_name(&profile.name),
+                        name_key: normalise_name(&profile.name).map(NameKey::new),
                         domains,
                     });
                 }
             }
         }
-        let fuzzy_alone_reaches_review =
-            method_score(MatchMethod::FuzzyName) >= settings.review;
+        let fuzzy_alone_reaches_review = method_score(MatchMethod::FuzzyName) >= settings.review;
         let mut matcher = Self {
             by_id: HashMap::with_capacity(prepared.len()),
             by_domain: HashMap::with_capacity(prepared.len()),
@@ -83,14 +86,24 @@ impl Matcher {
             settings,
         };
         for (at, client) in prepared.iter().enumerate() {
-            matcher.by_id.insert(client.client_id.as_str().to_string(), at);
+            matcher
+                .by_id
+                .insert(client.client_id.as_str().to_string(), at);
             for domain in &client.domains {
-                matcher.by_domain.entry(domain.clone()).or_default().push(at);
+                matcher
+                    .by_domain
+                    .entry(domain.clone())
+                    .or_default()
+                    .push(at);
             }
             if let Some(key) = &client.name_key {
-                matcher.by_name.entry(key.clone()).or_default().push(at);
+                matcher
+                    .by_name
+                    .entry(key.text.clone())
+                    .or_default()
+                    .push(at);
                 if fuzzy_alone_reaches_review {
-                    for block in name_blocks(key) {
+                    for block in name_blocks(&key.text) {
                         matcher.blocks.entry(block).or_default().push(at);
                     }
                 }
@@ -124,14 +137,9 @@ impl Matcher {
             }
         }
         for (_, key) in &prepared.names {
-            found.extend(self.by_name.get(key).into_iter().flatten());
+            found.extend(self.by_name.get(&key.text).into_iter().flatten());
             if !self.blocks.is_empty() {
-                for block in name_blocks(key) {
-                    match self.blocks.get(&block) {
-                        Some(clients) if clients.len() <= BLOCK_CAP => found.extend(clients),
-                        _ => {}
-                    }
-                }
+                found.extend(self.fuzzy_block(&key.text));
             }
         }
         found.sort_unstable();
@@ -164,15 +172,19 @@ impl Matcher {
     }
 
     fn prepare(&self, record: &RecordProfile) -> PreparedRecord {
-        let mut names: Vec<(String, String)> = Vec::new();
+        let mut names: Vec<(String, NameKey)> = Vec::new();
         for raw in record.business_name.iter().chain(&record.names) {
             if let Some(key) = normalise_name(raw) {
-                if !names.iter().any(|(_, k)| *k == key) {
-                    names.push((raw.clone(), key));
+                if !names.iter().any(|(_, k)| k.text == key) {
+                    names.push((raw.clone(), NameKey::new(key)));
                 }
             }
         }
-        let business_key = record.business_name.as_deref().and_then(normalise_name);
+        let business_key = record
+            .business_name
+            .as_deref()
+            .and_then(normalise_name)
+            .map(NameKey::new);
         let mut verified_domains: Vec<String> = record
             .verified_domains
             .iter()
@@ -201,6 +213,34 @@ impl Matcher {
                 .and_then(|d| evidence_domain(d, &self.own_domains)),
             references,
         }
+    }
+
+    /// The clients sharing a name's most telling blocks: its rarest word (fewest clients, then
+    /// alphabetical) and its first letters, each when no more than [`BLOCK_CAP`] clients share it.
+    fn fuzzy_block<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a usize> + 'a {
+        let mut rarest: Option<(&Vec<usize>, String)> = None;
+        let mut prefix: Option<&Vec<usize>> = None;
+        for block in name_blocks(key) {
+            let Some(clients) = self.blocks.get(&block) else {
+                continue;
+            };
+            if clients.len() > BLOCK_CAP {
+                continue;
+            }
+            if block.starts_with("p:") {
+                prefix = Some(clients);
+            } else if rarest
+                .as_ref()
+                .is_none_or(|(best, name)| (clients.len(), &block) < (best.len(), name))
+            {
+                rarest = Some((clients, block));
+            }
+        }
+        rarest
+            .map(|(clients, _)| clients)
+            .into_iter()
+            .chain(prefix)
+            .flatten()
     }
 
     fn explicit_targets<'a>(&'a self, record: &'a PreparedRecord) -> Vec<ExplicitTarget<'a>> {
@@ -292,7 +332,11 @@ mod tests {
 
     #[test]
     fn free_mail_and_own_domains_find_nobody() {
-        let matcher = Matcher::new(&clients(), &["mymsp.com".into()], MatchingSettings::default());
+        let matcher = Matcher::new(
+            &clients(),
+            &["mymsp.com".into()],
+            MatchingSettings::default(),
+        );
         assert!(found(&matcher, &payer(None, Some("gmail.com"), &[])).is_empty());
         assert!(found(&matcher, &payer(None, Some("it.mymsp.com"), &[])).is_empty());
         assert_eq!(
@@ -332,7 +376,10 @@ mod tests {
             found(&matcher, &payer(None, Some("acme.io"), &[])),
             [("101".to_string(), 0.70)]
         );
-        assert_eq!(found(&matcher, &payer(None, Some("acme.com"), &[])).len(), 1);
+        assert_eq!(
+            found(&matcher, &payer(None, Some("acme.com"), &[])).len(),
+            1
+        );
     }
 
     #[test]

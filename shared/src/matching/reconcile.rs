@@ -5,7 +5,7 @@ use super::profile::RecordKey;
 use super::{Candidate, RecordCandidates};
 use crate::domain::{ClientId, Correlation, CorrelationStatus, MatchingSettings, TenantId};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Floating-point slack when comparing a confidence gap with the ambiguity margin (0.95 - 0.85 is
 /// 0.0999... in binary).
@@ -33,9 +33,9 @@ pub fn decide<'a>(
     let Some(best) = ranked.first() else {
         return Vec::new();
     };
-    let has_close_rival = ranked
-        .get(1)
-        .is_some_and(|second| best.confidence - second.confidence < settings.ambiguity_margin - EPSILON);
+    let has_close_rival = ranked.get(1).is_some_and(|second| {
+        best.confidence - second.confidence < settings.ambiguity_margin - EPSILON
+    });
     if best.confidence >= settings.auto_link && !has_close_rival {
         return vec![(best, CorrelationStatus::Auto)];
     }
@@ -80,13 +80,15 @@ pub fn reconcile(
         stored.entry(key).or_default().push(row);
     }
     let mut writes: BTreeMap<(RecordKey, ClientId), Correlation> = BTreeMap::new();
-    let mut seen: Vec<&RecordKey> = Vec::with_capacity(runs.len());
+    let mut seen: HashSet<&RecordKey> = HashSet::with_capacity(runs.len());
     for run in runs {
-        if seen.contains(&&run.record) {
+        if !seen.insert(&run.record) {
             continue;
         }
-        seen.push(&run.record);
-        let rows = stored.get(&run.record).map(Vec::as_slice).unwrap_or_default();
+        let rows = stored
+            .get(&run.record)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let person_decided = |client: &ClientId| {
             rows.iter()
                 .any(|r| r.client_id == *client && r.status.is_decided_by_person())
@@ -126,9 +128,7 @@ pub fn reconcile(
             }
         }
         for row in rows {
-            let proposed = proposals
-                .iter()
-                .any(|(c, _)| c.client_id == row.client_id);
+            let proposed = proposals.iter().any(|(c, _)| c.client_id == row.client_id);
             if row.status.is_decided_by_person() || proposed || is_dormant(row) {
                 continue;
             }

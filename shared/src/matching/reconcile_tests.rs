@@ -96,7 +96,10 @@ fn two_clients_within_the_margin_both_go_to_review() {
     let decided = decide(&found, &settings());
     assert_eq!(
         decided.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
-        [CorrelationStatus::NeedsReview, CorrelationStatus::NeedsReview]
+        [
+            CorrelationStatus::NeedsReview,
+            CorrelationStatus::NeedsReview
+        ]
     );
     // Exactly the margin apart is not closer than it.
     let apart = [
@@ -119,7 +122,10 @@ fn between_the_thresholds_waits_and_below_review_is_nothing() {
 
 #[test]
 fn new_findings_are_written_with_now_and_unchanged_ones_are_not() {
-    let runs = [run("P1", vec![candidate("1", MatchMethod::EmailDomain, 0.70)])];
+    let runs = [run(
+        "P1",
+        vec![candidate("1", MatchMethod::EmailDomain, 0.70)],
+    )];
     let written = reconcile(&tenant(), &[], &runs, &settings(), at(5));
     assert_eq!(
         statuses(&written),
@@ -193,7 +199,10 @@ fn records_outside_the_run_and_other_tenants_rows_are_left_alone() {
     let mut foreign = stored("P1", "1", CorrelationStatus::Auto);
     foreign.tenant_id = TenantId::parse("t2").unwrap();
     let existing = [stored("P9", "1", CorrelationStatus::Auto), foreign];
-    let runs = [run("P1", vec![candidate("1", MatchMethod::EmailDomain, 0.70)])];
+    let runs = [run(
+        "P1",
+        vec![candidate("1", MatchMethod::EmailDomain, 0.70)],
+    )];
     let written = reconcile(&tenant(), &existing, &runs, &settings(), at(5));
     assert_eq!(
         statuses(&written),
