@@ -174,6 +174,12 @@ fn the_statuses_found_by_hand_are_documented() {
     assert!(has(Method::POST, "/v1/sync", 415));
     assert!(has(Method::POST, "/v1/sync", 409));
     assert!(has(Method::GET, "/oauth/install", 503));
+    assert!(has(Method::POST, "/v1/connections", 201));
+    assert!(has(Method::POST, "/v1/connections", 422));
+    assert!(has(Method::POST, "/v1/connections", 503));
+    assert!(has(Method::POST, "/v1/connections/{id}/pause", 404));
+    assert!(has(Method::DELETE, "/v1/connections/{id}", 204));
+    assert!(has(Method::DELETE, "/v1/connections/{id}", 409));
     for (operation, codes) in &documented {
         assert!(codes.contains(&414), "{operation:?} lacks 414");
     }
@@ -211,6 +217,7 @@ async fn a_body_over_the_limit_is_a_413_problem_on_every_body_route() {
         ("PATCH", "/v1/insights/some-id"),
         ("PUT", "/v1/settings"),
         ("POST", "/v1/sync"),
+        ("POST", "/v1/connections"),
     ] {
         let problem = api
             .call(method, path, Some(&huge))
@@ -238,6 +245,17 @@ async fn malformed_ids_are_400_problems_naming_the_id() {
             .problem(StatusCode::BAD_REQUEST);
         assert_eq!(problem["parameter"], "id", "{path}");
     }
+    for (method, path) in [
+        ("POST", "/v1/connections/bad%20id/pause"),
+        ("POST", "/v1/connections/bad%20id/resume"),
+        ("DELETE", "/v1/connections/bad%20id"),
+    ] {
+        let problem = api
+            .call(method, path, None)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], "id", "{path}");
+    }
 }
 
 #[tokio::test]
@@ -247,6 +265,7 @@ async fn a_body_without_a_json_content_type_is_a_415_problem() {
         ("PATCH", "/v1/insights/some-id"),
         ("PUT", "/v1/settings"),
         ("POST", "/v1/sync"),
+        ("POST", "/v1/connections"),
     ] {
         let request = Request::builder()
             .method(method)

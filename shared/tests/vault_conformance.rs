@@ -120,6 +120,17 @@ mod cases {
         expect_value(vault, &id, "original").await;
     }
 
+    pub async fn a_deleted_secret_is_gone_and_deleting_again_is_fine(vault: &dyn SecretVault) {
+        let (id, other) = (fresh_id(), fresh_id());
+        create(vault, &id, "to-delete").await;
+        create(vault, &other, "to-keep").await;
+        vault.delete(&id).await.unwrap();
+        assert!(matches!(vault.get(&id).await, Err(VaultError::NotFound(_))));
+        vault.delete(&id).await.unwrap();
+        vault.delete(&fresh_id()).await.unwrap();
+        expect_value(vault, &other, "to-keep").await;
+    }
+
     pub async fn values_do_not_show_in_debug_output(vault: &dyn SecretVault) {
         let id = fresh_id();
         let value = "do-not-print-this-token";
@@ -165,6 +176,11 @@ macro_rules! vault_conformance {
             #[tokio::test]
             async fn creating_an_existing_secret_is_refused_and_keeps_its_value() {
                 cases::creating_an_existing_secret_is_refused_and_keeps_its_value(&$make).await;
+            }
+
+            #[tokio::test]
+            async fn a_deleted_secret_is_gone_and_deleting_again_is_fine() {
+                cases::a_deleted_secret_is_gone_and_deleting_again_is_fine(&$make).await;
             }
 
             #[tokio::test]

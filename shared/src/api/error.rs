@@ -46,6 +46,15 @@ pub enum ApiError {
     /// the template's placeholders). Retrying does not help until an operator sets them.
     #[error("the HubSpot app is not configured: {reason}")]
     OAuthNotConfigured { reason: String },
+    /// A platform refused the credentials given for a new connection; nothing was saved.
+    #[error("{platform} refused the credentials")]
+    CredentialsRefused {
+        platform: &'static str,
+        reason: String,
+    },
+    /// This deployment has no client for the platform, so no connection to it can be made.
+    #[error("{platform} is not configured")]
+    PlatformNotConfigured { platform: &'static str },
     /// A downstream service (store, bus, vault, HubSpot) is unavailable; retrying later may work.
     #[error("{what} unavailable")]
     Unavailable {
@@ -108,12 +117,13 @@ impl ApiError {
             ApiError::BadParameter { .. }
             | ApiError::InvalidField { .. }
             | ApiError::OAuth { .. } => StatusCode::BAD_REQUEST,
+            ApiError::CredentialsRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadBody { status, .. } => *status,
             ApiError::Conflict { .. } | ApiError::NeedsReauth { .. } => StatusCode::CONFLICT,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            ApiError::OAuthNotConfigured { .. } | ApiError::Unavailable { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::OAuthNotConfigured { .. }
+            | ApiError::PlatformNotConfigured { .. }
+            | ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +142,8 @@ impl ApiError {
             ApiError::UriTooLong { .. } => "uri-too-long",
             ApiError::OAuthNotConfigured { .. } => "oauth-not-configured",
             ApiError::OAuth { .. } => "oauth-failed",
+            ApiError::CredentialsRefused { .. } => "credentials-refused",
+            ApiError::PlatformNotConfigured { .. } => "platform-not-configured",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal { .. } => "internal",
         }
@@ -174,6 +186,14 @@ impl ApiError {
                  (infra/DEPLOY.md); retrying does not help until then."
                     .to_string()
             }
+            ApiError::CredentialsRefused { platform, reason } => format!(
+                "{platform} refused these credentials ({reason}); nothing was saved. Check the \
+                 client id, the secret and the environment (sandbox or live)."
+            ),
+            ApiError::PlatformNotConfigured { platform } => format!(
+                "{platform} is not configured on this deployment, so no connection to it can be \
+                 made; retrying does not help until an operator sets it up."
+            ),
             ApiError::Unavailable { what, .. } => {
                 format!("The {what} is unavailable right now; try again shortly.")
             }

@@ -17,7 +17,7 @@ pub use auth::{Authenticator, Caller};
 pub use config::{ApiConfig, ApiFunctionConfig, ConfigError};
 pub use error::{ApiError, Problem};
 
-use crate::ports::{EventBus, SecretVault, Store};
+use crate::ports::{EventBus, PaymentsSourceFactory, SecretVault, Store};
 use crate::sources::hubspot::OAuthApp;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{Method, Uri};
@@ -45,6 +45,8 @@ pub struct ApiState {
     pub clock: Clock,
     /// The HubSpot app's OAuth settings, read from the vault on first use.
     oauth_app: Arc<oauth_app::OAuthAppSlot>,
+    /// Checks PayPal credentials before a connection is saved; `None`: PayPal is not configured.
+    pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
 }
 
 impl ApiState {
@@ -65,7 +67,14 @@ impl ApiState {
             http: reqwest::Client::new(),
             clock: Arc::new(Utc::now),
             oauth_app: Arc::default(),
+            payments: None,
         }
+    }
+
+    /// Lets people connect PayPal accounts, checked through `factory`.
+    pub fn with_payments_sources(mut self, factory: Arc<dyn PaymentsSourceFactory>) -> Self {
+        self.payments = Some(factory);
+        self
     }
 
     /// Uses these OAuth settings instead of reading the app secret from the vault.

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
-use crate::api::routes::{auth_config, health, insights, meta, oauth, overview, settings, sync};
+use crate::api::routes::{
+    auth_config, connections, health, insights, meta, oauth, overview, settings, sync,
+};
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
 use utoipa::openapi::content::ContentBuilder;
@@ -33,6 +35,11 @@ use utoipa::{Modify, OpenApi};
         sync::list_sync_runs,
         sync::get_sync_run,
         sync::request_sync,
+        connections::list_connections,
+        connections::create_connection,
+        connections::pause_connection,
+        connections::resume_connection,
+        connections::delete_connection,
         settings::get_settings,
         settings::put_settings,
         oauth::install,
@@ -46,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         (name = "insights", description = "Findings with confidence, impact and recommended actions"),
         (name = "health", description = "Client health scores, their factors and history"),
         (name = "sync", description = "CRM sync runs and manual syncs"),
+        (name = "connections", description = "The sources a tenant's data comes from: its HubSpot portal and PayPal accounts"),
         (name = "settings", description = "Scoring settings"),
         (name = "onboarding", description = "Connecting a HubSpot portal"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),

@@ -34,4 +34,8 @@ pub trait SecretVault: Send + Sync {
         value: &SecretString,
         expected_version: Option<&str>,
     ) -> Result<String, VaultError>;
+    /// Deletes the secret at once, with no recovery window (a deleted connection's credentials must
+    /// be gone, not merely scheduled to go). Deleting one that does not exist is not an error, so a
+    /// deletion that stopped half-way can simply run again.
+    async fn delete(&self, secret_id: &str) -> Result<(), VaultError>;
 }

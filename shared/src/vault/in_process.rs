@@ -72,4 +72,9 @@ impl SecretVault for InProcessVault {
             Ok(version_id)
         })
     }
+
+    async fn delete(&self, secret_id: &str) -> Result<(), VaultError> {
+        self.with_secrets(|secrets| secrets.remove(secret_id));
+        Ok(())
+    }
 }

@@ -19,6 +19,7 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
             "secretsmanager:PutSecretValue",
         ],
     ),
+    ("delete", &["secretsmanager:DeleteSecret"]),
 ];
 
 /// Secrets in AWS Secrets Manager (or moto locally), one secret per id.
@@ -134,6 +135,20 @@ impl SecretVault for SecretsManagerVault {
             .version_id()
             .map(str::to_string)
             .unwrap_or(version_id))
+    }
+
+    async fn delete(&self, secret_id: &str) -> Result<(), VaultError> {
+        let deleted = self
+            .client
+            .delete_secret()
+            .secret_id(secret_id)
+            .force_delete_without_recovery(true)
+            .send()
+            .await;
+        match deleted.map_err(|e| vault_error(secret_id, e)) {
+            Ok(_) | Err(VaultError::NotFound(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 }
 

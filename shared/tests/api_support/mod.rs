@@ -48,6 +48,11 @@ impl Api {
     }
 
     pub fn with_config(config: ApiConfig) -> Self {
+        Self::with_state(config, |state| state)
+    }
+
+    /// An API whose state `adjust` finishes (e.g. with a payments source factory).
+    pub fn with_state(config: ApiConfig, adjust: impl FnOnce(ApiState) -> ApiState) -> Self {
         let store = MemoryStore::with_clock(now);
         let bus = InProcessBus::new();
         let vault = InProcessVault::new();
@@ -63,6 +68,7 @@ impl Api {
             },
         )
         .with_clock(now);
+        let state = adjust(state);
         Self {
             store,
             bus,

@@ -1,6 +1,7 @@
 //! The handlers, grouped by resource, and the one table that lists them.
 
 pub mod auth_config;
+pub mod connections;
 pub mod health;
 pub mod insights;
 pub mod meta;
@@ -16,7 +17,7 @@ use crate::ports::{PageRequest, StoreError};
 use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
 use axum::http::Method;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use std::str::FromStr;
 
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -55,6 +56,31 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/v1/sync-runs", get(sync::list_sync_runs)),
         route(Method::GET, "/v1/sync-runs/{id}", get(sync::get_sync_run)),
         route(Method::POST, "/v1/sync", post(sync::request_sync)),
+        route(
+            Method::GET,
+            "/v1/connections",
+            get(connections::list_connections),
+        ),
+        route(
+            Method::POST,
+            "/v1/connections",
+            post(connections::create_connection),
+        ),
+        route(
+            Method::POST,
+            "/v1/connections/{id}/pause",
+            post(connections::pause_connection),
+        ),
+        route(
+            Method::POST,
+            "/v1/connections/{id}/resume",
+            post(connections::resume_connection),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/connections/{id}",
+            delete(connections::delete_connection),
+        ),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
         route(Method::GET, "/oauth/install", get(oauth::install)),
