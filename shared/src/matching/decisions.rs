@@ -20,6 +20,23 @@ pub struct Decision<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// What a decision writes: the decided correlation, and what it changes in the record's others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionWrites {
+    pub decided: Correlation,
+    pub others: Vec<Correlation>,
+}
+
+impl DecisionWrites {
+    /// Every row to write, the decided one first.
+    pub fn rows(&self) -> Vec<Correlation> {
+        std::iter::once(&self.decided)
+            .chain(&self.others)
+            .cloned()
+            .collect()
+    }
+}
+
 /// The record has no correlation with that client to decide about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the record has no correlation with client {client_id}")]
@@ -31,16 +48,17 @@ pub struct NoSuchCorrelation {
 /// candidates go dormant: a person's link wins over automatic ones. Other confirmed links stay (a
 /// record may belong to several clients).
 ///
-/// `rows` are the record's correlations; the first returned row is the decided one.
+/// `rows` are the record's correlations.
 pub fn confirm(
     rows: &[Correlation],
     client_id: &ClientId,
     decision: Decision<'_>,
-) -> Result<Vec<Correlation>, NoSuchCorrelation> {
+) -> Result<DecisionWrites, NoSuchCorrelation> {
     let target = find(rows, client_id)?;
-    let mut writes = vec![decided(target, CorrelationStatus::Confirmed, decision)];
-    writes.extend(others_go_dormant(rows, client_id, decision.at));
-    Ok(writes)
+    Ok(DecisionWrites {
+        decided: decided(target, CorrelationStatus::Confirmed, decision),
+        others: others_go_dormant(rows, client_id, decision.at).collect(),
+    })
 }
 
 /// A person says the record is not this client (or unlinks it): matching never proposes the pair
@@ -49,16 +67,17 @@ pub fn reject(
     rows: &[Correlation],
     client_id: &ClientId,
     decision: Decision<'_>,
-) -> Result<Vec<Correlation>, NoSuchCorrelation> {
+) -> Result<DecisionWrites, NoSuchCorrelation> {
     let target = find(rows, client_id)?;
-    Ok(vec![decided(target, CorrelationStatus::Rejected, decision)])
+    Ok(DecisionWrites {
+        decided: decided(target, CorrelationStatus::Rejected, decision),
+        others: Vec::new(),
+    })
 }
 
 /// A person maps the record to a client by hand, candidate or not: a confirmed explicit link with
 /// confidence 1.00. It supersedes the record's other candidates: automatic ones go dormant, and a
 /// link a person confirmed before moves here (that pair becomes rejected, by this decision).
-///
-/// The first returned row is the mapping.
 pub fn map_by_hand(
     tenant_id: &TenantId,
     platform: Platform,
@@ -66,7 +85,7 @@ pub fn map_by_hand(
     rows: &[Correlation],
     client_id: &ClientId,
     decision: Decision<'_>,
-) -> Vec<Correlation> {
+) -> DecisionWrites {
     let previous = rows.iter().find(|r| r.client_id == *client_id);
     let mapping = Correlation {
         tenant_id: tenant_id.clone(),
@@ -89,14 +108,16 @@ pub fn map_by_hand(
         created_at: previous.map_or(decision.at, |p| p.created_at),
         updated_at: decision.at,
     };
-    let mut writes = vec![mapping];
-    writes.extend(others_go_dormant(rows, client_id, decision.at));
-    writes.extend(
-        rows.iter()
-            .filter(|r| r.client_id != *client_id && r.status == CorrelationStatus::Confirmed)
-            .map(|r| decided(r, CorrelationStatus::Rejected, decision)),
-    );
-    writes
+    let moved = rows
+        .iter()
+        .filter(|r| r.client_id != *client_id && r.status == CorrelationStatus::Confirmed)
+        .map(|r| decided(r, CorrelationStatus::Rejected, decision));
+    DecisionWrites {
+        decided: mapping,
+        others: others_go_dormant(rows, client_id, decision.at)
+            .chain(moved)
+            .collect(),
+    }
 }
 
 fn find<'a>(
@@ -195,7 +216,7 @@ mod tests {
             row("3", CorrelationStatus::Confirmed),
         ];
         let id = ClientId::parse("1").unwrap();
-        let writes = confirm(&rows, &id, by_user()).unwrap();
+        let writes = confirm(&rows, &id, by_user()).unwrap().rows();
         assert_eq!(
             summary(&writes),
             [
@@ -226,7 +247,9 @@ mod tests {
             row("1", CorrelationStatus::Auto),
             row("2", CorrelationStatus::NeedsReview),
         ];
-        let writes = reject(&rows, &ClientId::parse("1").unwrap(), by_user()).unwrap();
+        let writes = reject(&rows, &ClientId::parse("1").unwrap(), by_user())
+            .unwrap()
+            .rows();
         assert_eq!(
             summary(&writes),
             [("1", CorrelationStatus::Rejected, false)]
@@ -252,7 +275,8 @@ mod tests {
             &rows,
             &ClientId::parse("4").unwrap(),
             by_user(),
-        );
+        )
+        .rows();
         assert_eq!(
             summary(&writes),
             [

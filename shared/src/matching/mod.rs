@@ -50,7 +50,9 @@ mod normalise;
 mod profile;
 mod reconcile;
 
-pub use decisions::{confirm, map_by_hand, reject, Decision, NoSuchCorrelation, MAPPED_BY_HAND};
+pub use decisions::{
+    confirm, map_by_hand, reject, Decision, DecisionWrites, NoSuchCorrelation, MAPPED_BY_HAND,
+};
 pub use evidence::{combine, method_score};
 pub use index::Matcher;
 pub use normalise::{is_shared_domain, name_similarity, normalise_domain, normalise_name};
