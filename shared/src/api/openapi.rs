@@ -2,7 +2,7 @@
 
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::{
-    auth_config, connections, health, insights, meta, oauth, overview, settings, sync,
+    auth_config, connections, correlations, health, insights, meta, oauth, overview, settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
@@ -40,6 +40,12 @@ use utoipa::{Modify, OpenApi};
         connections::pause_connection,
         connections::resume_connection,
         connections::delete_connection,
+        // Correlations (entity matching; owned by the match branch).
+        correlations::list_correlations,
+        correlations::confirm_correlation,
+        correlations::reject_correlation,
+        correlations::map_correlation,
+        correlations::unlink_correlation,
         settings::get_settings,
         settings::put_settings,
         oauth::install,
@@ -54,6 +60,7 @@ use utoipa::{Modify, OpenApi};
         (name = "health", description = "Client health scores, their factors and history"),
         (name = "sync", description = "CRM sync runs and manual syncs"),
         (name = "connections", description = "The sources a tenant's data comes from: its HubSpot portal and PayPal accounts"),
+        (name = "correlations", description = "Which record of another source is which client: the review queue, confirming, rejecting and mapping by hand"),
         (name = "settings", description = "Scoring settings"),
         (name = "onboarding", description = "Connecting a HubSpot portal"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),

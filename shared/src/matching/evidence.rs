@@ -2,7 +2,7 @@
 //! (SOURCES.md §5: the strongest evidence, plus a little for each further agreeing one, less for each
 //! conflicting one).
 
-use super::normalise::{domain_and_parents, name_similarity};
+use super::normalise::{domain_and_parents, name_similarity, NameKey};
 use crate::domain::{ClientId, MatchEvidence, MatchMethod};
 
 /// What each kind of evidence is worth on its own (SOURCES.md §5, kept as proposed).
@@ -39,7 +39,7 @@ const FUZZY_MIN_LEN: usize = 4;
 pub(super) struct PreparedClient {
     pub client_id: ClientId,
     pub name: String,
-    pub name_key: Option<String>,
+    pub name_key: Option<NameKey>,
     /// Evidence-grade domains only (no free-mail, shared or tenant-own ones), distinct, sorted.
     pub domains: Vec<String>,
 }
@@ -48,9 +48,9 @@ pub(super) struct PreparedClient {
 #[derive(Debug, Clone, Default)]
 pub(super) struct PreparedRecord {
     /// (as given, normalised); the business name first.
-    pub names: Vec<(String, String)>,
+    pub names: Vec<(String, NameKey)>,
     /// The normalised business name: the only name that may speak against a match.
-    pub business_key: Option<String>,
+    pub business_key: Option<NameKey>,
     /// Evidence-grade domains, by how strong their source is.
     pub verified_domains: Vec<String>,
     pub website: Option<String>,
@@ -115,13 +115,15 @@ pub(super) fn assess(
     if let Some(name_key) = &client.name_key {
         match best_name(record, name_key) {
             Some(found) => evidence.push(found.into_evidence(&client.name)),
+            // What speaks against a match matters only when something speaks for it.
+            None if !evidence.iter().any(|e| e.agrees) => {}
             None => {
                 if let Some(business) = &record.business_key {
-                    if names_clearly_differ(business, name_key) {
+                    if names_clearly_differ(&business.text, &name_key.text) {
                         let raw = record.names.first().map(|(raw, _)| raw.as_str());
                         evidence.push(MatchEvidence {
                             method: MatchMethod::NormalisedName,
-                            source_value: raw.unwrap_or(business).to_string(),
+                            source_value: raw.unwrap_or(&business.text).to_string(),
                             client_value: client.name.clone(),
                             score: NAMES_DIFFER_PENALTY,
                             agrees: false,
@@ -187,20 +189,20 @@ impl NameMatch<'_> {
 
 /// The record's name closest to the client's: an exact normalised match, else the most similar one
 /// at or above [`FUZZY_MIN_SIMILARITY`].
-fn best_name<'a>(record: &'a PreparedRecord, client_key: &str) -> Option<NameMatch<'a>> {
+fn best_name<'a>(record: &'a PreparedRecord, client_key: &NameKey) -> Option<NameMatch<'a>> {
     let mut best: Option<NameMatch<'a>> = None;
     for (raw, key) in &record.names {
-        let similarity = if key == client_key {
-            1.0
-        } else if key.len().min(client_key.len()) >= FUZZY_MIN_LEN {
-            name_similarity(key, client_key)
+        let similarity = if key.text == client_key.text {
+            Some(1.0)
+        } else if key.text.len().min(client_key.text.len()) >= FUZZY_MIN_LEN {
+            key.similarity_at_least(client_key, FUZZY_MIN_SIMILARITY)
         } else {
-            0.0
+            None
         };
-        if similarity >= FUZZY_MIN_SIMILARITY
-            && best.as_ref().is_none_or(|b| similarity > b.similarity)
-        {
-            best = Some(NameMatch { raw, similarity });
+        if let Some(similarity) = similarity {
+            if best.as_ref().is_none_or(|b| similarity > b.similarity) {
+                best = Some(NameMatch { raw, similarity });
+            }
         }
     }
     best
@@ -221,15 +223,17 @@ mod tests {
         PreparedClient {
             client_id: ClientId::parse("101").unwrap(),
             name: name.to_string(),
-            name_key: super::super::normalise::normalise_name(name),
+            name_key: super::super::normalise::normalise_name(name).map(NameKey::new),
             domains: domains.iter().map(|d| d.to_string()).collect(),
         }
     }
 
     fn record(business: Option<&str>, email_domain: Option<&str>) -> PreparedRecord {
-        let names: Vec<(String, String)> = business
+        let names: Vec<(String, NameKey)> = business
             .iter()
-            .filter_map(|b| super::super::normalise::normalise_name(b).map(|k| (b.to_string(), k)))
+            .filter_map(|b| {
+                super::super::normalise::normalise_name(b).map(|k| (b.to_string(), NameKey::new(k)))
+            })
             .collect();
         PreparedRecord {
             business_key: names.first().map(|(_, k)| k.clone()),
@@ -335,7 +339,7 @@ mod tests {
         assert_eq!(methods(&fuzzy), [(MatchMethod::FuzzyName, true)]);
 
         let mut personal = record(None, Some("acme.com"));
-        personal.names = vec![("Jane Doe".into(), "jane doe".into())];
+        personal.names = vec![("Jane Doe".into(), NameKey::new("jane doe".into()))];
         let evidence = assess(&personal, &client("Acme", &["acme.com"]), &[]);
         assert_eq!(methods(&evidence), [(MatchMethod::EmailDomain, true)]);
     }

@@ -5,7 +5,9 @@
 use super::evidence::{
     assess, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord,
 };
-use super::normalise::{domain_and_parents, is_shared_domain, normalise_domain, normalise_name};
+use super::normalise::{
+    domain_and_parents, is_shared_domain, normalise_domain, normalise_name, NameKey,
+};
 use super::profile::{ClientProfile, RecordProfile};
 use super::{Candidate, RecordCandidates};
 use crate::domain::{MatchMethod, MatchingSettings};
@@ -13,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 /// A name block (a word, or the first letters of a name) shared by more clients than this is too
 /// common to say anything ("solutions", "group") and is not searched for fuzzy candidates.
-const BLOCK_CAP: usize = 64;
+const BLOCK_CAP: usize = 32;
 /// The length of the name prefix used as a block.
 const PREFIX_LEN: usize = 4;
 /// Words shorter than this are not blocks.
@@ -67,7 +69,7 @@ impl Matcher {
                     prepared.push(PreparedClient {
                         client_id: profile.client_id.clone(),
                         name: profile.name.clone(),
-                        name_key: normalise_name(&profile.name),
+                        name_key: normalise_name(&profile.name).map(NameKey::new),
                         domains,
                     });
                 }
@@ -95,9 +97,13 @@ impl Matcher {
                     .push(at);
             }
             if let Some(key) = &client.name_key {
-                matcher.by_name.entry(key.clone()).or_default().push(at);
+                matcher
+                    .by_name
+                    .entry(key.text.clone())
+                    .or_default()
+                    .push(at);
                 if fuzzy_alone_reaches_review {
-                    for block in name_blocks(key) {
+                    for block in name_blocks(&key.text) {
                         matcher.blocks.entry(block).or_default().push(at);
                     }
                 }
@@ -131,14 +137,9 @@ impl Matcher {
             }
         }
         for (_, key) in &prepared.names {
-            found.extend(self.by_name.get(key).into_iter().flatten());
+            found.extend(self.by_name.get(&key.text).into_iter().flatten());
             if !self.blocks.is_empty() {
-                for block in name_blocks(key) {
-                    match self.blocks.get(&block) {
-                        Some(clients) if clients.len() <= BLOCK_CAP => found.extend(clients),
-                        _ => {}
-                    }
-                }
+                found.extend(self.fuzzy_block(&key.text));
             }
         }
         found.sort_unstable();
@@ -171,15 +172,19 @@ impl Matcher {
     }
 
     fn prepare(&self, record: &RecordProfile) -> PreparedRecord {
-        let mut names: Vec<(String, String)> = Vec::new();
+        let mut names: Vec<(String, NameKey)> = Vec::new();
         for raw in record.business_name.iter().chain(&record.names) {
             if let Some(key) = normalise_name(raw) {
-                if !names.iter().any(|(_, k)| *k == key) {
-                    names.push((raw.clone(), key));
+                if !names.iter().any(|(_, k)| k.text == key) {
+                    names.push((raw.clone(), NameKey::new(key)));
                 }
             }
         }
-        let business_key = record.business_name.as_deref().and_then(normalise_name);
+        let business_key = record
+            .business_name
+            .as_deref()
+            .and_then(normalise_name)
+            .map(NameKey::new);
         let mut verified_domains: Vec<String> = record
             .verified_domains
             .iter()
@@ -208,6 +213,34 @@ impl Matcher {
                 .and_then(|d| evidence_domain(d, &self.own_domains)),
             references,
         }
+    }
+
+    /// The clients sharing a name's most telling blocks: its rarest word (fewest clients, then
+    /// alphabetical) and its first letters, each when no more than [`BLOCK_CAP`] clients share it.
+    fn fuzzy_block<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a usize> + 'a {
+        let mut rarest: Option<(&Vec<usize>, String)> = None;
+        let mut prefix: Option<&Vec<usize>> = None;
+        for block in name_blocks(key) {
+            let Some(clients) = self.blocks.get(&block) else {
+                continue;
+            };
+            if clients.len() > BLOCK_CAP {
+                continue;
+            }
+            if block.starts_with("p:") {
+                prefix = Some(clients);
+            } else if rarest
+                .as_ref()
+                .is_none_or(|(best, name)| (clients.len(), &block) < (best.len(), name))
+            {
+                rarest = Some((clients, block));
+            }
+        }
+        rarest
+            .map(|(clients, _)| clients)
+            .into_iter()
+            .chain(prefix)
+            .flatten()
     }
 
     fn explicit_targets<'a>(&'a self, record: &'a PreparedRecord) -> Vec<ExplicitTarget<'a>> {

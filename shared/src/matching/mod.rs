@@ -7,6 +7,7 @@
 //! [`Matcher::candidates`] scores one [`RecordProfile`] against the few clients the indexes point at
 //! ([`RecordCandidates`]); [`reconcile`] turns a run's candidates and the stored correlations into the
 //! rows to write, deciding statuses with [`decide`] and never against a person's decision.
+//! [`confirm`], [`reject`] and [`map_by_hand`] are what a person's decisions change.
 //!
 //! # Evidence (SOURCES.md §5, scores kept as proposed)
 //! | evidence | score |
@@ -42,12 +43,16 @@
 //!   0.90 auto-link threshold, as SOURCES.md's pitfalls advise (owners often pay from personal
 //!   addresses). A tenant who trusts its payers' domains lowers `auto_link`.
 
+mod decisions;
 mod evidence;
 mod index;
 mod normalise;
 mod profile;
 mod reconcile;
 
+pub use decisions::{
+    confirm, map_by_hand, reject, Decision, DecisionWrites, NoSuchCorrelation, MAPPED_BY_HAND,
+};
 pub use evidence::{combine, method_score};
 pub use index::Matcher;
 pub use normalise::{is_shared_domain, name_similarity, normalise_domain, normalise_name};

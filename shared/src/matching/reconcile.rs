@@ -5,7 +5,7 @@ use super::profile::RecordKey;
 use super::{Candidate, RecordCandidates};
 use crate::domain::{ClientId, Correlation, CorrelationStatus, MatchingSettings, TenantId};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Floating-point slack when comparing a confidence gap with the ambiguity margin (0.95 - 0.85 is
 /// 0.0999... in binary).
@@ -80,12 +80,11 @@ pub fn reconcile(
         stored.entry(key).or_default().push(row);
     }
     let mut writes: BTreeMap<(RecordKey, ClientId), Correlation> = BTreeMap::new();
-    let mut seen: Vec<&RecordKey> = Vec::with_capacity(runs.len());
+    let mut seen: HashSet<&RecordKey> = HashSet::with_capacity(runs.len());
     for run in runs {
-        if seen.contains(&&run.record) {
+        if !seen.insert(&run.record) {
             continue;
         }
-        seen.push(&run.record);
         let rows = stored
             .get(&run.record)
             .map(Vec::as_slice)

@@ -2,6 +2,7 @@
 
 pub mod auth_config;
 pub mod connections;
+pub mod correlations;
 pub mod health;
 pub mod insights;
 pub mod meta;
@@ -80,6 +81,31 @@ pub fn table() -> Vec<Route> {
             Method::DELETE,
             "/v1/connections/{id}",
             delete(connections::delete_connection),
+        ),
+        route(
+            Method::GET,
+            "/v1/correlations",
+            get(correlations::list_correlations),
+        ),
+        route(
+            Method::PUT,
+            "/v1/correlations",
+            put(correlations::map_correlation),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/correlations",
+            delete(correlations::unlink_correlation),
+        ),
+        route(
+            Method::POST,
+            "/v1/correlations/confirm",
+            post(correlations::confirm_correlation),
+        ),
+        route(
+            Method::POST,
+            "/v1/correlations/reject",
+            post(correlations::reject_correlation),
         ),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
