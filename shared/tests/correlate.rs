@@ -26,21 +26,19 @@ async fn correlations(
         .items
 }
 
+fn clients() -> Vec<shared::domain::ClientSnapshot> {
+    vec![
+        client("101", "Northwind Traders", Some("northwind.com"), at()),
+        client("102", "Contoso Ltd", Some("contoso.com"), at()),
+        client("103", "Fabrikam", Some("fabrikam.io"), at()),
+    ]
+}
+
 async fn seeded() -> (MemoryStore, shared::domain::Tenant) {
     let store = MemoryStore::new();
     let tenant = tenant("acme-msp", Some(7), TenantStatus::Active, at());
     store.create_tenant(&tenant).await.unwrap();
-    store
-        .put_snapshots(
-            &tenant.id,
-            &[
-                client("101", "Northwind Traders", Some("northwind.com"), at()),
-                client("102", "Contoso Ltd", Some("contoso.com"), at()),
-                client("103", "Fabrikam", Some("fabrikam.io"), at()),
-            ],
-        )
-        .await
-        .unwrap();
+    store.put_snapshots(&tenant.id, &clients()).await.unwrap();
     let connection = paypal_connection(&tenant.id, "paypal-1", at());
     store.create_connection(&connection).await.unwrap();
     store
@@ -84,7 +82,9 @@ async fn seeded() -> (MemoryStore, shared::domain::Tenant) {
 #[tokio::test]
 async fn records_link_by_their_strongest_evidence_and_a_second_run_writes_nothing() {
     let (store, tenant) = seeded().await;
-    let first = correlate_tenant(&store, &tenant, at()).await.unwrap();
+    let first = correlate_tenant(&store, &tenant, &clients(), at())
+        .await
+        .unwrap();
     assert_eq!((first.clients, first.records), (3, 3));
     let rows = correlations(&store, &tenant).await;
     let explicit = rows
@@ -105,7 +105,9 @@ async fn records_link_by_their_strongest_evidence_and_a_second_run_writes_nothin
     assert!(rows.iter().all(|c| c.external_id != "P-NONE"));
     assert_eq!(first.linked, 1);
 
-    let second = correlate_tenant(&store, &tenant, at()).await.unwrap();
+    let second = correlate_tenant(&store, &tenant, &clients(), at())
+        .await
+        .unwrap();
     assert_eq!(
         second.written, 0,
         "an unchanged tenant rewrote correlations"
@@ -116,7 +118,9 @@ async fn records_link_by_their_strongest_evidence_and_a_second_run_writes_nothin
 #[tokio::test]
 async fn a_rejected_link_stays_rejected_after_the_next_run() {
     let (store, tenant) = seeded().await;
-    correlate_tenant(&store, &tenant, at()).await.unwrap();
+    correlate_tenant(&store, &tenant, &clients(), at())
+        .await
+        .unwrap();
     let mut rejected = correlations(&store, &tenant)
         .await
         .into_iter()
@@ -130,9 +134,14 @@ async fn a_rejected_link_stays_rejected_after_the_next_run() {
         .await
         .unwrap();
 
-    let report = correlate_tenant(&store, &tenant, at() + chrono::Duration::hours(1))
-        .await
-        .unwrap();
+    let report = correlate_tenant(
+        &store,
+        &tenant,
+        &clients(),
+        at() + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
     let row = correlations(&store, &tenant)
         .await
         .into_iter()
@@ -148,11 +157,11 @@ async fn a_tenant_without_other_platforms_is_left_alone() {
     let store = MemoryStore::new();
     let tenant = tenant("hubspot-only", Some(8), TenantStatus::Active, at());
     store.create_tenant(&tenant).await.unwrap();
-    store
-        .put_snapshots(&tenant.id, &[client("1", "Solo", Some("solo.com"), at())])
+    let solo = [client("1", "Solo", Some("solo.com"), at())];
+    store.put_snapshots(&tenant.id, &solo).await.unwrap();
+    let report = correlate_tenant(&store, &tenant, &solo, at())
         .await
         .unwrap();
-    let report = correlate_tenant(&store, &tenant, at()).await.unwrap();
     assert_eq!(report, Default::default());
     assert!(correlations(&store, &tenant).await.is_empty());
 }

@@ -2,19 +2,17 @@
 //! written as correlations. Runs in the score function before scoring, so a new link counts in the
 //! same scoring run. The rules are in `crate::matching`; this only reads, runs them and writes.
 
-use crate::domain::{Correlation, CorrelationStatus, Platform, Tenant};
+use crate::domain::{ClientSnapshot, Correlation, CorrelationStatus, Platform, Tenant};
 use crate::matching::{
     is_dormant, match_records, reconcile, ClientProfile, Matcher, RecordProfile,
 };
 use crate::ports::{
-    ConnectionStore, CorrelationStore, Page, PageRequest, PayerStore, SnapshotStore, StoreError,
+    ConnectionStore, CorrelationStore, PayerStore, StoreError,
 };
+use crate::store::every_page;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 
-/// Rows read per page; the store's largest page.
-const PAGE: u32 = PageRequest::MAX_LIMIT;
 /// Correlations written per call (the store batches them further).
 const WRITE_CHUNK: usize = 500;
 
@@ -33,13 +31,16 @@ pub struct CorrelateReport {
 
 /// Matches every record of the tenant's non-HubSpot connections against its clients and writes what
 /// changed. A tenant without such connections costs one read.
+///
+/// `snapshots` are the tenant's clients, which the caller (the score handler) has read already.
 pub async fn correlate_tenant<S>(
     store: &S,
     tenant: &Tenant,
+    snapshots: &[ClientSnapshot],
     now: DateTime<Utc>,
 ) -> Result<CorrelateReport, StoreError>
 where
-    S: SnapshotStore + ConnectionStore + PayerStore + CorrelationStore + ?Sized,
+    S: ConnectionStore + PayerStore + CorrelationStore + ?Sized,
 {
     let connections: Vec<_> = store
         .list_connections(&tenant.id)
@@ -50,23 +51,18 @@ where
     if connections.is_empty() {
         return Ok(CorrelateReport::default());
     }
-    let clients: Vec<ClientProfile> =
-        read_all(|page| async move { store.list_snapshots(&tenant.id, &page).await })
-            .await?
-            .iter()
-            .map(ClientProfile::from)
-            .collect();
+    let clients: Vec<ClientProfile> = snapshots.iter().map(ClientProfile::from).collect();
     let mut records: Vec<RecordProfile> = Vec::new();
     for connection in &connections {
         let payers =
-            read_all(
+            every_page(
                 |page| async move { store.list_payers(&tenant.id, &connection.id, &page).await },
             )
             .await?;
         records.extend(payers.iter().map(RecordProfile::from));
     }
     let existing: Vec<Correlation> =
-        read_all(|page| async move { store.list_correlations(&tenant.id, None, &page).await })
+        every_page(|page| async move { store.list_correlations(&tenant.id, None, &page).await })
             .await?;
 
     // The tenant's own domains are not known yet: free-mail and shared domains are still refused.
@@ -117,33 +113,4 @@ fn row_key(c: &Correlation) -> (String, String, String) {
         c.external_id.clone(),
         c.client_id.to_string(),
     )
-}
-
-/// Every item of a paged listing. Bounded: each page must move the cursor on, or the walk stops with
-/// an error instead of asking for the same page forever.
-async fn read_all<T, F, Fut>(mut list: F) -> Result<Vec<T>, StoreError>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Result<Page<T>, StoreError>>,
-{
-    let mut items = Vec::new();
-    let mut page = PageRequest::first(PAGE);
-    loop {
-        let Page {
-            items: mut batch,
-            next_cursor,
-        } = list(page.clone()).await?;
-        items.append(&mut batch);
-        match next_cursor {
-            Some(cursor) if page.cursor.as_deref() != Some(cursor.as_str()) => {
-                page.cursor = Some(cursor);
-            }
-            Some(_) => {
-                return Err(StoreError::Corrupt(
-                    "a listing returned the same cursor twice".into(),
-                ))
-            }
-            None => return Ok(items),
-        }
-    }
 }

@@ -16,8 +16,10 @@ use crate::domain::{
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::ports::{BusError, EventBus, StoreError};
+use crate::handlers::correlate::correlate_tenant;
 use crate::ports::{
-    CorrelationStore, InsightStore, PayerStore, ScoreStore, SnapshotStore, TenantStore,
+    ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore, SnapshotStore,
+    TenantStore,
 };
 use crate::scoring::{link_records, reconcile_insights, score_linked_tenant, LinkedRecords};
 use crate::store::{every_page, every_score};
@@ -65,6 +67,7 @@ where
         + SnapshotStore
         + ScoreStore
         + InsightStore
+        + ConnectionStore
         + CorrelationStore
         + PayerStore
         + ?Sized,
@@ -75,6 +78,8 @@ where
         all_snapshots(store, &event.tenant_id),
         every_score(store, &event.tenant_id),
     )?;
+    // Matching first, so a record linked by this run counts in this run's scores.
+    correlate_tenant(store, &tenant, &snapshots, now).await?;
     let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
     let mut previous: HashMap<ClientId, HealthScore> = stored_scores
         .into_iter()

@@ -5,7 +5,8 @@ use crate::domain::{HealthScore, TenantId};
 use crate::ports::{Page, PageRequest, ScoreQuery, ScoreStore, StoreError};
 
 /// Every item of a paged listing: `fetch` is called with the largest page, then with each next
-/// cursor, until a page has none.
+/// cursor, until a page has none. Bounded: a store answering the cursor it was given stops the walk
+/// with an error instead of asking for the same page forever.
 pub async fn every_page<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, StoreError>
 where
     F: FnMut(PageRequest) -> Fut,
@@ -17,6 +18,11 @@ where
         let got = fetch(page.clone()).await?;
         items.extend(got.items);
         match got.next_cursor {
+            Some(cursor) if page.cursor.as_deref() == Some(cursor.as_str()) => {
+                return Err(StoreError::Corrupt(
+                    "a listing answered the cursor it was given".into(),
+                ))
+            }
             Some(cursor) => page.cursor = Some(cursor),
             None => return Ok(items),
         }
