@@ -360,6 +360,47 @@ mod linked_payers {
     }
 
     #[tokio::test]
+    async fn a_payer_naming_the_company_is_matched_by_the_score_run_itself() {
+        use shared::domain::MatchMethod;
+        use shared::ports::ConnectionStore;
+        let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+        let connection = test_support::cross_platform::paypal_connection(
+            &tenant(),
+            scoring_support::payers::connection().as_str(),
+            now(),
+        );
+        store.create_connection(&connection).await.unwrap();
+        let mut named = payer("NAMED")
+            .paid(500.0, 3.0)
+            .dispute(DisputeStage::Inquiry, "OPEN", 2.0)
+            .build();
+        named.reference_ids = vec!["busy".into()];
+        store.put_payers(&tenant(), &[named]).await.unwrap();
+
+        handle_tenant_synced(&store, &InProcessBus::new(), &synced(), now())
+            .await
+            .unwrap();
+
+        let links = store
+            .correlations_for_clients(&tenant(), &[id("busy")])
+            .await
+            .unwrap();
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].status, CorrelationStatus::Auto);
+        assert_eq!(links[0].method, MatchMethod::ExplicitId);
+        let score = store
+            .get_score(&tenant(), &id("busy"))
+            .await
+            .unwrap()
+            .unwrap();
+        let platforms: Vec<Platform> = score.sources.iter().map(|s| s.platform).collect();
+        assert_eq!(platforms, vec![Platform::Hubspot, Platform::Paypal]);
+        assert!(open_rules(&store, "busy")
+            .await
+            .contains(&InsightRule::PaymentDispute));
+    }
+
+    #[tokio::test]
     async fn a_linked_payer_feeds_the_score_and_opens_payment_insights() {
         let store = tenant_with_payers().await;
         let bus = InProcessBus::new();

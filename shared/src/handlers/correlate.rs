@@ -6,9 +6,7 @@ use crate::domain::{ClientSnapshot, Correlation, CorrelationStatus, Platform, Te
 use crate::matching::{
     is_dormant, match_records, reconcile, ClientProfile, Matcher, RecordProfile,
 };
-use crate::ports::{
-    ConnectionStore, CorrelationStore, PayerStore, StoreError,
-};
+use crate::ports::{ConnectionStore, CorrelationStore, PayerStore, StoreError};
 use crate::store::every_page;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};

@@ -15,8 +15,8 @@ use crate::domain::{
     PayerRecord, ScorePoint, Tenant, TenantId, TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
-use crate::ports::{BusError, EventBus, StoreError};
 use crate::handlers::correlate::correlate_tenant;
+use crate::ports::{BusError, EventBus, StoreError};
 use crate::ports::{
     ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore, SnapshotStore,
     TenantStore,
