@@ -64,6 +64,14 @@
       h("span", {}, i.confidence + "% · " + label(i.confidence_band) + " (" + BAND_RANGES[i.confidence_band] + ")"),
       i.confidence_band === "needs_review" ? h("span", { class: "review" }, "· review manually") : null);
   }
+  // "HubSpot + PayPal (explicit id, 100%)": where a finding comes from, and how sure the match is.
+  const SOURCE_NAMES = { hubspot: "HubSpot", paypal: "PayPal", ninjaone: "NinjaOne", pax8: "Pax8", m365: "Microsoft 365" };
+  const MATCH_NAMES = { explicit_id: "explicit id", verified_domain: "verified domain", contact_email: "contact email", website: "website", email_domain: "email domain", normalised_name: "same name", fuzzy_name: "similar name" };
+  function sourcesLine(sources) {
+    if (!sources || !sources.length) return null;
+    return h("p", { class: "muted sources" }, "Sources: " + sources.map((s) => (SOURCE_NAMES[s.platform] || s.platform) +
+      (s.matched_by ? " (matched by " + (MATCH_NAMES[s.matched_by] || s.matched_by) + (s.match_confidence != null ? ", " + Math.round(100 * s.match_confidence) + "%" : "") + ")" : "")).join(" + "));
+  }
   function insightCard(i, onChange) {
     const setStatus = async (status, button) => {
       button.disabled = true;
@@ -93,6 +101,7 @@
       h("p", {}, h("a", { href: "#/client/" + encodeURIComponent(i.client_id) }, i.client_name),
         i.revenue_at_stake != null ? h("span", { class: "muted" }, " · " + money(i.revenue_at_stake) + " at stake") : null),
       h("p", {}, i.description),
+      sourcesLine(i.sources),
       i.recommendations.length ? h("div", {}, h("strong", {}, "Recommended actions"), h("ul", {}, i.recommendations.map((r) => h("li", {}, r)))) : null,
       h("details", {}, h("summary", {}, "Why"), h("p", {}, i.explanation),
         h("ul", {}, i.evidence.map((e) => h("li", {}, e.name + ": " + e.value + (e.unit ? " " + e.unit : ""))))),
@@ -103,7 +112,7 @@
     show(h("section", { id: "insights-page", "aria-labelledby": "insights-title" },
       h("h2", { id: "insights-title" }, "Insights"),
       h("div", { class: "filters", role: "group", "aria-label": "Filter insights" },
-        select("filter-type", "Type", "type", [["", "All types"], ["client_health", "Client health"], ["revenue_optimization", "Revenue optimization"], ["churn_risk", "Churn risk"], ["upsell_opportunity", "Upsell opportunity"]]),
+        select("filter-type", "Type", "type", [["", "All types"], ["client_health", "Client health"], ["revenue_optimization", "Revenue optimization"], ["churn_risk", "Churn risk"], ["upsell_opportunity", "Upsell opportunity"], ["payment_risk", "Payment risk"]]),
         select("filter-impact", "Impact", "impact", [["", "All impacts"], ["critical", "Critical"], ["high", "High"], ["medium", "Medium"], ["low", "Low"]]),
         select("filter-band", "Confidence", "band", [["", "All bands"], ["high", "High (85-100)"], ["medium", "Medium (70-84)"], ["lower", "Lower (50-69)"], ["needs_review", "Needs review (under 50)"]]),
         select("filter-status", "Status", "status", [["open", "Open"], ["acknowledged", "Acknowledged"], ["dismissed", "Dismissed"], ["resolved", "Resolved"], ["", "Any status"]])),
@@ -229,6 +238,7 @@
     show(h("section", { id: "client-page", "aria-labelledby": "client-title" },
       h("p", {}, h("a", { href: "#/health" }, "← All clients")),
       h("h2", { id: "client-title" }, s.client_name),
+      sourcesLine(s.sources),
       h("div", { class: "cards" },
         h("div", { class: "card" }, h("div", { class: "label" }, "Overall"), h("div", { class: "value" }, s.overall, " ", h("span", { class: "badge band-" + s.band }, label(s.band)))),
         card("Churn risk", s.churn_risk + "%"),
@@ -240,7 +250,7 @@
         d.score == null ? h("p", { class: "muted" }, "No data: left out of the overall score.") : null,
         h("table", { class: "factors" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Factor"), h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "Points"))),
           h("tbody", {}, d.factors.map((f) => h("tr", {},
-            h("td", {}, h("strong", {}, f.name), h("div", { class: "muted" }, f.explanation)),
+            h("td", {}, h("strong", {}, f.name), f.source && f.source !== "hubspot" ? h("span", { class: "muted" }, " · " + (SOURCE_NAMES[f.source] || f.source)) : null, h("div", { class: "muted" }, f.explanation)),
             h("td", { class: "num" }, f.value == null ? "missing" : Math.round(f.value * 100) / 100),
             h("td", { class: "num" }, Math.round(f.points * 10) / 10)))))))),
       h("section", { class: "panel", "aria-labelledby": "history-title" },

@@ -1,10 +1,6 @@
   // ---------- Sources: connections, and the match review queue ----------
   // (Concatenated into the dashboard's script by `routes/meta.rs`: it shares the helpers above.)
-  const PLATFORMS = { hubspot: "HubSpot", paypal: "PayPal", ninjaone: "NinjaOne", pax8: "Pax8", m365: "Microsoft 365" };
-  const METHODS = {
-    explicit_id: "explicit id", verified_domain: "verified domain", contact_email: "contact email",
-    website: "website", email_domain: "email domain", normalised_name: "same name", fuzzy_name: "similar name",
-  };
+  // Platform and match-method names: SOURCE_NAMES and MATCH_NAMES (pages.js).
   const itemsOf = (r) => Array.isArray(r) ? r : (r && r.items) || [];
   const percent = (c) => c == null ? "—" : Math.round(100 * c) + "%";
 
@@ -26,7 +22,7 @@
     ];
     return h("tr", { "data-connection": c.id },
       h("th", { scope: "row" }, c.label || c.id),
-      h("td", {}, PLATFORMS[c.platform] || c.platform),
+      h("td", {}, SOURCE_NAMES[c.platform] || c.platform),
       h("td", {}, h("span", { class: "badge status-" + c.status }, label(c.status)),
         c.status_reason ? h("div", { class: "muted" }, c.status_reason) : null),
       h("td", {}, when(c.last_sync_at)),
@@ -81,9 +77,9 @@
 
   function evidenceTable(c) {
     return h("table", { class: "evidence" },
-      h("thead", {}, h("tr", {}, ["Evidence", PLATFORMS[c.platform] || c.platform, "HubSpot", "Score"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["Evidence", SOURCE_NAMES[c.platform] || c.platform, "HubSpot", "Score"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, (c.evidence || []).map((e) => h("tr", { class: e.agrees === false ? "conflict" : null },
-        h("th", { scope: "row" }, (METHODS[e.method] || e.method) + (e.agrees === false ? " (disagrees)" : "")),
+        h("th", { scope: "row" }, (MATCH_NAMES[e.method] || e.method) + (e.agrees === false ? " (disagrees)" : "")),
         h("td", {}, e.source_value), h("td", {}, e.client_value), h("td", { class: "num" }, percent(e.score))))));
   }
 
@@ -97,9 +93,9 @@
       } catch (error) { announce("Could not " + verb + ": " + error.message); }
     };
     const node = h("article", { class: "panel match", "data-external-id": c.external_id },
-      h("h3", {}, (PLATFORMS[c.platform] || c.platform) + " record " + (c.source_name || c.external_id) + " → ",
+      h("h3", {}, (SOURCE_NAMES[c.platform] || c.platform) + " record " + (c.source_name || c.external_id) + " → ",
         h("a", { href: "#/client/" + encodeURIComponent(c.client_id) }, c.client_name || c.client_id)),
-      h("p", { class: "muted" }, "Matched by " + (METHODS[c.method] || c.method) + ", confidence " + percent(c.confidence)),
+      h("p", { class: "muted" }, "Matched by " + (MATCH_NAMES[c.method] || c.method) + ", confidence " + percent(c.confidence)),
       evidenceTable(c),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "primary", onclick: decide("confirm") }, "Same client"),
