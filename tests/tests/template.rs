@@ -285,20 +285,9 @@ fn the_api_configuration_loads_from_the_template_environment() {
         .flatten()
     })
     .expect("loads with the required variables alone");
-    assert_eq!(
-        config.api.hubspot_api_base_url,
-        defaults.api.hubspot_api_base_url
-    );
-    assert_eq!(
-        config.api.hubspot_authorize_url,
-        defaults.api.hubspot_authorize_url
-    );
+    // HubSpot's endpoints and scopes, and the app secret's id.
+    assert_eq!(config.api.hubspot, defaults.api.hubspot);
     assert_eq!(config.api.tenant_claim, defaults.api.tenant_claim);
-    assert_eq!(config.api.oauth_scopes, defaults.api.oauth_scopes);
-    assert_eq!(
-        config.api.oauth_optional_scopes,
-        defaults.api.oauth_optional_scopes
-    );
     // The tenant-secret prefix alone differs on purpose: one per stack, so dev and prod never share.
     assert_eq!(
         config.api.tenant_secret_prefix,

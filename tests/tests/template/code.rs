@@ -374,7 +374,8 @@ impl Codebase {
     }
 
     /// Environment variable names the function's code reads: all-caps string literals passed to a
-    /// call (`env::var("X")`, `required("X")`, `lookup("X")`) or listed in an `ENV`-named constant.
+    /// call (`env::var("X")`, `required("X")`, `lookup("X")`), listed in an `ENV`-named constant, or
+    /// held by a constant of their own name.
     pub fn env_vars_read(&self, binary: &str) -> BTreeSet<String> {
         let mut names = BTreeSet::new();
         for chunk in self.reachable_chunks(binary) {
@@ -384,8 +385,12 @@ impl Codebase {
                 }
                 let before = before.trim_end();
                 let statement_start = before.rfind([';', '}']).map_or(0, |i| i + 1);
-                let in_env_constant = before[statement_start..].contains("const")
-                    && before[statement_start..].contains("ENV");
+                let statement = &before[statement_start..];
+                // `const ENV_VARS = [..]`, or a constant named as the variable it names
+                // (`pub const TABLE_NAME: &str = "TABLE_NAME"`).
+                let in_env_constant = statement.contains("const")
+                    && (statement.contains("ENV")
+                        || statement.contains(&format!("const {literal}:")));
                 let callee: String = before
                     .strip_suffix('(')
                     .map(|b| {
