@@ -1,4 +1,4 @@
-//! The generated portal: deterministic per seed, consistent ids and associations, every story present.
+//! The generated portal: the same per seed, consistent ids and associations, every story present.
 
 use super::*;
 use crate::model::numeric_value;
