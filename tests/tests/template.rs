@@ -10,10 +10,14 @@
 //!
 //! cfn-lint and checkov run separately (scripts/check-template.sh).
 
+#[path = "template/aws.rs"]
+mod aws;
 #[path = "template/cfn.rs"]
 mod cfn;
 #[path = "template/code.rs"]
 mod code;
+#[path = "template/crate_files.rs"]
+mod crate_files;
 #[path = "template/source.rs"]
 mod source;
 
@@ -26,8 +30,9 @@ mod http_api;
 #[path = "template/iam.rs"]
 mod iam;
 
+use aws::Service;
 use cfn::{strings, Template};
-use code::{Codebase, Service};
+use code::Codebase;
 use serde_yaml::Value;
 use shared::events::{ProductEvent, EVENT_SOURCE};
 use std::collections::{BTreeMap, BTreeSet};

@@ -169,7 +169,7 @@ fn each_role_may_emit_exactly_the_detail_types_its_function_emits() {
 #[test]
 fn the_table_is_the_stores_table_definition() {
     let template = template();
-    code::assert_table_matches(template.properties("Table"));
+    aws::assert_table_matches(template.properties("Table"));
     let props = template.properties("Table");
     assert_eq!(
         props["TimeToLiveSpecification"]["Enabled"].as_bool(),
@@ -228,7 +228,7 @@ fn each_adapter_declares_the_aws_actions_of_every_port_method() {
             continue;
         };
         for method in methods {
-            match code::declared_actions(service, method) {
+            match aws::declared_actions(service, method) {
                 Some(actions) => declared_by_service
                     .entry(service)
                     .or_default()
