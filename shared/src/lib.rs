@@ -19,3 +19,4 @@ pub mod scoring;
 pub mod sources;
 pub mod store;
 pub mod vault;
+pub mod wiring;

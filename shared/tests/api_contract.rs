@@ -283,7 +283,7 @@ async fn a_body_without_a_json_content_type_is_a_415_problem() {
 #[test]
 fn the_template_placeholder_is_the_one_the_api_refuses() {
     let template = include_str!("../../infra/template.yaml");
-    let placeholder = shared::api::oauth_app::PLACEHOLDER_VALUE;
+    let placeholder = shared::sources::hubspot::PLACEHOLDER_VALUE;
     assert!(
         template.contains(&format!(
             r#"'{{"client_id":"{placeholder}","client_secret":"{placeholder}"}}'"#

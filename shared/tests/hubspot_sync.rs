@@ -12,7 +12,7 @@ use shared::domain::{
 use shared::ports::source::{CrmSource, FetchWindow};
 use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore, TenantStore};
 use shared::sources::hubspot::{
-    HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
+    HubSpotClient, HubSpotSource, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
     StaticToken, StoredCredentials, TokenManager, TokenSet,
 };
 use shared::store::MemoryStore;
@@ -20,6 +20,7 @@ use shared::vault::InProcessVault;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::fixtures::sandbox_oauth_client;
 
 const ENGAGEMENTS: [&str; 5] = ["calls", "emails", "meetings", "notes", "tasks"];
 
@@ -539,17 +540,9 @@ async fn oauth_tenant(
 }
 
 fn oauth_client(sandbox: &Sandbox) -> OAuthClient {
-    OAuthClient::new(
-        HubSpotClient::default_http().unwrap(),
+    sandbox_oauth_client(
         &sandbox.base_url(),
-        Arc::new(OAuthApp {
-            client_id: "sandbox-client-id".into(),
-            client_secret: SecretString::from("sandbox-client-secret".to_owned()),
-            redirect_uri: "http://localhost/oauth/callback".into(),
-            scopes: vec!["oauth".into()],
-            optional_scopes: vec![],
-            authorize_url: sandbox.authorize_url_base(),
-        }),
+        sandbox.authorize_url_base(),
         fast_retry(),
     )
 }

@@ -7,13 +7,14 @@ use chrono::{TimeZone, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
 use shared::bus::InProcessBus;
-use shared::domain::{AuthKind, ObjectType, Tenant, TenantId};
+use shared::domain::{ObjectType, Tenant, TenantStatus};
 use shared::events::SyncRequested;
 use shared::ingest::{parse_delivery, router, IngestState, PublicBaseUrl};
 use shared::ports::TenantStore;
 use shared::sources::hubspot::webhook::signature::{sign_v3, SignedRequest};
 use shared::store::MemoryStore;
 use std::sync::Arc;
+use test_support::fixtures;
 use tower::ServiceExt;
 
 const CLIENT_SECRET: &str = "lambda-test-secret";
@@ -28,14 +29,7 @@ const BATCH_SAMPLE: &str = concat!(
 
 fn tenant(portal_id: u64) -> Tenant {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    Tenant::connected(
-        TenantId::parse("acme").unwrap(),
-        "Acme",
-        Some(portal_id),
-        "ci/acme/hubspot",
-        AuthKind::OAuth,
-        t0,
-    )
+    fixtures::tenant("acme", Some(portal_id), TenantStatus::Active, t0)
 }
 
 #[test]

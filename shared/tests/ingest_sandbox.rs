@@ -5,23 +5,16 @@ use chrono::{TimeZone, Utc};
 use hubspot_sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::bus::InProcessBus;
-use shared::domain::{AuthKind, ObjectType, SyncMode, Tenant, TenantId};
+use shared::domain::{ObjectType, SyncMode, Tenant, TenantStatus};
 use shared::ingest::{router, IngestState, PublicBaseUrl};
 use shared::ports::TenantStore;
 use shared::store::MemoryStore;
 use std::sync::Arc;
-use test_support::fixtures::sync_requests;
+use test_support::fixtures::{self, sync_requests};
 
 fn tenant_for_portal(portal_id: u64) -> Tenant {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    Tenant::connected(
-        TenantId::parse("sandbox-tenant").unwrap(),
-        "Sandbox tenant",
-        Some(portal_id),
-        "ci/sandbox/hubspot",
-        AuthKind::OAuth,
-        t0,
-    )
+    fixtures::tenant("sandbox-tenant", Some(portal_id), TenantStatus::Active, t0)
 }
 
 /// Serves the ingest router on a free local port; returns the webhook URL.

@@ -11,13 +11,14 @@ use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId}
 use shared::ports::source::{CrmSource, FetchWindow};
 use shared::ports::{SecretVault, TenantStore};
 use shared::sources::hubspot::{
-    HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
-    StaticToken, StoredCredentials, TokenManager, TokenSet,
+    HubSpotClient, HubSpotSource, PortalLimiter, RefreshPolicy, RetryPolicy, StaticToken,
+    StoredCredentials, TokenManager, TokenSet,
 };
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::fixtures::sandbox_oauth_client;
 
 const TOKEN_ROUTE: &str = "POST /oauth/v1/token";
 const SECRET_ID: &str = "tenant/acme/hubspot";
@@ -104,17 +105,9 @@ fn oauth_source(
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
 ) -> HubSpotSource {
-    let oauth = OAuthClient::new(
-        HubSpotClient::default_http().unwrap(),
+    let oauth = sandbox_oauth_client(
         &sandbox.base_url(),
-        Arc::new(OAuthApp {
-            client_id: "sandbox-client-id".into(),
-            client_secret: SecretString::from("sandbox-client-secret".to_owned()),
-            redirect_uri: "http://localhost/oauth/callback".into(),
-            scopes: vec!["oauth".into()],
-            optional_scopes: vec![],
-            authorize_url: sandbox.authorize_url_base(),
-        }),
+        sandbox.authorize_url_base(),
         fast_retry(),
     );
     let tokens = TokenManager::new(

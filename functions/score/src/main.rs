@@ -1,15 +1,7 @@
-use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
-use serde_json::Value;
-use shared::handlers::lambda::ScoreFunction;
+//! The score Lambda: one tenant's health scores and insights. Everything it builds and runs is in
+//! `shared::wiring::score`.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let function = ScoreFunction::from_env().await.inspect_err(|error| {
-        tracing::error!(%error, "the score function cannot start");
-    })?;
-    run(service_fn(|event: LambdaEvent<Value>| {
-        function.handle(event)
-    }))
-    .await
+async fn main() -> std::process::ExitCode {
+    shared::wiring::run("score", shared::wiring::score::serve()).await
 }

@@ -1,15 +1,7 @@
-use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
-use serde_json::Value;
-use shared::handlers::lambda::SyncFunction;
+//! The sync Lambda: the schedule's fan-out and one tenant's sync. Everything it builds and runs is in
+//! `shared::wiring::sync`.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let function = SyncFunction::from_env().await.inspect_err(|error| {
-        tracing::error!(%error, "the sync function cannot start");
-    })?;
-    run(service_fn(|event: LambdaEvent<Value>| {
-        function.handle(event)
-    }))
-    .await
+async fn main() -> std::process::ExitCode {
+    shared::wiring::run("sync", shared::wiring::sync::serve()).await
 }

@@ -12,7 +12,7 @@ use lambda_http::request::RequestContext;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-pub const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
+pub use crate::config::api::DEFAULT_TENANT_CLAIM;
 
 /// How callers are authenticated, chosen once at startup.
 #[derive(Debug, Clone)]

@@ -6,19 +6,18 @@
 //! test holds it equal to the route table.
 
 pub mod auth;
-pub mod config;
 pub mod error;
 pub mod extract;
-pub mod oauth_app;
 pub mod openapi;
 pub mod routes;
 
+pub use crate::config::api as config;
+pub use crate::config::{ApiConfig, ApiFunctionConfig, ConfigError};
 pub use auth::{Authenticator, Caller};
-pub use config::{ApiConfig, ApiFunctionConfig, ConfigError};
 pub use error::{ApiError, Problem};
 
 use crate::ports::{EventBus, PaymentsSourceFactory, SecretVault, Store};
-use crate::sources::hubspot::OAuthApp;
+use crate::sources::hubspot::oauth::{OAuthApp, OAuthAppCache};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
@@ -44,7 +43,7 @@ pub struct ApiState {
     pub http: reqwest::Client,
     pub clock: Clock,
     /// The HubSpot app's OAuth settings, read from the vault on first use.
-    oauth_app: Arc<oauth_app::OAuthAppSlot>,
+    oauth_app: Arc<OAuthAppCache>,
     /// Checks PayPal credentials before a connection is saved; `None`: PayPal is not configured.
     pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
 }
@@ -79,7 +78,7 @@ impl ApiState {
 
     /// Uses these OAuth settings instead of reading the app secret from the vault.
     pub fn with_oauth_app(mut self, app: OAuthApp) -> Self {
-        self.oauth_app = Arc::new(oauth_app::OAuthAppSlot::with(app));
+        self.oauth_app = Arc::new(OAuthAppCache::with(app));
         self
     }
 

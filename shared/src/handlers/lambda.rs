@@ -1,37 +1,18 @@
 //! The Lambda edge of the sync and score functions: one struct per function holding the clients
-//! built once per cold start, and a `handle` that decodes the event, runs the handler and reports
+//! built once per cold start (by `crate::wiring`), and a `handle` that decodes the event, runs the handler and reports
 //! errors in a form Lambda's retries and dead-letter queues can act on.
 
-use crate::bus::EventBridgeBus;
-use crate::config::{ConfigError, Env, ScoreConfig, SyncConfig};
 use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::{parse_envelope, EventError};
 use crate::ports::source::SourceFactory;
 use crate::ports::{EventBus, Store};
-use crate::sources::hubspot::HubSpotSources;
-use crate::sources::hubspot::{
-    AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient,
-};
-use crate::store::DynamoStore;
-use crate::vault::SecretsManagerVault;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use crate::handlers::route::FunctionError;
-
-/// Why a function could not start. Printed once at cold start; the process then exits non-zero.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("HubSpot app credentials: {0}")]
-    AppSecret(#[from] AppSecretError),
-    #[error("HTTP client: {0}")]
-    Http(String),
-}
 
 impl From<FunctionError> for Diagnostic {
     fn from(error: FunctionError) -> Self {
@@ -60,49 +41,6 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
     pub bus: Arc<B>,
     pub sources: Arc<dyn SourceFactory>,
-}
-
-impl SyncFunction<DynamoStore, EventBridgeBus> {
-    /// Reads the environment and builds the AWS and HubSpot clients, once per cold start.
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = SyncConfig::from_env(&Env::process())?;
-        let aws = crate::aws::sdk_config().await;
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table_name,
-        ));
-        let bus = Arc::new(EventBridgeBus::from_config(&aws, config.event_bus_name));
-        let vault = Arc::new(SecretsManagerVault::from_config(&aws));
-        let app = AppCredentials::load(vault.as_ref(), &config.hubspot_app_secret_id).await?;
-        let http = HubSpotClient::default_http().map_err(|e| StartupError::Http(e.to_string()))?;
-        let api_base = config.hubspot_api_base_url.as_str().trim_end_matches('/');
-        let oauth = OAuthClient::new(
-            http.clone(),
-            api_base,
-            Arc::new(OAuthApp {
-                client_id: app.client_id,
-                client_secret: app.client_secret,
-                // Only refreshes happen here; installs go through the api function.
-                redirect_uri: String::new(),
-                scopes: Vec::new(),
-                optional_scopes: Vec::new(),
-                authorize_url: crate::sources::hubspot::api::DEFAULT_AUTHORIZE_URL.to_string(),
-            }),
-            Default::default(),
-        );
-        let sources = Arc::new(HubSpotSources::new(
-            http,
-            api_base,
-            Some(oauth),
-            vault,
-            store.clone(),
-        ));
-        Ok(Self {
-            store,
-            bus,
-            sources,
-        })
-    }
 }
 
 impl<S, B> SyncFunction<S, B>
@@ -140,20 +78,6 @@ where
 pub struct ScoreFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
     pub bus: Arc<B>,
-}
-
-impl ScoreFunction<DynamoStore, EventBridgeBus> {
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = ScoreConfig::from_env(&Env::process())?;
-        let aws = crate::aws::sdk_config().await;
-        Ok(Self {
-            store: Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(&aws),
-                config.table_name,
-            )),
-            bus: Arc::new(EventBridgeBus::from_config(&aws, config.event_bus_name)),
-        })
-    }
 }
 
 impl<S, B> ScoreFunction<S, B>

@@ -8,10 +8,10 @@
 //! forgotten again before we answer 5xx, so HubSpot's redelivery is processed rather than dropped as
 //! a duplicate. The worst case is then a sync requested twice, never a change missed.
 
-use super::config::PublicBaseUrl;
 use super::error::IngestError;
 use super::plan;
 use super::privacy::erase_contacts;
+use crate::config::PublicBaseUrl;
 use crate::domain::{ClientId, Tenant, TenantId, TenantStatus};
 use crate::events::ProductEvent;
 use crate::ports::{EventBus, SnapshotStore, StoreError, TenantStore, WebhookStore};

@@ -11,14 +11,13 @@
 //! does not guarantee delivery order, so reading the truth beats replaying events. Privacy
 //! deletions are the exception: the contact's data leaves the snapshots before we answer.
 
-pub mod config;
 pub mod error;
 pub mod handler;
 pub mod plan;
 pub mod privacy;
 
+pub use crate::config::{IngestConfig, PublicBaseUrl};
 pub use crate::sources::hubspot::webhook::{parse_delivery, WebhookEvent};
-pub use config::{IngestConfig, PublicBaseUrl};
 pub use error::IngestError;
 pub use handler::{process_delivery, DeliveryOutcome, IngestState, IngestStore};
 

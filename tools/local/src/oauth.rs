@@ -33,7 +33,7 @@ pub async fn connect_app(
         |error: &dyn std::fmt::Display| format!("its OAuth app could not be set up: {error}");
     state
         .vault
-        .create(&state.config.hubspot_app_secret_id, app_secret)
+        .create(&state.config.hubspot.app_secret_id, app_secret)
         .await
         .map_err(|e| refused(&e))?;
     let app = state.oauth_app().await.map_err(|e| refused(&e))?;

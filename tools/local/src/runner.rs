@@ -10,9 +10,7 @@ use crate::data_file::{save_after_change, DataFile};
 use crate::progress::SyncBars;
 use hubspot_sandbox::Sandbox;
 use secrecy::{ExposeSecret, SecretString};
-use shared::api::config::{
-    DEFAULT_OAUTH_OPTIONAL_SCOPES, DEFAULT_OAUTH_SCOPES, DEFAULT_TENANT_SECRET_PREFIX,
-};
+use shared::api::config::DEFAULT_TENANT_SECRET_PREFIX;
 use shared::api::{router, ApiConfig, ApiState, Authenticator};
 use shared::bus::InProcessBus;
 use shared::connector::engine::{NoProgress, SyncProgress};
@@ -26,6 +24,7 @@ use shared::ports::{
     EventBus, PageRequest, SecretVault, StoreError, SyncStore, TenantStore, VaultError,
 };
 use shared::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use shared::sources::hubspot::oauth::OAuthSettings;
 use shared::sources::hubspot::HubSpotSources;
 use shared::sources::hubspot::StoredCredentials;
 use shared::store::MemoryStore;
@@ -394,18 +393,17 @@ fn api_config(
     portal: &Portal,
     oidc: Option<&crate::jwt_check::OidcSettings>,
 ) -> Result<ApiConfig, RunnerError> {
-    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     Ok(ApiConfig {
         public_base_url: url::Url::parse(base_url)?,
-        hubspot_api_base_url: url::Url::parse(&portal.api_base_url)?,
-        hubspot_authorize_url: url::Url::parse(&portal.authorize_url)?,
-        hubspot_app_secret_id: "connected-insights/hubspot-app".to_owned(),
+        hubspot: OAuthSettings {
+            api_base_url: url::Url::parse(&portal.api_base_url)?,
+            authorize_url: url::Url::parse(&portal.authorize_url)?,
+            ..OAuthSettings::new("connected-insights/hubspot-app")
+        },
         tenant_claim: oidc
             .map_or(shared::api::auth::DEFAULT_TENANT_CLAIM, |o| &o.tenant_claim)
             .to_owned(),
         tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
-        oauth_scopes: words(DEFAULT_OAUTH_SCOPES),
-        oauth_optional_scopes: words(DEFAULT_OAUTH_OPTIONAL_SCOPES),
         dashboard_sign_in: oidc.map(|o| o.dashboard_sign_in()),
     })
 }

@@ -1,10 +1,18 @@
 //! Domain fixtures the test binaries share, so each writes its own setup once instead of a copy of
-//! these: a connected tenant, and the sync requests an in-process bus carried.
+//! these: a connected tenant, the sync requests an in-process bus carried, and the OAuth client that
+//! refreshes tokens against the HubSpot sandbox.
 
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use shared::bus::InProcessBus;
 use shared::domain::{AuthKind, Tenant, TenantId, TenantStatus};
 use shared::events::{ProductEvent, SyncRequested};
+use shared::sources::hubspot::{HubSpotClient, OAuthApp, OAuthClient, RetryPolicy};
+use std::sync::Arc;
+
+/// The app credentials tests install with (the sandbox accepts any client).
+pub const SANDBOX_CLIENT_ID: &str = "sandbox-client-id";
+pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-client-secret";
 
 /// A tenant connected through the OAuth app at `connected_at`, in `status`, named `Tenant <id>`,
 /// its tokens under `ci/<id>/hubspot`. Panics on an id the domain refuses (a test's own typo).
@@ -37,4 +45,28 @@ pub fn sync_requests(bus: &InProcessBus) -> Vec<SyncRequested> {
             _ => None,
         })
         .collect()
+}
+
+/// The OAuth client a sync refreshes tokens with, against the sandbox at `base_url` (its consent page
+/// at `authorize_url`).
+pub fn sandbox_oauth_client(
+    base_url: &str,
+    authorize_url: String,
+    retry: RetryPolicy,
+) -> OAuthClient {
+    let http = HubSpotClient::default_http()
+        .unwrap_or_else(|e| panic!("the test HTTP client cannot be built: {e}"));
+    OAuthClient::new(
+        http,
+        base_url,
+        Arc::new(OAuthApp {
+            client_id: SANDBOX_CLIENT_ID.into(),
+            client_secret: SecretString::from(SANDBOX_CLIENT_SECRET.to_owned()),
+            redirect_uri: "http://localhost/oauth/callback".into(),
+            scopes: vec!["oauth".into()],
+            optional_scopes: vec![],
+            authorize_url,
+        }),
+        retry,
+    )
 }

@@ -1,50 +1,76 @@
-//! Onboarding: HubSpot's OAuth install and callback.
-//!
-//! `/oauth/install` stores a single-use nonce (10 minutes) and redirects to HubSpot's consent page
-//! with the nonce signed by the app's client secret as `state`. `/oauth/callback` checks the
-//! signature, takes the nonce once, exchanges the code, and creates or updates the portal's tenant
-//! with its tokens in the vault.
+//! Onboarding: HubSpot's OAuth install and callback over HTTP. What they do (the signed state, the
+//! code exchange, connecting the tenant) is [`crate::sources::hubspot::oauth::install`]; here the
+//! request is read and the answer written.
 
-use crate::api::error::{ApiError, ErrorChain, Problem};
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiQuery;
 use crate::api::{ApiState, Caller};
-use crate::domain::{AuthKind, SyncMode, SyncTrigger, Tenant, TenantId};
-use crate::events::{ProductEvent, SyncRequested};
-use crate::ports::{OAuthState, StoreError, VaultError};
-use crate::sources::hubspot::{
-    HubSpotError, OAuthApp, OAuthClient, RetryPolicy, StoredCredentials,
-};
+use crate::sources::hubspot::oauth::{AppLoadError, InstallError, Installer, OAuthApp};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
+use std::sync::Arc;
 
-/// How long an install link stays valid.
-pub const OAUTH_STATE_LIFETIME: Duration = Duration::minutes(10);
+impl ApiState {
+    /// The app's OAuth settings, read from the vault on first success and kept.
+    pub async fn oauth_app(&self) -> Result<Arc<OAuthApp>, ApiError> {
+        self.oauth_app
+            .get(
+                self.vault.as_ref(),
+                &self.config.hubspot,
+                self.config.oauth_redirect_uri(),
+            )
+            .await
+            .map_err(|error| match error {
+                AppLoadError::NotConfigured(problem) => ApiError::OAuthNotConfigured {
+                    reason: problem.to_string(),
+                },
+                // Unavailable and the like: transient, a 503 that is worth retrying.
+                AppLoadError::Vault(error) => error.into(),
+            })
+    }
 
-/// A person is waiting on the callback, and API Gateway gives up after 30 seconds: retry HubSpot
-/// briefly, then let the user try again.
-fn callback_retry_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 2,
-        min_delay: std::time::Duration::from_millis(200),
-        max_delay: std::time::Duration::from_secs(1),
-        rate_limit_delay: std::time::Duration::from_secs(1),
-        request_timeout: std::time::Duration::from_secs(8),
+    fn installer(&self) -> Installer<'_> {
+        Installer {
+            store: self.store.as_ref(),
+            vault: self.vault.as_ref(),
+            bus: self.bus.as_ref(),
+            http: &self.http,
+            api_base_url: self.config.hubspot.api_base_url.as_str(),
+            tenant_secret_prefix: &self.config.tenant_secret_prefix,
+        }
     }
 }
 
-fn hubspot_error(error: HubSpotError) -> ApiError {
-    match error {
-        HubSpotError::Api { status, .. } if (400..500).contains(&status) => ApiError::OAuth {
-            detail: "HubSpot refused the authorization code; start the install again.".to_string(),
-        },
-        error if error.is_transient() => ApiError::Unavailable {
-            what: "HubSpot",
-            source: Box::new(error),
-        },
-        error => ApiError::internal(error),
+/// The answer to each way an install can fail; a person can fix the 400s by starting again.
+impl From<InstallError> for ApiError {
+    fn from(error: InstallError) -> Self {
+        let start_again = |detail: &str| ApiError::OAuth {
+            detail: detail.to_string(),
+        };
+        match error {
+            InstallError::ForeignState => {
+                start_again("This install link was not issued by us; start the install again.")
+            }
+            InstallError::StateExpiredOrUsed => start_again(
+                "This install link has expired or was already used; start the install again.",
+            ),
+            InstallError::CodeRefused(_) => {
+                start_again("HubSpot refused the authorization code; start the install again.")
+            }
+            InstallError::PortalTaken => {
+                ApiError::conflict("This HubSpot portal is already connected to another account.")
+            }
+            InstallError::HubSpot(error) if error.is_transient() => ApiError::Unavailable {
+                what: "HubSpot",
+                source: Box::new(error),
+            },
+            InstallError::HubSpot(error) => ApiError::internal(error),
+            InstallError::Store(error) => error.into(),
+            InstallError::Vault(error) => error.into(),
+            InstallError::Internal(source) => ApiError::Internal { source },
+        }
     }
 }
 
@@ -63,18 +89,10 @@ pub async fn install(
     caller: Option<Caller>,
 ) -> Result<Response, ApiError> {
     let app = state.oauth_app().await?;
-    let now = state.now();
-    let nonce = OAuthApp::new_nonce();
-    state
-        .store
-        .put_oauth_state(&OAuthState {
-            nonce: nonce.clone(),
-            tenant_id: caller.map(|c| c.tenant_id),
-            created_at: now,
-            expires_at: now + OAUTH_STATE_LIFETIME,
-        })
+    let url = state
+        .installer()
+        .start(&app, caller.map(|c| c.tenant_id), state.now())
         .await?;
-    let url = app.authorize_url(&nonce).map_err(ApiError::internal)?;
     let location = HeaderValue::from_str(&url).map_err(ApiError::internal)?;
     Ok((
         StatusCode::FOUND,
@@ -133,130 +151,11 @@ pub async fn callback(
         .ok_or_else(|| ApiError::bad_parameter("code", "is required"))?;
 
     let app = state.oauth_app().await?;
-    let nonce = app
-        .verify_state(&signed_state)
-        .ok_or_else(|| ApiError::OAuth {
-            detail: "This install link was not issued by us; start the install again.".to_string(),
-        })?;
-    let now = state.now();
-    let remembered = state
-        .store
-        .take_oauth_state(nonce, now)
-        .await?
-        .ok_or_else(|| ApiError::OAuth {
-            detail: "This install link has expired or was already used; start the install again."
-                .to_string(),
-        })?;
-
-    let client = OAuthClient::new(
-        state.http.clone(),
-        state.config.hubspot_api_base_url.as_str(),
-        app,
-        callback_retry_policy(),
-    );
-    let tokens = client.exchange_code(&code).await.map_err(hubspot_error)?;
-    let portal_id = tokens.hub_id.ok_or_else(|| {
-        ApiError::internal(HubSpotError::Decode(
-            "token info carried no hub_id".to_string(),
-        ))
-    })?;
-    let portal_name = match client.token_info(&tokens.access_token).await {
-        Ok(info) => info.hub_domain.filter(|d| !d.trim().is_empty()),
-        Err(error) => {
-            tracing::warn!(error = %ErrorChain(&error), "could not read the portal's domain");
-            None
-        }
-    }
-    .unwrap_or_else(|| format!("HubSpot portal {portal_id}"));
-
-    let tenant_id = tenant_for_portal(&state, remembered.tenant_id, portal_id).await?;
-    let secret_id = format!("{}{}", state.config.tenant_secret_prefix, tenant_id);
-    store_credentials(&state, &secret_id, &StoredCredentials::oauth(tokens)).await?;
-    let tenant =
-        connect_tenant(&state, &tenant_id, portal_id, &portal_name, &secret_id, now).await?;
-    tracing::info!(tenant_id = %tenant.id, portal_id, "HubSpot portal connected");
-    request_first_sync(&state, &tenant.id, now).await;
-
-    Ok(Html(connected_page(&tenant.name, portal_id)).into_response())
-}
-
-/// The tenant a portal belongs to: the one re-authorising, the one already connected to the
-/// portal, or a new one named after the portal.
-async fn tenant_for_portal(
-    state: &ApiState,
-    reauthorising: Option<TenantId>,
-    portal_id: u64,
-) -> Result<TenantId, ApiError> {
-    let connected = state.store.tenant_by_portal(portal_id).await?;
-    match (reauthorising, connected) {
-        (Some(wanted), Some(existing)) if existing.id != wanted => Err(ApiError::conflict(
-            "This HubSpot portal is already connected to another account.",
-        )),
-        (Some(wanted), _) => Ok(wanted),
-        (None, Some(existing)) => Ok(existing.id),
-        (None, None) => TenantId::parse(format!("hs-{portal_id}")).map_err(ApiError::internal),
-    }
-}
-
-async fn store_credentials(
-    state: &ApiState,
-    secret_id: &str,
-    credentials: &StoredCredentials,
-) -> Result<(), ApiError> {
-    let value = credentials.to_secret();
-    match state.vault.create(secret_id, &value).await {
-        Ok(()) => Ok(()),
-        Err(VaultError::AlreadyExists(_)) => {
-            state.vault.put(secret_id, &value, None).await?;
-            Ok(())
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn connect_tenant(
-    state: &ApiState,
-    tenant_id: &TenantId,
-    portal_id: u64,
-    portal_name: &str,
-    secret_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Tenant, ApiError> {
-    match state.store.get_tenant(tenant_id).await {
-        Ok(mut tenant) => {
-            tenant.reconnect(Some(portal_id), secret_id, AuthKind::OAuth, now);
-            Ok(state.store.update_tenant(&tenant).await?)
-        }
-        Err(StoreError::NotFound { .. }) => {
-            let tenant = Tenant::connected(
-                tenant_id.clone(),
-                portal_name.to_string(),
-                Some(portal_id),
-                secret_id.to_string(),
-                AuthKind::OAuth,
-                now,
-            );
-            state.store.create_tenant(&tenant).await?;
-            Ok(state.store.get_tenant(tenant_id).await?)
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// A new connection should not wait for the hourly schedule; if the request is lost, the
-/// schedule still syncs the tenant.
-async fn request_first_sync(state: &ApiState, tenant_id: &TenantId, now: DateTime<Utc>) {
-    let event = ProductEvent::SyncRequested(SyncRequested::tenant(
-        tenant_id.clone(),
-        SyncMode::Full,
-        SyncTrigger::Manual {
-            requested_by: "oauth-install".to_string(),
-        },
-        now,
-    ));
-    if let Err(error) = state.bus.publish(&[event]).await {
-        tracing::warn!(error = %ErrorChain(&error), "could not request the first sync");
-    }
+    let connected = state
+        .installer()
+        .complete(app, &signed_state, &code, state.now())
+        .await?;
+    Ok(Html(connected_page(&connected.tenant.name, connected.portal_id)).into_response())
 }
 
 fn connected_page(name: &str, portal_id: u64) -> String {

@@ -1,5 +1,8 @@
 //! The HubSpot app's own credentials (`HUBSPOT_APP_SECRET_ID` in Secrets Manager holds
 //! `{"client_id": "...", "client_secret": "..."}`): the OAuth client and the key of webhook signatures.
+//! `infra/template.yaml` creates that secret with [`PLACEHOLDER_VALUE`] in both members, to be
+//! replaced after the first deploy; reading it refuses the placeholder as it refuses a malformed
+//! value, so every function says the same thing about it.
 
 use crate::ports::{SecretVault, VaultError};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,6 +15,16 @@ pub enum AppSecretError {
     /// The message names the problem, never the value.
     #[error("the app secret is not JSON {{client_id, client_secret}}: {0}")]
     Malformed(String),
+    #[error("the app secret still holds the template's placeholder `{PLACEHOLDER_VALUE}`")]
+    Placeholder,
+}
+
+/// The value `infra/template.yaml` creates the app secret with.
+pub const PLACEHOLDER_VALUE: &str = "set-me";
+
+/// Whether a member of the app secret is the template's placeholder rather than a real app's value.
+fn is_placeholder(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case(PLACEHOLDER_VALUE)
 }
 
 /// `Debug` shows the client id only.
@@ -53,6 +66,9 @@ impl AppCredentials {
                 "client_secret is empty".to_string(),
             ));
         }
+        if is_placeholder(&stored.client_id) || is_placeholder(&stored.client_secret) {
+            return Err(AppSecretError::Placeholder);
+        }
         Ok(Self {
             client_id: stored.client_id,
             client_secret: SecretString::from(stored.client_secret),
@@ -93,5 +109,21 @@ mod tests {
             assert!(matches!(err, AppSecretError::Malformed(_)), "{bad}");
             assert!(!err.to_string().contains("s3cr3t"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_template_placeholder_in_either_member_is_not_an_app() {
+        for placeholder in [
+            r#"{"client_id":"set-me","client_secret":"set-me"}"#,
+            r#"{"client_id":"real-id","client_secret":" set-me "}"#,
+            r#"{"client_id":"SET-ME","client_secret":"real"}"#,
+        ] {
+            let err = AppCredentials::from_secret(&SecretString::from(placeholder)).unwrap_err();
+            assert!(matches!(err, AppSecretError::Placeholder), "{placeholder}");
+        }
+        assert!(AppCredentials::from_secret(&SecretString::from(
+            r#"{"client_id":"real-id","client_secret":"real-secret"}"#
+        ))
+        .is_ok());
     }
 }

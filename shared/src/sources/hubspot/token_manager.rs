@@ -18,7 +18,7 @@
 use crate::domain::TenantId;
 use crate::ports::{Lease, SecretVault, SyncStore, VaultError};
 use crate::sources::hubspot::error::HubSpotError;
-use crate::sources::hubspot::tokens::{OAuthClient, StoredCredentials};
+use crate::sources::hubspot::{OAuthClient, StoredCredentials};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;

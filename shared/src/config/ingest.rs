@@ -1,6 +1,8 @@
-//! The ingest function's configuration, read from the environment once per cold start (with the
-//! shared [`Env`] reader; the app's client secret comes from [`crate::sources::hubspot::AppCredentials`]).
+//! The ingest function's environment (the app's client secret itself comes from
+//! [`crate::sources::hubspot::AppCredentials`]).
 
+use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
+use crate::config::hubspot::{app_secret_id, HUBSPOT_APP_SECRET_ID};
 use crate::config::{ConfigError, Env};
 use url::Url;
 
@@ -44,24 +46,24 @@ pub struct IngestConfig {
 impl IngestConfig {
     /// The variables it reads (the SAM template must set each of them).
     pub const ENV_VARS: &'static [&'static str] = &[
-        "TABLE_NAME",
-        "EVENT_BUS_NAME",
-        "HUBSPOT_APP_SECRET_ID",
-        "PUBLIC_BASE_URL",
+        TABLE_NAME,
+        EVENT_BUS_NAME,
+        HUBSPOT_APP_SECRET_ID,
+        PUBLIC_BASE_URL,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let public_base_url =
-            PublicBaseUrl::from_url(&env.url("PUBLIC_BASE_URL", None)?).map_err(|reason| {
+            PublicBaseUrl::from_url(&env.url(PUBLIC_BASE_URL, None)?).map_err(|reason| {
                 ConfigError::Invalid {
-                    name: "PUBLIC_BASE_URL",
+                    name: PUBLIC_BASE_URL,
                     reason,
                 }
             })?;
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
-            event_bus_name: env.required("EVENT_BUS_NAME")?,
-            hubspot_app_secret_id: env.required("HUBSPOT_APP_SECRET_ID")?,
+            table_name: env.required(TABLE_NAME)?,
+            event_bus_name: env.required(EVENT_BUS_NAME)?,
+            hubspot_app_secret_id: app_secret_id(env)?,
             public_base_url,
         })
     }

@@ -1,17 +1,24 @@
-//! The api function's configuration, read from the environment once per cold start.
+//! The api function's environment.
 
-use crate::api::auth::DEFAULT_TENANT_CLAIM;
-pub use crate::config::ConfigError;
-use crate::config::Env;
-use crate::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
+use crate::config::hubspot::oauth_settings;
+use crate::config::{ConfigError, Env};
+use crate::sources::hubspot::oauth::OAuthSettings;
 use url::Url;
 
+/// The JWT claim that carries the tenant id.
+pub const TENANT_CLAIM: &str = "TENANT_CLAIM";
+/// Tenants' credentials are stored under `<prefix><tenant id>`.
+pub const TENANT_SECRET_PREFIX: &str = "TENANT_SECRET_PREFIX";
+/// The dashboard's sign-in (see [`DashboardSignIn`]).
+pub const DASHBOARD_CLIENT_ID: &str = "DASHBOARD_CLIENT_ID";
+pub const DASHBOARD_OIDC_ISSUER: &str = "DASHBOARD_OIDC_ISSUER";
+pub const DASHBOARD_SCOPES: &str = "DASHBOARD_SCOPES";
+pub const DASHBOARD_TOKEN_USE: &str = "DASHBOARD_TOKEN_USE";
+
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "connected-insights/tenants/";
-/// What the sync reads: companies, contacts, deals and tickets (engagements come with contacts).
-pub const DEFAULT_OAUTH_SCOPES: &str =
-    "oauth crm.objects.companies.read crm.objects.contacts.read crm.objects.deals.read tickets";
-/// Email engagements' direction and status need this; without it they are redacted, not refused.
-pub const DEFAULT_OAUTH_OPTIONAL_SCOPES: &str = "sales-email-read";
+/// Without `TENANT_CLAIM`, the tenant id is in this claim.
+pub const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
 
 /// What the router needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,18 +26,12 @@ pub struct ApiConfig {
     /// Where callers reach the API (`https://insights.example.com`): the OAuth redirect URI is built
     /// from it.
     pub public_base_url: Url,
-    pub hubspot_api_base_url: Url,
-    /// HubSpot's consent page (`https://app.hubspot.com/oauth/authorize`); the sandbox has its own.
-    pub hubspot_authorize_url: Url,
-    /// Secrets Manager id of the app's `{client_id, client_secret}`.
-    pub hubspot_app_secret_id: String,
+    /// The HubSpot app the install connects portals with.
+    pub hubspot: OAuthSettings,
     /// The JWT claim that carries the tenant id.
     pub tenant_claim: String,
     /// Tenants' HubSpot tokens are stored under `<prefix><tenant id>`.
     pub tenant_secret_prefix: String,
-    /// Scopes the install asks for, and the optional ones.
-    pub oauth_scopes: Vec<String>,
-    pub oauth_optional_scopes: Vec<String>,
     /// How the dashboard signs people in; `None` keeps the token-in-the-fragment page (local runner).
     pub dashboard_sign_in: Option<DashboardSignIn>,
 }
@@ -71,90 +72,64 @@ impl DashboardSignIn {
     /// client id), `DASHBOARD_SCOPES` and `DASHBOARD_TOKEN_USE` (`id` or `access`, default `id`).
     fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Option<Self>, ConfigError> {
         let Some(client_id) = env
-            .optional("DASHBOARD_CLIENT_ID")
+            .optional(DASHBOARD_CLIENT_ID)
             .map(|id| id.trim().to_string())
             .filter(|id| !id.is_empty())
         else {
             return Ok(None);
         };
-        let token_use = match env
-            .optional("DASHBOARD_TOKEN_USE")
-            .as_deref()
-            .map(str::trim)
-        {
+        let token_use = match env.optional(DASHBOARD_TOKEN_USE).as_deref().map(str::trim) {
             None | Some("") | Some("id") => TokenUse::Id,
             Some("access") => TokenUse::Access,
             Some(other) => {
                 return Err(ConfigError::Invalid {
-                    name: "DASHBOARD_TOKEN_USE",
+                    name: DASHBOARD_TOKEN_USE,
                     reason: format!("{other:?} is neither `id` nor `access`"),
                 })
             }
         };
-        let scopes = scopes(
-            env.optional("DASHBOARD_SCOPES")
-                .as_deref()
-                .filter(|s| !s.trim().is_empty()),
-            DEFAULT_DASHBOARD_SCOPES,
-        );
+        let scopes = env
+            .optional(DASHBOARD_SCOPES)
+            .unwrap_or_else(|| DEFAULT_DASHBOARD_SCOPES.to_string());
         // Validated as a URL, kept as written.
-        env.url("DASHBOARD_OIDC_ISSUER", None)?;
-        let issuer = env.required("DASHBOARD_OIDC_ISSUER")?.trim().to_string();
+        env.url(DASHBOARD_OIDC_ISSUER, None)?;
+        let issuer = env.required(DASHBOARD_OIDC_ISSUER)?;
         Ok(Some(Self {
             issuer,
             client_id,
-            scopes: scopes.join(" "),
+            scopes: scopes.split_whitespace().collect::<Vec<_>>().join(" "),
             token_use,
         }))
     }
 }
 
 impl ApiConfig {
-    /// A configuration with the defaults for everything but the two URLs (for the local runner).
-    pub fn new(
-        public_base_url: Url,
-        hubspot_api_base_url: Url,
-        hubspot_app_secret_id: &str,
-    ) -> Self {
+    /// A configuration with the defaults for everything but the public URL and the app (for the
+    /// local runner).
+    pub fn new(public_base_url: Url, hubspot: OAuthSettings) -> Self {
         Self {
             public_base_url,
-            hubspot_api_base_url,
-            hubspot_authorize_url: Url::parse(DEFAULT_AUTHORIZE_URL)
-                .unwrap_or_else(|_| unreachable!("the default authorize URL is valid")),
-            hubspot_app_secret_id: hubspot_app_secret_id.to_string(),
+            hubspot,
             tenant_claim: DEFAULT_TENANT_CLAIM.to_string(),
             tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_string(),
-            oauth_scopes: scopes(None, DEFAULT_OAUTH_SCOPES),
-            oauth_optional_scopes: scopes(None, DEFAULT_OAUTH_OPTIONAL_SCOPES),
             dashboard_sign_in: None,
         }
     }
 
-    /// Reads `PUBLIC_BASE_URL` (required), `HUBSPOT_APP_SECRET_ID` (required), `HUBSPOT_API_BASE_URL`,
-    /// `HUBSPOT_AUTHORIZE_URL`, `TENANT_CLAIM`, `TENANT_SECRET_PREFIX`, `HUBSPOT_OAUTH_SCOPES` and
-    /// `HUBSPOT_OAUTH_OPTIONAL_SCOPES` (space-separated; all defaulted), and the dashboard's sign-in
-    /// settings (see [`DashboardSignIn`]).
+    /// Reads `PUBLIC_BASE_URL` (required), the HubSpot app's settings (see
+    /// [`crate::config::hubspot`]), `TENANT_CLAIM` and `TENANT_SECRET_PREFIX` (defaulted), and the
+    /// dashboard's sign-in settings (see [`DashboardSignIn`]).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         Ok(Self {
-            public_base_url: env.url("PUBLIC_BASE_URL", None)?,
-            hubspot_api_base_url: env.url("HUBSPOT_API_BASE_URL", Some(DEFAULT_API_BASE_URL))?,
-            hubspot_authorize_url: env.url("HUBSPOT_AUTHORIZE_URL", Some(DEFAULT_AUTHORIZE_URL))?,
-            hubspot_app_secret_id: env.required("HUBSPOT_APP_SECRET_ID")?,
+            public_base_url: env.url(PUBLIC_BASE_URL, None)?,
+            hubspot: oauth_settings(&env)?,
             tenant_claim: env
-                .optional("TENANT_CLAIM")
+                .optional(TENANT_CLAIM)
                 .unwrap_or_else(|| DEFAULT_TENANT_CLAIM.to_string()),
             tenant_secret_prefix: env
-                .optional("TENANT_SECRET_PREFIX")
+                .optional(TENANT_SECRET_PREFIX)
                 .unwrap_or_else(|| DEFAULT_TENANT_SECRET_PREFIX.to_string()),
-            oauth_scopes: scopes(
-                env.optional("HUBSPOT_OAUTH_SCOPES").as_deref(),
-                DEFAULT_OAUTH_SCOPES,
-            ),
-            oauth_optional_scopes: scopes(
-                env.optional("HUBSPOT_OAUTH_OPTIONAL_SCOPES").as_deref(),
-                DEFAULT_OAUTH_OPTIONAL_SCOPES,
-            ),
             dashboard_sign_in: DashboardSignIn::from_env(&env)?,
         })
     }
@@ -176,14 +151,6 @@ impl ApiConfig {
     }
 }
 
-fn scopes(given: Option<&str>, default: &str) -> Vec<String> {
-    given
-        .unwrap_or(default)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
-}
-
 /// Everything the api Lambda reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiFunctionConfig {
@@ -200,8 +167,8 @@ impl ApiFunctionConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(&lookup);
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
-            event_bus_name: env.required("EVENT_BUS_NAME")?,
+            table_name: env.required(TABLE_NAME)?,
+            event_bus_name: env.required(EVENT_BUS_NAME)?,
             api: ApiConfig::from_lookup(&lookup)?,
         })
     }
@@ -232,9 +199,9 @@ mod tests {
         let config = ApiFunctionConfig::from_lookup(env(&COMPLETE)).unwrap();
         assert_eq!(config.table_name, "insights");
         assert_eq!(config.api.tenant_claim, "tenant_id");
-        assert!(config.api.oauth_scopes.contains(&"oauth".to_string()));
+        assert!(config.api.hubspot.scopes.contains(&"oauth".to_string()));
         assert_eq!(
-            config.api.hubspot_api_base_url.as_str(),
+            config.api.hubspot.api_base_url.as_str(),
             "https://api.hubapi.com/"
         );
         assert_eq!(
@@ -252,8 +219,7 @@ mod tests {
         let from_env = ApiFunctionConfig::from_lookup(env(&COMPLETE)).unwrap().api;
         let built = ApiConfig::new(
             from_env.public_base_url.clone(),
-            from_env.hubspot_api_base_url.clone(),
-            "app/hubspot",
+            OAuthSettings::new("app/hubspot"),
         );
         assert_eq!(built, from_env);
     }
@@ -286,7 +252,7 @@ mod tests {
         assert!(matches!(
             ApiFunctionConfig::from_lookup(env(&given)).unwrap_err(),
             ConfigError::Invalid {
-                name: "DASHBOARD_TOKEN_USE",
+                name: DASHBOARD_TOKEN_USE,
                 ..
             }
         ));

@@ -1,0 +1,81 @@
+//! The sync function's environment.
+
+use crate::config::common::{EVENT_BUS_NAME, TABLE_NAME};
+use crate::config::hubspot::{
+    api_base_url, app_secret_id, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID,
+};
+use crate::config::{ConfigError, Env};
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
+    pub table_name: String,
+    pub event_bus_name: String,
+    /// Secrets Manager id of the HubSpot app's `{client_id, client_secret}` (to refresh tokens).
+    pub hubspot_app_secret_id: String,
+    pub hubspot_api_base_url: Url,
+}
+
+impl SyncConfig {
+    /// The variables it reads (checked against the SAM template in CI).
+    pub const ENV_VARS: &'static [&'static str] = &[
+        TABLE_NAME,
+        EVENT_BUS_NAME,
+        HUBSPOT_APP_SECRET_ID,
+        HUBSPOT_API_BASE_URL,
+    ];
+
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.required(TABLE_NAME)?,
+            event_bus_name: env.required(EVENT_BUS_NAME)?,
+            hubspot_app_secret_id: app_secret_id(env)?,
+            hubspot_api_base_url: api_base_url(env)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests::env;
+
+    #[test]
+    fn sync_config_names_the_missing_variable_and_defaults_the_api_url() {
+        let err = SyncConfig::from_env(&env(&[("TABLE_NAME", "t")])).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Missing {
+                name: "EVENT_BUS_NAME"
+            }
+        );
+        let config = SyncConfig::from_env(&env(&[
+            ("TABLE_NAME", "t"),
+            ("EVENT_BUS_NAME", "b"),
+            ("HUBSPOT_APP_SECRET_ID", "app"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.hubspot_api_base_url.as_str(),
+            "https://api.hubapi.com/"
+        );
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        let err = SyncConfig::from_env(&env(&[
+            ("TABLE_NAME", "t"),
+            ("EVENT_BUS_NAME", "b"),
+            ("HUBSPOT_APP_SECRET_ID", "app"),
+            ("HUBSPOT_API_BASE_URL", "ftp://x"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "HUBSPOT_API_BASE_URL",
+                ..
+            }
+        ));
+    }
+}

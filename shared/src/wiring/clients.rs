@@ -1,0 +1,76 @@
+//! The clients the functions build, one function each, so that a function's code reaches only the
+//! clients it builds (the template test derives each role's AWS actions and variables from what a
+//! function's code reaches).
+
+use crate::bus::EventBridgeBus;
+use crate::config::hubspot::HUBSPOT_APP_SECRET_ID;
+use crate::ports::SecretVault;
+use crate::sources::hubspot::AppCredentials;
+use crate::store::DynamoStore;
+use crate::vault::SecretsManagerVault;
+use crate::wiring::StartupError;
+use aws_config::SdkConfig;
+use std::sync::Arc;
+
+pub(super) fn dynamo_store(aws: &SdkConfig, table_name: String) -> Arc<DynamoStore> {
+    Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(aws),
+        table_name,
+    ))
+}
+
+pub(super) fn event_bus(aws: &SdkConfig, event_bus_name: String) -> Arc<EventBridgeBus> {
+    Arc::new(EventBridgeBus::from_config(aws, event_bus_name))
+}
+
+pub(super) fn secret_vault(aws: &SdkConfig) -> Arc<SecretsManagerVault> {
+    Arc::new(SecretsManagerVault::from_config(aws))
+}
+
+/// The HubSpot app's credentials; a missing, unreadable, malformed or placeholder secret stops the
+/// start with the secret's id and the variable that names it.
+pub(super) async fn app_credentials(
+    vault: &dyn SecretVault,
+    secret_id: &str,
+) -> Result<AppCredentials, StartupError> {
+    AppCredentials::load(vault, secret_id)
+        .await
+        .map_err(|source| StartupError::AppSecret {
+            variable: HUBSPOT_APP_SECRET_ID,
+            secret_id: secret_id.to_string(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::hubspot::AppSecretError;
+    use crate::vault::InProcessVault;
+    use secrecy::SecretString;
+
+    #[tokio::test]
+    async fn a_placeholder_app_secret_stops_the_start_naming_the_variable() {
+        let vault = InProcessVault::new();
+        vault
+            .create(
+                "ci/app",
+                &SecretString::from(r#"{"client_id":"set-me","client_secret":"set-me"}"#),
+            )
+            .await
+            .unwrap();
+        let error = app_credentials(&vault, "ci/app").await.unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("HUBSPOT_APP_SECRET_ID"), "{message}");
+        assert!(message.contains("ci/app"), "{message}");
+        assert!(message.contains("placeholder `set-me`"), "{message}");
+        let missing = app_credentials(&vault, "ci/other").await.unwrap_err();
+        assert!(matches!(
+            missing,
+            StartupError::AppSecret {
+                source: AppSecretError::Vault(_),
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,53 @@
+//! The sync function: the schedule's fan-out and one tenant's sync, with the AWS clients and the
+//! HubSpot source factory built once.
+
+use crate::bus::EventBridgeBus;
+use crate::config::{Env, SyncConfig};
+use crate::handlers::lambda::SyncFunction;
+use crate::sources::hubspot::{HubSpotClient, HubSpotSources, OAuthApp, OAuthClient};
+use crate::store::DynamoStore;
+use crate::wiring::clients::{app_credentials, dynamo_store, event_bus, secret_vault};
+use crate::wiring::StartupError;
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Reads the environment, builds the function and serves Lambda's invocations.
+pub async fn serve() -> Result<(), StartupError> {
+    let function = build(SyncConfig::from_env(&Env::process())?).await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        function.handle(event)
+    }))
+    .await
+    .map_err(StartupError::Runtime)
+}
+
+/// The AWS clients and the HubSpot sources (which refresh OAuth tokens with the app's credentials).
+pub async fn build(
+    config: SyncConfig,
+) -> Result<SyncFunction<DynamoStore, EventBridgeBus>, StartupError> {
+    let aws = crate::aws::sdk_config().await;
+    let store = dynamo_store(&aws, config.table_name);
+    let vault = secret_vault(&aws);
+    let app = app_credentials(vault.as_ref(), &config.hubspot_app_secret_id).await?;
+    let http = HubSpotClient::default_http().map_err(|e| StartupError::Http(e.to_string()))?;
+    let api_base = config.hubspot_api_base_url.as_str().trim_end_matches('/');
+    let oauth = OAuthClient::new(
+        http.clone(),
+        api_base,
+        Arc::new(OAuthApp::for_refresh(app)),
+        Default::default(),
+    );
+    let sources = Arc::new(HubSpotSources::new(
+        http,
+        api_base,
+        Some(oauth),
+        vault,
+        store.clone(),
+    ));
+    Ok(SyncFunction {
+        store,
+        bus: event_bus(&aws, config.event_bus_name),
+        sources,
+    })
+}
