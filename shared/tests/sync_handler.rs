@@ -40,6 +40,7 @@ fn requested(tenant: &str, mode: SyncMode, by: SyncTrigger) -> SyncRequested {
         connection_id: None,
         mode,
         objects: Vec::new(),
+        payment_refs: Vec::new(),
         requested_by: by,
         sync_id: None,
         requested_at: Utc::now(),

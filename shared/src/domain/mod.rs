@@ -35,5 +35,6 @@ pub use snapshot::{
     Ticket, TicketPriority,
 };
 pub use summary::{BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary};
-pub use sync::{ObjectRef, ObjectType, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger};
+pub use sync::{
+    ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger};
 pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus};
