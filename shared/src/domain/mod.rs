@@ -2,6 +2,7 @@
 //! Plain data with validation; no I/O.
 
 pub mod connection;
+mod connection_sync;
 pub mod correlation;
 pub mod ids;
 pub mod insight;
