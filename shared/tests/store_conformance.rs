@@ -1290,6 +1290,12 @@ async fn tenants_are_isolated<S: Store>(store: &S) {
     ));
 }
 
+// ---- connections, payer records and correlations (their own file) --------------------------------
+
+#[path = "store_conformance/connections.rs"]
+mod connections;
+use connections::*;
+
 // ---- running it against both adapters ------------------------------------------------------------
 
 macro_rules! conformance {
@@ -1346,6 +1352,11 @@ conformance!(
     webhook_event_ids_are_recorded_once,
     oauth_state_is_taken_once,
     tenants_are_isolated,
+    connections_are_created_once_updated_by_version_and_deleted,
+    unchanged_payer_records_are_not_written_again,
+    payer_records_of_a_connection_are_listed_and_deleted_alone,
+    correlations_list_by_status_by_client_and_by_record,
+    cross_platform_entities_are_kept_per_tenant,
 );
 
 #[test]

@@ -5,13 +5,16 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, HealthBand, HealthScore,
-    Impact, Insight, InsightId, InsightRule, InsightStatus, ObjectType, ScorePoint, SyncCheckpoint,
-    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
+    AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, Connection, ConnectionId,
+    ConnectionSettings, ConnectionStatus, Correlation, CorrelationStatus, HealthBand, HealthScore,
+    Impact, Insight, InsightId, InsightRule, InsightStatus, MatchMethod, ObjectType, PayerRecord,
+    PaypalEnvironment, Platform, ScorePoint, SyncCheckpoint, SyncId, SyncMode, SyncRun, SyncStatus,
+    SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
 };
 use shared::ports::{
-    InsightFilter, InsightStore, OAuthState, PageRequest, ScoreQuery, ScoreStore, SnapshotStore,
-    StatusChange, SyncStore, TenantStore, WebhookStore,
+    ConnectionStore, CorrelationStore, InsightFilter, InsightStore, OAuthState, PageRequest,
+    PayerStore, ScoreQuery, ScoreStore, SnapshotStore, StatusChange, SyncStore, TenantStore,
+    WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -83,6 +86,64 @@ fn snapshot(n: usize) -> ClientSnapshot {
         tickets: vec![],
         engagements: vec![],
         sources: vec!["hubspot".into()],
+        updated_at: t0(),
+    }
+}
+
+fn connection(tenant_id: &TenantId) -> Connection {
+    Connection {
+        tenant_id: tenant_id.clone(),
+        id: ConnectionId::parse("paypal-1").unwrap(),
+        platform: Platform::Paypal,
+        label: "PayPal".into(),
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        credentials_secret_id: "ci/acme/paypal-1".into(),
+        settings: ConnectionSettings::Paypal {
+            environment: PaypalEnvironment::Sandbox,
+            webhook_id: None,
+        },
+        connected_at: t0(),
+        last_sync_at: None,
+        last_full_sync_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 0,
+    }
+}
+
+fn payer(external_id: &str) -> PayerRecord {
+    PayerRecord {
+        connection_id: ConnectionId::parse("paypal-1").unwrap(),
+        platform: Platform::Paypal,
+        external_id: external_id.into(),
+        name: None,
+        business_name: None,
+        email_hash: None,
+        email_domain: None,
+        reference_ids: vec![],
+        payments: vec![],
+        invoices: vec![],
+        disputes: vec![],
+        subscriptions: vec![],
+        updated_at: t0(),
+    }
+}
+
+fn correlation(tenant_id: &TenantId, n: usize) -> Correlation {
+    Correlation {
+        tenant_id: tenant_id.clone(),
+        client_id: cid(n),
+        platform: Platform::Paypal,
+        connection_id: ConnectionId::parse("paypal-1").unwrap(),
+        external_id: format!("payer-{n}"),
+        method: MatchMethod::EmailDomain,
+        evidence: vec![],
+        confidence: 0.7,
+        status: CorrelationStatus::NeedsReview,
+        decided_by: None,
+        decided_at: None,
+        created_at: t0(),
         updated_at: t0(),
     }
 }
@@ -240,6 +301,33 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     };
     call!(p, put_oauth_state, &state).unwrap();
     call!(p, take_oauth_state, "nonce-1", Utc::now()).unwrap();
+
+    // Connections, on the success and the conflict path.
+    let conn = connection(&acme);
+    call!(p, create_connection, &conn).unwrap();
+    let stored = call!(p, get_connection, &acme, &conn.id).unwrap();
+    call!(p, update_connection, &stored).unwrap();
+    assert!(
+        call!(p, update_connection, &stored).is_err(),
+        "stale version"
+    );
+    call!(p, list_connections, &acme).unwrap();
+
+    // Payer records and correlations, written, read, then deleted with the connection.
+    call!(p, put_payers, &acme, &[payer("payer-1")]).unwrap();
+    call!(p, get_payers, &acme, &conn.id, &["payer-1".to_string()]).unwrap();
+    call!(p, list_payers, &acme, &conn.id, &PageRequest::first(10)).unwrap();
+    let correlations: Vec<Correlation> = (0..20).map(|n| correlation(&acme, n)).collect();
+    call!(p, put_correlations, &acme, &correlations).unwrap();
+    let review = Some(CorrelationStatus::NeedsReview);
+    call!(p, list_correlations, &acme, review, &PageRequest::first(5)).unwrap();
+    call!(p, list_correlations, &acme, None, &PageRequest::first(5)).unwrap();
+    call!(p, correlations_for_clients, &acme, &[cid(0)]).unwrap();
+    call!(p, correlations_for_clients, &acme, &many).unwrap();
+    call!(p, correlations_of_record, &acme, &conn.id, "payer-1").unwrap();
+    call!(p, delete_connection_payers, &acme, &conn.id).unwrap();
+    call!(p, delete_connection_correlations, &acme, &conn.id).unwrap();
+    call!(p, delete_connection, &acme, &conn.id).unwrap();
 
     let declared: BTreeMap<&str, BTreeSet<TableOp>> = PORT_METHOD_TABLE_OPS
         .iter()

@@ -1,6 +1,5 @@
 //! Storage of connections, payer records and correlations: the cross-platform entities. Kept apart
-//! from `store.rs` so each port file stays small; `Store` will gather them once both adapters
-//! implement them.
+//! from `store.rs` so each port file stays small; the `Store` supertrait gathers them with the rest.
 
 use crate::domain::{
     ClientId, Connection, ConnectionId, Correlation, CorrelationStatus, PayerRecord, TenantId,

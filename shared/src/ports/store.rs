@@ -6,6 +6,7 @@ use crate::domain::{
     InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint, SyncId, SyncRun, Tenant,
     TenantId, TenantSummary,
 };
+use crate::ports::connection_store::{ConnectionStore, CorrelationStore, PayerStore};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
@@ -444,11 +445,27 @@ pub trait WebhookStore: Send + Sync {
 
 /// Everything a handler may need; both adapters implement all of it.
 pub trait Store:
-    TenantStore + SnapshotStore + ScoreStore + InsightStore + SyncStore + WebhookStore
+    TenantStore
+    + SnapshotStore
+    + ScoreStore
+    + InsightStore
+    + SyncStore
+    + WebhookStore
+    + ConnectionStore
+    + PayerStore
+    + CorrelationStore
 {
 }
 
 impl<T> Store for T where
-    T: TenantStore + SnapshotStore + ScoreStore + InsightStore + SyncStore + WebhookStore
+    T: TenantStore
+        + SnapshotStore
+        + ScoreStore
+        + InsightStore
+        + SyncStore
+        + WebhookStore
+        + ConnectionStore
+        + PayerStore
+        + CorrelationStore
 {
 }

@@ -2,7 +2,7 @@
 //! key condition and direction. Both adapters run these same plans, so they list the same items in
 //! the same order, and cursors name the plan they belong to.
 
-use crate::domain::{ClientId, Insight, TenantId};
+use crate::domain::{ClientId, ConnectionId, CorrelationStatus, Insight, TenantId};
 use crate::ports::{InsightFilter, PageRequest, ScoreOrder, ScoreQuery, StoreError};
 use crate::store::cursor::CursorScope;
 use crate::store::keys::{self, Index};
@@ -236,6 +236,76 @@ pub fn checkpoints(tenant_id: &TenantId) -> QueryPlan {
         SortCondition::BeginsWith(keys::CHECKPOINT_PREFIX.to_owned()),
         true,
         "checkpoints",
+    )
+}
+
+/// A tenant's connections, by id.
+pub fn connections(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::CONNECTION_PREFIX.to_owned()),
+        true,
+        "connections",
+    )
+}
+
+/// One connection's payer records, by external id.
+pub fn payers(tenant_id: &TenantId, connection_id: &ConnectionId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::payers_prefix(connection_id)),
+        true,
+        "payers",
+    )
+}
+
+/// Correlations in key order (connection, external id, client): of one status on `gsi1`, else
+/// all of them in the table.
+pub fn correlations(tenant_id: &TenantId, status: Option<CorrelationStatus>) -> QueryPlan {
+    match status {
+        Some(status) => QueryPlan::new(
+            Some(tenant_id),
+            Index::Gsi1,
+            keys::correlations_by_status_partition(tenant_id, status),
+            SortCondition::Any,
+            true,
+            "correlations_by_status",
+        ),
+        None => QueryPlan::new(
+            Some(tenant_id),
+            Index::Table,
+            keys::tenant_partition(tenant_id),
+            SortCondition::BeginsWith(keys::CORRELATION_PREFIX.to_owned()),
+            true,
+            "correlations",
+        ),
+    }
+}
+
+pub fn client_correlations(tenant_id: &TenantId, client_id: &ClientId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi3,
+        keys::client_correlations_partition(tenant_id, client_id),
+        SortCondition::Any,
+        true,
+        "client_correlations",
+    )
+}
+
+/// Correlations under one sort-key prefix: of a connection, or of one of its records.
+pub fn correlations_under(tenant_id: &TenantId, prefix: String) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(prefix),
+        true,
+        "correlations_under",
     )
 }
 

@@ -5,8 +5,8 @@
 //! versions) lives once, in `entities`.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, HealthScore, Insight, ScorePoint, SyncCheckpoint, SyncRun, Tenant,
-    TenantSummary,
+    ClientId, ClientSnapshot, Connection, Correlation, HealthScore, Insight, PayerRecord,
+    ScorePoint, SyncCheckpoint, SyncRun, Tenant, TenantSummary,
 };
 use crate::ports::{InsightFilter, OAuthState, Page, PageRequest, StoreError};
 use crate::store::keys::{Index, ItemKeys, Key};
@@ -55,6 +55,15 @@ pub enum Record {
     OAuthState {
         state: OAuthState,
     },
+    Connection {
+        connection: Connection,
+    },
+    Payer {
+        payer: PayerRecord,
+    },
+    Correlation {
+        correlation: Correlation,
+    },
 }
 
 impl Record {
@@ -64,6 +73,7 @@ impl Record {
             Record::Tenant { tenant } => Some(tenant.version),
             Record::Summary { summary } => Some(summary.version),
             Record::Insight { insight } => Some(insight.version),
+            Record::Connection { connection } => Some(connection.version),
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! Rows as DynamoDB items and back: each entity's attributes (`serde_dynamo`), the key attributes,
 //! `content_hash` and `expires_at`; snapshots gzip-compressed; query filters as expressions.
 
-use crate::domain::{ClientId, ClientSnapshot};
+use crate::domain::{ClientId, ClientSnapshot, ConnectionId, PayerRecord};
 use crate::ports::{OAuthState, StoreError};
 use crate::store::keys::{self, IndexKey, ItemKeys, Key};
 use crate::store::row::{Record, Row, RowFilter};
@@ -14,8 +14,9 @@ use std::io::{Read, Write};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
-/// Largest compressed snapshot we store: the item limit is 400 KB, and keys and digest need a little.
-pub const MAX_SNAPSHOT_BYTES: usize = 380 * 1024;
+/// Largest compressed snapshot or payer record we store: the item limit is 400 KB, and keys and
+/// digest need a little.
+pub const MAX_COMPRESSED_BYTES: usize = 380 * 1024;
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -92,43 +93,86 @@ mod serde_bytes_base {
     }
 }
 
-const SNAPSHOT_ENCODING: &str = "json+gzip";
+const COMPRESSED_ENCODING: &str = "json+gzip";
 
-fn compress_snapshot(snapshot: &ClientSnapshot) -> Result<SnapshotItem, StoreError> {
-    let json = serde_json::to_vec(snapshot)
-        .map_err(|e| StoreError::InvalidInput(format!("snapshot does not serialise: {e}")))?;
+/// `value`'s JSON, gzip-compressed; `InvalidInput` past [`MAX_COMPRESSED_BYTES`] (`what` names it).
+fn compress<T: Serialize>(value: &T, what: &str) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_vec(value)
+        .map_err(|e| StoreError::InvalidInput(format!("{what} does not serialise: {e}")))?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let data = encoder
         .write_all(&json)
         .and_then(|()| encoder.finish())
-        .map_err(|e| StoreError::InvalidInput(format!("cannot compress snapshot: {e}")))?;
-    if data.len() > MAX_SNAPSHOT_BYTES {
+        .map_err(|e| StoreError::InvalidInput(format!("cannot compress {what}: {e}")))?;
+    if data.len() > MAX_COMPRESSED_BYTES {
         return Err(StoreError::InvalidInput(format!(
-            "snapshot of client {} is {} bytes compressed; the store keeps at most {}",
-            snapshot.client_id,
+            "{what} is {} bytes compressed; the store keeps at most {}",
             data.len(),
-            MAX_SNAPSHOT_BYTES
+            MAX_COMPRESSED_BYTES
         )));
     }
+    Ok(data)
+}
+
+fn decompress<T: DeserializeOwned>(
+    encoding: &str,
+    data: &[u8],
+    what: &str,
+) -> Result<T, StoreError> {
+    if encoding != COMPRESSED_ENCODING {
+        return Err(corrupt(format!("{what} has unknown encoding {encoding}")));
+    }
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut json)
+        .map_err(corrupt)?;
+    serde_json::from_slice(&json).map_err(corrupt)
+}
+
+fn compress_snapshot(snapshot: &ClientSnapshot) -> Result<SnapshotItem, StoreError> {
+    let what = format!("snapshot of client {}", snapshot.client_id);
     Ok(SnapshotItem {
         client_id: snapshot.client_id.clone(),
-        encoding: SNAPSHOT_ENCODING.to_owned(),
-        data,
+        encoding: COMPRESSED_ENCODING.to_owned(),
+        data: compress(snapshot, &what)?,
     })
 }
 
 fn decompress_snapshot(item: SnapshotItem) -> Result<ClientSnapshot, StoreError> {
-    if item.encoding != SNAPSHOT_ENCODING {
-        return Err(corrupt(format!(
-            "snapshot {} has unknown encoding {}",
-            item.client_id, item.encoding
-        )));
-    }
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(item.data.as_slice())
-        .read_to_end(&mut json)
-        .map_err(corrupt)?;
-    serde_json::from_slice(&json).map_err(corrupt)
+    let what = format!("snapshot {}", item.client_id);
+    decompress(&item.encoding, &item.data, &what)
+}
+
+/// A payer record: its ids in the clear, its payments, invoices, disputes and subscriptions (which
+/// grow with the payer's history) compressed like a snapshot.
+#[derive(Serialize, Deserialize)]
+struct PayerItem {
+    connection_id: ConnectionId,
+    external_id: String,
+    encoding: String,
+    #[serde(with = "serde_bytes_base")]
+    data: Vec<u8>,
+}
+
+fn compress_payer(payer: &PayerRecord) -> Result<PayerItem, StoreError> {
+    let what = format!(
+        "payer record {} of {}",
+        payer.external_id, payer.connection_id
+    );
+    Ok(PayerItem {
+        connection_id: payer.connection_id.clone(),
+        external_id: payer.external_id.clone(),
+        encoding: COMPRESSED_ENCODING.to_owned(),
+        data: compress(payer, &what)?,
+    })
+}
+
+fn decompress_payer(item: PayerItem) -> Result<PayerRecord, StoreError> {
+    let what = format!(
+        "payer record {} of {}",
+        item.external_id, item.connection_id
+    );
+    decompress(&item.encoding, &item.data, &what)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -185,6 +229,9 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::OAuthState { state } => attributes(&OAuthStateItem {
             state: state.clone(),
         })?,
+        Record::Connection { connection } => attributes(connection)?,
+        Record::Payer { payer } => attributes(&compress_payer(payer)?)?,
+        Record::Correlation { correlation } => attributes(correlation)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -272,6 +319,18 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with("WEBHOOK#") {
         let NoAttributes {} = entity(item)?;
         Record::WebhookEvent {}
+    } else if sk.starts_with(keys::CONNECTION_PREFIX) {
+        Record::Connection {
+            connection: entity(item)?,
+        }
+    } else if sk.starts_with(keys::PAYER_PREFIX) {
+        Record::Payer {
+            payer: decompress_payer(entity(item)?)?,
+        }
+    } else if sk.starts_with(keys::CORRELATION_PREFIX) {
+        Record::Correlation {
+            correlation: entity(item)?,
+        }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;
         Record::OAuthState { state: item.state }

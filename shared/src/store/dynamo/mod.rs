@@ -7,15 +7,16 @@
 //!   `BatchGetItem` with a projection, strongly consistent so a just-written item is seen) and writes
 //!   only the items whose digest differs. Reading costs a fraction of writing (½ RCU vs 1 WCU per 4 KB,
 //!   and no GSI writes), and most hourly re-scores change few clients.
-//! - Snapshots are stored as gzip-compressed JSON (`data`, binary): a client's CRM records compress
-//!   about tenfold, which keeps large clients far under the 400 KB item limit; a snapshot that still
-//!   exceeds [`MAX_SNAPSHOT_BYTES`] compressed is refused with `InvalidInput`.
+//! - Snapshots and payer records are stored as gzip-compressed JSON (`data`, binary): a client's CRM
+//!   records (a payer's payment history) compress about tenfold, which keeps large ones far under the
+//!   400 KB item limit; one that still exceeds [`MAX_COMPRESSED_BYTES`] compressed is refused with
+//!   `InvalidInput`.
 //! - Every request asks for `ReturnConsumedCapacity`; [`DynamoStore::consumed_capacity`] sums it.
 
 mod item;
 mod queries;
 
-pub use item::MAX_SNAPSHOT_BYTES;
+pub use item::MAX_COMPRESSED_BYTES;
 
 use crate::ports::{Page, PageRequest, StoreError};
 use crate::store::entities::TableStore;

@@ -7,13 +7,8 @@ use crate::ports::{
 };
 use crate::store::content;
 use crate::store::keys;
-use crate::store::query::{self, QueryPlan};
+use crate::store::query;
 use crate::store::row::{Condition, Record, Row, RowFilter, Table};
-use futures::{StreamExt, TryStreamExt};
-use std::collections::HashSet;
-
-/// Per-client queries in flight at once.
-const CONCURRENT_QUERIES: usize = 8;
 
 fn insight_of(record: Record) -> Option<Insight> {
     match record {
@@ -85,29 +80,17 @@ impl<T: Table> InsightStore for TableStore<T> {
         tenant_id: &TenantId,
         client_ids: &[ClientId],
     ) -> Result<Vec<Insight>, StoreError> {
-        let client_ids = query::last_wins(client_ids.iter(), |id| (*id).clone());
-        let rows: Vec<Row> = if client_ids.len() <= query::CLIENT_QUERIES_MAX {
-            let plans: Vec<QueryPlan> = client_ids
-                .iter()
-                .map(|client_id| query::client_insights(tenant_id, client_id))
-                .collect();
-            let per_client: Vec<Vec<Row>> = futures::stream::iter(plans)
-                .map(|plan| async move { self.table.query_rows(&plan, RowFilter::All).await })
-                .buffered(CONCURRENT_QUERIES)
-                .try_collect()
-                .await?;
-            per_client.into_iter().flatten().collect()
-        } else {
-            let wanted: HashSet<&ClientId> = client_ids.iter().copied().collect();
-            self.table
-                .query_rows(&query::all_insights(tenant_id), RowFilter::All)
-                .await?
-                .into_iter()
-                .filter(|row| {
-                    matches!(&row.record, Record::Insight { insight } if wanted.contains(&insight.client_id))
-                })
-                .collect()
-        };
+        let rows = self
+            .rows_of_clients(
+                client_ids,
+                |client_id| query::client_insights(tenant_id, client_id),
+                query::all_insights(tenant_id),
+                |record| match record {
+                    Record::Insight { insight } => Some(&insight.client_id),
+                    _ => None,
+                },
+            )
+            .await?;
         Ok(select(rows, insight_of))
     }
 

@@ -2,6 +2,8 @@
 //! content hash covers, when it expires, which writes are conditional. [`super::DynamoStore`] and
 //! [`super::MemoryStore`] are this store over their tables.
 
+mod connections;
+mod correlations;
 mod insights;
 mod scores;
 mod sync;
@@ -14,10 +16,14 @@ use crate::domain::{ClientId, ClientSnapshot, Tenant, TenantId};
 use crate::ports::{Page, PageRequest, SnapshotStore, StoreError, TenantStore, WriteReport};
 use crate::store::content;
 use crate::store::keys::{self, Key};
-use crate::store::query;
+use crate::store::query::{self, QueryPlan};
 use crate::store::row::{Change, Condition, Record, Row, RowFilter, StoredDigest, Table, Update};
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet};
+
+/// Per-client queries in flight at once.
+const CONCURRENT_QUERIES: usize = 8;
 
 /// The store over `table`. Cheap to clone when the table is.
 #[derive(Debug, Clone)]
@@ -83,6 +89,59 @@ impl<T: Table> TableStore<T> {
 
     async fn record_at(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         Ok(self.table.get_row(key).await?.map(|row| row.record))
+    }
+
+    /// Writes `row` (already at the next version) if the stored item is still at `read_version`:
+    /// `Conflict` when it moved on, `NotFound` when there is none.
+    async fn put_next_version(
+        &self,
+        row: Row,
+        read_version: u64,
+        entity: &'static str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let key = row.keys.key.clone();
+        if self
+            .table
+            .put_row_if(row, Condition::VersionIs(read_version))
+            .await?
+        {
+            return Ok(());
+        }
+        match self.table.get_row(&key).await? {
+            Some(_) => Err(StoreError::conflict(entity, id)),
+            None => Err(StoreError::not_found(entity, id)),
+        }
+    }
+
+    /// The rows of the given clients: for a few, one query each (`per_client`, their own index
+    /// partition); for many, one read of the tenant's whole range (`whole`) keeping the rows whose
+    /// client (`client_of`) is wanted, which costs fewer requests.
+    async fn rows_of_clients(
+        &self,
+        client_ids: &[ClientId],
+        per_client: impl Fn(&ClientId) -> QueryPlan,
+        whole: QueryPlan,
+        client_of: impl Fn(&Record) -> Option<&ClientId>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let client_ids = query::last_wins(client_ids.iter(), |id| (*id).clone());
+        if client_ids.len() <= query::CLIENT_QUERIES_MAX {
+            let plans: Vec<QueryPlan> = client_ids.iter().map(|id| per_client(id)).collect();
+            let per_client: Vec<Vec<Row>> = futures::stream::iter(plans)
+                .map(|plan| async move { self.table.query_rows(&plan, RowFilter::All).await })
+                .buffered(CONCURRENT_QUERIES)
+                .try_collect()
+                .await?;
+            return Ok(per_client.into_iter().flatten().collect());
+        }
+        let wanted: HashSet<&ClientId> = client_ids.iter().copied().collect();
+        Ok(self
+            .table
+            .query_rows(&whole, RowFilter::All)
+            .await?
+            .into_iter()
+            .filter(|row| client_of(&row.record).is_some_and(|id| wanted.contains(id)))
+            .collect())
     }
 }
 
@@ -167,14 +226,9 @@ impl<T: Table> TenantStore for TableStore<T> {
                 tenant: updated.clone(),
             },
         );
-        let condition = Condition::VersionIs(tenant.version);
-        if self.table.put_row_if(row, condition).await? {
-            return Ok(updated);
-        }
-        match self.table.get_row(&keys::tenant_key(&tenant.id)).await? {
-            Some(_) => Err(StoreError::conflict("tenant", &tenant.id)),
-            None => Err(StoreError::not_found("tenant", &tenant.id)),
-        }
+        self.put_next_version(row, tenant.version, "tenant", tenant.id.as_str())
+            .await?;
+        Ok(updated)
     }
 
     async fn record_full_sync(

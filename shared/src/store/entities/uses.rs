@@ -57,6 +57,35 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("forget_webhook_event", &[DeleteRowIf]),
     ("put_oauth_state", &[PutRowIf]),
     ("take_oauth_state", &[DeleteRowIf]),
+    // ConnectionStore
+    ("create_connection", &[PutRowIf]),
+    ("get_connection", &[GetRow]),
+    ("update_connection", &[PutRowIf, GetRow]),
+    ("list_connections", &[Query(Index::Table)]),
+    ("delete_connection", &[DeleteRowIf]),
+    // PayerStore
+    ("put_payers", &[StoredDigests, WriteRows]),
+    ("get_payers", &[GetRows]),
+    ("list_payers", &[Query(Index::Table)]),
+    (
+        "delete_connection_payers",
+        &[Query(Index::Table), WriteRows],
+    ),
+    // CorrelationStore
+    ("put_correlations", &[StoredDigests, WriteRows]),
+    (
+        "list_correlations",
+        &[Query(Index::Gsi1), Query(Index::Table)],
+    ),
+    (
+        "correlations_for_clients",
+        &[Query(Index::Gsi3), Query(Index::Table)],
+    ),
+    ("correlations_of_record", &[Query(Index::Table)]),
+    (
+        "delete_connection_correlations",
+        &[Query(Index::Table), WriteRows],
+    ),
 ];
 
 /// The table operations `port_method` may use; `None` when it is no store method.
