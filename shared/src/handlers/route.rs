@@ -254,6 +254,10 @@ mod tests {
                 Some(Function::Sync),
             ),
             (
+                include_str!("../../../events/sync-requested-payments.json"),
+                Some(Function::Sync),
+            ),
+            (
                 include_str!("../../../events/tenant-synced.json"),
                 Some(Function::Score),
             ),
