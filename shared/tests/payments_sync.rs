@@ -18,9 +18,7 @@ use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route_sync, FunctionError, Handled, Handlers, Trigger};
 use shared::handlers::sync::SyncHandlerError;
 use shared::ports::source::{FetchWindow, PaymentsSourceFactory};
-use shared::ports::{
-    ConnectionStore, PageRequest, PayerStore, SyncStore, TenantStore,
-};
+use shared::ports::{ConnectionStore, PageRequest, PayerStore, SyncStore, TenantStore};
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,7 +38,11 @@ impl World {
             .await
             .unwrap();
         store
-            .create_connection(&paypal_connection("acme", CONNECTION, ConnectionStatus::Active))
+            .create_connection(&paypal_connection(
+                "acme",
+                CONNECTION,
+                ConnectionStatus::Active,
+            ))
             .await
             .unwrap();
         World {
@@ -129,7 +131,9 @@ async fn a_first_sync_is_full_merges_every_step_and_records_the_connection_not_t
     let world = World::new(ScriptedSource::new(script(5), Faults::default())).await;
     let before = world.store.get_tenant(&tenant_id("acme")).await.unwrap();
 
-    let run = world.sync(scheduled(SyncMode::Incremental), far_deadline()).await;
+    let run = world
+        .sync(scheduled(SyncMode::Incremental), far_deadline())
+        .await;
 
     assert_eq!(run.status, SyncStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.mode, SyncMode::Full, "never fully synced: full");
@@ -152,14 +156,21 @@ async fn a_first_sync_is_full_merges_every_step_and_records_the_connection_not_t
         .unwrap();
     assert_eq!(stored.connection_id, Some(connection_id(CONNECTION)));
     let after = world.store.get_tenant(&tenant_id("acme")).await.unwrap();
-    assert_eq!(after.last_full_sync_at, before.last_full_sync_at, "HubSpot's record untouched");
+    assert_eq!(
+        after.last_full_sync_at, before.last_full_sync_at,
+        "HubSpot's record untouched"
+    );
 }
 
 #[tokio::test]
 async fn the_next_sync_is_incremental_from_the_last_sync() {
     let world = World::new(ScriptedSource::new(script(2), Faults::default())).await;
-    let first = world.sync(scheduled(SyncMode::Incremental), far_deadline()).await;
-    let second = world.sync(scheduled(SyncMode::Incremental), far_deadline()).await;
+    let first = world
+        .sync(scheduled(SyncMode::Incremental), far_deadline())
+        .await;
+    let second = world
+        .sync(scheduled(SyncMode::Incremental), far_deadline())
+        .await;
 
     assert_eq!(second.mode, SyncMode::Incremental);
     let windows = world.factory.source.windows_asked();
@@ -170,7 +181,10 @@ async fn the_next_sync_is_incremental_from_the_last_sync() {
             until: second.started_at,
         })
     );
-    assert_eq!(world.connection().await.last_sync_at, Some(second.started_at));
+    assert_eq!(
+        world.connection().await.last_sync_at,
+        Some(second.started_at)
+    );
     assert_eq!(
         world.connection().await.last_full_sync_at,
         Some(first.started_at)
@@ -276,7 +290,11 @@ async fn a_refused_credential_marks_only_the_connection_needs_reauth() {
         .is_some_and(|r| r.contains("invalid_client")));
     assert_eq!(connection.last_full_sync_at, None);
     let tenant = world.store.get_tenant(&tenant_id("acme")).await.unwrap();
-    assert_eq!(tenant.status, TenantStatus::Active, "HubSpot status untouched");
+    assert_eq!(
+        tenant.status,
+        TenantStatus::Active,
+        "HubSpot status untouched"
+    );
     assert_eq!(tenant.status_reason, None);
     assert_eq!(world.synced_events(), 0);
 
@@ -299,7 +317,10 @@ async fn a_walk_that_leads_back_to_its_own_step_stops_with_a_clear_error() {
 
     assert_eq!(run.status, SyncStatus::Failed);
     assert!(
-        run.error.as_deref().unwrap_or_default().contains("no progress"),
+        run.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no progress"),
         "{:?}",
         run.error
     );
@@ -338,7 +359,10 @@ async fn a_webhook_request_fetches_only_the_named_objects() {
     assert_eq!(run.status, SyncStatus::Succeeded);
     assert_eq!(run.mode, SyncMode::Objects);
     assert!(world.factory.source.cursors_asked().is_empty(), "no walk");
-    assert_eq!(*world.factory.source.refs_asked.lock().unwrap(), vec![invoice]);
+    assert_eq!(
+        *world.factory.source.refs_asked.lock().unwrap(),
+        vec![invoice]
+    );
     let payers = world.payers().await;
     assert_eq!(payers.len(), 1);
     assert_eq!(payers[0].external_id, "payer-7");
@@ -392,6 +416,10 @@ async fn without_payments_sources_a_connection_request_is_a_configuration_error(
         .list_sync_runs(&tenant_id("acme"), &PageRequest::first(10))
         .await
         .unwrap();
-    assert_eq!(runs.items.len(), 1, "the failed run is recorded with its reason");
+    assert_eq!(
+        runs.items.len(),
+        1,
+        "the failed run is recorded with its reason"
+    );
     assert_eq!(runs.items[0].status, SyncStatus::Failed);
 }

@@ -57,7 +57,11 @@ async fn harness_with_bus_failures(failures: usize) -> Harness {
         .await
         .unwrap();
     store
-        .create_connection(&paypal_connection("acme", CONNECTION, ConnectionStatus::Active))
+        .create_connection(&paypal_connection(
+            "acme",
+            CONNECTION,
+            ConnectionStatus::Active,
+        ))
         .await
         .unwrap();
     let bus = InProcessBus::new();
@@ -102,7 +106,10 @@ fn delivery(path: &str, signature: &str, body: &Value) -> Request<Body> {
         .method("POST")
         .uri(path)
         .header("content-type", "application/json")
-        .header("paypal-transmission-id", "69cd13f0-d67a-11e5-baa3-778b53f4ae55")
+        .header(
+            "paypal-transmission-id",
+            "69cd13f0-d67a-11e5-baa3-778b53f4ae55",
+        )
         .header(SIGNATURE_HEADER, signature)
         .body(Body::from(body.to_string()))
         .unwrap()
@@ -119,7 +126,10 @@ async fn send(h: &Harness, request: Request<Body>) -> (StatusCode, Value) {
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -150,7 +160,10 @@ async fn a_delivery_with_a_bad_signature_is_refused_and_changes_nothing() {
     let (status, body) = send(&h, to_acme("forged", &invoice_paid("WH-2"))).await;
 
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(!body.to_string().contains("INV2"), "the body is not echoed: {body}");
+    assert!(
+        !body.to_string().contains("INV2"),
+        "the body is not echoed: {body}"
+    );
     assert!(sync_requests(&h.bus).is_empty());
     // Its id was not recorded: the genuine delivery of the same event is processed.
     let (status, body) = send(&h, to_acme(GOOD_SIGNATURE, &invoice_paid("WH-2"))).await;
@@ -194,7 +207,10 @@ async fn a_verified_body_that_is_no_event_is_a_bad_request() {
     let h = harness().await;
     let request = Request::builder()
         .method("POST")
-        .uri(paypal_webhook_path(&tenant_id("acme"), &connection_id(CONNECTION)))
+        .uri(paypal_webhook_path(
+            &tenant_id("acme"),
+            &connection_id(CONNECTION),
+        ))
         .header(SIGNATURE_HEADER, GOOD_SIGNATURE)
         .body(Body::from("not json"))
         .unwrap();
@@ -238,6 +254,9 @@ async fn a_delivery_whose_publish_failed_is_processed_when_paypal_sends_it_again
 
     let (status, body) = send(&h, to_acme(GOOD_SIGNATURE, &invoice_paid("WH-7"))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["duplicate"], false, "the failed attempt's id was forgotten");
+    assert_eq!(
+        body["duplicate"], false,
+        "the failed attempt's id was forgotten"
+    );
     assert_eq!(sync_requests(&h.bus).len(), 1);
 }

@@ -225,8 +225,22 @@ async fn the_schedule_asks_once_for_each_syncable_connection_and_skips_paused_an
     let bus = InProcessBus::new();
     let now = Utc::now();
     let acme = Tenant::connected(tenant_id("acme"), "A", Some(1), "s1", AuthKind::OAuth, now);
-    let globex = Tenant::connected(tenant_id("globex"), "G", Some(2), "s2", AuthKind::OAuth, now);
-    let mut reauth = Tenant::connected(tenant_id("reauth"), "R", Some(3), "s3", AuthKind::OAuth, now);
+    let globex = Tenant::connected(
+        tenant_id("globex"),
+        "G",
+        Some(2),
+        "s2",
+        AuthKind::OAuth,
+        now,
+    );
+    let mut reauth = Tenant::connected(
+        tenant_id("reauth"),
+        "R",
+        Some(3),
+        "s3",
+        AuthKind::OAuth,
+        now,
+    );
     reauth.status = TenantStatus::NeedsReauth;
     for tenant in [&acme, &globex, &reauth] {
         store.create_tenant(tenant).await.unwrap();
@@ -258,9 +272,21 @@ async fn the_schedule_asks_once_for_each_syncable_connection_and_skips_paused_an
         asked,
         vec![
             ("acme".to_owned(), None, SyncMode::Full),
-            ("acme".to_owned(), Some("paypal-failing".to_owned()), SyncMode::Incremental),
-            ("acme".to_owned(), Some("paypal-new".to_owned()), SyncMode::Full),
-            ("acme".to_owned(), Some("paypal-old".to_owned()), SyncMode::Incremental),
+            (
+                "acme".to_owned(),
+                Some("paypal-failing".to_owned()),
+                SyncMode::Incremental
+            ),
+            (
+                "acme".to_owned(),
+                Some("paypal-new".to_owned()),
+                SyncMode::Full
+            ),
+            (
+                "acme".to_owned(),
+                Some("paypal-old".to_owned()),
+                SyncMode::Incremental
+            ),
             ("globex".to_owned(), None, SyncMode::Full),
         ]
     );
@@ -352,12 +378,19 @@ async fn a_schedule_that_fails_mid_way_publishes_nothing_so_its_retry_asks_once_
 
     let failed = dispatch_scheduled(&store, &bus, now).await;
     assert!(failed.is_err_and(|e| e.is_retryable()));
-    assert!(sync_requests(&bus).is_empty(), "alpha's requests were not sent early");
+    assert!(
+        sync_requests(&bus).is_empty(),
+        "alpha's requests were not sent early"
+    );
 
     store.failing.store(false, Ordering::SeqCst);
     let report = dispatch_scheduled(&store, &bus, now).await.unwrap();
     let requests = sync_requests(&bus);
-    assert_eq!(requests.len(), 124, "122 portals, two connections, once each");
+    assert_eq!(
+        requests.len(),
+        124,
+        "122 portals, two connections, once each"
+    );
     assert_eq!(report.tenants_requested, 122);
     assert_eq!(report.connections_requested, 2);
 }

@@ -61,10 +61,16 @@ mod tests {
 
     #[test]
     fn a_budget_within_its_reserve_is_spent() {
-        let far = InvocationBudget::until(Instant::now() + Duration::from_secs(60), Duration::from_secs(1));
+        let far = InvocationBudget::until(
+            Instant::now() + Duration::from_secs(60),
+            Duration::from_secs(1),
+        );
         assert!(!far.is_spent());
         let now = InvocationBudget::until(Instant::now(), Duration::from_secs(1));
         assert!(now.is_spent());
-        assert!(matches!(now.no_progress(), SyncError::NoProgress { budget_ms: 0, .. }));
+        assert!(matches!(
+            now.no_progress(),
+            SyncError::NoProgress { budget_ms: 0, .. }
+        ));
     }
 }

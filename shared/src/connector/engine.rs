@@ -15,9 +15,7 @@ pub use crate::connector::budget::{deadline_reserve, RESERVE_SHARE};
 pub use crate::connector::error::SyncError;
 pub use crate::connector::plan::{SyncOptions, SyncOutcome, SyncPlan};
 pub use crate::connector::progress::{NoProgress, ProgressUpdate, SyncProgress};
-use crate::domain::{
-    ClientId, ObjectType, SyncCheckpoint, SyncMode, TenantId,
-};
+use crate::domain::{ClientId, ObjectType, SyncCheckpoint, SyncMode, TenantId};
 use crate::ports::source::{CrmRecord, CrmSource, FetchWindow, RecordPage, SourceError};
 use crate::ports::{PageRequest, SnapshotStore, StoreError, SyncStore, WriteReport};
 use chrono::{DateTime, Utc};
@@ -25,9 +23,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tokio::sync::{mpsc, watch};
-
-
-
 
 /// Runs one sync (or one invocation of it) of `tenant_id` from `source` into `store`, stopping
 /// cleanly before `deadline`.

@@ -76,7 +76,16 @@ where
         }
         PaymentsWork::Walk(window) => {
             let budget = InvocationBudget::until(deadline, most_reserve);
-            walk(source, store, tenant_id, connection_id, run, *window, &budget).await?
+            walk(
+                source,
+                store,
+                tenant_id,
+                connection_id,
+                run,
+                *window,
+                &budget,
+            )
+            .await?
         }
     };
     outcome.requests_used = source.requests_made().saturating_sub(requests_before);

@@ -35,7 +35,6 @@ impl Default for SyncOptions {
     }
 }
 
-
 /// What one run does. A continuation passes the same `sync_id` and `started_at` as the run it
 /// continues: that is how walks find their checkpoints.
 #[derive(Debug, Clone, PartialEq)]

@@ -26,7 +26,10 @@ impl Connection {
     ) -> bool {
         let mut changed = false;
         if mode != SyncMode::Objects {
-            self.last_sync_at = Some(self.last_sync_at.map_or(started_at, |at| at.max(started_at)));
+            self.last_sync_at = Some(
+                self.last_sync_at
+                    .map_or(started_at, |at| at.max(started_at)),
+            );
             if mode == SyncMode::Full {
                 self.last_full_sync_at = Some(
                     self.last_full_sync_at
@@ -129,7 +132,10 @@ mod tests {
         assert_eq!(connection.sync_mode(SyncMode::Incremental), SyncMode::Full);
         assert_eq!(connection.sync_mode(SyncMode::Objects), SyncMode::Objects);
         connection.record_sync(SyncMode::Full, at(2), at(3));
-        assert_eq!(connection.sync_mode(SyncMode::Incremental), SyncMode::Incremental);
+        assert_eq!(
+            connection.sync_mode(SyncMode::Incremental),
+            SyncMode::Incremental
+        );
         assert_eq!(connection.last_sync_at, Some(at(2)));
         assert_eq!(connection.last_full_sync_at, Some(at(2)));
     }

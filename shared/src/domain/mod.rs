@@ -37,5 +37,6 @@ pub use snapshot::{
 };
 pub use summary::{BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary};
 pub use sync::{
-    ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger};
+    ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger,
+};
 pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus};

@@ -85,7 +85,13 @@ where
             "this function has no payments sources configured, so it cannot sync {} connections",
             connection.platform.display_name()
         );
-        finish(store.as_ref(), run, SyncStatus::Failed, Some(reason.clone())).await?;
+        finish(
+            store.as_ref(),
+            run,
+            SyncStatus::Failed,
+            Some(reason.clone()),
+        )
+        .await?;
         return Err(SyncHandlerError::NotConfigured(reason));
     };
 
@@ -102,7 +108,13 @@ where
     let Some(mut lease) = lease else {
         tracing::warn!(tenant = %tenant.id, connection = %connection_id, sync_id = %run.sync_id, "a sync of this connection is already running");
         let reason = "another sync of this connection was running; this one did nothing";
-        return finish(store.as_ref(), run, SyncStatus::Failed, Some(reason.to_owned())).await;
+        return finish(
+            store.as_ref(),
+            run,
+            SyncStatus::Failed,
+            Some(reason.to_owned()),
+        )
+        .await;
     };
     store.put_sync_run(&run).await?;
 

@@ -88,7 +88,9 @@ where
             }
             requests.push(ProductEvent::SyncRequested(SyncRequested::tenant(
                 tenant.id.clone(),
-                tenant.schedule.scheduled_mode(tenant.last_full_sync_at, now),
+                tenant
+                    .schedule
+                    .scheduled_mode(tenant.last_full_sync_at, now),
                 SyncTrigger::Schedule,
                 now,
             )));

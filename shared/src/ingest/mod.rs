@@ -41,7 +41,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: IngestState) -> Router {
     Router::new()
         .route(WEBHOOK_PATH, post(receive_delivery))
-        .route(PAYPAL_WEBHOOK_ROUTE, post(payments::receive_paypal_delivery))
+        .route(
+            PAYPAL_WEBHOOK_ROUTE,
+            post(payments::receive_paypal_delivery),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

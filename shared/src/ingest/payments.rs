@@ -127,7 +127,10 @@ async fn process(
             }
         })?;
 
-    let key = format!("{}:{}:{}", connection.platform, connection_id, event.event_id);
+    let key = format!(
+        "{}:{}:{}",
+        connection.platform, connection_id, event.event_id
+    );
     *recorded = Some(key.clone());
     let first_time = state
         .store
@@ -154,7 +157,8 @@ async fn process(
             status = ?connection.status, "PayPal webhook acknowledged; nothing to sync for it");
         return Ok(outcome);
     }
-    let request = SyncRequested::payments(tenant_id.clone(), connection_id.clone(), event.refs, now);
+    let request =
+        SyncRequested::payments(tenant_id.clone(), connection_id.clone(), event.refs, now);
     state
         .bus
         .publish(&[ProductEvent::SyncRequested(request)])

@@ -58,7 +58,15 @@ impl<'a, S: SyncStore + ?Sized> HeldLease<'a, S> {
         holder: &str,
         terms: LeaseTerms,
     ) -> Result<Option<Self>, StoreError> {
-        Self::acquire_key(store, tenant_id, lease, lease.name().to_owned(), holder, terms).await
+        Self::acquire_key(
+            store,
+            tenant_id,
+            lease,
+            lease.name().to_owned(),
+            holder,
+            terms,
+        )
+        .await
     }
 
     /// Takes `lease` on one connection of the tenant for `holder`; `None` while another holder has

@@ -11,8 +11,7 @@ use shared::domain::{
     TenantId,
 };
 use shared::ports::source::{
-    FetchWindow, PaymentsPage, PaymentsSource, PaymentsSourceFactory, SourceError,
-    VerifiedWebhook,
+    FetchWindow, PaymentsPage, PaymentsSource, PaymentsSourceFactory, SourceError, VerifiedWebhook,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,7 +134,12 @@ impl ScriptedSource {
     }
 
     pub fn cursors_asked(&self) -> Vec<Option<String>> {
-        self.asked.lock().unwrap().iter().map(|(_, c)| c.clone()).collect()
+        self.asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c.clone())
+            .collect()
     }
 
     pub fn windows_asked(&self) -> Vec<FetchWindow> {
@@ -243,9 +247,7 @@ impl PaymentsSourceFactory for ScriptedFactory {
         body: &[u8],
     ) -> Result<VerifiedWebhook, SourceError> {
         self.verifications.fetch_add(1, Ordering::SeqCst);
-        let signature = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok());
+        let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         if signature != Some(GOOD_SIGNATURE) {
             return Err(SourceError::Rejected {
                 status: 200,
@@ -256,7 +258,10 @@ impl PaymentsSourceFactory for ScriptedFactory {
             .map_err(|e| SourceError::InvalidResponse(e.to_string()))?;
         let id = event["id"].as_str().unwrap_or_default().to_string();
         let event_type = event["event_type"].as_str().unwrap_or_default().to_string();
-        let resource = event["resource"]["id"].as_str().unwrap_or_default().to_string();
+        let resource = event["resource"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let refs = if event_type.starts_with("INVOICING.") {
             vec![PaymentRef::Invoice(resource)]
         } else if event_type.starts_with("PAYMENT.") {
