@@ -2,8 +2,8 @@
 //! (ARCHITECTURE.md). Every detail carries `schema_version`; schemas and samples live in `events/`.
 
 use crate::domain::{
-    ClientId, ConnectionId, ObjectRef, ObjectType, PaymentRef, SyncId, SyncMode, SyncTrigger,
-    TenantId,
+    ClientId, ConnectionId, ObjectRef, ObjectType, PaymentRef, SyncId, SyncMode, SyncRun,
+    SyncTrigger, TenantId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,22 @@ pub struct TenantSynced {
 
 impl TenantSynced {
     pub const MAX_CHANGED_IDS: usize = 1_000;
+
+    /// The event of a finished `run` that changed `changed` clients (only the first
+    /// [`TenantSynced::MAX_CHANGED_IDS`] are named). `now` stands in for a missing finish time.
+    pub fn of_run(run: &SyncRun, changed: Vec<ClientId>, now: DateTime<Utc>) -> Self {
+        TenantSynced {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: run.tenant_id.clone(),
+            sync_id: run.sync_id.clone(),
+            mode: run.mode,
+            started_at: run.started_at,
+            finished_at: run.finished_at.unwrap_or(now),
+            counts: run.counts.clone(),
+            changed_clients: changed.len() as u64,
+            changed_client_ids: changed.into_iter().take(Self::MAX_CHANGED_IDS).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

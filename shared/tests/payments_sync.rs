@@ -22,7 +22,7 @@ use shared::ports::{ConnectionStore, PageRequest, PayerStore, SyncStore, TenantS
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures::{sync_requests, tenant};
+use test_support::fixtures::sync_requests;
 
 struct World {
     store: Arc<MemoryStore>,
@@ -32,19 +32,7 @@ struct World {
 
 impl World {
     async fn new(source: ScriptedSource) -> World {
-        let store = Arc::new(MemoryStore::new());
-        store
-            .create_tenant(&tenant("acme", Some(7), TenantStatus::Active, at(1)))
-            .await
-            .unwrap();
-        store
-            .create_connection(&paypal_connection(
-                "acme",
-                CONNECTION,
-                ConnectionStatus::Active,
-            ))
-            .await
-            .unwrap();
+        let store = Arc::new(seeded_store().await);
         World {
             store,
             bus: InProcessBus::new(),

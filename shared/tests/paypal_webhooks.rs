@@ -13,14 +13,14 @@ use payments_support::*;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::bus::InProcessBus;
-use shared::domain::{ConnectionStatus, PaymentRef, SyncMode, SyncTrigger, TenantStatus};
+use shared::domain::{ConnectionStatus, PaymentRef, SyncMode, SyncTrigger};
 use shared::events::ProductEvent;
 use shared::ingest::{paypal_webhook_path, router, IngestState, PublicBaseUrl};
-use shared::ports::{BusError, ConnectionStore, EventBus, TenantStore};
+use shared::ports::{BusError, ConnectionStore, EventBus};
 use shared::store::MemoryStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use test_support::fixtures::{sync_requests, tenant};
+use test_support::fixtures::sync_requests;
 use tower::ServiceExt;
 
 /// The in-process bus, refusing the first `failures` publishes.
@@ -51,19 +51,7 @@ struct Harness {
 }
 
 async fn harness_with_bus_failures(failures: usize) -> Harness {
-    let store = MemoryStore::new();
-    store
-        .create_tenant(&tenant("acme", Some(101), TenantStatus::Active, at(1)))
-        .await
-        .unwrap();
-    store
-        .create_connection(&paypal_connection(
-            "acme",
-            CONNECTION,
-            ConnectionStatus::Active,
-        ))
-        .await
-        .unwrap();
+    let store = seeded_store().await;
     let bus = InProcessBus::new();
     let flaky = FlakyBus {
         inner: bus.clone(),

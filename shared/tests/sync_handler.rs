@@ -3,14 +3,16 @@
 //! tenant (short, renewed while the sync works, and given up when another holder takes it), and the
 //! continuation a run emits when the Lambda deadline comes first (only after some progress).
 
+mod payments_support;
+
 use chrono::{Duration as Days, Utc};
 use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use shared::bus::InProcessBus;
 use shared::connector::engine::deadline_reserve;
 use shared::connector::{NoProgress, SyncOptions};
 use shared::domain::{
-    AuthKind, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, PaypalEnvironment,
-    Platform, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
+    AuthKind, Connection, ConnectionId, ConnectionStatus, SyncMode, SyncRun, SyncStatus,
+    SyncTrigger, Tenant, TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use shared::handlers::sync::{
@@ -197,25 +199,10 @@ fn connection(
     status: ConnectionStatus,
     last_full: Option<chrono::DateTime<Utc>>,
 ) -> Connection {
-    let now = Utc::now();
     Connection {
-        tenant_id: tenant_id(tenant),
-        id: ConnectionId::parse(id).unwrap(),
-        platform: Platform::Paypal,
-        label: id.to_owned(),
-        status,
-        status_reason: None,
-        credentials_secret_id: format!("ci/{tenant}/{id}"),
-        settings: ConnectionSettings::Paypal {
-            environment: PaypalEnvironment::Sandbox,
-            webhook_id: None,
-        },
-        connected_at: now,
         last_sync_at: last_full,
         last_full_sync_at: last_full,
-        created_at: now,
-        updated_at: now,
-        version: 0,
+        ..payments_support::paypal_connection(tenant, id, status)
     }
 }
 

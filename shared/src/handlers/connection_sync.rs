@@ -12,8 +12,8 @@ use crate::connector::{SyncError, SyncOptions};
 use crate::domain::{
     Connection, ConnectionId, Platform, SyncId, SyncMode, SyncRun, SyncStatus, TenantStatus,
 };
-use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
-use crate::handlers::sync::{finish, SyncHandlerError};
+use crate::events::{ProductEvent, SyncRequested, TenantSynced};
+use crate::handlers::sync::{continue_run, finish, SyncHandlerError};
 use crate::ports::source::{FetchWindow, PaymentsSourceFactory};
 use crate::ports::{
     ConnectionStore, EventBus, Lease, PayerStore, StoreError, SyncStore, TenantStore,
@@ -162,10 +162,7 @@ where
             if outcome.completed {
                 finished(store.as_ref(), bus, run, &connection, &outcome, now).await
             } else {
-                let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
-                let run = finish(store.as_ref(), run, SyncStatus::Continued, None).await?;
-                bus.publish(&[ProductEvent::SyncRequested(continuation)])
-                    .await?;
+                let run = continue_run(store.as_ref(), bus, request, run).await?;
                 log_outcome(&run, &outcome);
                 Ok(run)
             }
@@ -231,17 +228,8 @@ where
         // The next run then simply covers a longer window (or is full again).
         tracing::warn!(%error, tenant = %run.tenant_id, connection = %connection.id, "could not record the connection's sync time");
     }
-    let synced = TenantSynced {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: run.tenant_id.clone(),
-        sync_id: run.sync_id.clone(),
-        mode: run.mode,
-        started_at: run.started_at,
-        finished_at: run.finished_at.unwrap_or(now),
-        counts: run.counts.clone(),
-        changed_client_ids: Vec::new(),
-        changed_clients: 0,
-    };
+    // Payer records change no client snapshot: scoring reads them through correlations.
+    let synced = TenantSynced::of_run(&run, Vec::new(), now);
     bus.publish(&[ProductEvent::TenantSynced(synced)]).await?;
     log_outcome(&run, outcome);
     Ok(run)

@@ -12,7 +12,7 @@ use crate::domain::ConnectionStatus;
 use crate::domain::{
     SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
-use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
+use crate::events::{ProductEvent, SyncRequested, TenantSynced};
 use crate::ports::source::SourceFactory;
 use crate::ports::SnapshotStore;
 use crate::ports::{
@@ -242,28 +242,12 @@ where
                     .chain(&outcome.deleted_client_ids)
                     .cloned()
                     .collect();
-                let synced = TenantSynced {
-                    schema_version: SCHEMA_VERSION,
-                    tenant_id: tenant.id.clone(),
-                    sync_id: run.sync_id.clone(),
-                    mode: run.mode,
-                    started_at: run.started_at,
-                    finished_at: run.finished_at.unwrap_or(now),
-                    counts: run.counts.clone(),
-                    changed_clients: changed.len() as u64,
-                    changed_client_ids: changed
-                        .into_iter()
-                        .take(TenantSynced::MAX_CHANGED_IDS)
-                        .collect(),
-                };
+                let synced = TenantSynced::of_run(&run, changed, now);
                 bus.publish(&[ProductEvent::TenantSynced(synced)]).await?;
                 log_outcome(&run, &outcome);
                 Ok(run)
             } else {
-                let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
-                let run = finish(store.as_ref(), run, SyncStatus::Continued, None).await?;
-                bus.publish(&[ProductEvent::SyncRequested(continuation)])
-                    .await?;
+                let run = continue_run(store.as_ref(), bus, request, run).await?;
                 log_outcome(&run, &outcome);
                 Ok(run)
             }
@@ -394,6 +378,24 @@ pub async fn effective_mode<S: SyncStore + ?Sized>(
         return Ok(SyncMode::Full);
     }
     Ok(request.mode)
+}
+
+/// Ends this invocation of `run` as continued and asks for the next one (same run id and mode).
+pub(crate) async fn continue_run<S, B>(
+    store: &S,
+    bus: &B,
+    request: &SyncRequested,
+    run: SyncRun,
+) -> Result<SyncRun, SyncHandlerError>
+where
+    S: SyncStore + ?Sized,
+    B: EventBus + ?Sized,
+{
+    let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
+    let run = finish(store, run, SyncStatus::Continued, None).await?;
+    bus.publish(&[ProductEvent::SyncRequested(continuation)])
+        .await?;
+    Ok(run)
 }
 
 pub(crate) async fn finish<S: SyncStore + ?Sized>(

@@ -8,15 +8,18 @@ use chrono::{DateTime, TimeZone, Utc};
 use shared::domain::{
     ClientCredentials, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, Money,
     PayerRecord, Payment, PaymentKind, PaymentRef, PaymentStatus, PaypalEnvironment, Platform,
-    TenantId,
+    TenantId, TenantStatus,
 };
 use shared::ports::source::{
     FetchWindow, PaymentsPage, PaymentsSource, PaymentsSourceFactory, SourceError, VerifiedWebhook,
 };
+use shared::ports::{ConnectionStore, TenantStore};
+use shared::store::MemoryStore;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use test_support::fixtures::tenant;
 
 pub const CONNECTION: &str = "paypal-1";
 /// The header the scripted platform "signs" with; `GOOD_SIGNATURE` verifies.
@@ -56,6 +59,24 @@ pub fn paypal_connection(tenant: &str, id: &str, status: ConnectionStatus) -> Co
         updated_at: at(1),
         version: 0,
     }
+}
+
+/// A memory store holding the active tenant `acme` and its active connection [`CONNECTION`].
+pub async fn seeded_store() -> MemoryStore {
+    let store = MemoryStore::new();
+    store
+        .create_tenant(&tenant("acme", Some(101), TenantStatus::Active, at(1)))
+        .await
+        .unwrap();
+    store
+        .create_connection(&paypal_connection(
+            "acme",
+            CONNECTION,
+            ConnectionStatus::Active,
+        ))
+        .await
+        .unwrap();
+    store
 }
 
 /// What payer `n` showed in one step: one payment with id `tx-<step>-<n>`.
