@@ -8,7 +8,7 @@ use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::{parse_envelope, EventError};
 use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
-use crate::ports::{ConnectionStore, EventBus, PayerStore, Store};
+use crate::ports::{EventBus, Store};
 use crate::sources::hubspot::HubSpotSources;
 use crate::sources::hubspot::{
     AppCredentials, AppSecretError, HubSpotClient, OAuthApp, OAuthClient,
@@ -111,7 +111,7 @@ impl SyncFunction<DynamoStore, EventBridgeBus> {
 
 impl<S, B> SyncFunction<S, B>
 where
-    S: Store + ConnectionStore + PayerStore + ?Sized,
+    S: Store + ?Sized,
     B: EventBus + ?Sized,
 {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, FunctionError> {

@@ -13,7 +13,7 @@ use crate::handlers::sync::{
 };
 use crate::handlers::{detail, EventError};
 use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
-use crate::ports::{ConnectionStore, EventBus, PayerStore, Store};
+use crate::ports::{EventBus, Store};
 use crate::store::LeaseTerms;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::Utc;
@@ -142,7 +142,7 @@ pub async fn route<S, B>(
     progress: &dyn SyncProgress,
 ) -> Result<Handled, FunctionError>
 where
-    S: Store + ConnectionStore + PayerStore + ?Sized,
+    S: Store + ?Sized,
     B: EventBus + ?Sized,
 {
     match trigger.handled_by() {
@@ -162,7 +162,7 @@ pub async fn route_sync<S, B>(
     progress: &dyn SyncProgress,
 ) -> Result<Handled, FunctionError>
 where
-    S: Store + ConnectionStore + PayerStore + ?Sized,
+    S: Store + ?Sized,
     B: EventBus + ?Sized,
 {
     match trigger {

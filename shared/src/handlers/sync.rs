@@ -1,5 +1,7 @@
-//! The sync function. On the schedule it fans out one `SyncRequested` per active tenant, so no single
-//! invocation syncs every tenant. On `SyncRequested` it syncs one tenant under the sync lease (never
+//! The sync function. On the schedule it fans out one `SyncRequested` per active tenant's HubSpot
+//! portal and one per syncable connection, so no single invocation syncs every tenant. A request
+//! that names a connection is synced by [`super::connection_sync`]. On a request for the HubSpot
+//! portal it syncs one tenant under the sync lease (never
 //! two syncs of a tenant at once; short and renewed while the sync works, so a killed invocation
 //! blocks the next sync for one lease term at most), records the run, and emits `TenantSynced`; when
 //! the Lambda deadline nears it checkpoints, emits a `SyncRequested` that continues the same run, and
