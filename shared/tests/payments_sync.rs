@@ -18,7 +18,7 @@ use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route_sync, FunctionError, Handled, Handlers, Trigger};
 use shared::handlers::sync::SyncHandlerError;
 use shared::ports::source::{FetchWindow, PaymentsSourceFactory};
-use shared::ports::{ConnectionStore, PageRequest, PayerStore, SyncStore, TenantStore};
+use shared::ports::{ConnectionStore, Lease, PageRequest, PayerStore, SyncStore, TenantStore};
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -410,4 +410,38 @@ async fn without_payments_sources_a_connection_request_is_a_configuration_error(
         "the failed run is recorded with its reason"
     );
     assert_eq!(runs.items[0].status, SyncStatus::Failed);
+}
+
+#[tokio::test]
+async fn a_connection_syncs_beside_its_tenants_hubspot_sync_but_never_twice_at_once() {
+    let world = World::new(ScriptedSource::new(script(2), Faults::default())).await;
+    let acme = tenant_id("acme");
+    let now = Utc::now();
+    let until = now + chrono::Duration::minutes(5);
+    // The HubSpot portal's sync is running: the connection's own lease is another.
+    assert!(world
+        .store
+        .acquire_lease(&acme, Lease::Sync.name(), "hubspot-sync", until, now)
+        .await
+        .unwrap());
+
+    let run = world.sync(scheduled(SyncMode::Full), far_deadline()).await;
+    assert_eq!(run.status, SyncStatus::Succeeded, "{:?}", run.error);
+
+    // Another invocation holds this connection's lease: this one does nothing.
+    let key = Lease::ConnectionSync.key_on(&connection_id(CONNECTION));
+    assert!(world
+        .store
+        .acquire_lease(&acme, &key, "other-invocation", until, now)
+        .await
+        .unwrap());
+    let asked = world.factory.source.cursors_asked().len();
+    let blocked = world.sync(scheduled(SyncMode::Full), far_deadline()).await;
+    assert_eq!(blocked.status, SyncStatus::Failed);
+    assert!(blocked
+        .error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("another sync of this connection"));
+    assert_eq!(world.factory.source.cursors_asked().len(), asked);
 }
