@@ -264,10 +264,11 @@ async fn the_schedule_asks_once_for_each_syncable_connection_and_skips_paused_an
                 Some("paypal-failing".to_owned()),
                 SyncMode::Incremental
             ),
+            // Asked incremental: its first run is full all the same (the connection sync decides).
             (
                 "acme".to_owned(),
                 Some("paypal-new".to_owned()),
-                SyncMode::Full
+                SyncMode::Incremental
             ),
             (
                 "acme".to_owned(),

@@ -102,12 +102,17 @@ where
                     report.connections_skipped += 1;
                     continue;
                 }
-                let mode = tenant
-                    .schedule
-                    .scheduled_mode(connection.last_full_sync_at, now);
+                // Incremental: the sync makes it full until one full sync has finished. A payments
+                // platform shows refunds and disputes as new rows, so there are no deletions for a
+                // daily full walk (three years of PayPal history) to reconcile.
                 requests.push(ProductEvent::SyncRequested(
-                    SyncRequested::tenant(tenant.id.clone(), mode, SyncTrigger::Schedule, now)
-                        .on_connection(connection.id.clone()),
+                    SyncRequested::tenant(
+                        tenant.id.clone(),
+                        SyncMode::Incremental,
+                        SyncTrigger::Schedule,
+                        now,
+                    )
+                    .on_connection(connection.id.clone()),
                 ));
                 report.connections_requested += 1;
             }
