@@ -157,6 +157,8 @@ pub struct ApiFunctionConfig {
     pub table_name: String,
     pub event_bus_name: String,
     pub api: ApiConfig,
+    /// One host for every PayPal connection (a simulator's); `None`: PayPal's own.
+    pub paypal_api_base_url: Option<url::Url>,
 }
 
 impl ApiFunctionConfig {
@@ -170,6 +172,7 @@ impl ApiFunctionConfig {
             table_name: env.required(TABLE_NAME)?,
             event_bus_name: env.required(EVENT_BUS_NAME)?,
             api: ApiConfig::from_lookup(&lookup)?,
+            paypal_api_base_url: crate::config::paypal::api_base_url(&env)?,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
 use crate::config::hubspot::{app_secret_id, HUBSPOT_APP_SECRET_ID};
+use crate::config::paypal::{self, PAYPAL_API_BASE_URL};
 use crate::config::{ConfigError, Env};
 use url::Url;
 
@@ -41,6 +42,8 @@ pub struct IngestConfig {
     /// Secrets Manager id of the app's `{client_id, client_secret}`.
     pub hubspot_app_secret_id: String,
     pub public_base_url: PublicBaseUrl,
+    /// One host for every PayPal connection (a simulator's); `None`: PayPal's own.
+    pub paypal_api_base_url: Option<Url>,
 }
 
 impl IngestConfig {
@@ -50,6 +53,7 @@ impl IngestConfig {
         EVENT_BUS_NAME,
         HUBSPOT_APP_SECRET_ID,
         PUBLIC_BASE_URL,
+        PAYPAL_API_BASE_URL,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
@@ -65,6 +69,7 @@ impl IngestConfig {
             event_bus_name: env.required(EVENT_BUS_NAME)?,
             hubspot_app_secret_id: app_secret_id(env)?,
             public_base_url,
+            paypal_api_base_url: paypal::api_base_url(env)?,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod common;
 pub mod hubspot;
 pub mod ingest;
+pub mod paypal;
 pub mod score;
 pub mod sync;
 

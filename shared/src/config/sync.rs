@@ -4,8 +4,13 @@ use crate::config::common::{EVENT_BUS_NAME, TABLE_NAME};
 use crate::config::hubspot::{
     api_base_url, app_secret_id, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID,
 };
+use crate::config::paypal::{self, PAYPAL_API_BASE_URL};
 use crate::config::{ConfigError, Env};
 use url::Url;
+
+/// Secrets Manager id of the key payer emails are hashed with: emails are kept as keyed hashes, never
+/// in clear, and the key stays out of the table. Empty: PayPal connections are not synced.
+pub const PAYER_EMAIL_KEY_SECRET_ID: &str = "PAYER_EMAIL_KEY_SECRET_ID";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncConfig {
@@ -14,6 +19,10 @@ pub struct SyncConfig {
     /// Secrets Manager id of the HubSpot app's `{client_id, client_secret}` (to refresh tokens).
     pub hubspot_app_secret_id: String,
     pub hubspot_api_base_url: Url,
+    /// One host for every PayPal connection (a simulator's); `None`: PayPal's own.
+    pub paypal_api_base_url: Option<Url>,
+    /// Secrets Manager id of the payer-email hashing key; `None`: PayPal connections are not synced.
+    pub payer_email_key_secret_id: Option<String>,
 }
 
 impl SyncConfig {
@@ -23,6 +32,8 @@ impl SyncConfig {
         EVENT_BUS_NAME,
         HUBSPOT_APP_SECRET_ID,
         HUBSPOT_API_BASE_URL,
+        PAYPAL_API_BASE_URL,
+        PAYER_EMAIL_KEY_SECRET_ID,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
@@ -31,6 +42,8 @@ impl SyncConfig {
             event_bus_name: env.required(EVENT_BUS_NAME)?,
             hubspot_app_secret_id: app_secret_id(env)?,
             hubspot_api_base_url: api_base_url(env)?,
+            paypal_api_base_url: paypal::api_base_url(env)?,
+            payer_email_key_secret_id: env.optional(PAYER_EMAIL_KEY_SECRET_ID),
         })
     }
 }

@@ -5,7 +5,7 @@
 use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::{parse_envelope, EventError};
-use crate::ports::source::SourceFactory;
+use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
 use crate::ports::{EventBus, Store};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
@@ -41,6 +41,9 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
     pub bus: Arc<B>,
     pub sources: Arc<dyn SourceFactory>,
+    /// The sources of payments connections; `None` until a payments platform is wired in (their
+    /// sync requests then fail as not configured).
+    pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
 }
 
 impl<S, B> SyncFunction<S, B>
@@ -55,14 +58,18 @@ where
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: Some(self.sources.as_ref()),
+            payments: self.payments.as_deref(),
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
                 "tenants_requested": report.tenants_requested,
                 "tenants_skipped": report.tenants_skipped,
+                "connections_requested": report.connections_requested,
+                "connections_skipped": report.connections_skipped,
             })),
             Handled::Synced(run) => Ok(json!({
                 "tenant_id": run.tenant_id,
+                "connection_id": run.connection_id,
                 "sync_id": run.sync_id,
                 "status": run.status,
                 "counts": run.counts,
@@ -91,6 +98,7 @@ where
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: None,
+            payments: None,
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {

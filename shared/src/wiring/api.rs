@@ -1,12 +1,12 @@
 //! The api function: the HTTP API and dashboard behind API Gateway.
 
 use crate::api::{router, ApiFunctionConfig, ApiState, Authenticator};
-use crate::wiring::clients::{dynamo_store, event_bus, secret_vault};
+use crate::wiring::clients::{dynamo_store, event_bus, paypal_sources, secret_vault};
 use crate::wiring::StartupError;
 
 /// Reads the environment, builds the router's state and serves API Gateway's requests.
 pub async fn serve() -> Result<(), StartupError> {
-    let state = build(ApiFunctionConfig::from_env()?).await;
+    let state = build(ApiFunctionConfig::from_env()?).await?;
     lambda_http::run(router(state))
         .await
         .map_err(StartupError::Runtime)
@@ -14,14 +14,18 @@ pub async fn serve() -> Result<(), StartupError> {
 
 /// The router's state: the AWS clients; the HubSpot app is read from the vault on first use, so a
 /// deployment whose app secret is not set yet still serves everything but the install.
-pub async fn build(config: ApiFunctionConfig) -> ApiState {
+/// PayPal credentials are checked through the PayPal sources before a connection is saved.
+pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> {
     let aws = crate::aws::sdk_config().await;
     let authenticator = Authenticator::api_gateway(config.api.tenant_claim.clone());
-    ApiState::new(
+    let vault = secret_vault(&aws);
+    let paypal = paypal_sources(vault.clone(), config.paypal_api_base_url.as_ref(), &[])?;
+    Ok(ApiState::new(
         dynamo_store(&aws, config.table_name),
         event_bus(&aws, config.event_bus_name),
-        secret_vault(&aws),
+        vault,
         config.api,
         authenticator,
     )
+    .with_payments_sources(paypal))
 }

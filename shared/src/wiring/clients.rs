@@ -5,7 +5,9 @@
 use crate::bus::EventBridgeBus;
 use crate::config::hubspot::HUBSPOT_APP_SECRET_ID;
 use crate::ports::SecretVault;
+use crate::sources::http_retry::default_http_client;
 use crate::sources::hubspot::AppCredentials;
+use crate::sources::paypal::PaypalSources;
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
 use crate::wiring::StartupError;
@@ -40,6 +42,21 @@ pub(super) async fn app_credentials(
             secret_id: secret_id.to_string(),
             source,
         })
+}
+
+/// The PayPal sources: every PayPal connection's client, built from its secret on first use.
+/// `email_key` hashes payer emails; only syncs read payers, so the api and ingest give none.
+pub(super) fn paypal_sources(
+    vault: Arc<dyn SecretVault>,
+    base_url: Option<&url::Url>,
+    email_key: &[u8],
+) -> Result<Arc<PaypalSources>, StartupError> {
+    let http = default_http_client().map_err(|e| StartupError::Http(e.to_string()))?;
+    let mut sources = PaypalSources::new(http, vault, email_key);
+    if let Some(url) = base_url {
+        sources = sources.with_base_url(url.as_str().trim_end_matches('/'));
+    }
+    Ok(Arc::new(sources))
 }
 
 #[cfg(test)]

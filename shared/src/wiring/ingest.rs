@@ -1,10 +1,13 @@
-//! The ingest function: HubSpot webhooks in (`POST /webhooks/hubspot`), one targeted
+//! The ingest function: HubSpot webhooks in (`POST /webhooks/hubspot`) and PayPal's
+//! (`POST /webhooks/paypal/{tenant}/{connection}`), one targeted
 //! `SyncRequested` per tenant out. The app's client secret, the webhooks' signing key, is read once
 //! per cold start.
 
 use crate::config::{Env, IngestConfig};
 use crate::ingest::{router, IngestState};
-use crate::wiring::clients::{app_credentials, dynamo_store, event_bus, secret_vault};
+use crate::wiring::clients::{
+    app_credentials, dynamo_store, event_bus, paypal_sources, secret_vault,
+};
 use crate::wiring::StartupError;
 
 /// Reads the environment and the app secret, and serves API Gateway's requests.
@@ -15,13 +18,18 @@ pub async fn serve() -> Result<(), StartupError> {
         .map_err(StartupError::Runtime)
 }
 
+/// PayPal deliveries are verified through the PayPal sources (PayPal's verify call).
 pub async fn build(config: IngestConfig) -> Result<IngestState, StartupError> {
     let aws = crate::aws::sdk_config().await;
-    let app = app_credentials(secret_vault(&aws).as_ref(), &config.hubspot_app_secret_id).await?;
+    let vault = secret_vault(&aws);
+    let app = app_credentials(vault.as_ref(), &config.hubspot_app_secret_id).await?;
+    let store = dynamo_store(&aws, config.table_name);
+    let paypal = paypal_sources(vault, config.paypal_api_base_url.as_ref(), &[])?;
     Ok(IngestState::new(
-        dynamo_store(&aws, config.table_name),
+        store.clone(),
         event_bus(&aws, config.event_bus_name),
         app.client_secret,
         config.public_base_url,
-    ))
+    )
+    .with_payments(store, paypal))
 }

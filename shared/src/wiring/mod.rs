@@ -24,6 +24,12 @@ pub enum StartupError {
         secret_id: String,
         source: AppSecretError,
     },
+    #[error("the secret {secret_id} (named by {variable}) cannot be read: {message}")]
+    Secret {
+        variable: &'static str,
+        secret_id: String,
+        message: String,
+    },
     #[error("HTTP client: {0}")]
     Http(String),
     #[error("the Lambda runtime stopped: {0}")]

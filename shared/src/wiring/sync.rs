@@ -2,13 +2,19 @@
 //! HubSpot source factory built once.
 
 use crate::bus::EventBridgeBus;
+use crate::config::sync::PAYER_EMAIL_KEY_SECRET_ID;
 use crate::config::{Env, SyncConfig};
 use crate::handlers::lambda::SyncFunction;
+use crate::ports::PaymentsSourceFactory;
+use crate::ports::SecretVault;
 use crate::sources::hubspot::{HubSpotClient, HubSpotSources, OAuthApp, OAuthClient};
 use crate::store::DynamoStore;
-use crate::wiring::clients::{app_credentials, dynamo_store, event_bus, secret_vault};
+use crate::wiring::clients::{
+    app_credentials, dynamo_store, event_bus, paypal_sources, secret_vault,
+};
 use crate::wiring::StartupError;
 use lambda_runtime::{service_fn, LambdaEvent};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -42,12 +48,41 @@ pub async fn build(
         http,
         api_base,
         Some(oauth),
-        vault,
+        vault.clone(),
         store.clone(),
     ));
+    // PayPal connections sync only where the payer-email key is configured (see `config::paypal`).
+    let payments: Option<Arc<dyn PaymentsSourceFactory>> = match &config.payer_email_key_secret_id {
+        Some(secret_id) => {
+            let key = payer_email_key(vault.as_ref(), secret_id).await?;
+            Some(paypal_sources(
+                vault,
+                config.paypal_api_base_url.as_ref(),
+                &key,
+            )?)
+        }
+        None => None,
+    };
     Ok(SyncFunction {
         store,
         bus: event_bus(&aws, config.event_bus_name),
         sources,
+        payments,
     })
+}
+
+/// The key payer emails are hashed with, from its secret.
+async fn payer_email_key(
+    vault: &dyn SecretVault,
+    secret_id: &str,
+) -> Result<Vec<u8>, StartupError> {
+    let key = vault
+        .get(secret_id)
+        .await
+        .map_err(|e| StartupError::Secret {
+            variable: PAYER_EMAIL_KEY_SECRET_ID,
+            secret_id: secret_id.to_string(),
+            message: e.to_string(),
+        })?;
+    Ok(key.value.expose_secret().trim().as_bytes().to_vec())
 }

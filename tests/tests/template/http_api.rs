@@ -66,11 +66,24 @@ fn the_http_api_routes_what_the_router_serves_with_jwt_exactly_on_v1() {
         (function.as_str(), auth.as_str()),
         (functions["ingest"].as_str(), "NONE")
     );
+    // PayPal's webhooks go to ingest too, unauthenticated (ingest asks PayPal to verify them).
+    let paypal_route = format!("POST {}", shared::ingest::PAYPAL_WEBHOOK_ROUTE);
+    let (function, auth) = routes
+        .get(&paypal_route)
+        .unwrap_or_else(|| panic!("no route {paypal_route}"));
+    assert_eq!(
+        (function.as_str(), auth.as_str()),
+        (functions["ingest"].as_str(), "NONE")
+    );
     // No route the code does not serve.
     let served: BTreeSet<String> = shared::api::routes::table()
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
-        .chain(["ANY /v1/{proxy+}".to_string(), webhook_route.clone()])
+        .chain([
+            "ANY /v1/{proxy+}".to_string(),
+            webhook_route.clone(),
+            paypal_route.clone(),
+        ])
         .collect();
     for key in routes.keys() {
         assert!(

@@ -4,7 +4,7 @@
 use super::*;
 
 #[test]
-fn tenant_secrets_share_one_prefix_that_only_sync_and_api_may_touch() {
+fn tenant_secrets_share_one_prefix_that_only_sync_api_and_ingest_may_use() {
     let template = template();
     // The api names each tenant's secret `<prefix><tenant id>` and records it on the tenant; sync reads
     // the name from there, so only the api is told the prefix, and both roles are held to it.
@@ -25,6 +25,13 @@ fn tenant_secrets_share_one_prefix_that_only_sync_and_api_may_touch() {
         )
         .unwrap();
 
+    let payer_email_key = template
+        .evaluate(
+            &serde_yaml::from_str("{Ref: PayerEmailKeySecret}").unwrap(),
+            &NO_OVERRIDES,
+        )
+        .unwrap();
+
     for (binary, logical_id) in functions(&template) {
         let role = role_of(&template, &logical_id);
         for statement in allow_statements(&template, &role) {
@@ -33,20 +40,27 @@ fn tenant_secrets_share_one_prefix_that_only_sync_and_api_may_touch() {
                 continue;
             }
             let resources = statement_resources(&template, statement);
+            let read_only = actions.iter().all(|a| a == "secretsmanager:GetSecretValue");
             for resource in &resources {
                 if *resource == prefix_arn {
                     roles_on_prefix.insert(binary.clone());
                 }
+                // Ingest reads a PayPal connection's credentials (PayPal verifies deliveries for an
+                // authorised caller) and may do nothing else with the tenant prefix.
                 let allowed = *resource == app_secret
-                    || (*resource == prefix_arn && (binary == "sync" || binary == "api"));
-                assert!(allowed, "{role} may use secrets at {resource}: only the app secret, and the tenant prefix for sync and api");
+                    || *resource == payer_email_key && binary == "sync"
+                    || (*resource == prefix_arn
+                        && (binary == "sync"
+                            || binary == "api"
+                            || (binary == "ingest" && read_only)));
+                assert!(allowed, "{role} may use secrets at {resource}: only the app secret, the tenant prefix for sync and api (and reading it for ingest), and the payer-email key for sync");
             }
         }
     }
     assert_eq!(
         roles_on_prefix,
-        BTreeSet::from(["api".to_string(), "sync".to_string()]),
-        "sync (tokens) and api (install) must both be allowed the tenant prefix"
+        BTreeSet::from(["api".to_string(), "ingest".to_string(), "sync".to_string()]),
+        "sync (tokens), api (install, connections) and ingest (PayPal verification) use the tenant prefix"
     );
 }
 

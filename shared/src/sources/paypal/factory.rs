@@ -7,7 +7,7 @@
 use crate::domain::{
     ClientCredentials, Connection, ConnectionId, ConnectionSettings, PaypalEnvironment,
 };
-use crate::ports::source::{PaymentsSource, PaymentsSourceFactory, SourceError};
+use crate::ports::source::{PaymentsSource, PaymentsSourceFactory, SourceError, VerifiedWebhook};
 use crate::ports::{SecretVault, VaultError};
 use crate::sources::paypal::api;
 use crate::sources::paypal::client::{PaypalClient, DEFAULT_REQUESTS_PER_SECOND};
@@ -202,6 +202,36 @@ impl PaymentsSourceFactory for PaypalSources {
         connection: &Connection,
     ) -> Result<Arc<dyn PaymentsSource>, SourceError> {
         Ok(Arc::new(self.source(connection).await?))
+    }
+
+    async fn verify_webhook(
+        &self,
+        connection: &Connection,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedWebhook, SourceError> {
+        let refused = |message: String| SourceError::Rejected {
+            status: 401,
+            message,
+        };
+        let event = PaypalSources::verify_webhook(self, connection, headers, body)
+            .await
+            .map_err(|error| match error {
+                WebhookError::MissingHeader(_)
+                | WebhookError::NoWebhookId
+                | WebhookError::NotVerified => refused(error.to_string()),
+                WebhookError::InvalidEvent(message) => SourceError::InvalidResponse(message),
+                WebhookError::Paypal(error) => SourceError::from(error),
+                WebhookError::Source(error) => error,
+            })?;
+        let event_id = event.id.ok_or_else(|| {
+            SourceError::InvalidResponse("the PayPal event has no id".to_string())
+        })?;
+        Ok(VerifiedWebhook {
+            event_id,
+            event_type: event.event_type,
+            refs: event.refs,
+        })
     }
 }
 
