@@ -279,6 +279,14 @@ async fn bad_bodies_are_refused_before_paypal_is_asked() {
             None,
         ),
         ("{not json".to_string(), StatusCode::BAD_REQUEST, None),
+        (
+            paypal_body("EU", GOOD_SECRET).replace(
+                "\"environment\"",
+                "\"webhook_id\":\"id with spaces\",\"environment\"",
+            ),
+            StatusCode::BAD_REQUEST,
+            Some("webhook_id"),
+        ),
     ];
     for (body, status, field) in cases {
         let problem = api
@@ -292,6 +300,30 @@ async fn bad_bodies_are_refused_before_paypal_is_asked() {
     }
     assert_eq!(factory.checks.load(Ordering::SeqCst), 0);
     assert!(stored_connections(&api).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_id_given_at_connection_is_kept_for_verification() {
+    let World { api, .. } = world().await;
+    let plain = connect(&api, "No hooks").await;
+    assert_eq!(plain["webhook_verified"], false);
+    let body = paypal_body("Hooks", GOOD_SECRET).replace(
+        "\"environment\"",
+        "\"webhook_id\":\"8PT597110X687430LKGECATA\",\"environment\"",
+    );
+    let reply = api.call("POST", "/v1/connections", Some(&body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let created = reply.json();
+    assert_eq!(created["webhook_verified"], true);
+    let stored = stored_connections(&api)
+        .await
+        .into_iter()
+        .find(|c| c.id == conn_id(&created))
+        .unwrap();
+    assert!(matches!(
+        stored.settings,
+        shared::domain::ConnectionSettings::Paypal { webhook_id: Some(ref id), .. } if id == "8PT597110X687430LKGECATA"
+    ));
 }
 
 #[tokio::test]

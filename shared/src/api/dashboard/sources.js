@@ -25,7 +25,8 @@
       h("td", {}, SOURCE_NAMES[c.platform] || c.platform),
       h("td", {}, h("span", { class: "badge status-" + c.status }, label(c.status)),
         c.status_reason ? h("div", { class: "muted" }, c.status_reason) : null),
-      h("td", {}, when(c.last_sync_at)),
+      h("td", {}, when(c.last_sync_at),
+        c.webhook_verified === false ? h("div", { class: "muted" }, "no webhook: scheduled syncs only") : null),
       h("td", {}, h("div", { class: "actions" }, actions)));
   }
 
@@ -42,6 +43,7 @@
         const created = await api("/v1/connections", { method: "POST", body: JSON.stringify({
           platform: "paypal", label: value("paypal-label"), client_id: value("paypal-client-id"),
           client_secret: document.getElementById("paypal-secret").value, environment: value("paypal-environment"),
+          webhook_id: value("paypal-webhook-id") || null,
         }) });
         announce((created.label || "PayPal") + " connected; the first sync has started.");
         renderSources();
@@ -58,6 +60,9 @@
       field("paypal-secret", "Secret", { type: "password" }),
       h("label", { for: "paypal-environment" }, "Environment"),
       h("select", { id: "paypal-environment" }, h("option", { value: "live" }, "Live"), h("option", { value: "sandbox" }, "Sandbox")),
+      h("label", { for: "paypal-webhook-id" }, "Webhook ID (optional)"),
+      h("input", { id: "paypal-webhook-id", autocomplete: "off", "aria-describedby": "paypal-webhook-help" }),
+      h("p", { id: "paypal-webhook-help", class: "muted" }, "Register a webhook in the PayPal app pointing at /webhooks/paypal/<your tenant>/<connection id> and give its ID here, so changes arrive within seconds; without it, changes arrive with the next scheduled sync."),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Connect")),
       message);
     return form;

@@ -47,6 +47,8 @@ pub struct ConnectionView {
     pub reason: Option<String>,
     /// PayPal's environment; `null` for other platforms.
     pub environment: Option<PaypalEnvironment>,
+    /// Whether PayPal's deliveries can be verified (a webhook id was given); `null` for HubSpot.
+    pub webhook_verified: Option<bool>,
     /// When it last synced (for HubSpot: the last full sync); `null` before the first.
     pub last_sync_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -54,9 +56,12 @@ pub struct ConnectionView {
 
 impl From<Connection> for ConnectionView {
     fn from(connection: Connection) -> Self {
-        let environment = match &connection.settings {
-            ConnectionSettings::Paypal { environment, .. } => Some(*environment),
-            ConnectionSettings::Hubspot => None,
+        let (environment, webhook_verified) = match &connection.settings {
+            ConnectionSettings::Paypal {
+                environment,
+                webhook_id,
+            } => (Some(*environment), Some(webhook_id.is_some())),
+            ConnectionSettings::Hubspot => (None, None),
         };
         Self {
             id: connection.id.to_string(),
@@ -65,6 +70,7 @@ impl From<Connection> for ConnectionView {
             status: connection.status,
             reason: connection.status_reason,
             environment,
+            webhook_verified,
             last_sync_at: connection.last_sync_at,
             created_at: connection.created_at,
         }
@@ -96,6 +102,7 @@ impl ConnectionView {
             status,
             reason,
             environment: None,
+            webhook_verified: None,
             last_sync_at: tenant.last_full_sync_at,
             created_at: tenant.created_at,
         }
@@ -122,6 +129,11 @@ pub struct NewConnection {
     #[schema(value_type = String, format = Password)]
     pub client_secret: SecretString,
     pub environment: PaypalEnvironment,
+    /// The id PayPal gave the webhook registered for this account (developer dashboard, Webhooks),
+    /// pointing at `/webhooks/paypal/{tenant}/{connection}`. PayPal's verify call needs it: without
+    /// it deliveries are refused and only the schedule's syncs see changes.
+    #[serde(default)]
+    pub webhook_id: Option<String>,
 }
 
 /// Every connection of the tenant: its HubSpot portal (id `hubspot`) and the stored ones.
@@ -194,7 +206,7 @@ pub async fn create_connection(
     }
     let settings = ConnectionSettings::Paypal {
         environment: body.environment,
-        webhook_id: None,
+        webhook_id: checked_webhook_id(&body)?,
     };
     factory
         .check_credentials(&settings, &credentials)
@@ -370,6 +382,23 @@ fn refuse_hubspot(id: &ConnectionId, what: &str) -> Result<(), ApiError> {
         )));
     }
     Ok(())
+}
+
+/// PayPal's webhook ids are short upper-case letters and digits (`8PT597110X687430LKGECATA`).
+fn checked_webhook_id(body: &NewConnection) -> Result<Option<String>, ApiError> {
+    let Some(id) = body.webhook_id.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if id.is_empty() {
+        return Ok(None);
+    }
+    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiError::InvalidField {
+            field: "webhook_id".to_string(),
+            reason: "must be PayPal's webhook id: up to 64 letters, digits or '-'".to_string(),
+        });
+    }
+    Ok(Some(id.to_string()))
 }
 
 fn checked_label(body: &NewConnection) -> Result<String, ApiError> {
