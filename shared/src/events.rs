@@ -2,7 +2,8 @@
 //! (ARCHITECTURE.md). Every detail carries `schema_version`; schemas and samples live in `events/`.
 
 use crate::domain::{
-    ClientId, ConnectionId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId,
+    ClientId, ConnectionId, ObjectRef, ObjectType, PaymentRef, SyncId, SyncMode, SyncRun,
+    SyncTrigger, TenantId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,9 +22,12 @@ pub struct SyncRequested {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<ConnectionId>,
     pub mode: SyncMode,
-    /// Only when `mode` is `objects`.
+    /// Only when `mode` is `objects`: the CRM records of a HubSpot request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<ObjectRef>,
+    /// Only when `mode` is `objects`: the payments objects of a payments connection's request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_refs: Vec<PaymentRef>,
     pub requested_by: SyncTrigger,
     /// Set for a manual sync (so the caller can watch the run) and for continuations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,6 +49,7 @@ impl SyncRequested {
             connection_id: None,
             mode,
             objects: Vec::new(),
+            payment_refs: Vec::new(),
             requested_by,
             sync_id: None,
             requested_at: now,
@@ -74,6 +79,20 @@ impl SyncRequested {
         }
     }
 
+    /// A targeted sync of the payments objects a webhook to `connection_id` named.
+    pub fn payments(
+        tenant_id: TenantId,
+        connection_id: ConnectionId,
+        payment_refs: Vec<PaymentRef>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        SyncRequested {
+            payment_refs,
+            ..SyncRequested::tenant(tenant_id, SyncMode::Objects, SyncTrigger::Webhook, now)
+        }
+        .on_connection(connection_id)
+    }
+
     /// The same request aimed at one connection of the tenant.
     pub fn on_connection(self, connection_id: ConnectionId) -> Self {
         SyncRequested {
@@ -90,6 +109,7 @@ impl SyncRequested {
             connection_id: self.connection_id.clone(),
             mode,
             objects: self.objects.clone(),
+            payment_refs: self.payment_refs.clone(),
             requested_by: SyncTrigger::Continuation {
                 previous_sync_id: sync_id.to_string(),
             },
@@ -117,6 +137,22 @@ pub struct TenantSynced {
 
 impl TenantSynced {
     pub const MAX_CHANGED_IDS: usize = 1_000;
+
+    /// The event of a finished `run` that changed `changed` clients (only the first
+    /// [`TenantSynced::MAX_CHANGED_IDS`] are named). `now` stands in for a missing finish time.
+    pub fn of_run(run: &SyncRun, changed: Vec<ClientId>, now: DateTime<Utc>) -> Self {
+        TenantSynced {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: run.tenant_id.clone(),
+            sync_id: run.sync_id.clone(),
+            mode: run.mode,
+            started_at: run.started_at,
+            finished_at: run.finished_at.unwrap_or(now),
+            counts: run.counts.clone(),
+            changed_clients: changed.len() as u64,
+            changed_client_ids: changed.into_iter().take(Self::MAX_CHANGED_IDS).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

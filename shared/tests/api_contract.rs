@@ -308,6 +308,8 @@ async fn seeded() -> Api {
             counts: Default::default(),
             requests_used: 3,
             error: None,
+            connection_id: None,
+            cursor: None,
         })
         .await
         .unwrap();

@@ -305,6 +305,8 @@ fn sync_run(tenant: &str, id: &str, status: SyncStatus, started_minutes_ago: i64
         counts: Default::default(),
         requests_used: 12,
         error: None,
+        connection_id: None,
+        cursor: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn sample_events(count: usize) -> Vec<ProductEvent> {
                     connection_id: None,
                     mode: SyncMode::Incremental,
                     objects: Vec::new(),
+                    payment_refs: Vec::new(),
                     requested_by: SyncTrigger::Schedule,
                     sync_id: None,
                     requested_at: at(1),

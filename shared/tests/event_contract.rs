@@ -143,6 +143,7 @@ fn emitted_events_validate_against_their_schemas() {
                 object_type: ObjectType::Contacts,
                 id: "17".into(),
             }],
+            payment_refs: Vec::new(),
             requested_by: SyncTrigger::Manual {
                 requested_by: "user-1".into(),
             },
@@ -155,6 +156,7 @@ fn emitted_events_validate_against_their_schemas() {
             connection_id: Some(shared::domain::ConnectionId::parse("paypal-1").unwrap()),
             mode: SyncMode::Full,
             objects: vec![],
+            payment_refs: Vec::new(),
             requested_by: SyncTrigger::Continuation {
                 previous_sync_id: sync_id.to_string(),
             },

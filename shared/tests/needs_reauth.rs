@@ -193,6 +193,7 @@ impl World {
             connection_id: None,
             mode,
             objects: Vec::new(),
+            payment_refs: Vec::new(),
             requested_by: SyncTrigger::Schedule,
             sync_id: None,
             requested_at: Utc::now(),

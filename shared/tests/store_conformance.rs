@@ -158,6 +158,8 @@ fn sync_run(tenant_id: &TenantId, n: usize) -> SyncRun {
         counts: [(ObjectType::Companies, n as u64)].into_iter().collect(),
         requests_used: 3,
         error: None,
+        connection_id: None,
+        cursor: None,
     }
 }
 

@@ -268,6 +268,8 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         counts: BTreeMap::new(),
         requests_used: 0,
         error: None,
+        connection_id: None,
+        cursor: None,
     };
     call!(p, put_sync_run, &run).unwrap();
     call!(p, get_sync_run, &acme, &run.sync_id).unwrap();

@@ -10,208 +10,19 @@
 //! a record, and a cursor is only saved for pages already applied, so none is fetched twice.
 
 use crate::connector::assemble::{AssemblyMode, WorkingSet};
-use crate::domain::{
-    ClientId, ObjectRef, ObjectType, SyncCheckpoint, SyncId, SyncMode, SyncStatus, TenantId,
-};
+use crate::connector::budget::InvocationBudget;
+pub use crate::connector::budget::{deadline_reserve, RESERVE_SHARE};
+pub use crate::connector::error::SyncError;
+pub use crate::connector::plan::{SyncOptions, SyncOutcome, SyncPlan};
+pub use crate::connector::progress::{NoProgress, ProgressUpdate, SyncProgress};
+use crate::domain::{ClientId, ObjectType, SyncCheckpoint, SyncMode, TenantId};
 use crate::ports::source::{CrmRecord, CrmSource, FetchWindow, RecordPage, SourceError};
 use crate::ports::{PageRequest, SnapshotStore, StoreError, SyncStore, WriteReport};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, watch};
-
-/// Tuning of a run; the defaults suit the Lambda.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SyncOptions {
-    /// Flush snapshots and save cursors at least this often (a crash loses at most this much work;
-    /// a deadline cut-off loses nothing).
-    pub flush_every: Duration,
-    /// The most an invocation keeps back before its deadline (no new page starts then) for the
-    /// last flush and the continuation. It keeps [`RESERVE_SHARE`] of its time, up to this: a short
-    /// Lambda timeout still leaves most of the invocation for fetching.
-    pub deadline_reserve: Duration,
-    /// Incremental windows start this long before the watermark: search indexes fresh writes with a
-    /// lag, and re-reading a record is harmless (unchanged snapshots are not written).
-    pub window_overlap: Duration,
-    /// Pages fetched but not yet applied, across all walks.
-    pub pages_in_flight: usize,
-}
-
-impl Default for SyncOptions {
-    fn default() -> Self {
-        SyncOptions {
-            flush_every: Duration::from_secs(30),
-            deadline_reserve: Duration::from_secs(10),
-            window_overlap: Duration::from_secs(5 * 60),
-            pages_in_flight: 16,
-        }
-    }
-}
-
-/// The share of an invocation's time kept in reserve before its deadline (at most
-/// [`SyncOptions::deadline_reserve`]).
-pub const RESERVE_SHARE: f64 = 0.2;
-
-/// What an invocation with `budget` left before its deadline keeps in reserve.
-pub fn deadline_reserve(budget: Duration, most: Duration) -> Duration {
-    budget.mul_f64(RESERVE_SHARE).min(most)
-}
-
-/// What one run does. A continuation passes the same `sync_id` and `started_at` as the run it
-/// continues: that is how walks find their checkpoints.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncPlan {
-    pub sync_id: SyncId,
-    pub mode: SyncMode,
-    /// The run's start: the end of every incremental window and the next watermark.
-    pub started_at: DateTime<Utc>,
-    /// The types to walk; empty means every type the source offers.
-    pub object_types: Vec<ObjectType>,
-    /// The objects of a `SyncMode::Objects` run.
-    pub objects: Vec<ObjectRef>,
-    pub options: SyncOptions,
-}
-
-impl SyncPlan {
-    pub fn full(sync_id: SyncId, started_at: DateTime<Utc>) -> Self {
-        Self::new(sync_id, SyncMode::Full, started_at)
-    }
-
-    pub fn incremental(sync_id: SyncId, started_at: DateTime<Utc>) -> Self {
-        Self::new(sync_id, SyncMode::Incremental, started_at)
-    }
-
-    pub fn objects(sync_id: SyncId, started_at: DateTime<Utc>, objects: Vec<ObjectRef>) -> Self {
-        SyncPlan {
-            objects,
-            ..Self::new(sync_id, SyncMode::Objects, started_at)
-        }
-    }
-
-    fn new(sync_id: SyncId, mode: SyncMode, started_at: DateTime<Utc>) -> Self {
-        SyncPlan {
-            sync_id,
-            mode,
-            started_at,
-            object_types: Vec::new(),
-            objects: Vec::new(),
-            options: SyncOptions::default(),
-        }
-    }
-}
-
-/// What a run did (this invocation only; a continuation reports its own).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SyncOutcome {
-    /// Every walk reached its end (or the targeted fetch ran); `false` when the deadline cut the run
-    /// off and a continuation should follow.
-    pub completed: bool,
-    /// Records fetched per object type.
-    pub counts: BTreeMap<ObjectType, u64>,
-    /// Requests the source sent during the run.
-    pub requests_used: u64,
-    /// Clients whose stored snapshot this run created or changed.
-    pub changed_client_ids: Vec<ClientId>,
-    /// Clients removed because the source no longer has them.
-    pub deleted_client_ids: Vec<ClientId>,
-    /// Whether stored clients were reconciled with the source's company ids (a full run fetched
-    /// in one invocation).
-    pub reconciled: bool,
-    /// Engagements linked to no company and to no contact of a known client.
-    pub unresolved_engagements: u64,
-    /// Objects a targeted sync found deleted but could not locate (deals, tickets, engagements: no
-    /// reverse index; the next full sync removes them).
-    pub unlocated_deletions: u64,
-    pub writes: WriteReport,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    /// The source's daily quota is spent; a new run after `reset_at` continues.
-    #[error("rate limited until {reset_at:?}: {message}")]
-    RateLimited {
-        reset_at: Option<DateTime<Utc>>,
-        message: String,
-    },
-    /// The tenant must authorise again; the sync handler records it on the tenant.
-    #[error("the tenant must authorise again: {reason}")]
-    NeedsReauth { reason: String },
-    #[error(transparent)]
-    Source(SourceError),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-    /// The invocation ended without fetching a single page, so a continuation would make no progress
-    /// either: the run stops instead of continuing forever.
-    #[error(
-        "this invocation had {budget_ms} ms before its deadline and fetched no page (it keeps \
-         {reserve_ms} ms to save its work): raise the sync function's timeout"
-    )]
-    NoProgress { budget_ms: u128, reserve_ms: u128 },
-}
-
-impl SyncError {
-    /// The status a `SyncRun` records for this failure.
-    pub fn status(&self) -> SyncStatus {
-        match self {
-            SyncError::RateLimited { .. } => SyncStatus::RateLimited,
-            SyncError::NeedsReauth { .. } => SyncStatus::NeedsReauth,
-            _ => SyncStatus::Failed,
-        }
-    }
-
-    /// Whether retrying the same request soon may succeed (EventBridge retry vs dead letter).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            SyncError::Source(e) => matches!(e, SourceError::Unavailable { .. }),
-            SyncError::Store(e) => e.is_retryable(),
-            SyncError::RateLimited { .. }
-            | SyncError::NeedsReauth { .. }
-            | SyncError::NoProgress { .. } => false,
-        }
-    }
-}
-
-impl From<SourceError> for SyncError {
-    fn from(error: SourceError) -> Self {
-        match error {
-            SourceError::RateLimited { reset_at, message } => {
-                SyncError::RateLimited { reset_at, message }
-            }
-            SourceError::NeedsReauth { reason } => SyncError::NeedsReauth { reason },
-            other => SyncError::Source(other),
-        }
-    }
-}
-
-/// Progress of one object type's walk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProgressUpdate {
-    pub object_type: ObjectType,
-    /// Records fetched by this invocation so far.
-    pub fetched: u64,
-    /// How many the walk will yield, when the source says.
-    pub total_hint: Option<u64>,
-    pub done: bool,
-}
-
-/// Receives progress (the local runner draws bars; the Lambda logs).
-pub trait SyncProgress: Send + Sync {
-    fn update(&self, update: &ProgressUpdate);
-}
-
-impl<F: Fn(&ProgressUpdate) + Send + Sync> SyncProgress for F {
-    fn update(&self, update: &ProgressUpdate) {
-        self(update)
-    }
-}
-
-/// Ignores progress.
-pub struct NoProgress;
-
-impl SyncProgress for NoProgress {
-    fn update(&self, _: &ProgressUpdate) {}
-}
 
 /// Runs one sync (or one invocation of it) of `tenant_id` from `source` into `store`, stopping
 /// cleanly before `deadline`.
@@ -403,8 +214,7 @@ async fn run_walks<S>(
 where
     S: SnapshotStore + SyncStore + ?Sized,
 {
-    let budget = deadline.saturating_duration_since(Instant::now());
-    let reserve = deadline_reserve(budget, plan.options.deadline_reserve);
+    let budget = InvocationBudget::until(deadline, plan.options.deadline_reserve);
     let offered = source.object_types();
     let types: Vec<ObjectType> = if plan.object_types.is_empty() {
         offered.to_vec()
@@ -486,8 +296,7 @@ where
             w.object_type,
             w.window,
             w.cursor.clone(),
-            deadline,
-            reserve,
+            &budget,
             &stop,
             gate,
             tx.clone(),
@@ -588,10 +397,7 @@ where
     }
     let completed = failure.is_none() && walks.values().all(|w| w.done);
     if !completed && failure.is_none() && pages_applied == 0 {
-        return Err(SyncError::NoProgress {
-            budget_ms: budget.as_millis(),
-            reserve_ms: reserve.as_millis(),
-        });
+        return Err(budget.no_progress());
     }
     let complete_rebuild = completed && mode == AssemblyMode::Rebuild;
     let mut reconciled = false;
@@ -700,8 +506,7 @@ async fn walk(
     object_type: ObjectType,
     window: FetchWindow,
     mut cursor: Option<String>,
-    deadline: Instant,
-    reserve: Duration,
+    budget: &InvocationBudget,
     stop: &AtomicBool,
     mut gate: Option<(watch::Receiver<Gate>, &AtomicBool)>,
     tx: mpsc::Sender<WalkMessage>,
@@ -715,7 +520,7 @@ async fn walk(
                 return;
             }
         }
-        if stop.load(Ordering::SeqCst) || Instant::now() + reserve >= deadline {
+        if stop.load(Ordering::SeqCst) || budget.is_spent() {
             let _ = tx.send(WalkMessage::Stopped { object_type }).await;
             return;
         }

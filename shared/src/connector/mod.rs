@@ -1,8 +1,14 @@
-//! The platform-neutral sync engine: it turns any source's records (through the `CrmSource` port in
-//! `ports::source`) into client snapshots.
+//! The platform-neutral sync engines: `engine` turns a CRM source's records (through the `CrmSource`
+//! port in `ports::source`) into client snapshots; `payments` folds a payments source's steps
+//! (`PaymentsSource`) into payer records. Both share the deadline budget, the errors and progress.
 
 pub mod assemble;
+pub mod budget;
 pub mod engine;
+pub mod error;
+pub mod payments;
+pub mod plan;
+pub mod progress;
 
 pub use engine::{
     run_sync, NoProgress, ProgressUpdate, SyncError, SyncOptions, SyncOutcome, SyncPlan,

@@ -2,6 +2,7 @@
 //! Plain data with validation; no I/O.
 
 pub mod connection;
+mod connection_sync;
 pub mod correlation;
 pub mod ids;
 pub mod insight;
@@ -35,5 +36,7 @@ pub use snapshot::{
     Ticket, TicketPriority,
 };
 pub use summary::{BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary};
-pub use sync::{ObjectRef, ObjectType, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger};
+pub use sync::{
+    ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger,
+};
 pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus};

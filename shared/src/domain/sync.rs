@@ -1,6 +1,6 @@
 //! Syncs: modes, object types, runs (the audit trail) and resumable checkpoints.
 
-use crate::domain::{SyncId, TenantId};
+use crate::domain::{ConnectionId, SyncId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -79,6 +79,17 @@ pub struct ObjectRef {
     pub id: String,
 }
 
+/// A reference to one object of a payments platform, which a webhook named (targeted syncs of a
+/// payments connection). On the wire: `{"invoice": "INV2-..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentRef {
+    Invoice(String),
+    Subscription(String),
+    Transaction(String),
+    Dispute(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SyncTrigger {
@@ -114,6 +125,10 @@ pub struct SyncRun {
     pub tenant_id: TenantId,
     #[schema(value_type = String)]
     pub sync_id: SyncId,
+    /// The connection synced; absent for the tenant's HubSpot portal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub connection_id: Option<ConnectionId>,
     pub mode: SyncMode,
     pub trigger: SyncTrigger,
     pub started_at: DateTime<Utc>,
@@ -123,6 +138,11 @@ pub struct SyncRun {
     pub counts: BTreeMap<ObjectType, u64>,
     pub requests_used: u64,
     pub error: Option<String>,
+    /// Where a connection's walk stands while the run continues in a new invocation: the source's
+    /// opaque cursor of the next step, saved after every step (`None` before the first step and once
+    /// the walk is done). A cursor only resumes its own run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 impl SyncRun {
@@ -146,6 +166,16 @@ impl SyncRun {
             counts: BTreeMap::new(),
             requests_used: 0,
             error: None,
+            connection_id: None,
+            cursor: None,
+        }
+    }
+
+    /// The same run, of one connection of the tenant.
+    pub fn on_connection(self, connection_id: ConnectionId) -> Self {
+        SyncRun {
+            connection_id: Some(connection_id),
+            ..self
         }
     }
 

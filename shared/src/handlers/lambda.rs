@@ -7,7 +7,7 @@ use crate::config::{ConfigError, Env, ScoreConfig, SyncConfig};
 use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::{parse_envelope, EventError};
-use crate::ports::source::SourceFactory;
+use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
 use crate::ports::{EventBus, Store};
 use crate::sources::hubspot::HubSpotSources;
 use crate::sources::hubspot::{
@@ -60,6 +60,9 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
     pub bus: Arc<B>,
     pub sources: Arc<dyn SourceFactory>,
+    /// The sources of payments connections; `None` until a payments platform is wired in (their
+    /// sync requests then fail as not configured).
+    pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
 }
 
 impl SyncFunction<DynamoStore, EventBridgeBus> {
@@ -101,6 +104,7 @@ impl SyncFunction<DynamoStore, EventBridgeBus> {
             store,
             bus,
             sources,
+            payments: None,
         })
     }
 }
@@ -117,14 +121,18 @@ where
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: Some(self.sources.as_ref()),
+            payments: self.payments.as_deref(),
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
                 "tenants_requested": report.tenants_requested,
                 "tenants_skipped": report.tenants_skipped,
+                "connections_requested": report.connections_requested,
+                "connections_skipped": report.connections_skipped,
             })),
             Handled::Synced(run) => Ok(json!({
                 "tenant_id": run.tenant_id,
+                "connection_id": run.connection_id,
                 "sync_id": run.sync_id,
                 "status": run.status,
                 "counts": run.counts,
@@ -167,6 +175,7 @@ where
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: None,
+            payments: None,
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {

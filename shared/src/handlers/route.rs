@@ -6,13 +6,15 @@
 use crate::connector::engine::SyncProgress;
 use crate::domain::SyncRun;
 use crate::events::{ProductEvent, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE};
+use crate::handlers::connection_sync::handle_connection_sync;
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, DispatchReport, SyncHandlerError,
 };
 use crate::handlers::{detail, EventError};
-use crate::ports::source::SourceFactory;
+use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
 use crate::ports::{EventBus, Store};
+use crate::store::LeaseTerms;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::Utc;
 use std::sync::Arc;
@@ -125,7 +127,10 @@ pub enum Handled {
 pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     pub store: &'a Arc<S>,
     pub bus: &'a B,
+    /// The HubSpot portal's source (requests that name no connection).
     pub sources: Option<&'a dyn SourceFactory>,
+    /// The sources of payments connections (PayPal); `None`: their requests fail as not configured.
+    pub payments: Option<&'a dyn PaymentsSourceFactory>,
 }
 
 /// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
@@ -147,9 +152,9 @@ where
     }
 }
 
-/// The sync function's triggers: the schedule's fan-out and one tenant's sync. Each Lambda routes
-/// only its own triggers, so its binary reaches only its own handlers (the least-privilege check
-/// reads those calls).
+/// The sync function's triggers: the schedule's fan-out and one sync, of the tenant's HubSpot portal
+/// or of the connection the request names. Each Lambda routes only its own triggers, so its binary
+/// reaches only its own handlers (the least-privilege check reads those calls).
 pub async fn route_sync<S, B>(
     handlers: &Handlers<'_, S, B>,
     trigger: Trigger,
@@ -165,6 +170,19 @@ where
             dispatch_scheduled(handlers.store.as_ref(), handlers.bus, Utc::now()).await?,
         )),
         Trigger::SyncRequested(request) => {
+            if let Some(connection_id) = &request.connection_id {
+                let run = handle_connection_sync(
+                    handlers.store,
+                    handlers.bus,
+                    handlers.payments,
+                    &request,
+                    connection_id,
+                    deadline,
+                    LeaseTerms::SYNC,
+                )
+                .await?;
+                return Ok(Handled::Synced(run));
+            }
             let sources = handlers.sources.ok_or(FunctionError::NoSources)?;
             let run = handle_sync_requested(
                 handlers.store,
@@ -233,6 +251,10 @@ mod tests {
             ),
             (
                 include_str!("../../../events/sync-requested-objects.json"),
+                Some(Function::Sync),
+            ),
+            (
+                include_str!("../../../events/sync-requested-payments.json"),
                 Some(Function::Sync),
             ),
             (

@@ -1,5 +1,7 @@
-//! The sync function. On the schedule it fans out one `SyncRequested` per active tenant, so no single
-//! invocation syncs every tenant. On `SyncRequested` it syncs one tenant under the sync lease (never
+//! The sync function. On the schedule it fans out one `SyncRequested` per active tenant's HubSpot
+//! portal and one per syncable connection, so no single invocation syncs every tenant. A request
+//! that names a connection is synced by [`super::connection_sync`]. On a request for the HubSpot
+//! portal it syncs one tenant under the sync lease (never
 //! two syncs of a tenant at once; short and renewed while the sync works, so a killed invocation
 //! blocks the next sync for one lease term at most), records the run, and emits `TenantSynced`; when
 //! the Lambda deadline nears it checkpoints, emits a `SyncRequested` that continues the same run, and
@@ -7,13 +9,17 @@
 //! makes progress, so a chain of them ends.
 
 use crate::connector::engine::{run_sync, SyncError, SyncOutcome, SyncPlan, SyncProgress};
+#[cfg(doc)]
+use crate::domain::ConnectionStatus;
 use crate::domain::{
     SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
 };
-use crate::events::{ProductEvent, SyncRequested, TenantSynced, SCHEMA_VERSION};
+use crate::events::{ProductEvent, SyncRequested, TenantSynced};
 use crate::ports::source::SourceFactory;
 use crate::ports::SnapshotStore;
-use crate::ports::{BusError, EventBus, Lease, PageRequest, StoreError, SyncStore, TenantStore};
+use crate::ports::{
+    BusError, ConnectionStore, EventBus, Lease, PageRequest, StoreError, SyncStore, TenantStore,
+};
 use crate::store::{HeldLease, LeaseTerms};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -27,6 +33,10 @@ pub enum SyncHandlerError {
     Bus(#[from] BusError),
     #[error("sync of tenant {tenant} failed: {error}")]
     Sync { tenant: TenantId, error: SyncError },
+    /// The function lacks what the request needs (a source of the connection's platform):
+    /// retrying the same event cannot help.
+    #[error("not configured: {0}")]
+    NotConfigured(String),
 }
 
 impl SyncHandlerError {
@@ -36,6 +46,7 @@ impl SyncHandlerError {
             SyncHandlerError::Store(e) => e.is_retryable(),
             SyncHandlerError::Bus(e) => e.is_retryable(),
             SyncHandlerError::Sync { error, .. } => error.is_retryable(),
+            SyncHandlerError::NotConfigured(_) => false,
         }
     }
 }
@@ -43,53 +54,80 @@ impl SyncHandlerError {
 /// What the schedule's fan-out did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DispatchReport {
+    /// Tenants whose HubSpot portal was asked to sync.
     pub tenants_requested: u64,
     pub tenants_skipped: u64,
+    /// Connections (beyond the HubSpot portal) asked to sync.
+    pub connections_requested: u64,
+    /// Connections left alone: paused, or waiting for new credentials.
+    pub connections_skipped: u64,
 }
 
-/// The schedule's fan-out: one `SyncRequested` per active tenant whose schedule is enabled.
+/// The schedule's fan-out: for each active tenant whose schedule is enabled, one `SyncRequested`
+/// for its HubSpot portal and one for each of its connections that can sync
+/// ([`ConnectionStatus::is_syncable`]).
+///
+/// Every request is built before any is published: a store failure while listing publishes
+/// nothing, so the retried schedule neither drops a connection nor asks for one twice.
 pub async fn dispatch_scheduled<S, B>(
     store: &S,
     bus: &B,
     now: DateTime<Utc>,
 ) -> Result<DispatchReport, SyncHandlerError>
 where
-    S: TenantStore + ?Sized,
+    S: TenantStore + ConnectionStore + ?Sized,
     B: EventBus + ?Sized,
 {
     let mut report = DispatchReport::default();
+    let mut requests: Vec<ProductEvent> = Vec::new();
     let mut page = PageRequest::first(100);
     loop {
         let tenants = store.list_active_tenants(&page).await?;
-        let requests: Vec<ProductEvent> = tenants
-            .items
-            .iter()
-            .filter(|t| {
-                let wanted = t.status == TenantStatus::Active && t.schedule.enabled;
-                if !wanted {
-                    report.tenants_skipped += 1;
+        for tenant in &tenants.items {
+            if tenant.status != TenantStatus::Active || !tenant.schedule.enabled {
+                report.tenants_skipped += 1;
+                continue;
+            }
+            requests.push(ProductEvent::SyncRequested(SyncRequested::tenant(
+                tenant.id.clone(),
+                tenant
+                    .schedule
+                    .scheduled_mode(tenant.last_full_sync_at, now),
+                SyncTrigger::Schedule,
+                now,
+            )));
+            report.tenants_requested += 1;
+            for connection in store.list_connections(&tenant.id).await? {
+                if !connection.status.is_syncable() {
+                    report.connections_skipped += 1;
+                    continue;
                 }
-                wanted
-            })
-            .map(|t| {
-                ProductEvent::SyncRequested(SyncRequested::tenant(
-                    t.id.clone(),
-                    t.schedule.scheduled_mode(t.last_full_sync_at, now),
-                    SyncTrigger::Schedule,
-                    now,
-                ))
-            })
-            .collect();
-        bus.publish(&requests).await?;
-        report.tenants_requested += requests.len() as u64;
+                // Incremental: the sync makes it full until one full sync has finished. A payments
+                // platform shows refunds and disputes as new rows, so there are no deletions for a
+                // daily full walk (three years of PayPal history) to reconcile.
+                requests.push(ProductEvent::SyncRequested(
+                    SyncRequested::tenant(
+                        tenant.id.clone(),
+                        SyncMode::Incremental,
+                        SyncTrigger::Schedule,
+                        now,
+                    )
+                    .on_connection(connection.id.clone()),
+                ));
+                report.connections_requested += 1;
+            }
+        }
         match tenants.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
             None => break,
         }
     }
+    bus.publish(&requests).await?;
     tracing::info!(
         requested = report.tenants_requested,
         skipped = report.tenants_skipped,
+        connections_requested = report.connections_requested,
+        connections_skipped = report.connections_skipped,
         "scheduled syncs requested"
     );
     Ok(report)
@@ -126,6 +164,12 @@ where
     S: TenantStore + SnapshotStore + SyncStore + ?Sized,
     B: EventBus + ?Sized,
 {
+    if let Some(connection_id) = &request.connection_id {
+        // `route_sync` sends these to the connection sync; syncing HubSpot instead would be wrong.
+        return Err(SyncHandlerError::NotConfigured(format!(
+            "the request for connection {connection_id} reached the HubSpot portal's sync"
+        )));
+    }
     let now = Utc::now();
     let tenant = store.get_tenant(&request.tenant_id).await?;
     let (sync_id, started_at) = run_identity(store.as_ref(), request, now).await?;
@@ -205,28 +249,12 @@ where
                     .chain(&outcome.deleted_client_ids)
                     .cloned()
                     .collect();
-                let synced = TenantSynced {
-                    schema_version: SCHEMA_VERSION,
-                    tenant_id: tenant.id.clone(),
-                    sync_id: run.sync_id.clone(),
-                    mode: run.mode,
-                    started_at: run.started_at,
-                    finished_at: run.finished_at.unwrap_or(now),
-                    counts: run.counts.clone(),
-                    changed_clients: changed.len() as u64,
-                    changed_client_ids: changed
-                        .into_iter()
-                        .take(TenantSynced::MAX_CHANGED_IDS)
-                        .collect(),
-                };
+                let synced = TenantSynced::of_run(&run, changed, now);
                 bus.publish(&[ProductEvent::TenantSynced(synced)]).await?;
                 log_outcome(&run, &outcome);
                 Ok(run)
             } else {
-                let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
-                let run = finish(store.as_ref(), run, SyncStatus::Continued, None).await?;
-                bus.publish(&[ProductEvent::SyncRequested(continuation)])
-                    .await?;
+                let run = continue_run(store.as_ref(), bus, request, run).await?;
                 log_outcome(&run, &outcome);
                 Ok(run)
             }
@@ -359,7 +387,25 @@ pub async fn effective_mode<S: SyncStore + ?Sized>(
     Ok(request.mode)
 }
 
-async fn finish<S: SyncStore + ?Sized>(
+/// Ends this invocation of `run` as continued and asks for the next one (same run id and mode).
+pub(crate) async fn continue_run<S, B>(
+    store: &S,
+    bus: &B,
+    request: &SyncRequested,
+    run: SyncRun,
+) -> Result<SyncRun, SyncHandlerError>
+where
+    S: SyncStore + ?Sized,
+    B: EventBus + ?Sized,
+{
+    let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
+    let run = finish(store, run, SyncStatus::Continued, None).await?;
+    bus.publish(&[ProductEvent::SyncRequested(continuation)])
+        .await?;
+    Ok(run)
+}
+
+pub(crate) async fn finish<S: SyncStore + ?Sized>(
     store: &S,
     mut run: SyncRun,
     status: SyncStatus,

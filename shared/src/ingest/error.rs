@@ -1,5 +1,6 @@
-//! The ingest's errors and the one place they become HTTP answers. HubSpot retries any 4xx/5xx,
-//! so only a delivery that can succeed later gets a 5xx; a client error gets the 4xx it deserves.
+//! The ingest's errors and the one place they become HTTP answers. HubSpot and PayPal retry any
+//! 4xx/5xx, so only a delivery that can succeed later gets a 5xx; a client error gets the 4xx it
+//! deserves.
 
 use crate::ports::{BusError, StoreError};
 use crate::sources::hubspot::webhook::event::DeliveryError;
@@ -20,6 +21,18 @@ pub enum IngestError {
     Bus(#[from] BusError),
     #[error("the delivery was not processed within {0:?}")]
     OutOfTime(std::time::Duration),
+    /// A payments webhook to a connection we do not have (deleted, mistyped, or never ours).
+    #[error("no such connection")]
+    UnknownConnection,
+    /// The payments platform did not vouch for the delivery.
+    #[error("the delivery could not be verified")]
+    Unverified,
+    /// Verified, but not an event we can read.
+    #[error("the delivery is not a webhook event we can read")]
+    UnreadableEvent,
+    /// The platform could not be asked to verify the delivery now.
+    #[error("the delivery could not be verified now")]
+    VerificationUnavailable,
 }
 
 impl IngestError {
@@ -29,9 +42,13 @@ impl IngestError {
             IngestError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             IngestError::Store(e) if !e.is_retryable() => StatusCode::INTERNAL_SERVER_ERROR,
             IngestError::Bus(e) if !e.is_retryable() => StatusCode::INTERNAL_SERVER_ERROR,
-            IngestError::Store(_) | IngestError::Bus(_) | IngestError::OutOfTime(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            IngestError::UnknownConnection => StatusCode::NOT_FOUND,
+            IngestError::Unverified => StatusCode::UNAUTHORIZED,
+            IngestError::UnreadableEvent => StatusCode::BAD_REQUEST,
+            IngestError::Store(_)
+            | IngestError::Bus(_)
+            | IngestError::OutOfTime(_)
+            | IngestError::VerificationUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -59,7 +76,7 @@ impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %self, status = status.as_u16(), "webhook delivery failed; HubSpot will retry");
+            tracing::error!(error = %self, status = status.as_u16(), "webhook delivery failed; the platform will retry");
         } else {
             tracing::warn!(error = %self, status = status.as_u16(), "webhook delivery refused");
         }

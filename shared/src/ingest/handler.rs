@@ -14,7 +14,10 @@ use super::plan;
 use super::privacy::erase_contacts;
 use crate::domain::{ClientId, Tenant, TenantId, TenantStatus};
 use crate::events::ProductEvent;
-use crate::ports::{EventBus, SnapshotStore, StoreError, TenantStore, WebhookStore};
+use crate::ports::source::PaymentsSourceFactory;
+use crate::ports::{
+    ConnectionStore, EventBus, SnapshotStore, StoreError, TenantStore, WebhookStore,
+};
 use crate::sources::hubspot::webhook::event::WebhookEvent;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
@@ -43,6 +46,16 @@ pub struct IngestState {
     pub(crate) client_secret: SecretString,
     pub(crate) public_base_url: PublicBaseUrl,
     pub(crate) processing_budget: Duration,
+    /// Payments platforms' webhooks (PayPal); `None`: they are refused as unknown.
+    pub(crate) payments: Option<PaymentsWebhooks>,
+}
+
+/// What payments webhooks need besides the common parts: the connections, and the platform's
+/// verification through the payments port.
+#[derive(Clone)]
+pub struct PaymentsWebhooks {
+    pub(crate) connections: Arc<dyn ConnectionStore>,
+    pub(crate) sources: Arc<dyn PaymentsSourceFactory>,
 }
 
 impl IngestState {
@@ -58,7 +71,22 @@ impl IngestState {
             client_secret,
             public_base_url,
             processing_budget: DEFAULT_PROCESSING_BUDGET,
+            payments: None,
         }
+    }
+
+    /// Accepts payments platforms' webhooks (`POST /webhooks/paypal/{tenant}/{connection}`): the
+    /// connection is looked up in `connections` and the delivery verified through `sources`.
+    pub fn with_payments(
+        mut self,
+        connections: Arc<dyn ConnectionStore>,
+        sources: Arc<dyn PaymentsSourceFactory>,
+    ) -> Self {
+        self.payments = Some(PaymentsWebhooks {
+            connections,
+            sources,
+        });
+        self
     }
 
     /// How long a delivery may take before we answer 503 (default 4 s, under HubSpot's 5 s).
@@ -73,6 +101,7 @@ impl std::fmt::Debug for IngestState {
         f.debug_struct("IngestState")
             .field("public_base_url", &self.public_base_url)
             .field("processing_budget", &self.processing_budget)
+            .field("payments", &self.payments.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,4 +1,5 @@
-//! The HubSpot webhook ingest: `POST /webhooks/hubspot`.
+//! The webhook ingest: HubSpot's `POST /webhooks/hubspot`, and payments platforms' webhooks
+//! (`POST /webhooks/paypal/{tenant}/{connection}`, in [`payments`]).
 //!
 //! The route verifies HubSpot's signature and parses the delivery (both in
 //! [`crate::sources::hubspot::webhook`]), and
@@ -14,13 +15,15 @@
 pub mod config;
 pub mod error;
 pub mod handler;
+pub mod payments;
 pub mod plan;
 pub mod privacy;
 
 pub use crate::sources::hubspot::webhook::{parse_delivery, WebhookEvent};
 pub use config::{IngestConfig, PublicBaseUrl};
 pub use error::IngestError;
-pub use handler::{process_delivery, DeliveryOutcome, IngestState, IngestStore};
+pub use handler::{process_delivery, DeliveryOutcome, IngestState, IngestStore, PaymentsWebhooks};
+pub use payments::{paypal_webhook_path, PaymentsDeliveryOutcome, PAYPAL_WEBHOOK_ROUTE};
 
 use crate::sources::hubspot::webhook::signature::{self, SignatureHeaders, SignedRequest};
 use axum::body::Bytes;
@@ -38,6 +41,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: IngestState) -> Router {
     Router::new()
         .route(WEBHOOK_PATH, post(receive_delivery))
+        .route(
+            PAYPAL_WEBHOOK_ROUTE,
+            post(payments::receive_paypal_delivery),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -12,6 +12,7 @@ pub use connection_store::{ConnectionStore, CorrelationStore, PayerStore};
 pub use source::{
     CompanyFields, CrmRecord, CrmSource, FetchWindow, FetchedObjects, PaymentRef, PaymentsPage,
     PaymentsSource, PaymentsSourceFactory, RecordBody, RecordPage, SourceError, SourceFactory,
+    VerifiedWebhook,
 };
 pub use store::*;
 pub use vault::{SecretVault, VaultError};

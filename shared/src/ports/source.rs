@@ -151,13 +151,19 @@ pub trait SourceFactory: Send + Sync {
     async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError>;
 }
 
-/// A reference to one object of a payments platform, from a webhook (targeted syncs).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PaymentRef {
-    Invoice(String),
-    Subscription(String),
-    Transaction(String),
-    Dispute(String),
+/// A reference to one object of a payments platform, from a webhook (targeted syncs). Defined in the
+/// domain because `SyncRequested` carries it.
+pub use crate::domain::PaymentRef;
+
+/// A webhook delivery the payments platform vouched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedWebhook {
+    /// The platform's id of the event (PayPal `id`, `WH-...`): redeliveries repeat it.
+    pub event_id: String,
+    /// The platform's event type (PayPal `INVOICING.INVOICE.PAID`), for logs.
+    pub event_type: String,
+    /// The objects the event is about; empty when it names none we sync.
+    pub refs: Vec<PaymentRef>,
 }
 
 /// One step of a payments walk: payer records holding only what this step saw (the sync merges them
@@ -211,4 +217,25 @@ pub trait PaymentsSourceFactory: Send + Sync {
         &self,
         connection: &crate::domain::Connection,
     ) -> Result<Arc<dyn PaymentsSource>, SourceError>;
+
+    /// Verifies a webhook delivery to `connection` with the platform (PayPal: its
+    /// verify-webhook-signature call, with the connection's `webhook_id`) and reads the event it
+    /// carries. `Rejected` when the platform does not vouch for it (or the connection has no webhook
+    /// registered), `InvalidResponse` for a body that is no event, `Unavailable` when the platform
+    /// cannot be asked now. The default refuses every delivery: a platform without webhooks.
+    async fn verify_webhook(
+        &self,
+        connection: &crate::domain::Connection,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedWebhook, SourceError> {
+        let _ = (headers, body);
+        Err(SourceError::Rejected {
+            status: 501,
+            message: format!(
+                "{} webhooks are not supported",
+                connection.platform.display_name()
+            ),
+        })
+    }
 }

@@ -371,10 +371,18 @@ pub enum Lease {
     TokenRefresh,
     /// One `POST /v1/sync` of a tenant being recorded at a time.
     ManualSyncRequest,
+    /// One sync of a connection at a time; taken per connection ([`Lease::key_on`]), so a tenant's
+    /// connections (and its HubSpot portal, under [`Lease::Sync`]) sync side by side.
+    ConnectionSync,
 }
 
 impl Lease {
-    pub const ALL: [Lease; 3] = [Lease::Sync, Lease::TokenRefresh, Lease::ManualSyncRequest];
+    pub const ALL: [Lease; 4] = [
+        Lease::Sync,
+        Lease::TokenRefresh,
+        Lease::ManualSyncRequest,
+        Lease::ConnectionSync,
+    ];
 
     /// The name the store keys the lease by (`LEASE#<name>`).
     pub const fn name(self) -> &'static str {
@@ -382,7 +390,13 @@ impl Lease {
             Lease::Sync => "sync",
             Lease::TokenRefresh => "token-refresh",
             Lease::ManualSyncRequest => "manual-sync-request",
+            Lease::ConnectionSync => "connection-sync",
         }
+    }
+
+    /// The name the store keys this lease by on one connection (`connection-sync#paypal-1`).
+    pub fn key_on(self, connection_id: &crate::domain::ConnectionId) -> String {
+        format!("{}#{connection_id}", self.name())
     }
 }
 

@@ -2,7 +2,7 @@
 //! holder that dies (a Lambda killed at its timeout, a local runner killed with `kill -9`) blocks
 //! the next one for one term at most, however long the work itself may run.
 
-use crate::domain::TenantId;
+use crate::domain::{ConnectionId, TenantId};
 use crate::ports::{Lease, StoreError, SyncStore};
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -42,6 +42,8 @@ pub struct HeldLease<'a, S: ?Sized> {
     store: &'a S,
     tenant_id: TenantId,
     lease: Lease,
+    /// The key the store holds it under: the lease's name, or its name on one connection.
+    key: String,
     holder: String,
     terms: LeaseTerms,
     until: DateTime<Utc>,
@@ -56,15 +58,49 @@ impl<'a, S: SyncStore + ?Sized> HeldLease<'a, S> {
         holder: &str,
         terms: LeaseTerms,
     ) -> Result<Option<Self>, StoreError> {
+        Self::acquire_key(
+            store,
+            tenant_id,
+            lease,
+            lease.name().to_owned(),
+            holder,
+            terms,
+        )
+        .await
+    }
+
+    /// Takes `lease` on one connection of the tenant for `holder`; `None` while another holder has
+    /// it.
+    pub async fn acquire_on_connection(
+        store: &'a S,
+        tenant_id: &TenantId,
+        connection_id: &ConnectionId,
+        lease: Lease,
+        holder: &str,
+        terms: LeaseTerms,
+    ) -> Result<Option<Self>, StoreError> {
+        let key = lease.key_on(connection_id);
+        Self::acquire_key(store, tenant_id, lease, key, holder, terms).await
+    }
+
+    async fn acquire_key(
+        store: &'a S,
+        tenant_id: &TenantId,
+        lease: Lease,
+        key: String,
+        holder: &str,
+        terms: LeaseTerms,
+    ) -> Result<Option<Self>, StoreError> {
         let now = Utc::now();
         let until = terms.until(now);
         let taken = store
-            .acquire_lease(tenant_id, lease.name(), holder, until, now)
+            .acquire_lease(tenant_id, &key, holder, until, now)
             .await?;
         Ok(taken.then(|| HeldLease {
             store,
             tenant_id: tenant_id.clone(),
             lease,
+            key,
             holder: holder.to_owned(),
             terms,
             until,
@@ -91,7 +127,7 @@ impl<'a, S: SyncStore + ?Sized> HeldLease<'a, S> {
             let until = self.terms.until(now);
             match self
                 .store
-                .renew_lease(&self.tenant_id, name, &self.holder, until, now)
+                .renew_lease(&self.tenant_id, &self.key, &self.holder, until, now)
                 .await
             {
                 Ok(true) => self.until = until,
@@ -116,10 +152,10 @@ impl<'a, S: SyncStore + ?Sized> HeldLease<'a, S> {
     pub async fn release(self) {
         let released = self
             .store
-            .release_lease(&self.tenant_id, self.lease.name(), &self.holder)
+            .release_lease(&self.tenant_id, &self.key, &self.holder)
             .await;
         if let Err(error) = released {
-            tracing::warn!(%error, tenant = %self.tenant_id, lease = self.lease.name(), "could not release a lease");
+            tracing::warn!(%error, tenant = %self.tenant_id, lease = %self.key, "could not release a lease");
         }
     }
 }

@@ -480,6 +480,7 @@ impl Pipeline {
             store: &self.store,
             bus: &self.bus,
             sources: Some(self.sources.as_ref()),
+            payments: None,
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
@@ -541,7 +542,12 @@ async fn schedule(
                     tracing::info!("a sync is still running; this tick is skipped");
                     continue;
                 }
-                let handlers = Handlers { store: &store, bus: &bus, sources: None };
+                let handlers = Handlers {
+                    store: &store,
+                    bus: &bus,
+                    sources: None,
+                    payments: None,
+                };
                 let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
                 if let Err(error) = tick {
                     eprintln!("The scheduled sync could not be requested: {error}");

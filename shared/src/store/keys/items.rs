@@ -378,6 +378,8 @@ mod tests {
             counts: Default::default(),
             requests_used: 0,
             error: None,
+            connection_id: None,
+            cursor: None,
         };
         let keys = sync_run(&run);
         assert_eq!(keys.key.pk, "TENANT#acme");
