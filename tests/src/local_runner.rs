@@ -220,9 +220,9 @@ impl LocalRunner {
             match self.get("/v1/connections").await {
                 Ok((200, connections)) => {
                     let synced = connections["items"].as_array().is_some_and(|items| {
-                        items.iter().any(|c| {
-                            c["platform"] == platform && !c["last_sync_at"].is_null()
-                        })
+                        items
+                            .iter()
+                            .any(|c| c["platform"] == platform && !c["last_sync_at"].is_null())
                     });
                     if synced {
                         return Ok(connections);
