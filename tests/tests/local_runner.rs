@@ -35,6 +35,16 @@ async fn started(args: &[&str]) -> LocalRunner {
         .unwrap_or_else(|e| panic!("the local runner did not start: {e}"))
 }
 
+/// [`started`], then waits for the first sync's scores.
+async fn started_and_scored(args: &[&str]) -> LocalRunner {
+    let runner = started(args).await;
+    runner
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    runner
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn runner_serves_syncs_scores_and_stops_on_ctrl_c() {
     let mut runner = started(&["--demo-size", "small"]).await;
@@ -101,11 +111,7 @@ async fn a_restart_with_the_data_file_keeps_scores_and_insight_statuses() {
     let data_arg = data_file.to_string_lossy().into_owned();
     let args = ["--demo-size", "small", "--data-file", data_arg.as_str()];
 
-    let mut first = started(&args).await;
-    first
-        .wait_for_first_scores()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = started_and_scored(&args).await;
     let (_, insights) = first.get("/v1/insights?status=open&limit=1").await.unwrap();
     let insight_id = insights["items"][0]["id"]
         .as_str()
@@ -231,11 +237,7 @@ async fn a_change_answered_before_kill_9_is_kept_by_the_restart() {
     let (dir, file) = data_file("kill-9");
     let file_arg = file.to_string_lossy().into_owned();
     let args = ["--demo-size", "small", "--data-file", file_arg.as_str()];
-    let mut first = started(&args).await;
-    first
-        .wait_for_first_scores()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = started_and_scored(&args).await;
 
     let (_, insights) = first.get("/v1/insights?status=open&limit=1").await.unwrap();
     let insight_id = insights["items"][0]["id"]
@@ -396,11 +398,7 @@ async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_conn
     let data_arg = file.to_string_lossy().into_owned();
     let args = ["--demo-size", "small", "--data-file", data_arg.as_str()];
 
-    let mut first = started(&args).await;
-    first
-        .wait_for_first_scores()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = started_and_scored(&args).await;
     let connections = first
         .wait_for_connection_sync("paypal")
         .await
@@ -468,11 +466,7 @@ async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_conn
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_paypal_runs_the_sandbox_portal_alone() {
-    let mut runner = started(&["--demo-size", "small", "--no-paypal"]).await;
-    runner
-        .wait_for_first_scores()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut runner = started_and_scored(&["--demo-size", "small", "--no-paypal"]).await;
     let (status, connections) = runner.get("/v1/connections").await.unwrap();
     assert_eq!(status, 200, "{connections}");
     assert_eq!(
