@@ -166,14 +166,15 @@ impl LocalRunner {
         format!("{}{path}", self.base_url)
     }
 
-    /// Waits until the newest sync run has finished and clients are scored; returns that run. A
-    /// failed first sync is an error that carries the run's reason.
+    /// Waits until the newest sync run of the HubSpot portal has finished and clients are scored;
+    /// returns that run (a PayPal connection's runs are left out). A failed first sync is an error
+    /// that carries the run's reason.
     pub async fn wait_for_first_scores(&self) -> Result<Value, String> {
         let started = tokio::time::Instant::now();
         loop {
             // A request that could not be sent (the connection refused or reset while the machine
             // is loaded) is asked again until the guard, and named if it never succeeds.
-            let runs = match self.get("/v1/sync-runs?limit=1").await {
+            let runs = match self.get("/v1/sync-runs?limit=20").await {
                 Ok((_, runs)) => runs,
                 Err(error) if started.elapsed() <= FIRST_SYNC_GUARD => {
                     note_retry(&error);
@@ -182,7 +183,11 @@ impl LocalRunner {
                 }
                 Err(error) => return Err(format!("{error}; stderr: {}", self.stderr())),
             };
-            if let Some(run) = runs["items"].get(0) {
+            let newest_of_the_portal = runs["items"].as_array().and_then(|runs| {
+                runs.iter()
+                    .find(|run| run.get("connection_id").is_none_or(|c| c.is_null()))
+            });
+            if let Some(run) = newest_of_the_portal {
                 match run["status"].as_str() {
                     Some("succeeded") => {
                         let (_, scores) = self.get("/v1/health-scores?limit=1").await?;
@@ -202,6 +207,53 @@ impl LocalRunner {
             }
             if started.elapsed() > FIRST_SYNC_GUARD {
                 return Err(format!("no scored sync yet; stderr: {}", self.stderr()));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until the connection of `platform` (`paypal`) has synced once (`last_sync_at` set) and
+    /// returns the whole `GET /v1/connections` answer.
+    pub async fn wait_for_connection_sync(&self, platform: &str) -> Result<Value, String> {
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.get("/v1/connections").await {
+                Ok((200, connections)) => {
+                    let synced = connections["items"].as_array().is_some_and(|items| {
+                        items
+                            .iter()
+                            .any(|c| c["platform"] == platform && !c["last_sync_at"].is_null())
+                    });
+                    if synced {
+                        return Ok(connections);
+                    }
+                }
+                Ok((status, body)) => return Err(format!("GET /v1/connections: {status} {body}")),
+                Err(error) => note_retry(&error),
+            }
+            if started.elapsed() > FIRST_SYNC_GUARD {
+                return Err(format!(
+                    "the {platform} connection never synced; stderr: {}",
+                    self.stderr()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until the runner has printed a line that starts with `prefix`; returns that line.
+    pub async fn wait_for_printed(&self, prefix: &str) -> Result<String, String> {
+        let started = tokio::time::Instant::now();
+        loop {
+            if let Some(line) = self.stdout().lines().find(|l| l.starts_with(prefix)) {
+                return Ok(line.to_string());
+            }
+            if started.elapsed() > FIRST_SYNC_GUARD {
+                return Err(format!(
+                    "the runner never printed {prefix:?}; stdout: {}; stderr: {}",
+                    self.stdout(),
+                    self.stderr()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

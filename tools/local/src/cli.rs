@@ -71,6 +71,15 @@ pub struct Args {
     #[arg(long, value_name = "CLAIM", default_value = "tenant_id")]
     pub oidc_tenant_claim: String,
 
+    /// Start no PayPal simulator (by default the sandbox portal gets one beside it, whose payers
+    /// line up with the portal's companies, and a PayPal connection to it).
+    #[arg(long, conflicts_with = "paypal")]
+    pub no_paypal: bool,
+    /// Start the PayPal simulator with a real HubSpot portal too (it is off then by default; its
+    /// made-up payers match none of the portal's companies).
+    #[arg(long)]
+    pub paypal: bool,
+
     /// Show no per-object sync progress (bars on a terminal, one line per object type otherwise).
     #[arg(long)]
     pub no_progress: bool,
@@ -97,6 +106,12 @@ impl Args {
             audience,
             tenant_claim: self.oidc_tenant_claim.clone(),
         })
+    }
+
+    /// Whether the PayPal simulator runs: by default with the sandbox portal, only on `--paypal` with
+    /// a real portal, never with `--no-paypal`.
+    pub fn paypal_enabled(&self) -> bool {
+        !self.no_paypal && (self.paypal || self.hubspot_access_token.is_none())
     }
 
     /// The sandbox portal these flags describe.
@@ -271,6 +286,18 @@ mod tests {
         let config = args.sandbox_config();
         assert_eq!(config.companies, 7);
         assert_eq!(config.contacts, SandboxConfig::small(42).contacts);
+    }
+
+    #[test]
+    fn paypal_runs_beside_the_sandbox_portal_unless_turned_off() {
+        assert!(Args::parse_from(["local"]).paypal_enabled());
+        assert!(!Args::parse_from(["local", "--no-paypal"]).paypal_enabled());
+        let real = ["local", "--hubspot-access-token", "pat-na1-x"];
+        assert!(!Args::parse_from(real).paypal_enabled());
+        let mut asked = real.to_vec();
+        asked.push("--paypal");
+        assert!(Args::parse_from(asked).paypal_enabled());
+        assert!(Args::try_parse_from(["local", "--paypal", "--no-paypal"]).is_err());
     }
 
     #[test]

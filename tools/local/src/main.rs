@@ -4,8 +4,10 @@ mod cli;
 mod data_file;
 mod jwt_check;
 mod oauth;
+mod paypal;
 mod progress;
 mod runner;
+mod timers;
 
 use clap::Parser;
 use std::io::IsTerminal;

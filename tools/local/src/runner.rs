@@ -8,6 +8,7 @@
 use crate::cli::Args;
 use crate::data_file::{save_after_change, DataFile};
 use crate::progress::SyncBars;
+use crate::timers::{schedule, shutdown_signal, stopping};
 use hubspot_sandbox::Sandbox;
 use secrecy::{ExposeSecret, SecretString};
 use shared::api::config::DEFAULT_TENANT_SECRET_PREFIX;
@@ -21,12 +22,14 @@ use shared::domain::{
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route, Handled, Handlers, Trigger};
 use shared::ports::{
-    EventBus, PageRequest, SecretVault, StoreError, SyncStore, TenantStore, VaultError,
+    EventBus, PageRequest, PaymentsSourceFactory, SecretVault, StoreError, SyncStore, TenantStore,
+    VaultError,
 };
 use shared::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
 use shared::sources::hubspot::oauth::OAuthSettings;
 use shared::sources::hubspot::HubSpotSources;
 use shared::sources::hubspot::StoredCredentials;
+use shared::sources::paypal::PaypalSources;
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -58,6 +61,8 @@ pub enum RunnerError {
     Vault(#[from] VaultError),
     #[error("the HubSpot sandbox did not start: {0}")]
     Sandbox(String),
+    #[error("the PayPal simulator: {0}")]
+    PaypalSandbox(String),
     #[error(
         "cannot listen on {address}: {source} (try another --port, or --port 0 for a free one)"
     )]
@@ -117,6 +122,25 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     let portal = start_portal(&args).await?;
     let tenant = prepare_tenant(store.as_ref(), vault.as_ref(), &portal, &args).await?;
     close_interrupted_runs(store.as_ref(), &tenant.id).await?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let paypal = match args.paypal_enabled() {
+        true => {
+            let sandbox = crate::paypal::start_sandbox(args.seed, portal.sandbox.as_ref()).await?;
+            let secret_prefix = DEFAULT_TENANT_SECRET_PREFIX;
+            let demo = crate::paypal::connect(
+                &store,
+                vault.clone(),
+                &tenant.id,
+                secret_prefix,
+                sandbox,
+                http.clone(),
+            );
+            Some(demo.await?)
+        }
+        false => None,
+    };
 
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(address)
@@ -130,7 +154,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     let dev_token = SecretString::from(uuid::Uuid::new_v4().simple().to_string());
     let oidc = args.oidc_settings();
     let jwt_check = crate::jwt_check::discover(&oidc).await?;
-    let state = ApiState::new(
+    let mut state = ApiState::new(
         store.clone(),
         Arc::new(bus.clone()),
         vault.clone(),
@@ -144,11 +168,21 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
             },
         },
     );
+    if let Some(paypal) = &paypal {
+        state = state.with_payments_sources(paypal.sources.clone());
+    }
 
     let oauth = crate::oauth::connect_app(&state, &portal.oauth_app_secret, &portal.api_base_url)
         .await
         .map_err(RunnerError::Sandbox)?;
     print_banner(&args, &portal, &base_url, &dev_token);
+    if let Some(paypal) = &paypal {
+        println!(
+            "PayPal: simulator at {} (connection {}; --no-paypal turns it off)",
+            paypal.sandbox.base_url(),
+            paypal.connection_id
+        );
+    }
 
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -169,9 +203,6 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         })
     };
 
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()?;
     let sources = Arc::new(HubSpotSources::new(
         http,
         portal.api_base_url.clone(),
@@ -183,6 +214,13 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         store: store.clone(),
         bus: bus.clone(),
         sources,
+        payments: paypal.as_ref().map(|p| p.sources.clone()),
+        paypal_report: paypal.as_ref().map(|p| {
+            Arc::new(crate::paypal::FirstSyncReport::new(
+                tenant.id.clone(),
+                p.connection_id.clone(),
+            ))
+        }),
         first_sync_bars: Arc::new(SyncBars::new(!args.no_progress)),
         first_scores_reported: Arc::new(AtomicBool::new(false)),
         dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
@@ -200,13 +238,18 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         tasks.spawn(file.clone().save_periodically(stopped.clone()));
     }
 
-    bus.publish(&[ProductEvent::SyncRequested(SyncRequested::tenant(
+    let first_sync = SyncRequested::tenant(
         tenant.id.clone(),
         SyncMode::Incremental,
         SyncTrigger::Local,
         chrono::Utc::now(),
-    ))])
-    .await?;
+    );
+    let mut first_syncs = vec![ProductEvent::SyncRequested(first_sync.clone())];
+    if let Some(paypal) = &paypal {
+        let on_paypal = first_sync.on_connection(paypal.connection_id.clone());
+        first_syncs.push(ProductEvent::SyncRequested(on_paypal));
+    }
+    bus.publish(&first_syncs).await?;
 
     let served = tokio::select! {
         () = shutdown_signal() => None,
@@ -219,6 +262,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         &tenant.id,
         &mut tasks,
         portal.sandbox,
+        paypal.map(|p| p.sandbox),
         &args.data_file,
     )
     .await?;
@@ -239,6 +283,7 @@ async fn finish(
     tenant_id: &TenantId,
     tasks: &mut JoinSet<()>,
     sandbox: Option<Sandbox>,
+    paypal: Option<paypal_sandbox::Sandbox>,
     data_file: &Option<PathBuf>,
 ) -> Result<(), RunnerError> {
     if tokio::time::timeout(SHUTDOWN_GRACE, async {
@@ -258,6 +303,9 @@ async fn finish(
     }
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
+    }
+    if let Some(paypal) = paypal {
+        paypal.shutdown().await;
     }
     Ok(())
 }
@@ -435,6 +483,9 @@ struct Pipeline {
     store: Arc<MemoryStore>,
     bus: InProcessBus,
     sources: Arc<HubSpotSources<MemoryStore>>,
+    /// The PayPal connections' sources (`None` with `--no-paypal`).
+    payments: Option<Arc<PaypalSources>>,
+    paypal_report: Option<Arc<crate::paypal::FirstSyncReport>>,
     first_sync_bars: Arc<SyncBars>,
     first_scores_reported: Arc<AtomicBool>,
     dashboard_url: String,
@@ -467,8 +518,9 @@ impl Pipeline {
 
     /// Runs `event` through the same routing the Lambdas use, then tells the person at the terminal.
     async fn handle(self, event: ProductEvent) {
+        // The bars follow the HubSpot portal's first sync; the PayPal one runs beside it unseen.
         let first_sync = matches!(&event, ProductEvent::SyncRequested(request)
-            if request.requested_by == SyncTrigger::Local);
+            if request.requested_by == SyncTrigger::Local && request.connection_id.is_none());
         let progress: &dyn SyncProgress = if first_sync {
             self.first_sync_bars.as_ref()
         } else {
@@ -478,7 +530,10 @@ impl Pipeline {
             store: &self.store,
             bus: &self.bus,
             sources: Some(self.sources.as_ref()),
-            payments: None,
+            payments: self
+                .payments
+                .as_deref()
+                .map(|p| p as &dyn PaymentsSourceFactory),
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
@@ -488,11 +543,18 @@ impl Pipeline {
         }
         match handled {
             Ok(Handled::Synced(run)) if run.status == SyncStatus::Failed => eprintln!(
-                "Sync {} failed: {}",
+                "Sync {}{} failed: {}",
+                run.connection_id
+                    .as_ref()
+                    .map(|c| format!(" of {c}"))
+                    .unwrap_or_default(),
                 run.sync_id,
                 run.error.as_deref().unwrap_or("no reason recorded")
             ),
             Ok(Handled::Synced(run)) => {
+                if let Some(report) = &self.paypal_report {
+                    report.synced(&run);
+                }
                 tracing::info!(sync_id = %run.sync_id, status = ?run.status, "sync done")
             }
             Ok(Handled::Scored(scores)) => {
@@ -502,6 +564,9 @@ impl Pipeline {
                         scores.clients_scored, scores.insights_opened
                     );
                     println!("Open the dashboard: {}", self.dashboard_url);
+                }
+                if let Some(report) = &self.paypal_report {
+                    report.scored(&self.store).await;
                 }
                 if let Some(file) = &self.data_file {
                     file.save_or_report().await;
@@ -513,77 +578,5 @@ impl Pipeline {
             Err(error) if detail_type == "TenantSynced" => eprintln!("Scoring failed: {error}"),
             Err(error) => eprintln!("Sync failed: {error}"),
         }
-    }
-}
-
-/// The EventBridge schedule's stand-in: every `interval`, the sync function's fan-out. A tick is
-/// skipped while a sync is still running, so a short interval does not pile up refused runs.
-async fn schedule(
-    store: Arc<MemoryStore>,
-    bus: InProcessBus,
-    tenant_id: TenantId,
-    interval: Duration,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            () = stopping(&mut stopped) => break,
-            _ = ticks.tick() => {
-                let running = store
-                    .list_sync_runs(&tenant_id, &PageRequest::first(1))
-                    .await
-                    .map(|runs| runs.items.iter().any(|r| r.status == SyncStatus::Running))
-                    .unwrap_or(false);
-                if running {
-                    tracing::info!("a sync is still running; this tick is skipped");
-                    continue;
-                }
-                let handlers = Handlers {
-                    store: &store,
-                    bus: &bus,
-                    sources: None,
-                    payments: None,
-                };
-                let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
-                if let Err(error) = tick {
-                    eprintln!("The scheduled sync could not be requested: {error}");
-                }
-            }
-        }
-    }
-}
-
-/// Resolves once the runner is stopping (the guard `wait_for` returns is not `Send`: drop it here).
-async fn stopping(stopped: &mut watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|s| *s).await.map(|_| ());
-}
-
-/// Ctrl-C, or SIGTERM (what `kill` and service managers send).
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            eprintln!("Cannot listen for Ctrl-C: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                eprintln!("Cannot listen for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
