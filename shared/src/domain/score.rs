@@ -84,6 +84,22 @@ impl SourceRef {
 }
 
 /// What scores and insights stored before there was a second source were built from.
+/// One entry per platform, in first-seen order, each the surest: a platform's own data beats a match,
+/// and a stronger match a weaker one. Two records of one platform (a PayPal payer's account and its
+/// invoices sent to the same email) are one source, not two.
+pub fn one_per_platform(sources: impl IntoIterator<Item = SourceRef>) -> Vec<SourceRef> {
+    let sureness = |s: &SourceRef| s.match_confidence.unwrap_or(f64::INFINITY);
+    let mut kept: Vec<SourceRef> = Vec::new();
+    for source in sources {
+        match kept.iter_mut().find(|k| k.platform == source.platform) {
+            Some(existing) if sureness(&source) > sureness(existing) => *existing = source,
+            Some(_) => {}
+            None => kept.push(source),
+        }
+    }
+    kept
+}
+
 pub fn crm_only() -> Vec<SourceRef> {
     vec![SourceRef::crm()]
 }
@@ -188,4 +204,26 @@ pub struct ScorePoint {
     pub payment: Option<u8>,
     pub usage: Option<u8>,
     pub support: Option<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{MatchMethod, Platform};
+
+    #[test]
+    fn a_platform_counts_once_with_its_surest_match() {
+        let matched = |confidence: f64| SourceRef {
+            platform: Platform::Paypal,
+            matched_by: Some(MatchMethod::EmailDomain),
+            match_confidence: Some(confidence),
+        };
+        let kept = one_per_platform([
+            SourceRef::crm(),
+            matched(0.7),
+            matched(0.95),
+            SourceRef::crm(),
+        ]);
+        assert_eq!(kept, vec![SourceRef::crm(), matched(0.95)]);
+    }
 }

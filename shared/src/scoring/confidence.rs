@@ -98,15 +98,12 @@ impl Backing {
         self
     }
 
-    /// The sources to show: the client's own platforms, then each linked record with its match.
+    /// The sources to show: the client's own platforms, then each linked platform with its surest
+    /// match.
     pub fn sources(&self) -> Vec<SourceRef> {
-        let mut sources: Vec<SourceRef> = self
-            .crm_platforms
-            .iter()
-            .map(|p| SourceRef::own(*p))
-            .collect();
-        sources.extend(self.linked.iter().map(RecordMatch::source));
-        sources
+        let own = self.crm_platforms.iter().map(|p| SourceRef::own(*p));
+        let linked = self.linked.iter().map(RecordMatch::source);
+        crate::domain::score::one_per_platform(own.chain(linked))
     }
 }
 

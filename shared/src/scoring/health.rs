@@ -257,21 +257,15 @@ pub fn score_client(
     }
 }
 
-/// The snapshot's platforms, then every linked record with its match.
+/// The snapshot's platforms, then each linked platform with its surest match.
 fn score_sources(features: &ClientFeatures) -> Vec<SourceRef> {
-    let mut sources: Vec<SourceRef> = features
-        .platforms
+    let own = features.platforms.iter().map(|p| SourceRef::own(*p));
+    let linked = features
+        .payments
+        .payers
         .iter()
-        .map(|p| SourceRef::own(*p))
-        .collect();
-    sources.extend(
-        features
-            .payments
-            .payers
-            .iter()
-            .filter_map(|p| p.link.map(|l| l.source())),
-    );
-    sources
+        .filter_map(|p| p.link.map(|l| l.source()));
+    crate::domain::score::one_per_platform(own.chain(linked))
 }
 
 /// Churn risk rises as the overall falls, with each behavioural risk factor (the score-based ones
