@@ -217,15 +217,16 @@ async fn hubspot_and_paypal_run_end_to_end_on_the_real_binaries() {
 
     // A PayPal webhook: verified by PayPal, it asks for a targeted sync of the connection.
     let (hook_url, captured) = capture_deliveries().await;
-    let invoice = named.invoice_ids.first().cloned();
-    let resource = match invoice.as_deref().and_then(|id| paypal.pay_invoice(id)) {
-        Some(paid) => paid,
-        None => json!({ "id": named.subscription_ids.first().cloned().unwrap_or_default() }),
-    };
-    let event_type = if invoice.is_some() {
-        "INVOICING.INVOICE.PAID"
-    } else {
-        "BILLING.SUBSCRIPTION.UPDATED"
+    // Paying an open invoice is INVOICING.INVOICE.PAID; a settled one is only re-announced.
+    let (event_type, resource) = match named.invoice_ids.first() {
+        Some(id) => match paypal.pay_invoice(id) {
+            Some(paid) => ("INVOICING.INVOICE.PAID", paid),
+            None => ("INVOICING.INVOICE.UPDATED", json!({ "id": id })),
+        },
+        None => (
+            "BILLING.SUBSCRIPTION.UPDATED",
+            json!({ "id": named.subscription_ids.first().cloned().unwrap_or_default() }),
+        ),
     };
     paypal
         .send_webhook(&hook_url, event_type, resource)
@@ -252,7 +253,9 @@ async fn hubspot_and_paypal_run_end_to_end_on_the_real_binaries() {
     let again = invoke(&mut ingest, &delivery).await;
     assert_eq!(again["statusCode"], 200, "{again}");
     let mut tampered = delivery.clone();
-    tampered["body"] = json!(String::from_utf8_lossy(&body).replace("PAID", "CANCELLED"));
+    tampered["body"] = json!(String::from_utf8_lossy(&body)
+        .replace("INVOICING", "INVOICINGX")
+        .replace("BILLING", "BILLINGX"));
     let refused = invoke(&mut ingest, &tampered).await;
     assert_eq!(refused["statusCode"], 401, "{refused}");
     assert!(
