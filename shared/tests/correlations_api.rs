@@ -448,3 +448,53 @@ async fn correlations_need_credentials() {
         .await;
     reply.problem(StatusCode::UNAUTHORIZED);
 }
+
+/// The client's page lists the records matched to it: what waits for review, then what a person
+/// confirmed first, with what each record says.
+#[tokio::test]
+async fn a_clients_page_lists_its_linked_records_with_what_they_say() {
+    use shared::events::{TenantSynced, SCHEMA_VERSION};
+    use shared::handlers::score::handle_tenant_synced;
+    let api = world().await;
+    let synced = TenantSynced {
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenant_id(TENANT),
+        sync_id: shared::domain::SyncId::parse("sync-1").unwrap(),
+        mode: shared::domain::SyncMode::Full,
+        started_at: now(),
+        finished_at: now(),
+        counts: Default::default(),
+        changed_client_ids: vec![],
+        changed_clients: 0,
+    };
+    // The score step matches payers to clients, then scores them.
+    handle_tenant_synced(&api.store, &api.bus, &synced, now())
+        .await
+        .unwrap();
+
+    let records = |reply: Value| {
+        reply["linked_records"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let before = records(api.call("GET", "/v1/clients/101", None).await.json());
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["external_id"], "PAYER-ACME");
+    assert_eq!(before[0]["status"], "needs_review");
+    assert_eq!(before[0]["name"], "ACME Ltd.");
+    assert_eq!(before[0]["email_domain"], "acme.com");
+    assert_eq!(before[0]["open_invoices"], 0);
+
+    let body =
+        json!({"connection_id": CONNECTION, "external_id": "PAYER-ACME", "client_id": "101"});
+    let reply = api
+        .call("POST", "/v1/correlations/confirm", Some(&body.to_string()))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let after = records(api.call("GET", "/v1/clients/101", None).await.json());
+    assert_eq!(after[0]["status"], "confirmed", "{after:?}");
+    // A client nothing was matched to has none.
+    let none = records(api.call("GET", "/v1/clients/102", None).await.json());
+    assert!(none.iter().all(|r| r["status"] != "confirmed"), "{none:?}");
+}

@@ -400,6 +400,62 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
     assert!(shown.starts_with("Last sync succeeded"), "{shown}");
     screenshot(&client, "after-sync").await;
 
+    // Sources: the PayPal simulator's connection is listed beside the portal; Matches: a payer waiting
+    // for review is confirmed from its evidence, and the API says so.
+    eventually("the PayPal connection is listed", || async {
+        click(&client, "#tab-sources").await;
+        let rows = all(&client, "#connections-table tr[data-connection^='paypal-']").await?;
+        (rows.len() == 1)
+            .then_some(())
+            .ok_or(format!("{} PayPal rows", rows.len()))
+    })
+    .await;
+    screenshot(&client, "sources").await;
+    let (_, queue) = runner
+        .get("/v1/correlations?status=needs_review&limit=50")
+        .await
+        .unwrap();
+    // The simulator's payers on a company's domain without its id wait for a person.
+    {
+        let first = queue["items"]
+            .as_array()
+            .and_then(|i| i.first())
+            .cloned()
+            .unwrap_or_else(|| panic!("the demo has matches to review: {queue}"));
+        let external = first["external_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let card = format!("#matches-list article[data-external-id='{external}']");
+        eventually("the review queue shows the API's first match", || async {
+            click(&client, "#tab-matches").await;
+            all(&client, &card)
+                .await?
+                .first()
+                .map(|_| ())
+                .ok_or("not yet".to_string())
+        })
+        .await;
+        screenshot(&client, "matches").await;
+        click(&client, &format!("{card} button.primary")).await;
+        eventually("the confirmed match leaves the queue", || async {
+            let left = all(&client, &card).await?;
+            left.is_empty()
+                .then_some(())
+                .ok_or("still shown".to_string())
+        })
+        .await;
+        let (_, all_rows) = runner.get("/v1/correlations?limit=200").await.unwrap();
+        let decided = all_rows["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["external_id"] == external.as_str() && c["client_id"] == first["client_id"])
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(decided["status"], "confirmed", "{decided}");
+    }
+
     // A phone: the overview fits the screen's width.
     client.set_window_size(390, 844).await.unwrap();
     click(&client, "#tab-overview").await;

@@ -85,7 +85,7 @@ impl PayerRecord {
 
 /// An amount in one currency. Amounts are decimal strings on the wire; `f64` is precise enough for
 /// scoring (cents of amounts below 2^53).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
     pub value: f64,
     /// ISO 4217 code, upper case.

@@ -4,6 +4,7 @@
   const LABELS = {
     client_health: "Client health", revenue_optimization: "Revenue optimization",
     churn_risk: "Churn risk", upsell_opportunity: "Upsell opportunity", payment_risk: "Payment risk",
+    auto: "linked automatically", confirmed: "confirmed", rejected: "rejected",
     low: "Low", medium: "Medium", high: "High", critical: "Critical",
     lower: "Lower", needs_review: "Needs review",
     healthy: "Healthy", watch: "Watch", at_risk: "At risk",

@@ -256,6 +256,7 @@
       h("section", { class: "panel", "aria-labelledby": "history-title" },
         h("h3", { id: "history-title" }, "Score history"),
         points.length ? historyChart(points, chartTitle) : h("p", { class: "muted" }, "No history yet.")),
+      linkedRecordsPanel(c.linked_records),
       h("h3", { style: "margin-top:1rem" }, "Open insights"), insightsBox));
   }
   function historyChart(points, title) {

@@ -108,6 +108,25 @@
     return node;
   }
 
+  // The client page's records of other platforms: linked ones count in its scores.
+  function linkedRecordsPanel(records) {
+    if (!records || !records.length) return null;
+    const amounts = (list) => (list || []).map((m) => new Intl.NumberFormat(undefined, { style: "currency", currency: m.currency }).format(m.value)).join(" + ") || "none";
+    return h("section", { class: "panel", id: "linked-records", "aria-labelledby": "linked-title" },
+      h("h3", { id: "linked-title" }, "Linked records"),
+      h("div", { class: "table-wrap" }, h("table", {},
+        h("thead", {}, h("tr", {}, ["Record", "Match", "Open invoices", "Overdue", "Open disputes", "Last payment"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, records.map((r) => h("tr", { "data-external-id": r.external_id },
+          h("th", { scope: "row" }, (SOURCE_NAMES[r.platform] || r.platform) + ": " + (r.name || r.external_id),
+            r.email_domain ? h("div", { class: "muted" }, "@" + r.email_domain) : null),
+          h("td", {}, (MATCH_NAMES[r.method] || r.method) + ", " + percent(r.confidence),
+            h("div", { class: "muted" }, r.status === "needs_review" ? h("a", { href: "#/matches" }, "waits for review") : label(r.status))),
+          h("td", { class: "num" }, r.open_invoices),
+          h("td", { class: "num" }, amounts(r.overdue)),
+          h("td", { class: "num" }, r.open_disputes),
+          h("td", {}, when(r.last_payment_at))))))));
+  }
+
   async function renderMatches() {
     const page = await api("/v1/correlations?" + new URLSearchParams({ status: "needs_review", limit: "50" }));
     const items = itemsOf(page);

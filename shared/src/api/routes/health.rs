@@ -2,6 +2,7 @@
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiQuery;
+use crate::api::routes::linked::{linked_records, LinkedRecord};
 use crate::api::routes::{list_error, page_request, path_id};
 use crate::api::{ApiState, Caller};
 use crate::domain::{ClientId, HealthBand, HealthScore, Insight, InsightStatus, ScorePoint, Trend};
@@ -117,6 +118,9 @@ pub struct ClientDetail {
     pub history: Vec<ScorePoint>,
     /// The client's insights with status `open`, newest first.
     pub open_insights: Vec<Insight>,
+    /// Records of other platforms matched to the client: linked ones first, then those waiting for
+    /// review.
+    pub linked_records: Vec<LinkedRecord>,
 }
 
 /// One client: current score with factors, trend, history in a range and open insights.
@@ -162,6 +166,7 @@ pub async fn get_client(
         .filter(|i| i.status == InsightStatus::Open)
         .collect();
     open_insights.sort_by_key(|insight| std::cmp::Reverse(insight.updated_at));
+    let linked_records = linked_records(&state, tenant_id, &client_id, state.now()).await?;
     Ok(Json(ClientDetail {
         trend: score.trend,
         score,
@@ -169,5 +174,6 @@ pub async fn get_client(
         history_to: to,
         history,
         open_insights,
+        linked_records,
     }))
 }

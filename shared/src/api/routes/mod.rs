@@ -5,6 +5,7 @@ pub mod connections;
 pub mod correlations;
 pub mod health;
 pub mod insights;
+pub mod linked;
 pub mod meta;
 pub mod oauth;
 pub mod overview;

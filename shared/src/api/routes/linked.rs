@@ -1,0 +1,135 @@
+//! What other platforms hold about one client: the records matched to it (linked, or waiting for
+//! review), each with how it was matched and a summary of what it says. Shown on the client's page.
+
+use crate::api::error::ApiError;
+use crate::api::ApiState;
+use crate::domain::{
+    ClientId, Correlation, CorrelationStatus, MatchMethod, Money, PayerRecord, Platform, TenantId,
+};
+use crate::matching::is_dormant;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One record of another platform matched to the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LinkedRecord {
+    pub platform: Platform,
+    pub connection_id: String,
+    /// The platform's id of the record (a PayPal payer id).
+    pub external_id: String,
+    /// `auto` and `confirmed` count in the client's scores; `needs_review` waits for a person.
+    pub status: CorrelationStatus,
+    pub method: MatchMethod,
+    /// 0-1.
+    pub confidence: f64,
+    /// The record's business name, or its own name.
+    pub name: Option<String>,
+    /// The domain of the record's email address (the address itself is never stored).
+    pub email_domain: Option<String>,
+    /// Invoices still expecting money.
+    pub open_invoices: usize,
+    /// Overdue amounts, summed per currency.
+    pub overdue: Vec<Money>,
+    pub open_disputes: usize,
+    /// When the last successful payment was made.
+    pub last_payment_at: Option<DateTime<Utc>>,
+}
+
+impl LinkedRecord {
+    fn new(correlation: &Correlation, payer: Option<&PayerRecord>, today: NaiveDate) -> Self {
+        let mut overdue: BTreeMap<String, f64> = BTreeMap::new();
+        let (mut open_invoices, mut open_disputes, mut last_payment_at) = (0, 0, None);
+        if let Some(payer) = payer {
+            for invoice in &payer.invoices {
+                if invoice.status.is_open() {
+                    open_invoices += 1;
+                }
+                if invoice.is_overdue(today) {
+                    *overdue
+                        .entry(invoice.due_amount.currency.clone())
+                        .or_default() += invoice.due_amount.value;
+                }
+            }
+            open_disputes = payer.disputes.iter().filter(|d| d.is_open()).count();
+            last_payment_at = payer
+                .payments
+                .iter()
+                .filter(|p| p.status == crate::domain::PaymentStatus::Success)
+                .filter(|p| {
+                    matches!(
+                        p.kind,
+                        crate::domain::PaymentKind::Payment
+                            | crate::domain::PaymentKind::SubscriptionPayment
+                    )
+                })
+                .map(|p| p.at)
+                .max();
+        }
+        Self {
+            platform: correlation.platform,
+            connection_id: correlation.connection_id.to_string(),
+            external_id: correlation.external_id.clone(),
+            status: correlation.status,
+            method: correlation.method,
+            confidence: correlation.confidence,
+            name: payer.and_then(|p| p.business_name.clone().or_else(|| p.name.clone())),
+            email_domain: payer.and_then(|p| p.email_domain.clone()),
+            open_invoices,
+            overdue: overdue
+                .into_iter()
+                .map(|(currency, value)| Money { value, currency })
+                .collect(),
+            open_disputes,
+            last_payment_at,
+        }
+    }
+}
+
+/// The client's linked and proposed records, linked first, then by confidence.
+pub(crate) async fn linked_records(
+    state: &ApiState,
+    tenant_id: &TenantId,
+    client_id: &ClientId,
+    now: DateTime<Utc>,
+) -> Result<Vec<LinkedRecord>, ApiError> {
+    let correlations: Vec<Correlation> = state
+        .store
+        .correlations_for_clients(tenant_id, std::slice::from_ref(client_id))
+        .await?
+        .into_iter()
+        .filter(|c| c.status != CorrelationStatus::Rejected && !is_dormant(c))
+        .collect();
+    let mut by_connection: BTreeMap<_, Vec<String>> = BTreeMap::new();
+    for c in &correlations {
+        by_connection
+            .entry(c.connection_id.clone())
+            .or_default()
+            .push(c.external_id.clone());
+    }
+    let mut payers: BTreeMap<(String, String), PayerRecord> = BTreeMap::new();
+    for (connection, ids) in by_connection {
+        for payer in state.store.get_payers(tenant_id, &connection, &ids).await? {
+            payers.insert(
+                (payer.connection_id.to_string(), payer.external_id.clone()),
+                payer,
+            );
+        }
+    }
+    let today = now.date_naive();
+    let mut records: Vec<LinkedRecord> = correlations
+        .iter()
+        .map(|c| {
+            let key = (c.connection_id.to_string(), c.external_id.clone());
+            LinkedRecord::new(c, payers.get(&key), today)
+        })
+        .collect();
+    records.sort_by(|a, b| {
+        b.status
+            .is_linked()
+            .cmp(&a.status.is_linked())
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(a.external_id.cmp(&b.external_id))
+    });
+    Ok(records)
+}
