@@ -498,3 +498,56 @@ async fn a_clients_page_lists_its_linked_records_with_what_they_say() {
     let none = records(api.call("GET", "/v1/clients/102", None).await.json());
     assert!(none.iter().all(|r| r["status"] != "confirmed"), "{none:?}");
 }
+
+/// The matching thresholds are the tenant's: a lower auto-link threshold lets a payer on the client's
+/// domain with its name link itself at the next matching run; thresholds out of order are refused.
+#[tokio::test]
+async fn the_tenant_sets_its_matching_thresholds() {
+    let api = world().await;
+    let current = api.call("GET", "/v1/settings", None).await.json();
+    assert_eq!(current["matching"]["auto_link"], 0.9);
+    let update = |matching: Value| {
+        json!({"settings": current["settings"], "matching": matching, "version": current["version"]})
+            .to_string()
+    };
+    let refused = api
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&update(
+                json!({"auto_link": 0.5, "review": 0.6, "ambiguity_margin": 0.1}),
+            )),
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(refused["field"], "matching.review");
+
+    let reply = api
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&update(
+                json!({"auto_link": 0.7, "review": 0.6, "ambiguity_margin": 0.1}),
+            )),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let tenant = api.store.get_tenant(&tenant_id(TENANT)).await.unwrap();
+    assert_eq!(tenant.matching.auto_link, 0.7);
+    let snapshots = api
+        .store
+        .list_snapshots(&tenant.id, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    shared::handlers::correlate::correlate_tenant(&api.store, &tenant, &snapshots, now())
+        .await
+        .unwrap();
+    let acme = api
+        .store
+        .correlations_of_record(&tenant.id, &connection_id(), "PAYER-ACME")
+        .await
+        .unwrap();
+    assert_eq!(acme.len(), 1, "{acme:?}");
+    assert_eq!(acme[0].status, CorrelationStatus::Auto, "{acme:?}");
+}

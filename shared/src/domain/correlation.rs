@@ -118,6 +118,32 @@ pub struct MatchingSettings {
     pub ambiguity_margin: f64,
 }
 
+impl MatchingSettings {
+    /// Thresholds in order: 0 < review <= auto_link <= 1, and a margin of at most 0.5.
+    pub fn validate(&self) -> Result<(), crate::domain::SettingsError> {
+        let error = |field: &'static str, reason: &str| crate::domain::SettingsError {
+            field,
+            reason: reason.to_string(),
+        };
+        if !(self.auto_link.is_finite() && self.auto_link > 0.0 && self.auto_link <= 1.0) {
+            return Err(error("matching.auto_link", "must be above 0 and at most 1"));
+        }
+        if !(self.review.is_finite() && self.review > 0.0 && self.review <= self.auto_link) {
+            return Err(error(
+                "matching.review",
+                "must be above 0 and at most matching.auto_link",
+            ));
+        }
+        if !(self.ambiguity_margin.is_finite() && (0.0..=0.5).contains(&self.ambiguity_margin)) {
+            return Err(error(
+                "matching.ambiguity_margin",
+                "must be between 0 and 0.5",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for MatchingSettings {
     fn default() -> Self {
         Self {
@@ -125,5 +151,36 @@ impl Default for MatchingSettings {
             review: 0.60,
             ambiguity_margin: 0.10,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_must_be_in_order() {
+        assert!(MatchingSettings::default().validate().is_ok());
+        let review_above_auto = MatchingSettings {
+            review: 0.95,
+            ..MatchingSettings::default()
+        };
+        assert_eq!(
+            review_above_auto.validate().unwrap_err().field,
+            "matching.review"
+        );
+        let nan = MatchingSettings {
+            auto_link: f64::NAN,
+            ..MatchingSettings::default()
+        };
+        assert_eq!(nan.validate().unwrap_err().field, "matching.auto_link");
+        let wide = MatchingSettings {
+            ambiguity_margin: 0.9,
+            ..MatchingSettings::default()
+        };
+        assert_eq!(
+            wide.validate().unwrap_err().field,
+            "matching.ambiguity_margin"
+        );
     }
 }

@@ -1,9 +1,9 @@
-//! The tenant's scoring settings.
+//! The tenant's scoring and matching settings.
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
 use crate::api::{ApiState, Caller};
-use crate::domain::{ScoringSettings, Tenant};
+use crate::domain::{MatchingSettings, ScoringSettings, Tenant};
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SettingsView {
     pub settings: ScoringSettings,
+    /// When a record of another platform links itself to a client, or waits for review.
+    pub matching: MatchingSettings,
     /// Send it back with a change: a change made against an older version is refused with 409.
     pub version: u64,
     /// When the settings last changed (scoring re-scores every client after a change).
@@ -22,6 +24,7 @@ impl From<Tenant> for SettingsView {
     fn from(tenant: Tenant) -> Self {
         Self {
             settings: tenant.settings,
+            matching: tenant.matching,
             version: tenant.version,
             settings_changed_at: tenant.settings_changed_at,
         }
@@ -32,6 +35,9 @@ impl From<Tenant> for SettingsView {
 #[serde(deny_unknown_fields)]
 pub struct SettingsUpdate {
     pub settings: ScoringSettings,
+    /// Absent: the matching thresholds stay as they are.
+    #[serde(default)]
+    pub matching: Option<MatchingSettings>,
     /// The `version` the caller read; when given and the settings moved on, 409.
     #[serde(default)]
     pub version: Option<u64>,
@@ -57,7 +63,8 @@ pub async fn get_settings(
     Ok(Json(tenant.into()))
 }
 
-/// Replace the scoring settings; every client is re-scored with them after the next sync.
+/// Replace the scoring settings (and, when given, the matching thresholds); every client is
+/// re-matched and re-scored with them after the next sync.
 #[utoipa::path(
     put,
     path = "/v1/settings",
@@ -87,6 +94,14 @@ pub async fn put_settings(
             field: error.field.to_string(),
             reason: error.reason,
         })?;
+    if let Some(matching) = &update.matching {
+        matching
+            .validate()
+            .map_err(|error| ApiError::InvalidField {
+                field: error.field.to_string(),
+                reason: error.reason,
+            })?;
+    }
     let mut tenant = state.store.get_tenant(&caller.tenant_id).await?;
     if let Some(version) = update.version.filter(|v| *v != tenant.version) {
         return Err(ApiError::conflict(format!(
@@ -94,11 +109,13 @@ pub async fn put_settings(
             tenant.version
         )));
     }
-    if tenant.settings == update.settings {
+    let matching = update.matching.unwrap_or(tenant.matching);
+    if tenant.settings == update.settings && tenant.matching == matching {
         return Ok(Json(tenant.into()));
     }
     let now = state.now();
     tenant.settings = update.settings;
+    tenant.matching = matching;
     tenant.settings_changed_at = now;
     tenant.updated_at = now;
     let updated = state.store.update_tenant(&tenant).await?;
