@@ -11,27 +11,17 @@ use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId}
 use shared::ports::source::{CrmSource, FetchWindow};
 use shared::ports::{SecretVault, TenantStore};
 use shared::sources::hubspot::{
-    HubSpotClient, HubSpotSource, PortalLimiter, RefreshPolicy, RetryPolicy, StaticToken,
-    StoredCredentials, TokenManager, TokenSet,
+    HubSpotClient, HubSpotSource, PortalLimiter, RefreshPolicy, StaticToken, StoredCredentials,
+    TokenManager, TokenSet,
 };
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures::sandbox_oauth_client;
+use test_support::fixtures::{fast_retry, sandbox_oauth_client};
 
 const TOKEN_ROUTE: &str = "POST /oauth/v1/token";
 const SECRET_ID: &str = "tenant/acme/hubspot";
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 3,
-        min_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        rate_limit_delay: Duration::from_millis(20),
-        request_timeout: Duration::from_secs(20),
-    }
-}
 
 fn plan() -> SyncPlan {
     SyncPlan {
