@@ -6,21 +6,19 @@ use hubspot_sandbox::{Faults, Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
 use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncOutcome, SyncPlan};
 use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, HubSpotLimits, ObjectType, SyncCheckpoint, SyncId, Tenant,
-    TenantId,
+    ClientId, ClientSnapshot, HubSpotLimits, ObjectType, SyncCheckpoint, SyncId, Tenant, TenantId,
 };
 use shared::ports::source::{CrmSource, FetchWindow};
-use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore, TenantStore};
+use shared::ports::{PageRequest, SecretVault, SnapshotStore, SyncStore};
 use shared::sources::hubspot::{
-    HubSpotClient, HubSpotSource, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
-    StaticToken, StoredCredentials, TokenManager, TokenSet,
+    HubSpotClient, HubSpotSource, PortalLimiter, RetryPolicy, StaticToken, StoredCredentials,
 };
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures::sandbox_oauth_client;
+use test_support::fixtures;
 
 const ENGAGEMENTS: [&str; 5] = ["calls", "emails", "meetings", "notes", "tasks"];
 

@@ -9,16 +9,16 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncPlan};
 use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId};
 use shared::ports::source::{CrmSource, FetchWindow};
-use shared::ports::{SecretVault, TenantStore};
+use shared::ports::SecretVault;
 use shared::sources::hubspot::{
     HubSpotClient, HubSpotSource, PortalLimiter, RefreshPolicy, StaticToken, StoredCredentials,
-    TokenManager, TokenSet,
+    TokenSet,
 };
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures::{fast_retry, sandbox_oauth_client};
+use test_support::fixtures::{self, fast_retry};
 
 const TOKEN_ROUTE: &str = "POST /oauth/v1/token";
 const SECRET_ID: &str = "tenant/acme/hubspot";
@@ -65,28 +65,14 @@ async fn oauth_tenant(
     expires_in: i64,
 ) -> Tenant {
     let tokens = sandbox.issue_oauth_tokens();
-    let issued = Utc::now() - chrono::Duration::seconds(1800 - expires_in);
-    let mut set = TokenSet::new(
-        SecretString::from(tokens.access_token),
-        SecretString::from(tokens.refresh_token),
-        1800,
-        issued,
-    );
-    set.hub_id = Some(sandbox.portal_id());
-    vault
-        .create(SECRET_ID, &StoredCredentials::oauth(set).to_secret())
-        .await
-        .unwrap();
-    let tenant = Tenant::connected(
-        TenantId::parse("acme").unwrap(),
-        "Acme",
-        Some(sandbox.portal_id()),
-        SECRET_ID,
-        AuthKind::OAuth,
-        Utc::now(),
-    );
-    store.create_tenant(&tenant).await.unwrap();
-    tenant
+    fixtures::oauth_tenant(
+        store,
+        vault,
+        sandbox.portal_id(),
+        (tokens.access_token, tokens.refresh_token),
+        expires_in,
+    )
+    .await
 }
 
 fn oauth_source(
@@ -95,26 +81,14 @@ fn oauth_source(
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
 ) -> HubSpotSource {
-    let oauth = sandbox_oauth_client(
+    fixtures::oauth_source(
         &sandbox.base_url(),
         sandbox.authorize_url_base(),
+        store,
+        vault,
+        tenant,
         fast_retry(),
-    );
-    let tokens = TokenManager::new(
-        tenant.id.clone(),
-        tenant.credentials_secret_id.clone(),
-        vault.clone(),
-        store.clone(),
-        Some(oauth),
-        RefreshPolicy::default(),
-    );
-    HubSpotSource::new(HubSpotClient::new(
-        HubSpotClient::default_http().unwrap(),
-        &sandbox.base_url(),
-        Arc::new(tokens),
-        Arc::new(PortalLimiter::new(&tenant.limits)),
-        fast_retry(),
-    ))
+    )
 }
 
 async fn stored_tokens(vault: &InProcessVault) -> TokenSet {

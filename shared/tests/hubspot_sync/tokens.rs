@@ -3,8 +3,8 @@
 
 use super::*;
 
-/// The OAuth tenant `acme`, whose access token (30 minutes of life, as HubSpot's) expires in
-/// `expires_in` seconds.
+/// The OAuth tenant `acme`, whose stored access token (30 minutes of life) expires in `expires_in`
+/// seconds.
 async fn oauth_tenant(
     sandbox: &Sandbox,
     store: &MemoryStore,
@@ -12,39 +12,14 @@ async fn oauth_tenant(
     expires_in: i64,
 ) -> Tenant {
     let tokens = sandbox.issue_oauth_tokens();
-    let now = Utc::now();
-    let mut set = TokenSet::new(
-        SecretString::from(tokens.access_token),
-        SecretString::from(tokens.refresh_token),
-        1800,
-        now - chrono::Duration::seconds(1800 - expires_in),
-    );
-    set.hub_id = Some(sandbox.portal_id());
-    vault
-        .create(
-            "tenant/acme/hubspot",
-            &StoredCredentials::oauth(set).to_secret(),
-        )
-        .await
-        .unwrap();
-    let tenant = Tenant::connected(
-        tenant_id(),
-        "Acme",
-        Some(sandbox.portal_id()),
-        "tenant/acme/hubspot",
-        AuthKind::OAuth,
-        now,
-    );
-    store.create_tenant(&tenant).await.unwrap();
-    tenant
-}
-
-fn oauth_client(sandbox: &Sandbox) -> OAuthClient {
-    sandbox_oauth_client(
-        &sandbox.base_url(),
-        sandbox.authorize_url_base(),
-        fast_retry(),
+    fixtures::oauth_tenant(
+        store,
+        vault,
+        sandbox.portal_id(),
+        (tokens.access_token, tokens.refresh_token),
+        expires_in,
     )
+    .await
 }
 
 fn oauth_source(
@@ -53,21 +28,14 @@ fn oauth_source(
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
 ) -> HubSpotSource {
-    let tokens = TokenManager::new(
-        tenant.id.clone(),
-        tenant.credentials_secret_id.clone(),
-        vault.clone(),
-        store.clone(),
-        Some(oauth_client(sandbox)),
-        RefreshPolicy::default(),
-    );
-    HubSpotSource::new(HubSpotClient::new(
-        HubSpotClient::default_http().unwrap(),
+    fixtures::oauth_source(
         &sandbox.base_url(),
-        Arc::new(tokens),
-        Arc::new(PortalLimiter::new(&tenant.limits)),
+        sandbox.authorize_url_base(),
+        store,
+        vault,
+        tenant,
         fast_retry(),
-    ))
+    )
 }
 
 #[tokio::test]

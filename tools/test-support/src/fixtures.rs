@@ -7,7 +7,13 @@ use secrecy::SecretString;
 use shared::bus::InProcessBus;
 use shared::domain::{AuthKind, Tenant, TenantId, TenantStatus};
 use shared::events::{ProductEvent, SyncRequested};
-use shared::sources::hubspot::{HubSpotClient, OAuthApp, OAuthClient, RetryPolicy};
+use shared::ports::{SecretVault, TenantStore};
+use shared::sources::hubspot::{
+    HubSpotClient, HubSpotSource, OAuthApp, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy,
+    StoredCredentials, TokenManager, TokenSet,
+};
+use shared::store::MemoryStore;
+use shared::vault::InProcessVault;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,4 +88,77 @@ pub fn sandbox_oauth_client(
         }),
         retry,
     )
+}
+
+/// Where `oauth_tenant` stores the tenant's tokens.
+pub const OAUTH_TENANT_SECRET_ID: &str = "tenant/acme/hubspot";
+
+/// The OAuth tenant `acme` of HubSpot portal `portal_id`, created in `store` now, with the tokens
+/// the portal issued stored in `vault` under `OAUTH_TENANT_SECRET_ID`: 30 minutes of life (as
+/// HubSpot's), the access token expiring in `expires_in` seconds.
+pub async fn oauth_tenant(
+    store: &MemoryStore,
+    vault: &InProcessVault,
+    portal_id: u64,
+    (access_token, refresh_token): (String, String),
+    expires_in: i64,
+) -> Tenant {
+    let now = Utc::now();
+    let mut set = TokenSet::new(
+        SecretString::from(access_token),
+        SecretString::from(refresh_token),
+        1800,
+        now - chrono::Duration::seconds(1800 - expires_in),
+    );
+    set.hub_id = Some(portal_id);
+    vault
+        .create(
+            OAUTH_TENANT_SECRET_ID,
+            &StoredCredentials::oauth(set).to_secret(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the fixture tokens cannot be stored: {e}"));
+    let tenant_id = TenantId::parse("acme").unwrap_or_else(|e| panic!("fixture tenant id: {e}"));
+    let tenant = Tenant::connected(
+        tenant_id,
+        "Acme",
+        Some(portal_id),
+        OAUTH_TENANT_SECRET_ID,
+        AuthKind::OAuth,
+        now,
+    );
+    store
+        .create_tenant(&tenant)
+        .await
+        .unwrap_or_else(|e| panic!("the fixture tenant cannot be created: {e}"));
+    tenant
+}
+
+/// The HubSpot source of an OAuth `tenant` against the sandbox at `base_url`: its tokens read from
+/// `vault` and refreshed with `sandbox_oauth_client`, both clients retrying by `retry`.
+pub fn oauth_source(
+    base_url: &str,
+    authorize_url: String,
+    store: &Arc<MemoryStore>,
+    vault: &Arc<InProcessVault>,
+    tenant: &Tenant,
+    retry: RetryPolicy,
+) -> HubSpotSource {
+    let tokens = TokenManager::new(
+        tenant.id.clone(),
+        tenant.credentials_secret_id.clone(),
+        vault.clone(),
+        store.clone(),
+        Some(sandbox_oauth_client(base_url, authorize_url, retry)),
+        RefreshPolicy::default(),
+    );
+    let http = HubSpotClient::default_http()
+        .unwrap_or_else(|e| panic!("the test HTTP client cannot be built: {e}"));
+    HubSpotSource::new(HubSpotClient::new(
+        http,
+        base_url,
+        Arc::new(tokens),
+        Arc::new(PortalLimiter::new(&tenant.limits)),
+        retry,
+    ))
 }
