@@ -18,7 +18,7 @@ use shared::vault::InProcessVault;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures;
+use test_support::fixtures::{self, oauth_tenant};
 
 const ENGAGEMENTS: [&str; 5] = ["calls", "emails", "meetings", "notes", "tasks"];
 

@@ -18,7 +18,7 @@ use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures::{self, fast_retry};
+use test_support::fixtures::{self, fast_retry, oauth_tenant};
 
 const TOKEN_ROUTE: &str = "POST /oauth/v1/token";
 const SECRET_ID: &str = "tenant/acme/hubspot";
@@ -56,39 +56,13 @@ fn crm_requests(sandbox: &Sandbox) -> u64 {
     stats.requests - oauth
 }
 
-/// The OAuth tenant `acme`, whose stored access token (30 minutes of life) expires in `expires_in`
-/// seconds.
-async fn oauth_tenant(
-    sandbox: &Sandbox,
-    store: &MemoryStore,
-    vault: &InProcessVault,
-    expires_in: i64,
-) -> Tenant {
-    let tokens = sandbox.issue_oauth_tokens();
-    fixtures::oauth_tenant(
-        store,
-        vault,
-        sandbox.portal_id(),
-        (tokens.access_token, tokens.refresh_token),
-        expires_in,
-    )
-    .await
-}
-
 fn oauth_source(
     sandbox: &Sandbox,
     store: &Arc<MemoryStore>,
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
 ) -> HubSpotSource {
-    fixtures::oauth_source(
-        &sandbox.base_url(),
-        sandbox.authorize_url_base(),
-        store,
-        vault,
-        tenant,
-        fast_retry(),
-    )
+    fixtures::oauth_source(sandbox, store, vault, tenant, fast_retry())
 }
 
 async fn stored_tokens(vault: &InProcessVault) -> TokenSet {

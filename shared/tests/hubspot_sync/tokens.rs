@@ -3,39 +3,13 @@
 
 use super::*;
 
-/// The OAuth tenant `acme`, whose stored access token (30 minutes of life) expires in `expires_in`
-/// seconds.
-async fn oauth_tenant(
-    sandbox: &Sandbox,
-    store: &MemoryStore,
-    vault: &InProcessVault,
-    expires_in: i64,
-) -> Tenant {
-    let tokens = sandbox.issue_oauth_tokens();
-    fixtures::oauth_tenant(
-        store,
-        vault,
-        sandbox.portal_id(),
-        (tokens.access_token, tokens.refresh_token),
-        expires_in,
-    )
-    .await
-}
-
 fn oauth_source(
     sandbox: &Sandbox,
     store: &Arc<MemoryStore>,
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
 ) -> HubSpotSource {
-    fixtures::oauth_source(
-        &sandbox.base_url(),
-        sandbox.authorize_url_base(),
-        store,
-        vault,
-        tenant,
-        fast_retry(),
-    )
+    fixtures::oauth_source(sandbox, store, vault, tenant, fast_retry())
 }
 
 #[tokio::test]

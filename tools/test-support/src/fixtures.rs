@@ -3,6 +3,7 @@
 //! refreshes tokens against the HubSpot sandbox.
 
 use chrono::{DateTime, Utc};
+use hubspot_sandbox::{OAuthTokens, Sandbox};
 use secrecy::SecretString;
 use shared::bus::InProcessBus;
 use shared::domain::{AuthKind, Tenant, TenantId, TenantStatus};
@@ -93,16 +94,21 @@ pub fn sandbox_oauth_client(
 /// Where `oauth_tenant` stores the tenant's tokens.
 pub const OAUTH_TENANT_SECRET_ID: &str = "tenant/acme/hubspot";
 
-/// The OAuth tenant `acme` of HubSpot portal `portal_id`, created in `store` now, with the tokens
-/// the portal issued stored in `vault` under `OAUTH_TENANT_SECRET_ID`: 30 minutes of life (as
+/// The OAuth tenant `acme` of the sandbox's portal, created in `store` now, with tokens the sandbox
+/// issued stored in `vault` under `OAUTH_TENANT_SECRET_ID`: 30 minutes of life (as
 /// HubSpot's), the access token expiring in `expires_in` seconds.
 pub async fn oauth_tenant(
+    sandbox: &Sandbox,
     store: &MemoryStore,
     vault: &InProcessVault,
-    portal_id: u64,
-    (access_token, refresh_token): (String, String),
     expires_in: i64,
 ) -> Tenant {
+    let portal_id = sandbox.portal_id();
+    let OAuthTokens {
+        access_token,
+        refresh_token,
+        ..
+    } = sandbox.issue_oauth_tokens();
     let now = Utc::now();
     let mut set = TokenSet::new(
         SecretString::from(access_token),
@@ -134,11 +140,10 @@ pub async fn oauth_tenant(
     tenant
 }
 
-/// The HubSpot source of an OAuth `tenant` against the sandbox at `base_url`: its tokens read from
+/// The HubSpot source of an OAuth `tenant` against `sandbox`: its tokens read from
 /// `vault` and refreshed with `sandbox_oauth_client`, both clients retrying by `retry`.
 pub fn oauth_source(
-    base_url: &str,
-    authorize_url: String,
+    sandbox: &Sandbox,
     store: &Arc<MemoryStore>,
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
@@ -149,14 +154,18 @@ pub fn oauth_source(
         tenant.credentials_secret_id.clone(),
         vault.clone(),
         store.clone(),
-        Some(sandbox_oauth_client(base_url, authorize_url, retry)),
+        Some(sandbox_oauth_client(
+            &sandbox.base_url(),
+            sandbox.authorize_url_base(),
+            retry,
+        )),
         RefreshPolicy::default(),
     );
     let http = HubSpotClient::default_http()
         .unwrap_or_else(|e| panic!("the test HTTP client cannot be built: {e}"));
     HubSpotSource::new(HubSpotClient::new(
         http,
-        base_url,
+        &sandbox.base_url(),
         Arc::new(tokens),
         Arc::new(PortalLimiter::new(&tenant.limits)),
         retry,
