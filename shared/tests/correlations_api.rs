@@ -8,8 +8,8 @@ use api_support::{now, tenant, tenant_id, Api, TENANT};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use shared::domain::{
-    ClientId, ClientSnapshot, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    Correlation, CorrelationStatus, MatchingSettings, PayerRecord, PaypalEnvironment, Platform,
+    ClientId, ClientSnapshot, ConnectionId, Correlation, CorrelationStatus, MatchingSettings,
+    PayerRecord, Platform,
 };
 use shared::matching::{self, ClientProfile, Matcher, RecordProfile};
 use shared::ports::{
@@ -65,25 +65,11 @@ async fn world() -> Api {
     let tenant_id = tenant_id(TENANT);
     api.store.create_tenant(&tenant(TENANT)).await.unwrap();
     api.store
-        .create_connection(&Connection {
-            tenant_id: tenant_id.clone(),
-            id: connection_id(),
-            platform: Platform::Paypal,
-            label: "PayPal".into(),
-            status: ConnectionStatus::Active,
-            status_reason: None,
-            credentials_secret_id: format!("connected-insights/tenants/{TENANT}/{CONNECTION}"),
-            settings: ConnectionSettings::Paypal {
-                environment: PaypalEnvironment::Sandbox,
-                webhook_id: None,
-            },
-            connected_at: now(),
-            last_sync_at: None,
-            last_full_sync_at: None,
-            created_at: now(),
-            updated_at: now(),
-            version: 0,
-        })
+        .create_connection(&test_support::cross_platform::paypal_connection(
+            &tenant_id,
+            CONNECTION,
+            now(),
+        ))
         .await
         .unwrap();
     api.store

@@ -19,6 +19,7 @@ use shared::sources::hubspot::webhook::signature::{sign_v1, sign_v3, SignedReque
 use shared::store::MemoryStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use test_support::bus::FlakyBus;
 use test_support::fixtures;
 use tower::ServiceExt;
 
@@ -33,26 +34,6 @@ fn t0() -> DateTime<Utc> {
 
 fn tenant(id: &str, portal: u64, status: TenantStatus) -> Tenant {
     fixtures::tenant(id, Some(portal), status, t0())
-}
-
-/// The in-process bus, refusing the first `failures` publishes as an outage would.
-struct FlakyBus {
-    inner: InProcessBus,
-    failures_left: AtomicUsize,
-}
-
-#[async_trait]
-impl EventBus for FlakyBus {
-    async fn publish(&self, events: &[ProductEvent]) -> Result<(), BusError> {
-        let fail = self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if fail {
-            return Err(BusError::Unavailable("injected outage".into()));
-        }
-        self.inner.publish(events).await
-    }
 }
 
 struct Harness {
@@ -71,10 +52,7 @@ async fn harness_with_bus_failures(failures: usize) -> Harness {
         store.create_tenant(&tenant).await.unwrap();
     }
     let bus = InProcessBus::new();
-    let flaky = FlakyBus {
-        inner: bus.clone(),
-        failures_left: AtomicUsize::new(failures),
-    };
+    let flaky = FlakyBus::new(bus.clone(), failures);
     let state = IngestState::new(
         Arc::new(store.clone()),
         Arc::new(flaky),

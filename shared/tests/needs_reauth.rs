@@ -18,13 +18,14 @@ use shared::domain::{SyncMode, SyncRun, SyncStatus, SyncTrigger, TenantId, Tenan
 use shared::events::{ProductEvent, SyncRequested, SCHEMA_VERSION};
 use shared::handlers::sync::{dispatch_scheduled, handle_sync_requested};
 use shared::ports::{SecretVault, TenantStore};
+use shared::sources::hubspot::HubSpotClient;
 use shared::sources::hubspot::HubSpotSources;
-use shared::sources::hubspot::{HubSpotClient, OAuthApp, OAuthClient, RetryPolicy};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::fixtures::{fast_retry, sandbox_oauth_client};
 use tower::ServiceExt;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -47,16 +48,6 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ErrorLines {
         if *event.metadata().level() == tracing::Level::ERROR {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
-    }
-}
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 3,
-        min_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        rate_limit_delay: Duration::from_millis(20),
-        request_timeout: Duration::from_secs(20),
     }
 }
 
@@ -106,17 +97,9 @@ impl World {
                 subject: "tester".to_owned(),
             },
         );
-        let oauth = OAuthClient::new(
-            HubSpotClient::default_http().unwrap(),
+        let oauth = sandbox_oauth_client(
             &sandbox.base_url(),
-            Arc::new(OAuthApp {
-                client_id: "sandbox-client-id".into(),
-                client_secret: SecretString::from("sandbox-client-secret".to_owned()),
-                redirect_uri: format!("{PUBLIC_BASE_URL}/oauth/callback"),
-                scopes: vec!["oauth".into()],
-                optional_scopes: vec![],
-                authorize_url: sandbox.authorize_url_base(),
-            }),
+            sandbox.authorize_url_base(),
             fast_retry(),
         );
         let sources = HubSpotSources::new(

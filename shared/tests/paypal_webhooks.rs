@@ -5,7 +5,6 @@
 
 mod payments_support;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -14,34 +13,14 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::bus::InProcessBus;
 use shared::domain::{ConnectionStatus, PaymentRef, SyncMode, SyncTrigger};
-use shared::events::ProductEvent;
 use shared::ingest::{paypal_webhook_path, router, IngestState, PublicBaseUrl};
-use shared::ports::{BusError, ConnectionStore, EventBus};
+use shared::ports::ConnectionStore;
 use shared::store::MemoryStore;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use test_support::bus::FlakyBus;
 use test_support::fixtures::sync_requests;
 use tower::ServiceExt;
-
-/// The in-process bus, refusing the first `failures` publishes.
-struct FlakyBus {
-    inner: InProcessBus,
-    failures_left: AtomicUsize,
-}
-
-#[async_trait]
-impl EventBus for FlakyBus {
-    async fn publish(&self, events: &[ProductEvent]) -> Result<(), BusError> {
-        let fail = self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if fail {
-            return Err(BusError::Unavailable("injected outage".into()));
-        }
-        self.inner.publish(events).await
-    }
-}
 
 struct Harness {
     store: MemoryStore,
@@ -53,10 +32,7 @@ struct Harness {
 async fn harness_with_bus_failures(failures: usize) -> Harness {
     let store = seeded_store().await;
     let bus = InProcessBus::new();
-    let flaky = FlakyBus {
-        inner: bus.clone(),
-        failures_left: AtomicUsize::new(failures),
-    };
+    let flaky = FlakyBus::new(bus.clone(), failures);
     let factory = ScriptedFactory::new(ScriptedSource::new(vec![], Faults::default()));
     let state = IngestState::new(
         Arc::new(store.clone()),

@@ -6,10 +6,10 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::domain::{
     AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, Connection, ConnectionId,
-    ConnectionSettings, ConnectionStatus, Correlation, CorrelationStatus, HealthBand, HealthScore,
-    Impact, Insight, InsightId, InsightRule, InsightStatus, MatchMethod, ObjectType, PayerRecord,
-    PaypalEnvironment, Platform, ScorePoint, SyncCheckpoint, SyncId, SyncMode, SyncRun, SyncStatus,
-    SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
+    Correlation, CorrelationStatus, HealthBand, HealthScore, Impact, Insight, InsightId,
+    InsightRule, InsightStatus, MatchMethod, ObjectType, PayerRecord, Platform, ScorePoint,
+    SyncCheckpoint, SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId,
+    TenantSummary, Trend,
 };
 use shared::ports::{
     ConnectionStore, CorrelationStore, InsightFilter, InsightStore, OAuthState, PageRequest,
@@ -93,25 +93,7 @@ fn snapshot(n: usize) -> ClientSnapshot {
 }
 
 fn connection(tenant_id: &TenantId) -> Connection {
-    Connection {
-        tenant_id: tenant_id.clone(),
-        id: ConnectionId::parse("paypal-1").unwrap(),
-        platform: Platform::Paypal,
-        label: "PayPal".into(),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        credentials_secret_id: "ci/acme/paypal-1".into(),
-        settings: ConnectionSettings::Paypal {
-            environment: PaypalEnvironment::Sandbox,
-            webhook_id: None,
-        },
-        connected_at: t0(),
-        last_sync_at: None,
-        last_full_sync_at: None,
-        created_at: t0(),
-        updated_at: t0(),
-        version: 0,
-    }
+    test_support::cross_platform::paypal_connection(tenant_id, "paypal-1", t0())
 }
 
 fn payer(external_id: &str) -> PayerRecord {

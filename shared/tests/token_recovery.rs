@@ -9,29 +9,19 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::connector::{run_sync, NoProgress, SyncError, SyncOptions, SyncPlan};
 use shared::domain::{AuthKind, ObjectType, SyncId, SyncStatus, Tenant, TenantId};
 use shared::ports::source::{CrmSource, FetchWindow};
-use shared::ports::{SecretVault, TenantStore};
+use shared::ports::SecretVault;
 use shared::sources::hubspot::{
-    HubSpotClient, HubSpotSource, PortalLimiter, RefreshPolicy, RetryPolicy, StaticToken,
-    StoredCredentials, TokenManager, TokenSet,
+    HubSpotClient, HubSpotSource, PortalLimiter, RefreshPolicy, StaticToken, StoredCredentials,
+    TokenSet,
 };
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use test_support::fixtures::sandbox_oauth_client;
+use test_support::fixtures::{self, fast_retry, oauth_tenant};
 
 const TOKEN_ROUTE: &str = "POST /oauth/v1/token";
 const SECRET_ID: &str = "tenant/acme/hubspot";
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 3,
-        min_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        rate_limit_delay: Duration::from_millis(20),
-        request_timeout: Duration::from_secs(20),
-    }
-}
 
 fn plan() -> SyncPlan {
     SyncPlan {
@@ -66,65 +56,13 @@ fn crm_requests(sandbox: &Sandbox) -> u64 {
     stats.requests - oauth
 }
 
-/// The OAuth tenant `acme`, whose stored access token (30 minutes of life) expires in `expires_in`
-/// seconds.
-async fn oauth_tenant(
-    sandbox: &Sandbox,
-    store: &MemoryStore,
-    vault: &InProcessVault,
-    expires_in: i64,
-) -> Tenant {
-    let tokens = sandbox.issue_oauth_tokens();
-    let issued = Utc::now() - chrono::Duration::seconds(1800 - expires_in);
-    let mut set = TokenSet::new(
-        SecretString::from(tokens.access_token),
-        SecretString::from(tokens.refresh_token),
-        1800,
-        issued,
-    );
-    set.hub_id = Some(sandbox.portal_id());
-    vault
-        .create(SECRET_ID, &StoredCredentials::oauth(set).to_secret())
-        .await
-        .unwrap();
-    let tenant = Tenant::connected(
-        TenantId::parse("acme").unwrap(),
-        "Acme",
-        Some(sandbox.portal_id()),
-        SECRET_ID,
-        AuthKind::OAuth,
-        Utc::now(),
-    );
-    store.create_tenant(&tenant).await.unwrap();
-    tenant
-}
-
 fn oauth_source(
     sandbox: &Sandbox,
     store: &Arc<MemoryStore>,
     vault: &Arc<InProcessVault>,
     tenant: &Tenant,
 ) -> HubSpotSource {
-    let oauth = sandbox_oauth_client(
-        &sandbox.base_url(),
-        sandbox.authorize_url_base(),
-        fast_retry(),
-    );
-    let tokens = TokenManager::new(
-        tenant.id.clone(),
-        tenant.credentials_secret_id.clone(),
-        vault.clone(),
-        store.clone(),
-        Some(oauth),
-        RefreshPolicy::default(),
-    );
-    HubSpotSource::new(HubSpotClient::new(
-        HubSpotClient::default_http().unwrap(),
-        &sandbox.base_url(),
-        Arc::new(tokens),
-        Arc::new(PortalLimiter::new(&tenant.limits)),
-        fast_retry(),
-    ))
+    fixtures::oauth_source(sandbox, store, vault, tenant, fast_retry())
 }
 
 async fn stored_tokens(vault: &InProcessVault) -> TokenSet {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use shared::api::config::ApiConfig;
 use shared::api::{router, ApiState, Authenticator};
 use shared::bus::InProcessBus;
-use shared::domain::{AuthKind, Tenant, TenantId};
+use shared::domain::{Tenant, TenantId, TenantStatus};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
@@ -164,13 +164,7 @@ pub fn tenant_id(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
 }
 
+/// An active tenant on portal 1001, connected at `now()`.
 pub fn tenant(id: &str) -> Tenant {
-    Tenant::connected(
-        tenant_id(id),
-        format!("Tenant {id}"),
-        Some(1001),
-        format!("connected-insights/tenants/{id}"),
-        AuthKind::OAuth,
-        now(),
-    )
+    test_support::fixtures::tenant(id, Some(1001), TenantStatus::Active, now())
 }

@@ -52,6 +52,16 @@ pub fn client(id: &str) -> SnapshotBuilder {
     }
 }
 
+/// A healthy, engaged, paying customer: one contact, ten emails each way, a deal won for `revenue`
+/// a month ago.
+pub fn healthy(id: &str, revenue: f64) -> SnapshotBuilder {
+    client(id)
+        .contacts(1)
+        .sent_emails(10)
+        .received_emails(10)
+        .won_deal(Some(revenue), 30.0)
+}
+
 impl SnapshotBuilder {
     fn id(&mut self, prefix: &str) -> String {
         self.next_id += 1;

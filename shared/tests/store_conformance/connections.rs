@@ -4,9 +4,9 @@
 use super::{cid, is_invalid_input, t0, tid, walk};
 use chrono::Duration;
 use shared::domain::{
-    ClientId, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, Correlation,
-    CorrelationStatus, MatchEvidence, MatchMethod, Money, PayerRecord, Payment, PaymentKind,
-    PaymentStatus, PaypalEnvironment, Platform, TenantId,
+    ClientId, Connection, ConnectionId, ConnectionStatus, Correlation, CorrelationStatus,
+    MatchEvidence, MatchMethod, Money, PayerRecord, Payment, PaymentKind, PaymentStatus, Platform,
+    TenantId,
 };
 use shared::ports::{PageRequest, Store, StoreError};
 use std::collections::BTreeSet;
@@ -16,25 +16,7 @@ fn conn_id(id: &str) -> ConnectionId {
 }
 
 fn paypal_connection(tenant_id: &TenantId, id: &str) -> Connection {
-    Connection {
-        tenant_id: tenant_id.clone(),
-        id: conn_id(id),
-        platform: Platform::Paypal,
-        label: format!("PayPal {id}"),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        credentials_secret_id: format!("ci/{tenant_id}/{id}"),
-        settings: ConnectionSettings::Paypal {
-            environment: PaypalEnvironment::Sandbox,
-            webhook_id: None,
-        },
-        connected_at: t0(),
-        last_sync_at: None,
-        last_full_sync_at: None,
-        created_at: t0(),
-        updated_at: t0(),
-        version: 0,
-    }
+    test_support::cross_platform::paypal_connection(tenant_id, id, t0())
 }
 
 fn payer(connection: &str, external_id: &str, payments: usize) -> PayerRecord {

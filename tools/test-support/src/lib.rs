@@ -6,6 +6,7 @@
 //! never skip. Every helper that creates something gives it a fresh unique name, so tests run in parallel
 //! and never see each other's data.
 
+pub mod bus;
 pub mod cross_platform;
 pub mod fixtures;
 pub mod oidc;

@@ -1,0 +1,227 @@
+//! The conformance cases of insights and their status changes (run against both adapters by the
+//! `conformance!` list of `store_conformance.rs`).
+
+use super::*;
+
+pub(super) async fn insights_list_newest_first_by_status_and_filters<S: Store>(store: &S) {
+    let acme = &tid("acme");
+    let rules = [
+        InsightRule::InactiveClient,
+        InsightRule::DecliningEngagement,
+        InsightRule::UpsellOpportunity,
+    ];
+    let insights: Vec<_> = (0..30)
+        .flat_map(|n| {
+            rules.iter().enumerate().map(move |(r, rule)| {
+                insight(&tid("acme"), n, *rule, ((n * 11 + r * 5) % 97) as i64)
+            })
+        })
+        .collect();
+    let report = store.put_insights(acme, &insights).await.unwrap();
+    assert_eq!(report.items_written, 90);
+    assert_eq!(report.write_requests, 4);
+    assert_eq!(
+        store
+            .put_insights(acme, &insights)
+            .await
+            .unwrap()
+            .items_written,
+        0
+    );
+
+    let all = walk(8, |page| async move {
+        store
+            .list_insights(acme, &InsightFilter::default(), &page)
+            .await
+    })
+    .await;
+    assert_eq!(all.len(), 90);
+    assert!(
+        all.windows(2).all(|w| w[0].updated_at >= w[1].updated_at),
+        "newest first"
+    );
+
+    // Acknowledge a few, then list by status.
+    for insight in all.iter().take(5) {
+        let change = StatusChange {
+            status: InsightStatus::Acknowledged,
+            changed_by: "user@acme".into(),
+            changed_at: t0() + Duration::days(1),
+            expected_version: insight.version,
+        };
+        store
+            .change_insight_status(acme, &insight.id, &change)
+            .await
+            .unwrap();
+    }
+    let acknowledged = InsightFilter {
+        status: Some(InsightStatus::Acknowledged),
+        ..InsightFilter::default()
+    };
+    let listed = walk(2, |page| {
+        let f = acknowledged.clone();
+        async move { store.list_insights(acme, &f, &page).await }
+    })
+    .await;
+    assert_eq!(listed.len(), 5);
+    assert!(listed
+        .iter()
+        .all(|i| i.status == InsightStatus::Acknowledged
+            && i.status_changed_by.as_deref() == Some("user@acme")));
+
+    let narrow = InsightFilter {
+        status: Some(InsightStatus::Open),
+        insight_type: Some(InsightType::ChurnRisk),
+        impact: Some(Impact::High),
+        min_confidence: Some(60),
+        band: None,
+        client_id: None,
+    };
+    let listed = walk(3, |page| {
+        let f = narrow.clone();
+        async move { store.list_insights(acme, &f, &page).await }
+    })
+    .await;
+    let current = walk(50, |page| async move {
+        store
+            .list_insights(acme, &InsightFilter::default(), &page)
+            .await
+    })
+    .await;
+    let expected: Vec<_> = current
+        .iter()
+        .filter(|i| narrow.matches(i))
+        .map(|i| i.id.clone())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        listed.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        expected
+    );
+
+    let by_band_and_client = InsightFilter {
+        band: Some(ConfidenceBand::of(40 + 4)),
+        client_id: Some(cid(4)),
+        ..InsightFilter::default()
+    };
+    let listed = store
+        .list_insights(acme, &by_band_and_client, &PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 3);
+    assert!(listed.items.iter().all(|i| i.client_id == cid(4)));
+}
+
+pub(super) async fn insights_of_clients_few_or_many<S: Store>(store: &S) {
+    let acme = &tid("acme");
+    let insights: Vec<_> = (0..80)
+        .flat_map(|n| {
+            [InsightRule::InactiveClient, InsightRule::UpsellOpportunity]
+                .map(|rule| insight(&tid("acme"), n, rule, n as i64))
+        })
+        .collect();
+    store.put_insights(acme, &insights).await.unwrap();
+    let ids = |found: Vec<Insight>| found.into_iter().map(|i| i.id).collect::<BTreeSet<_>>();
+
+    let few = store
+        .insights_for_clients(acme, &[cid(3), cid(5), cid(500)])
+        .await
+        .unwrap();
+    let expected: BTreeSet<_> = insights
+        .iter()
+        .filter(|i| [cid(3), cid(5)].contains(&i.client_id))
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(ids(few), expected);
+
+    let many_clients: Vec<_> = (0..70).map(cid).collect();
+    let many = store
+        .insights_for_clients(acme, &many_clients)
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 140);
+    assert!(many.iter().all(|i| many_clients.contains(&i.client_id)));
+}
+
+pub(super) async fn insight_status_changes_check_the_version<S: Store>(store: &S) {
+    let acme = &tid("acme");
+    let original = insight(acme, 1, InsightRule::InactiveClient, 0);
+    store
+        .put_insights(acme, std::slice::from_ref(&original))
+        .await
+        .unwrap();
+    let stored = store.get_insight(acme, &original.id).await.unwrap();
+    let change = StatusChange {
+        status: InsightStatus::Dismissed,
+        changed_by: "ops@acme".into(),
+        changed_at: t0() + Duration::hours(2),
+        expected_version: stored.version,
+    };
+    let changed = store
+        .change_insight_status(acme, &original.id, &change)
+        .await
+        .unwrap();
+    assert_eq!(changed.status, InsightStatus::Dismissed);
+    assert_eq!(changed.version, stored.version + 1);
+    assert_eq!(changed.status_changed_at, Some(change.changed_at));
+    assert_eq!(
+        store.get_insight(acme, &original.id).await.unwrap(),
+        changed
+    );
+
+    // The same change again carries a version that has moved.
+    assert!(matches!(
+        store
+            .change_insight_status(acme, &original.id, &change)
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let missing = InsightId::parse("acme.nobody.inactive_client").unwrap();
+    assert!(matches!(
+        store.change_insight_status(acme, &missing, &change).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // A re-run that changes the finding moves the version again.
+    let mut rerun = changed.clone();
+    rerun.confidence = 99;
+    let report = store
+        .put_insights(acme, std::slice::from_ref(&rerun))
+        .await
+        .unwrap();
+    assert_eq!(report.items_written, 1);
+    let after = store.get_insight(acme, &original.id).await.unwrap();
+    assert_eq!((after.confidence, after.version), (99, changed.version + 1));
+
+    // A scoring run that read the insight before a user dismissed it does not undo the dismissal.
+    let read_by_score = after.clone();
+    let dismissed = store
+        .change_insight_status(
+            acme,
+            &original.id,
+            &StatusChange {
+                expected_version: after.version,
+                ..change.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let reopened_by_score = Insight {
+        status: InsightStatus::Open,
+        confidence: 42,
+        ..read_by_score
+    };
+    let report = store
+        .put_insights(acme, std::slice::from_ref(&reopened_by_score))
+        .await
+        .unwrap();
+    assert_eq!((report.items_stale, report.items_written), (1, 0));
+    assert_eq!(
+        store.get_insight(acme, &original.id).await.unwrap(),
+        dismissed
+    );
+
+    // An insight naming another tenant is refused.
+    let foreign = insight(&tid("other"), 2, InsightRule::InactiveClient, 0);
+    assert!(is_invalid_input(store.put_insights(acme, &[foreign]).await));
+}
