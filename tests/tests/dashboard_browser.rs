@@ -357,8 +357,15 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
     );
     screenshot(&client, "client").await;
 
-    // Sync: the button starts a run; the status line changes at once and ends on the new run.
-    let before = text_of(&client, "#sync-status").await.unwrap();
+    // Sync: the button starts a run; the status line changes at once and ends on the new run. The
+    // demo's PayPal connection syncs at start too: wait until no run is going, so the line can change.
+    let before = eventually("no sync is running", || async {
+        let line = text_of(&client, "#sync-status").await?;
+        (!line.contains("running"))
+            .then_some(line.clone())
+            .ok_or(line)
+    })
+    .await;
     let (_, runs) = runner.get("/v1/sync-runs?limit=1").await.unwrap();
     let previous_run = runs["items"][0]["sync_id"]
         .as_str()
