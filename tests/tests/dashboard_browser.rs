@@ -186,6 +186,12 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
         .wait_for_first_scores()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // The demo's PayPal connection syncs at start too, and its payers re-score their clients: the
+    // runner prints its summary after that scoring, when the scores stop moving.
+    runner
+        .wait_for_printed("PayPal (simulator): ")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let profile = std::env::temp_dir().join(format!("ci-chromium-profile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
