@@ -46,6 +46,30 @@ pub struct PayerRecord {
 }
 
 impl PayerRecord {
+    /// The latest money received by `now`: a successful payment or subscription payment, a paid
+    /// invoice, or a subscription's last payment. The one rule for "last payment" (scoring's factor
+    /// and the client page's linked records).
+    pub fn last_payment_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let payments = self
+            .payments
+            .iter()
+            .filter(|p| {
+                p.status == PaymentStatus::Success
+                    && matches!(
+                        p.kind,
+                        PaymentKind::Payment | PaymentKind::SubscriptionPayment
+                    )
+            })
+            .map(|p| p.at);
+        let invoices = self.invoices.iter().filter_map(|i| i.paid_at);
+        let subscriptions = self.subscriptions.iter().filter_map(|s| s.last_payment_at);
+        payments
+            .chain(invoices)
+            .chain(subscriptions)
+            .filter(|at| *at <= now)
+            .max()
+    }
+
     /// Folds a newer partial view of the same payer into this one: identity fields take the newer
     /// non-empty value, references are unioned, and payments, invoices, disputes and subscriptions are
     /// upserted by id (the newer row wins). Merging the same step twice changes nothing, so a step

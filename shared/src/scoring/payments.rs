@@ -164,6 +164,7 @@ fn fold_payer(
     let today = now.date_naive();
     let mut f = PayerFeatures {
         link: Some(link),
+        last_payment_at: payer.last_payment_at(now),
         has_activity: !(payer.payments.is_empty()
             && payer.invoices.is_empty()
             && payer.disputes.is_empty()
@@ -191,7 +192,6 @@ fn fold_payer(
             currencies.push(invoice.due_amount.currency.as_str());
         }
         if let Some(paid) = invoice.paid_at.filter(|at| *at <= now) {
-            f.last_payment_at = f.last_payment_at.max(Some(paid));
             if paid >= year_start {
                 if let Some(on_time) = invoice.paid_on_time() {
                     f.invoices_settled += 1;
@@ -213,12 +213,13 @@ fn fold_payer(
             0.0
         };
         match (payment.kind, payment.status) {
-            (PaymentKind::Payment | PaymentKind::SubscriptionPayment, PaymentStatus::Success) => {
-                f.last_payment_at = f.last_payment_at.max(Some(payment.at));
-                if payment.at >= year_start {
-                    f.paid_last_12_months += amount;
-                }
+            (PaymentKind::Payment | PaymentKind::SubscriptionPayment, PaymentStatus::Success)
+                if payment.at >= year_start =>
+            {
+                f.paid_last_12_months += amount;
             }
+            // Older money received counts only towards the last payment (`PayerRecord`).
+            (PaymentKind::Payment | PaymentKind::SubscriptionPayment, PaymentStatus::Success) => {}
             (PaymentKind::SubscriptionPayment, PaymentStatus::Denied) if in_window(payment.at) => {
                 denied_subscription_payments += 1;
             }
@@ -255,9 +256,6 @@ fn fold_payer(
     let mut failed_count = 0u32;
     for subscription in &payer.subscriptions {
         f.subscriptions += 1;
-        if let Some(paid) = subscription.last_payment_at.filter(|at| *at <= now) {
-            f.last_payment_at = f.last_payment_at.max(Some(paid));
-        }
         match subscription.status {
             SubscriptionStatus::Suspended => f.subscriptions_suspended += 1,
             SubscriptionStatus::Cancelled

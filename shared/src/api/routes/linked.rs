@@ -7,7 +7,7 @@ use crate::domain::{
     ClientId, Correlation, CorrelationStatus, MatchMethod, Money, PayerRecord, Platform, TenantId,
 };
 use crate::matching::is_dormant;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,12 +32,13 @@ pub struct LinkedRecord {
     /// Overdue amounts, summed per currency.
     pub overdue: Vec<Money>,
     pub open_disputes: usize,
-    /// When the last successful payment was made.
+    /// When money was last received ([`PayerRecord::last_payment_at`]).
     pub last_payment_at: Option<DateTime<Utc>>,
 }
 
 impl LinkedRecord {
-    fn new(correlation: &Correlation, payer: Option<&PayerRecord>, today: NaiveDate) -> Self {
+    fn new(correlation: &Correlation, payer: Option<&PayerRecord>, now: DateTime<Utc>) -> Self {
+        let today = now.date_naive();
         let mut overdue: BTreeMap<String, f64> = BTreeMap::new();
         let (mut open_invoices, mut open_disputes, mut last_payment_at) = (0, 0, None);
         if let Some(payer) = payer {
@@ -52,19 +53,7 @@ impl LinkedRecord {
                 }
             }
             open_disputes = payer.disputes.iter().filter(|d| d.is_open()).count();
-            last_payment_at = payer
-                .payments
-                .iter()
-                .filter(|p| p.status == crate::domain::PaymentStatus::Success)
-                .filter(|p| {
-                    matches!(
-                        p.kind,
-                        crate::domain::PaymentKind::Payment
-                            | crate::domain::PaymentKind::SubscriptionPayment
-                    )
-                })
-                .map(|p| p.at)
-                .max();
+            last_payment_at = payer.last_payment_at(now);
         }
         Self {
             platform: correlation.platform,
@@ -116,12 +105,11 @@ pub(crate) async fn linked_records(
             );
         }
     }
-    let today = now.date_naive();
     let mut records: Vec<LinkedRecord> = correlations
         .iter()
         .map(|c| {
             let key = (c.connection_id.to_string(), c.external_id.clone());
-            LinkedRecord::new(c, payers.get(&key), today)
+            LinkedRecord::new(c, payers.get(&key), now)
         })
         .collect();
     records.sort_by(|a, b| {
