@@ -4,6 +4,7 @@
 //! use); adapters (`store`, `bus`, `vault`, and the data sources in `sources`), each with an AWS and an in-process
 //! implementation; and the handlers each function runs.
 
+pub mod alerts;
 pub mod api;
 pub mod aws;
 pub mod bus;

@@ -100,6 +100,16 @@ id_type!(
     ConnectionId, "connection id", 64
 );
 
+id_type!(
+    /// One alert rule of a tenant (generated: `rule-3f9a1c2e`).
+    AlertRuleId, "alert rule id", 64
+);
+
+id_type!(
+    /// One channel of an alert rule (generated: `slack-1`, `email-2`); unique within the rule.
+    AlertChannelId, "alert channel id", 64
+);
+
 impl SyncId {
     /// A new sync id: its start time to the millisecond, then a random suffix, so ids sort by start
     /// and concurrent requests never collide. The one generator of sync ids (API and sync handler).

@@ -1,6 +1,7 @@
 //! Domain types: what the product knows about tenants, clients, scores, insights and syncs.
 //! Plain data with validation; no I/O.
 
+pub mod alert;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
@@ -8,12 +9,18 @@ pub mod ids;
 pub mod insight;
 pub mod payments;
 pub mod score;
+pub mod score_change;
 pub mod settings;
 pub mod snapshot;
 pub mod summary;
 pub mod sync;
 pub mod tenant;
 
+pub use alert::{
+    AlertChange, AlertChannel, AlertCondition, AlertItem, AlertMessage, AlertRule, AlertScope,
+    AlertState, AlertingSettings, ChannelKind, ClientSnooze, DeliveryMode, DeliveryRecord,
+    DeliveryStatus, PendingAlert, QuietHours,
+};
 pub use connection::{
     ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, PaypalEnvironment,
     Platform,
@@ -21,7 +28,9 @@ pub use connection::{
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
 };
-pub use ids::{ClientId, ConnectionId, IdError, InsightId, SyncId, TenantId};
+pub use ids::{
+    AlertChannelId, AlertRuleId, ClientId, ConnectionId, IdError, InsightId, SyncId, TenantId,
+};
 pub use insight::{
     ConfidenceBand, Evidence, Impact, Insight, InsightRule, InsightStatus, InsightType,
 };
@@ -32,6 +41,7 @@ pub use payments::{
 pub use score::{
     Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, SourceRef, Trend,
 };
+pub use score_change::{FactorMove, HealthLevel, InsightFacts, MAX_MOVED_FACTORS};
 pub use settings::{ScoringSettings, SettingsError, Thresholds, Weights};
 pub use snapshot::{
     ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
@@ -41,4 +51,4 @@ pub use summary::{BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts
 pub use sync::{
     ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger,
 };
-pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus};
+pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus, WritebackSettings};

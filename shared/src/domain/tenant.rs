@@ -1,6 +1,6 @@
 //! Tenants: a connected portal, its credentials' location, its status and its settings.
 
-use crate::domain::{MatchingSettings, ScoringSettings, SyncMode, TenantId};
+use crate::domain::{AlertingSettings, MatchingSettings, ScoringSettings, SyncMode, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +89,17 @@ impl Default for SyncSchedule {
     }
 }
 
+/// Writing health back to HubSpot: a `connected_insights` property group on companies, updated after
+/// each scoring, and optionally a task for each new critical insight. Off until an admin turns it on
+/// (the install must have granted the optional write scopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WritebackSettings {
+    pub enabled: bool,
+    /// Also create a HubSpot task for each new critical insight, completed when it resolves.
+    #[serde(default)]
+    pub create_tasks: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
     pub id: TenantId,
@@ -105,6 +116,12 @@ pub struct Tenant {
     /// When a record of another platform links itself to a client, or waits for review.
     #[serde(default)]
     pub matching: MatchingSettings,
+    /// Time zone, quiet hours and digest of the tenant's alerts.
+    #[serde(default)]
+    pub alerting: AlertingSettings,
+    /// Whether health is written back to the CRM's companies (opt-in: it needs write scopes).
+    #[serde(default)]
+    pub writeback: WritebackSettings,
     pub schedule: SyncSchedule,
     pub limits: HubSpotLimits,
     /// Set when settings change, so scoring re-scores every client.
@@ -144,6 +161,8 @@ impl Tenant {
             status_reason: None,
             settings: ScoringSettings::default(),
             matching: MatchingSettings::default(),
+            alerting: AlertingSettings::default(),
+            writeback: WritebackSettings::default(),
             schedule: SyncSchedule::default(),
             limits: HubSpotLimits::for_auth(auth_kind),
             settings_changed_at: now,

@@ -5,7 +5,10 @@
 
 use crate::connector::engine::SyncProgress;
 use crate::domain::SyncRun;
-use crate::events::{ProductEvent, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE};
+use crate::events::{
+    ClientHealthChanged, InsightOpened, InsightResolved, ProductEvent, ScoresUpdated,
+    SyncRequested, TenantSynced, EVENT_SOURCE,
+};
 use crate::handlers::connection_sync::handle_connection_sync;
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
@@ -40,6 +43,9 @@ pub enum Trigger {
     SyncRequested(SyncRequested),
     TenantSynced(TenantSynced),
     ScoresUpdated(ScoresUpdated),
+    ClientHealthChanged(ClientHealthChanged),
+    InsightOpened(InsightOpened),
+    InsightResolved(InsightResolved),
 }
 
 impl From<ProductEvent> for Trigger {
@@ -48,6 +54,9 @@ impl From<ProductEvent> for Trigger {
             ProductEvent::SyncRequested(request) => Trigger::SyncRequested(request),
             ProductEvent::TenantSynced(synced) => Trigger::TenantSynced(synced),
             ProductEvent::ScoresUpdated(updated) => Trigger::ScoresUpdated(updated),
+            ProductEvent::ClientHealthChanged(changed) => Trigger::ClientHealthChanged(changed),
+            ProductEvent::InsightOpened(opened) => Trigger::InsightOpened(opened),
+            ProductEvent::InsightResolved(resolved) => Trigger::InsightResolved(resolved),
         }
     }
 }
@@ -64,6 +73,11 @@ impl Trigger {
             (EVENT_SOURCE, "SyncRequested") => Ok(Trigger::SyncRequested(detail(envelope)?)),
             (EVENT_SOURCE, "TenantSynced") => Ok(Trigger::TenantSynced(detail(envelope)?)),
             (EVENT_SOURCE, "ScoresUpdated") => Ok(Trigger::ScoresUpdated(detail(envelope)?)),
+            (EVENT_SOURCE, "ClientHealthChanged") => {
+                Ok(Trigger::ClientHealthChanged(detail(envelope)?))
+            }
+            (EVENT_SOURCE, "InsightOpened") => Ok(Trigger::InsightOpened(detail(envelope)?)),
+            (EVENT_SOURCE, "InsightResolved") => Ok(Trigger::InsightResolved(detail(envelope)?)),
             _ => Err(unexpected(&envelope)),
         }
     }
@@ -74,7 +88,11 @@ impl Trigger {
         match self {
             Trigger::Schedule | Trigger::SyncRequested(_) => Some(Function::Sync),
             Trigger::TenantSynced(_) => Some(Function::Score),
-            Trigger::ScoresUpdated(_) => None,
+            // Until the notify function exists, no function of ours consumes these.
+            Trigger::ScoresUpdated(_)
+            | Trigger::ClientHealthChanged(_)
+            | Trigger::InsightOpened(_)
+            | Trigger::InsightResolved(_) => None,
         }
     }
 
@@ -85,6 +103,9 @@ impl Trigger {
             Trigger::SyncRequested(_) => "SyncRequested",
             Trigger::TenantSynced(_) => "TenantSynced",
             Trigger::ScoresUpdated(_) => "ScoresUpdated",
+            Trigger::ClientHealthChanged(_) => "ClientHealthChanged",
+            Trigger::InsightOpened(_) => "InsightOpened",
+            Trigger::InsightResolved(_) => "InsightResolved",
         }
     }
 }

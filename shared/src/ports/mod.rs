@@ -1,12 +1,14 @@
 //! Ports: the small traits handlers use to reach the world (store, bus, vault, and the data sources). Each has an AWS adapter and an in-process
 //! adapter, and one conformance suite runs against both.
 
+pub mod alerts;
 pub mod bus;
 pub mod connection_store;
 pub mod source;
 pub mod store;
 pub mod vault;
 
+pub use alerts::{AlertSender, AlertStore, SendError, SendReceipt};
 pub use bus::{BusError, EventBus};
 pub use connection_store::{ConnectionStore, CorrelationStore, PayerStore};
 pub use source::{

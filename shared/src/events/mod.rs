@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod client_changes;
+pub use client_changes::{ClientHealthChanged, InsightOpened, InsightResolved};
+
 /// The EventBridge `source` of every event the product emits.
 pub const EVENT_SOURCE: &str = "connected-insights";
 pub const SCHEMA_VERSION: u32 = 1;
@@ -180,16 +183,29 @@ pub enum ProductEvent {
     SyncRequested(SyncRequested),
     TenantSynced(TenantSynced),
     ScoresUpdated(ScoresUpdated),
+    ClientHealthChanged(ClientHealthChanged),
+    InsightOpened(InsightOpened),
+    InsightResolved(InsightResolved),
 }
 
 impl ProductEvent {
-    pub const DETAIL_TYPES: [&'static str; 3] = ["SyncRequested", "TenantSynced", "ScoresUpdated"];
+    pub const DETAIL_TYPES: [&'static str; 6] = [
+        "SyncRequested",
+        "TenantSynced",
+        "ScoresUpdated",
+        "ClientHealthChanged",
+        "InsightOpened",
+        "InsightResolved",
+    ];
 
     pub fn detail_type(&self) -> &'static str {
         match self {
             ProductEvent::SyncRequested(_) => "SyncRequested",
             ProductEvent::TenantSynced(_) => "TenantSynced",
             ProductEvent::ScoresUpdated(_) => "ScoresUpdated",
+            ProductEvent::ClientHealthChanged(_) => "ClientHealthChanged",
+            ProductEvent::InsightOpened(_) => "InsightOpened",
+            ProductEvent::InsightResolved(_) => "InsightResolved",
         }
     }
 
@@ -198,6 +214,9 @@ impl ProductEvent {
             ProductEvent::SyncRequested(e) => &e.tenant_id,
             ProductEvent::TenantSynced(e) => &e.tenant_id,
             ProductEvent::ScoresUpdated(e) => &e.tenant_id,
+            ProductEvent::ClientHealthChanged(e) => &e.tenant_id,
+            ProductEvent::InsightOpened(e) => &e.tenant_id,
+            ProductEvent::InsightResolved(e) => &e.tenant_id,
         }
     }
 
@@ -206,6 +225,9 @@ impl ProductEvent {
             ProductEvent::SyncRequested(e) => serde_json::to_string(e),
             ProductEvent::TenantSynced(e) => serde_json::to_string(e),
             ProductEvent::ScoresUpdated(e) => serde_json::to_string(e),
+            ProductEvent::ClientHealthChanged(e) => serde_json::to_string(e),
+            ProductEvent::InsightOpened(e) => serde_json::to_string(e),
+            ProductEvent::InsightResolved(e) => serde_json::to_string(e),
         }
     }
 
@@ -215,6 +237,11 @@ impl ProductEvent {
             "SyncRequested" => serde_json::from_str(detail).map(ProductEvent::SyncRequested),
             "TenantSynced" => serde_json::from_str(detail).map(ProductEvent::TenantSynced),
             "ScoresUpdated" => serde_json::from_str(detail).map(ProductEvent::ScoresUpdated),
+            "ClientHealthChanged" => {
+                serde_json::from_str(detail).map(ProductEvent::ClientHealthChanged)
+            }
+            "InsightOpened" => serde_json::from_str(detail).map(ProductEvent::InsightOpened),
+            "InsightResolved" => serde_json::from_str(detail).map(ProductEvent::InsightResolved),
             other => return Err(EventParseError::UnknownDetailType(other.to_string())),
         };
         parsed.map_err(|e| EventParseError::BadDetail {
