@@ -190,7 +190,9 @@ fn emitted_events_validate_against_their_schemas() {
             }],
         }),
     ];
-    let client_changes = health_changes().chain(insights_opened()).chain(insights_resolved());
+    let client_changes = health_changes()
+        .chain(insights_opened())
+        .chain(insights_resolved());
     let mut seen = std::collections::BTreeSet::new();
     for event in events.into_iter().chain(client_changes) {
         let detail: Value =

@@ -128,7 +128,14 @@ where
         &scored.scores,
         &snapshots,
     );
-    let insight_events = insight_events(&tenant.id, &event.sync_id, &changes, &snapshots, now);
+    let insight_events = insight_events(
+        &tenant.id,
+        &event.sync_id,
+        &changes,
+        &previous,
+        &snapshots,
+        now,
+    );
 
     let mut summary = summary_after(&scored.scores, &existing, &changes.to_write, now);
     // Written whole as the next version, so a status change that read the old one retries on it.
@@ -163,7 +170,12 @@ where
     let events: Vec<ProductEvent> = health_changed
         .into_iter()
         .map(ProductEvent::ClientHealthChanged)
-        .chain(insight_events.opened.into_iter().map(ProductEvent::InsightOpened))
+        .chain(
+            insight_events
+                .opened
+                .into_iter()
+                .map(ProductEvent::InsightOpened),
+        )
         .chain(
             insight_events
                 .resolved

@@ -3,11 +3,11 @@
 //! `InsightResolved`). Pure: the score handler passes in what it read and computed.
 //!
 //! A client's first scoring is a baseline, not a change: an install (or a newly synced client)
-//! must not alert on every client it scores.
+//! must not alert on every client it scores, nor on every insight those clients open.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, Dimension, Factor, FactorMove, HealthLevel, HealthScore, InsightFacts,
-    SyncId, TenantId, MAX_MOVED_FACTORS,
+    ClientId, ClientSnapshot, Dimension, Factor, FactorMove, HealthLevel, HealthScore,
+    InsightFacts, SyncId, TenantId, MAX_MOVED_FACTORS,
 };
 use crate::events::{ClientHealthChanged, InsightOpened, InsightResolved, SCHEMA_VERSION};
 use crate::scoring::InsightChanges;
@@ -56,12 +56,15 @@ pub fn health_changes(
         .collect()
 }
 
-/// The `InsightOpened` and `InsightResolved` events of what `reconcile_insights` decided.
-/// `snapshots` give the clients' lifecycle stages (a client gone from the CRM has none).
+/// The `InsightOpened` and `InsightResolved` events of what `reconcile_insights` decided. An
+/// insight of a client without a `previous` score (its first scoring) is part of the baseline and
+/// opens silently; every resolved insight is told, a client gone from the CRM's too. `snapshots`
+/// give the clients' lifecycle stages (a client gone from the CRM has none).
 pub fn insight_events(
     tenant: &TenantId,
     sync_id: &SyncId,
     changes: &InsightChanges,
+    previous: &HashMap<ClientId, HealthScore>,
     snapshots: &[ClientSnapshot],
     now: DateTime<Utc>,
 ) -> InsightEvents {
@@ -79,6 +82,7 @@ pub fn insight_events(
             .opened_ids
             .iter()
             .filter_map(facts)
+            .filter(|insight| previous.contains_key(&insight.client_id))
             .map(|insight| InsightOpened {
                 schema_version: SCHEMA_VERSION,
                 tenant_id: tenant.clone(),
