@@ -335,6 +335,9 @@ fn schemas_reject_what_the_contract_forbids() {
     assert!(!schema_errors("SyncRequested", &bad_tenant).is_empty());
 }
 
+/// A change that makes a valid detail break the contract.
+type Mutation = fn(&mut Value);
+
 fn detail_of(event: ProductEvent) -> Value {
     serde_json::from_str(&event.detail_json().expect("serialises")).expect("JSON")
 }
@@ -343,7 +346,7 @@ fn detail_of(event: ProductEvent) -> Value {
 fn the_client_change_schemas_reject_what_the_contract_forbids() {
     let valid = detail_of(health_changes().next().unwrap());
     assert!(schema_errors("ClientHealthChanged", &valid).is_empty());
-    let mutations: [(&str, fn(&mut Value)); 5] = [
+    let mutations: [(&str, Mutation); 5] = [
         ("unknown band", |d| d["after"]["band"] = "fine".into()),
         ("overall over 100", |d| d["before"]["overall"] = 101.into()),
         ("a factor in neither score", |d| {

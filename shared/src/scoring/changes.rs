@@ -121,12 +121,14 @@ fn lifecycle_stages(snapshots: &[ClientSnapshot]) -> HashMap<ClientId, String> {
         .collect()
 }
 
+/// A factor in the earlier score and in the new one (`None` where it is missing).
+type FactorPair<'a> = (Option<&'a Factor>, Option<&'a Factor>);
+
 /// The factors (matched by dimension and name, including ones that appeared or left) whose points
 /// moved most between `before` and `after`, largest move first, at most `MAX_MOVED_FACTORS`.
 /// Equal moves keep dimension, then name order, so the result does not depend on input order.
 pub fn moved_factors(before: &HealthScore, after: &HealthScore) -> Vec<FactorMove> {
-    let mut pairs: BTreeMap<(Dimension, &str), (Option<&Factor>, Option<&Factor>)> =
-        BTreeMap::new();
+    let mut pairs: BTreeMap<(Dimension, &str), FactorPair<'_>> = BTreeMap::new();
     for (score, is_after) in [(before, false), (after, true)] {
         for dimension in &score.dimensions {
             for factor in &dimension.factors {
