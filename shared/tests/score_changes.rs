@@ -309,6 +309,10 @@ fn the_insights_of_a_first_scoring_open_silently() {
     assert_eq!(opened, [&id("known")]);
 }
 
+fn inactive(client: &str, status: InsightStatus) -> Insight {
+    stored(client, InsightRule::InactiveClient, status)
+}
+
 #[test]
 fn a_new_finding_opens_and_one_that_stopped_holding_resolves() {
     let existing = [stored(
@@ -365,18 +369,10 @@ fn a_new_finding_opens_and_one_that_stopped_holding_resolves() {
 #[test]
 fn an_insight_a_user_acknowledged_or_dismissed_is_not_opened_again_but_a_resolved_one_reopens() {
     let existing = [
-        stored(
-            "acked",
-            InsightRule::InactiveClient,
-            InsightStatus::Acknowledged,
-        ),
-        stored(
-            "dismissed",
-            InsightRule::InactiveClient,
-            InsightStatus::Dismissed,
-        ),
-        stored("back", InsightRule::InactiveClient, InsightStatus::Resolved),
-        stored("still", InsightRule::InactiveClient, InsightStatus::Open),
+        inactive("acked", InsightStatus::Acknowledged),
+        inactive("dismissed", InsightStatus::Dismissed),
+        inactive("back", InsightStatus::Resolved),
+        inactive("still", InsightStatus::Open),
     ];
     // Every rule still fires; the dismissed one even with new figures.
     let fresh = vec![
@@ -403,17 +399,9 @@ fn an_insight_a_user_acknowledged_or_dismissed_is_not_opened_again_but_a_resolve
 #[test]
 fn an_acknowledged_insight_that_stops_holding_resolves_and_a_dismissed_one_stays_silent() {
     let existing = [
-        stored(
-            "acked",
-            InsightRule::InactiveClient,
-            InsightStatus::Acknowledged,
-        ),
-        stored(
-            "dismissed",
-            InsightRule::InactiveClient,
-            InsightStatus::Dismissed,
-        ),
-        stored("done", InsightRule::InactiveClient, InsightStatus::Resolved),
+        inactive("acked", InsightStatus::Acknowledged),
+        inactive("dismissed", InsightStatus::Dismissed),
+        inactive("done", InsightStatus::Resolved),
     ];
     let changes = reconcile_insights(&existing, Vec::new(), now());
 

@@ -34,6 +34,12 @@ async fn emitted_one(world: &World, detail_type: &str) -> Value {
     let event = events.into_iter().next().unwrap_or(Value::Null);
     assert_eq!(event["source"], EVENT_SOURCE);
     assert_eq!(event["detail-type"], detail_type, "{event:#}");
+    assert_matches_its_schema(&event);
+    event
+}
+
+fn assert_matches_its_schema(event: &Value) {
+    let detail_type = event["detail-type"].as_str().unwrap_or_default();
     let errors: Vec<String> = schema_of(detail_type)
         .iter_errors(&event["detail"])
         .map(|e| e.to_string())
@@ -42,7 +48,6 @@ async fn emitted_one(world: &World, detail_type: &str) -> Value {
         errors.is_empty(),
         "{detail_type} breaks its schema: {errors:?}\n{event:#}"
     );
-    event
 }
 
 /// Every event a scoring emitted, each checked against its schema: exactly one `ScoresUpdated`
@@ -60,15 +65,8 @@ async fn emitted_by_scoring(world: &World, scored: &Value) -> (Value, Vec<Value>
             world.tenant.as_str(),
             "{event:#}"
         );
+        assert_matches_its_schema(&event);
         let detail_type = event["detail-type"].as_str().unwrap_or_default().to_owned();
-        let errors: Vec<String> = schema_of(&detail_type)
-            .iter_errors(&event["detail"])
-            .map(|e| e.to_string())
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{detail_type} breaks its schema: {errors:?}\n{event:#}"
-        );
         match detail_type.as_str() {
             "ScoresUpdated" => updated.push(event),
             "ClientHealthChanged" | "InsightOpened" | "InsightResolved" => changes.push(event),

@@ -3,74 +3,21 @@
 //! whose band dropped, an `InsightOpened` when its insight opens and an `InsightResolved` when it
 //! resolves; always in one publish, `ScoresUpdated` last, every detail valid against its schema.
 
-mod scoring_support;
-
-use chrono::{DateTime, Duration, Utc};
-use scoring_support::{client, days_ago, now, tenant};
+use super::*;
+use chrono::DateTime;
+use chrono::Utc;
 use serde_json::Value;
-use shared::bus::InProcessBus;
-use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, HealthBand, InsightRule, SyncId, SyncMode, Tenant,
-    MAX_MOVED_FACTORS,
-};
-use shared::events::{ProductEvent, TenantSynced, SCHEMA_VERSION};
-use shared::handlers::score::handle_tenant_synced;
-use shared::ports::{ScoreStore, SnapshotStore, TenantStore};
-use shared::scoring::insight_id;
-use shared::store::MemoryStore;
+use shared::domain::{HealthBand, HealthScore, MAX_MOVED_FACTORS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-fn id(client: &str) -> ClientId {
-    ClientId::parse(client).unwrap()
-}
-
-fn synced(sync: &str) -> TenantSynced {
+fn synced_as(sync: &str) -> TenantSynced {
     TenantSynced {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant(),
         sync_id: SyncId::parse(sync).unwrap(),
-        mode: SyncMode::Full,
-        started_at: now() - Duration::minutes(2),
-        finished_at: now() - Duration::minutes(1),
-        counts: Default::default(),
         changed_client_ids: Vec::new(),
         changed_clients: 0,
+        ..synced()
     }
-}
-
-/// A client in touch with us every few days.
-fn busy(name: &str) -> ClientSnapshot {
-    client(name)
-        .contacts(3)
-        .sent_emails(10)
-        .received_emails(8)
-        .last_contacted(1.0)
-        .build()
-}
-
-/// A client nobody has heard from in 45 days.
-fn dormant(name: &str) -> ClientSnapshot {
-    client(name)
-        .contacts(2)
-        .last_contacted(45.0)
-        .note(45.0)
-        .build()
-}
-
-async fn tenant_with(snapshots: &[ClientSnapshot]) -> MemoryStore {
-    let store = MemoryStore::new();
-    let record = Tenant::connected(
-        tenant(),
-        "Tenant",
-        Some(1),
-        "s",
-        AuthKind::OAuth,
-        days_ago(90.0),
-    );
-    store.create_tenant(&record).await.unwrap();
-    store.put_snapshots(&tenant(), snapshots).await.unwrap();
-    store
 }
 
 fn schema_errors(detail_type: &str, detail: &Value) -> Vec<String> {
@@ -90,7 +37,7 @@ fn schema_errors(detail_type: &str, detail: &Value) -> Vec<String> {
 /// hold: each detail valid against its schema, exactly one `ScoresUpdated`, and it last.
 async fn score(store: &MemoryStore, bus: &InProcessBus, at: DateTime<Utc>) -> Vec<ProductEvent> {
     let already = bus.published().len();
-    let updated = handle_tenant_synced(store, bus, &synced("sync-x"), at)
+    let updated = handle_tenant_synced(store, bus, &synced_as("sync-x"), at)
         .await
         .unwrap();
     let delivered = bus.published().split_off(already);
@@ -188,7 +135,7 @@ async fn a_band_drop_is_one_health_change_and_the_insight_opens_then_resolves() 
     assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
     assert!(sizes.iter().all(|s| *s >= 0.5), "{sizes:?}");
     // The listed moves are the largest of all the factors' moves in the stored scores.
-    let points = |score: &shared::domain::HealthScore| -> BTreeMap<(String, String), f64> {
+    let points = |score: &HealthScore| -> BTreeMap<(String, String), f64> {
         score
             .dimensions
             .iter()
