@@ -166,7 +166,9 @@ where
     );
     // One publish, after the writes: the change events first and `ScoresUpdated` last, so a
     // consumer of `ScoresUpdated` (the write-back) reads a finished run. The bus adapter batches
-    // and retries refused entries; an error fails the invocation and EventBridge retries it.
+    // (10 a call, in order) and retries refused entries. An error left after its retries fails the
+    // invocation and EventBridge retries it, but the writes landed: the retry sees no change and
+    // sends `ScoresUpdated` alone, so a change event is sent at most once.
     let events: Vec<ProductEvent> = health_changed
         .into_iter()
         .map(ProductEvent::ClientHealthChanged)
