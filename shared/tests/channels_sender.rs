@@ -56,6 +56,16 @@ impl Setup {
             secret,
         )
     }
+
+    /// Scripts `path` to answer `reply`, sends one alert of `kind` there and returns the failure.
+    async fn failure(&self, kind: ChannelKind, path: &str, reply: Reply) -> SendError {
+        self.receiver.always(path, reply);
+        let (channel, _) = self.channel(kind, path).await;
+        match self.sender.send(&tenant(), &channel, &single()).await {
+            Ok(receipt) => panic!("expected a failure, got {receipt:?}"),
+            Err(error) => error,
+        }
+    }
 }
 
 fn slack_path(name: &str) -> String {
@@ -103,14 +113,9 @@ async fn slack_answers_are_classified_and_no_error_shows_the_url() {
     ];
     let mut errors = Vec::new();
     for (name, reply) in cases {
-        let path = slack_path(name);
-        setup.receiver.always(&path, reply);
-        let (channel, _) = setup.channel(ChannelKind::Slack, &path).await;
         let error = setup
-            .sender
-            .send(&tenant(), &channel, &single())
-            .await
-            .unwrap_err();
+            .failure(ChannelKind::Slack, &slack_path(name), reply)
+            .await;
         assert_no_secret_in(&error);
         errors.push(error);
     }
@@ -144,15 +149,9 @@ async fn slack_answers_are_classified_and_no_error_shows_the_url() {
 async fn server_errors_timeouts_and_refused_connections_are_unavailable_without_the_url() {
     let setup = setup(Duration::from_millis(600)).await;
     let failing = slack_path("failing");
-    setup
-        .receiver
-        .always(&failing, Reply::new(503, "service unavailable"));
-    let (channel, _) = setup.channel(ChannelKind::Slack, &failing).await;
     let error = setup
-        .sender
-        .send(&tenant(), &channel, &single())
-        .await
-        .unwrap_err();
+        .failure(ChannelKind::Slack, &failing, Reply::new(503, "unavailable"))
+        .await;
     assert!(
         matches!(
             &error,
@@ -165,17 +164,11 @@ async fn server_errors_timeouts_and_refused_connections_are_unavailable_without_
     );
     assert_no_secret_in(&error);
 
-    let slow = slack_path("slow");
-    setup
-        .receiver
-        .always(&slow, Reply::slack_ok().after(Duration::from_secs(5)));
-    let (channel, _) = setup.channel(ChannelKind::Slack, &slow).await;
+    let slow = Reply::slack_ok().after(Duration::from_secs(5));
     let started = Instant::now();
     let error = setup
-        .sender
-        .send(&tenant(), &channel, &single())
-        .await
-        .unwrap_err();
+        .failure(ChannelKind::Slack, &slack_path("slow"), slow)
+        .await;
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "the request timeout was not applied"
@@ -219,16 +212,8 @@ async fn an_answer_that_echoes_the_url_is_kept_out_of_the_error() {
     let setup = setup(Duration::from_secs(10)).await;
     let path = slack_path("echo");
     let url = setup.receiver.url(&path);
-    setup.receiver.always(
-        &path,
-        Reply::new(400, &format!("bad request to {url}: {MARKER}echo")),
-    );
-    let (channel, _) = setup.channel(ChannelKind::Slack, &path).await;
-    let error = setup
-        .sender
-        .send(&tenant(), &channel, &single())
-        .await
-        .unwrap_err();
+    let echo = Reply::new(400, &format!("bad request to {url}: {MARKER}echo"));
+    let error = setup.failure(ChannelKind::Slack, &path, echo).await;
     assert!(
         matches!(&error, SendError::Rejected { status: 400, message } if message.contains("bad request to"))
     );

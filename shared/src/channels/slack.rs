@@ -47,6 +47,18 @@ fn context(message: &AlertMessage) -> Value {
     json!({"type": "context", "elements": [mrkdwn(text, MAX_SECTION_TEXT)]})
 }
 
+/// "*Acme Ltd*" over the change, before → after.
+fn client_change(item: &AlertItem) -> Value {
+    mrkdwn(
+        format!(
+            "*{}*\n{}",
+            escape_mrkdwn(&item.client_name),
+            escape_mrkdwn(&change_line(&item.change))
+        ),
+        MAX_SECTION_TEXT,
+    )
+}
+
 /// The Block Kit body for `message`: one client's alert, or a digest.
 pub fn render(message: &AlertMessage) -> Value {
     match (message.digest, message.items.as_slice()) {
@@ -61,14 +73,7 @@ fn render_item(message: &AlertMessage, item: &AlertItem) -> Value {
         json!({"type": "header", "text": plain(&title, MAX_HEADER_TEXT)}),
         json!({
             "type": "section",
-            "text": mrkdwn(
-                format!(
-                    "*{}*\n{}",
-                    escape_mrkdwn(&item.client_name),
-                    escape_mrkdwn(&change_line(&item.change))
-                ),
-                MAX_SECTION_TEXT,
-            ),
+            "text": client_change(item),
         }),
     ];
     if !item.top_factors.is_empty() {
@@ -114,14 +119,7 @@ fn render_digest(message: &AlertMessage) -> Value {
     for item in &message.items[..shown] {
         let mut section = json!({
             "type": "section",
-            "text": mrkdwn(
-                format!(
-                    "*{}*\n{}",
-                    escape_mrkdwn(&item.client_name),
-                    escape_mrkdwn(&change_line(&item.change))
-                ),
-                MAX_SECTION_TEXT,
-            ),
+            "text": client_change(item),
         });
         if let Some(link) = &item.link {
             section["accessory"] = button("Open", link);
