@@ -282,6 +282,17 @@ async fn signed_webhooks_verify_with_the_standard_webhooks_library_and_fail_when
     verifier
         .verify(&request.body, &request.headers)
         .expect("the Standard Webhooks library accepts the signature");
+    // The receiver's own check, which the system test uses, agrees.
+    request.verify_standard_webhook(&signing_secret).unwrap();
+    let other = ChannelSecret::for_new_channel(
+        ChannelKind::Webhook,
+        "https://example.com/y",
+        UrlPolicy::default(),
+    )
+    .unwrap();
+    assert!(request
+        .verify_standard_webhook(other.signing_secret().unwrap().expose_secret())
+        .is_err());
     let body = request.json();
     assert_eq!(body["type"], "client.health_changed");
     assert_eq!(body["data"]["items"][0]["client_name"], "Acme <Ltd> & Co");

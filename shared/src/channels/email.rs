@@ -161,6 +161,16 @@ impl SesEmail {
         }
     }
 
+    /// An SES client from the functions' shared SDK configuration (region, credentials,
+    /// `AWS_ENDPOINT_URL_SESV2`, the shared HTTP client).
+    pub fn from_config(config: &aws_config::SdkConfig, from: impl Into<String>) -> Self {
+        Self::new(aws_sdk_sesv2::Client::new(config), from)
+    }
+
+    pub fn from_address(&self) -> &str {
+        &self.from
+    }
+
     pub async fn send(
         &self,
         recipients: &[String],

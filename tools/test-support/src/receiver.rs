@@ -103,6 +103,17 @@ impl ReceivedRequest {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// Checks the request's Standard Webhooks signature (`webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature`) with the specification's reference library, for `signing_secret`
+    /// (`whsec_...`); the reason when it does not verify.
+    pub fn verify_standard_webhook(&self, signing_secret: &str) -> Result<(), String> {
+        let verifier = standardwebhooks::Webhook::new(signing_secret)
+            .map_err(|error| format!("unusable signing secret: {error}"))?;
+        verifier
+            .verify(&self.body, &self.headers)
+            .map_err(|error| format!("the signature does not verify: {error}"))
+    }
+
     /// The body as JSON; `Null` when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
