@@ -112,6 +112,9 @@ pub struct Courier<'a, S: ?Sized> {
     pub deadline: Instant,
     /// The queue will not hand the event out again (its last receive): a failure left is `Failed`.
     pub last_receive: bool,
+    /// Destinations whose next slot already lay past the deadline: not asked again in this run,
+    /// so a long burst does not reserve (and waste) slots far ahead for the next invocations.
+    pub out_of_time: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<S: AlertStore + ?Sized> Courier<'_, S> {
@@ -221,6 +224,13 @@ impl<S: AlertStore + ?Sized> Courier<'_, S> {
         }
     }
 
+    fn is_out_of_time(&self, key: &str) -> bool {
+        self.out_of_time
+            .lock()
+            .map(|out| out.contains(key))
+            .unwrap_or(false)
+    }
+
     fn time_left(&self) -> Duration {
         self.deadline
             .saturating_duration_since(Instant::now())
@@ -238,17 +248,22 @@ impl<S: AlertStore + ?Sized> Courier<'_, S> {
         if interval.is_zero() {
             return Ok(Ok(()));
         }
+        let key = pacing_key(&rule.id, channel);
+        let late = || "the channel's send slots in this run are taken; tried again later".to_string();
+        if self.is_out_of_time(&key) {
+            return Ok(Err(late()));
+        }
         let now = Utc::now();
         let slot = self
             .store
-            .reserve_send_slot(&rule.tenant_id, &pacing_key(&rule.id, channel), interval, now)
+            .reserve_send_slot(&rule.tenant_id, &key, interval, now)
             .await?;
         let wait = wait_until(slot, now);
         if wait > self.time_left() {
-            return Ok(Err(format!(
-                "the channel's next send slot is {} s away, past this run's time",
-                wait.as_secs()
-            )));
+            if let Ok(mut out) = self.out_of_time.lock() {
+                out.insert(key);
+            }
+            return Ok(Err(late()));
         }
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;

@@ -125,6 +125,7 @@ where
             pacing: self.pacing,
             deadline,
             last_receive,
+            out_of_time: Default::default(),
         }
     }
 }
