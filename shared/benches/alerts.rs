@@ -11,9 +11,9 @@
 use chrono::{Duration, Utc};
 use shared::channels::RecordingSender;
 use shared::domain::{
-    AlertChannel, AlertChannelId, AlertCondition, AlertMessage, AlertRule, AlertRuleId,
-    AlertScope, AuthKind, ChannelKind, ClientId, DeliveryMode, HealthBand, HealthLevel, SyncId,
-    Tenant, TenantId,
+    AlertChannel, AlertChannelId, AlertCondition, AlertMessage, AlertRule, AlertRuleId, AlertScope,
+    AuthKind, ChannelKind, ClientId, DeliveryMode, HealthBand, HealthLevel, SyncId, Tenant,
+    TenantId,
 };
 use shared::events::{ClientHealthChanged, SCHEMA_VERSION};
 use shared::handlers::notify::batch::{Decoded, Received};
@@ -203,7 +203,10 @@ fn main() {
     );
     match single.closest {
         Some(closest) => {
-            println!("  closest two sends to the webhook: {:.3} s apart", closest.as_secs_f64());
+            println!(
+                "  closest two sends to the webhook: {:.3} s apart",
+                closest.as_secs_f64()
+            );
             // The slot is reserved at 1 s steps; a send may start a few ms early by the clocks'
             // rounding, never by a whole step.
             assert!(
@@ -213,5 +216,8 @@ fn main() {
         }
         None => println!("  fewer than two sends: nothing to compare"),
     }
-    assert!(single.sent <= window.as_secs() as usize + 1, "the pacing held");
+    assert!(
+        single.sent <= window.as_secs() as usize + 1,
+        "the pacing held"
+    );
 }

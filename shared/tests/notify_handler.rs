@@ -86,7 +86,14 @@ fn level(overall: u8, band: HealthBand) -> HealthLevel {
     }
 }
 
-fn changed(client: &str, sync: &str, before: HealthBand, after: HealthBand) -> Trigger {
+/// `client` moved from `before` to `after` at the scoring of `sync`, `minutes` after `now()`.
+fn changed_at(
+    client: &str,
+    sync: &str,
+    before: HealthBand,
+    after: HealthBand,
+    minutes: i64,
+) -> Trigger {
     let overall = |band| match band {
         HealthBand::Healthy => 80,
         HealthBand::Watch => 60,
@@ -103,8 +110,12 @@ fn changed(client: &str, sync: &str, before: HealthBand, after: HealthBand) -> T
         before: level(overall(before), before),
         after: level(overall(after), after),
         moved_factors: vec![],
-        scored_at: now(),
+        scored_at: now() + Duration::minutes(minutes),
     })
+}
+
+fn changed(client: &str, sync: &str, before: HealthBand, after: HealthBand) -> Trigger {
+    changed_at(client, sync, before, after, 0)
 }
 
 fn batch(triggers: Vec<Trigger>, last_receive: bool) -> Decoded {
@@ -196,24 +207,60 @@ async fn a_band_change_sends_one_slack_message_and_a_repeat_sends_none() {
     run(
         &store,
         &sender,
-        vec![changed("acme", "s2", HealthBand::AtRisk, HealthBand::AtRisk)],
+        vec![changed(
+            "acme",
+            "s2",
+            HealthBand::AtRisk,
+            HealthBand::AtRisk,
+        )],
         now() + Duration::hours(3),
     )
     .await;
-    assert_eq!(sender.sent_to(&slack()).len(), 1, "no repeat while nothing changed");
+    assert_eq!(
+        sender.sent_to(&slack()).len(),
+        1,
+        "no repeat while nothing changed"
+    );
 }
 
 #[tokio::test]
-async fn the_cool_down_holds_back_a_client_that_comes_straight_back() {
+async fn the_cool_down_holds_back_a_worse_state_soon_after_an_alert() {
     let store = store_with(rule(), None).await;
     let sender = RecordingSender::new();
-    run(&store, &sender, vec![changed("acme", "s1", HealthBand::Watch, HealthBand::AtRisk)], now()).await;
-    run(&store, &sender, vec![changed("acme", "s2", HealthBand::AtRisk, HealthBand::Watch)], now() + Duration::minutes(10)).await;
-    run(&store, &sender, vec![changed("acme", "s3", HealthBand::Watch, HealthBand::AtRisk)], now() + Duration::minutes(20)).await;
-    assert_eq!(sender.sent_to(&slack()).len(), 1, "within the 60-minute cool-down");
-    run(&store, &sender, vec![changed("acme", "s4", HealthBand::AtRisk, HealthBand::Watch)], now() + Duration::minutes(90)).await;
-    run(&store, &sender, vec![changed("acme", "s5", HealthBand::Watch, HealthBand::AtRisk)], now() + Duration::minutes(100)).await;
-    assert_eq!(sender.sent_to(&slack()).len(), 2, "after the cool-down it alerts again");
+    let at = |minutes| now() + Duration::minutes(minutes);
+    use HealthBand::{AtRisk, Critical, Watch};
+    run(
+        &store,
+        &sender,
+        vec![changed_at("acme", "s1", Watch, AtRisk, 0)],
+        at(0),
+    )
+    .await;
+    assert_eq!(sender.sent_to(&slack()).len(), 1);
+    // Critical 20 minutes later: a new state, but within the rule's 60-minute cool-down.
+    run(
+        &store,
+        &sender,
+        vec![changed_at("acme", "s2", AtRisk, Critical, 20)],
+        at(20),
+    )
+    .await;
+    assert_eq!(sender.sent_to(&slack()).len(), 1, "within the cool-down");
+    // Critical again after the cool-down: it goes.
+    run(
+        &store,
+        &sender,
+        vec![changed_at("acme", "s3", AtRisk, Critical, 90)],
+        at(90),
+    )
+    .await;
+    let sent = sender.sent_to(&slack());
+    assert_eq!(sent.len(), 2, "after the cool-down it alerts again");
+    assert!(
+        sent[1].items[0].headline.contains("ritical"),
+        "{:?}",
+        sent[1].items[0]
+    );
 }
 
 #[tokio::test]
@@ -267,20 +314,41 @@ async fn quiet_hours_hold_alerts_until_the_release_after_them() {
         now(),
     )
     .await;
-    assert!(sender.sent_to(&slack()).is_empty(), "nothing during quiet hours");
+    assert!(
+        sender.sent_to(&slack()).is_empty(),
+        "nothing during quiet hours"
+    );
     assert_eq!(report.alerts_held, 2);
 
     // The release at 13:00 finds nothing due; the one at 14:00 sends one digest of both.
-    run(&store, &sender, vec![Trigger::AlertRelease], now() + Duration::hours(1)).await;
+    run(
+        &store,
+        &sender,
+        vec![Trigger::AlertRelease],
+        now() + Duration::hours(1),
+    )
+    .await;
     assert!(sender.sent_to(&slack()).is_empty());
-    let released = run(&store, &sender, vec![Trigger::AlertRelease], now() + Duration::hours(2)).await;
+    let released = run(
+        &store,
+        &sender,
+        vec![Trigger::AlertRelease],
+        now() + Duration::hours(2),
+    )
+    .await;
     assert!(released.failed.is_empty());
     let sent = sender.sent_to(&slack());
     assert_eq!(sent.len(), 1);
     assert!(sent[0].digest);
     assert_eq!(sent[0].items.len(), 2);
     // Released alerts are gone: the next release sends nothing.
-    run(&store, &sender, vec![Trigger::AlertRelease], now() + Duration::hours(3)).await;
+    run(
+        &store,
+        &sender,
+        vec![Trigger::AlertRelease],
+        now() + Duration::hours(3),
+    )
+    .await;
     assert_eq!(sender.sent_to(&slack()).len(), 1);
 }
 
@@ -289,12 +357,23 @@ async fn a_burst_of_thirty_changes_goes_out_as_one_digest() {
     let store = store_with(rule(), None).await;
     let sender = RecordingSender::new();
     let triggers = (0..30)
-        .map(|i| changed(&format!("c{i:02}"), "s1", HealthBand::Watch, HealthBand::AtRisk))
+        .map(|i| {
+            changed(
+                &format!("c{i:02}"),
+                "s1",
+                HealthBand::Watch,
+                HealthBand::AtRisk,
+            )
+        })
         .collect();
     let report = run(&store, &sender, triggers, now()).await;
     assert!(report.failed.is_empty());
     let sent = sender.sent_to(&slack());
-    assert_eq!(sent.len(), 1, "more than the threshold (10) at once: one digest");
+    assert_eq!(
+        sent.len(),
+        1,
+        "more than the threshold (10) at once: one digest"
+    );
     assert!(sent[0].digest);
     assert_eq!(sent[0].items.len(), 30);
     let log = deliveries(&store).await;
@@ -314,17 +393,34 @@ async fn a_gone_channel_turns_the_rule_off_with_a_reason() {
         now(),
     )
     .await;
-    assert!(report.failed.is_empty(), "a gone channel is not worth a retry");
+    assert!(
+        report.failed.is_empty(),
+        "a gone channel is not worth a retry"
+    );
     let stored = store.get_alert_rule(&tenant(), &rule_id()).await.unwrap();
     assert!(!stored.enabled);
     let reason = stored.disabled_reason.expect("people are told why");
     assert!(reason.contains("no longer exists"), "{reason}");
-    assert!(!reason.contains("hooks.slack.com/services"), "no secret in the reason");
+    assert!(
+        !reason.contains("hooks.slack.com/services"),
+        "no secret in the reason"
+    );
     let log = deliveries(&store).await;
     assert_eq!(log[0].status, DeliveryStatus::Failed);
     // A disabled rule alerts no more.
     sender.heal(&slack());
-    run(&store, &sender, vec![changed("globex", "s2", HealthBand::Watch, HealthBand::AtRisk)], now()).await;
+    run(
+        &store,
+        &sender,
+        vec![changed(
+            "globex",
+            "s2",
+            HealthBand::Watch,
+            HealthBand::AtRisk,
+        )],
+        now(),
+    )
+    .await;
     assert!(sender.sent_to(&slack()).is_empty());
 }
 
@@ -349,7 +445,11 @@ async fn an_unavailable_channel_is_tried_three_times_then_the_record_fails_back_
     let log = deliveries(&store).await;
     assert_eq!(log[0].status, DeliveryStatus::Retrying);
     assert_eq!(log[0].attempts, 3);
-    assert!(log[0].last_error.as_deref().unwrap_or_default().contains("503"));
+    assert!(log[0]
+        .last_error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("503"));
 
     // The queue's retry: on the last receive, still failing, the record says Failed (and the
     // event goes to the dead-letter queue).
@@ -370,12 +470,59 @@ async fn an_unavailable_channel_is_tried_three_times_then_the_record_fails_back_
 
 #[tokio::test]
 async fn a_redelivered_batch_does_not_send_twice() {
-    let store = store_with(rule(), None).await;
+    // Two channels: Slack takes the alert, Teams is down for this invocation's three tries.
+    let mut two_channels = rule();
+    let teams = AlertChannelId::parse("teams-1").unwrap();
+    two_channels.channels.push(AlertChannel {
+        id: teams.clone(),
+        kind: ChannelKind::Teams,
+        secret_id: Some("ci/tenants/t-notify/alerts/teams-1".to_string()),
+        recipients: vec![],
+        display: "prod-xx.westeurope.logic.azure.com/…/a1B2".to_string(),
+    });
+    let store = store_with(two_channels, None).await;
     let sender = RecordingSender::new();
+    sender.fail_channel_times(
+        &teams,
+        SendError::Unavailable {
+            message: "HTTP 502".to_string(),
+            retry_after: None,
+        },
+        3,
+    );
     let event = changed("acme", "s1", HealthBand::Watch, HealthBand::AtRisk);
-    run(&store, &sender, vec![event.clone()], now()).await;
-    let report = run(&store, &sender, vec![event], now() + Duration::seconds(30)).await;
-    assert!(report.failed.is_empty());
+    let first = run(&store, &sender, vec![event.clone()], now()).await;
+    assert_eq!(first.failed, ["m0"], "Teams still owes the alert");
     assert_eq!(sender.sent_to(&slack()).len(), 1);
-    assert_eq!(deliveries(&store).await.len(), 1);
+    assert!(sender.sent_to(&teams).is_empty());
+
+    // The queue hands the same event out again: Teams gets it, Slack does not get it twice.
+    let again = run(&store, &sender, vec![event], now() + Duration::seconds(30)).await;
+    assert!(again.failed.is_empty(), "{again:?}");
+    assert_eq!(
+        sender.sent_to(&slack()).len(),
+        1,
+        "Slack's delivery is on record"
+    );
+    assert_eq!(sender.sent_to(&teams).len(), 1);
+    let log = deliveries(&store).await;
+    assert_eq!(log.len(), 2);
+    assert!(
+        log.iter().all(|d| d.status == DeliveryStatus::Sent),
+        "{log:?}"
+    );
+
+    // And a third time (the alert is sent now): nothing more.
+    run(
+        &store,
+        &sender,
+        vec![changed("acme", "s1", HealthBand::Watch, HealthBand::AtRisk)],
+        now() + Duration::minutes(1),
+    )
+    .await;
+    assert_eq!(
+        sender.attempts().len(),
+        5,
+        "1 Slack + 3 failed Teams + 1 Teams"
+    );
 }

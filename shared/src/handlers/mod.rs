@@ -4,6 +4,7 @@
 pub mod connection_sync;
 pub mod correlate;
 pub mod lambda;
+pub mod notify;
 pub mod route;
 pub mod score;
 pub mod sync;

@@ -211,7 +211,8 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         store.clone(),
     ));
     let (notify_triggers, notify_feed) = tokio::sync::mpsc::unbounded_channel();
-    let notify = crate::alerts::notify_function(store.clone(), vault.clone(), &format!("{base_url}/"))?;
+    let notify =
+        crate::alerts::notify_function(store.clone(), vault.clone(), &format!("{base_url}/"))?;
     tasks.spawn(crate::alerts::feed(
         Arc::new(notify),
         notify_feed,

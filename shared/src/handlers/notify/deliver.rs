@@ -13,7 +13,7 @@
 //! - `Rejected`, `TooLarge`, `Misconfigured`: `Failed`, not retried (the same message fails again).
 
 use crate::domain::{
-    AlertChannel, AlertMessage, AlertRule, AlertRuleId, ChannelKind, DeliveryRecord, DeliveryStatus, TenantId,
+    AlertChannel, AlertMessage, AlertRule, AlertRuleId, ChannelKind, DeliveryRecord, DeliveryStatus,
 };
 use crate::ports::alerts::{AlertSender, AlertStore, SendError};
 use crate::ports::StoreError;
@@ -249,7 +249,8 @@ impl<S: AlertStore + ?Sized> Courier<'_, S> {
             return Ok(Ok(()));
         }
         let key = pacing_key(&rule.id, channel);
-        let late = || "the channel's send slots in this run are taken; tried again later".to_string();
+        let late =
+            || "the channel's send slots in this run are taken; tried again later".to_string();
         if self.is_out_of_time(&key) {
             return Ok(Err(late()));
         }

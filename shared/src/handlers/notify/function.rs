@@ -31,7 +31,9 @@ where
         event: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, std::convert::Infallible> {
         let deadline = deadline_of(&event.context);
-        let report = self.handle_batch(batch::decode(event.payload), deadline).await;
+        let report = self
+            .handle_batch(batch::decode(event.payload), deadline)
+            .await;
         Ok(batch::response(report.failed))
     }
 

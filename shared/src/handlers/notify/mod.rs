@@ -63,8 +63,7 @@ where
             match &received.trigger {
                 Trigger::AlertRelease => {
                     let courier = self.courier(deadline, received.last_receive);
-                    match release::release_due(&courier, self.dashboard_url.as_deref(), now).await
-                    {
+                    match release::release_due(&courier, self.dashboard_url.as_deref(), now).await {
                         Ok(released) => {
                             report.messages_sent += released.messages_sent;
                             report.alerts_released += released.alerts_released;
@@ -82,8 +81,9 @@ where
                     // The HubSpot write-back runs here (`crate::handlers::writeback`) once it lands.
                     tracing::debug!(tenant = %updated.tenant_id, "scores updated");
                 }
-                Trigger::ClientHealthChanged(e) => tenant_entry(&mut by_tenant, &e.tenant_id)
-                    .push(received.clone()),
+                Trigger::ClientHealthChanged(e) => {
+                    tenant_entry(&mut by_tenant, &e.tenant_id).push(received.clone())
+                }
                 Trigger::InsightOpened(e) => {
                     tenant_entry(&mut by_tenant, &e.tenant_id).push(received.clone())
                 }

@@ -3,15 +3,13 @@
 //! message is done (sent, or failed for good). Alerts whose message must be tried again stay
 //! queued and due, so the next release (or the queue's retry of this one) sends them.
 
-use crate::domain::{
-    AlertChannelId, AlertMessage, AlertRule, AlertRuleId, PendingAlert, TenantId,
-};
-use crate::handlers::notify::deliver::{Courier, Outgoing};
+use crate::alerts;
+use crate::domain::TenantId;
+use crate::handlers::notify::deliver::{Courier, Delivered, Outgoing};
 use crate::ports::alerts::AlertStore;
 use crate::ports::StoreError;
 use crate::store::every_page;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
 
 /// What a release did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,10 +26,9 @@ pub async fn release_due<S: AlertStore + ?Sized>(
     dashboard_url: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Released, StoreError> {
-    let tenants = every_page(|page| async move {
-        courier.store.tenants_with_due_alerts(now, &page).await
-    })
-    .await?;
+    let tenants =
+        every_page(|page| async move { courier.store.tenants_with_due_alerts(now, &page).await })
+            .await?;
     let mut total = Released::default();
     for tenant_id in tenants {
         let released = release_tenant(courier, &tenant_id, dashboard_url, now).await?;
@@ -53,46 +50,40 @@ async fn release_tenant<S: AlertStore + ?Sized>(
     if due.is_empty() {
         return Ok(Released::default());
     }
-    let rules: HashMap<AlertRuleId, AlertRule> = store
-        .list_alert_rules(tenant_id)
-        .await?
-        .into_iter()
-        .map(|rule| (rule.id.clone(), rule))
-        .collect();
-    let mut groups: BTreeMap<(AlertRuleId, AlertChannelId), Vec<PendingAlert>> = BTreeMap::new();
-    for alert in due {
-        groups
-            .entry((alert.rule_id.clone(), alert.channel_id.clone()))
-            .or_default()
-            .push(alert);
+    let rules = store.list_alert_rules(tenant_id).await?;
+    let planned = alerts::plan_released(&rules, due, dashboard_url);
+    if !planned.orphans.is_empty() {
+        // The rule was deleted or turned off, or lost the channel, since the alerts were held:
+        // nobody asked for them any more.
+        tracing::info!(tenant = %tenant_id, alerts = planned.orphans.len(),
+            "held alerts dropped: their rule or channel is gone or off");
+        store
+            .delete_pending_alerts(tenant_id, &planned.orphans)
+            .await?;
     }
     let mut released = Released::default();
-    for ((rule_id, channel_id), mut alerts) in groups {
-        let channel = rules
-            .get(&rule_id)
-            .filter(|rule| rule.enabled)
-            .and_then(|rule| rule.channels.iter().find(|c| c.id == channel_id));
-        let (Some(rule), Some(channel)) = (rules.get(&rule_id), channel) else {
-            // The rule was deleted or turned off, or lost this channel, since the alerts were
-            // held: nobody asked for them any more.
-            tracing::info!(tenant = %tenant_id, rule = %rule_id, channel = %channel_id,
-                alerts = alerts.len(), "held alerts dropped: their rule or channel is gone or off");
-            store.delete_pending_alerts(tenant_id, &alerts).await?;
+    for (channel, message, alerts) in planned.messages {
+        let Some(rule) = message
+            .rule_id
+            .as_ref()
+            .and_then(|id| rules.iter().find(|rule| &rule.id == id))
+        else {
             continue;
         };
-        alerts.sort_by(|a, b| a.item.occurred_at.cmp(&b.item.occurred_at));
-        let message = AlertMessage {
-            tenant_id: tenant_id.clone(),
-            rule_id: Some(rule.id.clone()),
-            rule_name: rule.name.clone(),
-            items: alerts.iter().map(|a| a.item.clone()).collect(),
-            digest: alerts.len() > 1,
-            test: false,
-            dashboard_url: dashboard_url.map(str::to_string),
-        };
+        // A held alert's key is its headline (its state is not kept with it).
+        let keys: Vec<alerts::AlertKey<'_>> = alerts
+            .iter()
+            .map(|a| {
+                (
+                    &a.item.client_id,
+                    a.item.headline.as_str(),
+                    a.item.occurred_at,
+                )
+            })
+            .collect();
         let outgoing = Outgoing {
-            delivery_id: crate::alerts::delivery_id(rule, channel, &message),
-            channel: channel.clone(),
+            delivery_id: alerts::delivery_id(&rule.id, &channel.id, &keys),
+            channel,
             message,
         };
         let delivered = courier.deliver(rule, &outgoing).await?;
@@ -100,7 +91,7 @@ async fn release_tenant<S: AlertStore + ?Sized>(
             released.retry_later += 1;
             continue;
         }
-        if matches!(delivered, super::deliver::Delivered::Sent) {
+        if delivered == Delivered::Sent {
             released.messages_sent += 1;
         }
         released.alerts_released += alerts.len();
