@@ -4,10 +4,14 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use shared::domain::{ClientId, ObjectRef, ObjectType, SyncId, SyncMode, SyncTrigger, TenantId};
+use shared::domain::{
+    ClientId, Dimension, FactorMove, HealthBand, HealthLevel, Impact, InsightFacts, InsightId,
+    InsightRule, MatchMethod, ObjectRef, ObjectType, Platform, SourceRef, SyncId, SyncMode,
+    SyncTrigger, TenantId, MAX_MOVED_FACTORS,
+};
 use shared::events::{
-    ProductEvent, ScoreDrop, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE,
-    SCHEMA_VERSION,
+    ClientHealthChanged, InsightOpened, InsightResolved, ProductEvent, ScoreDrop, ScoresUpdated,
+    SyncRequested, TenantSynced, EVENT_SOURCE, SCHEMA_VERSION,
 };
 use std::path::{Path, PathBuf};
 
@@ -66,12 +70,10 @@ fn every_product_event_sample_parses_into_its_typed_event_and_matches_its_schema
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
         seen.push(event.detail_type);
     }
-    for wanted in [
-        "Scheduled Event",
-        "SyncRequested",
-        "TenantSynced",
-        "ScoresUpdated",
-    ] {
+    for wanted in ["Scheduled Event"]
+        .into_iter()
+        .chain(ProductEvent::DETAIL_TYPES)
+    {
         assert!(
             seen.iter().any(|s| s == wanted),
             "no sample of {wanted} in events/"
@@ -188,12 +190,135 @@ fn emitted_events_validate_against_their_schemas() {
             }],
         }),
     ];
-    for event in events {
+    let client_changes = health_changes()
+        .chain(insights_opened())
+        .chain(insights_resolved());
+    let mut seen = std::collections::BTreeSet::new();
+    for event in events.into_iter().chain(client_changes) {
         let detail: Value =
             serde_json::from_str(&event.detail_json().expect("serialises")).expect("JSON");
         let errors = schema_errors(event.detail_type(), &detail);
         assert!(errors.is_empty(), "{}: {errors:?}", event.detail_type());
+        seen.insert(event.detail_type());
     }
+    assert_eq!(
+        seen.len(),
+        ProductEvent::DETAIL_TYPES.len(),
+        "every detail-type is generated here: {seen:?}"
+    );
+}
+
+fn sync_id() -> SyncId {
+    SyncId::parse("20261126T100000Z-abcd").unwrap()
+}
+
+const BANDS: [HealthBand; 4] = [
+    HealthBand::Healthy,
+    HealthBand::Watch,
+    HealthBand::AtRisk,
+    HealthBand::Critical,
+];
+
+/// A `ClientHealthChanged` into every band from the next one, moving factors of every dimension
+/// and platform, including factors that appeared and left.
+fn health_changes() -> impl Iterator<Item = ProductEvent> {
+    let factor = |i: usize| FactorMove {
+        dimension: Dimension::ALL[i % Dimension::ALL.len()],
+        name: format!("factor_{i}"),
+        points_before: (i % 3 != 1).then_some(12.5 - i as f64),
+        points_after: (i % 3 != 2).then_some(1.0 + i as f64),
+        explanation: format!("why {i}"),
+        source: Platform::ALL[i % Platform::ALL.len()],
+    };
+    (0..BANDS.len()).map(move |i| {
+        let level = |band: HealthBand, overall: u8| HealthLevel {
+            overall,
+            band,
+            churn_risk: 100 - overall,
+        };
+        ProductEvent::ClientHealthChanged(ClientHealthChanged {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: tenant(),
+            sync_id: sync_id(),
+            client_id: ClientId::parse("42").unwrap(),
+            client_name: "Acme".into(),
+            lifecycle_stage: (i % 2 == 0).then(|| "customer".to_owned()),
+            before: level(BANDS[(i + 1) % BANDS.len()], 60),
+            after: level(BANDS[i], 100 - 25 * i as u8),
+            moved_factors: (0..MAX_MOVED_FACTORS).map(|j| factor(i + j)).collect(),
+            scored_at: at(10),
+        })
+    })
+}
+
+/// The facts of an insight of every rule, impact, platform and match method.
+fn facts() -> impl Iterator<Item = InsightFacts> {
+    const IMPACTS: [Impact; 4] = [Impact::Low, Impact::Medium, Impact::High, Impact::Critical];
+    const METHODS: [MatchMethod; 7] = [
+        MatchMethod::ExplicitId,
+        MatchMethod::VerifiedDomain,
+        MatchMethod::ContactEmail,
+        MatchMethod::Website,
+        MatchMethod::EmailDomain,
+        MatchMethod::NormalisedName,
+        MatchMethod::FuzzyName,
+    ];
+    InsightRule::ALL.into_iter().enumerate().map(|(i, rule)| {
+        let client_id = ClientId::parse(format!("client-{i}")).unwrap();
+        InsightFacts {
+            insight_id: shared::scoring::insight_id(&tenant(), &client_id, rule),
+            client_id,
+            client_name: format!("Client {i}"),
+            lifecycle_stage: (i % 2 == 0).then(|| "opportunity".to_owned()),
+            insight_type: rule.insight_type(),
+            rule,
+            title: format!("{rule:?}"),
+            impact: IMPACTS[i % IMPACTS.len()],
+            confidence: (i * 13 % 101) as u8,
+            revenue_at_stake: (i % 2 == 1).then_some(1_500.0 * i as f64),
+            top_recommendation: (i % 3 != 0).then(|| "Call them.".to_owned()),
+            sources: vec![
+                SourceRef::crm(),
+                SourceRef {
+                    platform: Platform::ALL[1 + i % (Platform::ALL.len() - 1)],
+                    matched_by: Some(METHODS[i % METHODS.len()]),
+                    match_confidence: Some(0.5 + i as f64 / 20.0),
+                },
+            ],
+        }
+    })
+}
+
+fn insights_opened() -> impl Iterator<Item = ProductEvent> {
+    facts().map(|insight| {
+        ProductEvent::InsightOpened(InsightOpened {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: tenant(),
+            sync_id: sync_id(),
+            insight,
+            opened_at: at(10),
+        })
+    })
+}
+
+fn insights_resolved() -> impl Iterator<Item = ProductEvent> {
+    facts().map(|insight| {
+        ProductEvent::InsightResolved(InsightResolved {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: tenant(),
+            sync_id: sync_id(),
+            insight,
+            resolved_at: at(10),
+        })
+    })
+}
+
+#[test]
+fn every_rule_and_method_reaches_the_insight_schemas() {
+    // The generators above are what the schema enums are checked against: they must cover them.
+    let rules: Vec<InsightRule> = facts().map(|f| f.rule).collect();
+    assert_eq!(rules, InsightRule::ALL);
+    assert!(InsightId::parse(facts().next().unwrap().insight_id.as_str()).is_ok());
 }
 
 #[test]
@@ -208,4 +333,53 @@ fn schemas_reject_what_the_contract_forbids() {
         "requested_by": {"kind": "schedule"}, "requested_at": "2026-11-26T10:00:00Z"
     });
     assert!(!schema_errors("SyncRequested", &bad_tenant).is_empty());
+}
+
+/// A change that makes a valid detail break the contract.
+type Mutation = fn(&mut Value);
+
+fn detail_of(event: ProductEvent) -> Value {
+    serde_json::from_str(&event.detail_json().expect("serialises")).expect("JSON")
+}
+
+#[test]
+fn the_client_change_schemas_reject_what_the_contract_forbids() {
+    let valid = detail_of(health_changes().next().unwrap());
+    assert!(schema_errors("ClientHealthChanged", &valid).is_empty());
+    let mutations: [(&str, Mutation); 5] = [
+        ("unknown band", |d| d["after"]["band"] = "fine".into()),
+        ("overall over 100", |d| d["before"]["overall"] = 101.into()),
+        ("a factor in neither score", |d| {
+            d["moved_factors"][0]["points_before"] = Value::Null;
+            d["moved_factors"][0]["points_after"] = Value::Null;
+        }),
+        ("more than the most moved factors", |d| {
+            let factors = d["moved_factors"].as_array_mut().unwrap();
+            factors.push(factors[0].clone());
+        }),
+        ("no sync id", |d| {
+            d.as_object_mut().unwrap().remove("sync_id");
+        }),
+    ];
+    for (what, mutate) in mutations {
+        let mut detail = valid.clone();
+        mutate(&mut detail);
+        assert!(
+            !schema_errors("ClientHealthChanged", &detail).is_empty(),
+            "ClientHealthChanged accepts {what}"
+        );
+    }
+
+    let opened = detail_of(insights_opened().next().unwrap());
+    let resolved = detail_of(insights_resolved().next().unwrap());
+    assert!(schema_errors("InsightOpened", &opened).is_empty());
+    // Each event carries its own timestamp: a resolved one is not an opened one.
+    assert!(!schema_errors("InsightOpened", &resolved).is_empty());
+    assert!(!schema_errors("InsightResolved", &opened).is_empty());
+    let mut unknown_rule = opened.clone();
+    unknown_rule["rule"] = "gut_feeling".into();
+    assert!(!schema_errors("InsightOpened", &unknown_rule).is_empty());
+    let mut no_impact = resolved;
+    no_impact.as_object_mut().unwrap().remove("impact");
+    assert!(!schema_errors("InsightResolved", &no_impact).is_empty());
 }

@@ -315,6 +315,9 @@ async fn a_client_gone_from_the_crm_loses_its_score_and_its_insights_resolve() {
     assert_eq!(summary.open_insights.total, open_left);
 }
 
+#[path = "score_handler/events.rs"]
+mod events;
+
 // --- clients linked to payer records --------------------------------------------------------------
 
 mod linked_payers {

@@ -6,7 +6,8 @@
 //! scoring run from the events each function emits, the schedule fans out again, the api serves the
 //! planted client's score and insight, a signed webhook re-syncs and re-scores one client, and
 //! malformed events are refused cleanly with nothing emitted. Every emitted event is checked against
-//! its JSON Schema.
+//! its JSON Schema; a scoring emits `ScoresUpdated` and, after the first, the per-client change
+//! events.
 
 use chrono::{Duration as Days, Utc};
 use hubspot_sandbox::SandboxConfig;
@@ -33,6 +34,12 @@ async fn emitted_one(world: &World, detail_type: &str) -> Value {
     let event = events.into_iter().next().unwrap_or(Value::Null);
     assert_eq!(event["source"], EVENT_SOURCE);
     assert_eq!(event["detail-type"], detail_type, "{event:#}");
+    assert_matches_its_schema(&event);
+    event
+}
+
+fn assert_matches_its_schema(event: &Value) {
+    let detail_type = event["detail-type"].as_str().unwrap_or_default();
     let errors: Vec<String> = schema_of(detail_type)
         .iter_errors(&event["detail"])
         .map(|e| e.to_string())
@@ -41,7 +48,54 @@ async fn emitted_one(world: &World, detail_type: &str) -> Value {
         errors.is_empty(),
         "{detail_type} breaks its schema: {errors:?}\n{event:#}"
     );
-    event
+}
+
+/// Every event a scoring emitted, each checked against its schema: exactly one `ScoresUpdated`
+/// (returned first) and the per-client change events beside it, whose insight events match the
+/// counts the run reported (`scored`: the score function's response). SQS does not keep the
+/// publish order, so the events are told apart by detail-type.
+async fn emitted_by_scoring(world: &World, scored: &Value) -> (Value, Vec<Value>) {
+    let events = world.emitted(1).await;
+    let mut updated = Vec::new();
+    let mut changes = Vec::new();
+    for event in events {
+        assert_eq!(event["source"], EVENT_SOURCE);
+        assert_eq!(
+            event["detail"]["tenant_id"],
+            world.tenant.as_str(),
+            "{event:#}"
+        );
+        assert_matches_its_schema(&event);
+        let detail_type = event["detail-type"].as_str().unwrap_or_default().to_owned();
+        match detail_type.as_str() {
+            "ScoresUpdated" => updated.push(event),
+            "ClientHealthChanged" | "InsightOpened" | "InsightResolved" => changes.push(event),
+            other => panic!("scoring emitted a {other}: {event:#}"),
+        }
+    }
+    assert_eq!(
+        updated.len(),
+        1,
+        "one ScoresUpdated per scoring: {updated:#?}"
+    );
+    let count = |detail_type: &str| {
+        changes
+            .iter()
+            .filter(|e| e["detail-type"] == detail_type)
+            .count() as u64
+    };
+    // Every client of this run was scored before, so each insight it opened is told.
+    assert_eq!(
+        Some(count("InsightOpened")),
+        scored["insights_opened"].as_u64(),
+        "{scored} vs {changes:#?}"
+    );
+    assert_eq!(
+        Some(count("InsightResolved")),
+        scored["insights_resolved"].as_u64(),
+        "{scored} vs {changes:#?}"
+    );
+    (updated.remove(0), changes)
 }
 
 async fn invoke(function: &mut FunctionProcess, payload: &Value) -> Value {
@@ -134,6 +188,7 @@ async fn the_product_runs_end_to_end_on_its_real_binaries() {
         scored["insights_opened"].as_u64().unwrap_or(0) > 0,
         "{scored}"
     );
+    // The tenant's first scoring is a baseline: its insights open without a change event each.
     emitted_one(&world, "ScoresUpdated").await;
 
     // The schedule fans out to the tenant; nothing changed, so the incremental sync changes nothing.
@@ -249,7 +304,7 @@ async fn the_product_runs_end_to_end_on_its_real_binaries() {
     );
     let rescored = invoke(&mut score, &changed).await;
     assert_eq!(rescored["clients_scored"], companies, "{rescored}");
-    emitted_one(&world, "ScoresUpdated").await;
+    let (_, changes) = emitted_by_scoring(&world, &rescored).await;
     let after = invoke(
         &mut api,
         &world.api_request("GET", &format!("/v1/clients/{dormant_id}"), "", tenant),
@@ -266,6 +321,30 @@ async fn the_product_runs_end_to_end_on_its_real_binaries() {
         crm(&after)["score"],
         "the lifecycle change moved the CRM score: before {before} after {after}"
     );
+    // The planted client's health event says where it stood and stands, when its level moved.
+    let level = |client: &Value| {
+        let score = &http_body(client)["score"];
+        json!({
+            "overall": score["overall"],
+            "band": score["band"],
+            "churn_risk": score["churn_risk"],
+        })
+    };
+    let told: Vec<&Value> = changes
+        .iter()
+        .filter(|e| {
+            e["detail-type"] == "ClientHealthChanged"
+                && e["detail"]["client_id"] == dormant_id.as_str()
+        })
+        .collect();
+    if level(&before) == level(&after) {
+        assert!(told.is_empty(), "{told:#?}");
+    } else {
+        assert_eq!(told.len(), 1, "{changes:#?}");
+        assert_eq!(told[0]["detail"]["before"], level(&before), "{:#}", told[0]);
+        assert_eq!(told[0]["detail"]["after"], level(&after), "{:#}", told[0]);
+        assert_eq!(told[0]["detail"]["lifecycle_stage"], "opportunity");
+    }
 
     // A replayed delivery is acknowledged and requests nothing; a forged one is refused.
     let replay = invoke(&mut ingest, &webhook).await;

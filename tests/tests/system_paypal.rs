@@ -171,6 +171,8 @@ async fn hubspot_and_paypal_run_end_to_end_on_the_real_binaries() {
         scored["clients_scored"].as_u64().unwrap_or(0) > 0,
         "{scored}"
     );
+    // The tenant's first scoring (HubSpot's sync above was not scored) is a baseline: no
+    // per-client change events beside ScoresUpdated.
     emitted_one(&world, "ScoresUpdated").await;
 
     // Matching linked the payer that carries its company's HubSpot id, by that id.

@@ -1,6 +1,7 @@
 //! The score function: on `TenantSynced`, scores every client of the tenant, writes what changed
 //! (scores, history, insights), resolves insights whose rule no longer holds, rewrites the tenant
-//! summary the overview reads, and emits `ScoresUpdated`.
+//! summary the overview reads, and emits what changed per client (`ClientHealthChanged`,
+//! `InsightOpened`, `InsightResolved`) followed by `ScoresUpdated`.
 //!
 //! A client linked to payer records (auto or confirmed correlations) is scored with them beside its
 //! snapshot: the correlations of the tenant's clients are read with the other inputs, then the
@@ -21,7 +22,10 @@ use crate::ports::{
     ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore, SnapshotStore,
     TenantStore,
 };
-use crate::scoring::{link_records, reconcile_insights, score_linked_tenant, LinkedRecords};
+use crate::scoring::{
+    health_changes, insight_events, link_records, reconcile_insights, score_linked_tenant,
+    LinkedRecords,
+};
 use crate::store::{every_page, every_score};
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
@@ -55,7 +59,8 @@ impl ScoreError {
     }
 }
 
-/// Scores `event.tenant_id` at `now` and publishes `ScoresUpdated`, which it also returns.
+/// Scores `event.tenant_id` at `now`, publishes the per-client change events and then
+/// `ScoresUpdated`, which it also returns.
 pub async fn handle_tenant_synced<S, B>(
     store: &S,
     bus: &B,
@@ -116,6 +121,21 @@ where
 
     let points = history_points_due(&scored.scores, &previous, &histories, now);
     let score_drops = score_drops(&tenant, &scored.scores, &previous);
+    let health_changed = health_changes(
+        &tenant.id,
+        &event.sync_id,
+        &previous,
+        &scored.scores,
+        &snapshots,
+    );
+    let insight_events = insight_events(
+        &tenant.id,
+        &event.sync_id,
+        &changes,
+        &previous,
+        &snapshots,
+        now,
+    );
 
     let mut summary = summary_after(&scored.scores, &existing, &changes.to_write, now);
     // Written whole as the next version, so a status change that read the old one retries on it.
@@ -139,8 +159,32 @@ where
         insights_resolved: changes.resolved,
         score_drops,
     };
-    bus.publish(&[ProductEvent::ScoresUpdated(updated.clone())])
-        .await?;
+    let (health_changed_count, opened_count, resolved_count) = (
+        health_changed.len(),
+        insight_events.opened.len(),
+        insight_events.resolved.len(),
+    );
+    // One publish, after the writes: the change events first and `ScoresUpdated` last, so a
+    // consumer of `ScoresUpdated` (the write-back) reads a finished run. The bus adapter batches
+    // and retries refused entries; an error fails the invocation and EventBridge retries it.
+    let events: Vec<ProductEvent> = health_changed
+        .into_iter()
+        .map(ProductEvent::ClientHealthChanged)
+        .chain(
+            insight_events
+                .opened
+                .into_iter()
+                .map(ProductEvent::InsightOpened),
+        )
+        .chain(
+            insight_events
+                .resolved
+                .into_iter()
+                .map(ProductEvent::InsightResolved),
+        )
+        .chain([ProductEvent::ScoresUpdated(updated.clone())])
+        .collect();
+    bus.publish(&events).await?;
     tracing::info!(
         tenant = %tenant.id,
         sync_id = %event.sync_id,
@@ -154,6 +198,9 @@ where
         opened = updated.insights_opened,
         resolved = updated.insights_resolved,
         drops = updated.score_drops.len(),
+        events_health_changed = health_changed_count,
+        events_insight_opened = opened_count,
+        events_insight_resolved = resolved_count,
         "scored tenant"
     );
     Ok(updated)

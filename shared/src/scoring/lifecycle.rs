@@ -1,7 +1,7 @@
 //! An insight's life across runs: opened when its rule first fires, updated while it holds, resolved
 //! when it stops holding, reopened when it fires again. A user's "dismissed" sticks.
 
-use crate::domain::{Insight, InsightStatus};
+use crate::domain::{Insight, InsightId, InsightStatus};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,6 +16,11 @@ pub struct InsightChanges {
     pub to_write: Vec<Insight>,
     pub opened: u64,
     pub resolved: u64,
+    /// The insights this run opened (new, or back after they had resolved), in id order; each is in
+    /// `to_write`. A finding of an insight a user acknowledged or dismissed is not among them.
+    pub opened_ids: Vec<InsightId>,
+    /// The insights this run resolved, in id order; each is in `to_write`.
+    pub resolved_ids: Vec<InsightId>,
 }
 
 fn with_finding(existing: &Insight, fresh: Insight, now: DateTime<Utc>) -> Insight {
@@ -45,6 +50,7 @@ pub fn reconcile_insights(
         match stored.get(insight.id.as_str()) {
             None => {
                 changes.opened += 1;
+                changes.opened_ids.push(insight.id.clone());
                 changes.to_write.push(Insight {
                     status: InsightStatus::Open,
                     created_at: now,
@@ -61,6 +67,7 @@ pub fn reconcile_insights(
                 }
                 InsightStatus::Resolved => {
                     changes.opened += 1;
+                    changes.opened_ids.push(insight.id.clone());
                     let mut reopened = with_finding(old, insight, now);
                     reopened.status = InsightStatus::Open;
                     reopened.status_changed_at = Some(now);
@@ -79,6 +86,7 @@ pub fn reconcile_insights(
         );
         if !still_holds && active {
             changes.resolved += 1;
+            changes.resolved_ids.push(old.id.clone());
             changes.to_write.push(Insight {
                 status: InsightStatus::Resolved,
                 updated_at: now,
@@ -90,5 +98,7 @@ pub fn reconcile_insights(
     }
 
     changes.to_write.sort_by(|a, b| a.id.cmp(&b.id));
+    changes.opened_ids.sort();
+    changes.resolved_ids.sort();
     changes
 }

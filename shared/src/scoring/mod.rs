@@ -8,6 +8,7 @@
 //! computes the four dimensions, overall, churn risk and trend; the context then learns the median
 //! revenue of healthy clients, and [`evaluate_insights`] runs the five rules. [`reconcile_insights`]
 //! merges a run's findings with the stored insights. [`score_tenant`] does all but the last.
+//! [`health_changes`] and [`insight_events`] turn what a run changed into the per-client events.
 //!
 //! A client linked to payer records of a payments platform (PayPal) through auto or confirmed
 //! correlations ([`link_records`], [`score_linked_tenant`]) gets payment factors from them beside
@@ -93,6 +94,7 @@
 //!   revenue; revenue at stake is the gap to that median. A usage score alone is not engagement: a
 //!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
+mod changes;
 mod confidence;
 mod context;
 mod dimensions;
@@ -105,6 +107,9 @@ mod payment_dimension;
 mod payment_insights;
 mod payments;
 
+pub use changes::{
+    health_changes, insight_events, moved_factors, InsightEvents, MIN_FACTOR_MOVE_POINTS,
+};
 pub use confidence::{backed_confidence, confidence, impact, insight_id, money, Backing};
 pub use context::{TenantContext, MIN_HEALTHY_PEERS, MIN_PEERS_FOR_DISTRIBUTION};
 pub use dimensions::{lifecycle_points, recency_points};

@@ -267,7 +267,7 @@ impl Codebase {
         let shared_src = self.root.join("shared/src");
         let adapter_files: BTreeSet<&PathBuf> =
             self.adapters.values().flatten().map(|f| &f.path).collect();
-        let definitions = ["ports", "domain", "events.rs"].map(|d| shared_src.join(d));
+        let definitions = ["ports", "domain", "events"].map(|d| shared_src.join(d));
         self.reachable_chunks(binary)
             .into_iter()
             .filter(|c| !adapter_files.contains(&c.file.path))
