@@ -7,6 +7,7 @@ pub mod lambda;
 pub mod route;
 pub mod score;
 pub mod sync;
+pub mod writeback;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::de::DeserializeOwned;

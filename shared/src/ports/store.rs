@@ -454,6 +454,7 @@ pub trait Store:
     + ConnectionStore
     + PayerStore
     + CorrelationStore
+    + crate::ports::WritebackStore
 {
 }
 
@@ -467,5 +468,6 @@ impl<T> Store for T where
         + ConnectionStore
         + PayerStore
         + CorrelationStore
+        + crate::ports::WritebackStore
 {
 }

@@ -64,6 +64,9 @@ pub enum Record {
     Correlation {
         correlation: Correlation,
     },
+    Writeback {
+        item: crate::store::entities::WritebackItem,
+    },
 }
 
 impl Record {

@@ -232,6 +232,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Connection { connection } => attributes(connection)?,
         Record::Payer { payer } => attributes(&compress_payer(payer)?)?,
         Record::Correlation { correlation } => attributes(correlation)?,
+        Record::Writeback { item } => attributes(item)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -330,6 +331,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::CORRELATION_PREFIX) {
         Record::Correlation {
             correlation: entity(item)?,
+        }
+    } else if sk.starts_with(keys::WRITEBACK_PREFIX) {
+        Record::Writeback {
+            item: entity(item)?,
         }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;

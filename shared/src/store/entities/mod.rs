@@ -9,8 +9,10 @@ mod scores;
 mod sync;
 mod uses;
 mod webhooks;
+mod writeback;
 
 pub use uses::{table_ops_of, PORT_METHOD_TABLE_OPS};
+pub use writeback::WritebackItem;
 
 use crate::domain::{ClientId, ClientSnapshot, Tenant, TenantId};
 use crate::ports::{Page, PageRequest, SnapshotStore, StoreError, TenantStore, WriteReport};

@@ -22,6 +22,9 @@
 //! | connection | `TENANT#<t>` | `CONN#<connection>` | | | | |
 //! | payer record | `TENANT#<t>` | `PAYER#<connection>#<external id>` | | | | |
 //! | correlation | `TENANT#<t>` | `CORR#<connection>#<external id>#<client>` | `TENANT#<t>#CORRS#<status>` / `<connection>#<external id>#<client>` | | `TENANT#<t>#CLIENT#<client>#CORRS` / `<connection>#<external id>` | |
+//! | write-back schema mark | `TENANT#<t>` | `WB#SCHEMA` | | | | |
+//! | write-back company digest | `TENANT#<t>` | `WB#CO#<client>` | | | | |
+//! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -44,6 +47,7 @@
 //! | correlations by status | `gsi1`, `gsi1pk = TENANT#<t>#CORRS#<status>`; any status: table, `sk BEGINS_WITH CORR#` |
 //! | correlations of a client (one or a few) | `gsi3`, `gsi3pk = TENANT#<t>#CLIENT#<c>#CORRS`; of many clients: the tenant's `CORR#` range |
 //! | correlations of one record / of a connection | table, `sk BEGINS_WITH CORR#<connection>#<external id>#` / `CORR#<connection>#` |
+//! | write-back digests / insight tasks of a tenant | table, `sk BEGINS_WITH WB#CO#` / `WB#TASK#` |
 //!
 //! Three kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
@@ -58,9 +62,11 @@
 
 mod connections;
 mod items;
+mod writeback;
 
 pub use connections::*;
 pub use items::*;
+pub use writeback::*;
 
 use crate::domain::TenantId;
 use crate::ports::StoreError;
