@@ -18,8 +18,8 @@
 //! is sent at most twice a run (the adapter's one retry of a 207 refusal), each task created at most once.
 
 use crate::domain::{
-    ClientId, HealthScore, Impact, Insight, InsightId, InsightStatus, Tenant,
-    TenantId, TenantStatus,
+    ClientId, HealthScore, Impact, Insight, InsightId, InsightStatus, Tenant, TenantId,
+    TenantStatus,
 };
 use crate::ports::writeback::{
     CompanyHealth, CrmWriteError, CrmWriteback, InsightTask, NewTask, RefusedUpdate, TaskState,

@@ -67,7 +67,9 @@ pub struct CreatedTask {
 #[derive(Debug, thiserror::Error)]
 pub enum CrmWriteError {
     /// The install lacks the write scopes (HubSpot's 403 `MISSING_SCOPES`).
-    #[error("the CRM app lacks the write scopes {scopes:?}: reinstall the app to grant write access")]
+    #[error(
+        "the CRM app lacks the write scopes {scopes:?}: reinstall the app to grant write access"
+    )]
     MissingScopes { scopes: Vec<String> },
     /// The credentials are dead: the tenant must authorise again.
     #[error("the tenant must authorise again: {reason}")]
@@ -165,8 +167,10 @@ pub trait WritebackStore: Send + Sync {
         mark: &WritebackSchemaMark,
     ) -> Result<(), StoreError>;
     /// Every company's last written digest.
-    async fn written_companies(&self, tenant_id: &TenantId)
-        -> Result<Vec<WrittenCompany>, StoreError>;
+    async fn written_companies(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Vec<WrittenCompany>, StoreError>;
     async fn put_written_companies(
         &self,
         tenant_id: &TenantId,

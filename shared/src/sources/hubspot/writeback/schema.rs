@@ -175,3 +175,33 @@ impl HubSpotWriteback {
         Ok(outcome)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_409_means_someone_created_it_meanwhile() {
+        let conflict = HubSpotError::from_response(
+            409,
+            br#"{"status":"error","message":"Property named 'ci_health_score' already exists.","category":"OBJECT_ALREADY_EXISTS"}"#,
+            None,
+        );
+        assert!(!created_or_exists::<()>(Err(conflict)).unwrap());
+        assert!(created_or_exists(Ok(())).unwrap());
+        let refused = HubSpotError::from_response(400, br#"{"category":"VALIDATION_ERROR"}"#, None);
+        assert!(created_or_exists::<()>(Err(refused)).is_err());
+    }
+
+    #[test]
+    fn the_five_properties_live_in_the_group_with_the_ci_prefix() {
+        let definitions = definitions();
+        assert_eq!(definitions.len(), 5);
+        assert!(definitions
+            .iter()
+            .all(|d| d.group_name == GROUP_NAME && d.name.starts_with("ci_")));
+        let band = serde_json::to_value(&definitions[1]).unwrap();
+        assert_eq!(band["type"], "enumeration");
+        assert_eq!(band["options"][2]["value"], "at_risk");
+    }
+}

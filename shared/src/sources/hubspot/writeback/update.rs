@@ -190,6 +190,9 @@ mod tests {
         assert_eq!(by_id.len(), 3);
         assert!(!by_id["2"].1, "a missing record is not sent again");
         assert!(by_id["3"].1 && by_id["3"].0.contains("try again"));
-        assert!(by_id["4"].1, "an input HubSpot did not mention is sent again");
+        assert!(
+            by_id["4"].1,
+            "an input HubSpot did not mention is sent again"
+        );
     }
 }
