@@ -70,7 +70,7 @@ pub(crate) fn owners() -> Vec<SandboxOwner> {
 /// The owner of a generated company, derived from its id (no random draw, so adding owners changed no
 /// other generated value); every seventh company has none, as real portals have unassigned records.
 pub(crate) fn generated_owner(company_id: u64) -> Option<String> {
-    if company_id % 7 == 0 {
+    if company_id.is_multiple_of(7) {
         return None;
     }
     let owners = owners();
