@@ -12,7 +12,9 @@ use shared::domain::{
 use shared::handlers::writeback::{write_back_scores, WritebackError, WritebackReport};
 use shared::ports::writeback::CrmWriteback;
 use shared::ports::{InsightStore, ScoreStore};
-use shared::sources::hubspot::{HubSpotClient, HubSpotWriteback, HubSpotWritebacks};
+use shared::sources::hubspot::{
+    HubSpotClient, HubSpotSources, HubSpotWriteback, HubSpotWritebacks,
+};
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::sync::Arc;
@@ -55,7 +57,7 @@ pub async fn portal(companies: usize) -> Portal {
 impl Portal {
     pub fn writebacks(&self) -> HubSpotWritebacks<MemoryStore> {
         let http = HubSpotClient::default_http().expect("an HTTP client");
-        HubSpotWritebacks::new(
+        let sources = HubSpotSources::new(
             http,
             self.sandbox.base_url(),
             Some(sandbox_oauth_client(
@@ -66,7 +68,8 @@ impl Portal {
             self.vault.clone(),
             self.store.clone(),
         )
-        .with_retry(fast_retry())
+        .with_retry(fast_retry());
+        HubSpotWritebacks::new(sources)
     }
 
     /// The tenant's HubSpot write-back, as `notify` builds it.

@@ -94,15 +94,11 @@ pub(super) async fn create_group(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /crm/v3/properties/{object_type}/groups");
-    let out = match gate(&shared, &headers, Kind::Standard, route).await {
-        Ok(out) => out,
-        Err(error) => return error.into_response(),
+    let (out, ty) = match admit_write(&shared, &headers, route, &object_type, schema_scope).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let response = (|| {
-        let ty = parse_type(&object_type)?;
-        if let Some(refused) = missing_scopes(&shared, &headers, &[schema_scope(ty)]) {
-            return Ok(refused);
-        }
         let input: GroupInput = parse_json(&body)?;
         if input.name.trim().is_empty() || input.label.trim().is_empty() {
             return Err(validation_error(
@@ -196,15 +192,11 @@ pub(super) async fn create_property(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /crm/v3/properties/{object_type}");
-    let out = match gate(&shared, &headers, Kind::Standard, route).await {
-        Ok(out) => out,
-        Err(error) => return error.into_response(),
+    let (out, ty) = match admit_write(&shared, &headers, route, &object_type, schema_scope).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let response = (|| {
-        let ty = parse_type(&object_type)?;
-        if let Some(refused) = missing_scopes(&shared, &headers, &[schema_scope(ty)]) {
-            return Ok(refused);
-        }
         let input: PropertyInput = parse_json(&body)?;
         let property = SandboxProperty {
             name: input.name,

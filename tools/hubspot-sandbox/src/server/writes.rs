@@ -22,6 +22,32 @@ fn write_scope(ty: ObjectType) -> &'static str {
     }
 }
 
+fn object_write_scope(ty: ObjectType) -> String {
+    write_scope(ty).to_owned()
+}
+
+/// Admits a write: the gate (authentication, limits, faults), the object type and the scope `scope`
+/// names for it. Gives the headers for the answer, or the answer refusing the request.
+pub(super) async fn admit_write(
+    shared: &Shared,
+    headers: &HeaderMap,
+    route: String,
+    object_type: &str,
+    scope: fn(ObjectType) -> String,
+) -> Result<(HeaderMap, ObjectType), Response> {
+    let out = gate(shared, headers, Kind::Standard, route)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let ty = match parse_type(object_type) {
+        Ok(ty) => ty,
+        Err(error) => return Err(with_headers(error.into_response(), out)),
+    };
+    match missing_scopes(shared, headers, &[scope(ty)]) {
+        Some(refused) => Err(with_headers(refused, out)),
+        None => Ok((out, ty)),
+    }
+}
+
 /// HubSpot's 403 when the token lacks a scope the call needs; `None` when it has them all. Call after
 /// `gate`, which has authenticated the token.
 pub(super) fn missing_scopes(
@@ -209,15 +235,12 @@ pub(super) async fn batch_update(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /crm/v3/objects/{object_type}/batch/update");
-    let out = match gate(&shared, &headers, Kind::Standard, route).await {
-        Ok(out) => out,
-        Err(error) => return error.into_response(),
-    };
+    let (out, ty) =
+        match admit_write(&shared, &headers, route, &object_type, object_write_scope).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
     let response = (|| {
-        let ty = parse_type(&object_type)?;
-        if let Some(refused) = missing_scopes(&shared, &headers, &[write_scope(ty).to_owned()]) {
-            return Ok(refused);
-        }
         let request: BatchUpdateRequest = parse_json(&body)?;
         if request.inputs.is_empty() || request.inputs.len() > BATCH_UPDATE_MAX {
             return Err(validation_error(format!(
@@ -361,15 +384,12 @@ pub(super) async fn create_object(
     body: Bytes,
 ) -> Response {
     let route = format!("POST /crm/v3/objects/{object_type}");
-    let out = match gate(&shared, &headers, Kind::Standard, route).await {
-        Ok(out) => out,
-        Err(error) => return error.into_response(),
-    };
+    let (out, ty) =
+        match admit_write(&shared, &headers, route, &object_type, object_write_scope).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
     let response = (|| {
-        let ty = parse_type(&object_type)?;
-        if let Some(refused) = missing_scopes(&shared, &headers, &[write_scope(ty).to_owned()]) {
-            return Ok(refused);
-        }
         let request: CreateRequest = parse_json(&body)?;
         let invalid = check_properties(&shared, ty, &request.properties);
         if !invalid.is_empty() {
@@ -416,15 +436,12 @@ pub(super) async fn update_object(
     body: Bytes,
 ) -> Response {
     let route = format!("PATCH /crm/v3/objects/{object_type}/{{id}}");
-    let out = match gate(&shared, &headers, Kind::Standard, route).await {
-        Ok(out) => out,
-        Err(error) => return error.into_response(),
-    };
+    let (out, ty) =
+        match admit_write(&shared, &headers, route, &object_type, object_write_scope).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
     let response = (|| {
-        let ty = parse_type(&object_type)?;
-        if let Some(refused) = missing_scopes(&shared, &headers, &[write_scope(ty).to_owned()]) {
-            return Ok(refused);
-        }
         let request: UpdateRequest = parse_json(&body)?;
         let invalid = check_properties(&shared, ty, &request.properties);
         if !invalid.is_empty() {

@@ -12,13 +12,9 @@ use crate::domain::{AuthKind, Tenant};
 use crate::ports::writeback::{
     CompanyHealth, CreatedTask, CrmWriteError, CrmWriteback, NewTask, SchemaOutcome, UpdateOutcome,
 };
-use crate::ports::{SecretVault, SyncStore, TenantStore};
+use crate::ports::{SyncStore, TenantStore};
 use crate::sources::hubspot::error::HubSpotError;
-use crate::sources::hubspot::{
-    HubSpotClient, OAuthClient, PortalLimiter, RefreshPolicy, RetryPolicy, StoredCredentials,
-    TokenManager,
-};
-use std::sync::Arc;
+use crate::sources::hubspot::{HubSpotClient, HubSpotSources, StoredCredentials};
 
 pub use in_process::InProcessWriteback;
 
@@ -126,55 +122,25 @@ impl CrmWriteback for HubSpotWriteback {
     }
 }
 
-/// Builds a tenant's [`HubSpotWriteback`] the way the sync builds its source: the tenant's token
-/// manager (refreshing ahead of expiry under the lease) and a limiter at the tenant's limits.
+/// Builds a tenant's [`HubSpotWriteback`] the way the sync builds its source ([`HubSpotSources`]):
+/// the tenant's token manager and a limiter at the tenant's limits.
 pub struct HubSpotWritebacks<S: ?Sized> {
-    http: reqwest::Client,
-    api_base_url: String,
-    oauth: Option<OAuthClient>,
-    vault: Arc<dyn SecretVault>,
-    store: Arc<S>,
-    retry: RetryPolicy,
+    sources: HubSpotSources<S>,
 }
 
 impl<S> HubSpotWritebacks<S>
 where
     S: SyncStore + TenantStore + ?Sized + 'static,
 {
-    pub fn new(
-        http: reqwest::Client,
-        api_base_url: impl Into<String>,
-        oauth: Option<OAuthClient>,
-        vault: Arc<dyn SecretVault>,
-        store: Arc<S>,
-    ) -> Self {
-        Self {
-            http,
-            api_base_url: api_base_url.into(),
-            oauth,
-            vault,
-            store,
-            retry: RetryPolicy::default(),
-        }
-    }
-
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
+    pub fn new(sources: HubSpotSources<S>) -> Self {
+        Self { sources }
     }
 
     /// The tenant's write-back, or why it cannot write: an OAuth install whose recorded scopes lack
     /// the write scopes is refused before any request (the admin declined the optional scopes).
     /// Installs that recorded no scopes, and private apps, are tried: HubSpot's 403 then says it.
     pub async fn writeback_for(&self, tenant: &Tenant) -> Result<HubSpotWriteback, CrmWriteError> {
-        let tokens = TokenManager::new(
-            tenant.id.clone(),
-            tenant.credentials_secret_id.clone(),
-            self.vault.clone(),
-            self.store.clone(),
-            self.oauth.clone(),
-            RefreshPolicy::default(),
-        );
+        let tokens = self.sources.tokens_for(tenant);
         if tenant.auth_kind == AuthKind::OAuth {
             let credentials = tokens
                 .credentials()
@@ -187,14 +153,9 @@ where
                 }
             }
         }
-        let client = HubSpotClient::new(
-            self.http.clone(),
-            &self.api_base_url,
-            Arc::new(tokens),
-            Arc::new(PortalLimiter::new(&tenant.limits)),
-            self.retry,
-        );
-        Ok(HubSpotWriteback::new(client))
+        Ok(HubSpotWriteback::new(
+            self.sources.client_for(tenant, tokens),
+        ))
     }
 }
 
