@@ -266,3 +266,45 @@ async fn a_tenant_without_writeback_is_left_alone() {
     assert!(!report.ran);
     assert_eq!(p.sandbox.stats().requests, 0);
 }
+
+#[tokio::test]
+async fn rate_limited_and_failing_requests_are_retried_by_the_portal_client() {
+    let p = portal(250).await;
+    // Enough retries that a request refused every time is practically impossible (0.2^9).
+    let retry = shared::sources::hubspot::RetryPolicy {
+        max_retries: 8,
+        ..test_support::fixtures::fast_retry()
+    };
+    let crm = p
+        .writebacks_retrying(retry)
+        .writeback_for(&p.tenant)
+        .await
+        .unwrap();
+    p.run(&crm).await.unwrap();
+    p.score_all(30).await;
+    // A fifth of the requests answered 429 TEN_SECONDLY_ROLLING or 5xx, past the reads' limiter.
+    p.sandbox.set_faults(hubspot_sandbox::Faults {
+        rate_limit_rate: 0.15,
+        server_error_rate: 0.05,
+        ..hubspot_sandbox::Faults::none()
+    });
+    p.sandbox.reset_stats();
+    let report = p.run(&crm).await.unwrap();
+    p.sandbox.set_faults(hubspot_sandbox::Faults::none());
+    assert_eq!(report.companies_written, 250);
+    let stats = p.sandbox.stats();
+    assert_eq!(
+        stats.requests,
+        3 + stats.injected_faults,
+        "three batches, and one more request for each refusal: {stats:?}"
+    );
+    assert_eq!(report.crm_requests, stats.requests);
+    for company in p.companies() {
+        assert!(company
+            .properties
+            .get("ci_health_score")
+            .cloned()
+            .flatten()
+            .is_some());
+    }
+}

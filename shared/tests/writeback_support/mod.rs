@@ -13,7 +13,7 @@ use shared::handlers::writeback::{write_back_scores, WritebackError, WritebackRe
 use shared::ports::writeback::CrmWriteback;
 use shared::ports::{InsightStore, ScoreStore};
 use shared::sources::hubspot::{
-    HubSpotClient, HubSpotSources, HubSpotWriteback, HubSpotWritebacks,
+    HubSpotClient, HubSpotSources, HubSpotWriteback, HubSpotWritebacks, RetryPolicy,
 };
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
@@ -56,6 +56,10 @@ pub async fn portal(companies: usize) -> Portal {
 
 impl Portal {
     pub fn writebacks(&self) -> HubSpotWritebacks<MemoryStore> {
+        self.writebacks_retrying(fast_retry())
+    }
+
+    pub fn writebacks_retrying(&self, retry: RetryPolicy) -> HubSpotWritebacks<MemoryStore> {
         let http = HubSpotClient::default_http().expect("an HTTP client");
         let sources = HubSpotSources::new(
             http,
@@ -63,12 +67,12 @@ impl Portal {
             Some(sandbox_oauth_client(
                 &self.sandbox.base_url(),
                 self.sandbox.authorize_url_base(),
-                fast_retry(),
+                retry,
             )),
             self.vault.clone(),
             self.store.clone(),
         )
-        .with_retry(fast_retry());
+        .with_retry(retry);
         HubSpotWritebacks::new(sources)
     }
 
