@@ -8,6 +8,7 @@ pub mod notify;
 pub mod route;
 pub mod score;
 pub mod sync;
+pub mod writeback;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::de::DeserializeOwned;
