@@ -145,6 +145,7 @@ async fn run(burst_digest_threshold: u32, window: StdDuration) -> Run {
             deadline_margin: StdDuration::ZERO,
             ..Pacing::default()
         },
+        writebacks: None,
     };
     let started = Instant::now();
     let report = notifier

@@ -163,6 +163,7 @@ async fn run_receive(
         sender,
         dashboard_url: Some("https://insights.example.com/".to_string()),
         pacing: pacing(),
+        writebacks: None,
     };
     notifier
         .handle_batch(

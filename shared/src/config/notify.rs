@@ -3,7 +3,9 @@
 //! tenants' tokens with it).
 
 use crate::config::common::{PUBLIC_BASE_URL, TABLE_NAME};
-use crate::config::hubspot::{self, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID};
+use crate::config::hubspot::{
+    api_base_url, app_secret_id, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID,
+};
 use crate::config::{ConfigError, Env, PublicBaseUrl};
 use url::Url;
 
@@ -56,8 +58,8 @@ impl NotifyConfig {
             table_name: env.required(TABLE_NAME)?,
             public_base_url,
             alert_email_from,
-            hubspot_app_secret_id: hubspot::app_secret_id(env)?,
-            hubspot_api_base_url: hubspot::api_base_url(env)?,
+            hubspot_app_secret_id: app_secret_id(env)?,
+            hubspot_api_base_url: api_base_url(env)?,
         })
     }
 

@@ -48,9 +48,11 @@ fn tenant_secrets_share_one_prefix_that_only_sync_api_ingest_and_notify_may_use(
                 // Ingest reads a PayPal connection's credentials (PayPal verifies deliveries for an
                 // authorised caller) and may do nothing else with the tenant prefix.
                 // Notify reads channel secrets and, for the write-back, tokens (writing them back
-                // after a refresh); it neither creates nor describes them.
+                // after a refresh, as the sync does); it never creates or deletes them.
                 let notify_may = actions.iter().all(|a| {
-                    a == "secretsmanager:GetSecretValue" || a == "secretsmanager:PutSecretValue"
+                    a == "secretsmanager:GetSecretValue"
+                        || a == "secretsmanager:PutSecretValue"
+                        || a == "secretsmanager:DescribeSecret"
                 });
                 let allowed = *resource == app_secret
                     || *resource == payer_email_key && binary == "sync"

@@ -40,6 +40,8 @@ pub fn notify_function(
         sender: Arc::new(ChannelSender::new(vault, None, options)?),
         dashboard_url: Some(dashboard_url.to_string()),
         pacing: Pacing::default(),
+        // The write-back is not wired locally yet: the runner's HubSpot sources are built later.
+        writebacks: None,
     })
 }
 

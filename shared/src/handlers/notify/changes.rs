@@ -16,8 +16,7 @@ use crate::handlers::notify::batch::Received;
 use crate::handlers::notify::deliver::{Courier, Delivered, Outgoing};
 use crate::handlers::notify::{Notifier, NotifyError};
 use crate::handlers::route::Trigger;
-use crate::ports::alerts::AlertStore;
-use crate::ports::{ScoreStore, TenantStore};
+use crate::ports::{ScoreStore, Store};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -44,7 +43,7 @@ pub async fn alert_on_changes<S>(
     now: DateTime<Utc>,
 ) -> Result<ChangesOutcome, NotifyError>
 where
-    S: AlertStore + TenantStore + ScoreStore + ?Sized,
+    S: Store + ?Sized,
 {
     let store = notifier.store;
     let dashboard_url = notifier.dashboard_url.as_deref();

@@ -4,9 +4,10 @@
 use crate::handlers::lambda::deadline_of;
 use crate::handlers::notify::batch::{self, Decoded};
 use crate::handlers::notify::deliver::Pacing;
+use crate::handlers::notify::writeback::WritebackClients;
 use crate::handlers::notify::{BatchReport, Notifier};
-use crate::ports::alerts::{AlertSender, AlertStore};
-use crate::ports::{ScoreStore, TenantStore};
+use crate::ports::alerts::AlertSender;
+use crate::ports::Store;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
@@ -20,11 +21,13 @@ pub struct NotifyFunction<S: ?Sized> {
     /// The dashboard's address, for links in alerts.
     pub dashboard_url: Option<String>,
     pub pacing: Pacing,
+    /// The HubSpot write-back after each scoring.
+    pub writebacks: Option<Arc<dyn WritebackClients>>,
 }
 
 impl<S> NotifyFunction<S>
 where
-    S: AlertStore + TenantStore + ScoreStore + ?Sized,
+    S: Store + ?Sized,
 {
     pub async fn handle(
         &self,
@@ -45,6 +48,7 @@ where
             sender: self.sender.as_ref(),
             dashboard_url: self.dashboard_url.clone(),
             pacing: self.pacing,
+            writebacks: self.writebacks.as_deref(),
         };
         let report = notifier.handle_batch(decoded, deadline, Utc::now()).await;
         tracing::info!(

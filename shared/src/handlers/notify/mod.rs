@@ -14,10 +14,11 @@ pub mod changes;
 pub mod deliver;
 pub mod function;
 pub mod release;
+pub mod writeback;
 
 use crate::handlers::route::Trigger;
-use crate::ports::alerts::{AlertSender, AlertStore};
-use crate::ports::{ScoreStore, StoreError, TenantStore};
+use crate::ports::alerts::AlertSender;
+use crate::ports::{Store, StoreError};
 use batch::{Decoded, Received};
 use chrono::{DateTime, Utc};
 use deliver::{Courier, Pacing};
@@ -31,6 +32,8 @@ pub struct Notifier<'a, S: ?Sized> {
     /// The dashboard's own address (`https://insights.example.com/`), for links in alerts.
     pub dashboard_url: Option<String>,
     pub pacing: Pacing,
+    /// The CRM write-back after each scoring; `None` where it is not wired (some tests).
+    pub writebacks: Option<&'a dyn writeback::WritebackClients>,
 }
 
 /// What one batch did, for the log and the tests.
@@ -45,7 +48,7 @@ pub struct BatchReport {
 
 impl<S> Notifier<'_, S>
 where
-    S: AlertStore + TenantStore + ScoreStore + ?Sized,
+    S: Store + ?Sized,
 {
     /// Handles a decoded batch by `deadline`, at `now`.
     pub async fn handle_batch(
@@ -78,8 +81,16 @@ where
                     }
                 }
                 Trigger::ScoresUpdated(updated) => {
-                    // The HubSpot write-back runs here (`crate::handlers::writeback`) once it lands.
-                    tracing::debug!(tenant = %updated.tenant_id, "scores updated");
+                    let Some(clients) = self.writebacks else {
+                        continue;
+                    };
+                    if let Err(error) =
+                        writeback::after_scoring(self.store, clients, updated, now).await
+                    {
+                        tracing::warn!(tenant = %updated.tenant_id, %error,
+                            "the HubSpot write-back will be tried again");
+                        report.failed.push(received.message_id.clone());
+                    }
                 }
                 Trigger::ClientHealthChanged(e) => {
                     tenant_entry(&mut by_tenant, &e.tenant_id).push(received.clone())
