@@ -176,6 +176,63 @@ impl Default for AlertingSettings {
     }
 }
 
+impl AlertingSettings {
+    pub const MAX_BURST_DIGEST_THRESHOLD: u32 = 1000;
+
+    /// Checks what people can get wrong; the first problem, naming its field by its JSON path.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let error = |field: &'static str, reason: &str| SettingsError {
+            field,
+            reason: reason.to_string(),
+        };
+        if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(error(
+                "alerting.time_zone",
+                "must be an IANA time zone such as Europe/Berlin",
+            ));
+        }
+        if self.digest_hour > 23 {
+            return Err(error(
+                "alerting.digest_hour",
+                "must be an hour from 0 to 23",
+            ));
+        }
+        if let Some(quiet) = self.quiet_hours {
+            if quiet.start > 23 {
+                return Err(error(
+                    "alerting.quiet_hours.start",
+                    "must be an hour from 0 to 23",
+                ));
+            }
+            if quiet.end > 23 {
+                return Err(error(
+                    "alerting.quiet_hours.end",
+                    "must be an hour from 0 to 23",
+                ));
+            }
+            if quiet.start == quiet.end {
+                return Err(error(
+                    "alerting.quiet_hours",
+                    "must start and end at different hours",
+                ));
+            }
+        }
+        if !(1..=Self::MAX_BURST_DIGEST_THRESHOLD).contains(&self.burst_digest_threshold) {
+            return Err(error(
+                "alerting.burst_digest_threshold",
+                "must be from 1 to 1000",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The tenant's time zone; UTC when the stored name does not parse (`validate` refuses it at
+    /// every write, so only a manual edit gets here).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
 /// Local hours in which nothing is sent: alerts wait and go out (as a digest when several) at `end`.
 /// `start` after `end` spans midnight (22 to 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -317,4 +374,56 @@ pub struct DeliveryRecord {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod alerting_settings_tests {
+    use super::*;
+
+    fn field_of(settings: AlertingSettings) -> Option<&'static str> {
+        settings.validate().err().map(|e| e.field)
+    }
+
+    #[test]
+    fn alerting_settings_name_the_field_they_refuse() {
+        assert_eq!(field_of(AlertingSettings::default()), None);
+        let berlin = AlertingSettings {
+            time_zone: "Europe/Berlin".into(),
+            quiet_hours: Some(QuietHours { start: 22, end: 7 }),
+            digest_hour: 23,
+            burst_digest_threshold: 1000,
+        };
+        assert_eq!(field_of(berlin.clone()), None);
+        let with = |f: fn(&mut AlertingSettings)| {
+            let mut settings = berlin.clone();
+            f(&mut settings);
+            field_of(settings)
+        };
+        assert_eq!(
+            with(|s| s.time_zone = "Mars/Olympus".into()),
+            Some("alerting.time_zone")
+        );
+        assert_eq!(with(|s| s.digest_hour = 24), Some("alerting.digest_hour"));
+        assert_eq!(
+            with(|s| s.quiet_hours = Some(QuietHours { start: 24, end: 7 })),
+            Some("alerting.quiet_hours.start")
+        );
+        assert_eq!(
+            with(|s| s.quiet_hours = Some(QuietHours { start: 22, end: 30 })),
+            Some("alerting.quiet_hours.end")
+        );
+        assert_eq!(
+            with(|s| s.quiet_hours = Some(QuietHours { start: 7, end: 7 })),
+            Some("alerting.quiet_hours")
+        );
+        assert_eq!(
+            with(|s| s.burst_digest_threshold = 0),
+            Some("alerting.burst_digest_threshold")
+        );
+        assert_eq!(
+            with(|s| s.burst_digest_threshold = 1001),
+            Some("alerting.burst_digest_threshold")
+        );
+        assert_eq!(berlin.tz(), chrono_tz::Europe::Berlin);
+    }
 }

@@ -404,6 +404,8 @@ impl<T: Table> AlertStore for TableStore<T> {
         self.settle_due_markers(tenant_id).await
     }
 
+    /// Kept [`DELIVERY_RETENTION_DAYS`] from `created_at` (the table's TTL). The memory store hides
+    /// a record past that by its own clock: tests with fixed old times use `MemoryStore::with_clock`.
     async fn put_delivery(&self, record: &DeliveryRecord) -> Result<(), StoreError> {
         let keys = keys::delivery(&record.tenant_id, &record.id, record.created_at)?;
         let expires_at = (record.created_at + TimeDelta::days(DELIVERY_RETENTION_DAYS)).timestamp();

@@ -24,11 +24,11 @@
 //! | correlation | `TENANT#<t>` | `CORR#<connection>#<external id>#<client>` | `TENANT#<t>#CORRS#<status>` / `<connection>#<external id>#<client>` | | `TENANT#<t>#CLIENT#<client>#CORRS` / `<connection>#<external id>` | |
 //! | alert rule | `TENANT#<t>` | `ALERTRULE#<rule>` | | | | |
 //! | alert state (rule × client) | `TENANT#<t>` | `ALERTSTATE#<rule>#<client>` | | | | |
-//! | client snooze | `TENANT#<t>` | `SNOOZE#<client>` | | | | `until` + 30 days |
+//! | client snooze (one per client; an ended one stays until replaced or deleted) | `TENANT#<t>` | `SNOOZE#<client>` | | | | |
 //! | pending alert (rule × channel × client) | `TENANT#<t>` | `PENDING#<rule>#<channel>#<client>` | `TENANT#<t>#PENDING` / `<due_at>#<rule>#<channel>#<client>` | | | |
 //! | due marker (tenant × due hour) | `TENANT#<t>` | `ALERTDUE#<hour>` | | `ALERTS#DUE` / `<hour>#<t>` (sparse) | | |
 //! | delivery record | `TENANT#<t>` | `DELIVERY#<id>` | `TENANT#<t>#DELIVERIES` / `<created_at>#<id>` | | | created_at + 90 days |
-//! | send slot (tenant × channel) | `TENANT#<t>` | `SENDSLOT#<channel key>` | | | | slot + 1 day |
+//! | send slot (tenant × channel: one small item, kept) | `TENANT#<t>` | `SENDSLOT#<channel key>` | | | | |
 //! | write-back schema mark | `TENANT#<t>` | `WB#SCHEMA` | | | | |
 //! | write-back company digest | `TENANT#<t>` | `WB#CO#<client>` | | | | |
 //! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
@@ -115,7 +115,8 @@ pub const GSI3_SK: &str = "gsi3sk";
 /// Every key attribute of the table and its indexes (all strings).
 pub const KEY_ATTRIBUTES: [&str; 8] =
     [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK];
-/// The TTL attribute (epoch seconds) of history points, webhook event ids and OAuth state.
+/// The TTL attribute (epoch seconds) of history points, webhook event ids, OAuth state and delivery
+/// records.
 pub const EXPIRES_AT: &str = "expires_at";
 /// A digest of an item's content, read back to skip writing items that did not change.
 pub const CONTENT_HASH: &str = "content_hash";
