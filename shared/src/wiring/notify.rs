@@ -6,9 +6,8 @@ use crate::config::{Env, NotifyConfig};
 use crate::handlers::notify::deliver::Pacing;
 use crate::handlers::notify::function::NotifyFunction;
 use crate::sources::hubspot::writeback::HubSpotWritebacks;
-use crate::sources::hubspot::{HubSpotClient, HubSpotSources, OAuthApp, OAuthClient};
 use crate::store::DynamoStore;
-use crate::wiring::clients::{app_credentials, dynamo_store, secret_vault};
+use crate::wiring::clients::{dynamo_store, hubspot_sources, secret_vault};
 use crate::wiring::StartupError;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -35,16 +34,13 @@ pub async fn build(config: NotifyConfig) -> Result<NotifyFunction<DynamoStore>, 
     let sender = ChannelSender::new(vault.clone(), email, SenderOptions::default())
         .map_err(|e| StartupError::Http(e.to_string()))?;
     // The write-back reaches HubSpot as the sync does: the tenant's tokens, refreshed with the app.
-    let app = app_credentials(vault.as_ref(), &config.hubspot_app_secret_id).await?;
-    let http = HubSpotClient::default_http().map_err(|e| StartupError::Http(e.to_string()))?;
-    let api_base = config.hubspot_api_base_url.as_str().trim_end_matches('/');
-    let oauth = OAuthClient::new(
-        http.clone(),
-        api_base,
-        Arc::new(OAuthApp::for_refresh(app)),
-        Default::default(),
-    );
-    let sources = HubSpotSources::new(http, api_base, Some(oauth), vault, store.clone());
+    let sources = hubspot_sources(
+        vault,
+        store.clone(),
+        &config.hubspot_app_secret_id,
+        &config.hubspot_api_base_url,
+    )
+    .await?;
     Ok(NotifyFunction {
         store,
         sender: Arc::new(sender),
