@@ -314,6 +314,36 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, delete_connection, &acme, &conn.id).unwrap();
 
     alert_store_calls(&mut p, &acme).await;
+    // Write-back: the schema mark, company digests (written only when they change), insight tasks.
+    {
+        use shared::ports::writeback::{
+            InsightTask, TaskState, WritebackSchemaMark, WrittenCompany,
+        };
+        use shared::ports::WritebackStore;
+        let mark = WritebackSchemaMark {
+            version: 1,
+            ensured_at: t0(),
+        };
+        call!(p, put_writeback_schema, &acme, &mark).unwrap();
+        call!(p, writeback_schema, &acme).unwrap();
+        let written = WrittenCompany {
+            client_id: cid(0),
+            digest: "d1".into(),
+            written_at: t0(),
+        };
+        call!(p, put_written_companies, &acme, &[written]).unwrap();
+        call!(p, written_companies, &acme).unwrap();
+        let task = InsightTask {
+            insight_id: InsightId::parse("ins-1").unwrap(),
+            client_id: cid(0),
+            subject: "s".into(),
+            task_id: None,
+            state: TaskState::Creating,
+            updated_at: t0(),
+        };
+        call!(p, put_insight_task, &acme, &task).unwrap();
+        call!(p, insight_tasks, &acme).unwrap();
+    }
 
     let declared: BTreeMap<&str, BTreeSet<TableOp>> = PORT_METHOD_TABLE_OPS
         .iter()

@@ -1,4 +1,4 @@
-//! Builds the four function binaries once and runs one under an emulated Lambda Runtime API.
+//! Builds the five function binaries once and runs one under an emulated Lambda Runtime API.
 
 use crate::runtime_api::{Outcome, RuntimeApi};
 use serde_json::Value;
@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub const FUNCTIONS: [&str; 4] = ["sync", "score", "api", "ingest"];
+pub const FUNCTIONS: [&str; 5] = ["sync", "score", "api", "ingest", "notify"];
 
 pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -49,7 +49,7 @@ fn template() -> Template {
     Template::load(&repo_root().join("infra/template.yaml"))
 }
 
-/// The four functions: template logical id and the binary (and `functions/<name>` crate) it runs.
+/// The five functions: template logical id and the binary (and `functions/<name>` crate) it runs.
 fn functions(template: &Template) -> BTreeMap<String, String> {
     let mut by_binary = BTreeMap::new();
     for (logical_id, resource) in template.resources_of_type("AWS::Serverless::Function") {
@@ -88,7 +88,9 @@ fn the_template_builds_each_workspace_binary_for_lambda_on_arm64() {
     );
     assert_eq!(
         binaries,
-        ["api", "ingest", "score", "sync"].map(String::from).into()
+        ["api", "ingest", "notify", "score", "sync"]
+            .map(String::from)
+            .into()
     );
 
     for (binary, logical_id) in &built {

@@ -9,12 +9,14 @@ pub mod api;
 pub mod common;
 pub mod hubspot;
 pub mod ingest;
+pub mod notify;
 pub mod paypal;
 pub mod score;
 pub mod sync;
 
 pub use api::{ApiConfig, ApiFunctionConfig, DashboardSignIn, TokenUse};
 pub use ingest::{IngestConfig, PublicBaseUrl};
+pub use notify::NotifyConfig;
 pub use score::ScoreConfig;
 pub use sync::SyncConfig;
 

@@ -4,9 +4,11 @@
 pub mod connection_sync;
 pub mod correlate;
 pub mod lambda;
+pub mod notify;
 pub mod route;
 pub mod score;
 pub mod sync;
+pub mod writeback;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::de::DeserializeOwned;

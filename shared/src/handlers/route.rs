@@ -1,4 +1,5 @@
-//! Where each event goes: the one routing table the sync and score Lambdas and the local runner share.
+//! Where each event goes: the one routing table the sync, score and notify Lambdas and the local
+//! runner share.
 //! A Lambda decodes its EventBridge envelope into a [`Trigger`], checks that the trigger is one its
 //! function handles ([`Trigger::handled_by`], the same split the template's rules make), and hands it
 //! to [`route`]; the local runner hands every event its in-process bus delivers to the same [`route`].
@@ -26,12 +27,17 @@ use std::time::Instant;
 /// The EventBridge schedule's source and detail-type.
 const SCHEDULE_SOURCE: &str = "aws.events";
 const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
+/// The detail-type of the hourly alert release: the schedule's own envelope, renamed by the rule's
+/// input transformer (infra/template.yaml, `NotifyReleaseScheduleRule`) so it is told apart from
+/// sync's tick when it reaches notify through its queue.
+pub const ALERT_RELEASE_DETAIL_TYPE: &str = "Release Due Alerts";
 
 /// The function that handles a trigger (one Lambda each; the local runner is all of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     Sync,
     Score,
+    Notify,
 }
 
 /// Something that starts work: the schedule's tick or one of the product's events. Its own enum,
@@ -40,6 +46,8 @@ pub enum Function {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
     Schedule,
+    /// The hourly release of alerts held by quiet hours or for the daily digest.
+    AlertRelease,
     SyncRequested(SyncRequested),
     TenantSynced(TenantSynced),
     ScoresUpdated(ScoresUpdated),
@@ -70,6 +78,7 @@ impl Trigger {
         };
         match (envelope.source.as_str(), envelope.detail_type.as_str()) {
             (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) => Ok(Trigger::Schedule),
+            (SCHEDULE_SOURCE, ALERT_RELEASE_DETAIL_TYPE) => Ok(Trigger::AlertRelease),
             (EVENT_SOURCE, "SyncRequested") => Ok(Trigger::SyncRequested(detail(envelope)?)),
             (EVENT_SOURCE, "TenantSynced") => Ok(Trigger::TenantSynced(detail(envelope)?)),
             (EVENT_SOURCE, "ScoresUpdated") => Ok(Trigger::ScoresUpdated(detail(envelope)?)),
@@ -83,16 +92,17 @@ impl Trigger {
     }
 
     /// The function whose rule delivers this trigger; `None` for events no function of ours
-    /// consumes (`ScoresUpdated` is for the tenant's own automations).
+    /// consumes.
     pub fn handled_by(&self) -> Option<Function> {
         match self {
             Trigger::Schedule | Trigger::SyncRequested(_) => Some(Function::Sync),
             Trigger::TenantSynced(_) => Some(Function::Score),
-            // Until the notify function exists, no function of ours consumes these.
-            Trigger::ScoresUpdated(_)
+            // Alerts on the client changes; the HubSpot write-back after each scoring.
+            Trigger::AlertRelease
+            | Trigger::ScoresUpdated(_)
             | Trigger::ClientHealthChanged(_)
             | Trigger::InsightOpened(_)
-            | Trigger::InsightResolved(_) => None,
+            | Trigger::InsightResolved(_) => Some(Function::Notify),
         }
     }
 
@@ -100,6 +110,7 @@ impl Trigger {
     pub fn detail_type(&self) -> &'static str {
         match self {
             Trigger::Schedule => SCHEDULE_DETAIL_TYPE,
+            Trigger::AlertRelease => ALERT_RELEASE_DETAIL_TYPE,
             Trigger::SyncRequested(_) => "SyncRequested",
             Trigger::TenantSynced(_) => "TenantSynced",
             Trigger::ScoresUpdated(_) => "ScoresUpdated",
@@ -169,7 +180,9 @@ where
     match trigger.handled_by() {
         Some(Function::Sync) => route_sync(handlers, trigger, deadline, progress).await,
         Some(Function::Score) => route_score(handlers, trigger).await,
-        None => Ok(Handled::Ignored),
+        // notify takes its events in batches (`crate::handlers::notify`); one at a time here
+        // would bypass its grouping, so the runner hands them to it as a batch of its own.
+        Some(Function::Notify) | None => Ok(Handled::Ignored),
     }
 }
 
@@ -242,7 +255,7 @@ where
 fn not_for(trigger: &Trigger) -> FunctionError {
     FunctionError::Event(EventError::Unexpected {
         source_name: match trigger {
-            Trigger::Schedule => SCHEDULE_SOURCE.to_string(),
+            Trigger::Schedule | Trigger::AlertRelease => SCHEDULE_SOURCE.to_string(),
             _ => EVENT_SOURCE.to_string(),
         },
         detail_type: trigger.detail_type().to_string(),
@@ -282,7 +295,10 @@ mod tests {
                 include_str!("../../../events/tenant-synced.json"),
                 Some(Function::Score),
             ),
-            (include_str!("../../../events/scores-updated.json"), None),
+            (
+                include_str!("../../../events/scores-updated.json"),
+                Some(Function::Notify),
+            ),
         ];
         for (json, function) in cases {
             match sample(json) {
@@ -290,6 +306,17 @@ mod tests {
                 Err(error) => panic!("{error}"),
             }
         }
+    }
+
+    #[test]
+    fn the_alert_release_is_the_schedules_envelope_under_its_own_detail_type() {
+        let mut release: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/schedule.json")).unwrap();
+        release["detail-type"] = ALERT_RELEASE_DETAIL_TYPE.into();
+        let trigger = Trigger::from_envelope(parse_envelope(release).unwrap()).unwrap();
+        assert_eq!(trigger, Trigger::AlertRelease);
+        assert_eq!(trigger.handled_by(), Some(Function::Notify));
+        assert_eq!(trigger.detail_type(), ALERT_RELEASE_DETAIL_TYPE);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod connection_store;
 pub mod source;
 pub mod store;
 pub mod vault;
+pub mod writeback;
 
 pub use alerts::{AlertSender, AlertStore, SendError, SendReceipt};
 pub use bus::{BusError, EventBus};
@@ -18,3 +19,4 @@ pub use source::{
 };
 pub use store::*;
 pub use vault::{SecretVault, VaultError};
+pub use writeback::{CrmWriteback, WritebackStore};

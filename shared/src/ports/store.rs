@@ -456,6 +456,7 @@ pub trait Store:
     + PayerStore
     + CorrelationStore
     + AlertStore
+    + crate::ports::WritebackStore
 {
 }
 
@@ -470,5 +471,6 @@ impl<T> Store for T where
         + PayerStore
         + CorrelationStore
         + AlertStore
+        + crate::ports::WritebackStore
 {
 }

@@ -92,6 +92,9 @@ pub enum Record {
         slot: DateTime<Utc>,
         version: u64,
     },
+    Writeback {
+        item: crate::store::entities::WritebackItem,
+    },
 }
 
 impl Record {

@@ -6,7 +6,9 @@ use crate::bus::EventBridgeBus;
 use crate::config::hubspot::HUBSPOT_APP_SECRET_ID;
 use crate::ports::SecretVault;
 use crate::sources::http_retry::default_http_client;
-use crate::sources::hubspot::AppCredentials;
+use crate::sources::hubspot::{
+    AppCredentials, HubSpotClient, HubSpotSources, OAuthApp, OAuthClient,
+};
 use crate::sources::paypal::PaypalSources;
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
@@ -42,6 +44,32 @@ pub(super) async fn app_credentials(
             secret_id: secret_id.to_string(),
             source,
         })
+}
+
+/// The HubSpot sources of the tenants' portals, refreshing OAuth tokens with the app's credentials
+/// (read from `app_secret_id`).
+pub(super) async fn hubspot_sources(
+    vault: Arc<SecretsManagerVault>,
+    store: Arc<DynamoStore>,
+    app_secret_id: &str,
+    api_base_url: &url::Url,
+) -> Result<HubSpotSources<DynamoStore>, StartupError> {
+    let app = app_credentials(vault.as_ref(), app_secret_id).await?;
+    let http = HubSpotClient::default_http().map_err(|e| StartupError::Http(e.to_string()))?;
+    let api_base = api_base_url.as_str().trim_end_matches('/');
+    let oauth = OAuthClient::new(
+        http.clone(),
+        api_base,
+        Arc::new(OAuthApp::for_refresh(app)),
+        Default::default(),
+    );
+    Ok(HubSpotSources::new(
+        http,
+        api_base,
+        Some(oauth),
+        vault,
+        store,
+    ))
 }
 
 /// The PayPal sources: every PayPal connection's client, built from its secret on first use.

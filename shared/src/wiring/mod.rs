@@ -5,6 +5,7 @@
 pub mod api;
 mod clients;
 pub mod ingest;
+pub mod notify;
 pub mod score;
 pub mod sync;
 

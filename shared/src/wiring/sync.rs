@@ -7,10 +7,9 @@ use crate::config::{Env, SyncConfig};
 use crate::handlers::lambda::SyncFunction;
 use crate::ports::PaymentsSourceFactory;
 use crate::ports::SecretVault;
-use crate::sources::hubspot::{HubSpotClient, HubSpotSources, OAuthApp, OAuthClient};
 use crate::store::DynamoStore;
 use crate::wiring::clients::{
-    app_credentials, dynamo_store, event_bus, paypal_sources, secret_vault,
+    dynamo_store, event_bus, hubspot_sources, paypal_sources, secret_vault,
 };
 use crate::wiring::StartupError;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -35,22 +34,15 @@ pub async fn build(
     let aws = crate::aws::sdk_config().await;
     let store = dynamo_store(&aws, config.table_name);
     let vault = secret_vault(&aws);
-    let app = app_credentials(vault.as_ref(), &config.hubspot_app_secret_id).await?;
-    let http = HubSpotClient::default_http().map_err(|e| StartupError::Http(e.to_string()))?;
-    let api_base = config.hubspot_api_base_url.as_str().trim_end_matches('/');
-    let oauth = OAuthClient::new(
-        http.clone(),
-        api_base,
-        Arc::new(OAuthApp::for_refresh(app)),
-        Default::default(),
+    let sources = Arc::new(
+        hubspot_sources(
+            vault.clone(),
+            store.clone(),
+            &config.hubspot_app_secret_id,
+            &config.hubspot_api_base_url,
+        )
+        .await?,
     );
-    let sources = Arc::new(HubSpotSources::new(
-        http,
-        api_base,
-        Some(oauth),
-        vault.clone(),
-        store.clone(),
-    ));
     // PayPal connections sync only where the payer-email key is configured (see `config::paypal`).
     let payments: Option<Arc<dyn PaymentsSourceFactory>> = match &config.payer_email_key_secret_id {
         Some(secret_id) => {

@@ -237,3 +237,49 @@ fn the_sync_and_score_configurations_load_from_the_template_environment() {
         );
     }
 }
+
+/// notify starts with what the template gives it, links alerts to the api's own address, and
+/// lists as read only what the template sets.
+#[test]
+fn the_notify_configuration_loads_from_the_template_environment() {
+    let template = template();
+    for overrides in [
+        BTreeMap::new(),
+        BTreeMap::from([("PublicBaseUrl", "https://insights.example.com")]),
+    ] {
+        let env = evaluated_environment_with(&template, "NotifyFunction", &overrides);
+        let config =
+            shared::config::NotifyConfig::from_env(&shared::config::Env::new(|name: &str| {
+                env.get(name).cloned()
+            }))
+            .unwrap_or_else(|e| {
+                panic!("notify does not start with the template's environment: {e}")
+            });
+        let api_url = template
+            .evaluate(&template.section("Outputs")["ApiUrl"]["Value"], &overrides)
+            .expect("ApiUrl evaluates");
+        assert_eq!(
+            config.dashboard_url(),
+            format!("{api_url}/"),
+            "alerts link to the dashboard the api serves"
+        );
+        // No sender configured by default: email channels are refused, the others work.
+        assert_eq!(config.alert_email_from, None);
+        for name in shared::config::NotifyConfig::ENV_VARS {
+            assert!(
+                env.contains_key(*name),
+                "notify lists {name} as read; the template does not set it"
+            );
+        }
+    }
+    let with_sender = BTreeMap::from([("AlertEmailFrom", "alerts@example.com")]);
+    let env = evaluated_environment_with(&template, "NotifyFunction", &with_sender);
+    let config = shared::config::NotifyConfig::from_env(&shared::config::Env::new(|name: &str| {
+        env.get(name).cloned()
+    }))
+    .expect("loads with a sender");
+    assert_eq!(
+        config.alert_email_from.as_deref(),
+        Some("alerts@example.com")
+    );
+}

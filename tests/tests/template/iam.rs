@@ -4,7 +4,7 @@
 use super::*;
 
 #[test]
-fn tenant_secrets_share_one_prefix_that_only_sync_api_and_ingest_may_use() {
+fn tenant_secrets_share_one_prefix_that_only_sync_api_ingest_and_notify_may_use() {
     let template = template();
     // The api names each tenant's secret `<prefix><tenant id>` and records it on the tenant; sync reads
     // the name from there, so only the api is told the prefix, and both roles are held to it.
@@ -47,20 +47,29 @@ fn tenant_secrets_share_one_prefix_that_only_sync_api_and_ingest_may_use() {
                 }
                 // Ingest reads a PayPal connection's credentials (PayPal verifies deliveries for an
                 // authorised caller) and may do nothing else with the tenant prefix.
+                // Notify reads channel secrets and, for the write-back, tokens (writing them back
+                // after a refresh, as the sync does); it never creates or deletes them.
+                let notify_may = actions.iter().all(|a| {
+                    a == "secretsmanager:GetSecretValue"
+                        || a == "secretsmanager:PutSecretValue"
+                        || a == "secretsmanager:DescribeSecret"
+                });
                 let allowed = *resource == app_secret
                     || *resource == payer_email_key && binary == "sync"
                     || (*resource == prefix_arn
                         && (binary == "sync"
                             || binary == "api"
-                            || (binary == "ingest" && read_only)));
-                assert!(allowed, "{role} may use secrets at {resource}: only the app secret, the tenant prefix for sync and api (and reading it for ingest), and the payer-email key for sync");
+                            || (binary == "ingest" && read_only)
+                            || (binary == "notify" && notify_may)));
+                assert!(allowed, "{role} may use secrets at {resource}: only the app secret, the tenant prefix for sync and api (reading it for ingest, reading and updating for notify), and the payer-email key for sync");
             }
         }
     }
     assert_eq!(
         roles_on_prefix,
-        BTreeSet::from(["api".to_string(), "ingest".to_string(), "sync".to_string()]),
-        "sync (tokens), api (install, connections) and ingest (PayPal verification) use the tenant prefix"
+        BTreeSet::from(["api", "ingest", "notify", "sync"].map(String::from)),
+        "sync (tokens), api (install, connections), ingest (PayPal verification) and notify (channel \
+         secrets, write-back tokens) use the tenant prefix"
     );
 }
 

@@ -5,12 +5,14 @@
 //! and signed webhook deliveries. See `SANDBOX_API.md` for the contract.
 
 mod config;
+mod crm_schema;
 mod generate;
 mod model;
 mod server;
 mod state;
 mod webhook;
 mod wire;
+mod writes;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -24,6 +26,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{Faults, SandboxConfig};
+pub use crm_schema::{SandboxOwner, SandboxProperty, SandboxPropertyGroup, SandboxPropertyOption};
 pub use state::SandboxStats;
 pub use webhook::{signature_v1, signature_v2, signature_v3};
 
@@ -140,6 +143,7 @@ impl Sandbox {
             auth: Mutex::default(),
             limiter: Mutex::new(Limiter::default()),
             stats: Mutex::default(),
+            crm_schema: Mutex::default(),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed.wrapping_add(1))),
             http,
             config,
@@ -163,7 +167,7 @@ impl Sandbox {
         })
     }
 
-    fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &Shared {
         &self.running.shared
     }
 

@@ -51,6 +51,8 @@ pub(crate) struct AccessToken {
     pub force_expired: bool,
     /// Revoked before its expiry: answers 401 INVALID_AUTHENTICATION.
     pub revoked: bool,
+    /// Whether the install granted the write scopes (asked for as optional ones).
+    pub write_scopes: bool,
 }
 
 #[derive(Debug)]
@@ -73,6 +75,9 @@ pub(crate) struct AuthState {
     pub private_app_revoked: bool,
     pub refresh: HashMap<String, RefreshToken>,
     pub codes: HashMap<String, AuthCode>,
+    /// Tokens issued while set lack the write scopes (the portal's admin refused the optional
+    /// scopes); the private app's token lacks them while set.
+    pub write_scopes_refused: bool,
 }
 
 /// Which of HubSpot's limits a request broke.
@@ -228,6 +233,7 @@ pub(crate) struct Shared {
     pub auth: Mutex<AuthState>,
     pub limiter: Mutex<Limiter>,
     pub stats: Mutex<SandboxStats>,
+    pub crm_schema: Mutex<crate::crm_schema::CrmSchema>,
     pub rng: Mutex<StdRng>,
     pub http: reqwest::Client,
 }

@@ -1,5 +1,6 @@
 //! `connected-insights-local`: the whole pipeline in one process on localhost. See README.md.
 
+mod alerts;
 mod cli;
 mod data_file;
 mod jwt_check;

@@ -20,7 +20,7 @@ use shared::domain::{
     TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
-use shared::handlers::route::{route, Handled, Handlers, Trigger};
+use shared::handlers::route::{route, Function, Handled, Handlers, Trigger};
 use shared::ports::{
     EventBus, PageRequest, PaymentsSourceFactory, SecretVault, StoreError, SyncStore, TenantStore,
     VaultError,
@@ -210,6 +210,18 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         vault.clone(),
         store.clone(),
     ));
+    let (notify_triggers, notify_feed) = tokio::sync::mpsc::unbounded_channel();
+    let notify =
+        crate::alerts::notify_function(store.clone(), vault.clone(), &format!("{base_url}/"))?;
+    tasks.spawn(crate::alerts::feed(
+        Arc::new(notify),
+        notify_feed,
+        stopped.clone(),
+    ));
+    tasks.spawn(crate::alerts::release_hourly(
+        notify_triggers.clone(),
+        stopped.clone(),
+    ));
     let pipeline = Pipeline {
         store: store.clone(),
         bus: bus.clone(),
@@ -225,6 +237,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         first_scores_reported: Arc::new(AtomicBool::new(false)),
         dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
         data_file: data_file.clone(),
+        notify: notify_triggers.clone(),
     };
     tasks.spawn(pipeline.clone().deliver(events, stopped.clone()));
     tasks.spawn(schedule(
@@ -490,6 +503,8 @@ struct Pipeline {
     first_scores_reported: Arc<AtomicBool>,
     dashboard_url: String,
     data_file: Option<DataFile>,
+    /// notify's triggers, handed to it in batches (`crate::alerts::feed`).
+    notify: tokio::sync::mpsc::UnboundedSender<Trigger>,
 }
 
 impl Pipeline {
@@ -518,6 +533,14 @@ impl Pipeline {
 
     /// Runs `event` through the same routing the Lambdas use, then tells the person at the terminal.
     async fn handle(self, event: ProductEvent) {
+        let trigger = Trigger::from(event.clone());
+        if trigger.handled_by() == Some(Function::Notify) {
+            // notify reads a queue in batches; its feed is the queue here.
+            if self.notify.send(trigger).is_err() {
+                tracing::debug!("notify has stopped; an event for it was dropped");
+            }
+            return;
+        }
         // The bars follow the HubSpot portal's first sync; the PayPal one runs beside it unseen.
         let first_sync = matches!(&event, ProductEvent::SyncRequested(request)
             if request.requested_by == SyncTrigger::Local && request.connection_id.is_none());
@@ -537,7 +560,7 @@ impl Pipeline {
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
-        let handled = route(&handlers, Trigger::from(event), deadline, progress).await;
+        let handled = route(&handlers, trigger, deadline, progress).await;
         if first_sync {
             self.first_sync_bars.clear();
         }

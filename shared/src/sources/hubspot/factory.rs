@@ -49,27 +49,41 @@ impl<S: ?Sized> HubSpotSources<S> {
     }
 }
 
-#[async_trait::async_trait]
-impl<S> SourceFactory for HubSpotSources<S>
+impl<S> HubSpotSources<S>
 where
     S: SyncStore + TenantStore + ?Sized + 'static,
 {
-    async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError> {
-        let tokens = TokenManager::new(
+    /// The tenant's token manager: tokens from its secret, refreshed ahead of expiry under the lease.
+    pub fn tokens_for(&self, tenant: &Tenant) -> TokenManager<S> {
+        TokenManager::new(
             tenant.id.clone(),
             tenant.credentials_secret_id.clone(),
             self.vault.clone(),
             self.store.clone(),
             self.oauth.clone(),
             RefreshPolicy::default(),
-        );
-        let client = HubSpotClient::new(
+        )
+    }
+
+    /// A paced, retrying client of the tenant's portal (at the tenant's limits) sending `tokens`.
+    pub fn client_for(&self, tenant: &Tenant, tokens: TokenManager<S>) -> HubSpotClient {
+        HubSpotClient::new(
             self.http.clone(),
             &self.api_base_url,
             Arc::new(tokens),
             Arc::new(PortalLimiter::new(&tenant.limits)),
             self.retry,
-        );
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl<S> SourceFactory for HubSpotSources<S>
+where
+    S: SyncStore + TenantStore + ?Sized + 'static,
+{
+    async fn source_for(&self, tenant: &Tenant) -> Result<Arc<dyn CrmSource>, SourceError> {
+        let client = self.client_for(tenant, self.tokens_for(tenant));
         Ok(Arc::new(HubSpotSource::new(client)))
     }
 }

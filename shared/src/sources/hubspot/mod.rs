@@ -16,6 +16,7 @@ pub mod source;
 pub mod token_manager;
 pub mod webhook;
 mod wire;
+pub mod writeback;
 
 pub use app::{AppCredentials, AppSecretError, PLACEHOLDER_VALUE};
 pub use client::{ClientStats, HubSpotClient, RetryPolicy};
@@ -27,3 +28,4 @@ pub use oauth::{OAuthApp, OAuthClient};
 pub use source::HubSpotSource;
 pub use token_manager::{AccessTokenProvider, RefreshPolicy, StaticToken, TokenManager};
 pub use wire::TokenInfo;
+pub use writeback::{HubSpotWriteback, HubSpotWritebacks};

@@ -264,6 +264,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
             slot: *slot,
             version: *version,
         })?,
+        Record::Writeback { item } => attributes(item)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -395,6 +396,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
         Record::SendSlot {
             slot: slot.slot,
             version: slot.version,
+        }
+    } else if sk.starts_with(keys::WRITEBACK_PREFIX) {
+        Record::Writeback {
+            item: entity(item)?,
         }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;

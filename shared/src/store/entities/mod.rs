@@ -10,9 +10,11 @@ mod scores;
 mod sync;
 mod uses;
 mod webhooks;
+mod writeback;
 
 pub use alerts::{DELIVERY_RETENTION_DAYS, SEND_SLOT_ATTEMPTS};
 pub use uses::{table_ops_of, PORT_METHOD_TABLE_OPS};
+pub use writeback::WritebackItem;
 
 use crate::domain::{ClientId, ClientSnapshot, Tenant, TenantId};
 use crate::ports::{Page, PageRequest, SnapshotStore, StoreError, TenantStore, WriteReport};

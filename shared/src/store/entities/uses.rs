@@ -115,6 +115,13 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("get_delivery", &[GetRow]),
     ("list_deliveries", &[Query(Index::Gsi1)]),
     ("reserve_send_slot", &[GetRow, PutRowIf]),
+    // WritebackStore
+    ("writeback_schema", &[GetRow]),
+    ("put_writeback_schema", &[PutRowIf]),
+    ("written_companies", &[Query(Index::Table)]),
+    ("put_written_companies", &[StoredDigests, WriteRows]),
+    ("insight_tasks", &[Query(Index::Table)]),
+    ("put_insight_task", &[PutRowIf]),
 ];
 
 /// The table operations `port_method` may use; `None` when it is no store method.

@@ -29,6 +29,9 @@
 //! | due marker (tenant × due hour) | `TENANT#<t>` | `ALERTDUE#<hour>` | | `ALERTS#DUE` / `<hour>#<t>` (sparse) | | |
 //! | delivery record | `TENANT#<t>` | `DELIVERY#<id>` | `TENANT#<t>#DELIVERIES` / `<created_at>#<id>` | | | created_at + 90 days |
 //! | send slot (tenant × channel: one small item, kept) | `TENANT#<t>` | `SENDSLOT#<channel key>` | | | | |
+//! | write-back schema mark | `TENANT#<t>` | `WB#SCHEMA` | | | | |
+//! | write-back company digest | `TENANT#<t>` | `WB#CO#<client>` | | | | |
+//! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -58,6 +61,7 @@
 //! | tenants with due alerts (the hourly release) | `gsi2`, `gsi2pk = ALERTS#DUE`, `gsi2sk BETWEEN 0000 AND <hour of now>#~` (sparse) |
 //! | delivery log newest first | `gsi1`, `gsi1pk = TENANT#<t>#DELIVERIES`, backward |
 //! | a channel's next send slot | `GetItem`, then `PutItem` conditional on the version read |
+//! | write-back digests / insight tasks of a tenant | table, `sk BEGINS_WITH WB#CO#` / `WB#TASK#` |
 //!
 //! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
@@ -84,10 +88,12 @@
 mod alerts;
 mod connections;
 mod items;
+mod writeback;
 
 pub use alerts::*;
 pub use connections::*;
 pub use items::*;
+pub use writeback::*;
 
 use crate::domain::TenantId;
 use crate::ports::StoreError;

@@ -456,6 +456,10 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
             "industry",
             Some(INDUSTRIES[g.rng.random_range(0..INDUSTRIES.len())].to_owned()),
         );
+        p.put(
+            "hubspot_owner_id",
+            crate::crm_schema::generated_owner(plan.id),
+        );
         let last_activity = plan.last_engagement_ms.unwrap_or(plan.created_ms);
         let updated_ms = last_activity.max(plan.last_modified_ms).min(g.anchor_ms);
         let mut record = p.finish(ObjectType::Companies, plan.id, plan.created_ms, updated_ms);

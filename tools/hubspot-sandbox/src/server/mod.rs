@@ -24,12 +24,16 @@ use crate::wire::{PropSelection, RecordJson};
 mod associations;
 mod oauth;
 mod objects;
+mod properties;
 mod search;
+mod writes;
 
 use associations::*;
 use oauth::*;
 use objects::*;
+use properties::*;
 use search::*;
+use writes::*;
 
 pub(crate) use oauth::{new_code, new_tokens};
 
@@ -48,12 +52,47 @@ const SCOPES: &[&str] = &[
     "tickets",
     "sales-email-read",
 ];
+/// The scopes write-back asks for as optional ones: company properties and their definitions, and
+/// tasks (HubSpot guards task writes with the contacts write scope).
+pub(crate) const WRITE_SCOPES: &[&str] = &[
+    "crm.objects.companies.write",
+    "crm.schemas.companies.write",
+    "crm.objects.contacts.write",
+];
+
+/// The scopes a token holds: the read scopes, and the write ones when the install granted them.
+pub(crate) fn granted_scopes(write: bool) -> Vec<&'static str> {
+    let mut scopes = SCOPES.to_vec();
+    if write {
+        scopes.extend_from_slice(WRITE_SCOPES);
+    }
+    scopes
+}
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/crm/v3/objects/{object_type}", get(list_objects))
-        .route("/crm/v3/objects/{object_type}/{id}", get(read_object))
+        .route(
+            "/crm/v3/objects/{object_type}",
+            get(list_objects).post(create_object),
+        )
+        .route(
+            "/crm/v3/objects/{object_type}/{id}",
+            get(read_object).patch(update_object),
+        )
         .route("/crm/v3/objects/{object_type}/batch/read", post(batch_read))
+        .route(
+            "/crm/v3/objects/{object_type}/batch/update",
+            post(batch_update),
+        )
+        .route(
+            "/crm/v3/properties/{object_type}",
+            get(list_properties).post(create_property),
+        )
+        .route(
+            "/crm/v3/properties/{object_type}/groups",
+            get(list_groups).post(create_group),
+        )
+        .route("/crm/v3/owners", get(list_owners))
         .route("/crm/v3/objects/{object_type}/search", post(search))
         .route(
             "/crm/v4/associations/{from}/{to}/batch/read",

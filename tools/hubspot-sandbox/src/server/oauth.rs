@@ -66,12 +66,14 @@ pub(crate) fn new_tokens(shared: &Shared, refresh_token: Option<String>) -> crat
         .unwrap_or_else(|| format!("na1-sbx-{}", uuid::Uuid::new_v4().as_hyphenated()));
     let ttl = shared.config.access_token_ttl_secs;
     let mut auth = lock(&shared.auth);
+    let write_scopes = !auth.write_scopes_refused;
     auth.access.insert(
         access_token.clone(),
         AccessToken {
             expires_at_ms: now_ms() + (ttl as i64) * 1000,
             force_expired: false,
             revoked: false,
+            write_scopes,
         },
     );
     auth.refresh
@@ -170,17 +172,14 @@ pub(super) async fn access_token_info(
     Path(token): Path<String>,
 ) -> Response {
     shared.count("GET /oauth/v1/access-tokens/{token}".to_owned(), false);
-    let expires_at = {
+    let found = {
         let auth = lock(&shared.auth);
         auth.access.get(&token).filter(|t| !t.revoked).map(|t| {
-            if t.force_expired {
-                0
-            } else {
-                t.expires_at_ms
-            }
+            let expires_at = if t.force_expired { 0 } else { t.expires_at_ms };
+            (expires_at, t.write_scopes)
         })
     };
-    let Some(expires_at) = expires_at else {
+    let Some((expires_at, write_scopes)) = found else {
         return error_response(
             StatusCode::NOT_FOUND,
             "OBJECT_NOT_FOUND",
@@ -201,7 +200,7 @@ pub(super) async fn access_token_info(
             "token": token,
             "user": "sandbox.user@example.com",
             "hub_domain": format!("sandbox-{}.hubspot.com", shared.config.portal_id),
-            "scopes": SCOPES,
+            "scopes": granted_scopes(write_scopes),
             "hub_id": shared.config.portal_id,
             "app_id": shared.config.app_id,
             "expires_in": expires_in,

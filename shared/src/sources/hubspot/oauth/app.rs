@@ -20,8 +20,11 @@ use url::Url;
 /// What the sync reads: companies, contacts, deals and tickets (engagements come with contacts).
 pub const DEFAULT_OAUTH_SCOPES: &str =
     "oauth crm.objects.companies.read crm.objects.contacts.read crm.objects.deals.read tickets";
-/// Email engagements' direction and status need this; without it they are redacted, not refused.
-pub const DEFAULT_OAUTH_OPTIONAL_SCOPES: &str = "sales-email-read";
+/// Email engagements' direction and status need `sales-email-read`; without it they are redacted,
+/// not refused. Write-back needs the write scopes (company properties and their definitions, and tasks,
+/// which HubSpot guards with the contacts write scope): optional, so a portal whose admin declines
+/// them still installs, and enabling write-back then says to reinstall.
+pub const DEFAULT_OAUTH_OPTIONAL_SCOPES: &str = "sales-email-read crm.objects.companies.write crm.schemas.companies.write crm.objects.contacts.write";
 
 /// The app's OAuth configuration: none of it secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +242,23 @@ pub(crate) mod tests {
         assert_eq!(pairs["scope"], "crm.objects.companies.read oauth");
         assert_eq!(pairs["redirect_uri"], "https://example.com/oauth/callback");
         assert_eq!(app.verify_state(&pairs["state"]), Some("n1"));
+    }
+
+    #[test]
+    fn the_default_install_asks_write_scopes_as_optional_ones() {
+        let settings = OAuthSettings::new("app/hubspot");
+        let credentials = AppCredentials {
+            client_id: "client-1".into(),
+            client_secret: SecretString::from("s3cret".to_owned()),
+        };
+        let app = settings.app(credentials, "https://example.com/cb".into());
+        let url = url::Url::parse(&app.authorize_url("n1").unwrap()).unwrap();
+        let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let optional: Vec<&str> = pairs["optional_scope"].split(' ').collect();
+        for scope in crate::sources::hubspot::writeback::WRITE_SCOPES {
+            assert!(optional.contains(&scope), "{scope} in {optional:?}");
+            assert!(!pairs["scope"].contains(scope), "{scope} is not required");
+        }
     }
 
     /// Counts ERROR events, to see that a refusal is logged once and not per request.
