@@ -2,7 +2,7 @@
   async function route(quiet) {
     const hash = location.hash || "#/overview";
     const [, page, arg] = hash.match(/^#\/([a-z]+)(?:\/(.*))?$/) || [null, "overview"];
-    for (const tab of ["overview", "insights", "health", "sources", "matches"]) {
+    for (const tab of ["overview", "insights", "health", "sources", "matches", "alerts"]) {
       const link = document.getElementById("tab-" + tab);
       if (tab === page || (page === "client" && tab === "health")) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
@@ -16,6 +16,7 @@
       else if (page === "client" && arg) await renderClient(decodeURIComponent(arg));
       else if (page === "sources") await renderSources();
       else if (page === "matches") await renderMatches();
+      else if (page === "alerts") await renderAlerts();
       else await renderOverview();
       if (!quiet) main.focus({ preventScroll: true });
     } catch (error) { showError(error); }
