@@ -12,9 +12,9 @@ use shared::domain::{
     TenantSummary, Trend,
 };
 use shared::ports::{
-    ConnectionStore, CorrelationStore, InsightFilter, InsightStore, OAuthState, PageRequest,
-    PayerStore, ScoreQuery, ScoreStore, SnapshotStore, StatusChange, SyncStore, TenantStore,
-    WebhookStore,
+    AlertStore, ConnectionStore, CorrelationStore, InsightFilter, InsightStore, OAuthState,
+    PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore, StatusChange, SyncStore,
+    TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -313,6 +313,8 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, delete_connection_correlations, &acme, &conn.id).unwrap();
     call!(p, delete_connection, &acme, &conn.id).unwrap();
 
+    alert_store_calls(&mut p, &acme).await;
+
     let declared: BTreeMap<&str, BTreeSet<TableOp>> = PORT_METHOD_TABLE_OPS
         .iter()
         .map(|(method, ops)| (*method, ops.iter().copied().collect()))
@@ -326,4 +328,116 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         p.used, declared,
         "the store's table use (left) and its declaration in PORT_METHOD_TABLE_OPS (right) differ"
     );
+}
+
+/// Every `AlertStore` method, on each of its paths (a stale rule update; a pending alert replaced
+/// into another hour, which settles the due markers).
+async fn alert_store_calls(p: &mut Probe, acme: &TenantId) {
+    use shared::domain::{
+        AlertChange, AlertChannelId, AlertCondition, AlertItem, AlertRule, AlertRuleId, AlertScope,
+        AlertState, ChannelKind, ClientSnooze, DeliveryMode, DeliveryRecord, DeliveryStatus,
+        HealthLevel, PendingAlert,
+    };
+    let rule = AlertRule {
+        id: AlertRuleId::parse("rule-1").unwrap(),
+        tenant_id: acme.clone(),
+        name: "At risk".into(),
+        enabled: true,
+        condition: AlertCondition::ChurnAbove { percent: 60 },
+        scope: AlertScope::AllClients,
+        channels: vec![],
+        cooldown_minutes: 60,
+        delivery: DeliveryMode::Immediate,
+        disabled_reason: None,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 0,
+    };
+    call!(p, create_alert_rule, &rule).unwrap();
+    let stored = call!(p, get_alert_rule, acme, &rule.id).unwrap();
+    call!(p, update_alert_rule, &stored).unwrap();
+    assert!(
+        call!(p, update_alert_rule, &stored).is_err(),
+        "stale version"
+    );
+    call!(p, list_alert_rules, acme).unwrap();
+
+    let state = AlertState {
+        rule_id: rule.id.clone(),
+        client_id: cid(1),
+        state_key: "churn_above:60".into(),
+        alerted_at: t0(),
+    };
+    call!(p, put_alert_states, acme, &[state]).unwrap();
+    let pair = [(rule.id.clone(), cid(1))];
+    call!(p, alert_states, acme, &pair).unwrap();
+    call!(p, delete_alert_states, acme, &pair).unwrap();
+
+    let snooze = ClientSnooze {
+        client_id: cid(1),
+        until: t0() + Duration::days(1),
+        reason: None,
+        by: "user".into(),
+        created_at: t0(),
+    };
+    call!(p, put_snooze, acme, &snooze).unwrap();
+    call!(p, active_snoozes, acme, t0()).unwrap();
+    call!(p, delete_snooze, acme, &cid(1)).unwrap();
+
+    let level = HealthLevel {
+        overall: 40,
+        band: HealthBand::of(40),
+        churn_risk: 61,
+    };
+    let alert = |due_at: DateTime<Utc>| PendingAlert {
+        rule_id: rule.id.clone(),
+        channel_id: AlertChannelId::parse("slack-1").unwrap(),
+        item: AlertItem {
+            client_id: cid(1),
+            client_name: "Client 1".into(),
+            headline: "Client 1's churn risk rose above 60%".into(),
+            change: AlertChange::Health {
+                before: level,
+                after: level,
+                fell_by: None,
+            },
+            top_factors: vec![],
+            link: None,
+            occurred_at: t0(),
+        },
+        queued_at: t0(),
+        due_at,
+    };
+    call!(p, put_pending_alerts, acme, &[alert(t0())]).unwrap();
+    let later = alert(t0() + Duration::hours(3));
+    call!(p, put_pending_alerts, acme, std::slice::from_ref(&later)).unwrap();
+    let due_at = t0() + Duration::hours(4);
+    call!(p, tenants_with_due_alerts, due_at, &PageRequest::first(10)).unwrap();
+    call!(p, due_pending_alerts, acme, due_at).unwrap();
+    call!(p, delete_pending_alerts, acme, std::slice::from_ref(&later)).unwrap();
+    call!(p, put_pending_alerts, acme, &[later]).unwrap();
+    call!(p, delete_alert_rule, acme, &rule.id).unwrap();
+
+    let delivery = DeliveryRecord {
+        id: "delivery-1".into(),
+        tenant_id: acme.clone(),
+        rule_id: Some(rule.id.clone()),
+        rule_name: rule.name.clone(),
+        channel_id: AlertChannelId::parse("slack-1").unwrap(),
+        channel_kind: ChannelKind::Slack,
+        client_ids: vec![cid(1)],
+        alerts: 1,
+        digest: false,
+        test: false,
+        status: DeliveryStatus::Sent,
+        attempts: 1,
+        last_error: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    call!(p, put_delivery, &delivery).unwrap();
+    call!(p, get_delivery, acme, "delivery-1").unwrap();
+    call!(p, list_deliveries, acme, &PageRequest::first(10)).unwrap();
+    let interval = std::time::Duration::from_secs(1);
+    call!(p, reserve_send_slot, acme, "slack-1", interval, Utc::now()).unwrap();
 }

@@ -6,6 +6,7 @@ use crate::domain::{
     InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint, SyncId, SyncRun, Tenant,
     TenantId, TenantSummary,
 };
+use crate::ports::alerts::AlertStore;
 use crate::ports::connection_store::{ConnectionStore, CorrelationStore, PayerStore};
 use chrono::{DateTime, Utc};
 
@@ -454,6 +455,7 @@ pub trait Store:
     + ConnectionStore
     + PayerStore
     + CorrelationStore
+    + AlertStore
 {
 }
 
@@ -467,5 +469,6 @@ impl<T> Store for T where
         + ConnectionStore
         + PayerStore
         + CorrelationStore
+        + AlertStore
 {
 }

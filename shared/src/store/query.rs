@@ -309,6 +309,57 @@ pub fn correlations_under(tenant_id: &TenantId, prefix: String) -> QueryPlan {
     )
 }
 
+/// The tenant's items under one table sort-key prefix, in key order (alert rules, a rule's states
+/// or pending alerts, snoozes, due markers).
+pub fn tenant_items_under(tenant_id: &TenantId, prefix: String, what: &str) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(prefix),
+        true,
+        what,
+    )
+}
+
+/// The tenant's pending alerts due at `now`, by due time.
+pub fn due_pending_alerts(tenant_id: &TenantId, now: DateTime<Utc>) -> QueryPlan {
+    let (low, high) = keys::pending_due_range(now);
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi1,
+        keys::pending_by_due_partition(tenant_id),
+        SortCondition::Between(low, high),
+        true,
+        "due_pending_alerts",
+    )
+}
+
+/// The due markers of every tenant for the hours up to `now`'s, oldest hour first.
+pub fn alerts_due(now: DateTime<Utc>) -> QueryPlan {
+    let (low, high) = keys::alerts_due_range(now);
+    QueryPlan::new(
+        None,
+        Index::Gsi2,
+        keys::alerts_due_partition(),
+        SortCondition::Between(low, high),
+        true,
+        "alerts_due",
+    )
+}
+
+/// The tenant's delivery log, newest first.
+pub fn deliveries(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi1,
+        keys::deliveries_partition(tenant_id),
+        SortCondition::Any,
+        false,
+        "deliveries",
+    )
+}
+
 /// Above this many clients, reading the tenant's whole insight range costs fewer requests than one
 /// query per client.
 pub const CLIENT_QUERIES_MAX: usize = 16;

@@ -5,8 +5,9 @@
 //! versions) lives once, in `entities`.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, Connection, Correlation, HealthScore, Insight, PayerRecord,
-    ScorePoint, SyncCheckpoint, SyncRun, Tenant, TenantSummary,
+    AlertRule, AlertState, ClientId, ClientSnapshot, ClientSnooze, Connection, Correlation,
+    DeliveryRecord, HealthScore, Insight, PayerRecord, PendingAlert, ScorePoint, SyncCheckpoint,
+    SyncRun, Tenant, TenantId, TenantSummary,
 };
 use crate::ports::{InsightFilter, OAuthState, Page, PageRequest, StoreError};
 use crate::store::keys::{Index, ItemKeys, Key};
@@ -64,6 +65,33 @@ pub enum Record {
     Correlation {
         correlation: Correlation,
     },
+    AlertRule {
+        rule: AlertRule,
+    },
+    AlertState {
+        state: AlertState,
+    },
+    Snooze {
+        snooze: ClientSnooze,
+    },
+    PendingAlert {
+        alert: PendingAlert,
+    },
+    /// The tenant has pending alerts due in `hour`. `stamp` changes at every write, so the release
+    /// deletes a marker only if no alert was queued for its hour since it looked.
+    AlertsDue {
+        tenant_id: TenantId,
+        hour: DateTime<Utc>,
+        stamp: u64,
+    },
+    Delivery {
+        delivery: DeliveryRecord,
+    },
+    /// The last send slot handed out on a channel; `version` moves at every reservation.
+    SendSlot {
+        slot: DateTime<Utc>,
+        version: u64,
+    },
 }
 
 impl Record {
@@ -74,6 +102,9 @@ impl Record {
             Record::Summary { summary } => Some(summary.version),
             Record::Insight { insight } => Some(insight.version),
             Record::Connection { connection } => Some(connection.version),
+            Record::AlertRule { rule } => Some(rule.version),
+            Record::AlertsDue { stamp, .. } => Some(*stamp),
+            Record::SendSlot { version, .. } => Some(*version),
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! Rows as DynamoDB items and back: each entity's attributes (`serde_dynamo`), the key attributes,
 //! `content_hash` and `expires_at`; snapshots gzip-compressed; query filters as expressions.
 
-use crate::domain::{ClientId, ClientSnapshot, ConnectionId, PayerRecord};
+use crate::domain::{ClientId, ClientSnapshot, ConnectionId, PayerRecord, TenantId};
 use crate::ports::{OAuthState, StoreError};
 use crate::store::keys::{self, IndexKey, ItemKeys, Key};
 use crate::store::row::{Record, Row, RowFilter};
@@ -197,6 +197,20 @@ struct OAuthStateItem {
 #[derive(Serialize, Deserialize)]
 struct NoAttributes {}
 
+/// A due marker; `version` is its write stamp, named so the version conditions apply to it.
+#[derive(Serialize, Deserialize)]
+struct AlertsDueItem {
+    tenant_id: TenantId,
+    hour: DateTime<Utc>,
+    version: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SendSlotItem {
+    slot: DateTime<Utc>,
+    version: u64,
+}
+
 fn attributes<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value)
         .map_err(|e| StoreError::InvalidInput(format!("cannot encode item: {e}")))
@@ -232,6 +246,24 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Connection { connection } => attributes(connection)?,
         Record::Payer { payer } => attributes(&compress_payer(payer)?)?,
         Record::Correlation { correlation } => attributes(correlation)?,
+        Record::AlertRule { rule } => attributes(rule)?,
+        Record::AlertState { state } => attributes(state)?,
+        Record::Snooze { snooze } => attributes(snooze)?,
+        Record::PendingAlert { alert } => attributes(alert)?,
+        Record::AlertsDue {
+            tenant_id,
+            hour,
+            stamp,
+        } => attributes(&AlertsDueItem {
+            tenant_id: tenant_id.clone(),
+            hour: *hour,
+            version: *stamp,
+        })?,
+        Record::Delivery { delivery } => attributes(delivery)?,
+        Record::SendSlot { slot, version } => attributes(&SendSlotItem {
+            slot: *slot,
+            version: *version,
+        })?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -330,6 +362,39 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::CORRELATION_PREFIX) {
         Record::Correlation {
             correlation: entity(item)?,
+        }
+    } else if sk.starts_with(keys::ALERT_RULE_PREFIX) {
+        Record::AlertRule {
+            rule: entity(item)?,
+        }
+    } else if sk.starts_with(keys::ALERT_STATE_PREFIX) {
+        Record::AlertState {
+            state: entity(item)?,
+        }
+    } else if sk.starts_with(keys::SNOOZE_PREFIX) {
+        Record::Snooze {
+            snooze: entity(item)?,
+        }
+    } else if sk.starts_with(keys::PENDING_ALERT_PREFIX) {
+        Record::PendingAlert {
+            alert: entity(item)?,
+        }
+    } else if sk.starts_with(keys::ALERTS_DUE_PREFIX) {
+        let marker: AlertsDueItem = entity(item)?;
+        Record::AlertsDue {
+            tenant_id: marker.tenant_id,
+            hour: marker.hour,
+            stamp: marker.version,
+        }
+    } else if sk.starts_with(keys::DELIVERY_PREFIX) {
+        Record::Delivery {
+            delivery: entity(item)?,
+        }
+    } else if sk.starts_with(keys::SEND_SLOT_PREFIX) {
+        let slot: SendSlotItem = entity(item)?;
+        Record::SendSlot {
+            slot: slot.slot,
+            version: slot.version,
         }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;

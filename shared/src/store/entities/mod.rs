@@ -2,6 +2,7 @@
 //! content hash covers, when it expires, which writes are conditional. [`super::DynamoStore`] and
 //! [`super::MemoryStore`] are this store over their tables.
 
+mod alerts;
 mod connections;
 mod correlations;
 mod insights;
@@ -10,6 +11,7 @@ mod sync;
 mod uses;
 mod webhooks;
 
+pub use alerts::{DELIVERY_RETENTION_DAYS, SEND_SLOT_ATTEMPTS};
 pub use uses::{table_ops_of, PORT_METHOD_TABLE_OPS};
 
 use crate::domain::{ClientId, ClientSnapshot, Tenant, TenantId};

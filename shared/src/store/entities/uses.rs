@@ -86,6 +86,35 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
         "delete_connection_correlations",
         &[Query(Index::Table), WriteRows],
     ),
+    // AlertStore
+    ("create_alert_rule", &[PutRowIf]),
+    ("get_alert_rule", &[GetRow]),
+    ("update_alert_rule", &[PutRowIf, GetRow]),
+    ("list_alert_rules", &[Query(Index::Table)]),
+    (
+        "delete_alert_rule",
+        &[DeleteRowIf, Query(Index::Table), WriteRows],
+    ),
+    ("alert_states", &[GetRows]),
+    ("put_alert_states", &[WriteRows]),
+    ("delete_alert_states", &[WriteRows]),
+    ("put_snooze", &[PutRowIf]),
+    ("delete_snooze", &[DeleteRowIf]),
+    ("active_snoozes", &[Query(Index::Table)]),
+    (
+        "put_pending_alerts",
+        &[GetRows, WriteRows, Query(Index::Table), DeleteRowIf],
+    ),
+    ("tenants_with_due_alerts", &[Query(Index::Gsi2)]),
+    ("due_pending_alerts", &[Query(Index::Gsi1)]),
+    (
+        "delete_pending_alerts",
+        &[WriteRows, Query(Index::Table), DeleteRowIf],
+    ),
+    ("put_delivery", &[PutRowIf]),
+    ("get_delivery", &[GetRow]),
+    ("list_deliveries", &[Query(Index::Gsi1)]),
+    ("reserve_send_slot", &[GetRow, PutRowIf]),
 ];
 
 /// The table operations `port_method` may use; `None` when it is no store method.

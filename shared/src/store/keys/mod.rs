@@ -22,6 +22,13 @@
 //! | connection | `TENANT#<t>` | `CONN#<connection>` | | | | |
 //! | payer record | `TENANT#<t>` | `PAYER#<connection>#<external id>` | | | | |
 //! | correlation | `TENANT#<t>` | `CORR#<connection>#<external id>#<client>` | `TENANT#<t>#CORRS#<status>` / `<connection>#<external id>#<client>` | | `TENANT#<t>#CLIENT#<client>#CORRS` / `<connection>#<external id>` | |
+//! | alert rule | `TENANT#<t>` | `ALERTRULE#<rule>` | | | | |
+//! | alert state (rule × client) | `TENANT#<t>` | `ALERTSTATE#<rule>#<client>` | | | | |
+//! | client snooze | `TENANT#<t>` | `SNOOZE#<client>` | | | | `until` + 30 days |
+//! | pending alert (rule × channel × client) | `TENANT#<t>` | `PENDING#<rule>#<channel>#<client>` | `TENANT#<t>#PENDING` / `<due_at>#<rule>#<channel>#<client>` | | | |
+//! | due marker (tenant × due hour) | `TENANT#<t>` | `ALERTDUE#<hour>` | | `ALERTS#DUE` / `<hour>#<t>` (sparse) | | |
+//! | delivery record | `TENANT#<t>` | `DELIVERY#<id>` | `TENANT#<t>#DELIVERIES` / `<created_at>#<id>` | | | created_at + 90 days |
+//! | send slot (tenant × channel) | `TENANT#<t>` | `SENDSLOT#<channel key>` | | | | slot + 1 day |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -44,11 +51,29 @@
 //! | correlations by status | `gsi1`, `gsi1pk = TENANT#<t>#CORRS#<status>`; any status: table, `sk BEGINS_WITH CORR#` |
 //! | correlations of a client (one or a few) | `gsi3`, `gsi3pk = TENANT#<t>#CLIENT#<c>#CORRS`; of many clients: the tenant's `CORR#` range |
 //! | correlations of one record / of a connection | table, `sk BEGINS_WITH CORR#<connection>#<external id>#` / `CORR#<connection>#` |
+//! | a tenant's alert rules; a rule's states / pending alerts (deleted with it) | table, `sk BEGINS_WITH ALERTRULE#`; `ALERTSTATE#<rule>#` / `PENDING#<rule>#` |
+//! | alert states by (rule, client) | `BatchGetItem` |
+//! | active snoozes | table, `sk BEGINS_WITH SNOOZE#`, `until > now` kept (a tenant snoozes a handful) |
+//! | a tenant's pending alerts due at `now` | `gsi1`, `gsi1pk = TENANT#<t>#PENDING`, `gsi1sk BETWEEN 0000 AND <now>#~` |
+//! | tenants with due alerts (the hourly release) | `gsi2`, `gsi2pk = ALERTS#DUE`, `gsi2sk BETWEEN 0000 AND <hour of now>#~` (sparse) |
+//! | delivery log newest first | `gsi1`, `gsi1pk = TENANT#<t>#DELIVERIES`, backward |
+//! | a channel's next send slot | `GetItem`, then `PutItem` conditional on the version read |
 //!
-//! Three kinds of key do not begin with a tenant, because their reader does not have one yet: the
+//! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
-//! (the scheduler is what enumerates tenants) and OAuth state (the install flow starts before a tenant
-//! exists). Only tenant profile items are projected under the first two, and the nonce is random.
+//! (the scheduler is what enumerates tenants), the due markers of `gsi2` (the hourly release is what
+//! finds tenants with alerts to release) and OAuth state (the install flow starts before a tenant
+//! exists). Only tenant profile items and due markers (a tenant id and an hour) are projected under
+//! the cross-tenant index partitions, and the nonce is random.
+//!
+//! Due markers: queuing alerts writes one small marker per (tenant, hour their `due_at` falls in),
+//! whatever the number of alerts; releasing deletes a tenant's markers once no pending alert is left
+//! in their hour. The release reads ONE `gsi2` partition (`ALERTS#DUE`), paged, touching only the
+//! markers of hours up to now: about one item per tenant with queued alerts (two when quiet hours
+//! and the digest hour both hold some), never the tenants without. All tenants share that
+//! partition; it takes one write per tenant and due hour (far under a partition's 1,000 writes a
+//! second), and one partition keeps a missed hourly run caught up by the next (partitions per hour
+//! would need a query per past hour).
 //!
 //! External ids (a platform's payer ids) are free-form, so their key parts are escaped
 //! ([`escaped_key_part`]): `#` cannot end one early and make a prefix query reach another record.
@@ -56,9 +81,11 @@
 //! Sort keys that order by time use [`sortable_time`] (fixed width, UTC, microseconds), so string
 //! order is time order.
 
+mod alerts;
 mod connections;
 mod items;
 
+pub use alerts::*;
 pub use connections::*;
 pub use items::*;
 
