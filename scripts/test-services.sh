@@ -2,7 +2,7 @@
 # Installs (once, into a cache) and runs the local AWS services the tests need:
 #   - DynamoDB Local: the official engine, the jar shipped inside the npm package amplify-dynamodb-simulator,
 #     run with the machine's Java;
-#   - moto's server (PyPI moto[server]) for Secrets Manager, EventBridge and SQS.
+#   - moto's server (PyPI moto[server]) for Secrets Manager, EventBridge, SQS and SES (v2).
 #
 # Usage:
 #   scripts/test-services.sh install   fetch both into the cache (no-op when already there)
@@ -258,6 +258,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=$dynamodb
 export AWS_ENDPOINT_URL_SECRETS_MANAGER=$moto
 export AWS_ENDPOINT_URL_EVENTBRIDGE=$moto
 export AWS_ENDPOINT_URL_SQS=$moto
+export AWS_ENDPOINT_URL_SESV2=$moto
 export AWS_ENDPOINT_URL_STS=$moto
 export AWS_REGION=$REGION
 export AWS_DEFAULT_REGION=$REGION

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod api;
 pub mod aws;
 pub mod bus;
+pub mod channels;
 pub mod config;
 pub mod connector;
 pub mod domain;

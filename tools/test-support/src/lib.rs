@@ -10,6 +10,7 @@ pub mod bus;
 pub mod cross_platform;
 pub mod fixtures;
 pub mod oidc;
+pub mod receiver;
 
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ pub const DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 pub const SECRETS_MANAGER: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
 pub const EVENTBRIDGE: &str = "AWS_ENDPOINT_URL_EVENTBRIDGE";
 pub const SQS: &str = "AWS_ENDPOINT_URL_SQS";
+/// SES v2 (alert emails), served by moto.
+pub const SESV2: &str = "AWS_ENDPOINT_URL_SESV2";
 
 /// The region the local services run in when the environment names none.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -33,7 +36,7 @@ pub const DEFAULT_DELIVERY_WAIT: Duration = Duration::from_secs(20);
 fn service_label(var: &str) -> &'static str {
     match var {
         DYNAMODB => "DynamoDB Local",
-        SECRETS_MANAGER | EVENTBRIDGE | SQS => "moto's server",
+        SECRETS_MANAGER | EVENTBRIDGE | SQS | SESV2 => "moto's server",
         _ => "the local AWS service",
     }
 }
