@@ -504,11 +504,14 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
     type_into("#channel-url-0", hook_url).await;
     click(&client, "#alert-rule-form button[type=submit]").await;
     let secret = eventually("the signing secret is shown once", || async {
-        let secret = text_of(&client, "#signing-secrets code.signing-secret").await?;
-        secret
-            .starts_with("whsec_")
-            .then_some(secret.clone())
-            .ok_or(secret)
+        match text_of(&client, "#signing-secrets code.signing-secret").await {
+            Ok(secret) if secret.starts_with("whsec_") => Ok(secret),
+            // Say what the form said, if it refused.
+            other => Err(format!(
+                "{other:?}; the form says: {:?}",
+                text_of(&client, "#rule-message").await
+            )),
+        }
     })
     .await;
     eventually("the new rule is listed", || async {

@@ -7,6 +7,9 @@
       if (tab === page || (page === "client" && tab === "health")) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
+    // A quiet refresh (a sync ended) leaves the Alerts page alone: it holds a form being filled in
+    // and a signing secret that is shown only once.
+    if (quiet && page === "alerts") return;
     if (!sessionStorage.getItem(TOKEN_KEY)) return signIn ? showSignIn("Sign in to see your clients.") : showTokenForm("No API token yet.");
     if (!quiet) main.setAttribute("aria-busy", "true");
     if (page !== "client") document.title = "Connected Insights";
