@@ -125,7 +125,7 @@
         .map(([v, t]) => h("option", { value: v, selected: c.kind === v }, t)));
     const toggle = () => { for (const [k, el] of Object.entries(groups)) el.hidden = k !== kind.value; };
     toggle();
-    return [h("label", { for: "rule-condition" }, "Alert when"), kind, Object.values(groups)];
+    return [h("label", { for: "rule-condition" }, "Alert when"), kind, ...Object.values(groups)];
   }
 
   function conditionOf(form) {
