@@ -469,6 +469,77 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
         assert_eq!(decided["status"], "confirmed", "{decided}");
     }
 
+    // Alerts: a rule with a webhook channel on this machine is created from the form and listed;
+    // its signing secret is shown once, and the API keeps the URL to itself.
+    let hook_url = "http://127.0.0.1:9/alerts/browser-walk-hook";
+    eventually("the alerts page opens", || async {
+        click(&client, "#tab-alerts").await;
+        all(&client, "#alert-rule-form #rule-name")
+            .await?
+            .first()
+            .map(|_| ())
+            .ok_or("no form yet".to_string())
+    })
+    .await;
+    let type_into = |css: &'static str, text: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"))
+                .send_keys(text)
+                .await
+                .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+        }
+    };
+    type_into("#rule-name", "Browser walk rule").await;
+    client
+        .find(Locator::Css("#channel-kind-0"))
+        .await
+        .unwrap()
+        .select_by_value("webhook")
+        .await
+        .unwrap();
+    type_into("#channel-url-0", hook_url).await;
+    click(&client, "#alert-rule-form button[type=submit]").await;
+    let secret = eventually("the signing secret is shown once", || async {
+        match text_of(&client, "#signing-secrets code.signing-secret").await {
+            Ok(secret) if secret.starts_with("whsec_") => Ok(secret),
+            // Say what the form said, if it refused.
+            other => Err(format!(
+                "{other:?}; the form says: {:?}",
+                text_of(&client, "#rule-message").await
+            )),
+        }
+    })
+    .await;
+    eventually("the new rule is listed", || async {
+        let rows = all(&client, "#alert-rules-table tbody tr[data-rule]").await?;
+        let mut names = Vec::new();
+        for row in rows {
+            names.push(row.text().await.map_err(|e| e.to_string())?);
+        }
+        names
+            .iter()
+            .any(|n| n.contains("Browser walk rule") && n.contains("Webhook: 127.0.0.1"))
+            .then_some(())
+            .ok_or(format!("{names:?}"))
+    })
+    .await;
+    let (_, rules) = runner.get("/v1/alert-rules").await.unwrap();
+    let listed = rules.to_string();
+    assert!(listed.contains("Browser walk rule"), "{listed}");
+    assert!(
+        !listed.contains("browser-walk-hook"),
+        "the URL stays secret: {listed}"
+    );
+    assert!(
+        !listed.contains(&secret),
+        "the signing secret is shown only once"
+    );
+    screenshot(&client, "alerts").await;
+
     // A phone: the overview fits the screen's width.
     client.set_window_size(390, 844).await.unwrap();
     click(&client, "#tab-overview").await;

@@ -16,7 +16,11 @@ pub use crate::config::{ApiConfig, ApiFunctionConfig, ConfigError};
 pub use auth::{Authenticator, Caller};
 pub use error::{ApiError, Problem};
 
-use crate::ports::{EventBus, PaymentsSourceFactory, SecretVault, Store};
+use crate::channels::UrlPolicy;
+use crate::domain::{AlertChannel, AlertMessage, TenantId};
+use crate::ports::{
+    AlertSender, EventBus, PaymentsSourceFactory, SecretVault, SendError, SendReceipt, Store,
+};
 use crate::sources::hubspot::oauth::{OAuthApp, OAuthAppCache};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{Method, Uri};
@@ -46,6 +50,11 @@ pub struct ApiState {
     oauth_app: Arc<OAuthAppCache>,
     /// Checks PayPal credentials before a connection is saved; `None`: PayPal is not configured.
     pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
+    /// Delivers test alerts to a rule's channels; by default one that refuses (no sending set up).
+    pub alert_sender: Arc<dyn AlertSender>,
+    /// Which URLs a new alert channel may have: https only, never a private address (the local
+    /// runner and tests allow http to this machine).
+    pub channel_urls: UrlPolicy,
 }
 
 impl ApiState {
@@ -67,7 +76,21 @@ impl ApiState {
             clock: Arc::new(Utc::now),
             oauth_app: Arc::default(),
             payments: None,
+            alert_sender: Arc::new(NoAlertSending),
+            channel_urls: UrlPolicy::default(),
         }
+    }
+
+    /// Lets new alert channels use URLs under `policy` (the local runner: http to this machine).
+    pub fn with_channel_urls(mut self, policy: UrlPolicy) -> Self {
+        self.channel_urls = policy;
+        self
+    }
+
+    /// Sends test alerts through `sender` (the channels' real senders in the api function).
+    pub fn with_alert_sender(mut self, sender: Arc<dyn AlertSender>) -> Self {
+        self.alert_sender = sender;
+        self
     }
 
     /// Lets people connect PayPal accounts, checked through `factory`.
@@ -94,6 +117,23 @@ impl ApiState {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+}
+
+/// The sender of a state built without one: every test send reports that sending is not set up.
+struct NoAlertSending;
+
+#[async_trait::async_trait]
+impl AlertSender for NoAlertSending {
+    async fn send(
+        &self,
+        _tenant_id: &TenantId,
+        _channel: &AlertChannel,
+        _message: &AlertMessage,
+    ) -> Result<SendReceipt, SendError> {
+        Err(SendError::Misconfigured(
+            "alert sending is not set up on this deployment".to_string(),
+        ))
     }
 }
 

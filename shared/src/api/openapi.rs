@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
+use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
     auth_config, connections, correlations, health, insights, meta, oauth, overview, settings, sync,
 };
@@ -46,6 +47,16 @@ use utoipa::{Modify, OpenApi};
         correlations::reject_correlation,
         correlations::map_correlation,
         correlations::unlink_correlation,
+        rules::list_alert_rules,
+        rules::create_alert_rule,
+        rules::get_alert_rule,
+        rules::put_alert_rule,
+        rules::delete_alert_rule,
+        deliveries::send_test_alert,
+        deliveries::list_deliveries,
+        snoozes::snooze_client,
+        snoozes::end_snooze,
+        snoozes::list_snoozes,
         settings::get_settings,
         settings::put_settings,
         oauth::install,
@@ -61,7 +72,8 @@ use utoipa::{Modify, OpenApi};
         (name = "sync", description = "CRM sync runs and manual syncs"),
         (name = "connections", description = "The sources a tenant's data comes from: its HubSpot portal and PayPal accounts"),
         (name = "correlations", description = "Which record of another source is which client: the review queue, confirming, rejecting and mapping by hand"),
-        (name = "settings", description = "Scoring settings"),
+        (name = "alerts", description = "Alert rules and their channels (Slack, Teams, email, signed webhooks), test sends, the delivery log and snoozed clients"),
+        (name = "settings", description = "Scoring, matching, alerting and HubSpot write-back settings"),
         (name = "onboarding", description = "Connecting a HubSpot portal"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),
     )

@@ -15,6 +15,9 @@ pub const DASHBOARD_CLIENT_ID: &str = "DASHBOARD_CLIENT_ID";
 pub const DASHBOARD_OIDC_ISSUER: &str = "DASHBOARD_OIDC_ISSUER";
 pub const DASHBOARD_SCOPES: &str = "DASHBOARD_SCOPES";
 pub const DASHBOARD_TOKEN_USE: &str = "DASHBOARD_TOKEN_USE";
+/// The SES identity test alerts to email channels are sent from; unset: email test sends report
+/// that email is not set up.
+pub const ALERT_EMAIL_FROM: &str = "ALERT_EMAIL_FROM";
 
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "connected-insights/tenants/";
 /// Without `TENANT_CLAIM`, the tenant id is in this claim.
@@ -159,6 +162,8 @@ pub struct ApiFunctionConfig {
     pub api: ApiConfig,
     /// One host for every PayPal connection (a simulator's); `None`: PayPal's own.
     pub paypal_api_base_url: Option<url::Url>,
+    /// The address test alerts to email channels come from (see [`ALERT_EMAIL_FROM`]).
+    pub alert_email_from: Option<String>,
 }
 
 impl ApiFunctionConfig {
@@ -173,6 +178,10 @@ impl ApiFunctionConfig {
             event_bus_name: env.required(EVENT_BUS_NAME)?,
             api: ApiConfig::from_lookup(&lookup)?,
             paypal_api_base_url: crate::config::paypal::api_base_url(&env)?,
+            alert_email_from: env
+                .optional(ALERT_EMAIL_FROM)
+                .map(|from| from.trim().to_string())
+                .filter(|from| !from.is_empty()),
         })
     }
 }
@@ -201,6 +210,7 @@ mod tests {
     fn defaults_fill_the_optional_variables() {
         let config = ApiFunctionConfig::from_lookup(env(&COMPLETE)).unwrap();
         assert_eq!(config.table_name, "insights");
+        assert_eq!(config.alert_email_from, None);
         assert_eq!(config.api.tenant_claim, "tenant_id");
         assert!(config.api.hubspot.scopes.contains(&"oauth".to_string()));
         assert_eq!(
@@ -215,6 +225,21 @@ mod tests {
             config.api.install_url(),
             "https://insights.example.com/oauth/install"
         );
+    }
+
+    #[test]
+    fn the_alert_sender_address_is_read_when_set() {
+        let mut given = COMPLETE.to_vec();
+        given.push(("ALERT_EMAIL_FROM", " alerts@insights.example.com "));
+        let config = ApiFunctionConfig::from_lookup(env(&given)).unwrap();
+        assert_eq!(
+            config.alert_email_from.as_deref(),
+            Some("alerts@insights.example.com")
+        );
+        let mut blank = COMPLETE.to_vec();
+        blank.push(("ALERT_EMAIL_FROM", ""));
+        let config = ApiFunctionConfig::from_lookup(env(&blank)).unwrap();
+        assert_eq!(config.alert_email_from, None);
     }
 
     #[test]

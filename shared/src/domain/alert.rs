@@ -147,7 +147,66 @@ impl AlertRule {
         if self.cooldown_minutes > Self::MAX_COOLDOWN_MINUTES {
             return Err(error("cooldown_minutes", "must be at most 30 days"));
         }
-        Ok(())
+        self.condition.validate()?;
+        self.scope.validate()
+    }
+}
+
+impl AlertCondition {
+    /// A condition that can hold: at least one band, a fall of 1-100 points within 1-365 days,
+    /// a confidence of at most 100, a churn risk of 1-99 %.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let error = |field: &'static str, reason: &str| SettingsError {
+            field,
+            reason: reason.to_string(),
+        };
+        match self {
+            AlertCondition::BandEntered { bands } if bands.is_empty() => {
+                Err(error("condition.bands", "must name at least one band"))
+            }
+            AlertCondition::OverallFell { points, .. } if !(1..=100).contains(points) => {
+                Err(error("condition.points", "must be 1 to 100"))
+            }
+            AlertCondition::OverallFell { days, .. } if !(1..=365).contains(days) => {
+                Err(error("condition.days", "must be 1 to 365"))
+            }
+            AlertCondition::InsightOpened { min_confidence, .. } if *min_confidence > 100 => {
+                Err(error("condition.min_confidence", "must be 0 to 100"))
+            }
+            AlertCondition::ChurnAbove { percent } if !(1..=99).contains(percent) => {
+                Err(error("condition.percent", "must be 1 to 99"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl AlertScope {
+    /// The most clients a rule may name one by one.
+    pub const MAX_CLIENTS: usize = 500;
+
+    /// A scope that names something: at least one stage, 1 to 500 clients.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let error = |field: &'static str, reason: &str| SettingsError {
+            field,
+            reason: reason.to_string(),
+        };
+        match self {
+            AlertScope::LifecycleStages { stages }
+                if stages.is_empty() || stages.iter().any(|s| s.trim().is_empty()) =>
+            {
+                Err(error(
+                    "scope.stages",
+                    "must name at least one lifecycle stage",
+                ))
+            }
+            AlertScope::Clients { client_ids }
+                if client_ids.is_empty() || client_ids.len() > Self::MAX_CLIENTS =>
+            {
+                Err(error("scope.client_ids", "must name 1 to 500 clients"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

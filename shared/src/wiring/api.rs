@@ -1,8 +1,10 @@
 //! The api function: the HTTP API and dashboard behind API Gateway.
 
 use crate::api::{router, ApiFunctionConfig, ApiState, Authenticator};
+use crate::channels::{ChannelSender, SenderOptions, SesEmail};
 use crate::wiring::clients::{dynamo_store, event_bus, paypal_sources, secret_vault};
 use crate::wiring::StartupError;
+use std::sync::Arc;
 
 /// Reads the environment, builds the router's state and serves API Gateway's requests.
 pub async fn serve() -> Result<(), StartupError> {
@@ -14,12 +16,18 @@ pub async fn serve() -> Result<(), StartupError> {
 
 /// The router's state: the AWS clients; the HubSpot app is read from the vault on first use, so a
 /// deployment whose app secret is not set yet still serves everything but the install.
-/// PayPal credentials are checked through the PayPal sources before a connection is saved.
+/// PayPal credentials are checked through the PayPal sources before a connection is saved. Test
+/// alerts go out through the channels' real senders (email only with `ALERT_EMAIL_FROM`).
 pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> {
     let aws = crate::aws::sdk_config().await;
     let authenticator = Authenticator::api_gateway(config.api.tenant_claim.clone());
     let vault = secret_vault(&aws);
     let paypal = paypal_sources(vault.clone(), config.paypal_api_base_url.as_ref(), &[])?;
+    let email = config
+        .alert_email_from
+        .map(|from| SesEmail::new(aws_sdk_sesv2::Client::new(&aws), from));
+    let alerts = ChannelSender::new(vault.clone(), email, SenderOptions::default())
+        .map_err(|e| StartupError::Http(e.to_string()))?;
     Ok(ApiState::new(
         dynamo_store(&aws, config.table_name),
         event_bus(&aws, config.event_bus_name),
@@ -27,5 +35,6 @@ pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> 
         config.api,
         authenticator,
     )
-    .with_payments_sources(paypal))
+    .with_payments_sources(paypal)
+    .with_alert_sender(Arc::new(alerts)))
 }

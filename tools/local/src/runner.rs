@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::api::config::DEFAULT_TENANT_SECRET_PREFIX;
 use shared::api::{router, ApiConfig, ApiState, Authenticator};
 use shared::bus::InProcessBus;
+use shared::channels::UrlPolicy;
 use shared::connector::engine::{NoProgress, SyncProgress};
 use shared::domain::{
     AuthKind, HubSpotLimits, SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Tenant, TenantId,
@@ -171,6 +172,16 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     if let Some(paypal) = &paypal {
         state = state.with_payments_sources(paypal.sources.clone());
     }
+    // Alert channels may point at this machine here (a developer's receiver, the browser test's),
+    // and test alerts really go out to them.
+    let local_urls = shared::channels::SenderOptions {
+        url_policy: UrlPolicy::LOCAL,
+        ..Default::default()
+    };
+    let alerts = shared::channels::ChannelSender::new(vault.clone(), None, local_urls)?;
+    state = state
+        .with_channel_urls(UrlPolicy::LOCAL)
+        .with_alert_sender(Arc::new(alerts));
 
     let oauth = crate::oauth::connect_app(&state, &portal.oauth_app_secret, &portal.api_base_url)
         .await

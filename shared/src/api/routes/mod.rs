@@ -1,5 +1,6 @@
 //! The handlers, grouped by resource, and the one table that lists them.
 
+pub mod alerts;
 pub mod auth_config;
 pub mod connections;
 pub mod correlations;
@@ -107,6 +108,56 @@ pub fn table() -> Vec<Route> {
             Method::POST,
             "/v1/correlations/reject",
             post(correlations::reject_correlation),
+        ),
+        route(
+            Method::GET,
+            "/v1/alert-rules",
+            get(alerts::rules::list_alert_rules),
+        ),
+        route(
+            Method::POST,
+            "/v1/alert-rules",
+            post(alerts::rules::create_alert_rule),
+        ),
+        route(
+            Method::GET,
+            "/v1/alert-rules/{id}",
+            get(alerts::rules::get_alert_rule),
+        ),
+        route(
+            Method::PUT,
+            "/v1/alert-rules/{id}",
+            put(alerts::rules::put_alert_rule),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/alert-rules/{id}",
+            delete(alerts::rules::delete_alert_rule),
+        ),
+        route(
+            Method::POST,
+            "/v1/alert-rules/{id}/test",
+            post(alerts::deliveries::send_test_alert),
+        ),
+        route(
+            Method::GET,
+            "/v1/alert-deliveries",
+            get(alerts::deliveries::list_deliveries),
+        ),
+        route(
+            Method::PUT,
+            "/v1/clients/{id}/snooze",
+            put(alerts::snoozes::snooze_client),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/clients/{id}/snooze",
+            delete(alerts::snoozes::end_snooze),
+        ),
+        route(
+            Method::GET,
+            "/v1/snoozes",
+            get(alerts::snoozes::list_snoozes),
         ),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),

@@ -1,9 +1,12 @@
-//! The tenant's scoring and matching settings.
+//! The tenant's settings: scoring, matching, alerting (time zone, quiet hours, digest) and HubSpot
+//! write-back.
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
 use crate::api::{ApiState, Caller};
-use crate::domain::{MatchingSettings, ScoringSettings, Tenant};
+use crate::domain::{
+    AlertingSettings, MatchingSettings, ScoringSettings, SettingsError, Tenant, WritebackSettings,
+};
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -14,6 +17,10 @@ pub struct SettingsView {
     pub settings: ScoringSettings,
     /// When a record of another platform links itself to a client, or waits for review.
     pub matching: MatchingSettings,
+    /// When and how alerts go out: the time zone quiet hours and the digest hour are in.
+    pub alerting: AlertingSettings,
+    /// Whether health is written back to the HubSpot companies (it needs the optional write scopes).
+    pub writeback: WritebackSettings,
     /// Send it back with a change: a change made against an older version is refused with 409.
     pub version: u64,
     /// When the settings last changed (scoring re-scores every client after a change).
@@ -25,6 +32,8 @@ impl From<Tenant> for SettingsView {
         Self {
             settings: tenant.settings,
             matching: tenant.matching,
+            alerting: tenant.alerting,
+            writeback: tenant.writeback,
             version: tenant.version,
             settings_changed_at: tenant.settings_changed_at,
         }
@@ -38,6 +47,12 @@ pub struct SettingsUpdate {
     /// Absent: the matching thresholds stay as they are.
     #[serde(default)]
     pub matching: Option<MatchingSettings>,
+    /// Absent: the alerting settings stay as they are.
+    #[serde(default)]
+    pub alerting: Option<AlertingSettings>,
+    /// Absent: write-back stays as it is.
+    #[serde(default)]
+    pub writeback: Option<WritebackSettings>,
     /// The `version` the caller read; when given and the settings moved on, 409.
     #[serde(default)]
     pub version: Option<u64>,
@@ -63,8 +78,9 @@ pub async fn get_settings(
     Ok(Json(tenant.into()))
 }
 
-/// Replace the scoring settings (and, when given, the matching thresholds); every client is
-/// re-matched and re-scored with them after the next sync.
+/// Replace the scoring settings (and, when given, the matching thresholds, the alerting settings and
+/// write-back). A change of scoring or matching re-matches and re-scores every client after the
+/// next sync; alerting and write-back changes apply from the next alert and scoring.
 #[utoipa::path(
     put,
     path = "/v1/settings",
@@ -87,20 +103,15 @@ pub async fn put_settings(
     caller: Caller,
     ApiJson(update): ApiJson<SettingsUpdate>,
 ) -> Result<Json<SettingsView>, ApiError> {
-    update
-        .settings
-        .validate()
-        .map_err(|error| ApiError::InvalidField {
-            field: error.field.to_string(),
+    update.settings.validate().map_err(invalid_field)?;
+    if let Some(matching) = &update.matching {
+        matching.validate().map_err(invalid_field)?;
+    }
+    if let Some(alerting) = &update.alerting {
+        validate_alerting(alerting).map_err(|error| ApiError::InvalidField {
+            field: format!("alerting.{}", error.field),
             reason: error.reason,
         })?;
-    if let Some(matching) = &update.matching {
-        matching
-            .validate()
-            .map_err(|error| ApiError::InvalidField {
-                field: error.field.to_string(),
-                reason: error.reason,
-            })?;
     }
     let mut tenant = state.store.get_tenant(&caller.tenant_id).await?;
     if let Some(version) = update.version.filter(|v| *v != tenant.version) {
@@ -110,15 +121,67 @@ pub async fn put_settings(
         )));
     }
     let matching = update.matching.unwrap_or(tenant.matching);
-    if tenant.settings == update.settings && tenant.matching == matching {
+    let alerting = update.alerting.unwrap_or_else(|| tenant.alerting.clone());
+    let writeback = update.writeback.unwrap_or(tenant.writeback);
+    let rescore = tenant.settings != update.settings || tenant.matching != matching;
+    if !rescore && tenant.alerting == alerting && tenant.writeback == writeback {
         return Ok(Json(tenant.into()));
     }
     let now = state.now();
+    if rescore {
+        tenant.settings_changed_at = now;
+    }
     tenant.settings = update.settings;
     tenant.matching = matching;
-    tenant.settings_changed_at = now;
+    tenant.alerting = alerting;
+    tenant.writeback = writeback;
     tenant.updated_at = now;
     let updated = state.store.update_tenant(&tenant).await?;
-    tracing::info!(tenant_id = %updated.id, by = %caller.subject, "scoring settings changed");
+    tracing::info!(tenant_id = %updated.id, rescore, by = %caller.subject, "settings changed");
     Ok(Json(updated.into()))
+}
+
+fn invalid_field(error: SettingsError) -> ApiError {
+    ApiError::InvalidField {
+        field: error.field.to_string(),
+        reason: error.reason,
+    }
+}
+
+/// The alerting settings' rules (field names relative to `alerting`).
+fn validate_alerting(alerting: &AlertingSettings) -> Result<(), SettingsError> {
+    let error = |field: &'static str, reason: &str| SettingsError {
+        field,
+        reason: reason.to_string(),
+    };
+    let zone = alerting.time_zone.trim();
+    let plausible_zone = !zone.is_empty()
+        && zone.len() <= 64
+        && zone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+    if !plausible_zone {
+        return Err(error(
+            "time_zone",
+            "must be an IANA time zone such as Europe/Berlin",
+        ));
+    }
+    if alerting.digest_hour > 23 {
+        return Err(error("digest_hour", "must be an hour from 0 to 23"));
+    }
+    if let Some(quiet) = alerting.quiet_hours {
+        if quiet.start > 23 || quiet.end > 23 {
+            return Err(error("quiet_hours", "must be hours from 0 to 23"));
+        }
+        if quiet.start == quiet.end {
+            return Err(error(
+                "quiet_hours",
+                "must not start and end at the same hour",
+            ));
+        }
+    }
+    if alerting.burst_digest_threshold == 0 {
+        return Err(error("burst_digest_threshold", "must be at least 1"));
+    }
+    Ok(())
 }
