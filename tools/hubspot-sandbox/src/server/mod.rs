@@ -240,15 +240,20 @@ enum Caller {
     OAuth,
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let token = headers
+/// The bearer token of the `Authorization` header.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim);
+        .map(str::trim)
+}
+
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer_token(headers);
     let Some(token) = token else {
         return Err(ApiError::Unauthorized {
             category: "INVALID_AUTHENTICATION",

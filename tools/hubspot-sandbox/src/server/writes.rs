@@ -55,15 +55,7 @@ pub(super) fn missing_scopes(
     headers: &HeaderMap,
     needed: &[String],
 ) -> Option<Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .unwrap_or_default();
+    let token = bearer_token(headers).unwrap_or_default();
     let granted = {
         let auth = lock(&shared.auth);
         if token == shared.private_app_token {
