@@ -108,10 +108,7 @@ pub async fn put_settings(
         matching.validate().map_err(invalid_field)?;
     }
     if let Some(alerting) = &update.alerting {
-        validate_alerting(alerting).map_err(|error| ApiError::InvalidField {
-            field: format!("alerting.{}", error.field),
-            reason: error.reason,
-        })?;
+        alerting.validate().map_err(invalid_field)?;
     }
     let mut tenant = state.store.get_tenant(&caller.tenant_id).await?;
     if let Some(version) = update.version.filter(|v| *v != tenant.version) {
@@ -146,42 +143,4 @@ fn invalid_field(error: SettingsError) -> ApiError {
         field: error.field.to_string(),
         reason: error.reason,
     }
-}
-
-/// The alerting settings' rules (field names relative to `alerting`).
-fn validate_alerting(alerting: &AlertingSettings) -> Result<(), SettingsError> {
-    let error = |field: &'static str, reason: &str| SettingsError {
-        field,
-        reason: reason.to_string(),
-    };
-    let zone = alerting.time_zone.trim();
-    let plausible_zone = !zone.is_empty()
-        && zone.len() <= 64
-        && zone
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
-    if !plausible_zone {
-        return Err(error(
-            "time_zone",
-            "must be an IANA time zone such as Europe/Berlin",
-        ));
-    }
-    if alerting.digest_hour > 23 {
-        return Err(error("digest_hour", "must be an hour from 0 to 23"));
-    }
-    if let Some(quiet) = alerting.quiet_hours {
-        if quiet.start > 23 || quiet.end > 23 {
-            return Err(error("quiet_hours", "must be hours from 0 to 23"));
-        }
-        if quiet.start == quiet.end {
-            return Err(error(
-                "quiet_hours",
-                "must not start and end at the same hour",
-            ));
-        }
-    }
-    if alerting.burst_digest_threshold == 0 {
-        return Err(error("burst_digest_threshold", "must be at least 1"));
-    }
-    Ok(())
 }
