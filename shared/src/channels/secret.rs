@@ -64,6 +64,13 @@ pub struct UrlPolicy {
 }
 
 impl UrlPolicy {
+    /// The policy a function's configuration asks for: plain http on this machine or not.
+    pub fn allowing_local_http(allow: bool) -> UrlPolicy {
+        UrlPolicy {
+            allow_insecure_local: allow,
+        }
+    }
+
     pub const LOCAL: UrlPolicy = UrlPolicy {
         allow_insecure_local: true,
     };

@@ -1,5 +1,6 @@
 //! The api function's environment.
 
+use crate::config::alerts::{alert_email_from, allow_local_http_channels};
 use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
 use crate::config::hubspot::oauth_settings;
 use crate::config::{ConfigError, Env};
@@ -15,9 +16,6 @@ pub const DASHBOARD_CLIENT_ID: &str = "DASHBOARD_CLIENT_ID";
 pub const DASHBOARD_OIDC_ISSUER: &str = "DASHBOARD_OIDC_ISSUER";
 pub const DASHBOARD_SCOPES: &str = "DASHBOARD_SCOPES";
 pub const DASHBOARD_TOKEN_USE: &str = "DASHBOARD_TOKEN_USE";
-/// The SES identity test alerts to email channels are sent from; unset: email test sends report
-/// that email is not set up.
-pub const ALERT_EMAIL_FROM: &str = "ALERT_EMAIL_FROM";
 
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "connected-insights/tenants/";
 /// Without `TENANT_CLAIM`, the tenant id is in this claim.
@@ -162,8 +160,10 @@ pub struct ApiFunctionConfig {
     pub api: ApiConfig,
     /// One host for every PayPal connection (a simulator's); `None`: PayPal's own.
     pub paypal_api_base_url: Option<url::Url>,
-    /// The address test alerts to email channels come from (see [`ALERT_EMAIL_FROM`]).
+    /// The address test alerts to email channels come from (see [`crate::config::alerts::ALERT_EMAIL_FROM`]).
     pub alert_email_from: Option<String>,
+    /// Channel URLs may be plain http on this machine (local runner, system test).
+    pub allow_local_http_channels: bool,
 }
 
 impl ApiFunctionConfig {
@@ -178,10 +178,8 @@ impl ApiFunctionConfig {
             event_bus_name: env.required(EVENT_BUS_NAME)?,
             api: ApiConfig::from_lookup(&lookup)?,
             paypal_api_base_url: crate::config::paypal::api_base_url(&env)?,
-            alert_email_from: env
-                .optional(ALERT_EMAIL_FROM)
-                .map(|from| from.trim().to_string())
-                .filter(|from| !from.is_empty()),
+            alert_email_from: alert_email_from(&env)?,
+            allow_local_http_channels: allow_local_http_channels(&env)?,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! read in [`common`] and [`hubspot`], the rest beside the one function that reads them. Each
 //! function's file lists what it reads (`ENV_VARS`, checked against `infra/template.yaml`).
 
+pub mod alerts;
 pub mod api;
 pub mod common;
 pub mod hubspot;

@@ -2,6 +2,9 @@
 //! alerts), the SES identity alert emails come from, and the HubSpot app (the write-back refreshes
 //! tenants' tokens with it).
 
+use crate::config::alerts::{
+    alert_email_from, allow_local_http_channels, ALERT_CHANNELS_ALLOW_LOCAL_HTTP, ALERT_EMAIL_FROM,
+};
 use crate::config::common::{PUBLIC_BASE_URL, TABLE_NAME};
 use crate::config::hubspot::{
     api_base_url, app_secret_id, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID,
@@ -9,16 +12,14 @@ use crate::config::hubspot::{
 use crate::config::{ConfigError, Env, PublicBaseUrl};
 use url::Url;
 
-/// The SES identity alert emails are sent from (optional: without it email channels are refused as
-/// not configured, and the delivery log says so).
-pub const ALERT_EMAIL_FROM: &str = "ALERT_EMAIL_FROM";
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifyConfig {
     pub table_name: String,
     /// Where people reach the dashboard (its pages are under `<base>/`), for the links in alerts.
     pub public_base_url: PublicBaseUrl,
     pub alert_email_from: Option<String>,
+    /// Channel URLs may be plain http on this machine (local runner, system test).
+    pub allow_local_http_channels: bool,
     /// Secrets Manager id of the app's `{client_id, client_secret}` (token refresh).
     pub hubspot_app_secret_id: String,
     pub hubspot_api_base_url: Url,
@@ -30,6 +31,7 @@ impl NotifyConfig {
         TABLE_NAME,
         PUBLIC_BASE_URL,
         ALERT_EMAIL_FROM,
+        ALERT_CHANNELS_ALLOW_LOCAL_HTTP,
         HUBSPOT_APP_SECRET_ID,
         HUBSPOT_API_BASE_URL,
     ];
@@ -42,22 +44,11 @@ impl NotifyConfig {
                 reason,
             }
         })?;
-        let alert_email_from = env.optional(ALERT_EMAIL_FROM);
-        if let Some(from) = &alert_email_from {
-            let valid = from
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-            if !valid {
-                return Err(ConfigError::Invalid {
-                    name: ALERT_EMAIL_FROM,
-                    reason: "must be an email address (name@verified-domain.example)".to_string(),
-                });
-            }
-        }
         Ok(Self {
             table_name: env.required(TABLE_NAME)?,
             public_base_url,
-            alert_email_from,
+            alert_email_from: alert_email_from(env)?,
+            allow_local_http_channels: allow_local_http_channels(env)?,
             hubspot_app_secret_id: app_secret_id(env)?,
             hubspot_api_base_url: api_base_url(env)?,
         })

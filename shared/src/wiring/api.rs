@@ -1,7 +1,7 @@
 //! The api function: the HTTP API and dashboard behind API Gateway.
 
 use crate::api::{router, ApiFunctionConfig, ApiState, Authenticator};
-use crate::channels::{ChannelSender, SenderOptions, SesEmail};
+use crate::channels::{ChannelSender, SenderOptions, SesEmail, UrlPolicy};
 use crate::wiring::clients::{dynamo_store, event_bus, paypal_sources, secret_vault};
 use crate::wiring::StartupError;
 use std::sync::Arc;
@@ -26,8 +26,15 @@ pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> 
     let email = config
         .alert_email_from
         .map(|from| SesEmail::new(aws_sdk_sesv2::Client::new(&aws), from));
-    let alerts = ChannelSender::new(vault.clone(), email, SenderOptions::default())
-        .map_err(|e| StartupError::Http(e.to_string()))?;
+    let alerts = ChannelSender::new(
+        vault.clone(),
+        email,
+        SenderOptions {
+            url_policy: UrlPolicy::allowing_local_http(config.allow_local_http_channels),
+            ..SenderOptions::default()
+        },
+    )
+    .map_err(|e| StartupError::Http(e.to_string()))?;
     Ok(ApiState::new(
         dynamo_store(&aws, config.table_name),
         event_bus(&aws, config.event_bus_name),
@@ -36,5 +43,8 @@ pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> 
         authenticator,
     )
     .with_payments_sources(paypal)
-    .with_alert_sender(Arc::new(alerts)))
+    .with_alert_sender(Arc::new(alerts))
+    .with_channel_urls(UrlPolicy::allowing_local_http(
+        config.allow_local_http_channels,
+    )))
 }

@@ -1,7 +1,7 @@
 //! The notify function: alerts to the tenants' channels (Slack, Teams, SES email, signed webhooks),
 //! read from its SQS queue in batches.
 
-use crate::channels::{ChannelSender, SenderOptions, SesEmail};
+use crate::channels::{ChannelSender, SenderOptions, SesEmail, UrlPolicy};
 use crate::config::{Env, NotifyConfig};
 use crate::handlers::notify::deliver::Pacing;
 use crate::handlers::notify::function::NotifyFunction;
@@ -31,8 +31,15 @@ pub async fn build(config: NotifyConfig) -> Result<NotifyFunction<DynamoStore>, 
         .map(|from| SesEmail::new(aws_sdk_sesv2::Client::new(&aws), from.clone()));
     let store = dynamo_store(&aws, config.table_name.clone());
     let vault = secret_vault(&aws);
-    let sender = ChannelSender::new(vault.clone(), email, SenderOptions::default())
-        .map_err(|e| StartupError::Http(e.to_string()))?;
+    let sender = ChannelSender::new(
+        vault.clone(),
+        email,
+        SenderOptions {
+            url_policy: UrlPolicy::allowing_local_http(config.allow_local_http_channels),
+            ..SenderOptions::default()
+        },
+    )
+    .map_err(|e| StartupError::Http(e.to_string()))?;
     // The write-back reaches HubSpot as the sync does: the tenant's tokens, refreshed with the app.
     let sources = hubspot_sources(
         vault,
