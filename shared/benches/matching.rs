@@ -123,6 +123,7 @@ fn payers(rng: &mut StdRng, companies: &[ClientProfile]) -> Vec<RecordProfile> {
                 website: None,
                 verified_domains: vec![],
                 reference_ids: vec![],
+                device_serials: Vec::new(),
             };
             match rng.random_range(0..100) {
                 // The company's domain and its name (another legal form, other case).

@@ -31,6 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let credentials = ClientCredentials {
         client_id: sandbox.client_id(),
         client_secret: sandbox.client_secret(),
+        webhook_secret: None,
     };
     vault
         .create(

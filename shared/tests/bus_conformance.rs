@@ -42,6 +42,7 @@ fn sample_events(count: usize) -> Vec<ProductEvent> {
                     mode: SyncMode::Incremental,
                     objects: Vec::new(),
                     payment_refs: Vec::new(),
+                    account_ids: Vec::new(),
                     requested_by: SyncTrigger::Schedule,
                     sync_id: None,
                     requested_at: at(1),

@@ -146,6 +146,7 @@ fn emitted_events_validate_against_their_schemas() {
                 id: "17".into(),
             }],
             payment_refs: Vec::new(),
+            account_ids: Vec::new(),
             requested_by: SyncTrigger::Manual {
                 requested_by: "user-1".into(),
             },
@@ -159,6 +160,7 @@ fn emitted_events_validate_against_their_schemas() {
             mode: SyncMode::Full,
             objects: vec![],
             payment_refs: Vec::new(),
+            account_ids: Vec::new(),
             requested_by: SyncTrigger::Continuation {
                 previous_sync_id: sync_id.to_string(),
             },

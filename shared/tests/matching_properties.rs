@@ -105,6 +105,7 @@ fn record_fields() -> impl Strategy<Value = RecordProfile> {
                 website,
                 verified_domains: vec![],
                 reference_ids: reference.into_iter().collect(),
+                device_serials: Vec::new(),
             },
         )
 }

@@ -177,6 +177,7 @@ impl World {
             mode,
             objects: Vec::new(),
             payment_refs: Vec::new(),
+            account_ids: Vec::new(),
             requested_by: SyncTrigger::Schedule,
             sync_id: None,
             requested_at: Utc::now(),

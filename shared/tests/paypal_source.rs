@@ -52,6 +52,7 @@ fn credentials(sandbox: &Sandbox) -> ClientCredentials {
     ClientCredentials {
         client_id: sandbox.client_id(),
         client_secret: sandbox.client_secret(),
+        webhook_secret: None,
     }
 }
 

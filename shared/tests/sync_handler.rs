@@ -46,6 +46,7 @@ fn requested(tenant: &str, mode: SyncMode, by: SyncTrigger) -> SyncRequested {
         mode,
         objects: Vec::new(),
         payment_refs: Vec::new(),
+        account_ids: Vec::new(),
         requested_by: by,
         sync_id: None,
         requested_at: Utc::now(),

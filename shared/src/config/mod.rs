@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod notify;
 pub mod paypal;
 pub mod score;
+pub mod sources;
 pub mod sync;
 
 pub use api::{ApiConfig, ApiFunctionConfig, DashboardSignIn, TokenUse};

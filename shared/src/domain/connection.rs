@@ -115,6 +115,53 @@ pub enum ConnectionSettings {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         webhook_id: Option<String>,
     },
+    /// NinjaOne: the tenant's instance lives on one regional host.
+    Ninjaone { region: NinjaoneRegion },
+    /// Pax8: one partner account; nothing besides the client credentials.
+    Pax8,
+    /// Microsoft 365: the MSP's multi-tenant app (its client credentials in the secret) and the
+    /// customer tenants whose admins consented it. Each customer tenant is one account.
+    M365 {
+        #[serde(default)]
+        customer_tenants: Vec<M365CustomerTenant>,
+    },
+}
+
+/// NinjaOne's regional instances (SOURCES.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NinjaoneRegion {
+    Us,
+    Us2,
+    Eu,
+    Oc,
+    Ca,
+}
+
+impl NinjaoneRegion {
+    /// The instance's host (`eu.ninjarmm.com`).
+    pub fn host(self) -> &'static str {
+        match self {
+            NinjaoneRegion::Us => "app.ninjarmm.com",
+            NinjaoneRegion::Us2 => "us2.ninjarmm.com",
+            NinjaoneRegion::Eu => "eu.ninjarmm.com",
+            NinjaoneRegion::Oc => "oc.ninjarmm.com",
+            NinjaoneRegion::Ca => "ca.ninjarmm.com",
+        }
+    }
+}
+
+/// A customer tenant of an MSP's Microsoft 365 connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct M365CustomerTenant {
+    /// The Entra tenant id (a GUID, lower case).
+    pub tenant_id: String,
+    /// A name people chose; the tenant's own display name is read at sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// When the customer's admin consented the app (the admin-consent callback), if we saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<DateTime<Utc>>,
 }
 
 impl ConnectionSettings {
@@ -122,6 +169,9 @@ impl ConnectionSettings {
         match self {
             ConnectionSettings::Hubspot => Platform::Hubspot,
             ConnectionSettings::Paypal { .. } => Platform::Paypal,
+            ConnectionSettings::Ninjaone { .. } => Platform::Ninjaone,
+            ConnectionSettings::Pax8 => Platform::Pax8,
+            ConnectionSettings::M365 { .. } => Platform::M365,
         }
     }
 }
@@ -152,12 +202,26 @@ pub struct Connection {
     pub version: u64,
 }
 
-/// OAuth2 client credentials a person gives when connecting a platform (PayPal, NinjaOne, Pax8). Kept
-/// in the connection's secret; `Debug` never shows the secret.
+/// OAuth2 client credentials a person gives when connecting a platform (PayPal, NinjaOne, Pax8, the
+/// MSP's Microsoft 365 app). Kept in the connection's secret; `Debug` never shows the secrets.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: String,
+    /// The shared secret webhook deliveries to this connection must carry (NinjaOne and Pax8 send a
+    /// header we choose; neither signs): generated when the connection is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+}
+
+impl ClientCredentials {
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        ClientCredentials {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            webhook_secret: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -165,6 +229,10 @@ impl std::fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

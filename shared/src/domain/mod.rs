@@ -1,6 +1,7 @@
 //! Domain types: what the product knows about tenants, clients, scores, insights and syncs.
 //! Plain data with validation; no I/O.
 
+pub mod accounts;
 pub mod alert;
 pub mod connection;
 mod connection_sync;
@@ -16,14 +17,19 @@ pub mod summary;
 pub mod sync;
 pub mod tenant;
 
+pub use accounts::{
+    AccountIdentity, AccountRecord, AccountSignals, AlertSeverity, CloudSubscription,
+    CloudSubscriptionStatus, CloudSubscriptions, DailyActivity, DeviceAlert, DeviceHealth,
+    ItManagement, LicencePool, ManagedDevice, Productivity, QuantityChange, SupportTicket,
+};
 pub use alert::{
     AlertChange, AlertChannel, AlertCondition, AlertItem, AlertMessage, AlertRule, AlertScope,
     AlertState, AlertingSettings, ChannelKind, ClientSnooze, DeliveryMode, DeliveryRecord,
     DeliveryStatus, PendingAlert, QuietHours,
 };
 pub use connection::{
-    ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, PaypalEnvironment,
-    Platform,
+    ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
+    NinjaoneRegion, PaypalEnvironment, Platform,
 };
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,

@@ -31,6 +31,10 @@ pub struct SyncRequested {
     /// Only when `mode` is `objects`: the payments objects of a payments connection's request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payment_refs: Vec<PaymentRef>,
+    /// Only when `mode` is `objects`: the accounts (a NinjaOne organisation, a Pax8 company) of an
+    /// account-like connection's request, by the platform's id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account_ids: Vec<String>,
     pub requested_by: SyncTrigger,
     /// Set for a manual sync (so the caller can watch the run) and for continuations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +57,7 @@ impl SyncRequested {
             mode,
             objects: Vec::new(),
             payment_refs: Vec::new(),
+            account_ids: Vec::new(),
             requested_by,
             sync_id: None,
             requested_at: now,
@@ -96,6 +101,20 @@ impl SyncRequested {
         .on_connection(connection_id)
     }
 
+    /// A targeted sync of the accounts a webhook to `connection_id` named.
+    pub fn accounts(
+        tenant_id: TenantId,
+        connection_id: ConnectionId,
+        account_ids: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        SyncRequested {
+            account_ids,
+            ..SyncRequested::tenant(tenant_id, SyncMode::Objects, SyncTrigger::Webhook, now)
+        }
+        .on_connection(connection_id)
+    }
+
     /// The same request aimed at one connection of the tenant.
     pub fn on_connection(self, connection_id: ConnectionId) -> Self {
         SyncRequested {
@@ -113,6 +132,7 @@ impl SyncRequested {
             mode,
             objects: self.objects.clone(),
             payment_refs: self.payment_refs.clone(),
+            account_ids: self.account_ids.clone(),
             requested_by: SyncTrigger::Continuation {
                 previous_sync_id: sync_id.to_string(),
             },

@@ -292,6 +292,10 @@ mod tests {
                 Some(Function::Sync),
             ),
             (
+                include_str!("../../../events/sync-requested-accounts.json"),
+                Some(Function::Sync),
+            ),
+            (
                 include_str!("../../../events/tenant-synced.json"),
                 Some(Function::Score),
             ),

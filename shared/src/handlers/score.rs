@@ -267,7 +267,7 @@ async fn linked_records<S: CorrelationStore + PayerStore + ?Sized>(
         .try_collect()
         .await?;
     let payers: Vec<PayerRecord> = payers.into_iter().flatten().collect();
-    Ok(link_records(&correlations, &payers))
+    Ok(link_records(&correlations, &payers, &[]))
 }
 
 async fn histories<S: ScoreStore + ?Sized>(

@@ -302,6 +302,7 @@ mod tests {
             website: None,
             verified_domains: vec![],
             reference_ids: refs.iter().map(|r| r.to_string()).collect(),
+            device_serials: Vec::new(),
         }
     }
 

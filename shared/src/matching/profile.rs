@@ -2,7 +2,7 @@
 //! another platform (a PayPal payer today; a NinjaOne organisation, Pax8 company or Microsoft 365
 //! tenant later). Both hold raw values; matching normalises them.
 
-use crate::domain::{ClientId, ClientSnapshot, ConnectionId, PayerRecord, Platform};
+use crate::domain::{AccountRecord, ClientId, ClientSnapshot, ConnectionId, PayerRecord, Platform};
 
 /// A client of the tenant as matching sees it. A client may have several domains (brands, a new
 /// domain after a rename).
@@ -54,6 +54,9 @@ pub struct RecordProfile {
     /// Merchant-set references that may hold the client's CRM id (PayPal `custom_id`, `invoice_id`,
     /// Pax8 `externalId`).
     pub reference_ids: Vec<String>,
+    /// Hardware serials of the record's devices (NinjaOne, Intune): a record sharing serials with a
+    /// record already linked to a client is likely the same client.
+    pub device_serials: Vec<String>,
 }
 
 impl RecordProfile {
@@ -77,6 +80,27 @@ impl From<&PayerRecord> for RecordProfile {
             website: None,
             verified_domains: Vec::new(),
             reference_ids: payer.reference_ids.clone(),
+            device_serials: Vec::new(),
+        }
+    }
+}
+
+impl From<&AccountRecord> for RecordProfile {
+    fn from(account: &AccountRecord) -> Self {
+        let identity = &account.identity;
+        Self {
+            platform: account.platform,
+            connection_id: account.connection_id.clone(),
+            external_id: account.external_id.clone(),
+            names: Vec::new(),
+            // An organisation's, company's or tenant's name is the business's own name.
+            business_name: Some(account.name.clone()).filter(|n| !n.trim().is_empty()),
+            // The most common domain of its people's emails.
+            email_domain: identity.email_domains.first().cloned(),
+            website: identity.website.clone(),
+            verified_domains: identity.verified_domains.clone(),
+            reference_ids: identity.reference_ids.clone(),
+            device_serials: account.device_serials(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! from `store.rs` so each port file stays small; the `Store` supertrait gathers them with the rest.
 
 use crate::domain::{
-    ClientId, Connection, ConnectionId, Correlation, CorrelationStatus, PayerRecord, TenantId,
+    AccountRecord, ClientId, Connection, ConnectionId, Correlation, CorrelationStatus, PayerRecord,
+    TenantId,
 };
 use crate::ports::store::{Page, PageRequest, StoreError, WriteReport};
 
@@ -52,6 +53,45 @@ pub trait PayerStore: Send + Sync {
     ) -> Result<Page<PayerRecord>, StoreError>;
     /// Removes every payer record of the connection; returns how many.
     async fn delete_connection_payers(
+        &self,
+        tenant_id: &TenantId,
+        connection_id: &ConnectionId,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Account records of account-like connections (NinjaOne organisations, Pax8 companies, Microsoft
+/// 365 customer tenants), keyed by (connection, external id) like payer records.
+#[async_trait::async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Upserts account records; a record equal to the stored one is not written again.
+    async fn put_accounts(
+        &self,
+        tenant_id: &TenantId,
+        accounts: &[AccountRecord],
+    ) -> Result<WriteReport, StoreError>;
+    /// The stored records among `external_ids` of the connection (missing ones are left out).
+    async fn get_accounts(
+        &self,
+        tenant_id: &TenantId,
+        connection_id: &ConnectionId,
+        external_ids: &[String],
+    ) -> Result<Vec<AccountRecord>, StoreError>;
+    async fn list_accounts(
+        &self,
+        tenant_id: &TenantId,
+        connection_id: &ConnectionId,
+        page: &PageRequest,
+    ) -> Result<Page<AccountRecord>, StoreError>;
+    /// Removes the named records of the connection (the platform no longer has them); returns how
+    /// many were there.
+    async fn delete_accounts(
+        &self,
+        tenant_id: &TenantId,
+        connection_id: &ConnectionId,
+        external_ids: &[String],
+    ) -> Result<u64, StoreError>;
+    /// Removes every account record of the connection; returns how many.
+    async fn delete_connection_accounts(
         &self,
         tenant_id: &TenantId,
         connection_id: &ConnectionId,

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod bus;
+pub mod connection_sources;
 pub mod connection_store;
 pub mod source;
 pub mod store;
@@ -11,11 +12,12 @@ pub mod writeback;
 
 pub use alerts::{AlertSender, AlertStore, SendError, SendReceipt};
 pub use bus::{BusError, EventBus};
-pub use connection_store::{ConnectionStore, CorrelationStore, PayerStore};
+pub use connection_sources::{ConnectionSources, PlatformSources};
+pub use connection_store::{AccountStore, ConnectionStore, CorrelationStore, PayerStore};
 pub use source::{
-    CompanyFields, CrmRecord, CrmSource, FetchWindow, FetchedObjects, PaymentRef, PaymentsPage,
-    PaymentsSource, PaymentsSourceFactory, RecordBody, RecordPage, SourceError, SourceFactory,
-    VerifiedWebhook,
+    AccountsPage, AccountsSource, AccountsSourceFactory, CompanyFields, CrmRecord, CrmSource,
+    FetchWindow, FetchedObjects, PaymentRef, PaymentsPage, PaymentsSource, PaymentsSourceFactory,
+    RecordBody, RecordPage, SourceError, SourceFactory, VerifiedWebhook,
 };
 pub use store::*;
 pub use vault::{SecretVault, VaultError};

@@ -162,8 +162,11 @@ pub struct VerifiedWebhook {
     pub event_id: String,
     /// The platform's event type (PayPal `INVOICING.INVOICE.PAID`), for logs.
     pub event_type: String,
-    /// The objects the event is about; empty when it names none we sync.
+    /// The payments objects the event is about; empty when it names none we sync.
     pub refs: Vec<PaymentRef>,
+    /// The accounts the event is about (a NinjaOne organisation, a Pax8 company), for account-like
+    /// platforms; empty when it names none.
+    pub account_ids: Vec<String>,
 }
 
 /// One step of a payments walk: payer records holding only what this step saw (the sync merges them
@@ -223,6 +226,98 @@ pub trait PaymentsSourceFactory: Send + Sync {
     /// carries. `Rejected` when the platform does not vouch for it (or the connection has no webhook
     /// registered), `InvalidResponse` for a body that is no event, `Unavailable` when the platform
     /// cannot be asked now. The default refuses every delivery: a platform without webhooks.
+    async fn verify_webhook(
+        &self,
+        connection: &crate::domain::Connection,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedWebhook, SourceError> {
+        let _ = (headers, body);
+        Err(SourceError::Rejected {
+            status: 501,
+            message: format!(
+                "{} webhooks are not supported",
+                connection.platform.display_name()
+            ),
+        })
+    }
+}
+
+/// One step of an account walk: account records holding only what this step saw (the sync stamps
+/// and merges them into the stored ones, see [`crate::domain::AccountRecord`]), and where to go on.
+#[derive(Debug, Clone, Default)]
+pub struct AccountsPage {
+    pub accounts: Vec<crate::domain::AccountRecord>,
+    /// Opaque, serialisable (stored in a checkpoint); `None` when the walk is done.
+    pub next_cursor: Option<String>,
+}
+
+/// An account-like platform (NinjaOne, Pax8, Microsoft 365) the sync pulls accounts from.
+///
+/// These platforms give current state: every walk re-reads it, and the sync drops what a completed
+/// walk no longer saw. `FetchWindow::All` is a first or full read (Microsoft 365: 30 days of
+/// reports); `ChangedBetween` lets a source skip what cannot have changed since `since` (Microsoft
+/// 365 reads its daily reports only when the day has turned since `since`). Implementations pace
+/// and retry their own requests, honouring the platform's limits.
+#[async_trait::async_trait]
+pub trait AccountsSource: Send + Sync {
+    fn platform(&self) -> crate::domain::Platform;
+
+    /// One step of the walk over `window`, starting at `cursor` (`None`: the first step).
+    async fn fetch_step(
+        &self,
+        window: FetchWindow,
+        cursor: Option<&str>,
+    ) -> Result<AccountsPage, SourceError>;
+
+    /// The given accounts, each read whole (webhook-driven targeted syncs); ids the platform no
+    /// longer has are left out.
+    async fn fetch_accounts(
+        &self,
+        external_ids: &[String],
+    ) -> Result<Vec<crate::domain::AccountRecord>, SourceError>;
+
+    /// Requests sent to the platform so far by this source (retries included).
+    fn requests_made(&self) -> u64;
+}
+
+/// Builds the accounts source of a connection of one platform, tries credentials before a
+/// connection is saved, and registers and verifies its webhooks.
+#[async_trait::async_trait]
+pub trait AccountsSourceFactory: Send + Sync {
+    fn platform(&self) -> crate::domain::Platform;
+
+    /// Tries `credentials` against the platform (fetches a token; for Microsoft 365 one per customer
+    /// tenant of `settings`, or the app's own home tenant when none is listed yet). `NeedsReauth`
+    /// when the platform refuses them, `Unavailable` when it cannot be reached.
+    async fn check_credentials(
+        &self,
+        settings: &crate::domain::ConnectionSettings,
+        credentials: &crate::domain::ClientCredentials,
+    ) -> Result<(), SourceError>;
+
+    /// The source of a saved connection (credentials read from its secret).
+    async fn accounts_source(
+        &self,
+        connection: &crate::domain::Connection,
+    ) -> Result<Arc<dyn AccountsSource>, SourceError>;
+
+    /// Registers `url` with the platform as the connection's webhook, carrying
+    /// `credentials.webhook_secret` the way the platform sends a header we choose. `Ok(false)`: the
+    /// platform has no webhooks (the default).
+    async fn register_webhook(
+        &self,
+        connection: &crate::domain::Connection,
+        credentials: &crate::domain::ClientCredentials,
+        url: &str,
+    ) -> Result<bool, SourceError> {
+        let _ = (connection, credentials, url);
+        Ok(false)
+    }
+
+    /// Verifies a webhook delivery to `connection` (the shared secret it must carry, compared in
+    /// constant time) and reads the accounts it names. `Rejected` when it does not carry the secret,
+    /// `InvalidResponse` for a body that is no event. The default refuses every delivery.
     async fn verify_webhook(
         &self,
         connection: &crate::domain::Connection,

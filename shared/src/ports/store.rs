@@ -454,6 +454,7 @@ pub trait Store:
     + WebhookStore
     + ConnectionStore
     + PayerStore
+    + crate::ports::AccountStore
     + CorrelationStore
     + AlertStore
     + crate::ports::WritebackStore
@@ -469,6 +470,8 @@ impl<T> Store for T where
         + WebhookStore
         + ConnectionStore
         + PayerStore
+        + crate::ports::AccountStore
+        + crate::ports::AccountStore
         + CorrelationStore
         + AlertStore
         + crate::ports::WritebackStore

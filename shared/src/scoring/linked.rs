@@ -1,7 +1,9 @@
 //! The records of other platforms linked to a client through its correlations: what the engine reads
 //! beside the client's CRM snapshot.
 
-use crate::domain::{ClientId, Correlation, MatchMethod, PayerRecord, Platform, SourceRef};
+use crate::domain::{
+    AccountRecord, ClientId, Correlation, MatchMethod, PayerRecord, Platform, SourceRef,
+};
 use std::collections::HashMap;
 
 /// How a linked record was matched to its client.
@@ -47,16 +49,47 @@ pub struct LinkedPayer {
     pub payer: PayerRecord,
 }
 
+/// One account record (a NinjaOne organisation, a Pax8 company, a Microsoft 365 tenant) linked to a
+/// client, with its match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedAccount {
+    pub link: RecordMatch,
+    pub account: AccountRecord,
+}
+
 /// Everything linked to one client; empty for a client known to its CRM only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkedRecords {
     /// In (connection, external id) order, so the same links always give the same output.
     pub payers: Vec<LinkedPayer>,
+    /// In (connection, external id) order, like `payers`.
+    pub accounts: Vec<LinkedAccount>,
 }
 
 impl LinkedRecords {
     pub fn is_empty(&self) -> bool {
-        self.payers.is_empty()
+        self.payers.is_empty() && self.accounts.is_empty()
+    }
+
+    /// The linked accounts of one platform.
+    pub fn accounts_of(&self, platform: Platform) -> impl Iterator<Item = &LinkedAccount> {
+        self.accounts
+            .iter()
+            .filter(move |a| a.account.platform == platform)
+    }
+
+    pub fn push_account(&mut self, link: RecordMatch, account: AccountRecord) {
+        self.accounts.push(LinkedAccount { link, account });
+        self.accounts.sort_by(|a, b| {
+            (
+                a.account.connection_id.as_str(),
+                a.account.external_id.as_str(),
+            )
+                .cmp(&(
+                    b.account.connection_id.as_str(),
+                    b.account.external_id.as_str(),
+                ))
+        });
     }
 
     pub fn push(&mut self, link: RecordMatch, payer: PayerRecord) {
@@ -68,16 +101,21 @@ impl LinkedRecords {
     }
 }
 
-/// Joins correlations to payer records: each client gets the records its linked (auto or confirmed)
-/// correlations point at. Correlations waiting for review or rejected link nothing; a correlation
-/// whose record is missing is skipped.
+/// Joins correlations to payer and account records: each client gets the records its linked (auto
+/// or confirmed) correlations point at. Correlations waiting for review or rejected link nothing; a
+/// correlation whose record is missing is skipped.
 pub fn link_records(
     correlations: &[Correlation],
     payers: &[PayerRecord],
+    accounts: &[AccountRecord],
 ) -> HashMap<ClientId, LinkedRecords> {
-    let by_key: HashMap<(&str, &str), &PayerRecord> = payers
+    let payers_by_key: HashMap<(&str, &str), &PayerRecord> = payers
         .iter()
         .map(|p| ((p.connection_id.as_str(), p.external_id.as_str()), p))
+        .collect();
+    let accounts_by_key: HashMap<(&str, &str), &AccountRecord> = accounts
+        .iter()
+        .map(|a| ((a.connection_id.as_str(), a.external_id.as_str()), a))
         .collect();
     let mut linked: HashMap<ClientId, LinkedRecords> = HashMap::new();
     for correlation in correlations.iter().filter(|c| c.status.is_linked()) {
@@ -85,7 +123,7 @@ pub fn link_records(
             correlation.connection_id.as_str(),
             correlation.external_id.as_str(),
         );
-        if let Some(payer) = by_key.get(&key) {
+        if let Some(payer) = payers_by_key.get(&key) {
             let records = linked.entry(correlation.client_id.clone()).or_default();
             let already = records
                 .payers
@@ -93,6 +131,17 @@ pub fn link_records(
                 .any(|p| (p.payer.connection_id.as_str(), p.payer.external_id.as_str()) == key);
             if !already {
                 records.push(RecordMatch::of(correlation), (*payer).clone());
+            }
+        } else if let Some(account) = accounts_by_key.get(&key) {
+            let records = linked.entry(correlation.client_id.clone()).or_default();
+            let already = records.accounts.iter().any(|a| {
+                (
+                    a.account.connection_id.as_str(),
+                    a.account.external_id.as_str(),
+                ) == key
+            });
+            if !already {
+                records.push_account(RecordMatch::of(correlation), (*account).clone());
             }
         }
     }

@@ -123,7 +123,7 @@ pub use health::{
 };
 pub use insights::{evaluate_insights, EXCLUSIVE_RULES, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
-pub use linked::{link_records, LinkedPayer, LinkedRecords, RecordMatch};
+pub use linked::{link_records, LinkedAccount, LinkedPayer, LinkedRecords, RecordMatch};
 pub use payment_dimension::{CRM_SHARE_WITH_PAYMENTS, LAST_PAYMENT_FULL_DAYS};
 pub use payments::{
     derive_payment_features, PayerFeatures, PaymentFeatures, MANY_FAILED_PAYMENTS,

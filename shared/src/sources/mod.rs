@@ -4,4 +4,7 @@
 
 pub mod http_retry;
 pub mod hubspot;
+pub mod m365;
+pub mod ninjaone;
+pub mod pax8;
 pub mod paypal;

@@ -263,6 +263,18 @@ pub fn payers(tenant_id: &TenantId, connection_id: &ConnectionId) -> QueryPlan {
     )
 }
 
+/// One connection's account records, by external id.
+pub fn accounts(tenant_id: &TenantId, connection_id: &ConnectionId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::accounts_prefix(connection_id)),
+        true,
+        "accounts",
+    )
+}
+
 /// Correlations in key order (connection, external id, client): of one status on `gsi1`, else
 /// all of them in the table.
 pub fn correlations(tenant_id: &TenantId, status: Option<CorrelationStatus>) -> QueryPlan {

@@ -5,9 +5,9 @@
 //! versions) lives once, in `entities`.
 
 use crate::domain::{
-    AlertRule, AlertState, ClientId, ClientSnapshot, ClientSnooze, Connection, Correlation,
-    DeliveryRecord, HealthScore, Insight, PayerRecord, PendingAlert, ScorePoint, SyncCheckpoint,
-    SyncRun, Tenant, TenantId, TenantSummary,
+    AccountRecord, AlertRule, AlertState, ClientId, ClientSnapshot, ClientSnooze, Connection,
+    Correlation, DeliveryRecord, HealthScore, Insight, PayerRecord, PendingAlert, ScorePoint,
+    SyncCheckpoint, SyncRun, Tenant, TenantId, TenantSummary,
 };
 use crate::ports::{InsightFilter, OAuthState, Page, PageRequest, StoreError};
 use crate::store::keys::{Index, ItemKeys, Key};
@@ -61,6 +61,9 @@ pub enum Record {
     },
     Payer {
         payer: PayerRecord,
+    },
+    Account {
+        account: AccountRecord,
     },
     Correlation {
         correlation: Correlation,

@@ -294,6 +294,7 @@ impl PaymentsSourceFactory for ScriptedFactory {
             event_id: id,
             event_type,
             refs,
+            account_ids: Vec::new(),
         })
     }
 }

@@ -80,7 +80,7 @@ fn only_auto_and_confirmed_correlations_link_records() {
         correlation("d", "REJECTED", CorrelationStatus::Rejected, 0.95),
         correlation("e", "MISSING", CorrelationStatus::Auto, 0.95),
     ];
-    let linked = link_records(&correlations, &payers);
+    let linked = link_records(&correlations, &payers, &[]);
     let ids = |client: &str| -> Vec<String> {
         linked
             .get(&ClientId::parse(client).unwrap())

@@ -102,6 +102,7 @@ pub async fn connect(
     let credentials = ClientCredentials {
         client_id: sandbox.client_id(),
         client_secret: sandbox.client_secret(),
+        webhook_secret: None,
     };
     let secret = serde_json::to_string(&credentials)
         .map(SecretString::from)

@@ -50,6 +50,7 @@ mod tests {
             mode: SyncMode::Incremental,
             objects: Vec::new(),
             payment_refs: Vec::new(),
+            account_ids: Vec::new(),
             requested_by: SyncTrigger::Schedule,
             sync_id: None,
             requested_at: chrono::Utc::now(),

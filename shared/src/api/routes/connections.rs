@@ -62,6 +62,9 @@ impl From<Connection> for ConnectionView {
                 webhook_id,
             } => (Some(*environment), Some(webhook_id.is_some())),
             ConnectionSettings::Hubspot => (None, None),
+            ConnectionSettings::Ninjaone { .. }
+            | ConnectionSettings::Pax8
+            | ConnectionSettings::M365 { .. } => (None, None),
         };
         Self {
             id: connection.id.to_string(),
@@ -446,6 +449,7 @@ fn checked_credentials(body: &NewConnection) -> Result<ClientCredentials, ApiErr
     Ok(ClientCredentials {
         client_id: body.client_id.trim().to_string(),
         client_secret: body.client_secret.expose_secret().trim().to_string(),
+        webhook_secret: None,
     })
 }
 

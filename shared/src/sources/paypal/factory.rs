@@ -231,6 +231,7 @@ impl PaymentsSourceFactory for PaypalSources {
             event_id,
             event_type: event.event_type,
             refs: event.refs,
+            account_ids: Vec::new(),
         })
     }
 }
@@ -292,6 +293,7 @@ mod tests {
         let credentials = ClientCredentials {
             client_id: "id".into(),
             client_secret: "secret".into(),
+            webhook_secret: None,
         };
         let wrong_platform = sources
             .check_credentials(&ConnectionSettings::Hubspot, &credentials)

@@ -1,7 +1,7 @@
 //! Rows as DynamoDB items and back: each entity's attributes (`serde_dynamo`), the key attributes,
 //! `content_hash` and `expires_at`; snapshots gzip-compressed; query filters as expressions.
 
-use crate::domain::{ClientId, ClientSnapshot, ConnectionId, PayerRecord, TenantId};
+use crate::domain::{ClientId, ClientSnapshot, ConnectionId, TenantId};
 use crate::ports::{OAuthState, StoreError};
 use crate::store::keys::{self, IndexKey, ItemKeys, Key};
 use crate::store::row::{Record, Row, RowFilter};
@@ -143,10 +143,10 @@ fn decompress_snapshot(item: SnapshotItem) -> Result<ClientSnapshot, StoreError>
     decompress(&item.encoding, &item.data, &what)
 }
 
-/// A payer record: its ids in the clear, its payments, invoices, disputes and subscriptions (which
-/// grow with the payer's history) compressed like a snapshot.
+/// A record of another platform (a payer, an account): its ids in the clear, the rest (which grows
+/// with its history: payments, devices, daily activity) compressed like a snapshot.
 #[derive(Serialize, Deserialize)]
-struct PayerItem {
+struct ExternalRecordItem {
     connection_id: ConnectionId,
     external_id: String,
     encoding: String,
@@ -154,24 +154,26 @@ struct PayerItem {
     data: Vec<u8>,
 }
 
-fn compress_payer(payer: &PayerRecord) -> Result<PayerItem, StoreError> {
-    let what = format!(
-        "payer record {} of {}",
-        payer.external_id, payer.connection_id
-    );
-    Ok(PayerItem {
-        connection_id: payer.connection_id.clone(),
-        external_id: payer.external_id.clone(),
+fn compress_external<T: Serialize>(
+    kind: &str,
+    connection_id: &ConnectionId,
+    external_id: &str,
+    record: &T,
+) -> Result<ExternalRecordItem, StoreError> {
+    let what = format!("{kind} {external_id} of {connection_id}");
+    Ok(ExternalRecordItem {
+        connection_id: connection_id.clone(),
+        external_id: external_id.to_owned(),
         encoding: COMPRESSED_ENCODING.to_owned(),
-        data: compress(payer, &what)?,
+        data: compress(record, &what)?,
     })
 }
 
-fn decompress_payer(item: PayerItem) -> Result<PayerRecord, StoreError> {
-    let what = format!(
-        "payer record {} of {}",
-        item.external_id, item.connection_id
-    );
+fn decompress_external<T: DeserializeOwned>(
+    kind: &str,
+    item: ExternalRecordItem,
+) -> Result<T, StoreError> {
+    let what = format!("{kind} {} of {}", item.external_id, item.connection_id);
     decompress(&item.encoding, &item.data, &what)
 }
 
@@ -244,7 +246,18 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
             state: state.clone(),
         })?,
         Record::Connection { connection } => attributes(connection)?,
-        Record::Payer { payer } => attributes(&compress_payer(payer)?)?,
+        Record::Payer { payer } => attributes(&compress_external(
+            "payer record",
+            &payer.connection_id,
+            &payer.external_id,
+            payer,
+        )?)?,
+        Record::Account { account } => attributes(&compress_external(
+            "account record",
+            &account.connection_id,
+            &account.external_id,
+            account,
+        )?)?,
         Record::Correlation { correlation } => attributes(correlation)?,
         Record::AlertRule { rule } => attributes(rule)?,
         Record::AlertState { state } => attributes(state)?,
@@ -358,7 +371,11 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
         }
     } else if sk.starts_with(keys::PAYER_PREFIX) {
         Record::Payer {
-            payer: decompress_payer(entity(item)?)?,
+            payer: decompress_external("payer record", entity(item)?)?,
+        }
+    } else if sk.starts_with(keys::ACCOUNT_PREFIX) {
+        Record::Account {
+            account: decompress_external("account record", entity(item)?)?,
         }
     } else if sk.starts_with(keys::CORRELATION_PREFIX) {
         Record::Correlation {

@@ -2,6 +2,7 @@
 //! content hash covers, when it expires, which writes are conditional. [`super::DynamoStore`] and
 //! [`super::MemoryStore`] are this store over their tables.
 
+mod accounts;
 mod alerts;
 mod connections;
 mod correlations;

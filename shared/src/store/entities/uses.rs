@@ -71,6 +71,15 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
         "delete_connection_payers",
         &[Query(Index::Table), WriteRows],
     ),
+    // AccountStore
+    ("put_accounts", &[StoredDigests, WriteRows]),
+    ("get_accounts", &[GetRows]),
+    ("list_accounts", &[Query(Index::Table)]),
+    ("delete_accounts", &[GetRows, WriteRows]),
+    (
+        "delete_connection_accounts",
+        &[Query(Index::Table), WriteRows],
+    ),
     // CorrelationStore
     ("put_correlations", &[StoredDigests, WriteRows]),
     (

@@ -6,6 +6,7 @@ use crate::ports::StoreError;
 
 pub const CONNECTION_PREFIX: &str = "CONN#";
 pub const PAYER_PREFIX: &str = "PAYER#";
+pub const ACCOUNT_PREFIX: &str = "ACCOUNT#";
 pub const CORRELATION_PREFIX: &str = "CORR#";
 
 /// A free-form key part with `%` and `#` escaped (`%25`, `%23`), so it never holds the separator:
@@ -41,6 +42,23 @@ pub fn payer(
     Ok(ItemKeys::primary(
         tenant_partition(tenant_id),
         format!("{}{external}", payers_prefix(connection_id)),
+    ))
+}
+
+/// The sort-key prefix of every account record of a connection.
+pub fn accounts_prefix(connection_id: &ConnectionId) -> String {
+    format!("{ACCOUNT_PREFIX}{connection_id}#")
+}
+
+pub fn account(
+    tenant_id: &TenantId,
+    connection_id: &ConnectionId,
+    external_id: &str,
+) -> Result<ItemKeys, StoreError> {
+    let external = escaped_key_part("external id", external_id)?;
+    Ok(ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{}{external}", accounts_prefix(connection_id)),
     ))
 }
 

@@ -1,0 +1,5 @@
+//! NinjaOne: see `factory.rs` (a placeholder until the source is built).
+
+mod factory;
+
+pub use factory::NinjaoneSources;
