@@ -9,6 +9,11 @@ use crate::sources::http_retry::default_http_client;
 use crate::sources::hubspot::{
     AppCredentials, HubSpotClient, HubSpotSources, OAuthApp, OAuthClient,
 };
+use crate::config::sources::AccountHosts;
+use crate::ports::ConnectionSources;
+use crate::sources::m365::M365Sources;
+use crate::sources::ninjaone::NinjaoneSources;
+use crate::sources::pax8::Pax8Sources;
 use crate::sources::paypal::PaypalSources;
 use crate::store::DynamoStore;
 use crate::vault::SecretsManagerVault;
@@ -85,6 +90,38 @@ pub(super) fn paypal_sources(
         sources = sources.with_base_url(url.as_str().trim_end_matches('/'));
     }
     Ok(Arc::new(sources))
+}
+
+/// `sources` with the account-like platforms added (NinjaOne, Pax8, Microsoft 365), each sent to
+/// its host override when one is set. They need no key of their own, so every function that meets
+/// connections can reach them.
+#[allow(dead_code)] // wired into sync, api and ingest next
+pub(super) fn with_account_sources(
+    sources: ConnectionSources,
+    vault: Arc<dyn SecretVault>,
+    hosts: &AccountHosts,
+) -> Result<ConnectionSources, StartupError> {
+    let http = default_http_client().map_err(|e| StartupError::Http(e.to_string()))?;
+    let base = |url: &Option<url::Url>| {
+        url.as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+    };
+    let mut ninjaone = NinjaoneSources::new(http.clone(), vault.clone());
+    if let Some(url) = base(&hosts.ninjaone) {
+        ninjaone = ninjaone.with_base_url(url);
+    }
+    let mut pax8 = Pax8Sources::new(http.clone(), vault.clone());
+    if let Some(url) = base(&hosts.pax8) {
+        pax8 = pax8.with_base_url(url);
+    }
+    let mut m365 = M365Sources::new(http, vault);
+    if let Some(url) = base(&hosts.m365) {
+        m365 = m365.with_base_url(url);
+    }
+    Ok(sources
+        .with_accounts(Arc::new(ninjaone))
+        .with_accounts(Arc::new(pax8))
+        .with_accounts(Arc::new(m365)))
 }
 
 #[cfg(test)]
