@@ -1,0 +1,1 @@
+//! A Microsoft Graph (Microsoft 365) simulator (placeholder: being written).

@@ -1,0 +1,1 @@
+//! A NinjaOne Public API 2.0 simulator (placeholder: being written).

@@ -1,0 +1,1 @@
+//! A Pax8 partner API simulator (placeholder: being written).
