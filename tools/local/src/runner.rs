@@ -17,20 +17,19 @@ use shared::bus::InProcessBus;
 use shared::channels::UrlPolicy;
 use shared::connector::engine::{NoProgress, SyncProgress};
 use shared::domain::{
-    AuthKind, HubSpotLimits, SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Tenant, TenantId,
-    TenantStatus,
+    AuthKind, HubSpotLimits, Platform, SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Tenant,
+    TenantId, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route, Function, Handled, Handlers, Trigger};
 use shared::ports::{
-    EventBus, PageRequest, PaymentsSourceFactory, SecretVault, StoreError, SyncStore, TenantStore,
-    VaultError,
+    ConnectionSources, EventBus, PageRequest, PaymentsSourceFactory, SecretVault, StoreError,
+    SyncStore, TenantStore, VaultError,
 };
 use shared::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
 use shared::sources::hubspot::oauth::OAuthSettings;
 use shared::sources::hubspot::HubSpotSources;
 use shared::sources::hubspot::StoredCredentials;
-use shared::sources::paypal::PaypalSources;
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -237,7 +236,13 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         store: store.clone(),
         bus: bus.clone(),
         sources,
-        payments: paypal.as_ref().map(|p| p.sources.clone()),
+        connections: match &paypal {
+            Some(paypal) => ConnectionSources::new().with_payments(
+                Platform::Paypal,
+                paypal.sources.clone() as Arc<dyn PaymentsSourceFactory>,
+            ),
+            None => ConnectionSources::new(),
+        },
         paypal_report: paypal.as_ref().map(|p| {
             Arc::new(crate::paypal::FirstSyncReport::new(
                 tenant.id.clone(),
@@ -507,8 +512,8 @@ struct Pipeline {
     store: Arc<MemoryStore>,
     bus: InProcessBus,
     sources: Arc<HubSpotSources<MemoryStore>>,
-    /// The PayPal connections' sources (`None` with `--no-paypal`).
-    payments: Option<Arc<PaypalSources>>,
+    /// The other platforms' connection sources (PayPal's; none with `--no-paypal`).
+    connections: ConnectionSources,
     paypal_report: Option<Arc<crate::paypal::FirstSyncReport>>,
     first_sync_bars: Arc<SyncBars>,
     first_scores_reported: Arc<AtomicBool>,
@@ -564,10 +569,7 @@ impl Pipeline {
             store: &self.store,
             bus: &self.bus,
             sources: Some(self.sources.as_ref()),
-            payments: self
-                .payments
-                .as_deref()
-                .map(|p| p as &dyn PaymentsSourceFactory),
+            connections: &self.connections,
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
