@@ -253,7 +253,7 @@ enum LinkedBatch {
 
 /// The records linked to each client through its auto or confirmed correlations. Only the records
 /// the correlations name are read, per connection, in batches.
-async fn linked_records<S: CorrelationStore + PayerStore + AccountStore + ?Sized>(
+pub async fn linked_records<S: CorrelationStore + PayerStore + AccountStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
     clients: &[ClientId],
