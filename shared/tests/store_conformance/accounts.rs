@@ -18,15 +18,15 @@ fn device(org: &str, n: usize) -> ManagedDevice {
     ManagedDevice {
         id: format!("{org}-dev-{n:05}"),
         serial: Some(format!("SN{:010}", 7_919 * n + org.len())),
-        offline: n % 7 == 0,
+        offline: n.is_multiple_of(7),
         last_contact: Some(t0() - Duration::minutes(n as i64)),
-        health: Some(if n % 11 == 0 {
+        health: Some(if n.is_multiple_of(11) {
             DeviceHealth::Unhealthy
         } else {
             DeviceHealth::Healthy
         }),
         failed_patches: (n % 4) as u32,
-        antivirus_problem: n % 13 == 0,
+        antivirus_problem: n.is_multiple_of(13),
         seen_at: t0(),
     }
 }
