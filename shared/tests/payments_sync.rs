@@ -11,13 +11,12 @@ use chrono::Utc;
 use payments_support::*;
 use shared::bus::InProcessBus;
 use shared::connector::payments::merge_into_store;
-use shared::connector::NoProgress;
 use shared::domain::{
     ConnectionStatus, PayerRecord, PaymentRef, Platform, SyncMode, SyncRun, SyncStatus,
     SyncTrigger, TenantStatus,
 };
-use shared::events::{ProductEvent, SyncRequested};
-use shared::handlers::route::{route_sync, FunctionError, Handled, Handlers, Trigger};
+use shared::events::SyncRequested;
+use shared::handlers::route::FunctionError;
 use shared::handlers::sync::SyncHandlerError;
 use shared::ports::source::{FetchWindow, PaymentsSourceFactory};
 use shared::ports::{
@@ -44,35 +43,12 @@ impl World {
         }
     }
 
-    async fn route(
-        &self,
-        request: SyncRequested,
-        deadline: Instant,
-    ) -> Result<Handled, FunctionError> {
+    async fn sync(&self, request: SyncRequested, deadline: Instant) -> SyncRun {
         let connections = ConnectionSources::new().with_payments(
             Platform::Paypal,
             self.factory.clone() as Arc<dyn PaymentsSourceFactory>,
         );
-        let handlers = Handlers {
-            store: &self.store,
-            bus: &self.bus,
-            sources: None,
-            connections: &connections,
-        };
-        route_sync(
-            &handlers,
-            Trigger::SyncRequested(request),
-            deadline,
-            &NoProgress,
-        )
-        .await
-    }
-
-    async fn sync(&self, request: SyncRequested, deadline: Instant) -> SyncRun {
-        match self.route(request, deadline).await {
-            Ok(Handled::Synced(run)) => run,
-            other => panic!("expected a sync, got {other:?}"),
-        }
+        synced_run(route_request(&self.store, &self.bus, &connections, request, deadline).await)
     }
 
     async fn payers(&self) -> Vec<PayerRecord> {
@@ -95,11 +71,7 @@ impl World {
     }
 
     fn synced_events(&self) -> usize {
-        self.bus
-            .published()
-            .iter()
-            .filter(|d| matches!(d.event(), Ok(ProductEvent::TenantSynced(_))))
-            .count()
+        tenant_synced_events(&self.bus)
     }
 }
 
@@ -384,18 +356,12 @@ async fn a_paused_connection_is_not_synced() {
 #[tokio::test]
 async fn without_payments_sources_a_connection_request_is_a_configuration_error() {
     let world = World::new(ScriptedSource::new(script(1), Faults::default())).await;
-    let handlers = Handlers {
-        store: &world.store,
-        bus: &world.bus,
-        sources: None,
-        connections: &ConnectionSources::new(),
-    };
-
-    let result = route_sync(
-        &handlers,
-        Trigger::SyncRequested(scheduled(SyncMode::Full)),
+    let result = route_request(
+        &world.store,
+        &world.bus,
+        &ConnectionSources::new(),
+        scheduled(SyncMode::Full),
         far_deadline(),
-        &NoProgress,
     )
     .await;
 

@@ -12,14 +12,14 @@
 //!
 //! The walk itself (budget, saved cursor, loop detection) is [`crate::connector::walk`]'s.
 
-use crate::connector::budget::InvocationBudget;
 use crate::connector::error::SyncError;
-use crate::connector::walk::{merged_with_stored, step_records, walk_steps, StepWalk};
+use crate::connector::walk::{
+    merged_with_stored, step_records, walk_steps, Invocation, StepWalk, Walked,
+};
 use crate::domain::{AccountRecord, ConnectionId, SyncRun, TenantId};
 use crate::ports::source::{AccountsSource, FetchWindow};
 use crate::ports::{AccountStore, PageRequest, StoreError, SyncStore, WriteReport};
 use chrono::{DateTime, Utc};
-use std::time::{Duration, Instant};
 
 /// Stored accounts read (and written, and deleted) at once.
 const ACCOUNT_CHUNK: usize = 100;
@@ -54,20 +54,15 @@ pub struct AccountsOutcome {
     pub accounts_deleted: u64,
 }
 
-/// Runs one invocation of an accounts sync of `connection_id` into `store`, stopping before
-/// `deadline` (keeping at most `most_reserve` back). `run` is the run being recorded: its `cursor`
-/// is where the walk resumes, it is saved with the new cursor after every step, and its
-/// `started_at` is the line a completed walk sweeps at.
-#[allow(clippy::too_many_arguments)]
+/// Runs one invocation of an accounts sync of `at.connection_id` into `at.store`, stopping before
+/// `at.deadline`. `run` is the run being recorded: its `cursor` is where the walk resumes, it is
+/// saved with the new cursor after every step, and its `started_at` is the line a completed walk
+/// sweeps at.
 pub async fn run_accounts_sync<S>(
     source: &dyn AccountsSource,
-    store: &S,
-    tenant_id: &TenantId,
-    connection_id: &ConnectionId,
+    at: &Invocation<'_, S>,
     run: &mut SyncRun,
     work: &AccountsWork,
-    deadline: Instant,
-    most_reserve: Duration,
 ) -> Result<AccountsOutcome, SyncError>
 where
     S: AccountStore + SyncStore + ?Sized,
@@ -75,45 +70,45 @@ where
     let requests_before = source.requests_made();
     let mut walk = AccountsWalk {
         source,
-        store,
-        tenant_id,
-        connection_id,
+        at,
         window: FetchWindow::All,
         outcome: AccountsOutcome::default(),
     };
-    match work {
+    let walked = match work {
         AccountsWork::Accounts(ids) => {
             let accounts = source.fetch_accounts(ids).await?;
             walk.write(accounts).await?;
-            walk.outcome.completed = true;
-            walk.outcome.steps = 1;
+            Walked {
+                completed: true,
+                steps: 1,
+            }
         }
         AccountsWork::Walk(window) => {
             walk.window = *window;
-            let budget = InvocationBudget::until(deadline, most_reserve);
-            let walked = walk_steps(store, run, &budget, &mut walk).await?;
-            walk.outcome.completed = walked.completed;
-            walk.outcome.steps = walked.steps;
+            let walked = walk_steps(at.store, run, &at.budget(), &mut walk).await?;
             if walked.completed {
                 let swept =
-                    sweep_connection(store, tenant_id, connection_id, run.started_at).await?;
+                    sweep_connection(at.store, at.tenant_id, at.connection_id, run.started_at)
+                        .await?;
                 walk.outcome.writes += swept.writes;
                 walk.outcome.accounts_swept = swept.accounts_swept;
                 walk.outcome.accounts_deleted = swept.accounts_deleted;
             }
+            walked
         }
-    }
-    let mut outcome = walk.outcome;
-    outcome.requests_used = source.requests_made().saturating_sub(requests_before);
-    Ok(outcome)
+    };
+    Ok(AccountsOutcome {
+        completed: walked.completed,
+        steps: walked.steps,
+        requests_used: source.requests_made().saturating_sub(requests_before),
+        ..walk.outcome
+    })
 }
 
 /// An accounts walk: a step's accounts are stamped and merged into the stored ones.
 struct AccountsWalk<'a, S: ?Sized> {
     source: &'a dyn AccountsSource,
-    store: &'a S,
-    tenant_id: &'a TenantId,
-    connection_id: &'a ConnectionId,
+    at: &'a Invocation<'a, S>,
     window: FetchWindow,
     outcome: AccountsOutcome,
 }
@@ -134,6 +129,7 @@ where
     }
 
     async fn write(&mut self, mut accounts: Vec<AccountRecord>) -> Result<(), SyncError> {
+        let at = self.at;
         self.outcome.accounts_seen += accounts.len() as u64;
         // Stamped when the step is written, never before the run started: the sweep keeps it.
         let seen_at = Utc::now();
@@ -141,7 +137,7 @@ where
             account.stamp_seen(seen_at);
         }
         self.outcome.writes +=
-            merge_into_store(self.store, self.tenant_id, self.connection_id, accounts).await?;
+            merge_into_store(at.store, at.tenant_id, at.connection_id, accounts).await?;
         Ok(())
     }
 }

@@ -5,13 +5,13 @@
 //! says what a step is and how its payers are written: merged into the stored ones, so a step
 //! taken again changes nothing ([`PayerRecord::merge`]).
 
-use crate::connector::budget::InvocationBudget;
 use crate::connector::error::SyncError;
-use crate::connector::walk::{merged_with_stored, step_records, walk_steps, StepWalk};
+use crate::connector::walk::{
+    merged_with_stored, step_records, walk_steps, Invocation, StepWalk, Walked,
+};
 use crate::domain::{ConnectionId, PayerRecord, PaymentRef, SyncRun, TenantId};
 use crate::ports::source::{FetchWindow, PaymentsSource};
 use crate::ports::{PayerStore, StoreError, SyncStore, WriteReport};
-use std::time::{Duration, Instant};
 
 /// Stored payers read (and written) at once.
 const PAYER_CHUNK: usize = 100;
@@ -40,60 +40,51 @@ pub struct PaymentsOutcome {
     pub writes: WriteReport,
 }
 
-/// Runs one invocation of a payments sync of `connection_id` into `store`, stopping before
-/// `deadline` (keeping at most `most_reserve` back). `run` is the run being recorded: its `cursor`
-/// is where the walk resumes, and it is saved with the new cursor after every step.
-#[allow(clippy::too_many_arguments)]
+/// Runs one invocation of a payments sync of `at.connection_id` into `at.store`, stopping before
+/// `at.deadline`. `run` is the run being recorded: its `cursor` is where the walk resumes, and it is
+/// saved with the new cursor after every step.
 pub async fn run_payments_sync<S>(
     source: &dyn PaymentsSource,
-    store: &S,
-    tenant_id: &TenantId,
-    connection_id: &ConnectionId,
+    at: &Invocation<'_, S>,
     run: &mut SyncRun,
     work: &PaymentsWork,
-    deadline: Instant,
-    most_reserve: Duration,
 ) -> Result<PaymentsOutcome, SyncError>
 where
     S: PayerStore + SyncStore + ?Sized,
 {
     let requests_before = source.requests_made();
-    let mut outcome = match work {
+    let mut walk = PaymentsWalk {
+        source,
+        at,
+        window: FetchWindow::All,
+        outcome: PaymentsOutcome::default(),
+    };
+    let walked = match work {
         PaymentsWork::Refs(refs) => {
             let payers = source.fetch_refs(refs).await?;
-            let mut outcome = PaymentsOutcome {
+            walk.write(payers).await?;
+            Walked {
                 completed: true,
                 steps: 1,
-                payers_seen: payers.len() as u64,
-                ..PaymentsOutcome::default()
-            };
-            outcome.writes = merge_into_store(store, tenant_id, connection_id, payers).await?;
-            outcome
+            }
         }
         PaymentsWork::Walk(window) => {
-            let budget = InvocationBudget::until(deadline, most_reserve);
-            walk(
-                source,
-                store,
-                tenant_id,
-                connection_id,
-                run,
-                *window,
-                &budget,
-            )
-            .await?
+            walk.window = *window;
+            walk_steps(at.store, run, &at.budget(), &mut walk).await?
         }
     };
-    outcome.requests_used = source.requests_made().saturating_sub(requests_before);
-    Ok(outcome)
+    Ok(PaymentsOutcome {
+        completed: walked.completed,
+        steps: walked.steps,
+        requests_used: source.requests_made().saturating_sub(requests_before),
+        ..walk.outcome
+    })
 }
 
 /// A payments walk: a step's payers are merged into the stored ones.
 struct PaymentsWalk<'a, S: ?Sized> {
     source: &'a dyn PaymentsSource,
-    store: &'a S,
-    tenant_id: &'a TenantId,
-    connection_id: &'a ConnectionId,
+    at: &'a Invocation<'a, S>,
     window: FetchWindow,
     outcome: PaymentsOutcome,
 }
@@ -114,39 +105,12 @@ where
     }
 
     async fn write(&mut self, payers: Vec<PayerRecord>) -> Result<(), SyncError> {
+        let at = self.at;
         self.outcome.payers_seen += payers.len() as u64;
         self.outcome.writes +=
-            merge_into_store(self.store, self.tenant_id, self.connection_id, payers).await?;
+            merge_into_store(at.store, at.tenant_id, at.connection_id, payers).await?;
         Ok(())
     }
-}
-
-async fn walk<S>(
-    source: &dyn PaymentsSource,
-    store: &S,
-    tenant_id: &TenantId,
-    connection_id: &ConnectionId,
-    run: &mut SyncRun,
-    window: FetchWindow,
-    budget: &InvocationBudget,
-) -> Result<PaymentsOutcome, SyncError>
-where
-    S: PayerStore + SyncStore + ?Sized,
-{
-    let mut walk = PaymentsWalk {
-        source,
-        store,
-        tenant_id,
-        connection_id,
-        window,
-        outcome: PaymentsOutcome::default(),
-    };
-    let walked = walk_steps(store, run, budget, &mut walk).await?;
-    Ok(PaymentsOutcome {
-        completed: walked.completed,
-        steps: walked.steps,
-        ..walk.outcome
-    })
 }
 
 /// Merges `payers` (a step's partial views) into the stored records of the connection and writes

@@ -11,9 +11,10 @@
 
 use crate::connector::budget::InvocationBudget;
 use crate::connector::error::SyncError;
-use crate::domain::{AccountRecord, ConnectionId, PayerRecord, SyncRun};
+use crate::domain::{AccountRecord, ConnectionId, PayerRecord, SyncRun, TenantId};
 use crate::ports::SyncStore;
 use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
 
 /// What one kind of source yields per step, and how a step's records are written.
 #[async_trait::async_trait]
@@ -29,6 +30,23 @@ pub trait StepWalk: Send {
 
     /// Writes a step's records (merged into the stored ones, so writing a step twice is harmless).
     async fn write(&mut self, step: Self::Step) -> Result<(), SyncError>;
+}
+
+/// One invocation's work on a connection: where its records go, and until when it may walk.
+pub struct Invocation<'a, S: ?Sized> {
+    pub store: &'a S,
+    pub tenant_id: &'a TenantId,
+    pub connection_id: &'a ConnectionId,
+    /// The walk stops before this, keeping at most `most_reserve` back to save the run.
+    pub deadline: Instant,
+    pub most_reserve: Duration,
+}
+
+impl<S: ?Sized> Invocation<'_, S> {
+    /// The invocation's budget, from now.
+    pub fn budget(&self) -> InvocationBudget {
+        InvocationBudget::until(self.deadline, self.most_reserve)
+    }
 }
 
 /// How far an invocation's walk went.

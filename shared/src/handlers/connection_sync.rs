@@ -11,6 +11,7 @@
 
 use crate::connector::accounts::{run_accounts_sync, AccountsOutcome, AccountsWork};
 use crate::connector::payments::{run_payments_sync, PaymentsOutcome, PaymentsWork};
+use crate::connector::walk::Invocation;
 use crate::connector::{SyncError, SyncOptions};
 use crate::domain::{
     Connection, ConnectionId, SyncId, SyncMode, SyncRun, SyncStatus, TenantId, TenantStatus,
@@ -223,9 +224,15 @@ async fn sync_connection<S>(
 where
     S: ConnectionSyncStore + ?Sized,
 {
-    let reserve = SyncOptions::default().deadline_reserve;
+    let at = Invocation {
+        store,
+        tenant_id,
+        connection_id: &connection.id,
+        deadline,
+        most_reserve: SyncOptions::default().deadline_reserve,
+    };
     let targeted = run.mode == SyncMode::Objects;
-    match platform_sources {
+    Ok(match platform_sources {
         PlatformSources::Payments(factory) => {
             let work = if targeted {
                 PaymentsWork::Refs(request.payment_refs.clone())
@@ -233,18 +240,9 @@ where
                 PaymentsWork::Walk(window)
             };
             let source = factory.payments_source(connection).await?;
-            let outcome = run_payments_sync(
-                source.as_ref(),
-                store,
-                tenant_id,
-                &connection.id,
-                run,
-                &work,
-                deadline,
-                reserve,
-            )
-            .await?;
-            Ok(outcome.into())
+            run_payments_sync(source.as_ref(), &at, run, &work)
+                .await?
+                .into()
         }
         PlatformSources::Accounts(factory) => {
             let work = if targeted {
@@ -253,20 +251,11 @@ where
                 AccountsWork::Walk(window)
             };
             let source = factory.accounts_source(connection).await?;
-            let outcome = run_accounts_sync(
-                source.as_ref(),
-                store,
-                tenant_id,
-                &connection.id,
-                run,
-                &work,
-                deadline,
-                reserve,
-            )
-            .await?;
-            Ok(outcome.into())
+            run_accounts_sync(source.as_ref(), &at, run, &work)
+                .await?
+                .into()
         }
-    }
+    })
 }
 
 /// The run this request starts or continues: a stored run (a continuation, or a manual sync the API

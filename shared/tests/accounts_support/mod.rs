@@ -1,6 +1,6 @@
 //! A scripted accounts source (NinjaOne-like) for the connection sync tests: steps served from a
-//! script the test may change between walks (with an optional delay, a refused credential or a
-//! stalled cursor at a given step), and accounts fetched whole for webhook requests. The real
+//! script the test may change between walks (the payments source's [`ScriptedSteps`]), and accounts
+//! fetched whole for webhook requests. Needs `payments_support` beside it. The real
 //! sources and their simulators are tested in their own files.
 #![allow(dead_code)]
 
@@ -14,10 +14,11 @@ use shared::domain::{
 use shared::ports::source::{
     AccountsPage, AccountsSource, AccountsSourceFactory, FetchWindow, SourceError,
 };
+
+pub use crate::payments_support::steps::Faults;
+use crate::payments_support::steps::ScriptedSteps;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub const NINJAONE: &str = "ninjaone-1";
 
@@ -88,25 +89,9 @@ pub fn device_ids(account: &AccountRecord) -> Vec<String> {
     ids
 }
 
-/// What goes wrong, and where.
-#[derive(Debug, Clone, Default)]
-pub struct Faults {
-    /// Every step takes this long.
-    pub step_delay: Duration,
-    /// The step at this index finds the credentials refused.
-    pub reauth_at: Option<usize>,
-    /// The step at this index answers with its own cursor.
-    pub stall_at: Option<usize>,
-}
-
-/// The scripted source: step `i` is reached with cursor `step-i` (`None` for step 0).
+/// The scripted source: its walk is [`ScriptedSteps`]'s.
 pub struct ScriptedAccounts {
-    /// The steps of the next walk (a test changes them to make the platform change).
-    pub steps: Mutex<Vec<Vec<AccountRecord>>>,
-    pub faults: Faults,
-    requests: AtomicU64,
-    /// Every (window, cursor) asked for, in order.
-    pub asked: Mutex<Vec<(FetchWindow, Option<String>)>>,
+    pub walk: ScriptedSteps<AccountRecord>,
     /// Accounts fetched whole by id (webhook requests).
     pub by_id: Mutex<HashMap<String, AccountRecord>>,
     pub ids_asked: Mutex<Vec<String>>,
@@ -115,36 +100,10 @@ pub struct ScriptedAccounts {
 impl ScriptedAccounts {
     pub fn new(steps: Vec<Vec<AccountRecord>>, faults: Faults) -> Self {
         ScriptedAccounts {
-            steps: Mutex::new(steps),
-            faults,
-            requests: AtomicU64::new(0),
-            asked: Mutex::new(Vec::new()),
+            walk: ScriptedSteps::new(steps, faults),
             by_id: Mutex::new(HashMap::new()),
             ids_asked: Mutex::new(Vec::new()),
         }
-    }
-
-    pub fn cursors_asked(&self) -> Vec<Option<String>> {
-        self.asked
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, c)| c.clone())
-            .collect()
-    }
-
-    pub fn windows_asked(&self) -> Vec<FetchWindow> {
-        self.asked.lock().unwrap().iter().map(|(w, _)| *w).collect()
-    }
-}
-
-fn step_index(cursor: Option<&str>) -> Result<usize, SourceError> {
-    match cursor {
-        None => Ok(0),
-        Some(c) => c
-            .strip_prefix("step-")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| SourceError::InvalidCursor(c.to_string())),
     }
 }
 
@@ -159,25 +118,7 @@ impl AccountsSource for ScriptedAccounts {
         window: FetchWindow,
         cursor: Option<&str>,
     ) -> Result<AccountsPage, SourceError> {
-        self.asked
-            .lock()
-            .unwrap()
-            .push((window, cursor.map(str::to_owned)));
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(self.faults.step_delay).await;
-        let index = step_index(cursor)?;
-        if self.faults.reauth_at == Some(index) {
-            return Err(SourceError::NeedsReauth {
-                reason: "invalid_client: the client credentials were refused".into(),
-            });
-        }
-        let steps = self.steps.lock().unwrap().clone();
-        let accounts = steps.get(index).cloned().unwrap_or_default();
-        let next_cursor = if self.faults.stall_at == Some(index) {
-            cursor.map(str::to_owned).or(Some("step-0".into()))
-        } else {
-            (index + 1 < steps.len()).then(|| format!("step-{}", index + 1))
-        };
+        let (accounts, next_cursor) = self.walk.step(window, cursor).await?;
         Ok(AccountsPage {
             accounts,
             next_cursor,
@@ -188,7 +129,7 @@ impl AccountsSource for ScriptedAccounts {
         &self,
         external_ids: &[String],
     ) -> Result<Vec<AccountRecord>, SourceError> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
+        self.walk.count_request();
         self.ids_asked
             .lock()
             .unwrap()
@@ -201,7 +142,7 @@ impl AccountsSource for ScriptedAccounts {
     }
 
     fn requests_made(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
+        self.walk.requests()
     }
 }
 

@@ -1,24 +1,29 @@
-//! A scripted payments source for the sync and webhook tests: steps served from a script (with an
-//! optional delay, a refused credential or a stalled cursor at a given step), webhooks "verified" by
-//! a test header. The real PayPal client and its simulator are tested in their own files.
+//! A scripted payments source for the sync and webhook tests: steps served from a script
+//! ([`steps::ScriptedSteps`], which the scripted accounts source shares), webhooks "verified" by a
+//! test header. The real PayPal client and its simulator are tested in their own files.
 #![allow(dead_code)]
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use shared::bus::InProcessBus;
+use shared::connector::NoProgress;
+use shared::domain::SyncRun;
 use shared::domain::{
     ClientCredentials, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, Money,
     PayerRecord, Payment, PaymentKind, PaymentRef, PaymentStatus, PaypalEnvironment, Platform,
     TenantId, TenantStatus,
 };
+use shared::events::{ProductEvent, SyncRequested};
+use shared::handlers::route::{route_sync, FunctionError, Handled, Handlers, Trigger};
 use shared::ports::source::{
     FetchWindow, PaymentsPage, PaymentsSource, PaymentsSourceFactory, SourceError, VerifiedWebhook,
 };
-use shared::ports::{ConnectionStore, TenantStore};
+use shared::ports::{ConnectionSources, ConnectionStore, TenantStore};
 use shared::store::MemoryStore;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 use test_support::fixtures::tenant;
 
 pub const CONNECTION: &str = "paypal-1";
@@ -119,24 +124,13 @@ pub fn script(steps: usize) -> Vec<Vec<PayerRecord>> {
         .collect()
 }
 
-/// What goes wrong, and where.
-#[derive(Debug, Clone, Default)]
-pub struct Faults {
-    /// Every step takes this long.
-    pub step_delay: Duration,
-    /// The step at this index finds the credentials refused.
-    pub reauth_at: Option<usize>,
-    /// The step at this index answers with its own cursor.
-    pub stall_at: Option<usize>,
-}
+pub mod steps;
+pub use steps::Faults;
+use steps::ScriptedSteps;
 
-/// The scripted source: step `i` is reached with cursor `step-i` (`None` for step 0).
+/// The scripted source: its walk is [`ScriptedSteps`]'s.
 pub struct ScriptedSource {
-    steps: Vec<Vec<PayerRecord>>,
-    faults: Faults,
-    requests: AtomicU64,
-    /// Every (window, cursor) asked for, in order.
-    pub asked: Mutex<Vec<(FetchWindow, Option<String>)>>,
+    pub walk: ScriptedSteps<PayerRecord>,
     pub refs_asked: Mutex<Vec<PaymentRef>>,
     /// Payers returned for refs, by payment ref.
     pub by_ref: HashMap<PaymentRef, PayerRecord>,
@@ -145,36 +139,18 @@ pub struct ScriptedSource {
 impl ScriptedSource {
     pub fn new(steps: Vec<Vec<PayerRecord>>, faults: Faults) -> Self {
         ScriptedSource {
-            steps,
-            faults,
-            requests: AtomicU64::new(0),
-            asked: Mutex::new(Vec::new()),
+            walk: ScriptedSteps::new(steps, faults),
             refs_asked: Mutex::new(Vec::new()),
             by_ref: HashMap::new(),
         }
     }
 
     pub fn cursors_asked(&self) -> Vec<Option<String>> {
-        self.asked
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, c)| c.clone())
-            .collect()
+        self.walk.cursors_asked()
     }
 
     pub fn windows_asked(&self) -> Vec<FetchWindow> {
-        self.asked.lock().unwrap().iter().map(|(w, _)| *w).collect()
-    }
-}
-
-fn step_index(cursor: Option<&str>) -> Result<usize, SourceError> {
-    match cursor {
-        None => Ok(0),
-        Some(c) => c
-            .strip_prefix("step-")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| SourceError::InvalidCursor(c.to_string())),
+        self.walk.windows_asked()
     }
 }
 
@@ -189,24 +165,7 @@ impl PaymentsSource for ScriptedSource {
         window: FetchWindow,
         cursor: Option<&str>,
     ) -> Result<PaymentsPage, SourceError> {
-        self.asked
-            .lock()
-            .unwrap()
-            .push((window, cursor.map(str::to_owned)));
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(self.faults.step_delay).await;
-        let index = step_index(cursor)?;
-        if self.faults.reauth_at == Some(index) {
-            return Err(SourceError::NeedsReauth {
-                reason: "invalid_client: Client Authentication failed".into(),
-            });
-        }
-        let payers = self.steps.get(index).cloned().unwrap_or_default();
-        let next_cursor = if self.faults.stall_at == Some(index) {
-            cursor.map(str::to_owned).or(Some("step-0".into()))
-        } else {
-            (index + 1 < self.steps.len()).then(|| format!("step-{}", index + 1))
-        };
+        let (payers, next_cursor) = self.walk.step(window, cursor).await?;
         Ok(PaymentsPage {
             payers,
             next_cursor,
@@ -214,7 +173,7 @@ impl PaymentsSource for ScriptedSource {
     }
 
     async fn fetch_refs(&self, refs: &[PaymentRef]) -> Result<Vec<PayerRecord>, SourceError> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
+        self.walk.count_request();
         self.refs_asked.lock().unwrap().extend(refs.iter().cloned());
         Ok(refs
             .iter()
@@ -223,7 +182,7 @@ impl PaymentsSource for ScriptedSource {
     }
 
     fn requests_made(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
+        self.walk.requests()
     }
 }
 
@@ -297,4 +256,43 @@ impl PaymentsSourceFactory for ScriptedFactory {
             account_ids: Vec::new(),
         })
     }
+}
+
+/// Routes `request` as the sync function does, built with `connections`.
+pub async fn route_request(
+    store: &Arc<MemoryStore>,
+    bus: &InProcessBus,
+    connections: &ConnectionSources,
+    request: SyncRequested,
+    deadline: Instant,
+) -> Result<Handled, FunctionError> {
+    let handlers = Handlers {
+        store,
+        bus,
+        sources: None,
+        connections,
+    };
+    route_sync(
+        &handlers,
+        Trigger::SyncRequested(request),
+        deadline,
+        &NoProgress,
+    )
+    .await
+}
+
+/// The run a routed request recorded; panics on anything else.
+pub fn synced_run(handled: Result<Handled, FunctionError>) -> SyncRun {
+    match handled {
+        Ok(Handled::Synced(run)) => run,
+        other => panic!("expected a sync, got {other:?}"),
+    }
+}
+
+/// How many `TenantSynced` the bus carried.
+pub fn tenant_synced_events(bus: &InProcessBus) -> usize {
+    bus.published()
+        .iter()
+        .filter(|d| matches!(d.event(), Ok(ProductEvent::TenantSynced(_))))
+        .count()
 }

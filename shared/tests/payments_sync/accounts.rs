@@ -6,15 +6,16 @@
 //! function was not built with refused as not configured.
 
 use crate::accounts_support::*;
-use crate::payments_support::{seeded_store, tenant_id};
+use crate::payments_support::{
+    route_request, seeded_store, synced_run, tenant_id, tenant_synced_events,
+};
 use chrono::Utc;
 use shared::bus::InProcessBus;
-use shared::connector::NoProgress;
 use shared::domain::{
     AccountRecord, ConnectionStatus, SyncMode, SyncRun, SyncStatus, SyncTrigger, TenantStatus,
 };
-use shared::events::{ProductEvent, SyncRequested};
-use shared::handlers::route::{route_sync, FunctionError, Handled, Handlers, Trigger};
+use shared::events::SyncRequested;
+use shared::handlers::route::FunctionError;
 use shared::handlers::sync::SyncHandlerError;
 use shared::ports::source::{AccountsSourceFactory, FetchWindow};
 use shared::ports::{
@@ -55,35 +56,11 @@ impl World {
             .with_accounts(self.factory.clone() as Arc<dyn AccountsSourceFactory>)
     }
 
-    async fn route(
-        &self,
-        sources: &ConnectionSources,
-        request: SyncRequested,
-        deadline: Instant,
-    ) -> Result<Handled, FunctionError> {
-        let handlers = Handlers {
-            store: &self.store,
-            bus: &self.bus,
-            sources: None,
-            connections: sources,
-        };
-        route_sync(
-            &handlers,
-            Trigger::SyncRequested(request),
-            deadline,
-            &NoProgress,
-        )
-        .await
-    }
-
     async fn sync(&self, request: SyncRequested, deadline: Instant) -> SyncRun {
-        match self.route(&self.sources(), request, deadline).await {
-            Ok(Handled::Synced(run)) => run,
-            other => panic!("expected a sync, got {other:?}"),
-        }
+        let sources = self.sources();
+        synced_run(route_request(&self.store, &self.bus, &sources, request, deadline).await)
     }
 
-    /// The stored organisations, by id.
     async fn accounts(&self) -> Vec<AccountRecord> {
         let mut accounts = self
             .store
@@ -112,11 +89,7 @@ impl World {
     }
 
     fn synced_events(&self) -> usize {
-        self.bus
-            .published()
-            .iter()
-            .filter(|d| matches!(d.event(), Ok(ProductEvent::TenantSynced(_))))
-            .count()
+        tenant_synced_events(&self.bus)
     }
 }
 
@@ -153,7 +126,10 @@ async fn a_full_walk_merges_every_step_and_records_the_connection() {
     assert_eq!(run.status, SyncStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.mode, SyncMode::Full, "never fully synced: full");
     assert_eq!(run.connection_id, Some(ninjaone_id()));
-    assert_eq!(world.factory.source.windows_asked()[0], FetchWindow::All);
+    assert_eq!(
+        world.factory.source.walk.windows_asked()[0],
+        FetchWindow::All
+    );
     assert_eq!(world.devices_of("1").await, ["a", "b"]);
     assert_eq!(world.devices_of("2").await, ["c"]);
     for account in world.accounts().await {
@@ -173,7 +149,7 @@ async fn a_completed_walk_sweeps_a_device_and_deletes_an_organisation_it_no_long
     world.sync(scheduled(SyncMode::Full), far_deadline()).await;
 
     // Device b left organisation 1; organisation 2 is gone from the platform.
-    *world.factory.source.steps.lock().unwrap() = vec![vec![org("1", &["a"])]];
+    *world.factory.source.walk.steps.lock().unwrap() = vec![vec![org("1", &["a"])]];
     let run = world
         .sync(scheduled(SyncMode::Incremental), far_deadline())
         .await;
@@ -190,7 +166,7 @@ async fn a_completed_walk_sweeps_a_device_and_deletes_an_organisation_it_no_long
     assert_eq!(world.devices_of("1").await, ["a"]);
     // The incremental walk still re-reads current state: its window starts at the last sync.
     assert!(matches!(
-        world.factory.source.windows_asked().last(),
+        world.factory.source.walk.windows_asked().last(),
         Some(FetchWindow::ChangedBetween { .. })
     ));
 }
@@ -231,7 +207,7 @@ async fn a_walk_continued_across_the_deadline_keeps_its_start_and_sweeps_nothing
     assert_eq!(run.status, SyncStatus::Succeeded, "{:?}", run.error);
     assert!(invocations > 1, "the deadline cut the run at least once");
 
-    let mut cursors = world.factory.source.cursors_asked();
+    let mut cursors = world.factory.source.walk.cursors_asked();
     assert_eq!(cursors.len(), STEPS, "each step fetched once");
     cursors.dedup();
     assert_eq!(cursors.len(), STEPS);
@@ -249,7 +225,7 @@ async fn a_walk_continued_across_the_deadline_keeps_its_start_and_sweeps_nothing
 async fn a_webhook_fetches_the_named_accounts_and_merges_without_sweeping() {
     let world = World::new(ScriptedAccounts::new(two_orgs(), Faults::default())).await;
     world.sync(scheduled(SyncMode::Full), far_deadline()).await;
-    let walked = world.factory.source.cursors_asked().len();
+    let walked = world.factory.source.walk.cursors_asked().len();
     // The platform now shows organisation 1 with a new device only.
     world
         .factory
@@ -270,7 +246,7 @@ async fn a_webhook_fetches_the_named_accounts_and_merges_without_sweeping() {
     assert_eq!(run.status, SyncStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.mode, SyncMode::Objects);
     assert_eq!(
-        world.factory.source.cursors_asked().len(),
+        world.factory.source.walk.cursors_asked().len(),
         walked,
         "no walk"
     );
@@ -324,7 +300,7 @@ async fn a_repeating_cursor_stops_the_walk_with_a_clear_error() {
     assert_eq!(run.status, SyncStatus::Failed);
     let error = run.error.as_deref().unwrap_or_default();
     assert!(error.contains("no progress"), "{error}");
-    assert_eq!(world.factory.source.cursors_asked().len(), 2);
+    assert_eq!(world.factory.source.walk.cursors_asked().len(), 2);
     assert_eq!(world.connection().await.status, ConnectionStatus::Error);
 }
 
@@ -337,9 +313,14 @@ async fn a_platform_missing_from_the_sources_fails_its_run_as_not_configured() {
     );
     let sources = ConnectionSources::new().with_payments(shared::domain::Platform::Paypal, paypal);
 
-    let result = world
-        .route(&sources, scheduled(SyncMode::Full), far_deadline())
-        .await;
+    let result = route_request(
+        &world.store,
+        &world.bus,
+        &sources,
+        scheduled(SyncMode::Full),
+        far_deadline(),
+    )
+    .await;
 
     match result {
         Err(FunctionError::Sync(error @ SyncHandlerError::NotConfigured(_))) => {
@@ -364,5 +345,5 @@ async fn a_platform_missing_from_the_sources_fails_its_run_as_not_configured() {
         .as_deref()
         .unwrap_or_default()
         .contains("not configured"));
-    assert!(world.factory.source.cursors_asked().is_empty());
+    assert!(world.factory.source.walk.cursors_asked().is_empty());
 }
