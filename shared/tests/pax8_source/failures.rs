@@ -62,7 +62,10 @@ async fn refused_credentials_need_a_new_connection() {
     sandbox.revoke_tokens();
     sandbox.refuse_credentials(true);
     let dead = source.fetch_step(FetchWindow::All, None).await;
-    assert!(matches!(dead, Err(SourceError::NeedsReauth { .. })), "{dead:?}");
+    assert!(
+        matches!(dead, Err(SourceError::NeedsReauth { .. })),
+        "{dead:?}"
+    );
 }
 
 #[tokio::test]
@@ -75,10 +78,15 @@ async fn rate_limits_are_waited_out_and_a_long_retry_after_stops_the_run() {
         retry_after_secs: Some(0),
         ..Faults::none()
     });
-    let walked = walk(&source, FetchWindow::All).await.expect("walked through 429s");
+    let walked = walk(&source, FetchWindow::All)
+        .await
+        .expect("walked through 429s");
     assert!(!walked.accounts.is_empty());
     assert!(source.client().stats().rate_limited > 0);
-    assert_eq!(source.client().stats().rate_limited, sandbox.stats().rate_limited);
+    assert_eq!(
+        source.client().stats().rate_limited,
+        sandbox.stats().rate_limited
+    );
     sandbox.set_faults(Faults {
         rate_limit_rate: 1.0,
         retry_after_secs: Some(3_600),
@@ -86,15 +94,30 @@ async fn rate_limits_are_waited_out_and_a_long_retry_after_stops_the_run() {
     });
     let started = std::time::Instant::now();
     let stopped = source.fetch_step(FetchWindow::All, None).await;
-    assert!(matches!(stopped, Err(SourceError::RateLimited { reset_at: Some(_), .. })), "{stopped:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "no hour-long sleep");
+    assert!(
+        matches!(
+            stopped,
+            Err(SourceError::RateLimited {
+                reset_at: Some(_),
+                ..
+            })
+        ),
+        "{stopped:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no hour-long sleep"
+    );
     // Without Retry-After the retries are bounded.
     sandbox.set_faults(Faults {
         rate_limit_rate: 1.0,
         ..Faults::none()
     });
     let spent = source.fetch_step(FetchWindow::All, None).await;
-    assert!(matches!(spent, Err(SourceError::RateLimited { .. })), "{spent:?}");
+    assert!(
+        matches!(spent, Err(SourceError::RateLimited { .. })),
+        "{spent:?}"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +129,9 @@ async fn server_errors_are_retried_and_a_lasting_outage_is_unavailable() {
         server_error_rate: 0.3,
         ..Faults::none()
     });
-    walk(&source, FetchWindow::All).await.expect("walked through 5xx");
+    walk(&source, FetchWindow::All)
+        .await
+        .expect("walked through 5xx");
     assert!(source.client().stats().retries > 0);
     sandbox.set_faults(Faults {
         server_error_rate: 1.0,
@@ -116,7 +141,10 @@ async fn server_errors_are_retried_and_a_lasting_outage_is_unavailable() {
     let Err(error) = down else {
         panic!("a lasting outage fails");
     };
-    assert!(matches!(error, SourceError::Unavailable { .. }), "{error:?}");
+    assert!(
+        matches!(error, SourceError::Unavailable { .. }),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
 }
 
@@ -133,7 +161,10 @@ async fn a_slow_answer_times_out_as_unavailable() {
         ..Faults::none()
     });
     let slow = source.fetch_step(FetchWindow::All, None).await;
-    assert!(matches!(slow, Err(SourceError::Unavailable { .. })), "{slow:?}");
+    assert!(
+        matches!(slow, Err(SourceError::Unavailable { .. })),
+        "{slow:?}"
+    );
     sandbox.set_faults(Faults {
         latency_ms: 20,
         ..Faults::none()
@@ -159,7 +190,10 @@ async fn more_companies_than_a_page_holds_are_paged_at_200() {
         .count();
     assert!(live > 200);
     assert_eq!(walked.accounts.len(), live);
-    assert_eq!(sandbox.stats().by_route.get("GET /v1/companies").copied(), Some(2));
+    assert_eq!(
+        sandbox.stats().by_route.get("GET /v1/companies").copied(),
+        Some(2)
+    );
 }
 
 #[tokio::test]

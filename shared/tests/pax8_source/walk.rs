@@ -19,7 +19,11 @@ async fn a_full_walk_yields_every_company_with_its_seats_history_and_evidence() 
     let walked = walk(&source, FetchWindow::All).await.expect("walk");
     let truth = sandbox.truth();
     let live: Vec<_> = truth.iter().filter(|c| c.status != "Deleted").collect();
-    assert_eq!(walked.accounts.len(), live.len(), "every live company, no more");
+    assert_eq!(
+        walked.accounts.len(),
+        live.len(),
+        "every live company, no more"
+    );
     assert!(live.len() < truth.len(), "the deleted company is left out");
     for company in &live {
         let account = &walked.accounts[&company.company_id];
@@ -48,7 +52,10 @@ async fn a_full_walk_yields_every_company_with_its_seats_history_and_evidence() 
             assert_eq!(row.quantity, expected.quantity);
             assert_eq!(row.product_name, expected.product_name);
             assert_eq!(row.unit_price, Some(expected.price));
-            assert_eq!(row.billing_term.as_deref(), Some(expected.billing_term.as_str()));
+            assert_eq!(
+                row.billing_term.as_deref(),
+                Some(expected.billing_term.as_str())
+            );
             assert_eq!(row.end_date, expected.end_date.map(|d| d.date_naive()));
             // History: oldest first, one change where the quantity moved.
             let mut moves: Vec<f64> = Vec::new();
@@ -67,9 +74,10 @@ async fn a_full_walk_yields_every_company_with_its_seats_history_and_evidence() 
                 .iter()
                 .any(|s| s.status == CloudSubscriptionStatus::Cancelled
                     || s.status == CloudSubscriptionStatus::PendingCancel)),
-            SubscriptionStory::Shrinking => assert!(subs.subscriptions.iter().all(|s| {
-                s.quantity_at(sandbox.anchor() - Duration::days(120)) > s.quantity
-            })),
+            SubscriptionStory::Shrinking => assert!(subs
+                .subscriptions
+                .iter()
+                .all(|s| { s.quantity_at(sandbox.anchor() - Duration::days(120)) > s.quantity })),
             _ => {}
         }
     }
@@ -77,7 +85,10 @@ async fn a_full_walk_yields_every_company_with_its_seats_history_and_evidence() 
     assert_eq!(stats.token_requests, 1, "one token for the whole walk");
     let subscriptions: usize = truth.iter().map(|c| c.subscriptions.len()).sum();
     assert_eq!(
-        stats.by_route.get("GET /v1/subscriptions/{id}/history").copied(),
+        stats
+            .by_route
+            .get("GET /v1/subscriptions/{id}/history")
+            .copied(),
         Some(subscriptions as u64 - deleted_subscriptions(&truth)),
         "a full walk reads every live company's histories"
     );
@@ -96,9 +107,12 @@ fn deleted_subscriptions(truth: &[pax8_sandbox::CompanyTruth]) -> u64 {
 async fn a_walk_resumed_from_its_cursor_ends_where_an_unbroken_one_does() {
     let sandbox = sandbox(config()).await;
     let sources = factory(&sandbox, 2).await;
-    let whole = walk(&sources.source(&connection()).await.expect("source"), FetchWindow::All)
-        .await
-        .expect("walk");
+    let whole = walk(
+        &sources.source(&connection()).await.expect("source"),
+        FetchWindow::All,
+    )
+    .await
+    .expect("walk");
     // Three steps, then a new source (a new run) carries on from the stored cursor.
     let first = sources.source(&connection()).await.expect("source");
     let (part, cursor) = walk_from(&first, FetchWindow::All, None, BTreeMap::new(), 3)
@@ -106,9 +120,15 @@ async fn a_walk_resumed_from_its_cursor_ends_where_an_unbroken_one_does() {
         .expect("first steps");
     let cursor = cursor.expect("the walk is not over after three steps");
     let second = sources.source(&connection()).await.expect("source");
-    let (resumed, end) = walk_from(&second, FetchWindow::All, Some(cursor.clone()), part.accounts, 10_000)
-        .await
-        .expect("resumed");
+    let (resumed, end) = walk_from(
+        &second,
+        FetchWindow::All,
+        Some(cursor.clone()),
+        part.accounts,
+        10_000,
+    )
+    .await
+    .expect("resumed");
     assert!(end.is_none());
     assert_eq!(resumed.accounts.len(), whole.accounts.len());
     assert!(part.steps == 3 && resumed.steps > 0);
@@ -122,9 +142,15 @@ async fn a_walk_resumed_from_its_cursor_ends_where_an_unbroken_one_does() {
     }
     // The cursor belongs to its window.
     let since = sandbox.now();
-    let other = FetchWindow::ChangedBetween { since, until: since };
+    let other = FetchWindow::ChangedBetween {
+        since,
+        until: since,
+    };
     assert!(second.fetch_step(other, Some(&cursor)).await.is_err());
-    assert!(second.fetch_step(FetchWindow::All, Some("garbage")).await.is_err());
+    assert!(second
+        .fetch_step(FetchWindow::All, Some("garbage"))
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -152,7 +178,10 @@ async fn an_incremental_walk_reads_history_only_for_what_changed() {
         .expect("incremental walk");
     let stats = sandbox.stats();
     assert_eq!(
-        stats.by_route.get("GET /v1/subscriptions/{id}/history").copied(),
+        stats
+            .by_route
+            .get("GET /v1/subscriptions/{id}/history")
+            .copied(),
         Some(1),
         "only the changed subscription's history"
     );
@@ -161,7 +190,11 @@ async fn an_incremental_walk_reads_history_only_for_what_changed() {
     else {
         panic!("cloud subscriptions");
     };
-    let row = subs.subscriptions.iter().find(|s| s.id == target.id).expect("row");
+    let row = subs
+        .subscriptions
+        .iter()
+        .find(|s| s.id == target.id)
+        .expect("row");
     assert_eq!(row.quantity, target.quantity + 7.0);
     assert_eq!(
         row.quantity_history.last().map(|c| c.quantity),
@@ -198,5 +231,8 @@ async fn fetch_accounts_reads_a_company_whole_and_leaves_out_unknown_ones() {
         panic!("cloud subscriptions");
     };
     assert_eq!(subs.subscriptions.len(), company.subscriptions.len());
-    assert!(subs.subscriptions.iter().all(|s| !s.quantity_history.is_empty()));
+    assert!(subs
+        .subscriptions
+        .iter()
+        .all(|s| !s.quantity_history.is_empty()));
 }

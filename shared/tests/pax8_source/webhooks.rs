@@ -69,7 +69,7 @@ async fn a_registered_webhook_delivers_events_that_verify_and_name_their_company
         .verify_webhook(&connection(), &headers, &body)
         .await
         .expect("verified");
-    assert_eq!(verified.account_ids, [company.clone()]);
+    assert_eq!(verified.account_ids, [company]);
     assert!(!verified.event_id.is_empty());
     assert!(verified.event_type.starts_with("SUBSCRIPTION"));
 
@@ -79,15 +79,24 @@ async fn a_registered_webhook_delivers_events_that_verify_and_name_their_company
         http::HeaderValue::from_static("whsec-pax8-test-0123456788"),
     );
     let refused = sources.verify_webhook(&connection(), &wrong, &body).await;
-    assert!(matches!(refused, Err(SourceError::Rejected { status: 401, .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SourceError::Rejected { status: 401, .. })),
+        "{refused:?}"
+    );
     let mut missing = headers.clone();
     missing.remove(http::header::AUTHORIZATION);
     let refused = sources.verify_webhook(&connection(), &missing, &body).await;
-    assert!(matches!(refused, Err(SourceError::Rejected { status: 401, .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SourceError::Rejected { status: 401, .. })),
+        "{refused:?}"
+    );
     let garbage = sources
         .verify_webhook(&connection(), &headers, b"not json")
         .await;
-    assert!(matches!(garbage, Err(SourceError::InvalidResponse(_))), "{garbage:?}");
+    assert!(
+        matches!(garbage, Err(SourceError::InvalidResponse(_))),
+        "{garbage:?}"
+    );
 }
 
 #[tokio::test]
@@ -98,6 +107,9 @@ async fn a_webhook_is_not_registered_without_a_secret() {
     let refused = sources
         .register_webhook(&connection(), &without, "http://127.0.0.1:9/hooks")
         .await;
-    assert!(matches!(refused, Err(SourceError::Credentials(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SourceError::Credentials(_))),
+        "{refused:?}"
+    );
     assert!(sandbox.webhooks().is_empty());
 }

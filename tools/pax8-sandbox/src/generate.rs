@@ -38,16 +38,66 @@ const OUTSIDERS: &[&str] = &[
 ];
 /// The catalogue subscriptions are drawn from (ids fixed so product lookups are stable).
 pub(crate) const PRODUCTS: &[Product] = &[
-    Product { id: "4f76b357-9ac1-47fa-9369-feb80a32f87e", name: "Microsoft 365 Business Premium", vendor: "Microsoft", price: 22.0 },
-    Product { id: "1810aea9-0c95-421d-a77a-7ebccdfa2f6c", name: "Microsoft 365 Business Standard", vendor: "Microsoft", price: 12.5 },
-    Product { id: "e91bba5e-a9a3-483f-b036-f80165d410e3", name: "Microsoft Office 365 E3", vendor: "Microsoft", price: 23.0 },
-    Product { id: "8540387d-967b-4bba-9a5c-2c41e5769c6e", name: "Exchange Online (Plan 1)", vendor: "Microsoft", price: 4.0 },
-    Product { id: "2d3432cb-5a61-4f87-a197-7ea8e2227aeb", name: "Google Workspace Business Starter", vendor: "Google", price: 6.0 },
-    Product { id: "5766ecd7-a0bf-4ee0-ba1d-bd3ca92ca555", name: "Proofpoint Essentials - Professional", vendor: "Proofpoint", price: 4.5 },
-    Product { id: "7597a0fd-f0ec-4547-8a20-fd2d3f311a5c", name: "Adobe Creative Cloud", vendor: "Adobe", price: 54.99 },
-    Product { id: "25d15d2e-b293-4393-9e16-e6890a6650b0", name: "Webroot SecureAnywhere Business Endpoint Protection", vendor: "Webroot", price: 3.0 },
-    Product { id: "b3bb9455-c454-4efa-9be8-15b86caf6933", name: "Acronis Cyber Protect Cloud", vendor: "Acronis", price: 8.0 },
-    Product { id: "aaaee3f0-262c-47a4-b0e6-f9ce8b54fcd7", name: "Dropbox Business Advanced", vendor: "Dropbox", price: 18.0 },
+    Product {
+        id: "4f76b357-9ac1-47fa-9369-feb80a32f87e",
+        name: "Microsoft 365 Business Premium",
+        vendor: "Microsoft",
+        price: 22.0,
+    },
+    Product {
+        id: "1810aea9-0c95-421d-a77a-7ebccdfa2f6c",
+        name: "Microsoft 365 Business Standard",
+        vendor: "Microsoft",
+        price: 12.5,
+    },
+    Product {
+        id: "e91bba5e-a9a3-483f-b036-f80165d410e3",
+        name: "Microsoft Office 365 E3",
+        vendor: "Microsoft",
+        price: 23.0,
+    },
+    Product {
+        id: "8540387d-967b-4bba-9a5c-2c41e5769c6e",
+        name: "Exchange Online (Plan 1)",
+        vendor: "Microsoft",
+        price: 4.0,
+    },
+    Product {
+        id: "2d3432cb-5a61-4f87-a197-7ea8e2227aeb",
+        name: "Google Workspace Business Starter",
+        vendor: "Google",
+        price: 6.0,
+    },
+    Product {
+        id: "5766ecd7-a0bf-4ee0-ba1d-bd3ca92ca555",
+        name: "Proofpoint Essentials - Professional",
+        vendor: "Proofpoint",
+        price: 4.5,
+    },
+    Product {
+        id: "7597a0fd-f0ec-4547-8a20-fd2d3f311a5c",
+        name: "Adobe Creative Cloud",
+        vendor: "Adobe",
+        price: 54.99,
+    },
+    Product {
+        id: "25d15d2e-b293-4393-9e16-e6890a6650b0",
+        name: "Webroot SecureAnywhere Business Endpoint Protection",
+        vendor: "Webroot",
+        price: 3.0,
+    },
+    Product {
+        id: "b3bb9455-c454-4efa-9be8-15b86caf6933",
+        name: "Acronis Cyber Protect Cloud",
+        vendor: "Acronis",
+        price: 8.0,
+    },
+    Product {
+        id: "aaaee3f0-262c-47a4-b0e6-f9ce8b54fcd7",
+        name: "Dropbox Business Advanced",
+        vendor: "Dropbox",
+        price: 18.0,
+    },
 ];
 
 /// A v4-shaped UUID from the seeded generator.
@@ -227,7 +277,11 @@ impl Generator<'_> {
                         first.to_ascii_lowercase(),
                         last.to_ascii_lowercase()
                     ),
-                    phone: format!("555-{:03}-{:04}", self.rng.random_range(100..999), self.rng.random_range(0..9999)),
+                    phone: format!(
+                        "555-{:03}-{:04}",
+                        self.rng.random_range(100..999),
+                        self.rng.random_range(0..9999)
+                    ),
                     created_ms: anchor - self.rng.random_range(30..900) * DAY_MS,
                 }
             })
@@ -256,7 +310,9 @@ impl Generator<'_> {
 
     fn subscriptions(&mut self, company: usize, story: SubscriptionStory) {
         let anchor = self.world.anchor_ms;
-        let most = (self.config.subscriptions_per_company * 2).saturating_sub(1).max(1);
+        let most = (self.config.subscriptions_per_company * 2)
+            .saturating_sub(1)
+            .max(1);
         // Few or many products: 1 up to twice the average less one.
         let count = self.rng.random_range(1..=most).min(PRODUCTS.len());
         let mut products: Vec<usize> = (0..PRODUCTS.len()).collect();
@@ -279,30 +335,53 @@ impl Generator<'_> {
                 anchor - rng.random_range(days.0..days.1) * DAY_MS
             };
             match story {
-                SubscriptionStory::Healthy => {
-                    if self.rng.random_bool(0.3) {
-                        let at_ms = change(&mut self.rng, (30, 110));
-                        versions.push(Version { at_ms, quantity: base, status: "Active" });
-                    }
+                // A renewal that kept the seats.
+                SubscriptionStory::Healthy if self.rng.random_bool(0.3) => {
+                    let at_ms = change(&mut self.rng, (30, 110));
+                    versions.push(Version {
+                        at_ms,
+                        quantity: base,
+                        status: "Active",
+                    });
                 }
                 SubscriptionStory::Growing => {
                     let first = change(&mut self.rng, (60, 110));
                     let second = change(&mut self.rng, (3, 50));
-                    versions.push(Version { at_ms: first, quantity: base + 3.0, status: "Active" });
-                    versions.push(Version { at_ms: second, quantity: base + 8.0, status: "Active" });
+                    versions.push(Version {
+                        at_ms: first,
+                        quantity: base + 3.0,
+                        status: "Active",
+                    });
+                    versions.push(Version {
+                        at_ms: second,
+                        quantity: base + 8.0,
+                        status: "Active",
+                    });
                 }
                 SubscriptionStory::Shrinking => {
                     let top = base + 12.0;
                     versions[0].quantity = top;
                     let first = change(&mut self.rng, (60, 110));
                     let second = change(&mut self.rng, (3, 50));
-                    versions.push(Version { at_ms: first, quantity: top - 5.0, status: "Active" });
-                    versions.push(Version { at_ms: second, quantity: (top - 11.0).max(1.0), status: "Active" });
+                    versions.push(Version {
+                        at_ms: first,
+                        quantity: top - 5.0,
+                        status: "Active",
+                    });
+                    versions.push(Version {
+                        at_ms: second,
+                        quantity: (top - 11.0).max(1.0),
+                        status: "Active",
+                    });
                 }
                 SubscriptionStory::Cancelling if n < 2 => {
                     let at_ms = change(&mut self.rng, (2, 40));
                     let status = if n == 0 { "Cancelled" } else { "PendingCancel" };
-                    versions.push(Version { at_ms, quantity: base, status });
+                    versions.push(Version {
+                        at_ms,
+                        quantity: base,
+                        status,
+                    });
                     end_ms = Some(if n == 0 {
                         at_ms
                     } else {

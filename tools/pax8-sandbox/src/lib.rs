@@ -222,7 +222,11 @@ impl Sandbox {
 
     /// Changes a subscription's seats now (a new version in its history, a new `updatedDate`);
     /// returns its company id.
-    pub fn change_quantity(&self, subscription_id: &str, quantity: f64) -> Result<String, SandboxError> {
+    pub fn change_quantity(
+        &self,
+        subscription_id: &str,
+        quantity: f64,
+    ) -> Result<String, SandboxError> {
         self.new_version(subscription_id, |current| Version {
             quantity,
             ..current
@@ -312,10 +316,13 @@ impl Sandbox {
             if let Some(value) = &authorization {
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
-            let response = request.send().await.map_err(|source| SandboxError::Webhook {
-                url: url.clone(),
-                source,
-            })?;
+            let response = request
+                .send()
+                .await
+                .map_err(|source| SandboxError::Webhook {
+                    url: url.clone(),
+                    source,
+                })?;
             deliveries.push(WebhookDelivery {
                 webhook_id,
                 status: response.status().as_u16(),

@@ -134,8 +134,7 @@ pub(crate) fn pax8_datetime(ms: i64) -> String {
 
 /// `2021-01-01T08:30:00Z`.
 pub(crate) fn rfc3339(ms: i64) -> String {
-    datetime(ms)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    datetime(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `2020-12-03`: the date-only form of `createdDate`, `billingStart` and some `endDate`s.

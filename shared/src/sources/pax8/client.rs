@@ -249,7 +249,11 @@ impl Pax8Client {
             .expires_in
             .filter(|s| s.is_finite() && *s > 0.0)
             .map_or(Duration::from_secs(86_400), Duration::from_secs_f64);
-        Ok(CachedToken::new(SecretString::from(token), received, lifetime))
+        Ok(CachedToken::new(
+            SecretString::from(token),
+            received,
+            lifetime,
+        ))
     }
 
     /// Sends with retries; on a 401 asks for a replacement token once and sends again with it.

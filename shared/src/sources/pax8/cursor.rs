@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_and_refuses_another_window_or_garbage() {
         let since = Utc::now();
-        let window = FetchWindow::ChangedBetween { since, until: since };
+        let window = FetchWindow::ChangedBetween {
+            since,
+            until: since,
+        };
         let mut cursor = WalkCursor::start(window);
         cursor.phase = Phase::Contacts {
             next_page: Some(2),

@@ -213,7 +213,11 @@ impl AccountsSourceFactory for Pax8Sources {
             .get(api::WEBHOOKS, &api::page_query(0))
             .await
             .map_err(SourceError::from)?;
-        for old in existing.content.iter().filter(|w| w.url.as_deref() == Some(url)) {
+        for old in existing
+            .content
+            .iter()
+            .filter(|w| w.url.as_deref() == Some(url))
+        {
             if let Some(id) = &old.id {
                 client
                     .delete(&api::webhook(id))

@@ -7,7 +7,9 @@ use crate::domain::{
     AccountIdentity, AccountRecord, AccountSignals, CloudSubscription, CloudSubscriptionStatus,
     CloudSubscriptions, ConnectionId, Platform, QuantityChange,
 };
-use crate::sources::pax8::wire::{parse_date, parse_instant, WireCompany, WireContact, WireSubscription};
+use crate::sources::pax8::wire::{
+    parse_date, parse_instant, WireCompany, WireContact, WireSubscription,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -117,14 +119,17 @@ pub fn email_domains(contacts: &[WireContact]) -> Vec<String> {
 }
 
 /// A subscription row and the id of its company; `None` without an id or a company.
-pub fn subscription(wire: &WireSubscription, now: DateTime<Utc>) -> Option<(String, CloudSubscription)> {
+pub fn subscription(
+    wire: &WireSubscription,
+    now: DateTime<Utc>,
+) -> Option<(String, CloudSubscription)> {
     let id = non_empty(wire.id.as_deref())?;
     let company_id = non_empty(wire.company_id.as_deref())?;
     let product_id = non_empty(wire.product_id.as_deref()).unwrap_or_default();
-    let end = wire
-        .end_date
-        .as_deref()
-        .or(wire.commitment_term.as_ref().and_then(|c| c.end_date.as_deref()));
+    let end = wire.end_date.as_deref().or(wire
+        .commitment_term
+        .as_ref()
+        .and_then(|c| c.end_date.as_deref()));
     let row = CloudSubscription {
         id,
         product_name: non_empty(wire.product_name.as_deref()).unwrap_or_else(|| product_id.clone()),
@@ -167,7 +172,10 @@ pub fn quantity_history(versions: &[WireSubscription]) -> Vec<QuantityChange> {
     dated.sort_by_key(|c| c.at);
     let mut changes: Vec<QuantityChange> = Vec::with_capacity(dated.len());
     for change in dated {
-        if changes.last().is_none_or(|last| last.quantity != change.quantity) {
+        if changes
+            .last()
+            .is_none_or(|last| last.quantity != change.quantity)
+        {
             changes.push(change);
         }
     }
@@ -189,8 +197,14 @@ mod tests {
     #[test]
     fn statuses_map_and_unknown_ones_are_never_live() {
         assert_eq!(status("Activated"), CloudSubscriptionStatus::Active);
-        assert_eq!(status("WaitingForDetails"), CloudSubscriptionStatus::Pending);
-        assert_eq!(status("PendingCancel"), CloudSubscriptionStatus::PendingCancel);
+        assert_eq!(
+            status("WaitingForDetails"),
+            CloudSubscriptionStatus::Pending
+        );
+        assert_eq!(
+            status("PendingCancel"),
+            CloudSubscriptionStatus::PendingCancel
+        );
         assert!(!status("Suspended").is_live());
     }
 
@@ -229,7 +243,10 @@ mod tests {
         assert!(company_record(&connection, &company("Deleted"), now).is_none());
         let record = company_record(&connection, &company("Active"), now)
             .unwrap_or_else(|| panic!("an active company is an account"));
-        assert_eq!(record.identity.website.as_deref(), Some("https://acme.com/"));
+        assert_eq!(
+            record.identity.website.as_deref(),
+            Some("https://acme.com/")
+        );
         assert_eq!(record.identity.reference_ids, ["1001"]);
     }
 }

@@ -85,6 +85,9 @@ mod tests {
             instance: None,
         };
         assert_eq!(policy.decide(&bad, 0, 0.5), None);
-        assert_eq!(policy.decide(&Pax8Error::Timeout, policy.max_retries, 0.5), None);
+        assert_eq!(
+            policy.decide(&Pax8Error::Timeout, policy.max_retries, 0.5),
+            None
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::sources::pax8::cursor::{
 };
 use crate::sources::pax8::error::Pax8Error;
 use crate::sources::pax8::normalise;
-use crate::sources::pax8::wire::{parse_instant, History, Page, WireCompany, WireContact, WireSubscription};
+use crate::sources::pax8::wire::{
+    parse_instant, History, Page, WireCompany, WireContact, WireSubscription,
+};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
@@ -50,107 +52,111 @@ impl Pax8Source {
             Some(text) => WalkCursor::decode(text, window)?,
         };
         let walk = cursor.walk;
-        let (accounts, next) = match std::mem::replace(&mut cursor.phase, Phase::Companies { page: 0 }) {
-            Phase::Companies { page } => {
-                let found: Page<WireCompany> = self
-                    .client
-                    .get(api::COMPANIES, &api::page_query(page))
-                    .await?;
-                let more = found.has_next(page, api::PAGE_SIZE);
-                let mut accounts = Vec::new();
-                let mut pending = Vec::new();
-                for company in &found.content {
-                    if normalise::is_deleted(company) {
-                        cursor.deleted.extend(company.id.clone());
-                        continue;
+        let (accounts, next) =
+            match std::mem::replace(&mut cursor.phase, Phase::Companies { page: 0 }) {
+                Phase::Companies { page } => {
+                    let found: Page<WireCompany> = self
+                        .client
+                        .get(api::COMPANIES, &api::page_query(page))
+                        .await?;
+                    let more = found.has_next(page, api::PAGE_SIZE);
+                    let mut accounts = Vec::new();
+                    let mut pending = Vec::new();
+                    for company in &found.content {
+                        if normalise::is_deleted(company) {
+                            cursor.deleted.extend(company.id.clone());
+                            continue;
+                        }
+                        let Some(record) =
+                            normalise::company_record(&self.connection_id, company, now)
+                        else {
+                            continue;
+                        };
+                        let updated = company.updated_date.as_deref().and_then(parse_instant);
+                        if walk.changed(updated) {
+                            pending.push(PendingCompany {
+                                id: record.external_id.clone(),
+                                name: record.name.clone(),
+                            });
+                        }
+                        accounts.push(record);
                     }
-                    let Some(record) = normalise::company_record(&self.connection_id, company, now)
-                    else {
-                        continue;
-                    };
-                    let updated = company.updated_date.as_deref().and_then(parse_instant);
-                    if walk.changed(updated) {
-                        pending.push(PendingCompany {
-                            id: record.external_id.clone(),
-                            name: record.name.clone(),
-                        });
-                    }
-                    accounts.push(record);
-                }
-                let next = if pending.is_empty() {
-                    WalkCursor::after_companies(page, more)
-                } else {
-                    let next_page = match WalkCursor::after_companies(page, more) {
-                        Phase::Companies { page } => Some(page),
-                        _ => None,
-                    };
-                    Phase::Contacts { next_page, pending }
-                };
-                (accounts, Some(next))
-            }
-            Phase::Contacts {
-                next_page,
-                mut pending,
-            } => {
-                let batch: Vec<PendingCompany> =
-                    pending.drain(..pending.len().min(CONTACTS_PER_STEP)).collect();
-                let accounts = self.contact_records(&batch, now).await?;
-                let next = if pending.is_empty() {
-                    WalkCursor::resume_companies(next_page)
-                } else {
-                    Phase::Contacts { next_page, pending }
-                };
-                (accounts, Some(next))
-            }
-            Phase::Subscriptions { page } => {
-                let found: Page<WireSubscription> = self
-                    .client
-                    .get(api::SUBSCRIPTIONS, &api::page_query(page))
-                    .await?;
-                let more = found.has_next(page, api::PAGE_SIZE);
-                let mut ready = Vec::new();
-                let mut pending = Vec::new();
-                for wire in &found.content {
-                    let Some((company_id, row)) = normalise::subscription(wire, now) else {
-                        continue;
-                    };
-                    if cursor.deleted.contains(&company_id) {
-                        continue;
-                    }
-                    if walk.changed(row.updated_at) {
-                        pending.push(PendingSubscription { company_id, row });
+                    let next = if pending.is_empty() {
+                        WalkCursor::after_companies(page, more)
                     } else {
-                        ready.push((company_id, row));
-                    }
-                }
-                let accounts = self.by_company(ready, now);
-                let next = if pending.is_empty() {
-                    WalkCursor::after_subscriptions(page, more)
-                } else {
-                    let next_page = match WalkCursor::after_subscriptions(page, more) {
-                        Some(Phase::Subscriptions { page }) => Some(page),
-                        _ => None,
+                        let next_page = match WalkCursor::after_companies(page, more) {
+                            Phase::Companies { page } => Some(page),
+                            _ => None,
+                        };
+                        Phase::Contacts { next_page, pending }
                     };
-                    Some(Phase::History { next_page, pending })
-                };
-                (accounts, next)
-            }
-            Phase::History {
-                next_page,
-                mut pending,
-            } => {
-                let batch: Vec<PendingSubscription> =
-                    pending.drain(..pending.len().min(HISTORIES_PER_STEP)).collect();
-                let rows = self.with_histories(batch).await?;
-                let accounts = self.by_company(rows, now);
-                let next = if pending.is_empty() {
-                    WalkCursor::resume_subscriptions(next_page)
-                } else {
-                    Some(Phase::History { next_page, pending })
-                };
-                (accounts, next)
-            }
-        };
+                    (accounts, Some(next))
+                }
+                Phase::Contacts {
+                    next_page,
+                    mut pending,
+                } => {
+                    let batch: Vec<PendingCompany> = pending
+                        .drain(..pending.len().min(CONTACTS_PER_STEP))
+                        .collect();
+                    let accounts = self.contact_records(&batch, now).await?;
+                    let next = if pending.is_empty() {
+                        WalkCursor::resume_companies(next_page)
+                    } else {
+                        Phase::Contacts { next_page, pending }
+                    };
+                    (accounts, Some(next))
+                }
+                Phase::Subscriptions { page } => {
+                    let found: Page<WireSubscription> = self
+                        .client
+                        .get(api::SUBSCRIPTIONS, &api::page_query(page))
+                        .await?;
+                    let more = found.has_next(page, api::PAGE_SIZE);
+                    let mut ready = Vec::new();
+                    let mut pending = Vec::new();
+                    for wire in &found.content {
+                        let Some((company_id, row)) = normalise::subscription(wire, now) else {
+                            continue;
+                        };
+                        if cursor.deleted.contains(&company_id) {
+                            continue;
+                        }
+                        if walk.changed(row.updated_at) {
+                            pending.push(PendingSubscription { company_id, row });
+                        } else {
+                            ready.push((company_id, row));
+                        }
+                    }
+                    let accounts = self.by_company(ready, now);
+                    let next = if pending.is_empty() {
+                        WalkCursor::after_subscriptions(page, more)
+                    } else {
+                        let next_page = match WalkCursor::after_subscriptions(page, more) {
+                            Some(Phase::Subscriptions { page }) => Some(page),
+                            _ => None,
+                        };
+                        Some(Phase::History { next_page, pending })
+                    };
+                    (accounts, next)
+                }
+                Phase::History {
+                    next_page,
+                    mut pending,
+                } => {
+                    let batch: Vec<PendingSubscription> = pending
+                        .drain(..pending.len().min(HISTORIES_PER_STEP))
+                        .collect();
+                    let rows = self.with_histories(batch).await?;
+                    let accounts = self.by_company(rows, now);
+                    let next = if pending.is_empty() {
+                        WalkCursor::resume_subscriptions(next_page)
+                    } else {
+                        Some(Phase::History { next_page, pending })
+                    };
+                    (accounts, next)
+                }
+            };
         let next_cursor = match next {
             Some(phase) => {
                 cursor.phase = phase;
@@ -267,7 +273,10 @@ impl Pax8Source {
     }
 
     /// Every page of a listing (`company_id`'s subscriptions).
-    async fn all_subscriptions(&self, company_id: &str) -> Result<Vec<WireSubscription>, Pax8Error> {
+    async fn all_subscriptions(
+        &self,
+        company_id: &str,
+    ) -> Result<Vec<WireSubscription>, Pax8Error> {
         let mut rows = Vec::new();
         for page in 0..MAX_PAGES {
             let mut query = api::page_query(page);
@@ -293,7 +302,8 @@ impl Pax8Source {
         let Some(mut record) = normalise::company_record(&self.connection_id, &company, now) else {
             return Ok(None);
         };
-        record.identity.email_domains = normalise::email_domains(&self.contacts(&record.external_id).await?);
+        record.identity.email_domains =
+            normalise::email_domains(&self.contacts(&record.external_id).await?);
         let rows = match self.all_subscriptions(&record.external_id).await {
             Ok(rows) => rows,
             // "Invalid companyId": gone between the two reads.

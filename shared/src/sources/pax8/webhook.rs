@@ -63,8 +63,8 @@ pub fn parse_event(body: &[u8]) -> Result<VerifiedWebhook, WebhookError> {
     let topic = text(event.get("webhookTopic").and_then(|t| t.get("topic")))
         .or_else(|| text(event.get("topic")))
         .unwrap_or_else(|| "UNKNOWN".into());
-    let action = text(data.and_then(|d| d.get("action")))
-        .or_else(|| text(data.and_then(|d| d.get("type"))));
+    let action =
+        text(data.and_then(|d| d.get("action"))).or_else(|| text(data.and_then(|d| d.get("type"))));
     let event_type = match action {
         Some(action) => format!("{topic}/{action}"),
         None => topic,
@@ -103,14 +103,23 @@ mod tests {
             check_authorization(&headers, "s3cret"),
             Err(WebhookError::MissingAuthorization)
         );
-        headers.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("s3cre"));
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("s3cre"),
+        );
         assert_eq!(
             check_authorization(&headers, "s3cret"),
             Err(WebhookError::WrongAuthorization)
         );
-        headers.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("s3cret"));
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("s3cret"),
+        );
         assert_eq!(check_authorization(&headers, "s3cret"), Ok(()));
-        assert_eq!(check_authorization(&headers, ""), Err(WebhookError::NoSecret));
+        assert_eq!(
+            check_authorization(&headers, ""),
+            Err(WebhookError::NoSecret)
+        );
     }
 
     #[test]
@@ -120,7 +129,13 @@ mod tests {
         assert_eq!(event.event_id, "w-1:2026-11-30T10:00:00Z");
         assert_eq!(event.event_type, "SUBSCRIPTION/Change");
         assert_eq!(event.account_ids, ["c-1", "c-2"]);
-        assert!(matches!(parse_event(b"[1]"), Err(WebhookError::InvalidEvent(_))));
-        assert!(matches!(parse_event(b"{}"), Err(WebhookError::InvalidEvent(_))));
+        assert!(matches!(
+            parse_event(b"[1]"),
+            Err(WebhookError::InvalidEvent(_))
+        ));
+        assert!(matches!(
+            parse_event(b"{}"),
+            Err(WebhookError::InvalidEvent(_))
+        ));
     }
 }

@@ -148,13 +148,22 @@ mod tests {
     #[test]
     fn reads_every_date_form_of_pax8s_examples() {
         let at = |s| parse_instant(s).map(|d| d.to_rfc3339());
-        assert_eq!(at("2021-01-01T08:30:00Z").as_deref(), Some("2021-01-01T08:30:00+00:00"));
+        assert_eq!(
+            at("2021-01-01T08:30:00Z").as_deref(),
+            Some("2021-01-01T08:30:00+00:00")
+        );
         assert_eq!(
             at("2020-12-01T13:20:13.153-0700").as_deref(),
             Some("2020-12-01T20:20:13.153+00:00")
         );
-        assert_eq!(at("2020-12-03").as_deref(), Some("2020-12-03T00:00:00+00:00"));
-        assert_eq!(at("2020-12-03T10:00:00").as_deref(), Some("2020-12-03T10:00:00+00:00"));
+        assert_eq!(
+            at("2020-12-03").as_deref(),
+            Some("2020-12-03T00:00:00+00:00")
+        );
+        assert_eq!(
+            at("2020-12-03T10:00:00").as_deref(),
+            Some("2020-12-03T10:00:00+00:00")
+        );
         assert_eq!(at("soon"), None);
         assert_eq!(
             parse_date("2000-10-31T01:30:00.000-05:00"),
@@ -170,8 +179,8 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(page.has_next(0, 200));
         assert!(!page.has_next(1, 200));
-        let bare: Page<WireContact> =
-            serde_json::from_str(r#"{"content":[{"email":"a@b.c"}]}"#).unwrap_or_else(|e| panic!("{e}"));
+        let bare: Page<WireContact> = serde_json::from_str(r#"{"content":[{"email":"a@b.c"}]}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(bare.has_next(0, 1));
         assert!(!bare.has_next(0, 200));
     }

@@ -184,14 +184,17 @@ pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a
 
 /// Pax8 pages: `page` 0-based (default 0), `size` 1-200 (default 10; larger sizes are served as
 /// 200). `Err` for a page or size that is not a number or below the minimum.
-pub(crate) fn paging(pairs: &[(String, String)], instance: &str) -> Result<(usize, usize), Response> {
+pub(crate) fn paging(
+    pairs: &[(String, String)],
+    instance: &str,
+) -> Result<(usize, usize), Box<Response>> {
     let bad = |field: &str| {
-        error(
+        Box::new(error(
             StatusCode::BAD_REQUEST,
             "INVALID_PARAM",
             &format!("Invalid value for {field}"),
             instance,
-        )
+        ))
     };
     let page = match param(pairs, "page") {
         None => 0,

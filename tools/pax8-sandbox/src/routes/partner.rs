@@ -103,7 +103,7 @@ pub(super) async fn companies(
     let pairs = query_pairs(query.as_deref());
     let (page, size) = match paging(&pairs, instance) {
         Ok(paging) => paging,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let status = param(&pairs, "status");
     let world = read(&shared.world);
@@ -137,11 +137,16 @@ pub(super) async fn contacts(
     RawQuery(query): RawQuery,
 ) -> Response {
     let instance = format!("/v1/companies/{id}/contacts");
-    gate_or_return!(shared, headers, "GET /v1/companies/{id}/contacts", &instance);
+    gate_or_return!(
+        shared,
+        headers,
+        "GET /v1/companies/{id}/contacts",
+        &instance
+    );
     let pairs = query_pairs(query.as_deref());
     let (page, size) = match paging(&pairs, &instance) {
         Ok(paging) => paging,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let world = read(&shared.world);
     let Some(company) = world.companies.iter().find(|c| c.id == id) else {
@@ -182,7 +187,7 @@ pub(super) async fn subscriptions(
     let pairs = query_pairs(query.as_deref());
     let (page, size) = match paging(&pairs, instance) {
         Ok(paging) => paging,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let world = read(&shared.world);
     let company = match param(&pairs, "companyId") {
@@ -236,7 +241,12 @@ pub(super) async fn history(
     Path(id): Path<String>,
 ) -> Response {
     let instance = format!("/v1/subscriptions/{id}/history");
-    gate_or_return!(shared, headers, "GET /v1/subscriptions/{id}/history", &instance);
+    gate_or_return!(
+        shared,
+        headers,
+        "GET /v1/subscriptions/{id}/history",
+        &instance
+    );
     let world = read(&shared.world);
     let Some(s) = world.subscriptions.iter().find(|s| s.id == id) else {
         return not_found("Subscription", &instance);
@@ -266,7 +276,7 @@ pub(super) async fn usage_summaries(
     let pairs = query_pairs(query.as_deref());
     let (page, size) = match paging(&pairs, &instance) {
         Ok(paging) => paging,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let world = read(&shared.world);
     let Some(s) = world.subscriptions.iter().find(|s| s.id == id) else {

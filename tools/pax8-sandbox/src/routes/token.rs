@@ -71,7 +71,12 @@ pub(super) async fn issue(State(shared): AppState, uri: Uri, body: Bytes) -> Res
     let token: String = {
         let mut rng = lock(&shared.rng);
         let tail: String = (0..64)
-            .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rng.random_range(0..62)]))
+            .map(|_| {
+                char::from(
+                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        [rng.random_range(0..62)],
+                )
+            })
             .collect();
         format!("eyJhbGciOiJSUzI1NiJ9.{tail}")
     };

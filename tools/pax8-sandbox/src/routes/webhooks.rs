@@ -71,7 +71,10 @@ pub(super) async fn create(State(shared): AppState, headers: HeaderMap, body: By
         let Some(topic) = entry.get("topic").and_then(Value::as_str) else {
             return bad_request("webhookTopics[].topic is required");
         };
-        if topics.iter().any(|(_, t, _): &(String, String, Value)| t == topic) {
+        if topics
+            .iter()
+            .any(|(_, t, _): &(String, String, Value)| t == topic)
+        {
             return bad_request("Only 1 of each webhook topic can be present in a webhook");
         }
         let filters = entry.get("filters").cloned().unwrap_or_else(|| json!([]));
@@ -107,7 +110,7 @@ pub(super) async fn list(
     let pairs = query_pairs(query.as_deref());
     let (page, size) = match paging(&pairs, instance) {
         Ok(paging) => paging,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let topic = param(&pairs, "topic");
     let world = read(&shared.world);
@@ -132,7 +135,12 @@ pub(super) async fn get_one(
     let world = read(&shared.world);
     match world.webhooks.iter().find(|w| w.id == id) {
         Some(w) => json_response(StatusCode::OK, &webhook_json(&world.account_id, w)),
-        None => error(StatusCode::NOT_FOUND, "NOT_FOUND", "Webhook not found", &instance),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Webhook not found",
+            &instance,
+        ),
     }
 }
 
@@ -142,16 +150,19 @@ pub(super) async fn delete(
     Path(id): Path<String>,
 ) -> Response {
     let instance = format!("/api/v2/webhooks/{id}");
-    if let Err(refused) =
-        gate(&shared, &headers, "DELETE /api/v2/webhooks/{id}", &instance).await
-    {
+    if let Err(refused) = gate(&shared, &headers, "DELETE /api/v2/webhooks/{id}", &instance).await {
         return refused;
     }
     let mut world = write(&shared.world);
     let before = world.webhooks.len();
     world.webhooks.retain(|w| w.id != id);
     if world.webhooks.len() == before {
-        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "Webhook not found", &instance);
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Webhook not found",
+            &instance,
+        );
     }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -32,7 +32,11 @@ pub async fn token(sandbox: &Sandbox) -> String {
     body["access_token"].as_str().expect("a token").to_owned()
 }
 
-pub async fn get(sandbox: &Sandbox, token: &str, path: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+pub async fn get(
+    sandbox: &Sandbox,
+    token: &str,
+    path: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let response = reqwest::Client::new()
         .get(format!("{}{path}", sandbox.base_url()))
         .bearer_auth(token)

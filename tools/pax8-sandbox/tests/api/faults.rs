@@ -19,7 +19,10 @@ async fn injected_429s_carry_retry_after_only_when_set_and_5xx_come_as_asked() {
         ..Faults::none()
     });
     let (_, headers, _) = get(&sandbox, &token, "/v1/companies").await;
-    assert_eq!(headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("7"));
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
     sandbox.set_faults(Faults {
         server_error_rate: 1.0,
         ..Faults::none()

@@ -36,39 +36,102 @@ async fn companies_contacts_subscriptions_history_usage_and_products() {
     let (status, _, body) = get(&sandbox, &token, &format!("/v1/companies/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(body["name"], company.name.as_str());
-    assert!(body["updatedDate"].as_str().is_some_and(|d| d.ends_with("+0000")));
-    let (_, _, contacts) = get(&sandbox, &token, &format!("/v1/companies/{id}/contacts?size=200")).await;
+    assert!(body["updatedDate"]
+        .as_str()
+        .is_some_and(|d| d.ends_with("+0000")));
+    let (_, _, contacts) = get(
+        &sandbox,
+        &token,
+        &format!("/v1/companies/{id}/contacts?size=200"),
+    )
+    .await;
     let emails = contacts["content"].as_array().expect("contacts");
     assert_eq!(emails.len(), company.contact_domains.len());
-    let (_, _, subs) = get(&sandbox, &token, &format!("/v1/subscriptions?companyId={id}&size=200")).await;
+    let (_, _, subs) = get(
+        &sandbox,
+        &token,
+        &format!("/v1/subscriptions?companyId={id}&size=200"),
+    )
+    .await;
     let rows = subs["content"].as_array().expect("rows");
     assert_eq!(rows.len(), company.subscriptions.len());
-    assert!(rows.iter().all(|r| r["companyId"] == id.as_str() && r["productName"].is_string()));
+    assert!(rows
+        .iter()
+        .all(|r| r["companyId"] == id.as_str() && r["productName"].is_string()));
     let expected = &company.subscriptions[0];
-    let (_, _, history) =
-        get(&sandbox, &token, &format!("/v1/subscriptions/{}/history", expected.id)).await;
+    let (_, _, history) = get(
+        &sandbox,
+        &token,
+        &format!("/v1/subscriptions/{}/history", expected.id),
+    )
+    .await;
     let versions = history["content"].as_array().expect("versions");
     assert_eq!(versions.len(), expected.quantity_history.len());
     assert_eq!(versions[0]["quantity"], expected.quantity, "newest first");
     assert!(versions.iter().all(|v| v["id"] == expected.id.as_str()));
-    let (_, _, usage) =
-        get(&sandbox, &token, &format!("/v1/subscriptions/{}/usage-summaries", expected.id)).await;
+    let (_, _, usage) = get(
+        &sandbox,
+        &token,
+        &format!("/v1/subscriptions/{}/usage-summaries", expected.id),
+    )
+    .await;
     assert!(usage["content"][0]["currentCharges"].is_number());
     let product = rows[0]["productId"].as_str().expect("product id");
     let (status, _, product) = get(&sandbox, &token, &format!("/v1/products/{product}")).await;
     assert_eq!(status, 200);
     assert!(product["vendorName"].is_string());
     let unknown = "00000000-0000-4000-8000-000000000000";
-    assert_eq!(get(&sandbox, &token, &format!("/v1/companies/{unknown}")).await.0, 404);
-    assert_eq!(get(&sandbox, &token, &format!("/v1/subscriptions?companyId={unknown}")).await.0, 403);
-    assert_eq!(get(&sandbox, &token, &format!("/v1/subscriptions/{unknown}/history")).await.0, 404);
+    assert_eq!(
+        get(&sandbox, &token, &format!("/v1/companies/{unknown}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(
+            &sandbox,
+            &token,
+            &format!("/v1/subscriptions?companyId={unknown}")
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        get(
+            &sandbox,
+            &token,
+            &format!("/v1/subscriptions/{unknown}/history")
+        )
+        .await
+        .0,
+        404
+    );
     // Filters.
-    let (_, _, cancelled) = get(&sandbox, &token, "/v1/subscriptions?status=Cancelled&size=200").await;
-    assert!(cancelled["content"].as_array().expect("rows").iter().all(|r| r["status"] == "Cancelled"));
+    let (_, _, cancelled) = get(
+        &sandbox,
+        &token,
+        "/v1/subscriptions?status=Cancelled&size=200",
+    )
+    .await;
+    assert!(cancelled["content"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .all(|r| r["status"] == "Cancelled"));
     // A change shows in the listing and the history.
-    sandbox.change_quantity(&expected.id, 99.0).expect("changed");
-    let (_, _, history) =
-        get(&sandbox, &token, &format!("/v1/subscriptions/{}/history", expected.id)).await;
+    sandbox
+        .change_quantity(&expected.id, 99.0)
+        .expect("changed");
+    let (_, _, history) = get(
+        &sandbox,
+        &token,
+        &format!("/v1/subscriptions/{}/history", expected.id),
+    )
+    .await;
     assert_eq!(history["content"][0]["quantity"], 99.0);
-    assert!(sandbox.stats().by_route.contains_key("GET /v1/subscriptions/{id}/history"));
+    assert!(sandbox
+        .stats()
+        .by_route
+        .contains_key("GET /v1/subscriptions/{id}/history"));
 }

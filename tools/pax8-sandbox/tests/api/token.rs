@@ -14,8 +14,10 @@ async fn the_token_endpoint_takes_json_credentials_and_an_audience() {
     // The spec's other path answers the same way.
     let other = reqwest::Client::new()
         .post(format!("{}/v1/token", sandbox.base_url()))
-        .json(&json!({"client_id": sandbox.client_id(), "client_secret": sandbox.client_secret(),
-            "audience": "https://api.pax8.com", "grant_type": "client_credentials"}))
+        .json(
+            &json!({"client_id": sandbox.client_id(), "client_secret": sandbox.client_secret(),
+            "audience": "https://api.pax8.com", "grant_type": "client_credentials"}),
+        )
         .send()
         .await
         .expect("request");
@@ -23,15 +25,20 @@ async fn the_token_endpoint_takes_json_credentials_and_an_audience() {
     // Wrong secret, unknown audience, a form body: refused.
     let wrong = reqwest::Client::new()
         .post(format!("{}/oauth/token", sandbox.base_url()))
-        .json(&json!({"client_id": sandbox.client_id(), "client_secret": "nope",
-            "audience": "https://api.pax8.com", "grant_type": "client_credentials"}))
+        .json(
+            &json!({"client_id": sandbox.client_id(), "client_secret": "nope",
+            "audience": "https://api.pax8.com", "grant_type": "client_credentials"}),
+        )
         .send()
         .await
         .expect("request");
     assert_eq!(wrong.status(), 401);
     let body: Value = wrong.json().await.expect("json");
     assert_eq!(body["error"], "access_denied");
-    assert_eq!(token_with(&sandbox, "https://example.com").await.status(), 401);
+    assert_eq!(
+        token_with(&sandbox, "https://example.com").await.status(),
+        401
+    );
     let form = reqwest::Client::new()
         .post(format!("{}/oauth/token", sandbox.base_url()))
         .form(&[("grant_type", "client_credentials")])
@@ -40,7 +47,11 @@ async fn the_token_endpoint_takes_json_credentials_and_an_audience() {
         .expect("request");
     assert_eq!(form.status(), 400);
     // Another documented audience gets a token that does not open the partner endpoints.
-    let usage: Value = token_with(&sandbox, "api://usage").await.json().await.expect("json");
+    let usage: Value = token_with(&sandbox, "api://usage")
+        .await
+        .json()
+        .await
+        .expect("json");
     let usage_token = usage["access_token"].as_str().expect("token");
     assert_eq!(get(&sandbox, usage_token, "/v1/companies").await.0, 401);
 }
@@ -63,8 +74,14 @@ async fn tokens_expire_are_revoked_and_credentials_can_be_refused() {
     sandbox.expire_tokens();
     assert_eq!(get(&sandbox, &third, "/v1/companies").await.0, 401);
     sandbox.refuse_credentials(true);
-    assert_eq!(token_with(&sandbox, "https://api.pax8.com").await.status(), 401);
+    assert_eq!(
+        token_with(&sandbox, "https://api.pax8.com").await.status(),
+        401
+    );
     sandbox.refuse_credentials(false);
-    assert_eq!(token_with(&sandbox, "https://api.pax8.com").await.status(), 200);
+    assert_eq!(
+        token_with(&sandbox, "https://api.pax8.com").await.status(),
+        200
+    );
     assert_eq!(sandbox.stats().token_requests, 5);
 }
