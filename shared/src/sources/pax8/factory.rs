@@ -262,3 +262,94 @@ impl AccountsSourceFactory for Pax8Sources {
         webhook::parse_event(body).map_err(fold)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConnectionStatus, TenantId};
+    use crate::vault::InProcessVault;
+    use secrecy::SecretString;
+
+    fn connection() -> Connection {
+        let at = Utc::now();
+        Connection {
+            tenant_id: TenantId::parse("t-1").expect("tenant"),
+            id: ConnectionId::parse("pax8-1").expect("connection"),
+            platform: Platform::Pax8,
+            label: "Pax8".into(),
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            credentials_secret_id: "pax8/1".into(),
+            settings: ConnectionSettings::Pax8,
+            connected_at: at,
+            last_sync_at: None,
+            last_full_sync_at: None,
+            created_at: at,
+            updated_at: at,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn the_token_host_is_a_setting_and_a_simulator_serves_both() {
+        let sources = Pax8Sources::new(reqwest::Client::new(), Arc::new(InProcessVault::new()));
+        assert_eq!(sources.endpoints().token_url, api::TOKEN_URL);
+        assert_eq!(sources.endpoints().api_base, api::API_BASE_URL);
+        let sources = sources.with_token_url(api::ALTERNATE_TOKEN_URL);
+        assert_eq!(sources.endpoints().token_url, api::ALTERNATE_TOKEN_URL);
+        let simulated = Pax8Sources::new(reqwest::Client::new(), Arc::new(InProcessVault::new()))
+            .with_base_url("http://127.0.0.1:9/");
+        assert_eq!(
+            simulated.endpoints(),
+            Endpoints {
+                api_base: "http://127.0.0.1:9".into(),
+                token_url: "http://127.0.0.1:9/oauth/token".into(),
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_or_unreadable_credentials_and_a_missing_webhook_secret_are_clear_errors() {
+        let vault = InProcessVault::new();
+        let sources = Pax8Sources::new(reqwest::Client::new(), Arc::new(vault.clone()));
+        assert!(matches!(
+            sources.source(&connection()).await,
+            Err(SourceError::Credentials(_))
+        ));
+        vault
+            .create("pax8/1", &SecretString::from("s3cret-not-json"))
+            .await
+            .expect("stored");
+        let Err(SourceError::Credentials(message)) = sources.source(&connection()).await else {
+            panic!("unreadable credentials");
+        };
+        assert!(!message.contains("s3cret"), "{message}");
+        let wrong_platform = sources
+            .check_credentials(
+                &ConnectionSettings::Hubspot,
+                &ClientCredentials::new("id", "secret"),
+            )
+            .await;
+        assert!(matches!(wrong_platform, Err(SourceError::Credentials(_))));
+        // A connection whose secret holds no webhook secret refuses every delivery.
+        let vault = InProcessVault::new();
+        let plain = serde_json::to_string(&ClientCredentials::new("id", "secret")).expect("json");
+        vault
+            .create("pax8/1", &SecretString::from(plain))
+            .await
+            .expect("stored");
+        let sources = Pax8Sources::new(reqwest::Client::new(), Arc::new(vault));
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static(""),
+        );
+        let refused = sources
+            .verify_webhook(&connection(), &headers, br#"{"id":"e"}"#)
+            .await;
+        assert!(matches!(
+            refused,
+            Err(SourceError::Rejected { status: 401, .. })
+        ));
+    }
+}
