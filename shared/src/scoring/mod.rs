@@ -94,6 +94,7 @@
 //!   revenue; revenue at stake is the gap to that median. A usage score alone is not engagement: a
 //!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
+mod accounts;
 mod changes;
 mod confidence;
 mod context;
@@ -107,10 +108,16 @@ mod payment_dimension;
 mod payment_insights;
 mod payments;
 
+pub use accounts::{
+    derive_account_features, AccountFeatures, ItFeatures, ProductPeers, ProductivityFeatures,
+    SubscriptionFeatures, TREND_DAYS,
+};
 pub use changes::{
     health_changes, insight_events, moved_factors, InsightEvents, MIN_FACTOR_MOVE_POINTS,
 };
-pub use confidence::{backed_confidence, confidence, impact, insight_id, money, Backing};
+pub use confidence::{
+    backed_confidence, confidence, cross_source_confidence, impact, insight_id, money, Backing,
+};
 pub use context::{TenantContext, MIN_HEALTHY_PEERS, MIN_PEERS_FOR_DISTRIBUTION};
 pub use dimensions::{lifecycle_points, recency_points};
 pub use features::{
@@ -118,8 +125,8 @@ pub use features::{
     RevenueFeatures, RevenueSource, TicketFeatures, YEAR_DAYS,
 };
 pub use health::{
-    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, risk_factors,
-    score_client, RiskFactors,
+    is_declining_engagement, is_inactive, is_low_engagement, is_seats_shrinking,
+    is_strongly_engaged, risk_factors, score_client, RiskFactors,
 };
 pub use insights::{evaluate_insights, EXCLUSIVE_RULES, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
