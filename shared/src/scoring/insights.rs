@@ -25,40 +25,6 @@ use chrono::{DateTime, Utc};
 /// "Multiple risk factors" fires at this many of the five (six with a payments platform linked).
 pub const MIN_RISK_FACTORS: u32 = 2;
 
-/// Pairs of rules that say opposite things of one client (engaged and healthy against disengaged or at
-/// risk): the rules are written so that both never fire in one run, and a property test holds them to it.
-pub const EXCLUSIVE_RULES: [(InsightRule, InsightRule); 17] = [
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::HighValueLowEngagement,
-    ),
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::DecliningEngagement,
-    ),
-    (InsightRule::UpsellOpportunity, InsightRule::InactiveClient),
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::MultipleRiskFactors,
-    ),
-    (InsightRule::UpsellOpportunity, InsightRule::OverdueInvoices),
-    (InsightRule::UpsellOpportunity, InsightRule::PaymentDispute),
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::FailedSubscriptionPayments,
-    ),
-    (InsightRule::UpsellOpportunity, InsightRule::SeatsShrinking),
-    (InsightRule::UpsellOpportunity, InsightRule::SilentClient),
-    (InsightRule::ExpansionSignal, InsightRule::SeatsShrinking),
-    (InsightRule::ExpansionSignal, InsightRule::PaidSeatsUnused),
-    (InsightRule::ExpansionSignal, InsightRule::SupportLoadRising),
-    (InsightRule::ExpansionSignal, InsightRule::SilentClient),
-    (InsightRule::ExpansionSignal, InsightRule::OverdueInvoices),
-    (InsightRule::ProductGap, InsightRule::SeatsShrinking),
-    (InsightRule::ProductGap, InsightRule::SilentClient),
-    (InsightRule::ProductGap, InsightRule::PaymentDispute),
-];
-
 /// Interactions that give full data support to a ratio-based finding.
 const FULL_SUPPORT_INTERACTIONS: f64 = 12.0;
 /// Engagement records that show the tenant logs its engagements thoroughly.
