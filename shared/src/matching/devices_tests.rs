@@ -22,7 +22,7 @@ fn clients() -> Vec<ClientProfile> {
 fn record(platform: Platform, id: &str, name: &str, serials: &[&str]) -> RecordProfile {
     RecordProfile {
         platform,
-        connection_id: ConnectionId::parse(&format!("{}-1", platform.as_str())).unwrap(),
+        connection_id: ConnectionId::parse(format!("{}-1", platform.as_str())).unwrap(),
         external_id: id.into(),
         names: Vec::new(),
         business_name: Some(name.into()),

@@ -13,7 +13,7 @@ use shared::scoring::{LinkedRecords, RecordMatch};
 
 fn record(platform: Platform, external_id: &str, signals: AccountSignals) -> AccountRecord {
     AccountRecord {
-        connection_id: ConnectionId::parse(&format!("{}-1", platform.as_str())).unwrap(),
+        connection_id: ConnectionId::parse(format!("{}-1", platform.as_str())).unwrap(),
         platform,
         external_id: external_id.to_owned(),
         name: format!("Account {external_id}"),
