@@ -270,3 +270,69 @@ fn the_order_of_records_changes_nothing() {
     backward.reverse();
     assert_eq!(forward, backward);
 }
+
+#[test]
+fn an_account_record_brings_each_evidence_at_its_score() {
+    use crate::domain::{AccountIdentity, AccountRecord, AccountSignals, Productivity};
+    let at = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let account = |platform: Platform, name: &str, identity: AccountIdentity| {
+        let record = AccountRecord {
+            connection_id: ConnectionId::parse(format!("{}-1", platform.as_str())).unwrap(),
+            platform,
+            external_id: "x".into(),
+            name: name.into(),
+            identity,
+            signals: AccountSignals::Productivity(Productivity::default()),
+            seen_at: at,
+            updated_at: at,
+        };
+        RecordProfile::from(&record)
+    };
+    let best = |profile: RecordProfile| {
+        let runs = match_records(&matcher(), &[profile]);
+        found(&runs, 0)
+            .first()
+            .map(|(id, c, m)| (id.clone(), *c, *m))
+    };
+    let verified = AccountIdentity {
+        verified_domains: vec!["acme.onmicrosoft.com".into(), "acme.com".into()],
+        ..AccountIdentity::default()
+    };
+    assert_eq!(
+        best(account(Platform::M365, "Acme Holdings", verified)),
+        Some(("101".into(), 0.90, MatchMethod::VerifiedDomain))
+    );
+    let initial_only = AccountIdentity {
+        verified_domains: vec!["acme.onmicrosoft.com".into()],
+        ..AccountIdentity::default()
+    };
+    assert_eq!(
+        best(account(Platform::M365, "Acme Holdings", initial_only)),
+        None
+    );
+    let website = AccountIdentity {
+        website: Some("https://www.globex.com/about".into()),
+        ..AccountIdentity::default()
+    };
+    assert_eq!(
+        best(account(Platform::Pax8, "Globex Ltd", website)),
+        Some(("102".into(), 0.90, MatchMethod::Website))
+    );
+    let reference = AccountIdentity {
+        reference_ids: vec!["103".into()],
+        email_domains: vec!["initech.com".into(), "gmail.com".into()],
+        ..AccountIdentity::default()
+    };
+    assert_eq!(
+        best(account(Platform::Pax8, "Other", reference)),
+        Some(("103".into(), 1.0, MatchMethod::ExplicitId))
+    );
+    let email = AccountIdentity {
+        email_domains: vec!["initech.com".into()],
+        ..AccountIdentity::default()
+    };
+    assert_eq!(
+        best(account(Platform::Ninjaone, "Initech Holdings Group", email)),
+        Some(("103".into(), 0.70, MatchMethod::EmailDomain))
+    );
+}

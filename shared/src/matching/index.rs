@@ -148,15 +148,7 @@ impl Matcher {
             .into_iter()
             .filter_map(|at| {
                 let client = &self.clients[at];
-                let evidence = assess(&prepared, client, &explicit);
-                let confidence = combine(&evidence)?;
-                let method = evidence.iter().find(|e| e.agrees)?.method;
-                (confidence >= self.settings.review).then(|| Candidate {
-                    client_id: client.client_id.clone(),
-                    method,
-                    evidence,
-                    confidence,
-                })
+                self.candidate(client, assess(&prepared, client, &explicit))
             })
             .collect();
         candidates.sort_by(|a, b| {
@@ -184,7 +176,18 @@ impl Matcher {
         let client = &self.clients[at];
         let prepared = self.prepare(record);
         let explicit = self.explicit_targets(&prepared);
-        let evidence = assess_with(&prepared, client, &explicit, found_elsewhere);
+        self.candidate(
+            client,
+            assess_with(&prepared, client, &explicit, found_elsewhere),
+        )
+    }
+
+    /// The pair as a candidate when its evidence reaches the review threshold.
+    fn candidate(
+        &self,
+        client: &PreparedClient,
+        evidence: Vec<MatchEvidence>,
+    ) -> Option<Candidate> {
         let confidence = combine(&evidence)?;
         let method = evidence.iter().find(|e| e.agrees)?.method;
         (confidence >= self.settings.review).then(|| Candidate {
