@@ -318,6 +318,31 @@ fn features_of_a_client_without_accounts_are_empty() {
     let features = derive_linked_features(&snapshot, &linked, &settings(), now());
     assert_eq!(features.accounts.crm_interactions_prior_30d, 10);
     assert_eq!(features.accounts.crm_interactions_30d, 2);
-    let _ = RecordMatch::weight;
-    let _ = cross_source_confidence;
+}
+
+#[test]
+fn a_cross_source_finding_is_only_as_sure_as_every_platform_match() {
+    let link = |platform, confidence| RecordMatch {
+        platform,
+        method: MatchMethod::Website,
+        confidence,
+    };
+    let both = |a: f64, b: f64| {
+        cross_source_confidence(
+            1.0,
+            1.0,
+            &Backing::linked_only(vec![link(Platform::Pax8, a), link(Platform::M365, b)]),
+        )
+    };
+    // Full data, two platforms matched for certain: full agreement.
+    assert_eq!(both(1.0, 1.0), 100);
+    // 0.9 x 0.8 of what the data says, whichever side is weaker.
+    assert!(both(0.9, 0.8) <= 72, "{}", both(0.9, 0.8));
+    assert_eq!(both(0.9, 0.8), both(0.8, 0.9));
+    assert!(both(0.9, 0.5) < both(0.9, 0.8));
+    // Without linked records it is the plain confidence.
+    assert_eq!(
+        cross_source_confidence(0.5, 0.5, &Backing::default()),
+        confidence(0.5, 0.5, 0)
+    );
 }
