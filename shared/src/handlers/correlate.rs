@@ -5,7 +5,7 @@
 
 use crate::domain::{ClientSnapshot, Correlation, CorrelationStatus, Platform, Tenant};
 use crate::matching::{
-    is_dormant, match_records, reconcile, ClientProfile, Matcher, RecordProfile,
+    is_dormant, match_records_linked, reconcile, ClientProfile, Matcher, RecordProfile,
 };
 use crate::ports::{AccountStore, ConnectionStore, CorrelationStore, PayerStore, StoreError};
 use crate::store::{every_page, every_page_mapped};
@@ -79,7 +79,8 @@ where
 
     // The tenant's own domains are not known yet: free-mail and shared domains are still refused.
     let matcher = Matcher::new(&clients, &[], tenant.matching);
-    let runs = match_records(&matcher, &records);
+    // Links people confirmed vouch for records of other platforms sharing their device serials.
+    let runs = match_records_linked(&matcher, &records, &existing);
     let writes = reconcile(&tenant.id, &existing, &runs, &tenant.matching, now);
     for chunk in writes.chunks(WRITE_CHUNK) {
         store.put_correlations(&tenant.id, chunk).await?;
