@@ -220,3 +220,59 @@ where
     }
     Ok(swept)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AccountIdentity, AccountSignals, CloudSubscriptions, Platform};
+    use crate::store::MemoryStore;
+    use chrono::Duration as Span;
+
+    fn company(n: usize, seen_at: DateTime<Utc>) -> AccountRecord {
+        AccountRecord {
+            connection_id: ConnectionId::parse("pax8-1").unwrap(),
+            platform: Platform::Pax8,
+            external_id: format!("C{n:04}"),
+            name: format!("Company {n}"),
+            identity: AccountIdentity::default(),
+            signals: AccountSignals::CloudSubscriptions(CloudSubscriptions::default()),
+            seen_at,
+            updated_at: seen_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sweep_pages_through_every_account_and_deletes_the_unseen_ones() {
+        let store = MemoryStore::new();
+        let tenant = TenantId::parse("acme").unwrap();
+        let connection = ConnectionId::parse("pax8-1").unwrap();
+        let started = Utc::now();
+        // More than two pages: the even ones were seen by the walk, the odd ones before it.
+        let accounts: Vec<AccountRecord> = (0..250)
+            .map(|n| {
+                let seen = if n % 2 == 0 {
+                    started + Span::seconds(1)
+                } else {
+                    started - Span::days(1)
+                };
+                company(n, seen)
+            })
+            .collect();
+        store.put_accounts(&tenant, &accounts).await.unwrap();
+
+        let swept = sweep_connection(&store, &tenant, &connection, started)
+            .await
+            .unwrap();
+
+        assert_eq!(swept.accounts_deleted, 125);
+        assert_eq!(swept.accounts_swept, 0, "no rows to drop");
+        let left = crate::store::every_page(|page| {
+            let (store, tenant, connection) = (&store, &tenant, &connection);
+            async move { store.list_accounts(tenant, connection, &page).await }
+        })
+        .await
+        .unwrap();
+        assert_eq!(left.len(), 125);
+        assert!(left.iter().all(|a| a.seen_since(started)));
+    }
+}
