@@ -12,7 +12,7 @@ use shared::domain::{
     CorrelationStatus, MatchMethod, PayerRecord, Platform, TenantStatus,
 };
 use shared::ports::{
-    ConnectionStore, CorrelationStore, PageRequest, PayerStore, PaymentsSource,
+    ConnectionSources, ConnectionStore, CorrelationStore, PageRequest, PayerStore, PaymentsSource,
     PaymentsSourceFactory, SecretVault, SourceError, TenantStore, VaultError,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,7 +67,9 @@ async fn world() -> World {
     let factory = Arc::new(OneKnownSecret::default());
     let for_state = factory.clone();
     let api = Api::with_state(config_with(|_| None), move |state| {
-        state.with_payments_sources(for_state)
+        state.with_connection_sources(
+            ConnectionSources::new().with_payments(Platform::Paypal, for_state),
+        )
     });
     api.store.create_tenant(&tenant(TENANT)).await.unwrap();
     World { api, factory }

@@ -1,0 +1,610 @@
+//! Microsoft 365 customer tenants: adding and removing them, the admin-consent link a customer's
+//! administrator opens, and the public callback that records their consent.
+//!
+//! The link's `state` is signed (HMAC-SHA256) with the connection's webhook secret, so only the
+//! connection that issued it can accept it, and carries a single-use nonce stored with
+//! `put_oauth_state` (the HubSpot install's store), so a link works once and expires. The admin
+//! may open it days later (the MSP sends it to the customer), hence the longer lifetime.
+//!
+//! The admin-consent URL is built here, from the documented endpoint
+//! `GET https://login.microsoftonline.com/{tenant}/adminconsent?client_id&redirect_uri&state`,
+//! which answers the redirect URI with `admin_consent=True&tenant={guid}&state` (or `error`,
+//! `error_description`).
+
+use super::create::{checked_customer_tenant, checked_text, parse_tenant_guid};
+use super::create::{NewCustomerTenant, MAX_CUSTOMER_TENANTS};
+use super::{refuse_hubspot, ConnectionView};
+use crate::api::error::{ApiError, Problem};
+use crate::api::extract::{ApiJson, ApiQuery};
+use crate::api::routes::path_id;
+use crate::api::{ApiState, Caller};
+use crate::domain::{
+    ClientCredentials, Connection, ConnectionId, ConnectionSettings, M365CustomerTenant,
+    Platform, SyncMode, SyncTrigger, TenantId,
+};
+use crate::events::{ProductEvent, SyncRequested};
+use crate::ports::{OAuthState, StoreError};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+/// How long a consent link stays valid: long enough to reach a customer's administrator.
+pub const CONSENT_LINK_LIFETIME: Duration = Duration::days(7);
+/// Microsoft's identity platform, unless `M365_API_BASE_URL` sends it to a simulator.
+pub const MICROSOFT_LOGIN_BASE: &str = "https://login.microsoftonline.com";
+/// The callback's path on the API.
+pub const CONSENT_CALLBACK_PATH: &str = "/oauth/m365/callback";
+
+type HmacSha256 = Hmac<Sha256>;
+use sha2::Sha256;
+
+/// Add (or relabel) a customer tenant of a Microsoft 365 connection. Its data is read once its
+/// administrator has consented the app (see the consent link).
+#[utoipa::path(
+    post,
+    path = "/v1/connections/{id}/customer-tenants",
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The connection id")),
+    request_body(content = NewCustomerTenant, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The connection with the tenant", body = ConnectionView),
+        (status = 400, description = "The id or a member is malformed (`tenant_id` must be a GUID)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a Microsoft 365 connection, it has as many tenants as it may, or it changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not a customer tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_customer_tenant(
+    State(state): State<ApiState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewCustomerTenant>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let id: ConnectionId = path_id(id)?;
+    let tenant = checked_customer_tenant(&body, "tenant_id")?;
+    let mut connection = m365_connection(&state, &caller.tenant_id, &id).await?;
+    let tenants = customer_tenants_mut(&mut connection)?;
+    let count = tenants.len();
+    match tenants.iter_mut().find(|t| t.tenant_id == tenant.tenant_id) {
+        Some(known) => known.label = tenant.label.or(known.label.take()),
+        None if count >= MAX_CUSTOMER_TENANTS => {
+            return Err(ApiError::conflict(format!(
+                "This connection already reads {MAX_CUSTOMER_TENANTS} customer tenants; make \
+                 another connection for more."
+            )))
+        }
+        None => tenants.push(tenant),
+    }
+    connection.updated_at = state.now();
+    let updated = state.store.update_connection(&connection).await?;
+    Ok(Json(updated.into()))
+}
+
+/// Remove a customer tenant from a Microsoft 365 connection, with the account records read from
+/// it. Removing one the connection does not list is no error.
+#[utoipa::path(
+    delete,
+    path = "/v1/connections/{id}/customer-tenants/{tenant_id}",
+    tag = "connections",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("tenant_id" = String, Path, description = "The customer's Microsoft Entra tenant id (a GUID)"),
+    ),
+    responses(
+        (status = 200, description = "The connection without the tenant", body = ConnectionView),
+        (status = 400, description = "The id or tenant id is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a Microsoft 365 connection, or it changed meanwhile", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove_customer_tenant(
+    State(state): State<ApiState>,
+    caller: Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let Path((raw_id, raw_tenant)) =
+        path.map_err(|rejection| ApiError::bad_parameter("id", rejection.body_text()))?;
+    let id = ConnectionId::parse(raw_id)
+        .map_err(|error| ApiError::bad_parameter("id", error.to_string()))?;
+    let customer = parse_tenant_guid(&raw_tenant)
+        .ok_or_else(|| ApiError::bad_parameter("tenant_id", "must be a GUID"))?;
+    let tenant_id = &caller.tenant_id;
+    let mut connection = m365_connection(&state, tenant_id, &id).await?;
+    let tenants = customer_tenants_mut(&mut connection)?;
+    let before = tenants.len();
+    tenants.retain(|t| t.tenant_id != customer);
+    if tenants.len() == before {
+        return Ok(Json(connection.into()));
+    }
+    // Its records first: a removal that stops half-way leaves the tenant listed, to remove again.
+    state
+        .store
+        .delete_accounts(tenant_id, &id, std::slice::from_ref(&customer))
+        .await?;
+    connection.updated_at = state.now();
+    let updated = state.store.update_connection(&connection).await?;
+    tracing::info!(connection = %id, "customer tenant removed");
+    Ok(Json(updated.into()))
+}
+
+/// The body of `POST /v1/connections/{id}/consent-links`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConsentLink {
+    /// The customer's tenant id (a GUID), when known: the link then opens that tenant's sign-in
+    /// and the callback accepts consent from that tenant only. Without it, the administrator's
+    /// own tenant is recorded.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// A name for the tenant, recorded with it; 1-100 characters.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// An admin-consent link for a customer's administrator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConsentLink {
+    /// Microsoft's admin-consent page for the connection's app; works once.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Make an admin-consent link for a new customer tenant: its administrator opens it, consents the
+/// MSP's app, and the tenant is recorded on the connection (and synced).
+#[utoipa::path(
+    post,
+    path = "/v1/connections/{id}/consent-links",
+    tag = "connections",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The connection id")),
+    request_body(content = NewConsentLink, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A single-use consent link", body = ConsentLink),
+        (status = 400, description = "The id or a member is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a Microsoft 365 connection, or one made before consent links existed (connect it again)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not a consent link request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store or the secret store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_consent_link(
+    State(state): State<ApiState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewConsentLink>,
+) -> Result<Response, ApiError> {
+    let id: ConnectionId = path_id(id)?;
+    let expected = match body.tenant_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            parse_tenant_guid(raw)
+                .ok_or_else(|| invalid("tenant_id", "must be a GUID (the customer's tenant id)"))?,
+        ),
+    };
+    let label = match body.label.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(label) => Some(checked_text(label, "label")?),
+    };
+    let tenant_id = &caller.tenant_id;
+    let connection = m365_connection(&state, tenant_id, &id).await?;
+    let credentials = credentials_of(&state, &connection).await?;
+    let key = signing_key(&credentials)?;
+    let now = state.now();
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let expires_at = now + CONSENT_LINK_LIFETIME;
+    state
+        .store
+        .put_oauth_state(&OAuthState {
+            nonce: nonce.clone(),
+            tenant_id: Some(tenant_id.clone()),
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    let payload = ConsentState {
+        tenant: tenant_id.to_string(),
+        connection: id.to_string(),
+        nonce,
+        customer: expected.clone(),
+        label,
+    };
+    let signed = sign_state(&payload, key)?;
+    let url = admin_consent_url(
+        &login_base(&state),
+        expected.as_deref(),
+        &credentials.client_id,
+        &callback_url(&state),
+        &signed,
+    );
+    Ok((StatusCode::CREATED, Json(ConsentLink { url, expires_at })).into_response())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsentCallbackQuery {
+    /// `True` when the administrator consented.
+    pub admin_consent: Option<String>,
+    /// The tenant the administrator consented for (a GUID).
+    pub tenant: Option<String>,
+    /// The signed state the consent link carried.
+    pub state: Option<String>,
+    /// The permissions granted (Microsoft sends it; unused).
+    pub scope: Option<String>,
+    /// Set when consent was refused or failed.
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Microsoft sends the customer's administrator back here after consent: the tenant is recorded
+/// as consented on the connection that issued the link, and a sync of it is requested.
+#[utoipa::path(
+    get,
+    path = "/oauth/m365/callback",
+    tag = "onboarding",
+    params(ConsentCallbackQuery),
+    responses(
+        (status = 200, description = "The customer tenant is recorded", content_type = "text/html", body = String),
+        (status = 400, description = "Consent was refused, or the link is unknown, expired, used, or for another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store or the secret store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn consent_callback(
+    State(state): State<ApiState>,
+    ApiQuery(query): ApiQuery<ConsentCallbackQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(error) = query.error {
+        let error: String = error
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        return Err(ApiError::OAuth {
+            detail: format!(
+                "Microsoft 365 consent was not granted ({error}); ask for a new consent link and \
+                 have a Global Administrator of the customer's tenant accept it."
+            ),
+        });
+    }
+    let signed = query
+        .state
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_parameter("state", "is required"))?;
+    let customer = query
+        .tenant
+        .as_deref()
+        .and_then(parse_tenant_guid)
+        .ok_or_else(|| ApiError::bad_parameter("tenant", "is required and must be a GUID"))?;
+    if !query
+        .admin_consent
+        .as_deref()
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return Err(ApiError::OAuth {
+            detail: "Microsoft did not confirm the administrator's consent; open the consent \
+                     link again."
+                .to_string(),
+        });
+    }
+    let foreign = || ApiError::OAuth {
+        detail: "This consent link was not issued by us; ask for a new one.".to_string(),
+    };
+    let (payload, encoded, signature) = open_state(&signed).ok_or_else(foreign)?;
+    let (Ok(tenant_id), Ok(connection_id)) = (
+        TenantId::parse(payload.tenant.clone()),
+        ConnectionId::parse(payload.connection.clone()),
+    ) else {
+        return Err(foreign());
+    };
+    let mut connection = match state.store.get_connection(&tenant_id, &connection_id).await {
+        Ok(connection) if connection.platform == Platform::M365 => connection,
+        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(foreign()),
+        Err(error) => return Err(error.into()),
+    };
+    let credentials = credentials_of(&state, &connection).await?;
+    let key = signing_key(&credentials).map_err(|_| foreign())?;
+    if !verify_signature(key, encoded, &signature) {
+        tracing::warn!(connection = %connection_id, "consent callback with a forged state; refused");
+        return Err(foreign());
+    }
+    if payload.customer.as_ref().is_some_and(|c| *c != customer) {
+        return Err(ApiError::OAuth {
+            detail: "Consent was given for another tenant than the link was made for; have the \
+                     customer's own administrator open the link."
+                .to_string(),
+        });
+    }
+    let now = state.now();
+    if state
+        .store
+        .take_oauth_state(&payload.nonce, now)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::OAuth {
+            detail: "This consent link has expired or was already used; ask for a new one."
+                .to_string(),
+        });
+    }
+    let tenants = customer_tenants_mut(&mut connection)?;
+    match tenants.iter_mut().find(|t| t.tenant_id == customer) {
+        Some(known) => {
+            known.consented_at = Some(now);
+            if known.label.is_none() {
+                known.label = payload.label.clone();
+            }
+        }
+        None => tenants.push(M365CustomerTenant {
+            tenant_id: customer.clone(),
+            label: payload.label.clone(),
+            consented_at: Some(now),
+        }),
+    }
+    connection.updated_at = now;
+    let connection = state.store.update_connection(&connection).await?;
+    tracing::info!(connection = %connection_id, "customer tenant consented");
+    let sync = SyncRequested::tenant(
+        tenant_id.clone(),
+        SyncMode::Full,
+        SyncTrigger::Manual {
+            requested_by: "microsoft-365-admin-consent".to_string(),
+        },
+        now,
+    )
+    .on_connection(connection_id.clone());
+    if let Err(error) = state.bus.publish(&[ProductEvent::SyncRequested(sync)]).await {
+        // Recorded: the schedule's next sync reads the tenant.
+        tracing::warn!(%error, connection = %connection_id, "could not request a sync after consent");
+    }
+    let name = payload.label.as_deref().unwrap_or(&customer);
+    Ok(Html(consented_page(name, &connection.label)).into_response())
+}
+
+/// What the state carries; short keys keep the link short.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ConsentState {
+    #[serde(rename = "t")]
+    tenant: String,
+    #[serde(rename = "c")]
+    connection: String,
+    #[serde(rename = "n")]
+    nonce: String,
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    customer: Option<String>,
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+fn mac(key: &str, encoded: &str) -> HmacSha256 {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(encoded.as_bytes());
+    mac
+}
+
+/// `base64url(json).base64url(hmac)`.
+fn sign_state(payload: &ConsentState, key: &str) -> Result<String, ApiError> {
+    let json = serde_json::to_vec(payload).map_err(ApiError::internal)?;
+    let encoded = b64().encode(json);
+    let signature = b64().encode(mac(key, &encoded).finalize().into_bytes());
+    Ok(format!("{encoded}.{signature}"))
+}
+
+/// The payload of a state, not yet verified (it names the connection whose key verifies it).
+fn open_state(signed: &str) -> Option<(ConsentState, &str, Vec<u8>)> {
+    let (encoded, signature) = signed.split_once('.')?;
+    let signature = b64().decode(signature).ok()?;
+    let json = b64().decode(encoded).ok()?;
+    let payload = serde_json::from_slice(&json).ok()?;
+    Some((payload, encoded, signature))
+}
+
+/// Compared in constant time.
+fn verify_signature(key: &str, encoded: &str, signature: &[u8]) -> bool {
+    mac(key, encoded).verify_slice(signature).is_ok()
+}
+
+fn signing_key(credentials: &ClientCredentials) -> Result<&str, ApiError> {
+    credentials.webhook_secret.as_deref().ok_or_else(|| {
+        ApiError::conflict(
+            "This connection was made before consent links existed; connect Microsoft 365 again \
+             to get one.",
+        )
+    })
+}
+
+/// The admin-consent page of the app: the customer's tenant when known, else `organizations`
+/// (the administrator's own work tenant).
+pub fn admin_consent_url(
+    login_base: &str,
+    customer_tenant: Option<&str>,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+) -> String {
+    let mut url = format!(
+        "{}/{}/adminconsent?",
+        login_base.trim_end_matches('/'),
+        customer_tenant.unwrap_or("organizations")
+    );
+    url.push_str(
+        &url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .finish(),
+    );
+    url
+}
+
+fn login_base(state: &ApiState) -> String {
+    state
+        .config
+        .account_hosts
+        .m365
+        .as_ref()
+        .map_or(MICROSOFT_LOGIN_BASE.to_string(), |u| {
+            u.as_str().trim_end_matches('/').to_string()
+        })
+}
+
+fn callback_url(state: &ApiState) -> String {
+    format!(
+        "{}{CONSENT_CALLBACK_PATH}",
+        state.config.public_base_url.as_str().trim_end_matches('/')
+    )
+}
+
+async fn m365_connection(
+    state: &ApiState,
+    tenant_id: &TenantId,
+    id: &ConnectionId,
+) -> Result<Connection, ApiError> {
+    refuse_hubspot(id, "given customer tenants")?;
+    let connection = state.store.get_connection(tenant_id, id).await?;
+    if connection.platform != Platform::M365 {
+        return Err(ApiError::conflict(format!(
+            "{} connections have no customer tenants; only Microsoft 365 connections do.",
+            connection.platform.display_name()
+        )));
+    }
+    Ok(connection)
+}
+
+fn customer_tenants_mut(
+    connection: &mut Connection,
+) -> Result<&mut Vec<M365CustomerTenant>, ApiError> {
+    match &mut connection.settings {
+        ConnectionSettings::M365 { customer_tenants } => Ok(customer_tenants),
+        _ => Err(ApiError::conflict(
+            "Only Microsoft 365 connections have customer tenants.",
+        )),
+    }
+}
+
+async fn credentials_of(
+    state: &ApiState,
+    connection: &Connection,
+) -> Result<ClientCredentials, ApiError> {
+    let secret = state.vault.get(&connection.credentials_secret_id).await?;
+    serde_json::from_str(secret.value.expose_secret()).map_err(|_| {
+        ApiError::internal(std::io::Error::other(
+            "a connection's secret is not client credentials",
+        ))
+    })
+}
+
+fn invalid(field: &str, reason: &str) -> ApiError {
+    ApiError::InvalidField {
+        field: field.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn consented_page(tenant: &str, connection: &str) -> String {
+    let (tenant, connection) = (html_escape(tenant), html_escape(connection));
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Consented: Connected Insights</title></head>
+<body>
+<main>
+<h1>Microsoft 365 tenant added</h1>
+<p>{tenant} is now read by the Microsoft 365 connection {connection}. Its licences and activity
+appear after the next sync, which has been requested.</p>
+<p>You can close this page.</p>
+</main>
+</body>
+</html>
+"#
+    )
+}
+
+fn html_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload() -> ConsentState {
+        ConsentState {
+            tenant: "acme".into(),
+            connection: "m365-0a1b2c3d".into(),
+            nonce: "n1".into(),
+            customer: None,
+            label: Some("Contoso".into()),
+        }
+    }
+
+    #[test]
+    fn a_signed_state_opens_and_verifies_only_with_its_key() {
+        let signed = sign_state(&payload(), "key-1").unwrap();
+        let (opened, encoded, signature) = open_state(&signed).unwrap();
+        assert_eq!(opened, payload());
+        assert!(verify_signature("key-1", encoded, &signature));
+        assert!(!verify_signature("key-2", encoded, &signature));
+        let tampered = sign_state(
+            &ConsentState {
+                connection: "m365-ffffffff".into(),
+                ..payload()
+            },
+            "key-1",
+        )
+        .unwrap();
+        let (_, other_encoded, _) = open_state(&tampered).unwrap();
+        assert!(!verify_signature("key-1", other_encoded, &signature));
+        assert!(open_state("not-a-state").is_none());
+    }
+
+    #[test]
+    fn the_consent_url_names_the_tenant_app_and_callback() {
+        let url = admin_consent_url(
+            "https://login.microsoftonline.com/",
+            Some("6f1c2d3e-0000-4000-8000-00000000ab12"),
+            "app-id",
+            "https://insights.example.com/oauth/m365/callback",
+            "s.t",
+        );
+        assert_eq!(
+            url,
+            "https://login.microsoftonline.com/6f1c2d3e-0000-4000-8000-00000000ab12/adminconsent?\
+             client_id=app-id&redirect_uri=https%3A%2F%2Finsights.example.com%2Foauth%2Fm365%2Fcallback&state=s.t"
+        );
+        assert!(admin_consent_url("https://l", None, "a", "r", "s").starts_with("https://l/organizations/"));
+    }
+
+    #[test]
+    fn the_consented_page_escapes_names() {
+        let page = consented_page("<b>x</b>", "M365");
+        assert!(!page.contains("<b>x"));
+    }
+}
