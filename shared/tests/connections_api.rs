@@ -1,7 +1,10 @@
 //! The connections API on the in-memory store, vault and bus: listing (HubSpot from the tenant, the
 //! rest stored), connecting PayPal (credentials tried before anything is saved), pausing, resuming
-//! and deleting with the connection's data, and secrets kept out of answers and logs.
+//! and deleting with the connection's data, and secrets kept out of answers and logs. NinjaOne, Pax8
+//! and Microsoft 365 (customer tenants, admin consent) in [`accounts`].
 
+#[path = "connections_api/accounts.rs"]
+mod accounts;
 mod api_support;
 
 use api_support::{config_with, now, tenant, tenant_id, Api, TENANT};

@@ -5,8 +5,8 @@
 
 use crate::config::{Env, IngestConfig};
 use crate::domain::Platform;
-use crate::ports::ConnectionSources;
 use crate::ingest::{router, IngestState};
+use crate::ports::ConnectionSources;
 use crate::wiring::clients::{
     app_credentials, dynamo_store, event_bus, paypal_sources, secret_vault, with_account_sources,
 };

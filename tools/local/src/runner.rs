@@ -170,10 +170,10 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         },
     );
     if let Some(paypal) = &paypal {
-        state = state.with_connection_sources(shared::ports::ConnectionSources::new().with_payments(
-            shared::domain::Platform::Paypal,
-            paypal.sources.clone(),
-        ));
+        state = state.with_connection_sources(
+            shared::ports::ConnectionSources::new()
+                .with_payments(shared::domain::Platform::Paypal, paypal.sources.clone()),
+        );
     }
     // Alert channels may point at this machine here (a developer's receiver, the browser test's),
     // and test alerts really go out to them.

@@ -507,8 +507,7 @@ mod tests {
             r#"{"platform":"m365","label":"M","client_id":"a","client_secret":"b",
                 "customer_tenants":[{"tenant_id":"6F1C2D3E-0000-4000-8000-00000000AB12","label":" Acme "}]}"#,
         );
-        let ConnectionSettings::M365 { customer_tenants } = checked_settings(&m365).unwrap()
-        else {
+        let ConnectionSettings::M365 { customer_tenants } = checked_settings(&m365).unwrap() else {
             panic!("not m365")
         };
         assert_eq!(

@@ -19,8 +19,8 @@ use crate::api::extract::{ApiJson, ApiQuery};
 use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    ClientCredentials, Connection, ConnectionId, ConnectionSettings, M365CustomerTenant,
-    Platform, SyncMode, SyncTrigger, TenantId,
+    ClientCredentials, Connection, ConnectionId, ConnectionSettings, M365CustomerTenant, Platform,
+    SyncMode, SyncTrigger, TenantId,
 };
 use crate::events::{ProductEvent, SyncRequested};
 use crate::ports::{OAuthState, StoreError};
@@ -60,6 +60,8 @@ use sha2::Sha256;
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a Microsoft 365 connection, it has as many tenants as it may, or it changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body was sent without a JSON content type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body is not a customer tenant", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -175,6 +177,8 @@ pub struct ConsentLink {
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a Microsoft 365 connection, or one made before consent links existed (connect it again)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body was sent without a JSON content type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body is not a consent link request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The store or the secret store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
@@ -363,7 +367,11 @@ pub async fn consent_callback(
         now,
     )
     .on_connection(connection_id.clone());
-    if let Err(error) = state.bus.publish(&[ProductEvent::SyncRequested(sync)]).await {
+    if let Err(error) = state
+        .bus
+        .publish(&[ProductEvent::SyncRequested(sync)])
+        .await
+    {
         // Recorded: the schedule's next sync reads the tenant.
         tracing::warn!(%error, connection = %connection_id, "could not request a sync after consent");
     }
@@ -599,7 +607,8 @@ mod tests {
             "https://login.microsoftonline.com/6f1c2d3e-0000-4000-8000-00000000ab12/adminconsent?\
              client_id=app-id&redirect_uri=https%3A%2F%2Finsights.example.com%2Foauth%2Fm365%2Fcallback&state=s.t"
         );
-        assert!(admin_consent_url("https://l", None, "a", "r", "s").starts_with("https://l/organizations/"));
+        assert!(admin_consent_url("https://l", None, "a", "r", "s")
+            .starts_with("https://l/organizations/"));
     }
 
     #[test]

@@ -324,5 +324,4 @@ mod tests {
         assert_eq!(a.as_str().len(), "paypal-".len() + 8);
         assert_ne!(a, b);
     }
-
 }
