@@ -232,3 +232,144 @@ pub(crate) async fn linked_records(
     });
     Ok(records)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        AccountIdentity, CloudSubscription, CloudSubscriptionStatus, CloudSubscriptions,
+        ConnectionId, DailyActivity, DeviceAlert, ItManagement, LicencePool, ManagedDevice,
+        Productivity,
+    };
+    use chrono::{NaiveDate, TimeZone};
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+    }
+
+    fn account(platform: Platform, signals: AccountSignals) -> AccountRecord {
+        AccountRecord {
+            connection_id: ConnectionId::parse("c-1").unwrap(),
+            platform,
+            external_id: "x".into(),
+            name: "Acme".into(),
+            identity: AccountIdentity::default(),
+            signals,
+            seen_at: at(),
+            updated_at: at(),
+        }
+    }
+
+    #[test]
+    fn a_ninjaone_organisation_counts_devices_offline_and_critical_alerts() {
+        let device = |id: &str, offline| ManagedDevice {
+            id: id.into(),
+            serial: None,
+            offline,
+            last_contact: None,
+            health: None,
+            failed_patches: 0,
+            antivirus_problem: false,
+            seen_at: at(),
+        };
+        let alert = |id: &str, severity| DeviceAlert {
+            id: id.into(),
+            device_id: None,
+            severity,
+            created_at: at(),
+            seen_at: at(),
+        };
+        let it = ItManagement {
+            devices: vec![device("d1", false), device("d2", true), device("d3", true)],
+            alerts: vec![
+                alert("a1", AlertSeverity::Critical),
+                alert("a2", AlertSeverity::Minor),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            AccountSummary::of(&account(
+                Platform::Ninjaone,
+                AccountSignals::ItManagement(it)
+            )),
+            AccountSummary::ItManagement {
+                devices: 3,
+                offline_devices: 2,
+                open_critical_alerts: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_pax8_company_counts_paid_seats_products_and_cancellations() {
+        let sub = |id: &str, product: &str, quantity, status| CloudSubscription {
+            id: id.into(),
+            product_id: product.into(),
+            product_name: product.into(),
+            vendor: None,
+            quantity,
+            status,
+            billing_term: None,
+            start_date: None,
+            end_date: None,
+            unit_price: None,
+            updated_at: None,
+            quantity_history: Vec::new(),
+            seen_at: at(),
+        };
+        let cloud = CloudSubscriptions {
+            subscriptions: vec![
+                sub("s1", "m365-bp", 10.0, CloudSubscriptionStatus::Active),
+                sub("s2", "m365-bp", 5.0, CloudSubscriptionStatus::Active),
+                sub("s3", "backup", 2.0, CloudSubscriptionStatus::PendingCancel),
+                sub("s4", "av", 8.0, CloudSubscriptionStatus::Cancelled),
+            ],
+        };
+        assert_eq!(
+            AccountSummary::of(&account(
+                Platform::Pax8,
+                AccountSignals::CloudSubscriptions(cloud)
+            )),
+            AccountSummary::CloudSubscriptions {
+                seats: 17.0,
+                products: 2,
+                cancellations: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_microsoft_365_tenant_sums_licences_and_takes_the_latest_active_users() {
+        let pool = |sku: &str, enabled, consumed| LicencePool {
+            id: sku.into(),
+            sku: sku.into(),
+            status: "Enabled".into(),
+            enabled,
+            warning: 0,
+            suspended: 0,
+            consumed,
+            seen_at: at(),
+        };
+        let day = |d, active| DailyActivity {
+            date: NaiveDate::from_ymd_opt(2026, 11, d).unwrap(),
+            active_users: active,
+            ..Default::default()
+        };
+        let productivity = Productivity {
+            licences: vec![pool("SPE_E3", 20, 18), pool("EMS", 5, 2)],
+            daily: vec![day(20, Some(12)), day(22, Some(9)), day(23, None)],
+            ..Default::default()
+        };
+        assert_eq!(
+            AccountSummary::of(&account(
+                Platform::M365,
+                AccountSignals::Productivity(productivity)
+            )),
+            AccountSummary::Productivity {
+                licences_bought: 25,
+                licences_assigned: 20,
+                active_users: Some(9)
+            }
+        );
+    }
+}
