@@ -422,7 +422,11 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
         let forms = all(&client, "#ninjaone-form, #pax8-form, #m365-form").await?;
         (rows.len() == 1 && forms.len() == 3)
             .then_some(())
-            .ok_or(format!("{} PayPal rows, {} account forms", rows.len(), forms.len()))
+            .ok_or(format!(
+                "{} PayPal rows, {} account forms",
+                rows.len(),
+                forms.len()
+            ))
     })
     .await;
     screenshot(&client, "sources").await;

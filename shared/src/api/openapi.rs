@@ -43,7 +43,7 @@ use utoipa::{Modify, OpenApi};
         connections::delete_connection,
         connections::m365::add_customer_tenant,
         connections::m365::remove_customer_tenant,
-        connections::m365::create_consent_link,
+        connections::consent::create_consent_link,
         // Correlations (entity matching; owned by the match branch).
         correlations::list_correlations,
         correlations::confirm_correlation,
@@ -64,7 +64,7 @@ use utoipa::{Modify, OpenApi};
         settings::put_settings,
         oauth::install,
         oauth::callback,
-        connections::m365::consent_callback,
+        connections::consent::consent_callback,
     ),
     // Schemas only a parameter names are not collected from the handlers: list them here.
     components(schemas(Problem, health::ScoreSort)),

@@ -97,7 +97,7 @@ pub fn table() -> Vec<Route> {
         route(
             Method::POST,
             "/v1/connections/{id}/consent-links",
-            post(connections::m365::create_consent_link),
+            post(connections::consent::create_consent_link),
         ),
         route(
             Method::GET,
@@ -181,7 +181,7 @@ pub fn table() -> Vec<Route> {
         route(
             Method::GET,
             "/oauth/m365/callback",
-            get(connections::m365::consent_callback),
+            get(connections::consent::consent_callback),
         ),
     ]
 }

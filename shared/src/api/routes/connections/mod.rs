@@ -9,6 +9,7 @@
 //! and last its record, so a deletion that stopped half-way can run again. Secrets never appear
 //! in answers or logs.
 
+pub mod consent;
 pub mod create;
 pub mod m365;
 
