@@ -480,6 +480,7 @@ fn api_config(
             .to_owned(),
         tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
         dashboard_sign_in: oidc.map(|o| o.dashboard_sign_in()),
+        account_hosts: Default::default(),
     })
 }
 
