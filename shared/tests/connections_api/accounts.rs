@@ -545,3 +545,95 @@ async fn a_forged_refused_or_misdirected_consent_is_refused_and_records_nothing(
     let page = api.call("GET", &callback(&state, CONSENTED), None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
 }
+
+/// The client's page shows a linked account with its platform's short summary.
+#[tokio::test]
+async fn a_clients_page_summarises_its_linked_accounts() {
+    use shared::domain::{
+        ClientId, CorrelationStatus, DeviceAlert, HealthBand, HealthScore, ItManagement,
+        ManagedDevice, Trend,
+    };
+    use shared::ports::{CorrelationStore, ScoreStore};
+    let Accounts { api, .. } = accounts_world().await;
+    let view = create(
+        &api,
+        &body("ninjaone", GOOD_SECRET, json!({"region": "us"})),
+    )
+    .await;
+    let connection_id = conn_id(&view);
+    let tenant = tenant_id(TENANT);
+    let device = |id: &str, offline| ManagedDevice {
+        id: id.into(),
+        serial: None,
+        offline,
+        last_contact: None,
+        health: None,
+        failed_patches: 0,
+        antivirus_problem: false,
+        seen_at: now(),
+    };
+    let it = ItManagement {
+        devices: vec![device("d1", false), device("d2", true)],
+        alerts: vec![DeviceAlert {
+            id: "a1".into(),
+            device_id: Some("d2".into()),
+            severity: shared::domain::AlertSeverity::Critical,
+            created_at: now(),
+            seen_at: now(),
+        }],
+        ..Default::default()
+    };
+    api.store
+        .put_accounts(
+            &tenant,
+            &[AccountRecord {
+                connection_id: connection_id.clone(),
+                platform: Platform::Ninjaone,
+                external_id: "org-7".into(),
+                name: "Acme Org".into(),
+                identity: AccountIdentity::default(),
+                signals: AccountSignals::ItManagement(it),
+                seen_at: now(),
+                updated_at: now(),
+            }],
+        )
+        .await
+        .unwrap();
+    let mut link = correlation(&connection_id, "org-7");
+    link.platform = Platform::Ninjaone;
+    link.status = CorrelationStatus::Confirmed;
+    link.client_id = ClientId::parse("101").unwrap();
+    api.store.put_correlations(&tenant, &[link]).await.unwrap();
+    api.store
+        .put_scores(
+            &tenant,
+            &[HealthScore {
+                sources: Default::default(),
+                client_id: ClientId::parse("101").unwrap(),
+                client_name: "Acme".into(),
+                overall: 70,
+                band: HealthBand::of(70),
+                churn_risk: 30,
+                dimensions: vec![],
+                trend: Trend {
+                    delta_7d: None,
+                    delta_30d: None,
+                },
+                scored_at: now(),
+            }],
+        )
+        .await
+        .unwrap();
+
+    let page = api.call("GET", "/v1/clients/101", None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let records = page.json()["linked_records"].clone();
+    assert_eq!(records.as_array().unwrap().len(), 1, "{records}");
+    assert_eq!(records[0]["platform"], "ninjaone");
+    assert_eq!(records[0]["name"], "Acme Org");
+    assert_eq!(records[0]["status"], "confirmed");
+    assert_eq!(
+        records[0]["account"],
+        json!({"kind": "it_management", "devices": 2, "offline_devices": 1, "open_critical_alerts": 1})
+    );
+}
