@@ -62,8 +62,8 @@ pub struct NewConnection {
     /// NinjaOne only, required: the regional instance the account lives on.
     #[serde(default)]
     pub region: Option<NinjaoneRegion>,
-    /// Microsoft 365 only: the customer tenants to read (more can be added later, each with its
-    /// admin's consent).
+    /// Microsoft 365 only: customer tenants whose administrator already consented the app (the
+    /// credentials are tried in each). Others are added later with an admin-consent link.
     #[serde(default)]
     pub customer_tenants: Option<Vec<NewCustomerTenant>>,
 }
