@@ -35,6 +35,7 @@ pub fn ninjaone_connection(tenant: &str, id: &str, status: ConnectionStatus) -> 
         label: format!("NinjaOne {id}"),
         status,
         status_reason: None,
+        webhook_registered: None,
         credentials_secret_id: format!("ci/{tenant}/{id}"),
         settings: ConnectionSettings::Ninjaone {
             region: NinjaoneRegion::Eu,

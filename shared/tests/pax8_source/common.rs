@@ -31,6 +31,7 @@ pub fn connection() -> Connection {
         label: "Pax8".into(),
         status: ConnectionStatus::Active,
         status_reason: None,
+        webhook_registered: None,
         credentials_secret_id: SECRET_ID.into(),
         settings: ConnectionSettings::Pax8,
         connected_at: at,

@@ -144,6 +144,7 @@ pub async fn connect(
                     last_full_sync_at: None,
                     created_at: now,
                     updated_at: now,
+                    webhook_registered: None,
                     version: 0,
                 })
                 .await?;

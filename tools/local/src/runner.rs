@@ -169,7 +169,10 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         },
     );
     if let Some(paypal) = &paypal {
-        state = state.with_payments_sources(paypal.sources.clone());
+        state = state.with_connection_sources(
+            shared::ports::ConnectionSources::new()
+                .with_payments(shared::domain::Platform::Paypal, paypal.sources.clone()),
+        );
     }
     // Alert channels may point at this machine here (a developer's receiver, the browser test's),
     // and test alerts really go out to them.
@@ -482,6 +485,7 @@ fn api_config(
             .to_owned(),
         tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
         dashboard_sign_in: oidc.map(|o| o.dashboard_sign_in()),
+        account_hosts: Default::default(),
     })
 }
 

@@ -38,6 +38,7 @@ fn connection() -> Result<Connection, Box<dyn std::error::Error>> {
         label: "Pax8".into(),
         status: ConnectionStatus::Active,
         status_reason: None,
+        webhook_registered: None,
         credentials_secret_id: "pax8/bench".into(),
         settings: ConnectionSettings::Pax8,
         connected_at: at,

@@ -279,6 +279,7 @@ mod tests {
             label: "Pax8".into(),
             status: ConnectionStatus::Active,
             status_reason: None,
+            webhook_registered: None,
             credentials_secret_id: "pax8/1".into(),
             settings: ConnectionSettings::Pax8,
             connected_at: at,
