@@ -142,15 +142,15 @@ fn tenant(rng: &mut StdRng, owner: Owner<'_>, ordinal: usize) -> TenantModel {
     }
     if story == TenantStory::PaymentTrouble {
         skus.push(SkuModel {
-            sku_id: ADDON_SKUS[1].0.to_owned(),
-            part_number: "POWER_BI_PRO".to_owned(),
+            // Visio Plan 2: never one of the add-ons above, so the ids stay distinct.
+            sku_id: "c5928f49-12ba-48f7-ada3-0d743a3601d5".to_owned(),
+            part_number: "VISIOCLIENT".to_owned(),
             capability_status: "Suspended".to_owned(),
             enabled: 0,
             warning: 0,
             suspended: 5,
             consumed: 0,
         });
-        skus.dedup_by(|a, b| a.sku_id == b.sku_id);
     }
 
     let teams_share = rng.random_range(0.55..0.9);
