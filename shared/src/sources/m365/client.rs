@@ -6,7 +6,7 @@
 use crate::ports::source::SourceError;
 use crate::sources::http_retry::{full_jitter, retry_after, LONGEST_RETRY_AFTER};
 use crate::sources::m365::clock::PacingClock;
-use crate::sources::m365::pacing::{ReportLimiter, ReportPacing, Slot};
+use crate::sources::m365::pacing::{ReportLimiter, ReportPacing, ReportPermit};
 use crate::sources::m365::wire::{Collection, GraphErrorBody, TokenError, TokenResponse};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -204,8 +204,16 @@ impl GraphClient {
         Ok(value)
     }
 
-    async fn forget_token(&self, tenant: &str) {
-        self.inner.tokens.lock().await.remove(tenant);
+    /// Drops the tenant's cached token when it is still `used` (concurrent requests refused with the
+    /// same token fetch one new token between them, not one each).
+    async fn forget_token(&self, tenant: &str, used: &SecretString) {
+        let mut tokens = self.inner.tokens.lock().await;
+        if tokens
+            .get(tenant)
+            .is_some_and(|cached| cached.value.expose_secret() == used.expose_secret())
+        {
+            tokens.remove(tenant);
+        }
     }
 
     /// `POST /{tenant}/oauth2/v2.0/token` with the client-credentials grant (auth-v2-service.md).
@@ -263,10 +271,11 @@ impl GraphClient {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
-            if kind == RequestKind::Report {
-                self.report_slot(tenant).await?;
-                self.inner.report_requests.fetch_add(1, Ordering::Relaxed);
-            }
+            // A report request holds the tenant's permit from its wait until its answer.
+            let mut permit = match kind {
+                RequestKind::Report => Some(self.report_slot(tenant).await?),
+                RequestKind::Plain => None,
+            };
             let token = self.token(tenant).await?;
             self.sent();
             let sent = self
@@ -276,6 +285,11 @@ impl GraphClient {
                 .bearer_auth(token.expose_secret())
                 .send()
                 .await;
+            if let Some(permit) = permit.as_mut() {
+                permit.sent(self.inner.clock.now());
+                self.inner.report_requests.fetch_add(1, Ordering::Relaxed);
+            }
+            drop(permit);
             let response = match sent {
                 Ok(r) => r,
                 Err(e) => {
@@ -290,7 +304,7 @@ impl GraphClient {
                 return Ok(response);
             }
             if status == StatusCode::UNAUTHORIZED {
-                self.forget_token(tenant).await;
+                self.forget_token(tenant, &token).await;
                 if !refreshed {
                     // Tokens can stop working before `expires_in` says (revocation, key
                     // rollover): one fresh token per request.
@@ -330,21 +344,19 @@ impl GraphClient {
         }
     }
 
-    /// Waits for the tenant's next report slot, or stops when it is further than a request may wait.
-    async fn report_slot(&self, tenant: &str) -> Result<(), SourceError> {
+    /// Waits for the tenant's next report slot, or stops when it is further than a request may
+    /// wait. The permit is held until the request is answered.
+    async fn report_slot(&self, tenant: &str) -> Result<ReportPermit, SourceError> {
+        let mut permit = self.inner.limiter.permit(tenant).await;
         let now = self.inner.clock.now();
-        match self
-            .inner
-            .limiter
-            .reserve(tenant, now, self.inner.retry.longest_wait)
-        {
-            Slot::After(wait) => {
+        match permit.wait(now, self.inner.retry.longest_wait) {
+            Ok(wait) => {
                 if !wait.is_zero() {
                     self.inner.clock.sleep(wait).await;
                 }
-                Ok(())
+                Ok(permit)
             }
-            Slot::TooFar { at } => Err(SourceError::RateLimited {
+            Err(at) => Err(SourceError::RateLimited {
                 reset_at: Some(at),
                 message: format!(
                     "Microsoft 365 customer tenant {tenant}: its report requests are spent until {at} (14 per 10 minutes)"
@@ -403,33 +415,52 @@ impl GraphClient {
     }
 
     /// A CSV report: Graph answers 302 to a pre-authenticated URL valid a few minutes, read with
-    /// no `Authorization` header.
+    /// no `Authorization` header. A URL that expired before it was read (403/404) is asked for
+    /// again once (one more report request, paced like the others).
     pub async fn get_report_csv(&self, tenant: &str, url: &str) -> Result<String, SourceError> {
-        let response = self.get(tenant, url, RequestKind::Report).await?;
-        if response.status().is_success() {
-            return response.text().await.map_err(|e| {
-                unavailable(tenant, format!("reading a report ({})", e.without_url()))
-            });
+        let mut expired_once = false;
+        loop {
+            let response = self.get(tenant, url, RequestKind::Report).await?;
+            if response.status().is_success() {
+                return response.text().await.map_err(|e| {
+                    unavailable(tenant, format!("reading a report ({})", e.without_url()))
+                });
+            }
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    SourceError::InvalidResponse(format!(
+                        "Microsoft 365 customer tenant {tenant}: a report redirect without a location"
+                    ))
+                })?;
+            match self.download(tenant, &location).await? {
+                Some(text) => return Ok(text),
+                None if !expired_once => expired_once = true,
+                None => {
+                    return Err(unavailable(
+                        tenant,
+                        "report download URLs expired before they could be read",
+                    ))
+                }
+            }
         }
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                SourceError::InvalidResponse(format!(
-                    "Microsoft 365 customer tenant {tenant}: a report redirect without a location"
-                ))
-            })?;
+    }
+
+    /// Reads a pre-authenticated download URL; None when it expired or is gone.
+    async fn download(&self, tenant: &str, location: &str) -> Result<Option<String>, SourceError> {
         let mut attempt = 0;
         loop {
             self.sent();
-            match self.inner.http.get(&location).send().await {
+            match self.inner.http.get(location).send().await {
                 Ok(r) if r.status().is_success() => {
-                    return r.text().await.map_err(|e| {
+                    return r.text().await.map(Some).map_err(|e| {
                         unavailable(tenant, format!("reading a report ({})", e.without_url()))
                     })
                 }
+                Ok(r) if matches!(r.status().as_u16(), 403 | 404) => return Ok(None),
                 Ok(r) if r.status().is_server_error() => {
                     let message = format!("report download answered {}", r.status().as_u16());
                     self.wait_or_stop(tenant, None, attempt, &message).await?;
