@@ -103,11 +103,8 @@ fn reports_per_walk(tenant: &TenantTruth) -> u64 {
 }
 
 async fn run(walks: usize) -> Result<(), Error> {
-    let sandbox = Sandbox::start(SandboxConfig::for_companies(
-        7,
-        CompanySeed::synthetic(60),
-    ))
-    .await?;
+    let sandbox =
+        Sandbox::start(SandboxConfig::for_companies(7, CompanySeed::synthetic(60))).await?;
     let truth: Vec<TenantTruth> = sandbox.truth().into_iter().take(TENANTS).collect();
     let ids: Vec<String> = truth.iter().map(|t| t.external_id.clone()).collect();
     let source = source(&sandbox, &ids).await?;
@@ -117,7 +114,9 @@ async fn run(walks: usize) -> Result<(), Error> {
     for _ in 0..walks {
         let mut cursor: Option<String> = None;
         loop {
-            let page = source.fetch_step(FetchWindow::All, cursor.as_deref()).await?;
+            let page = source
+                .fetch_step(FetchWindow::All, cursor.as_deref())
+                .await?;
             steps += 1;
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -129,10 +128,7 @@ async fn run(walks: usize) -> Result<(), Error> {
     let simulated = (sandbox.now() - started_sim).to_std().unwrap_or_default();
     let stats = sandbox.stats();
     // Intune pages: the devices the simulator holds (placeholders included).
-    let device_counts: Vec<usize> = truth
-        .iter()
-        .map(|t| t.device_serials.len() + 2)
-        .collect();
+    let device_counts: Vec<usize> = truth.iter().map(|t| t.device_serials.len() + 2).collect();
     let floor: u64 = truth
         .iter()
         .zip(&device_counts)

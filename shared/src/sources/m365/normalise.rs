@@ -80,12 +80,20 @@ pub enum CsvError {
     Malformed(String),
 }
 
-/// The rows of a report CSV as (report date, refresh date, values of `columns`), the byte order
-/// mark Graph starts its files with removed. A cell that is no number reads as None.
+/// One row of a count report: its `Report Date`, `Report Refresh Date` and the asked columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub date: NaiveDate,
+    pub refresh: Option<NaiveDate>,
+    /// The asked columns in order; a cell that is no number reads as None.
+    pub values: Vec<Option<u64>>,
+}
+
+/// The rows of a report CSV, the byte order mark Graph starts its files with removed.
 pub fn read_count_csv(
     csv_text: &str,
     columns: &[&'static str],
-) -> Result<Vec<(NaiveDate, Option<NaiveDate>, Vec<Option<u64>>)>, CsvError> {
+) -> Result<Vec<ReportRow>, CsvError> {
     let text = csv_text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -122,45 +130,43 @@ pub fn read_count_csv(
             .iter()
             .map(|at| record.get(*at).and_then(|v| v.trim().parse::<u64>().ok()))
             .collect();
-        rows.push((report_date, date(refresh_at), values));
+        rows.push(ReportRow {
+            date: report_date,
+            refresh: date(refresh_at),
+            values,
+        });
     }
     Ok(rows)
 }
 
 /// Folds the active-user counts ("Office 365", "Teams") and the email user counts ("Send",
 /// "Receive": users who sent or received mail that day, the user-count report) into days.
-pub fn daily_activity(
-    active: &[(NaiveDate, Option<NaiveDate>, Vec<Option<u64>>)],
-    email: &[(NaiveDate, Option<NaiveDate>, Vec<Option<u64>>)],
-) -> Vec<DailyActivity> {
+pub fn daily_activity(active: &[ReportRow], email: &[ReportRow]) -> Vec<DailyActivity> {
     let mut days: BTreeMap<NaiveDate, DailyActivity> = BTreeMap::new();
     let to_u32 = |v: Option<u64>| v.map(|v| u32::try_from(v).unwrap_or(u32::MAX));
-    for (date, _, values) in active {
-        let day = days.entry(*date).or_insert_with(|| DailyActivity {
-            date: *date,
+    let cell = |row: &ReportRow, at: usize| row.values.get(at).copied().flatten();
+    for row in active {
+        let day = days.entry(row.date).or_insert_with(|| DailyActivity {
+            date: row.date,
             ..DailyActivity::default()
         });
-        day.active_users = to_u32(values.first().copied().flatten());
-        day.teams_active_users = to_u32(values.get(1).copied().flatten());
+        day.active_users = to_u32(cell(row, 0));
+        day.teams_active_users = to_u32(cell(row, 1));
     }
-    for (date, _, values) in email {
-        let day = days.entry(*date).or_insert_with(|| DailyActivity {
-            date: *date,
+    for row in email {
+        let day = days.entry(row.date).or_insert_with(|| DailyActivity {
+            date: row.date,
             ..DailyActivity::default()
         });
-        day.emails_sent = values.first().copied().flatten();
-        day.emails_received = values.get(1).copied().flatten();
+        day.emails_sent = cell(row, 0);
+        day.emails_received = cell(row, 1);
     }
     days.into_values().collect()
 }
 
 /// The latest refresh date the rows carry.
-pub fn refresh_date<'a>(
-    rows: impl IntoIterator<Item = &'a (NaiveDate, Option<NaiveDate>, Vec<Option<u64>>)>,
-) -> Option<NaiveDate> {
-    rows.into_iter()
-        .filter_map(|(_, refresh, _)| *refresh)
-        .max()
+pub fn refresh_date<'a>(rows: impl IntoIterator<Item = &'a ReportRow>) -> Option<NaiveDate> {
+    rows.into_iter().filter_map(|row| row.refresh).max()
 }
 
 /// Counts of app use over the report period: users active in any app, and users per app.
@@ -206,8 +212,8 @@ mod tests {
                    2026-11-28,3,3,3,,7\n";
         let rows = read_count_csv(csv, &["Office 365", "Teams"]).unwrap_or_default();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].2, vec![Some(10), Some(4)]);
-        assert_eq!(rows[1].2, vec![None, None]);
+        assert_eq!(rows[0].values, vec![Some(10), Some(4)]);
+        assert_eq!(rows[1].values, vec![None, None]);
         assert_eq!(refresh_date(&rows), NaiveDate::from_ymd_opt(2026, 11, 28));
         assert_eq!(
             read_count_csv(csv, &["Send"]),

@@ -204,7 +204,7 @@ fn app_user_json(tenant: &TenantModel, index: usize, refresh: NaiveDate, period:
     let active = user.apps.iter().any(|a| *a);
     let mut details = json!({
         "reportPeriod": period,
-        "windows": active, "mac": false, "mobile": active && index % 3 == 0, "web": active && index % 2 == 0,
+        "windows": active, "mac": false, "mobile": active && index.is_multiple_of(3), "web": active && index.is_multiple_of(2),
     });
     for (app, used) in APPS.iter().zip(user.apps) {
         details[*app] = json!(used);
