@@ -68,3 +68,28 @@ async fn a_wait_longer_than_the_invocation_allows_stops_with_rate_limited_naming
     assert_eq!(sandbox.stats().throttled, 0, "stopped before Graph refused");
     assert_eq!(clock.total_slept(), Duration::ZERO, "no wait was started");
 }
+
+#[tokio::test]
+async fn graphs_own_429_on_the_report_limit_is_waited_out_when_our_pacing_lets_too_many_through() {
+    // Another app of the same publisher, or a pacing set too loose: Graph refuses and says when.
+    let sandbox = sandbox(34, 3).await;
+    let ids = sandbox.tenant_ids();
+    let (factory, clock) = factory(&sandbox, retry(Duration::from_secs(660))).await;
+    let factory = factory.with_pacing(shared::sources::m365::ReportPacing {
+        requests_per_window: 1_000,
+        ..Default::default()
+    });
+    let source = factory.source(&connection(&ids)).await.expect("source");
+    let one = vec![ids[0].clone()];
+    for _ in 0..6 {
+        let records = source.fetch_accounts(&one).await.expect("read");
+        assert_eq!(records.len(), 1);
+    }
+    let stats = sandbox.stats();
+    assert!(stats.throttled >= 1, "Graph refused past 14");
+    let slept = clock.slept.lock().map(|s| s.clone()).unwrap_or_default();
+    assert!(
+        slept.iter().any(|d| *d >= Duration::from_secs(500)),
+        "waited the Retry-After Graph sent: {slept:?}"
+    );
+}
