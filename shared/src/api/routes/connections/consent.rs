@@ -23,6 +23,7 @@ use crate::domain::{
 };
 use crate::events::{ProductEvent, SyncRequested};
 use crate::ports::{OAuthState, StoreError};
+use crate::sources::m365::admin_consent_url;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -36,8 +37,6 @@ use sha2::Sha256;
 
 /// How long a consent link stays valid: long enough to reach a customer's administrator.
 pub const CONSENT_LINK_LIFETIME: Duration = Duration::days(7);
-/// Microsoft's identity platform, unless `M365_API_BASE_URL` sends it to a simulator.
-pub const MICROSOFT_LOGIN_BASE: &str = "https://login.microsoftonline.com";
 /// The callback's path on the API.
 pub const CONSENT_CALLBACK_PATH: &str = "/oauth/m365/callback";
 
@@ -129,12 +128,13 @@ pub async fn create_consent_link(
     };
     let signed = sign_state(&payload, key)?;
     let url = admin_consent_url(
-        &login_base(&state),
+        login_base(&state).as_deref(),
         expected.as_deref(),
         &credentials.client_id,
         &callback_url(&state),
         &signed,
-    );
+    )
+    .map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(ConsentLink { url, expires_at })).into_response())
 }
 
@@ -339,39 +339,14 @@ fn signing_key(credentials: &ClientCredentials) -> Result<&str, ApiError> {
     })
 }
 
-/// The admin-consent page of the app: the customer's tenant when known, else `organizations`
-/// (the administrator's own work tenant).
-pub fn admin_consent_url(
-    login_base: &str,
-    customer_tenant: Option<&str>,
-    client_id: &str,
-    redirect_uri: &str,
-    state: &str,
-) -> String {
-    let mut url = format!(
-        "{}/{}/adminconsent?",
-        login_base.trim_end_matches('/'),
-        customer_tenant.unwrap_or("organizations")
-    );
-    url.push_str(
-        &url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("state", state)
-            .finish(),
-    );
-    url
-}
-
-fn login_base(state: &ApiState) -> String {
+/// The identity platform's host override (a simulator); `None`: Microsoft's own.
+fn login_base(state: &ApiState) -> Option<String> {
     state
         .config
         .account_hosts
         .m365
         .as_ref()
-        .map_or(MICROSOFT_LOGIN_BASE.to_string(), |u| {
-            u.as_str().trim_end_matches('/').to_string()
-        })
+        .map(|u| u.as_str().trim_end_matches('/').to_string())
 }
 
 fn callback_url(state: &ApiState) -> String {
@@ -440,24 +415,6 @@ mod tests {
         let (_, other_encoded, _) = open_state(&tampered).unwrap();
         assert!(!verify_signature("key-1", other_encoded, &signature));
         assert!(open_state("not-a-state").is_none());
-    }
-
-    #[test]
-    fn the_consent_url_names_the_tenant_app_and_callback() {
-        let url = admin_consent_url(
-            "https://login.microsoftonline.com/",
-            Some("6f1c2d3e-0000-4000-8000-00000000ab12"),
-            "app-id",
-            "https://insights.example.com/oauth/m365/callback",
-            "s.t",
-        );
-        assert_eq!(
-            url,
-            "https://login.microsoftonline.com/6f1c2d3e-0000-4000-8000-00000000ab12/adminconsent?\
-             client_id=app-id&redirect_uri=https%3A%2F%2Finsights.example.com%2Foauth%2Fm365%2Fcallback&state=s.t"
-        );
-        assert!(admin_consent_url("https://l", None, "a", "r", "s")
-            .starts_with("https://l/organizations/"));
     }
 
     #[test]
