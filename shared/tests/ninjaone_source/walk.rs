@@ -56,7 +56,7 @@ async fn a_full_walk_finds_what_the_simulator_holds() {
             org.placeholder_serials
         );
         match (&org.hubspot_id, org.has_reference) {
-            (Some(id), true) => assert_eq!(&record.identity.reference_ids, &[id.clone()]),
+            (Some(id), true) => assert_eq!(record.identity.reference_ids, vec![id.clone()]),
             _ => assert!(record.identity.reference_ids.is_empty()),
         }
         assert!(it.ticketing);

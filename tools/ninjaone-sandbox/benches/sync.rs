@@ -89,7 +89,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seen = BTreeSet::new();
     let mut steps = 0;
     loop {
-        let page = source.fetch_step(FetchWindow::All, cursor.as_deref()).await?;
+        let page = source
+            .fetch_step(FetchWindow::All, cursor.as_deref())
+            .await?;
         steps += 1;
         seen.extend(page.accounts.into_iter().map(|a| a.external_id));
         cursor = page.next_cursor;

@@ -47,9 +47,10 @@ async fn organisations_and_devices_page_by_after_and_filter_by_org() {
     .await;
     let devices = devices.as_array().expect("array");
     assert_eq!(devices.len(), org.devices);
+    let org_id: u64 = org.external_id.parse().expect("numeric id");
     assert!(devices
         .iter()
-        .all(|d| d["organizationId"].to_string() == org.external_id));
+        .all(|d| d["organizationId"].as_u64() == Some(org_id)));
     let all: usize = truth.iter().map(|t| t.devices).sum();
     let mut seen = 0;
     let mut after = 0;
