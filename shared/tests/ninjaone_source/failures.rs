@@ -151,3 +151,35 @@ async fn slow_answers_still_complete() {
     let accounts = full_walk(&source).await;
     assert_eq!(accounts.len(), sandbox.truth().len());
 }
+
+#[tokio::test]
+async fn each_region_has_its_host_unless_a_simulator_replaces_them() {
+    let vault = std::sync::Arc::new(shared::vault::InProcessVault::new());
+    let sources = shared::sources::ninjaone::NinjaoneSources::new(reqwest::Client::new(), vault);
+    for (region, host) in [
+        (
+            shared::domain::NinjaoneRegion::Eu,
+            "https://eu.ninjarmm.com",
+        ),
+        (
+            shared::domain::NinjaoneRegion::Us,
+            "https://app.ninjarmm.com",
+        ),
+        (
+            shared::domain::NinjaoneRegion::Ca,
+            "https://ca.ninjarmm.com",
+        ),
+    ] {
+        let settings = ConnectionSettings::Ninjaone { region };
+        assert_eq!(sources.base_url(&settings).expect("a host"), host);
+    }
+    let simulated = sources.with_base_url("http://127.0.0.1:9");
+    let settings = ConnectionSettings::Ninjaone {
+        region: shared::domain::NinjaoneRegion::Oc,
+    };
+    assert_eq!(
+        simulated.base_url(&settings).expect("a host"),
+        "http://127.0.0.1:9"
+    );
+    assert!(simulated.base_url(&ConnectionSettings::Pax8).is_err());
+}

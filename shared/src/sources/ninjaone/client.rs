@@ -190,20 +190,15 @@ impl NinjaClient {
     }
 
     async fn request_token(&self) -> Result<CachedToken, NinjaError> {
-        let mut retries = 0;
-        loop {
+        let path = self.inner.settings.token_path.clone();
+        self.with_retries(&path, || {
             self.inner
                 .counters
                 .token_requests
                 .fetch_add(1, Ordering::Relaxed);
-            let error = match self.request_token_once().await {
-                Ok(token) => return Ok(token),
-                Err(error) => error,
-            };
-            let wait = self.note_failure(&error, retries).ok_or(error)?;
-            retries += 1;
-            tokio::time::sleep(wait).await;
-        }
+            self.request_token_once()
+        })
+        .await
     }
 
     async fn request_token_once(&self) -> Result<CachedToken, NinjaError> {
@@ -294,13 +289,22 @@ impl NinjaClient {
         query: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<bytes::Bytes, NinjaError> {
+        self.with_retries(path, || {
+            self.send_once(token, method.clone(), path, query, body)
+        })
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds or [`decide`] says to stop, sleeping between tries.
+    async fn with_retries<T, F, Fut>(&self, path: &str, mut attempt: F) -> Result<T, NinjaError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, NinjaError>>,
+    {
         let mut retries = 0;
         loop {
-            let error = match self
-                .send_once(token, method.clone(), path, query, body)
-                .await
-            {
-                Ok(bytes) => return Ok(bytes),
+            let error = match attempt().await {
+                Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
             let wait = self.note_failure(&error, retries).ok_or(error)?;
