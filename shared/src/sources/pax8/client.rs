@@ -153,7 +153,7 @@ impl Pax8Client {
         decode(&bytes)
     }
 
-    pub async fn delete(&self, path: &str) -> Result<(), Pax8Error> {
+    pub async fn delete_resource(&self, path: &str) -> Result<(), Pax8Error> {
         self.send(reqwest::Method::DELETE, path, &[], Body::None)
             .await
             .map(|_| ())

@@ -220,7 +220,7 @@ impl AccountsSourceFactory for Pax8Sources {
         {
             if let Some(id) = &old.id {
                 client
-                    .delete(&api::webhook(id))
+                    .delete_resource(&api::webhook(id))
                     .await
                     .map_err(SourceError::from)?;
             }
