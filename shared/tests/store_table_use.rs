@@ -5,16 +5,16 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::domain::{
-    AuthKind, ClientId, ClientSnapshot, CompanyActivity, ConfidenceBand, Connection, ConnectionId,
-    Correlation, CorrelationStatus, HealthBand, HealthScore, Impact, Insight, InsightId,
-    InsightRule, InsightStatus, MatchMethod, ObjectType, PayerRecord, Platform, ScorePoint,
-    SyncCheckpoint, SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId,
-    TenantSummary, Trend,
+    AccountIdentity, AccountRecord, AccountSignals, AuthKind, ClientId, ClientSnapshot,
+    CompanyActivity, ConfidenceBand, Connection, ConnectionId, Correlation, CorrelationStatus,
+    HealthBand, HealthScore, Impact, Insight, InsightId, InsightRule, InsightStatus, ItManagement,
+    MatchMethod, ObjectType, PayerRecord, Platform, ScorePoint, SyncCheckpoint, SyncId, SyncMode,
+    SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
 };
 use shared::ports::{
-    AlertStore, ConnectionStore, CorrelationStore, InsightFilter, InsightStore, OAuthState,
-    PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore, StatusChange, SyncStore,
-    TenantStore, WebhookStore,
+    AccountStore, AlertStore, ConnectionStore, CorrelationStore, InsightFilter, InsightStore,
+    OAuthState, PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore, StatusChange,
+    SyncStore, TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -110,6 +110,19 @@ fn payer(external_id: &str) -> PayerRecord {
         invoices: vec![],
         disputes: vec![],
         subscriptions: vec![],
+        updated_at: t0(),
+    }
+}
+
+fn account(external_id: &str) -> AccountRecord {
+    AccountRecord {
+        connection_id: ConnectionId::parse("ninjaone-1").unwrap(),
+        platform: Platform::Ninjaone,
+        external_id: external_id.into(),
+        name: "Acme".into(),
+        identity: AccountIdentity::default(),
+        signals: AccountSignals::ItManagement(ItManagement::default()),
+        seen_at: t0(),
         updated_at: t0(),
     }
 }
@@ -310,6 +323,19 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, correlations_for_clients, &acme, &many).unwrap();
     call!(p, correlations_of_record, &acme, &conn.id, "payer-1").unwrap();
     call!(p, delete_connection_payers, &acme, &conn.id).unwrap();
+    let ninja = ConnectionId::parse("ninjaone-1").unwrap();
+    let ids = ["org-1".to_string(), "org-2".to_string()];
+    call!(
+        p,
+        put_accounts,
+        &acme,
+        &[account("org-1"), account("org-2")]
+    )
+    .unwrap();
+    call!(p, get_accounts, &acme, &ninja, &ids).unwrap();
+    call!(p, list_accounts, &acme, &ninja, &PageRequest::first(10)).unwrap();
+    call!(p, delete_accounts, &acme, &ninja, &ids[..1]).unwrap();
+    call!(p, delete_connection_accounts, &acme, &ninja).unwrap();
     call!(p, delete_connection_correlations, &acme, &conn.id).unwrap();
     call!(p, delete_connection, &acme, &conn.id).unwrap();
 
