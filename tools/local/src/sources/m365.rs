@@ -1,0 +1,49 @@
+//! Microsoft 365: the Microsoft Graph simulator (`tools/m365-sandbox`), one customer tenant per
+//! company it keeps (verified domains equal to the company's domain, Intune device serials that
+//! overlap NinjaOne's). The demo connection is the MSP's multi-tenant app, consented in every
+//! customer tenant the simulator generated.
+
+use super::{simulator_error, Context, Simulated};
+use m365_sandbox::{CompanySeed, Sandbox, SandboxConfig};
+use shared::domain::{
+    ClientCredentials, ConnectionSettings, M365CustomerTenant, Platform,
+};
+use shared::ports::PlatformSources;
+use shared::sources::m365::M365Sources;
+use std::sync::Arc;
+
+pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::runner::RunnerError> {
+    let companies = context.companies.seeds(
+        |hubspot_id, name, domain| CompanySeed {
+            hubspot_id,
+            name,
+            domain,
+        },
+        CompanySeed::synthetic,
+    );
+    let sandbox = Sandbox::start(SandboxConfig::for_companies(context.seed, companies))
+        .await
+        .map_err(|e| simulator_error(Platform::M365, e.to_string()))?;
+    let consented_at = Some(chrono::Utc::now());
+    let customer_tenants = sandbox
+        .customer_tenant_ids()
+        .into_iter()
+        .map(|tenant_id| M365CustomerTenant {
+            tenant_id,
+            label: None,
+            consented_at,
+        })
+        .collect();
+    let sources = M365Sources::new(context.http.clone(), context.vault.clone())
+        .with_base_url(sandbox.base_url());
+    Ok(Simulated {
+        platform: Platform::M365,
+        label: "Demo Microsoft 365 app (simulator)",
+        settings: ConnectionSettings::M365 { customer_tenants },
+        credentials: ClientCredentials::new(sandbox.client_id(), sandbox.client_secret()),
+        factory: PlatformSources::Accounts(Arc::new(sources)),
+        base_url: sandbox.base_url(),
+        generated: sandbox.truth().len(),
+        shutdown: Box::new(move || Box::pin(sandbox.shutdown())),
+    })
+}
