@@ -1,5 +1,6 @@
 //! The local runner as a user starts it: the built `connected-insights-local` binary on a free port
-//! with a small demo portal. It answers, syncs, scores, keeps data across a restart (also one after
+//! with a small demo portal and the four simulators beside it (PayPal, NinjaOne, Pax8, Microsoft
+//! 365). It answers, syncs every source, scores, keeps data across a restart (also one after
 //! `kill -9`), refuses bad flags, and stops cleanly on Ctrl-C and SIGTERM.
 
 use hubspot_sandbox::SandboxConfig;
@@ -392,13 +393,121 @@ fn count_before(line: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no count before {label:?} in {line:?}"))
 }
 
+/// Every item of a paged `GET path` (`items`, `next_cursor`), up to 20 pages.
+async fn all_items(runner: &LocalRunner, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let url = match &cursor {
+            Some(c) => format!("{path}{separator}cursor={c}"),
+            None => path.to_string(),
+        };
+        let (status, page) = runner.get(&url).await.unwrap();
+        assert_eq!(status, 200, "{url}: {page}");
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    items
+}
+
+/// The simulated platforms beside the portal, their names in the API and on the summary lines.
+const SIMULATED: [(&str, &str, &str); 4] = [
+    ("paypal", "PayPal", " payers found"),
+    ("ninjaone", "NinjaOne", " organisations found"),
+    ("pax8", "Pax8", " companies found"),
+    ("m365", "Microsoft 365", " customer tenants found"),
+];
+
+/// The platforms an insight names among its sources.
+fn insight_platforms(insight: &Value) -> std::collections::BTreeSet<String> {
+    insight["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["platform"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Waits (up to the first-sync guard) until matching has linked records of every account
+/// platform to clients and an open insight names a new platform and at least one other source;
+/// returns that insight, or what was there when the guard ran out.
+async fn wait_for_cross_source_insight(runner: &LocalRunner) -> Result<Value, String> {
+    let started = tokio::time::Instant::now();
+    loop {
+        let correlations = all_items(runner, "/v1/correlations?limit=200").await;
+        let linked: std::collections::BTreeSet<String> = correlations
+            .iter()
+            .filter(|c| c["status"] == "auto" || c["status"] == "confirmed")
+            .filter_map(|c| c["platform"].as_str().map(str::to_string))
+            .collect();
+        let insights = all_items(runner, "/v1/insights?status=open&limit=200").await;
+        let cross_source = insights.iter().find(|insight| {
+            let platforms = insight_platforms(insight);
+            platforms.len() >= 2
+                && ["ninjaone", "pax8", "m365"]
+                    .iter()
+                    .any(|p| platforms.contains(*p))
+        });
+        let every_platform_linked = ["ninjaone", "pax8", "m365"]
+            .iter()
+            .all(|p| linked.contains(*p));
+        if let (true, Some(insight)) = (every_platform_linked, cross_source) {
+            return Ok(insight.clone());
+        }
+        if started.elapsed() > std::time::Duration::from_secs(300) {
+            let named: Vec<_> = insights.iter().map(insight_platforms).collect();
+            return Err(format!(
+                "linked platforms {linked:?}; sources of the open insights {named:?}; stdout: {}",
+                runner.stdout()
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// The runner starts the portal and all four simulators by default, connects each once (a restart
+/// reuses the connections), syncs every connection, and the scoring after the syncs links the
+/// simulators' records to the portal's clients and opens insights only several sources can see.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connection() {
+async fn every_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connection_each() {
     let (dir, file) = data_file("paypal");
     let data_arg = file.to_string_lossy().into_owned();
     let args = ["--demo-size", "small", "--data-file", data_arg.as_str()];
 
     let mut first = started_and_scored(&args).await;
+    for (platform, name, found) in SIMULATED {
+        let connections = first
+            .wait_for_connection_sync(platform)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let connected = of_platform(&connections, platform);
+        assert_eq!(connected.len(), 1, "one {name} connection: {connections}");
+        assert_eq!(connected[0]["status"], "active", "{connections}");
+        assert!(
+            first.stdout().contains(&format!("--no-{platform} turns it off")),
+            "the start-up lines name the {name} simulator: {}",
+            first.stdout()
+        );
+        let summary = first
+            .wait_for_printed(&format!("{name} (simulator): "))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            count_before(&summary, found) > 0,
+            "the {name} simulator's records were synced: {summary}"
+        );
+    }
+    let insight = wait_for_cross_source_insight(&first)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        insight["evidence"].as_array().is_some_and(|e| !e.is_empty()),
+        "a cross-source insight shows its evidence: {insight}"
+    );
     let connections = first
         .wait_for_connection_sync("paypal")
         .await
@@ -454,6 +563,13 @@ async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_conn
         "the restart reuses the connection: {connections}"
     );
     assert_eq!(paypal[0]["id"], paypal_id.as_str(), "{connections}");
+    for (platform, _, _) in SIMULATED {
+        assert_eq!(
+            of_platform(&connections, platform).len(),
+            1,
+            "the restart reuses the {platform} connection: {connections}"
+        );
+    }
     // The restart's own PayPal sync succeeds with the credentials written again to the vault.
     second
         .wait_for_printed("PayPal (simulator): ")
@@ -465,8 +581,16 @@ async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_conn
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn no_paypal_runs_the_sandbox_portal_alone() {
-    let mut runner = started_and_scored(&["--demo-size", "small", "--no-paypal"]).await;
+async fn the_no_flags_run_the_sandbox_portal_alone() {
+    let mut runner = started_and_scored(&[
+        "--demo-size",
+        "small",
+        "--no-paypal",
+        "--no-ninjaone",
+        "--no-pax8",
+        "--no-m365",
+    ])
+    .await;
     let (status, connections) = runner.get("/v1/connections").await.unwrap();
     assert_eq!(status, 200, "{connections}");
     assert_eq!(
@@ -474,11 +598,13 @@ async fn no_paypal_runs_the_sandbox_portal_alone() {
         1,
         "{connections}"
     );
-    assert!(
-        of_platform(&connections, "paypal").is_empty(),
-        "{connections}"
-    );
-    assert!(!runner.stdout().contains("PayPal"), "{}", runner.stdout());
+    for (platform, name, _) in SIMULATED {
+        assert!(
+            of_platform(&connections, platform).is_empty(),
+            "{connections}"
+        );
+        assert!(!runner.stdout().contains(name), "{}", runner.stdout());
+    }
     let exit = runner.stop_with("INT").await.unwrap();
     assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
 }
