@@ -1,11 +1,16 @@
 //! The matching step of the score function: records of other platforms linked to clients, written
-//! once, and a person's decision kept across runs.
+//! once, and a person's decision kept across runs; accounts of account-like connections (NinjaOne,
+//! Pax8, Microsoft 365) matched beside payers.
 
 use chrono::{TimeZone, Utc};
-use shared::domain::{CorrelationStatus, MatchMethod, TenantStatus};
+use shared::domain::{
+    AccountIdentity, AccountRecord, AccountSignals, Connection, ConnectionId, ConnectionSettings,
+    CorrelationStatus, ItManagement, MatchMethod, NinjaoneRegion, Platform, TenantStatus,
+};
 use shared::handlers::correlate::correlate_tenant;
 use shared::ports::{
-    ConnectionStore, CorrelationStore, PageRequest, PayerStore, SnapshotStore, TenantStore,
+    AccountStore, ConnectionStore, CorrelationStore, PageRequest, PayerStore, SnapshotStore,
+    TenantStore,
 };
 use shared::store::MemoryStore;
 use test_support::cross_platform::{client, payer, paypal_connection};
@@ -164,4 +169,53 @@ async fn a_tenant_without_other_platforms_is_left_alone() {
         .unwrap();
     assert_eq!(report, Default::default());
     assert!(correlations(&store, &tenant).await.is_empty());
+}
+
+#[tokio::test]
+async fn accounts_of_account_like_connections_are_matched_beside_payers() {
+    let (store, tenant) = seeded().await;
+    let ninjaone = Connection {
+        id: ConnectionId::parse("ninjaone-1").unwrap(),
+        platform: Platform::Ninjaone,
+        settings: ConnectionSettings::Ninjaone {
+            region: NinjaoneRegion::Eu,
+        },
+        ..paypal_connection(&tenant.id, "ninjaone-1", at())
+    };
+    store.create_connection(&ninjaone).await.unwrap();
+    // A NinjaOne organisation whose custom field holds Contoso's HubSpot company id.
+    let organisation = AccountRecord {
+        connection_id: ninjaone.id.clone(),
+        platform: Platform::Ninjaone,
+        external_id: "org-7".into(),
+        name: "CONTOSO - main office".into(),
+        identity: AccountIdentity {
+            reference_ids: vec!["102".into()],
+            ..AccountIdentity::default()
+        },
+        signals: AccountSignals::ItManagement(ItManagement::default()),
+        seen_at: at(),
+        updated_at: at(),
+    };
+    store
+        .put_accounts(&tenant.id, &[organisation])
+        .await
+        .unwrap();
+
+    let report = correlate_tenant(&store, &tenant, &clients(), at())
+        .await
+        .unwrap();
+
+    assert_eq!(report.records, 4, "three payers and one organisation");
+    let rows = correlations(&store, &tenant).await;
+    let linked = rows
+        .iter()
+        .find(|c| c.external_id == "org-7")
+        .expect("the organisation matched");
+    assert_eq!(linked.connection_id, ninjaone.id);
+    assert_eq!(linked.platform, Platform::Ninjaone);
+    assert_eq!(linked.client_id.as_str(), "102");
+    assert_eq!(linked.method, MatchMethod::ExplicitId);
+    assert_eq!(linked.status, CorrelationStatus::Auto);
+    assert_eq!(report.linked, 2, "P-ID and the organisation");
 }

@@ -1,8 +1,10 @@
 //! The sync of a payments connection on the in-process store and bus, against a scripted payments
 //! source: steps merged into stored payers, a run cut off by the deadline resumed from its saved
 //! cursor with the same result as one uninterrupted run, a refused credential recorded on the
-//! connection only, and every walk bounded.
+//! connection only, and every walk bounded. The sync of account-like connections, on the same seam,
+//! is in `payments_sync/accounts.rs`.
 
+mod accounts_support;
 mod payments_support;
 
 use chrono::Utc;
@@ -11,14 +13,16 @@ use shared::bus::InProcessBus;
 use shared::connector::payments::merge_into_store;
 use shared::connector::NoProgress;
 use shared::domain::{
-    ConnectionStatus, PayerRecord, PaymentRef, SyncMode, SyncRun, SyncStatus, SyncTrigger,
-    TenantStatus,
+    ConnectionStatus, PayerRecord, PaymentRef, Platform, SyncMode, SyncRun, SyncStatus,
+    SyncTrigger, TenantStatus,
 };
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route_sync, FunctionError, Handled, Handlers, Trigger};
 use shared::handlers::sync::SyncHandlerError;
 use shared::ports::source::{FetchWindow, PaymentsSourceFactory};
-use shared::ports::{ConnectionStore, Lease, PageRequest, PayerStore, SyncStore, TenantStore};
+use shared::ports::{
+    ConnectionSources, ConnectionStore, Lease, PageRequest, PayerStore, SyncStore, TenantStore,
+};
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,12 +49,15 @@ impl World {
         request: SyncRequested,
         deadline: Instant,
     ) -> Result<Handled, FunctionError> {
-        let payments: &dyn PaymentsSourceFactory = self.factory.as_ref();
+        let connections = ConnectionSources::new().with_payments(
+            Platform::Paypal,
+            self.factory.clone() as Arc<dyn PaymentsSourceFactory>,
+        );
         let handlers = Handlers {
             store: &self.store,
             bus: &self.bus,
             sources: None,
-            payments: Some(payments),
+            connections: &connections,
         };
         route_sync(
             &handlers,
@@ -381,7 +388,7 @@ async fn without_payments_sources_a_connection_request_is_a_configuration_error(
         store: &world.store,
         bus: &world.bus,
         sources: None,
-        payments: None,
+        connections: &ConnectionSources::new(),
     };
 
     let result = route_sync(
@@ -395,7 +402,9 @@ async fn without_payments_sources_a_connection_request_is_a_configuration_error(
     match result {
         Err(FunctionError::Sync(error @ SyncHandlerError::NotConfigured(_))) => {
             assert!(!error.is_retryable());
-            assert!(error.to_string().contains("payments sources"));
+            assert!(error
+                .to_string()
+                .contains("PayPal connections are not configured"));
         }
         other => panic!("expected a configuration error, got {other:?}"),
     }
@@ -445,3 +454,6 @@ async fn a_connection_syncs_beside_its_tenants_hubspot_sync_but_never_twice_at_o
         .contains("another sync of this connection"));
     assert_eq!(world.factory.source.cursors_asked().len(), asked);
 }
+
+#[path = "payments_sync/accounts.rs"]
+mod accounts;

@@ -493,3 +493,6 @@ mod linked_payers {
         assert_eq!(score.sources.len(), 1);
     }
 }
+
+#[path = "score_handler/linked_accounts.rs"]
+mod linked_accounts;

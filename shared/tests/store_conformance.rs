@@ -214,6 +214,9 @@ mod memory_store;
 #[path = "store_conformance/connections.rs"]
 mod connections;
 use connections::*;
+#[path = "store_conformance/accounts.rs"]
+mod accounts;
+use accounts::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -276,4 +279,6 @@ conformance!(
     payer_records_of_a_connection_are_listed_and_deleted_alone,
     correlations_list_by_status_by_client_and_by_record,
     cross_platform_entities_are_kept_per_tenant,
+    unchanged_account_records_are_not_written_again,
+    account_records_are_listed_deleted_and_kept_whole,
 );

@@ -5,6 +5,9 @@ use crate::config::hubspot::{
     api_base_url, app_secret_id, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID,
 };
 use crate::config::paypal::{self, PAYPAL_API_BASE_URL};
+use crate::config::sources::{
+    AccountHosts, M365_API_BASE_URL, NINJAONE_API_BASE_URL, PAX8_API_BASE_URL,
+};
 use crate::config::{ConfigError, Env};
 use url::Url;
 
@@ -23,6 +26,8 @@ pub struct SyncConfig {
     pub paypal_api_base_url: Option<Url>,
     /// Secrets Manager id of the payer-email hashing key; `None`: PayPal connections are not synced.
     pub payer_email_key_secret_id: Option<String>,
+    /// Host overrides of NinjaOne, Pax8 and Microsoft 365 (simulators); `None`: their own.
+    pub account_hosts: AccountHosts,
 }
 
 impl SyncConfig {
@@ -34,6 +39,9 @@ impl SyncConfig {
         HUBSPOT_API_BASE_URL,
         PAYPAL_API_BASE_URL,
         PAYER_EMAIL_KEY_SECRET_ID,
+        NINJAONE_API_BASE_URL,
+        PAX8_API_BASE_URL,
+        M365_API_BASE_URL,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
@@ -44,6 +52,7 @@ impl SyncConfig {
             hubspot_api_base_url: api_base_url(env)?,
             paypal_api_base_url: paypal::api_base_url(env)?,
             payer_email_key_secret_id: env.optional(PAYER_EMAIL_KEY_SECRET_ID),
+            account_hosts: AccountHosts::from_env(env)?,
         })
     }
 }
@@ -72,6 +81,10 @@ mod tests {
             config.hubspot_api_base_url.as_str(),
             "https://api.hubapi.com/"
         );
+        assert_eq!(config.account_hosts, AccountHosts::default());
+        for name in AccountHosts::ENV_VARS {
+            assert!(SyncConfig::ENV_VARS.contains(&name), "{name} is listed");
+        }
     }
 
     #[test]

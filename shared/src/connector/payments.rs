@@ -1,20 +1,16 @@
 //! The sync engine of payments sources (PayPal first): walks a `PaymentsSource` step by step and
 //! folds each step's payers into the stored payer records.
 //!
-//! Losing nothing, doing nothing twice that matters: a step's payers are merged into the stored ones
-//! and written BEFORE the cursor of the next step is saved on the run. A run stopped between the
-//! two repeats that step, and merging a step again changes nothing ([`PayerRecord::merge`]). Before
-//! the deadline the engine stops with the cursor saved, and the handler asks for a continuation.
-//! An invocation that could not take a single step fails instead ([`InvocationBudget`]), and a step
-//! that leads back to one already taken stops the run ([`SyncError::WalkStalled`]): every chain of
-//! steps and continuations ends.
+//! The walk itself (budget, saved cursor, loop detection) is [`crate::connector::walk`]'s; this
+//! says what a step is and how its payers are written: merged into the stored ones, so a step
+//! taken again changes nothing ([`PayerRecord::merge`]).
 
 use crate::connector::budget::InvocationBudget;
 use crate::connector::error::SyncError;
+use crate::connector::walk::{merged_with_stored, step_records, walk_steps, StepWalk};
 use crate::domain::{ConnectionId, PayerRecord, PaymentRef, SyncRun, TenantId};
 use crate::ports::source::{FetchWindow, PaymentsSource};
 use crate::ports::{PayerStore, StoreError, SyncStore, WriteReport};
-use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Stored payers read (and written) at once.
@@ -92,6 +88,39 @@ where
     Ok(outcome)
 }
 
+/// A payments walk: a step's payers are merged into the stored ones.
+struct PaymentsWalk<'a, S: ?Sized> {
+    source: &'a dyn PaymentsSource,
+    store: &'a S,
+    tenant_id: &'a TenantId,
+    connection_id: &'a ConnectionId,
+    window: FetchWindow,
+    outcome: PaymentsOutcome,
+}
+
+#[async_trait::async_trait]
+impl<S> StepWalk for PaymentsWalk<'_, S>
+where
+    S: PayerStore + ?Sized,
+{
+    type Step = Vec<PayerRecord>;
+
+    async fn fetch(
+        &mut self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<PayerRecord>, Option<String>), SyncError> {
+        let page = self.source.fetch_step(self.window, cursor).await?;
+        Ok((page.payers, page.next_cursor))
+    }
+
+    async fn write(&mut self, payers: Vec<PayerRecord>) -> Result<(), SyncError> {
+        self.outcome.payers_seen += payers.len() as u64;
+        self.outcome.writes +=
+            merge_into_store(self.store, self.tenant_id, self.connection_id, payers).await?;
+        Ok(())
+    }
+}
+
 async fn walk<S>(
     source: &dyn PaymentsSource,
     store: &S,
@@ -104,37 +133,20 @@ async fn walk<S>(
 where
     S: PayerStore + SyncStore + ?Sized,
 {
-    let mut outcome = PaymentsOutcome::default();
-    // Every cursor this invocation stood at: a step pointing back to one of them would loop.
-    let mut taken: HashSet<Option<String>> = HashSet::from([run.cursor.clone()]);
-    loop {
-        if budget.is_spent() {
-            if outcome.steps == 0 {
-                return Err(budget.no_progress());
-            }
-            return Ok(outcome);
-        }
-        let page = source.fetch_step(window, run.cursor.as_deref()).await?;
-        let next = page.next_cursor;
-        if next.is_some() && taken.contains(&next) {
-            return Err(SyncError::WalkStalled { cursor: next });
-        }
-        outcome.steps += 1;
-        outcome.payers_seen += page.payers.len() as u64;
-        outcome.writes += merge_into_store(store, tenant_id, connection_id, page.payers).await?;
-        // Saved only after the step's payers are: a stop in between repeats the step, harmlessly.
-        run.cursor = next.clone();
-        store.put_sync_run(run).await?;
-        match next {
-            Some(next) => {
-                taken.insert(Some(next));
-            }
-            None => {
-                outcome.completed = true;
-                return Ok(outcome);
-            }
-        }
-    }
+    let mut walk = PaymentsWalk {
+        source,
+        store,
+        tenant_id,
+        connection_id,
+        window,
+        outcome: PaymentsOutcome::default(),
+    };
+    let walked = walk_steps(store, run, budget, &mut walk).await?;
+    Ok(PaymentsOutcome {
+        completed: walked.completed,
+        steps: walked.steps,
+        ..walk.outcome
+    })
 }
 
 /// Merges `payers` (a step's partial views) into the stored records of the connection and writes
@@ -148,41 +160,12 @@ pub async fn merge_into_store<S>(
 where
     S: PayerStore + ?Sized,
 {
-    let mut step: BTreeMap<String, PayerRecord> = BTreeMap::new();
-    for payer in payers {
-        if &payer.connection_id != connection_id {
-            // A source serves one connection: a record of another is a bug, never stored here.
-            tracing::warn!(connection = %connection_id, other = %payer.connection_id,
-                "a payments step returned a payer of another connection; skipped");
-            continue;
-        }
-        match step.get_mut(&payer.external_id) {
-            Some(seen) => seen.merge(payer),
-            None => {
-                step.insert(payer.external_id.clone(), payer);
-            }
-        }
-    }
+    let mut step = step_records(connection_id, payers);
     let ids: Vec<String> = step.keys().cloned().collect();
     let mut report = WriteReport::default();
     for chunk in ids.chunks(PAYER_CHUNK) {
         let stored = store.get_payers(tenant_id, connection_id, chunk).await?;
-        let mut merged: BTreeMap<String, PayerRecord> = stored
-            .into_iter()
-            .map(|payer| (payer.external_id.clone(), payer))
-            .collect();
-        for id in chunk {
-            let Some(newer) = step.remove(id) else {
-                continue;
-            };
-            match merged.get_mut(id) {
-                Some(stored) => stored.merge(newer),
-                None => {
-                    merged.insert(id.clone(), newer);
-                }
-            }
-        }
-        let records: Vec<PayerRecord> = merged.into_values().collect();
+        let records = merged_with_stored(&mut step, chunk, stored);
         report += store.put_payers(tenant_id, &records).await?;
     }
     Ok(report)

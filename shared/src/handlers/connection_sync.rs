@@ -1,22 +1,26 @@
-//! The sync of one connection (a `SyncRequested` that names one): PayPal today, through the
-//! `PaymentsSourceFactory` port. Like the HubSpot sync beside it ([`super::sync`]) it runs under a
-//! short renewed lease (per connection, so a tenant's connections sync side by side), records the
-//! run, stops before the deadline with a continuation, and emits `TenantSynced` so scoring runs.
+//! The sync of one connection (a `SyncRequested` that names one), through the factory its platform
+//! has in [`ConnectionSources`]: PayPal's payments source ([`crate::connector::payments`]), or the
+//! accounts source of NinjaOne, Pax8 or Microsoft 365 ([`crate::connector::accounts`]). Like the
+//! HubSpot sync beside it ([`super::sync`]) it runs under a short renewed lease (per connection, so
+//! a tenant's connections sync side by side), records the run, stops before the deadline with a
+//! continuation, and emits `TenantSynced` so matching and scoring run.
 //!
 //! What a run learns about the connection goes on the connection: its last (full) sync, and a
 //! refused credential as `needs_reauth` with the platform's reason. The tenant and its HubSpot
 //! status are never touched.
 
+use crate::connector::accounts::{run_accounts_sync, AccountsOutcome, AccountsWork};
 use crate::connector::payments::{run_payments_sync, PaymentsOutcome, PaymentsWork};
 use crate::connector::{SyncError, SyncOptions};
 use crate::domain::{
-    Connection, ConnectionId, Platform, SyncId, SyncMode, SyncRun, SyncStatus, TenantStatus,
+    Connection, ConnectionId, SyncId, SyncMode, SyncRun, SyncStatus, TenantId, TenantStatus,
 };
 use crate::events::{ProductEvent, SyncRequested, TenantSynced};
 use crate::handlers::sync::{continue_run, finish, SyncHandlerError};
-use crate::ports::source::{FetchWindow, PaymentsSourceFactory};
+use crate::ports::source::FetchWindow;
 use crate::ports::{
-    ConnectionStore, EventBus, Lease, PayerStore, StoreError, SyncStore, TenantStore,
+    AccountStore, ConnectionSources, ConnectionStore, EventBus, Lease, PayerStore, PlatformSources,
+    StoreError, SyncStore, TenantStore, WriteReport,
 };
 use crate::store::{HeldLease, LeaseTerms};
 use chrono::{DateTime, Utc};
@@ -24,16 +28,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// What a connection's sync needs from the store.
-pub trait ConnectionSyncStore: TenantStore + SyncStore + ConnectionStore + PayerStore {}
-impl<T: TenantStore + SyncStore + ConnectionStore + PayerStore + ?Sized> ConnectionSyncStore for T {}
+pub trait ConnectionSyncStore:
+    TenantStore + SyncStore + ConnectionStore + PayerStore + AccountStore
+{
+}
+impl<T: TenantStore + SyncStore + ConnectionStore + PayerStore + AccountStore + ?Sized>
+    ConnectionSyncStore for T
+{
+}
 
 /// Runs one connection's sync (or one invocation of it) and records it; returns the run as recorded.
-/// `payments` is `None` in a function built without payments sources: the request then fails with
-/// a configuration error (and its run says so).
+/// A platform missing from `sources` is not configured in this function: the request then fails
+/// with a configuration error (and its run says so).
 pub async fn handle_connection_sync<S, B>(
     store: &Arc<S>,
     bus: &B,
-    payments: Option<&dyn PaymentsSourceFactory>,
+    sources: &ConnectionSources,
     request: &SyncRequested,
     connection_id: &ConnectionId,
     deadline: Instant,
@@ -68,11 +78,6 @@ where
             "connection is {:?}; nothing was synced",
             connection.status
         ))
-    } else if connection.platform != Platform::Paypal {
-        Some(format!(
-            "{} connections are not synced yet; nothing was synced",
-            connection.platform.display_name()
-        ))
     } else {
         None
     };
@@ -80,9 +85,9 @@ where
         tracing::info!(tenant = %tenant.id, connection = %connection_id, %reason, "connection sync skipped");
         return finish(store.as_ref(), run, SyncStatus::Failed, Some(reason)).await;
     }
-    let Some(payments) = payments else {
+    let Some(platform_sources) = sources.get(connection.platform) else {
         let reason = format!(
-            "this function has no payments sources configured, so it cannot sync {} connections",
+            "{} connections are not configured in this function, so this one cannot sync",
             connection.platform.display_name()
         );
         finish(
@@ -118,34 +123,25 @@ where
     };
     store.put_sync_run(&run).await?;
 
-    let work = match run.mode {
-        SyncMode::Objects => PaymentsWork::Refs(request.payment_refs.clone()),
-        SyncMode::Full => PaymentsWork::Walk(FetchWindow::All),
-        SyncMode::Incremental => match connection.last_sync_at.or(connection.last_full_sync_at) {
-            // The source widens the window by the platform's lateness itself.
-            Some(since) => PaymentsWork::Walk(FetchWindow::ChangedBetween {
-                since,
-                until: run.started_at,
-            }),
-            None => PaymentsWork::Walk(FetchWindow::All),
+    let window = match connection.last_sync_at.or(connection.last_full_sync_at) {
+        // The source widens the window by the platform's lateness itself.
+        Some(since) if run.mode == SyncMode::Incremental => FetchWindow::ChangedBetween {
+            since,
+            until: run.started_at,
         },
+        _ => FetchWindow::All,
     };
-    let reserve = SyncOptions::default().deadline_reserve;
     let result = lease
-        .run(async {
-            let source = payments.payments_source(&connection).await?;
-            run_payments_sync(
-                source.as_ref(),
-                store.as_ref(),
-                &tenant.id,
-                connection_id,
-                &mut run,
-                &work,
-                deadline,
-                reserve,
-            )
-            .await
-        })
+        .run(sync_connection(
+            store.as_ref(),
+            platform_sources,
+            &connection,
+            &tenant.id,
+            &mut run,
+            request,
+            window,
+            deadline,
+        ))
         .await;
     lease.release().await;
     let result = match result {
@@ -168,6 +164,108 @@ where
             }
         }
         Err(error) => failed(store.as_ref(), run, &connection, error).await,
+    }
+}
+
+/// What an invocation did, whichever kind of source it walked.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ConnectionOutcome {
+    completed: bool,
+    steps: u64,
+    /// Payer or account records the steps held.
+    records_seen: u64,
+    requests_used: u64,
+    writes: WriteReport,
+    /// Accounts a completed walk no longer saw, deleted.
+    records_removed: u64,
+}
+
+impl From<PaymentsOutcome> for ConnectionOutcome {
+    fn from(outcome: PaymentsOutcome) -> Self {
+        ConnectionOutcome {
+            completed: outcome.completed,
+            steps: outcome.steps,
+            records_seen: outcome.payers_seen,
+            requests_used: outcome.requests_used,
+            writes: outcome.writes,
+            records_removed: 0,
+        }
+    }
+}
+
+impl From<AccountsOutcome> for ConnectionOutcome {
+    fn from(outcome: AccountsOutcome) -> Self {
+        ConnectionOutcome {
+            completed: outcome.completed,
+            steps: outcome.steps,
+            records_seen: outcome.accounts_seen,
+            requests_used: outcome.requests_used,
+            writes: outcome.writes,
+            records_removed: outcome.accounts_deleted,
+        }
+    }
+}
+
+/// One invocation's work on the connection, through the port its platform sits behind: a walk of
+/// `window` (from the run's cursor), or for a targeted request (mode `objects`) the payments
+/// objects or accounts it names.
+#[allow(clippy::too_many_arguments)]
+async fn sync_connection<S>(
+    store: &S,
+    platform_sources: &PlatformSources,
+    connection: &Connection,
+    tenant_id: &TenantId,
+    run: &mut SyncRun,
+    request: &SyncRequested,
+    window: FetchWindow,
+    deadline: Instant,
+) -> Result<ConnectionOutcome, SyncError>
+where
+    S: ConnectionSyncStore + ?Sized,
+{
+    let reserve = SyncOptions::default().deadline_reserve;
+    let targeted = run.mode == SyncMode::Objects;
+    match platform_sources {
+        PlatformSources::Payments(factory) => {
+            let work = if targeted {
+                PaymentsWork::Refs(request.payment_refs.clone())
+            } else {
+                PaymentsWork::Walk(window)
+            };
+            let source = factory.payments_source(connection).await?;
+            let outcome = run_payments_sync(
+                source.as_ref(),
+                store,
+                tenant_id,
+                &connection.id,
+                run,
+                &work,
+                deadline,
+                reserve,
+            )
+            .await?;
+            Ok(outcome.into())
+        }
+        PlatformSources::Accounts(factory) => {
+            let work = if targeted {
+                AccountsWork::Accounts(request.account_ids.clone())
+            } else {
+                AccountsWork::Walk(window)
+            };
+            let source = factory.accounts_source(connection).await?;
+            let outcome = run_accounts_sync(
+                source.as_ref(),
+                store,
+                tenant_id,
+                &connection.id,
+                run,
+                &work,
+                deadline,
+                reserve,
+            )
+            .await?;
+            Ok(outcome.into())
+        }
     }
 }
 
@@ -211,7 +309,7 @@ async fn finished<S, B>(
     bus: &B,
     run: SyncRun,
     connection: &Connection,
-    outcome: &PaymentsOutcome,
+    outcome: &ConnectionOutcome,
     now: DateTime<Utc>,
 ) -> Result<SyncRun, SyncHandlerError>
 where
@@ -228,7 +326,8 @@ where
         // The next run then simply covers a longer window (or is full again).
         tracing::warn!(%error, tenant = %run.tenant_id, connection = %connection.id, "could not record the connection's sync time");
     }
-    // Payer records change no client snapshot: scoring reads them through correlations.
+    // Payer and account records change no client snapshot: scoring reads them through
+    // correlations.
     let synced = TenantSynced::of_run(&run, Vec::new(), now);
     bus.publish(&[ProductEvent::TenantSynced(synced)]).await?;
     log_outcome(&run, outcome);
@@ -312,7 +411,7 @@ where
     })
 }
 
-fn log_outcome(run: &SyncRun, outcome: &PaymentsOutcome) {
+fn log_outcome(run: &SyncRun, outcome: &ConnectionOutcome) {
     tracing::info!(
         tenant = %run.tenant_id,
         connection = ?run.connection_id,
@@ -320,7 +419,8 @@ fn log_outcome(run: &SyncRun, outcome: &PaymentsOutcome) {
         mode = ?run.mode,
         status = ?run.status,
         steps = outcome.steps,
-        payers = outcome.payers_seen,
+        records = outcome.records_seen,
+        records_removed = outcome.records_removed,
         requests = outcome.requests_used,
         items_written = outcome.writes.items_written,
         "connection sync finished"

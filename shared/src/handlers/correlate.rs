@@ -1,4 +1,5 @@
-//! Matching after a sync: the tenant's records of other platforms (PayPal payers) against its clients,
+//! Matching after a sync: the tenant's records of other platforms (PayPal payers; NinjaOne, Pax8 and
+//! Microsoft 365 accounts) against its clients,
 //! written as correlations. Runs in the score function before scoring, so a new link counts in the
 //! same scoring run. The rules are in `crate::matching`; this only reads, runs them and writes.
 
@@ -6,8 +7,8 @@ use crate::domain::{ClientSnapshot, Correlation, CorrelationStatus, Platform, Te
 use crate::matching::{
     is_dormant, match_records, reconcile, ClientProfile, Matcher, RecordProfile,
 };
-use crate::ports::{ConnectionStore, CorrelationStore, PayerStore, StoreError};
-use crate::store::every_page;
+use crate::ports::{AccountStore, ConnectionStore, CorrelationStore, PayerStore, StoreError};
+use crate::store::{every_page, every_page_mapped};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,13 +39,13 @@ pub async fn correlate_tenant<S>(
     now: DateTime<Utc>,
 ) -> Result<CorrelateReport, StoreError>
 where
-    S: ConnectionStore + PayerStore + CorrelationStore + ?Sized,
+    S: ConnectionStore + PayerStore + AccountStore + CorrelationStore + ?Sized,
 {
     let connections: Vec<_> = store
         .list_connections(&tenant.id)
         .await?
         .into_iter()
-        .filter(|c| c.platform == Platform::Paypal)
+        .filter(|c| c.platform != Platform::Hubspot)
         .collect();
     if connections.is_empty() {
         return Ok(CorrelateReport::default());
@@ -52,12 +53,25 @@ where
     let clients: Vec<ClientProfile> = snapshots.iter().map(ClientProfile::from).collect();
     let mut records: Vec<RecordProfile> = Vec::new();
     for connection in &connections {
-        let payers =
-            every_page(
-                |page| async move { store.list_payers(&tenant.id, &connection.id, &page).await },
+        let (tenant_id, connection_id) = (&tenant.id, &connection.id);
+        // Profiles are kept, not records: an account holding thousands of devices is read a page
+        // at a time.
+        let profiles = match connection.platform {
+            Platform::Hubspot => Vec::new(),
+            Platform::Paypal => {
+                every_page_mapped(
+                    |page| async move { store.list_payers(tenant_id, connection_id, &page).await },
+                    |payer| RecordProfile::from(&payer),
+                )
+                .await?
+            }
+            Platform::Ninjaone | Platform::Pax8 | Platform::M365 => every_page_mapped(
+                |page| async move { store.list_accounts(tenant_id, connection_id, &page).await },
+                |account| RecordProfile::from(&account),
             )
-            .await?;
-        records.extend(payers.iter().map(RecordProfile::from));
+            .await?,
+        };
+        records.extend(profiles);
     }
     let existing: Vec<Correlation> =
         every_page(|page| async move { store.list_correlations(&tenant.id, None, &page).await })

@@ -5,8 +5,8 @@
 use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::{parse_envelope, EventError};
-use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
-use crate::ports::{EventBus, Store};
+use crate::ports::source::SourceFactory;
+use crate::ports::{ConnectionSources, EventBus, Store};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -41,9 +41,9 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
     pub bus: Arc<B>,
     pub sources: Arc<dyn SourceFactory>,
-    /// The sources of payments connections; `None` until a payments platform is wired in (their
-    /// sync requests then fail as not configured).
-    pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
+    /// The sources of the other platforms' connections, by platform (a platform missing here fails
+    /// its connections' sync requests as not configured).
+    pub connections: ConnectionSources,
 }
 
 impl<S, B> SyncFunction<S, B>
@@ -58,7 +58,7 @@ where
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: Some(self.sources.as_ref()),
-            payments: self.payments.as_deref(),
+            connections: &self.connections,
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
@@ -98,7 +98,7 @@ where
             store: &self.store,
             bus: self.bus.as_ref(),
             sources: None,
-            payments: None,
+            connections: &ConnectionSources::new(),
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {

@@ -16,7 +16,8 @@ use crate::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, DispatchReport, SyncHandlerError,
 };
 use crate::handlers::{detail, EventError};
-use crate::ports::source::{PaymentsSourceFactory, SourceFactory};
+use crate::ports::source::SourceFactory;
+use crate::ports::ConnectionSources;
 use crate::ports::{EventBus, Store};
 use crate::store::LeaseTerms;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
@@ -161,8 +162,9 @@ pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     pub bus: &'a B,
     /// The HubSpot portal's source (requests that name no connection).
     pub sources: Option<&'a dyn SourceFactory>,
-    /// The sources of payments connections (PayPal); `None`: their requests fail as not configured.
-    pub payments: Option<&'a dyn PaymentsSourceFactory>,
+    /// The sources of the other platforms' connections (PayPal, NinjaOne, Pax8, Microsoft 365); a
+    /// platform missing here fails its requests as not configured.
+    pub connections: &'a ConnectionSources,
 }
 
 /// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
@@ -208,7 +210,7 @@ where
                 let run = handle_connection_sync(
                     handlers.store,
                     handlers.bus,
-                    handlers.payments,
+                    handlers.connections,
                     &request,
                     connection_id,
                     deadline,

@@ -3,25 +3,25 @@
 //! summary the overview reads, and emits what changed per client (`ClientHealthChanged`,
 //! `InsightOpened`, `InsightResolved`) followed by `ScoresUpdated`.
 //!
-//! A client linked to payer records (auto or confirmed correlations) is scored with them beside its
-//! snapshot: the correlations of the tenant's clients are read with the other inputs, then the
-//! linked records, one batch per connection.
+//! A client linked to payer or account records (auto or confirmed correlations) is scored with them
+//! beside its snapshot: the correlations of the tenant's clients are read with the other inputs,
+//! then only the linked records, in batches per connection.
 //!
 //! Every client is scored, not only those the sync changed: recency decays with time, so a client
 //! nobody touched can cross the 30-day inactivity line between two syncs. Scoring is cheap (a 10,000-
 //! client tenant in well under a second); writes are not, so only changed items are written.
 
 use crate::domain::{
-    ClientId, ClientSnapshot, ConnectionId, Correlation, HealthScore, Insight, InsightId,
-    PayerRecord, ScorePoint, Tenant, TenantId, TenantSummary,
+    AccountRecord, ClientId, ClientSnapshot, ConnectionId, Correlation, HealthScore, Insight,
+    InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantId, TenantSummary,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::handlers::correlate::correlate_tenant;
-use crate::ports::{BusError, EventBus, StoreError};
 use crate::ports::{
-    ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore, SnapshotStore,
-    TenantStore,
+    AccountStore, ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore,
+    SnapshotStore, TenantStore,
 };
+use crate::ports::{BusError, EventBus, StoreError};
 use crate::scoring::{
     health_changes, insight_events, link_records, reconcile_insights, score_linked_tenant,
     LinkedRecords,
@@ -37,9 +37,9 @@ const HISTORY_READS_IN_FLIGHT: usize = 16;
 const HISTORY_POINT_EVERY: Duration = Duration::hours(20);
 /// Trends look back 30 days; a little more lets the engine find the point nearest 30 days ago.
 const HISTORY_LOOKBACK: Duration = Duration::days(38);
-/// Payer records are read in batches of this many ids per request, a few batches at once.
-const PAYER_BATCH: usize = 100;
-const PAYER_READS_IN_FLIGHT: usize = 4;
+/// Linked records are read in batches of this many ids per request, a few batches at once.
+const LINKED_BATCH: usize = 100;
+const LINKED_READS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
@@ -75,6 +75,7 @@ where
         + ConnectionStore
         + CorrelationStore
         + PayerStore
+        + AccountStore
         + ?Sized,
     B: EventBus + ?Sized,
 {
@@ -227,8 +228,32 @@ async fn all_snapshots<S: SnapshotStore + ?Sized>(
     every_page(|page| async move { store.list_snapshots(tenant, &page).await }).await
 }
 
-/// The records linked to each client through its auto or confirmed correlations.
-async fn linked_records<S: CorrelationStore + PayerStore + ?Sized>(
+/// The kind of record a correlation of `platform` points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RecordKind {
+    Payer,
+    Account,
+}
+
+impl RecordKind {
+    fn of(platform: Platform) -> Option<RecordKind> {
+        match platform {
+            Platform::Hubspot => None,
+            Platform::Paypal => Some(RecordKind::Payer),
+            Platform::Ninjaone | Platform::Pax8 | Platform::M365 => Some(RecordKind::Account),
+        }
+    }
+}
+
+/// The records one batch read.
+enum LinkedBatch {
+    Payers(Vec<PayerRecord>),
+    Accounts(Vec<AccountRecord>),
+}
+
+/// The records linked to each client through its auto or confirmed correlations. Only the records
+/// the correlations name are read, per connection, in batches.
+pub async fn linked_records<S: CorrelationStore + PayerStore + AccountStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
     clients: &[ClientId],
@@ -243,31 +268,49 @@ async fn linked_records<S: CorrelationStore + PayerStore + ?Sized>(
         return Ok(HashMap::new());
     }
     // The linked external ids of each connection, each once, in a stable order.
-    let mut wanted: BTreeMap<&ConnectionId, BTreeSet<&str>> = BTreeMap::new();
+    let mut wanted: BTreeMap<(RecordKind, &ConnectionId), BTreeSet<&str>> = BTreeMap::new();
     for correlation in &correlations {
+        let Some(kind) = RecordKind::of(correlation.platform) else {
+            continue;
+        };
         wanted
-            .entry(&correlation.connection_id)
+            .entry((kind, &correlation.connection_id))
             .or_default()
             .insert(correlation.external_id.as_str());
     }
     // Owned batches: the futures below must not borrow from a closure argument (they run inside
     // spawned tasks, which need them to be `Send` for any lifetime).
-    let batches: Vec<(ConnectionId, Vec<String>)> = wanted
+    let batches: Vec<(RecordKind, ConnectionId, Vec<String>)> = wanted
         .into_iter()
-        .flat_map(|(connection, ids)| {
+        .flat_map(|((kind, connection), ids)| {
             let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
-            ids.chunks(PAYER_BATCH)
-                .map(|chunk| (connection.clone(), chunk.to_vec()))
+            ids.chunks(LINKED_BATCH)
+                .map(|chunk| (kind, connection.clone(), chunk.to_vec()))
                 .collect::<Vec<_>>()
         })
         .collect();
-    let payers: Vec<Vec<PayerRecord>> = futures::stream::iter(batches)
-        .map(|(connection, ids)| async move { store.get_payers(tenant, &connection, &ids).await })
-        .buffer_unordered(PAYER_READS_IN_FLIGHT)
+    let read: Vec<LinkedBatch> = futures::stream::iter(batches)
+        .map(|(kind, connection, ids)| async move {
+            Ok::<_, StoreError>(match kind {
+                RecordKind::Payer => {
+                    LinkedBatch::Payers(store.get_payers(tenant, &connection, &ids).await?)
+                }
+                RecordKind::Account => {
+                    LinkedBatch::Accounts(store.get_accounts(tenant, &connection, &ids).await?)
+                }
+            })
+        })
+        .buffer_unordered(LINKED_READS_IN_FLIGHT)
         .try_collect()
         .await?;
-    let payers: Vec<PayerRecord> = payers.into_iter().flatten().collect();
-    Ok(link_records(&correlations, &payers, &[]))
+    let (mut payers, mut accounts) = (Vec::new(), Vec::new());
+    for batch in read {
+        match batch {
+            LinkedBatch::Payers(read) => payers.extend(read),
+            LinkedBatch::Accounts(read) => accounts.extend(read),
+        }
+    }
+    Ok(link_records(&correlations, &payers, &accounts))
 }
 
 async fn histories<S: ScoreStore + ?Sized>(

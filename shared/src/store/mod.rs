@@ -20,7 +20,7 @@ pub mod table;
 pub use dynamo::{ConsumedCapacityTotals, DynamoStore, DynamoTable};
 pub use entities::TableStore;
 pub use lease::{HeldLease, LeaseLost, LeaseTerms};
-pub use listing::{every_page, every_score};
+pub use listing::{every_page, every_page_mapped, every_score};
 pub use memory::{MemoryStore, MemoryTable};
 pub use row::{RecordingTable, Table, TableOp};
 pub use table::{create_table, table_definition, TableDefinition};

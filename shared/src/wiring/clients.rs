@@ -4,13 +4,13 @@
 
 use crate::bus::EventBridgeBus;
 use crate::config::hubspot::HUBSPOT_APP_SECRET_ID;
+use crate::config::sources::AccountHosts;
+use crate::ports::ConnectionSources;
 use crate::ports::SecretVault;
 use crate::sources::http_retry::default_http_client;
 use crate::sources::hubspot::{
     AppCredentials, HubSpotClient, HubSpotSources, OAuthApp, OAuthClient,
 };
-use crate::config::sources::AccountHosts;
-use crate::ports::ConnectionSources;
 use crate::sources::m365::M365Sources;
 use crate::sources::ninjaone::NinjaoneSources;
 use crate::sources::pax8::Pax8Sources;

@@ -1,15 +1,15 @@
-//! The sync function: the schedule's fan-out and one tenant's sync, with the AWS clients and the
-//! HubSpot source factory built once.
+//! The sync function: the schedule's fan-out and one tenant's or connection's sync, with the AWS
+//! clients, the HubSpot source factory and the other platforms' factories built once.
 
 use crate::bus::EventBridgeBus;
 use crate::config::sync::PAYER_EMAIL_KEY_SECRET_ID;
 use crate::config::{Env, SyncConfig};
+use crate::domain::Platform;
 use crate::handlers::lambda::SyncFunction;
-use crate::ports::PaymentsSourceFactory;
-use crate::ports::SecretVault;
+use crate::ports::{ConnectionSources, SecretVault};
 use crate::store::DynamoStore;
 use crate::wiring::clients::{
-    dynamo_store, event_bus, hubspot_sources, paypal_sources, secret_vault,
+    dynamo_store, event_bus, hubspot_sources, paypal_sources, secret_vault, with_account_sources,
 };
 use crate::wiring::StartupError;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -44,22 +44,18 @@ pub async fn build(
         .await?,
     );
     // PayPal connections sync only where the payer-email key is configured (see `config::paypal`).
-    let payments: Option<Arc<dyn PaymentsSourceFactory>> = match &config.payer_email_key_secret_id {
-        Some(secret_id) => {
-            let key = payer_email_key(vault.as_ref(), secret_id).await?;
-            Some(paypal_sources(
-                vault,
-                config.paypal_api_base_url.as_ref(),
-                &key,
-            )?)
-        }
-        None => None,
-    };
+    let mut connections = ConnectionSources::new();
+    if let Some(secret_id) = &config.payer_email_key_secret_id {
+        let key = payer_email_key(vault.as_ref(), secret_id).await?;
+        let paypal = paypal_sources(vault.clone(), config.paypal_api_base_url.as_ref(), &key)?;
+        connections = connections.with_payments(Platform::Paypal, paypal);
+    }
+    let connections = with_account_sources(connections, vault, &config.account_hosts)?;
     Ok(SyncFunction {
         store,
         bus: event_bus(&aws, config.event_bus_name),
         sources,
-        payments,
+        connections,
     })
 }
 

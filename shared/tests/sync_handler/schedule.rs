@@ -2,6 +2,7 @@
 //! and what a finished run records for the next one.
 
 use super::*;
+use shared::domain::{ConnectionSettings, NinjaoneRegion, Platform};
 
 #[tokio::test]
 async fn the_schedule_asks_for_a_full_sync_when_one_is_due_and_incremental_otherwise() {
@@ -111,6 +112,14 @@ async fn the_schedule_asks_once_for_each_syncable_connection_and_skips_paused_an
         connection("acme", "paypal-failing", ConnectionStatus::Error, recently),
         connection("globex", "paypal-dead", ConnectionStatus::NeedsReauth, None),
         connection("reauth", "paypal-other", ConnectionStatus::Active, None),
+        // Account-like platforms are synced like PayPal.
+        Connection {
+            platform: Platform::Ninjaone,
+            settings: ConnectionSettings::Ninjaone {
+                region: NinjaoneRegion::Eu,
+            },
+            ..connection("acme", "ninjaone-1", ConnectionStatus::Active, recently)
+        },
     ] {
         store.create_connection(&connection).await.unwrap();
     }
@@ -132,6 +141,11 @@ async fn the_schedule_asks_once_for_each_syncable_connection_and_skips_paused_an
             ("acme".to_owned(), None, SyncMode::Full),
             (
                 "acme".to_owned(),
+                Some("ninjaone-1".to_owned()),
+                SyncMode::Incremental
+            ),
+            (
+                "acme".to_owned(),
                 Some("paypal-failing".to_owned()),
                 SyncMode::Incremental
             ),
@@ -150,7 +164,7 @@ async fn the_schedule_asks_once_for_each_syncable_connection_and_skips_paused_an
         ]
     );
     assert_eq!(report.tenants_requested, 2);
-    assert_eq!(report.connections_requested, 3);
+    assert_eq!(report.connections_requested, 4);
     assert_eq!(report.connections_skipped, 2, "paused and needs_reauth");
 }
 

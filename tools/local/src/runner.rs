@@ -409,10 +409,7 @@ impl Pipeline {
             store: &self.store,
             bus: &self.bus,
             sources: Some(self.sources.as_ref()),
-            payments: match self.connections.get(Platform::Paypal) {
-                Some(PlatformSources::Payments(paypal)) => Some(paypal.as_ref()),
-                _ => None,
-            },
+            connections: &self.connections,
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;

@@ -4,7 +4,7 @@ use shared::bus::InProcessBus;
 use shared::connector::engine::NoProgress;
 use shared::domain::{SyncStatus, TenantId};
 use shared::handlers::route::{route, Handlers, Trigger};
-use shared::ports::{PageRequest, SyncStore};
+use shared::ports::{ConnectionSources, PageRequest, SyncStore};
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,7 +34,8 @@ pub async fn schedule(
                     tracing::info!("a sync is still running; this tick is skipped");
                     continue;
                 }
-                let handlers = Handlers { store: &store, bus: &bus, sources: None, payments: None };
+                let connections = ConnectionSources::new();
+                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections };
                 let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
                 if let Err(error) = tick {
                     eprintln!("The scheduled sync could not be requested: {error}");

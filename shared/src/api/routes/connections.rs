@@ -340,6 +340,10 @@ pub async fn delete_connection(
         Err(error) => return Err(error.into()),
     };
     let payers = state.store.delete_connection_payers(tenant_id, &id).await?;
+    state
+        .store
+        .delete_connection_accounts(tenant_id, &id)
+        .await?;
     let correlations = state
         .store
         .delete_connection_correlations(tenant_id, &id)
