@@ -488,7 +488,9 @@ async fn every_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connectio
         assert_eq!(connected.len(), 1, "one {name} connection: {connections}");
         assert_eq!(connected[0]["status"], "active", "{connections}");
         assert!(
-            first.stdout().contains(&format!("--no-{platform} turns it off")),
+            first
+                .stdout()
+                .contains(&format!("--no-{platform} turns it off")),
             "the start-up lines name the {name} simulator: {}",
             first.stdout()
         );
@@ -505,7 +507,9 @@ async fn every_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connectio
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        insight["evidence"].as_array().is_some_and(|e| !e.is_empty()),
+        insight["evidence"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
         "a cross-source insight shows its evidence: {insight}"
     );
     let connections = first
