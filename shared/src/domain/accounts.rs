@@ -238,7 +238,8 @@ pub struct CloudSubscription {
     pub unit_price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
-    /// Past quantities, oldest first (empty when the history was not read).
+    /// Past quantities, oldest first (empty when the history was not read: a merge then keeps the
+    /// stored history).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quantity_history: Vec<QuantityChange>,
     pub seen_at: DateTime<Utc>,
@@ -418,7 +419,15 @@ impl AccountRecord {
                 old.ticketing |= new.ticketing;
             }
             (AccountSignals::CloudSubscriptions(old), AccountSignals::CloudSubscriptions(new)) => {
-                upsert(&mut old.subscriptions, new.subscriptions);
+                let mut rows = new.subscriptions;
+                // A row read without its history (empty: "not read") keeps the stored history: a
+                // walk reads `/history` only for subscriptions that changed.
+                for row in rows.iter_mut().filter(|r| r.quantity_history.is_empty()) {
+                    if let Some(stored) = old.subscriptions.iter().find(|o| o.id == row.id) {
+                        row.quantity_history = stored.quantity_history.clone();
+                    }
+                }
+                upsert(&mut old.subscriptions, rows);
             }
             (AccountSignals::Productivity(old), AccountSignals::Productivity(new)) => {
                 upsert(&mut old.licences, new.licences);
@@ -611,6 +620,24 @@ mod tests {
             seen_at: at(6),
         };
         assert_eq!(subscription.quantity_at(at(1)), 10.0);
+        // A newer row read without its history keeps the stored one.
+        let record = |rows: Vec<CloudSubscription>| AccountRecord {
+            signals: AccountSignals::CloudSubscriptions(CloudSubscriptions {
+                subscriptions: rows,
+            }),
+            ..org(Vec::new())
+        };
+        let mut stored = record(vec![subscription.clone()]);
+        stored.merge(record(vec![CloudSubscription {
+            quantity: 9.0,
+            quantity_history: Vec::new(),
+            ..subscription.clone()
+        }]));
+        let AccountSignals::CloudSubscriptions(subs) = &stored.signals else {
+            panic!("kind changed");
+        };
+        assert_eq!(subs.subscriptions[0].quantity, 9.0);
+        assert_eq!(subs.subscriptions[0].quantity_history.len(), 2);
         assert_eq!(subscription.quantity_at(at(3)), 10.0);
         assert_eq!(subscription.quantity_at(at(6)), 8.0);
     }
