@@ -16,7 +16,7 @@
 // TEMPORARY until the simulators are merged:
 // mod m365;
 // mod ninjaone;
-// mod pax8;
+mod pax8;
 mod paypal;
 mod report;
 
@@ -187,7 +187,8 @@ pub async fn start(
         let simulated = match platform {
             Platform::Paypal => paypal::start(&context).await,
             // TEMPORARY until the simulators are merged.
-            Platform::Ninjaone | Platform::Pax8 | Platform::M365 => {
+            Platform::Pax8 => pax8::start(&context).await,
+            Platform::Ninjaone | Platform::M365 => {
                 Err(simulator_error(*platform, "not merged yet"))
             }
             Platform::Hubspot => continue,
