@@ -256,11 +256,12 @@ fn health_changes() -> impl Iterator<Item = ProductEvent> {
 /// The facts of an insight of every rule, impact, platform and match method.
 fn facts() -> impl Iterator<Item = InsightFacts> {
     const IMPACTS: [Impact; 4] = [Impact::Low, Impact::Medium, Impact::High, Impact::Critical];
-    const METHODS: [MatchMethod; 7] = [
+    const METHODS: [MatchMethod; 8] = [
         MatchMethod::ExplicitId,
         MatchMethod::VerifiedDomain,
         MatchMethod::ContactEmail,
         MatchMethod::Website,
+        MatchMethod::DeviceSerials,
         MatchMethod::EmailDomain,
         MatchMethod::NormalisedName,
         MatchMethod::FuzzyName,
@@ -284,7 +285,7 @@ fn facts() -> impl Iterator<Item = InsightFacts> {
                 SourceRef {
                     platform: Platform::ALL[1 + i % (Platform::ALL.len() - 1)],
                     matched_by: Some(METHODS[i % METHODS.len()]),
-                    match_confidence: Some(0.5 + i as f64 / 20.0),
+                    match_confidence: Some(0.5 + (i % 11) as f64 / 20.0),
                 },
             ],
         }

@@ -1,6 +1,7 @@
 //! Properties of entity matching over generated tenants: a free-mail address never links a record by
 //! itself, the order of the inputs never changes the result, a rejected match never returns, a
-//! mapping a person made always wins, and every confidence stays within 0..=1.
+//! mapping a person made always wins, every confidence stays within 0..=1, and device evidence comes
+//! only from real serials shared with a record of another platform.
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
@@ -9,8 +10,8 @@ use shared::domain::{
     MatchingSettings, Platform, TenantId,
 };
 use shared::matching::{
-    is_shared_domain, match_records, normalise_domain, reconcile, ClientProfile, Matcher,
-    RecordProfile,
+    evidence_serial, is_shared_domain, match_records, normalise_domain, reconcile, ClientProfile,
+    Matcher, RecordProfile,
 };
 use std::collections::BTreeMap;
 
@@ -52,6 +53,16 @@ const FREE_MAIL: &[&str] = &[
     "gmx.de",
 ];
 const OWN_DOMAINS: &[&str] = &["our-msp.com"];
+/// Device serials: a few real ones shared across records, and vendors' placeholders.
+const SERIALS: &[&str] = &[
+    "SN0000000001",
+    "SN0000000002",
+    "sn0000000003",
+    "To Be Filled By O.E.M.",
+    "0123456789",
+    "Default string",
+];
+const PLATFORMS: &[Platform] = &[Platform::Paypal, Platform::Ninjaone, Platform::M365];
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -93,10 +104,12 @@ fn record_fields() -> impl Strategy<Value = RecordProfile> {
             (1u32..=14).prop_map(|n| n.to_string()),
             Just("INV-7".to_string())
         ]),
+        prop::sample::select(PLATFORMS),
+        prop::collection::vec(pick(SERIALS), 0..=3),
     )
         .prop_map(
-            |(business, name, email, website, reference)| RecordProfile {
-                platform: Platform::Paypal,
+            |(business, name, email, website, reference, platform, serials)| RecordProfile {
+                platform,
                 connection_id: connection(),
                 external_id: String::new(),
                 names: name.into_iter().collect(),
@@ -105,7 +118,7 @@ fn record_fields() -> impl Strategy<Value = RecordProfile> {
                 website,
                 verified_domains: vec![],
                 reference_ids: reference.into_iter().collect(),
-                device_serials: Vec::new(),
+                device_serials: serials,
             },
         )
 }
@@ -318,6 +331,32 @@ proptest! {
         }
         for row in run(&clients, &records, &[], settings) {
             prop_assert!((0.0..=1.0).contains(&row.confidence));
+        }
+    }
+
+    #[test]
+    fn device_evidence_needs_a_real_serial_shared_with_another_platform(
+        clients in prop::collection::vec(client(), 0..14),
+        records in records(16),
+        settings in settings(),
+    ) {
+        let matcher = Matcher::new(&clients, &[], settings);
+        let real = |r: &RecordProfile| -> Vec<String> {
+            r.device_serials.iter().filter_map(|s| evidence_serial(s)).collect()
+        };
+        for (record, found) in records.iter().zip(match_records(&matcher, &records)) {
+            let device = found
+                .candidates
+                .iter()
+                .any(|c| c.evidence.iter().any(|e| e.method == MatchMethod::DeviceSerials));
+            if device {
+                let own = real(record);
+                let shared = records.iter().any(|other| {
+                    other.platform != record.platform
+                        && real(other).iter().any(|s| own.contains(s))
+                });
+                prop_assert!(shared, "{:?}", found);
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Scoring with a payments platform linked: each payment factor and insight on both sides of its
 //! threshold, confidence from agreeing sources and match confidence, sources on every score and
 //! insight, and properties: a CRM-only client scores exactly as before, an agreeing linked record
-//! never lowers an insight's confidence, exclusive insights never open together.
+//! never lowers an insight's confidence, exclusive insights never open together. The account
+//! platforms (NinjaOne, Pax8, Microsoft 365) and the cross-source rules are in `accounts*`.
 
 mod scoring_support;
 
@@ -88,6 +89,10 @@ fn in_good_standing(id: &str) -> PayerBuilder {
 
 // ---- the cases, by subject (one test binary; the modules share the set-up above) ----
 
+#[path = "scoring_payments/accounts.rs"]
+mod accounts;
+#[path = "scoring_payments/accounts_cross.rs"]
+mod accounts_cross;
 #[path = "scoring_payments/confidence.rs"]
 mod confidence;
 #[path = "scoring_payments/payment_factors.rs"]

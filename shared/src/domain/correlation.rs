@@ -29,6 +29,9 @@ pub enum MatchMethod {
     ContactEmail,
     /// The record's website host equals the client's domain.
     Website,
+    /// The record shares device serials with a record of another platform already linked to the
+    /// client (a NinjaOne organisation and a Microsoft 365 tenant's Intune devices).
+    DeviceSerials,
     /// The record's (non-free-mail) email domain equals the client's domain.
     EmailDomain,
     /// The normalised business names are equal and unique.

@@ -55,10 +55,26 @@ pub enum InsightRule {
     PaymentDispute,
     /// Subscription payments failing, or a subscription suspended (a payments platform).
     FailedSubscriptionPayments,
+    /// Critical alerts open or many devices long offline (NinjaOne).
+    ItIssues,
+    /// Seats shrinking or subscriptions cancelled (Pax8).
+    SeatsShrinking,
+    /// Licences bought and not assigned to anyone (Microsoft 365).
+    UnusedLicences,
+    /// Products most clients of similar size hold and this one lacks (Pax8, against the tenant).
+    ProductGap,
+    /// Seats paid for (Pax8) that nobody uses (Microsoft 365 active users): downsell or churn risk.
+    PaidSeatsUnused,
+    /// IT alerts and tickets rising (NinjaOne) while interactions fall (HubSpot).
+    SupportLoadRising,
+    /// Seats growing (Pax8), payments healthy (PayPal or won deals) and no deal open (HubSpot).
+    ExpansionSignal,
+    /// No CRM activity, devices offline and Microsoft 365 activity falling: a client going quiet.
+    SilentClient,
 }
 
 impl InsightRule {
-    pub const ALL: [InsightRule; 8] = [
+    pub const ALL: [InsightRule; 16] = [
         InsightRule::InactiveClient,
         InsightRule::HighValueLowEngagement,
         InsightRule::DecliningEngagement,
@@ -67,16 +83,31 @@ impl InsightRule {
         InsightRule::OverdueInvoices,
         InsightRule::PaymentDispute,
         InsightRule::FailedSubscriptionPayments,
+        InsightRule::ItIssues,
+        InsightRule::SeatsShrinking,
+        InsightRule::UnusedLicences,
+        InsightRule::ProductGap,
+        InsightRule::PaidSeatsUnused,
+        InsightRule::SupportLoadRising,
+        InsightRule::ExpansionSignal,
+        InsightRule::SilentClient,
     ];
 
     pub fn insight_type(self) -> InsightType {
         match self {
-            InsightRule::InactiveClient => InsightType::ClientHealth,
-            InsightRule::HighValueLowEngagement => InsightType::RevenueOptimization,
-            InsightRule::DecliningEngagement | InsightRule::MultipleRiskFactors => {
-                InsightType::ChurnRisk
+            InsightRule::InactiveClient | InsightRule::ItIssues => InsightType::ClientHealth,
+            InsightRule::HighValueLowEngagement | InsightRule::UnusedLicences => {
+                InsightType::RevenueOptimization
             }
-            InsightRule::UpsellOpportunity => InsightType::UpsellOpportunity,
+            InsightRule::DecliningEngagement
+            | InsightRule::MultipleRiskFactors
+            | InsightRule::SeatsShrinking
+            | InsightRule::PaidSeatsUnused
+            | InsightRule::SupportLoadRising
+            | InsightRule::SilentClient => InsightType::ChurnRisk,
+            InsightRule::UpsellOpportunity
+            | InsightRule::ProductGap
+            | InsightRule::ExpansionSignal => InsightType::UpsellOpportunity,
             InsightRule::OverdueInvoices
             | InsightRule::PaymentDispute
             | InsightRule::FailedSubscriptionPayments => InsightType::PaymentRisk,
@@ -93,6 +124,14 @@ impl InsightRule {
             InsightRule::OverdueInvoices => "overdue_invoices",
             InsightRule::PaymentDispute => "payment_dispute",
             InsightRule::FailedSubscriptionPayments => "failed_subscription_payments",
+            InsightRule::ItIssues => "it_issues",
+            InsightRule::SeatsShrinking => "seats_shrinking",
+            InsightRule::UnusedLicences => "unused_licences",
+            InsightRule::ProductGap => "product_gap",
+            InsightRule::PaidSeatsUnused => "paid_seats_unused",
+            InsightRule::SupportLoadRising => "support_load_rising",
+            InsightRule::ExpansionSignal => "expansion_signal",
+            InsightRule::SilentClient => "silent_client",
         }
     }
 }

@@ -48,7 +48,9 @@ pub use score::{
     Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, SourceRef, Trend,
 };
 pub use score_change::{FactorMove, HealthLevel, InsightFacts, MAX_MOVED_FACTORS};
-pub use settings::{ScoringSettings, SettingsError, Thresholds, Weights};
+pub use settings::{
+    AccountThresholds, CrossSourceSettings, ScoringSettings, SettingsError, Thresholds, Weights,
+};
 pub use snapshot::{
     ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
     Ticket, TicketPriority,

@@ -12,6 +12,95 @@ pub struct ScoringSettings {
     pub thresholds: Thresholds,
     /// How long score history is kept, in days.
     pub history_retention_days: u32,
+    /// Thresholds of the rules one account platform feeds (NinjaOne, Pax8, Microsoft 365); stored
+    /// tenants without them get the defaults.
+    #[serde(default)]
+    pub accounts: AccountThresholds,
+    /// Thresholds of the rules only several sources together can see; defaults when absent.
+    #[serde(default)]
+    pub cross_source: CrossSourceSettings,
+}
+
+/// The single-source rules of the account platforms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountThresholds {
+    /// A managed device counts as long offline after this many days without contact (7).
+    pub offline_device_days: u32,
+    /// IT issues: this share of devices long offline or more (0.25)...
+    pub many_offline_share: f64,
+    /// ... or at least this many open critical alerts (1).
+    pub critical_alerts: u32,
+    /// Seats shrinking: seats down by this share or more over 90 days (0.10)...
+    pub seat_drop_share: f64,
+    /// ... or at least this many subscriptions cancelled in 90 days (1).
+    pub cancelled_subscriptions: u32,
+    /// Licences unused: at least this many bought licences unassigned (3)...
+    pub unused_licences: u32,
+    /// ... and at least this share of the bought ones (0.20).
+    pub unused_licence_share: f64,
+    /// Product gap: a product counts as usual among peers of similar size when at least this share
+    /// of them hold it (0.5)...
+    pub product_gap_peer_share: f64,
+    /// ... out of at least this many peers (3).
+    pub product_gap_min_peers: u32,
+}
+
+/// The rules that need two sources or more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrossSourceSettings {
+    /// Paid seats unused: Pax8 seats minus Microsoft 365 users active in 30 days, at least this
+    /// share of the seats (0.25)...
+    pub idle_seat_share: f64,
+    /// ... and at least this many seats (3).
+    pub idle_seats: u32,
+    /// Support load rising: NinjaOne alerts and tickets of the last 30 days at least this multiple
+    /// of the 30 days before (1.5)...
+    pub support_rise_ratio: f64,
+    /// ... and at least this many (3)...
+    pub support_rise_min: u32,
+    /// ... while HubSpot interactions of the last 30 days fell by this share or more (0.3).
+    pub engagement_fall_share: f64,
+    /// Expansion signal: seats up by this share or more over 90 days (0.10).
+    pub seat_growth_share: f64,
+    /// Silent client: no HubSpot activity for this many days (30), and devices long offline at this
+    /// share or more (0.5) or Microsoft 365 activity down by `activity_fall_share` or more (0.3).
+    pub silent_days: u32,
+    pub silent_offline_share: f64,
+    pub activity_fall_share: f64,
+}
+
+impl Default for AccountThresholds {
+    fn default() -> Self {
+        Self {
+            offline_device_days: 7,
+            many_offline_share: 0.25,
+            critical_alerts: 1,
+            seat_drop_share: 0.10,
+            cancelled_subscriptions: 1,
+            unused_licences: 3,
+            unused_licence_share: 0.20,
+            product_gap_peer_share: 0.5,
+            product_gap_min_peers: 3,
+        }
+    }
+}
+
+impl Default for CrossSourceSettings {
+    fn default() -> Self {
+        Self {
+            idle_seat_share: 0.25,
+            idle_seats: 3,
+            support_rise_ratio: 1.5,
+            support_rise_min: 3,
+            engagement_fall_share: 0.3,
+            seat_growth_share: 0.10,
+            silent_days: 30,
+            silent_offline_share: 0.5,
+            activity_fall_share: 0.3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -77,6 +166,8 @@ impl Default for ScoringSettings {
             weights: Weights::default(),
             thresholds: Thresholds::default(),
             history_retention_days: 400,
+            accounts: AccountThresholds::default(),
+            cross_source: CrossSourceSettings::default(),
         }
     }
 }
@@ -162,7 +253,79 @@ impl ScoringSettings {
             "thresholds.upsell_min_overall",
             "must be at most 100",
         )?;
-        Ok(())
+        self.accounts.validate()?;
+        self.cross_source.validate()
+    }
+}
+
+fn check_share(value: f64, field: &'static str) -> Result<(), SettingsError> {
+    check(
+        value.is_finite() && (0.0..=1.0).contains(&value),
+        field,
+        "must be between 0 and 1",
+    )
+}
+
+impl AccountThresholds {
+    fn validate(&self) -> Result<(), SettingsError> {
+        check(
+            (1..=365).contains(&self.offline_device_days),
+            "accounts.offline_device_days",
+            "must be between 1 and 365",
+        )?;
+        check_share(self.many_offline_share, "accounts.many_offline_share")?;
+        check_share(self.seat_drop_share, "accounts.seat_drop_share")?;
+        check_share(self.unused_licence_share, "accounts.unused_licence_share")?;
+        check_share(
+            self.product_gap_peer_share,
+            "accounts.product_gap_peer_share",
+        )?;
+        check(
+            self.critical_alerts >= 1,
+            "accounts.critical_alerts",
+            "must be at least 1",
+        )?;
+        check(
+            self.cancelled_subscriptions >= 1,
+            "accounts.cancelled_subscriptions",
+            "must be at least 1",
+        )?;
+        check(
+            self.product_gap_min_peers >= 1,
+            "accounts.product_gap_min_peers",
+            "must be at least 1",
+        )
+    }
+}
+
+impl CrossSourceSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        check_share(self.idle_seat_share, "cross_source.idle_seat_share")?;
+        check_share(
+            self.engagement_fall_share,
+            "cross_source.engagement_fall_share",
+        )?;
+        check_share(self.seat_growth_share, "cross_source.seat_growth_share")?;
+        check_share(
+            self.silent_offline_share,
+            "cross_source.silent_offline_share",
+        )?;
+        check_share(self.activity_fall_share, "cross_source.activity_fall_share")?;
+        check(
+            self.support_rise_ratio.is_finite() && (1.0..=100.0).contains(&self.support_rise_ratio),
+            "cross_source.support_rise_ratio",
+            "must be between 1 and 100",
+        )?;
+        check(
+            self.support_rise_min >= 1,
+            "cross_source.support_rise_min",
+            "must be at least 1",
+        )?;
+        check(
+            (1..=365).contains(&self.silent_days),
+            "cross_source.silent_days",
+            "must be between 1 and 365",
+        )
     }
 }
 
@@ -179,6 +342,48 @@ mod tests {
         assert_eq!(s.thresholds.high_value_min_interactions, 5);
         assert_eq!(s.thresholds.low_response_ratio, 0.30);
         assert_eq!(s.thresholds.low_response_min_interactions, 3);
+    }
+
+    #[test]
+    fn stored_settings_without_the_account_thresholds_load_with_the_defaults() {
+        let mut stored = serde_json::to_value(ScoringSettings::default()).unwrap();
+        let object = stored.as_object_mut().unwrap();
+        object.remove("accounts");
+        object.remove("cross_source");
+        let loaded: ScoringSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!(loaded, ScoringSettings::default());
+        let partial: CrossSourceSettings =
+            serde_json::from_value(serde_json::json!({ "idle_seats": 5 })).unwrap();
+        assert_eq!(partial.idle_seats, 5);
+        assert_eq!(partial.idle_seat_share, 0.25);
+    }
+
+    #[test]
+    fn validation_names_the_bad_account_and_cross_source_field() {
+        let mut s = ScoringSettings::default();
+        s.accounts.many_offline_share = 1.5;
+        assert_eq!(
+            s.validate().unwrap_err().field,
+            "accounts.many_offline_share"
+        );
+        let mut s = ScoringSettings::default();
+        s.accounts.offline_device_days = 0;
+        assert_eq!(
+            s.validate().unwrap_err().field,
+            "accounts.offline_device_days"
+        );
+        let mut s = ScoringSettings::default();
+        s.cross_source.support_rise_ratio = f64::NAN;
+        assert_eq!(
+            s.validate().unwrap_err().field,
+            "cross_source.support_rise_ratio"
+        );
+        let mut s = ScoringSettings::default();
+        s.cross_source.idle_seat_share = -0.1;
+        assert_eq!(
+            s.validate().unwrap_err().field,
+            "cross_source.idle_seat_share"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub fn method_score(method: MatchMethod) -> f64 {
         MatchMethod::VerifiedDomain => 0.90,
         MatchMethod::ContactEmail => 0.85,
         MatchMethod::Website => 0.85,
+        MatchMethod::DeviceSerials => 0.80,
         MatchMethod::EmailDomain => 0.70,
         MatchMethod::NormalisedName => 0.60,
         MatchMethod::FuzzyName => 0.40,
@@ -71,7 +72,18 @@ pub(super) fn assess(
     client: &PreparedClient,
     explicit: &[ExplicitTarget<'_>],
 ) -> Vec<MatchEvidence> {
-    let mut evidence = Vec::new();
+    assess_with(record, client, explicit, Vec::new())
+}
+
+/// [`assess`], with agreeing evidence found elsewhere (shared device serials) counted beside the
+/// record's own: it adds to the confidence, and lets a clearly different name speak against it.
+pub(super) fn assess_with(
+    record: &PreparedRecord,
+    client: &PreparedClient,
+    explicit: &[ExplicitTarget<'_>],
+    found_elsewhere: Vec<MatchEvidence>,
+) -> Vec<MatchEvidence> {
+    let mut evidence = found_elsewhere;
     if let Some(target) = explicit.iter().find(|t| *t.client_id == client.client_id) {
         evidence.push(agreeing(
             MatchMethod::ExplicitId,

@@ -3,14 +3,14 @@
 //! every pair: about O(N + M).
 
 use super::evidence::{
-    assess, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord,
+    assess, assess_with, combine, method_score, ExplicitTarget, PreparedClient, PreparedRecord,
 };
 use super::normalise::{
     domain_and_parents, is_shared_domain, normalise_domain, normalise_name, NameKey,
 };
 use super::profile::{ClientProfile, RecordProfile};
 use super::{Candidate, RecordCandidates};
-use crate::domain::{MatchMethod, MatchingSettings};
+use crate::domain::{ClientId, MatchEvidence, MatchMethod, MatchingSettings};
 use std::collections::{HashMap, HashSet};
 
 /// A name block (a word, or the first letters of a name) shared by more clients than this is too
@@ -148,15 +148,7 @@ impl Matcher {
             .into_iter()
             .filter_map(|at| {
                 let client = &self.clients[at];
-                let evidence = assess(&prepared, client, &explicit);
-                let confidence = combine(&evidence)?;
-                let method = evidence.iter().find(|e| e.agrees)?.method;
-                (confidence >= self.settings.review).then(|| Candidate {
-                    client_id: client.client_id.clone(),
-                    method,
-                    evidence,
-                    confidence,
-                })
+                self.candidate(client, assess(&prepared, client, &explicit))
             })
             .collect();
         candidates.sort_by(|a, b| {
@@ -169,6 +161,41 @@ impl Matcher {
             platform: record.platform,
             candidates,
         }
+    }
+
+    /// The record's candidate for one client, with evidence found outside the record (shared
+    /// device serials) weighed beside its own; `None` when the client is unknown, nothing agrees,
+    /// or the confidence stays under the review threshold.
+    pub(super) fn candidate_with(
+        &self,
+        record: &RecordProfile,
+        client_id: &ClientId,
+        found_elsewhere: Vec<MatchEvidence>,
+    ) -> Option<Candidate> {
+        let at = *self.by_id.get(client_id.as_str())?;
+        let client = &self.clients[at];
+        let prepared = self.prepare(record);
+        let explicit = self.explicit_targets(&prepared);
+        self.candidate(
+            client,
+            assess_with(&prepared, client, &explicit, found_elsewhere),
+        )
+    }
+
+    /// The pair as a candidate when its evidence reaches the review threshold.
+    fn candidate(
+        &self,
+        client: &PreparedClient,
+        evidence: Vec<MatchEvidence>,
+    ) -> Option<Candidate> {
+        let confidence = combine(&evidence)?;
+        let method = evidence.iter().find(|e| e.agrees)?.method;
+        (confidence >= self.settings.review).then(|| Candidate {
+            client_id: client.client_id.clone(),
+            method,
+            evidence,
+            confidence,
+        })
     }
 
     fn prepare(&self, record: &RecordProfile) -> PreparedRecord {

@@ -5,7 +5,8 @@
 //!
 //! The pipeline: [`Matcher::new`] normalises and indexes the tenant's [`ClientProfile`]s once;
 //! [`Matcher::candidates`] scores one [`RecordProfile`] against the few clients the indexes point at
-//! ([`RecordCandidates`]); [`reconcile`] turns a run's candidates and the stored correlations into the
+//! ([`RecordCandidates`]); [`match_records_linked`] then adds device evidence in a second pass (a
+//! NinjaOne organisation sharing serials with a Microsoft 365 tenant linked to a client); [`reconcile`] turns a run's candidates and the stored correlations into the
 //! rows to write, deciding statuses with [`decide`] and never against a person's decision.
 //! [`confirm`], [`reject`] and [`map_by_hand`] are what a person's decisions change.
 //!
@@ -15,6 +16,7 @@
 //! | explicit id: the client's id in a record's reference (`custom_id`, `invoice_id`), or a person's mapping | 1.00 |
 //! | verified domain (Microsoft 365) equal to a client's domain | 0.90 |
 //! | website host equal to a client's domain | 0.85 |
+//! | device serials shared with a record of another platform already linked to the client ([`devices`](self::devices)) | 0.80 |
 //! | email domain equal to a client's domain | 0.70 |
 //! | normalised business name equal | 0.60 |
 //! | fuzzy name (Jaro-Winkler 0.90 or more) | 0.40 |
@@ -44,6 +46,7 @@
 //!   addresses). A tenant who trusts its payers' domains lowers `auto_link`.
 
 mod decisions;
+mod devices;
 mod evidence;
 mod index;
 mod normalise;
@@ -53,13 +56,14 @@ mod reconcile;
 pub use decisions::{
     confirm, map_by_hand, reject, Decision, DecisionWrites, NoSuchCorrelation, MAPPED_BY_HAND,
 };
+pub use devices::{evidence_serial, MIN_SHARED_SERIALS, PLACEHOLDER_SERIALS};
 pub use evidence::{combine, method_score};
 pub use index::Matcher;
 pub use normalise::{is_shared_domain, name_similarity, normalise_domain, normalise_name};
 pub use profile::{ClientProfile, RecordKey, RecordProfile};
 pub use reconcile::{decide, is_dormant, reconcile};
 
-use crate::domain::{ClientId, MatchEvidence, MatchMethod, Platform};
+use crate::domain::{ClientId, Correlation, MatchEvidence, MatchMethod, Platform};
 
 /// One client a record may be.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +85,21 @@ pub struct RecordCandidates {
     pub candidates: Vec<Candidate>,
 }
 
-/// The candidates of every record, in the records' order.
+/// The candidates of every record, in the records' order, device evidence included between records
+/// of this run (a record linked by its own evidence vouches for the records of other platforms that
+/// share its device serials). [`match_records_linked`] also counts the links people made.
 pub fn match_records(matcher: &Matcher, records: &[RecordProfile]) -> Vec<RecordCandidates> {
-    records.iter().map(|r| matcher.candidates(r)).collect()
+    match_records_linked(matcher, records, &[])
+}
+
+/// The candidates of every record, in the records' order: each record's own evidence, then device
+/// evidence from the records linked to a client by their own evidence in this run or by a person
+/// in `existing` (the tenant's stored correlations).
+pub fn match_records_linked(
+    matcher: &Matcher,
+    records: &[RecordProfile],
+    existing: &[Correlation],
+) -> Vec<RecordCandidates> {
+    let first: Vec<RecordCandidates> = records.iter().map(|r| matcher.candidates(r)).collect();
+    devices::with_device_evidence(matcher, records, first, existing)
 }

@@ -126,19 +126,7 @@ pub fn backed_confidence(coverage: f64, support: f64, backing: &Backing) -> u8 {
     if backing.linked.is_empty() {
         return confidence(coverage, support, backing.crm_sources);
     }
-    // The best match per platform: two payers of one PayPal account are one platform agreeing.
-    let mut per_platform: Vec<RecordMatch> = Vec::new();
-    for link in &backing.linked {
-        if !per_platform.iter().any(|l| l.platform == link.platform) {
-            per_platform.push(*link);
-        }
-    }
-    let (base, extra) = if backing.crm_sources > 0 {
-        (crm_agreement(backing.crm_sources), &per_platform[..])
-    } else {
-        (0.5, &per_platform[1..])
-    };
-    let agreement = 1.0 - (1.0 - base) * extra.iter().map(|l| 1.0 - l.weight()).product::<f64>();
+    let agreement = agreement(backing);
     let match_weight = if backing.relies_on_linked || backing.crm_sources == 0 {
         1.0 - backing
             .linked
@@ -152,6 +140,61 @@ pub fn backed_confidence(coverage: f64, support: f64, backing: &Backing) -> u8 {
         + 40.0 * support.clamp(0.0, 1.0)
         + 20.0 * agreement.clamp(0.0, 1.0))
         * match_weight.clamp(0.0, 1.0);
+    value.round().clamp(0.0, 100.0) as u8
+}
+
+/// The source-agreement term: the client's own record (or the first linked platform), and each
+/// further linked platform closing part of the gap to full agreement by its best match.
+fn agreement(backing: &Backing) -> f64 {
+    // The best match per platform: two payers of one PayPal account are one platform agreeing.
+    let per_platform = best_per_platform(&backing.linked);
+    let (base, extra) = if backing.crm_sources > 0 {
+        (crm_agreement(backing.crm_sources), &per_platform[..])
+    } else {
+        (0.5, per_platform.get(1..).unwrap_or_default())
+    };
+    1.0 - (1.0 - base) * extra.iter().map(|l| 1.0 - l.weight()).product::<f64>()
+}
+
+fn best_per_platform(linked: &[RecordMatch]) -> Vec<RecordMatch> {
+    let mut per_platform: Vec<RecordMatch> = Vec::new();
+    for link in linked {
+        // The first of each platform: the backing's links come best first.
+        if !per_platform.iter().any(|l| l.platform == link.platform) {
+            per_platform.push(*link);
+        }
+    }
+    per_platform
+}
+
+/// Confidence of a finding that needs every linked platform of its `backing` (a cross-source rule:
+/// Pax8 seats against Microsoft 365 users). Agreement as in [`backed_confidence`]; the value is then
+/// multiplied by the chance that every platform's records are matched right (for each platform, at
+/// least one of its records): two platforms matched at 0.9 and 0.8 leave at most 0.72 x 100. Without
+/// linked records it is exactly [`confidence`].
+pub fn cross_source_confidence(coverage: f64, support: f64, backing: &Backing) -> u8 {
+    if backing.linked.is_empty() {
+        return confidence(coverage, support, backing.crm_sources);
+    }
+    let mut platforms: Vec<crate::domain::Platform> =
+        backing.linked.iter().map(|l| l.platform).collect();
+    platforms.sort_unstable();
+    platforms.dedup();
+    let all_matched: f64 = platforms
+        .iter()
+        .map(|platform| {
+            1.0 - backing
+                .linked
+                .iter()
+                .filter(|l| l.platform == *platform)
+                .map(|l| 1.0 - l.weight())
+                .product::<f64>()
+        })
+        .product();
+    let value = (40.0 * coverage.clamp(0.0, 1.0)
+        + 40.0 * support.clamp(0.0, 1.0)
+        + 20.0 * agreement(backing).clamp(0.0, 1.0))
+        * all_matched.clamp(0.0, 1.0);
     value.round().clamp(0.0, 100.0) as u8
 }
 

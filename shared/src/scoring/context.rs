@@ -3,7 +3,7 @@
 //! clients, for upsell.
 
 use crate::domain::{HealthBand, HealthScore};
-use crate::scoring::ClientFeatures;
+use crate::scoring::{ClientFeatures, ProductPeers};
 
 /// With fewer revenue figures than this the tenant's own distribution says little, and revenue is
 /// valued on the fixed fallback scale.
@@ -22,6 +22,8 @@ pub struct TenantContext {
     /// Median revenue of healthy clients (overall at least the healthy band), once scores are known.
     healthy_median_revenue: Option<f64>,
     healthy_peers: usize,
+    /// What clients with a linked Pax8 company hold, for the product gap.
+    products: ProductPeers,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -47,6 +49,7 @@ impl TenantContext {
             revenues,
             healthy_median_revenue: None,
             healthy_peers: 0,
+            products: ProductPeers::from_features(features),
         }
     }
 
@@ -72,6 +75,11 @@ impl TenantContext {
             None
         };
         self
+    }
+
+    /// What the tenant's clients with a linked Pax8 company hold.
+    pub fn product_peers(&self) -> &ProductPeers {
+        &self.products
     }
 
     /// The median revenue of healthy clients, when enough of them have revenue to compare against.

@@ -1,6 +1,7 @@
 //! The CRM, usage and support dimensions, and the weighted mean every dimension is built with.
 
 use crate::domain::{Dimension, DimensionScore, Factor, Platform};
+use crate::scoring::accounts::account_usage_parts;
 use crate::scoring::ClientFeatures;
 
 /// Recency: full points up to this many days since the last activity...
@@ -174,45 +175,46 @@ pub(crate) fn usage_dimension(f: &ClientFeatures) -> DimensionScore {
     let rate = per_30_days(counts.total(), f.window_days);
     let adoption =
         (f.total_contacts > 0).then(|| f64::from(f.engaged_contacts) / f64::from(f.total_contacts));
-    let mut dimension = weighted_dimension(
-        Dimension::Usage,
-        vec![
-            Part {
-                source: Platform::Hubspot,
-                name: "engagement_ratio",
-                share: 0.40,
-                value: ratio,
-                sub_score: ratio_score,
-                explanation: format!(
-                    "{} responses to {} outreach in {} days",
-                    counts.responses(),
-                    counts.outreach(),
-                    f.window_days
-                ),
-            },
-            Part {
-                source: Platform::Hubspot,
-                name: "interaction_frequency",
-                share: 0.35,
-                value: Some(rate),
-                sub_score: has_data
-                    .then(|| (100.0 * rate / USAGE_INTERACTIONS_FULL_PER_30_DAYS).min(100.0)),
-                explanation: format!("{rate:.1} emails, calls and meetings per 30 days"),
-            },
-            Part {
-                source: Platform::Hubspot,
-                name: "adoption",
-                share: 0.25,
-                value: adoption,
-                sub_score: adoption.map(|a| 100.0 * a),
-                explanation: format!(
-                    "{} of {} contacts interacted in {} days",
-                    f.engaged_contacts, f.total_contacts, f.window_days
-                ),
-            },
-        ],
-    );
-    if !has_data {
+    let mut parts = vec![
+        Part {
+            source: Platform::Hubspot,
+            name: "engagement_ratio",
+            share: 0.40,
+            value: ratio,
+            sub_score: ratio_score,
+            explanation: format!(
+                "{} responses to {} outreach in {} days",
+                counts.responses(),
+                counts.outreach(),
+                f.window_days
+            ),
+        },
+        Part {
+            source: Platform::Hubspot,
+            name: "interaction_frequency",
+            share: 0.35,
+            value: Some(rate),
+            sub_score: has_data
+                .then(|| (100.0 * rate / USAGE_INTERACTIONS_FULL_PER_30_DAYS).min(100.0)),
+            explanation: format!("{rate:.1} emails, calls and meetings per 30 days"),
+        },
+        Part {
+            source: Platform::Hubspot,
+            name: "adoption",
+            share: 0.25,
+            value: adoption,
+            sub_score: adoption.map(|a| 100.0 * a),
+            explanation: format!(
+                "{} of {} contacts interacted in {} days",
+                f.engaged_contacts, f.total_contacts, f.window_days
+            ),
+        },
+    ];
+    let accounts = account_usage_parts(f);
+    let account_data = accounts.iter().any(|p| p.sub_score.is_some());
+    parts.extend(accounts);
+    let mut dimension = weighted_dimension(Dimension::Usage, parts);
+    if !has_data && !account_data {
         dimension.score = None;
     }
     dimension

@@ -3,6 +3,7 @@
 use crate::domain::{
     ClientId, ClientSnapshot, Direction, EngagementKind, Platform, ScoringSettings, TicketPriority,
 };
+use crate::scoring::accounts::{derive_account_features, AccountFeatures};
 use crate::scoring::linked::LinkedRecords;
 use crate::scoring::payments::{derive_payment_features, PaymentFeatures};
 use chrono::{DateTime, Duration, Utc};
@@ -48,6 +49,9 @@ pub struct ClientFeatures {
     pub platforms: Vec<Platform>,
     /// Figures of the payer records linked to the client; empty for a CRM-only client.
     pub payments: PaymentFeatures,
+    /// Figures of the accounts (NinjaOne, Pax8, Microsoft 365) linked to the client; empty for a
+    /// client without linked accounts.
+    pub accounts: AccountFeatures,
 }
 
 /// Emails, calls and meetings in W, by kind and direction.
@@ -176,6 +180,7 @@ pub fn derive_linked_features(
     let mut features = derive_features(snapshot, settings, now);
     if !linked.is_empty() {
         features.payments = derive_payment_features(linked, settings, now);
+        features.accounts = derive_account_features(snapshot, linked, settings, now);
     }
     features
 }
@@ -336,5 +341,6 @@ pub fn derive_features(
         sources: u32::try_from(sources.len()).unwrap_or(u32::MAX).max(1),
         platforms,
         payments: PaymentFeatures::default(),
+        accounts: AccountFeatures::default(),
     }
 }

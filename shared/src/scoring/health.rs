@@ -4,6 +4,7 @@ use crate::domain::{
     Dimension, DimensionScore, HealthBand, HealthScore, ScorePoint, ScoringSettings, SourceRef,
     Trend, Weights,
 };
+use crate::scoring::accounts::support_with_it;
 use crate::scoring::dimensions::{crm_dimension, support_dimension, to_score, usage_dimension};
 use crate::scoring::payment_dimension::payment_dimension;
 use crate::scoring::{ClientFeatures, TenantContext};
@@ -132,6 +133,9 @@ pub struct RiskFactors {
     /// Overdue invoices, a dispute or chargeback, failing or cancelled subscriptions on a linked
     /// payments platform. Always false for a client known to its CRM only.
     pub payment_risk: bool,
+    /// Seats shrinking or subscriptions cancelled on a linked Pax8 company (`seats_shrinking`).
+    /// Always false for a client without one.
+    pub seats_shrinking: bool,
 }
 
 impl RiskFactors {
@@ -143,15 +147,16 @@ impl RiskFactors {
             self.open_high_priority_ticket,
             self.score_dropped,
             self.payment_risk,
+            self.seats_shrinking,
         ]
         .into_iter()
         .map(u32::from)
         .sum()
     }
 
-    /// The count without the payments platform's factor: what the client's CRM alone shows.
+    /// The count without the linked platforms' factors: what the client's CRM alone shows.
     pub fn crm_count(&self) -> u32 {
-        self.count() - u32::from(self.payment_risk)
+        self.count() - u32::from(self.payment_risk) - u32::from(self.seats_shrinking)
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -162,11 +167,25 @@ impl RiskFactors {
             (self.open_high_priority_ticket, "open high-priority ticket"),
             (self.score_dropped, "falling score"),
             (self.payment_risk, "payment risk"),
+            (self.seats_shrinking, "seats shrinking"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
         .collect()
     }
+}
+
+/// Seats shrinking (Pax8): seats down by `seat_drop_share` or more over 90 days, or at least
+/// `cancelled_subscriptions` subscriptions cancelled in 90 days.
+pub fn is_seats_shrinking(
+    subscriptions: &crate::scoring::SubscriptionFeatures,
+    settings: &ScoringSettings,
+) -> bool {
+    let t = &settings.accounts;
+    subscriptions
+        .change_90d()
+        .is_some_and(|change| -change >= t.seat_drop_share && change < 0.0)
+        || subscriptions.cancelled_90d >= t.cancelled_subscriptions
 }
 
 /// Inactive: no activity for `inactive_days` or more (a client with no activity at all is inactive).
@@ -223,6 +242,11 @@ pub fn risk_factors(
         score_dropped: peak_overall_30d(history, features, now)
             .is_some_and(|peak| peak >= overall.saturating_add(t.score_drop_points)),
         payment_risk: features.payments.is_payment_risk(),
+        seats_shrinking: features
+            .accounts
+            .subscriptions
+            .as_ref()
+            .is_some_and(|s| is_seats_shrinking(s, settings)),
     }
 }
 
@@ -238,7 +262,7 @@ pub fn score_client(
         crm_dimension(features),
         payment_dimension(features, ctx),
         usage_dimension(features),
-        support_dimension(features),
+        support_with_it(features, support_dimension(features)),
     ];
     let overall = overall_and_weights(&mut dimensions, &settings.weights);
     let trend = trend(overall, history, features, now);
@@ -265,7 +289,8 @@ fn score_sources(features: &ClientFeatures) -> Vec<SourceRef> {
         .payers
         .iter()
         .filter_map(|p| p.link.map(|l| l.source()));
-    crate::domain::score::one_per_platform(own.chain(linked))
+    let accounts = features.accounts.sources();
+    crate::domain::score::one_per_platform(own.chain(linked).chain(accounts))
 }
 
 /// Churn risk rises as the overall falls, with each behavioural risk factor (the score-based ones
@@ -282,6 +307,7 @@ fn churn_risk(
         risks.declining_engagement,
         risks.open_high_priority_ticket,
         risks.payment_risk,
+        risks.seats_shrinking,
     ]
     .into_iter()
     .filter(|on| *on)

@@ -4,6 +4,10 @@ use crate::domain::{
     ConfidenceBand, Dimension, Evidence, HealthBand, HealthScore, Impact, Insight, InsightRule,
     InsightStatus, ScorePoint, ScoringSettings, SourceRef, TenantId,
 };
+use crate::scoring::accounts::{
+    expansion_signal, is_silent, it_issues, paid_seats_unused, product_gap, seats_shrinking,
+    silent_client, support_load_rising, unused_licences,
+};
 use crate::scoring::confidence::{
     backed_confidence, evidence, evidence_threshold, impact, insight_id, money, share, Backing,
 };
@@ -20,30 +24,6 @@ use chrono::{DateTime, Utc};
 
 /// "Multiple risk factors" fires at this many of the five (six with a payments platform linked).
 pub const MIN_RISK_FACTORS: u32 = 2;
-
-/// Pairs of rules that say opposite things of one client (engaged and healthy against disengaged or at
-/// risk): the rules are written so that both never fire in one run, and a property test holds them to it.
-pub const EXCLUSIVE_RULES: [(InsightRule, InsightRule); 7] = [
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::HighValueLowEngagement,
-    ),
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::DecliningEngagement,
-    ),
-    (InsightRule::UpsellOpportunity, InsightRule::InactiveClient),
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::MultipleRiskFactors,
-    ),
-    (InsightRule::UpsellOpportunity, InsightRule::OverdueInvoices),
-    (InsightRule::UpsellOpportunity, InsightRule::PaymentDispute),
-    (
-        InsightRule::UpsellOpportunity,
-        InsightRule::FailedSubscriptionPayments,
-    ),
-];
 
 /// Interactions that give full data support to a ratio-based finding.
 const FULL_SUPPORT_INTERACTIONS: f64 = 12.0;
@@ -316,13 +296,28 @@ fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
     } else {
         Vec::new()
     };
+    let mut agreeing = agreeing;
+    if risks.seats_shrinking {
+        agreeing.extend(
+            f.accounts
+                .subscriptions
+                .iter()
+                .flat_map(|s| s.links.iter().copied()),
+        );
+    }
     let backing = Backing::crm(f).with_linked(agreeing, risks.crm_count() < MIN_RISK_FACTORS);
     let confidence = backed_confidence(
         input.dimensions_with_data() as f64 / 4.0,
         0.5 * share(f64::from(count), 4.0) + 0.5 * input.records_support(),
         &backing,
     );
-    let factors_known = if f.payments.is_empty() { "five" } else { "six" };
+    let factors_known =
+        match 5 + u32::from(!f.payments.is_empty()) + u32::from(f.accounts.subscriptions.is_some())
+        {
+            5 => "five",
+            6 => "six",
+            _ => "seven",
+        };
     let revenue = f.revenue.amount();
     let severity = if count >= 4 {
         Impact::Critical
@@ -384,6 +379,16 @@ fn multiple_risk_factors(input: &RuleInput) -> Option<Finding> {
         );
         evidence_list.extend(payment_evidence(&f.payments));
     }
+    if risks.seats_shrinking {
+        recommendations.push(
+            "Ask why seats were reduced or subscriptions cancelled on Pax8 before renewal."
+                .to_owned(),
+        );
+        if let Some(subs) = &f.accounts.subscriptions {
+            evidence_list.push(evidence("seats", subs.seats, "count"));
+            evidence_list.push(evidence("seats_90d_ago", subs.seats_90d_ago, "count"));
+        }
+    }
     if risks.score_dropped {
         if let Some(peak) = peak_overall_30d(input.history, f, input.now) {
             recommendations.push(format!(
@@ -431,6 +436,8 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
         && is_strongly_engaged(f, input.settings)
         && risks.count() < MIN_RISK_FACTORS
         && !risks.payment_risk
+        && !risks.seats_shrinking
+        && !is_silent(input)
         && f.deals.open == 0
         && revenue < median;
     if !holds {
@@ -496,8 +503,8 @@ fn upsell_opportunity(input: &RuleInput) -> Option<Finding> {
     })
 }
 
-/// Runs the eight rules for one client (the three payment rules find nothing without linked payer
-/// records). Fresh insights are open, created and updated at `now`, at
+/// Runs the sixteen rules for one client (the three payment rules find nothing without linked payer
+/// records, the eight account rules nothing without linked accounts). Fresh insights are open, created and updated at `now`, at
 /// version 0; `reconcile_insights` merges them with what is stored.
 pub fn evaluate_insights(
     tenant: &TenantId,
@@ -516,7 +523,7 @@ pub fn evaluate_insights(
         settings,
         now,
     };
-    let rules: [fn(&RuleInput) -> Option<Finding>; 8] = [
+    let rules: [fn(&RuleInput) -> Option<Finding>; 16] = [
         inactive_client,
         high_value_low_engagement,
         declining_engagement,
@@ -525,6 +532,14 @@ pub fn evaluate_insights(
         overdue_invoices,
         payment_dispute,
         failed_subscription_payments,
+        it_issues,
+        seats_shrinking,
+        unused_licences,
+        product_gap,
+        paid_seats_unused,
+        support_load_rising,
+        expansion_signal,
+        silent_client,
     ];
     rules
         .iter()

@@ -6,7 +6,8 @@
 //! The pipeline, per tenant: [`derive_features`] folds each [`ClientSnapshot`] into
 //! [`ClientFeatures`]; [`TenantContext`] learns the tenant's revenue distribution; [`score_client`]
 //! computes the four dimensions, overall, churn risk and trend; the context then learns the median
-//! revenue of healthy clients, and [`evaluate_insights`] runs the five rules. [`reconcile_insights`]
+//! revenue of healthy clients, and [`evaluate_insights`] runs the rules (five of the CRM, three of
+//! a payments platform, eight of the account platforms). [`reconcile_insights`]
 //! merges a run's findings with the stored insights. [`score_tenant`] does all but the last.
 //! [`health_changes`] and [`insight_events`] turn what a run changed into the per-client events.
 //!
@@ -17,6 +18,54 @@
 //! platforms agreeing and weigh in how sure each match is ([`backed_confidence`]). Every factor
 //! names its source, every score and insight its sources with their matches. A client without
 //! linked records is scored exactly as before.
+//!
+//! A client linked to accounts of NinjaOne, Pax8 or Microsoft 365 (`LinkedRecords::accounts`,
+//! [`derive_account_features`]) gets their factors in usage and support, Pax8's shrinking seats as
+//! a risk factor, four single-source rules and four rules only several sources together can see
+//! (below). A client without linked accounts is scored exactly as before.
+//!
+//! # Account platforms (`scoring/accounts/`)
+//! - **Factors.** Each linked platform's parts share out its best match confidence (HubSpot's own
+//!   share out 1), so a weak match moves a dimension less. Usage: NinjaOne managed devices (share
+//!   not long offline); Pax8 seat trend over 30 days (25%) and 90 days (35%) from the quantity
+//!   history (flat or growing 100, -1% costs 2 points), cancellations and downgrades in 90 days
+//!   (25%, 34 points each), products held (15%, full at 3); Microsoft 365 users active in 30 days
+//!   per assigned licence (40%), assigned per bought licence (20%, free and trial pools and pools
+//!   of 10,000 units left out), mailbox and Teams trends, last 30 days of the reports against the
+//!   30 before (20% each, at least 7 days each). Support: NinjaOne's 100 less devices offline for
+//!   more than `offline_device_days` (30 at half of them), open critical (15 each, at most 45) and
+//!   major (5, at most 20) alerts, patch and antivirus failures (shares of devices, 15 each), and
+//!   with ticketing, tickets opened in 30 days (4 per ticket over 2, at most 15), open
+//!   high-priority tickets (10 each, at most 30) and the oldest open ticket (0 at 7 days, 15 at 30);
+//!   beside HubSpot's tickets it weighs its match confidence against HubSpot's 1, and where HubSpot
+//!   has no tickets it is the dimension's only data (the rule "a dimension without data is left
+//!   out" still holds). Alerts are the platform's active ones, so "alerts raised in 30 days" counts
+//!   those still open.
+//! - **Risk.** Seats shrinking (below) joins the risk factors and churn's behavioural ones.
+//! - **Single-source rules** (thresholds in `ScoringSettings::accounts`, defaults in brackets):
+//!   IT issues: open critical alerts at least `critical_alerts` (1) or devices offline for more than
+//!   `offline_device_days` (7) at `many_offline_share` (25%) or more; seats shrinking: Pax8 seats
+//!   down `seat_drop_share` (10%) or more over 90 days, or `cancelled_subscriptions` (1) cancelled;
+//!   unused licences: at least `unused_licences` (3) bought Microsoft 365 licences unassigned, at
+//!   `unused_licence_share` (20%) or more of them; product gap: a product at least
+//!   `product_gap_peer_share` (50%) of at least `product_gap_min_peers` (3) clients with half to
+//!   twice the seats hold ([`ProductPeers`], in [`TenantContext`]) and this one lacks.
+//! - **Cross-source rules** (`ScoringSettings::cross_source`): each needs two platforms, names
+//!   them, and is only as sure as every one of their matches ([`cross_source_confidence`]: the
+//!   agreement of [`backed_confidence`] times, per platform, the chance its records are matched
+//!   right). (a) Paid seats unused: Pax8 seats less Microsoft 365 users active in 30 days at least
+//!   `idle_seats` (3) and `idle_seat_share` (25%) of the seats. (b) Support load rising: NinjaOne
+//!   alerts and tickets of 30 days at least `support_rise_min` (3) and `support_rise_ratio` (1.5)
+//!   times the 30 before, while HubSpot interactions fell `engagement_fall_share` (30%) or more.
+//!   (c) Expansion signal: Pax8 seats up `seat_growth_share` (10%) or more over 90 days, payments
+//!   healthy (a PayPal payer paying recently without trouble, else a deal won in 12 months), no
+//!   open deal, and none of seats shrinking, (a), (b), (d) or a payment risk. (d) Silent client:
+//!   no HubSpot activity for `silent_days` (30), with NinjaOne devices long offline at
+//!   `silent_offline_share` (50%) or more or a Microsoft 365 activity trend down
+//!   `activity_fall_share` (30%) or more.
+//! - **Never together** (`EXCLUSIVE_RULES`): upsell with seats shrinking or a silent client;
+//!   expansion with seats shrinking, paid seats unused, support load rising, a silent client or
+//!   overdue invoices; product gap with seats shrinking, a silent client or a dispute.
 //!
 //! # Seed thresholds (kept exactly, as tenant-changeable defaults in `Thresholds`)
 //! - inactive client: no activity for 30 days **or more** (`days >= 30`, days with fraction);
@@ -94,10 +143,12 @@
 //!   revenue; revenue at stake is the gap to that median. A usage score alone is not engagement: a
 //!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
+mod accounts;
 mod changes;
 mod confidence;
 mod context;
 mod dimensions;
+mod exclusive;
 mod features;
 mod health;
 mod insights;
@@ -107,21 +158,28 @@ mod payment_dimension;
 mod payment_insights;
 mod payments;
 
+pub use accounts::{
+    derive_account_features, AccountFeatures, ItFeatures, ProductPeers, ProductivityFeatures,
+    SubscriptionFeatures, TREND_DAYS,
+};
 pub use changes::{
     health_changes, insight_events, moved_factors, InsightEvents, MIN_FACTOR_MOVE_POINTS,
 };
-pub use confidence::{backed_confidence, confidence, impact, insight_id, money, Backing};
+pub use confidence::{
+    backed_confidence, confidence, cross_source_confidence, impact, insight_id, money, Backing,
+};
 pub use context::{TenantContext, MIN_HEALTHY_PEERS, MIN_PEERS_FOR_DISTRIBUTION};
 pub use dimensions::{lifecycle_points, recency_points};
+pub use exclusive::EXCLUSIVE_RULES;
 pub use features::{
     derive_features, derive_linked_features, ClientFeatures, DealFeatures, InteractionCounts,
     RevenueFeatures, RevenueSource, TicketFeatures, YEAR_DAYS,
 };
 pub use health::{
-    is_declining_engagement, is_inactive, is_low_engagement, is_strongly_engaged, risk_factors,
-    score_client, RiskFactors,
+    is_declining_engagement, is_inactive, is_low_engagement, is_seats_shrinking,
+    is_strongly_engaged, risk_factors, score_client, RiskFactors,
 };
-pub use insights::{evaluate_insights, EXCLUSIVE_RULES, MIN_RISK_FACTORS};
+pub use insights::{evaluate_insights, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
 pub use linked::{link_records, LinkedAccount, LinkedPayer, LinkedRecords, RecordMatch};
 pub use payment_dimension::{CRM_SHARE_WITH_PAYMENTS, LAST_PAYMENT_FULL_DAYS};

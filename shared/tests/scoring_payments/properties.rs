@@ -39,7 +39,7 @@ fn hubspot_client(id: usize) -> impl Strategy<Value = ClientSnapshot> {
         )
 }
 
-fn tenant_clients() -> impl Strategy<Value = Vec<ClientSnapshot>> {
+pub(super) fn tenant_clients() -> impl Strategy<Value = Vec<ClientSnapshot>> {
     (1usize..6).prop_flat_map(|n| (0..n).map(hubspot_client).collect::<Vec<_>>())
 }
 

@@ -1,6 +1,7 @@
 //! Builders for the scoring tests: a client snapshot at a fixed `now`, described in days ago.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod payers;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
