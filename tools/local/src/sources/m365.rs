@@ -43,7 +43,6 @@ pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::run
         credentials: ClientCredentials::new(sandbox.client_id(), sandbox.client_secret()),
         factory: PlatformSources::Accounts(Arc::new(sources)),
         base_url: sandbox.base_url(),
-        generated: sandbox.truth().len(),
         shutdown: Box::new(move || Box::pin(sandbox.shutdown())),
     })
 }

@@ -57,6 +57,17 @@ pub struct PortalCompany {
     pub domain: Option<String>,
 }
 
+impl std::fmt::Display for Companies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Companies::Portal(companies) => {
+                write!(f, "the portal's {} companies", companies.len())
+            }
+            Companies::Synthetic(count) => write!(f, "{count} made-up companies"),
+        }
+    }
+}
+
 /// What the simulators are seeded with: the portal's companies, or made-up ones without a sandbox.
 #[derive(Debug, Clone)]
 pub enum Companies {
@@ -114,8 +125,6 @@ pub(crate) struct Simulated {
     pub credentials: ClientCredentials,
     pub factory: PlatformSources,
     pub base_url: String,
-    /// What the simulator generated, for the start-up line ("38 organisations").
-    pub generated: usize,
     pub shutdown: Shutdown,
 }
 
@@ -135,7 +144,6 @@ pub struct RunningSource {
     pub platform: Platform,
     pub connection_id: ConnectionId,
     pub base_url: String,
-    pub generated: usize,
     shutdown: Shutdown,
 }
 
@@ -143,6 +151,8 @@ pub struct RunningSource {
 pub struct DemoSources {
     pub running: Vec<RunningSource>,
     pub sources: ConnectionSources,
+    /// What the simulators were seeded with, for the start-up lines.
+    seeded_with: String,
 }
 
 impl DemoSources {
@@ -150,15 +160,14 @@ impl DemoSources {
         self.running.iter().map(|r| &r.connection_id)
     }
 
-    /// The start-up lines: where each simulator runs, what it holds, its connection.
+    /// The start-up lines: where each simulator runs, what it was seeded with, its connection.
     pub fn print_started(&self) {
         for source in &self.running {
             println!(
-                "{}: simulator at {} with {} {} (connection {}; --no-{} turns it off)",
+                "{}: simulator at {} seeded with {} (connection {}; --no-{} turns it off)",
                 source.platform.display_name(),
                 source.base_url,
-                source.generated,
-                report::noun(source.platform),
+                self.seeded_with,
                 source.connection_id,
                 source.platform.as_str(),
             );
@@ -209,11 +218,14 @@ pub async fn start(
             platform: *platform,
             connection_id,
             base_url: simulated.base_url,
-            generated: simulated.generated,
             shutdown: simulated.shutdown,
         });
     }
-    Ok(DemoSources { running, sources })
+    Ok(DemoSources {
+        running,
+        sources,
+        seeded_with: context.companies.to_string(),
+    })
 }
 
 /// Makes sure `tenant_id` has its demo connection to `simulated`, with the simulator's credentials

@@ -36,7 +36,6 @@ pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::run
         credentials: ClientCredentials::new(sandbox.client_id(), sandbox.client_secret()),
         factory: PlatformSources::Payments(Arc::new(sources)),
         base_url: sandbox.base_url(),
-        generated: sandbox.ground_truth().len(),
         shutdown: Box::new(move || Box::pin(sandbox.shutdown())),
     })
 }
