@@ -26,7 +26,7 @@ pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::run
         .map_err(|e| simulator_error(Platform::M365, e.to_string()))?;
     let consented_at = Some(chrono::Utc::now());
     let customer_tenants = sandbox
-        .customer_tenant_ids()
+        .tenant_ids()
         .into_iter()
         .map(|tenant_id| M365CustomerTenant {
             tenant_id,
