@@ -64,6 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         last_full_sync_at: None,
         created_at: now,
         updated_at: now,
+        webhook_registered: None,
         version: 0,
     };
     let source = factory.source(&connection).await?;

@@ -180,6 +180,24 @@ fn the_statuses_found_by_hand_are_documented() {
     assert!(has(Method::POST, "/v1/connections/{id}/pause", 404));
     assert!(has(Method::DELETE, "/v1/connections/{id}", 204));
     assert!(has(Method::DELETE, "/v1/connections/{id}", 409));
+    assert!(has(
+        Method::POST,
+        "/v1/connections/{id}/customer-tenants",
+        409
+    ));
+    assert!(has(
+        Method::POST,
+        "/v1/connections/{id}/customer-tenants",
+        413
+    ));
+    assert!(has(
+        Method::DELETE,
+        "/v1/connections/{id}/customer-tenants/{tenant_id}",
+        200
+    ));
+    assert!(has(Method::POST, "/v1/connections/{id}/consent-links", 201));
+    assert!(has(Method::POST, "/v1/connections/{id}/consent-links", 415));
+    assert!(has(Method::GET, "/oauth/m365/callback", 400));
     for (operation, codes) in &documented {
         assert!(codes.contains(&414), "{operation:?} lacks 414");
     }
@@ -218,6 +236,8 @@ async fn a_body_over_the_limit_is_a_413_problem_on_every_body_route() {
         ("PUT", "/v1/settings"),
         ("POST", "/v1/sync"),
         ("POST", "/v1/connections"),
+        ("POST", "/v1/connections/m365-0a1b2c3d/customer-tenants"),
+        ("POST", "/v1/connections/m365-0a1b2c3d/consent-links"),
     ] {
         let problem = api
             .call(method, path, Some(&huge))
@@ -249,6 +269,10 @@ async fn malformed_ids_are_400_problems_naming_the_id() {
         ("POST", "/v1/connections/bad%20id/pause"),
         ("POST", "/v1/connections/bad%20id/resume"),
         ("DELETE", "/v1/connections/bad%20id"),
+        (
+            "DELETE",
+            "/v1/connections/bad%20id/customer-tenants/6f1c2d3e-0000-4000-8000-00000000ab12",
+        ),
     ] {
         let problem = api
             .call(method, path, None)
@@ -266,6 +290,8 @@ async fn a_body_without_a_json_content_type_is_a_415_problem() {
         ("PUT", "/v1/settings"),
         ("POST", "/v1/sync"),
         ("POST", "/v1/connections"),
+        ("POST", "/v1/connections/m365-0a1b2c3d/customer-tenants"),
+        ("POST", "/v1/connections/m365-0a1b2c3d/consent-links"),
     ] {
         let request = Request::builder()
             .method(method)

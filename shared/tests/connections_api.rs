@@ -1,7 +1,10 @@
 //! The connections API on the in-memory store, vault and bus: listing (HubSpot from the tenant, the
 //! rest stored), connecting PayPal (credentials tried before anything is saved), pausing, resuming
-//! and deleting with the connection's data, and secrets kept out of answers and logs.
+//! and deleting with the connection's data, and secrets kept out of answers and logs. NinjaOne, Pax8
+//! and Microsoft 365 (customer tenants, admin consent) in [`accounts`].
 
+#[path = "connections_api/accounts.rs"]
+mod accounts;
 mod api_support;
 
 use api_support::{config_with, now, tenant, tenant_id, Api, TENANT};
@@ -12,7 +15,7 @@ use shared::domain::{
     CorrelationStatus, MatchMethod, PayerRecord, Platform, TenantStatus,
 };
 use shared::ports::{
-    ConnectionStore, CorrelationStore, PageRequest, PayerStore, PaymentsSource,
+    ConnectionSources, ConnectionStore, CorrelationStore, PageRequest, PayerStore, PaymentsSource,
     PaymentsSourceFactory, SecretVault, SourceError, TenantStore, VaultError,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,7 +70,9 @@ async fn world() -> World {
     let factory = Arc::new(OneKnownSecret::default());
     let for_state = factory.clone();
     let api = Api::with_state(config_with(|_| None), move |state| {
-        state.with_payments_sources(for_state)
+        state.with_connection_sources(
+            ConnectionSources::new().with_payments(Platform::Paypal, for_state),
+        )
     });
     api.store.create_tenant(&tenant(TENANT)).await.unwrap();
     World { api, factory }

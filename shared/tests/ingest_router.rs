@@ -566,3 +566,6 @@ async fn delivery_past_its_time_budget_answers_503_and_its_redelivery_is_process
         [(ObjectType::Companies, "1001")]
     );
 }
+
+#[path = "ingest_router/account_webhooks.rs"]
+mod account_webhooks;

@@ -44,6 +44,7 @@ fn connection(webhook_id: Option<String>) -> Connection {
         last_full_sync_at: None,
         created_at: at,
         updated_at: at,
+        webhook_registered: None,
         version: 0,
     }
 }

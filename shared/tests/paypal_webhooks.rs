@@ -12,9 +12,9 @@ use payments_support::*;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::bus::InProcessBus;
-use shared::domain::{ConnectionStatus, PaymentRef, SyncMode, SyncTrigger};
+use shared::domain::{ConnectionStatus, PaymentRef, Platform, SyncMode, SyncTrigger};
 use shared::ingest::{paypal_webhook_path, router, IngestState, PublicBaseUrl};
-use shared::ports::ConnectionStore;
+use shared::ports::{ConnectionSources, ConnectionStore};
 use shared::store::MemoryStore;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -40,7 +40,10 @@ async fn harness_with_bus_failures(failures: usize) -> Harness {
         SecretString::from("hubspot-secret".to_string()),
         PublicBaseUrl::parse("https://hooks.example.com").unwrap(),
     )
-    .with_payments(Arc::new(store.clone()), factory.clone());
+    .with_connection_sources(
+        Arc::new(store.clone()),
+        ConnectionSources::new().with_payments(Platform::Paypal, factory.clone()),
+    );
     Harness {
         store,
         bus,

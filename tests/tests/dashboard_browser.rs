@@ -418,9 +418,15 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
     eventually("the PayPal connection is listed", || async {
         click(&client, "#tab-sources").await;
         let rows = all(&client, "#connections-table tr[data-connection^='paypal-']").await?;
-        (rows.len() == 1)
+        // The account platforms can be connected from the same page.
+        let forms = all(&client, "#ninjaone-form, #pax8-form, #m365-form").await?;
+        (rows.len() == 1 && forms.len() == 3)
             .then_some(())
-            .ok_or(format!("{} PayPal rows", rows.len()))
+            .ok_or(format!(
+                "{} PayPal rows, {} account forms",
+                rows.len(),
+                forms.len()
+            ))
     })
     .await;
     screenshot(&client, "sources").await;

@@ -19,7 +19,7 @@ pub use error::{ApiError, Problem};
 use crate::channels::UrlPolicy;
 use crate::domain::{AlertChannel, AlertMessage, TenantId};
 use crate::ports::{
-    AlertSender, EventBus, PaymentsSourceFactory, SecretVault, SendError, SendReceipt, Store,
+    AlertSender, ConnectionSources, EventBus, SecretVault, SendError, SendReceipt, Store,
 };
 use crate::sources::hubspot::oauth::{OAuthApp, OAuthAppCache};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -48,8 +48,9 @@ pub struct ApiState {
     pub clock: Clock,
     /// The HubSpot app's OAuth settings, read from the vault on first use.
     oauth_app: Arc<OAuthAppCache>,
-    /// Checks PayPal credentials before a connection is saved; `None`: PayPal is not configured.
-    pub payments: Option<Arc<dyn PaymentsSourceFactory>>,
+    /// The platforms people can connect (PayPal, NinjaOne, Pax8, Microsoft 365): credentials are
+    /// checked and webhooks registered through them. A platform missing here is not configured.
+    pub sources: ConnectionSources,
     /// Delivers test alerts to a rule's channels; by default one that refuses (no sending set up).
     pub alert_sender: Arc<dyn AlertSender>,
     /// Which URLs a new alert channel may have: https only, never a private address (the local
@@ -75,7 +76,7 @@ impl ApiState {
             http: reqwest::Client::new(),
             clock: Arc::new(Utc::now),
             oauth_app: Arc::default(),
-            payments: None,
+            sources: ConnectionSources::new(),
             alert_sender: Arc::new(NoAlertSending),
             channel_urls: UrlPolicy::default(),
         }
@@ -93,9 +94,9 @@ impl ApiState {
         self
     }
 
-    /// Lets people connect PayPal accounts, checked through `factory`.
-    pub fn with_payments_sources(mut self, factory: Arc<dyn PaymentsSourceFactory>) -> Self {
-        self.payments = Some(factory);
+    /// Lets people connect the platforms of `sources`, their credentials checked through them.
+    pub fn with_connection_sources(mut self, sources: ConnectionSources) -> Self {
+        self.sources = sources;
         self
     }
 

@@ -37,10 +37,13 @@ use utoipa::{Modify, OpenApi};
         sync::get_sync_run,
         sync::request_sync,
         connections::list_connections,
-        connections::create_connection,
+        connections::create::create_connection,
         connections::pause_connection,
         connections::resume_connection,
         connections::delete_connection,
+        connections::m365::add_customer_tenant,
+        connections::m365::remove_customer_tenant,
+        connections::consent::create_consent_link,
         // Correlations (entity matching; owned by the match branch).
         correlations::list_correlations,
         correlations::confirm_correlation,
@@ -61,6 +64,7 @@ use utoipa::{Modify, OpenApi};
         settings::put_settings,
         oauth::install,
         oauth::callback,
+        connections::consent::consent_callback,
     ),
     // Schemas only a parameter names are not collected from the handlers: list them here.
     components(schemas(Problem, health::ScoreSort)),
@@ -70,11 +74,11 @@ use utoipa::{Modify, OpenApi};
         (name = "insights", description = "Findings with confidence, impact and recommended actions"),
         (name = "health", description = "Client health scores, their factors and history"),
         (name = "sync", description = "CRM sync runs and manual syncs"),
-        (name = "connections", description = "The sources a tenant's data comes from: its HubSpot portal and PayPal accounts"),
+        (name = "connections", description = "The sources a tenant's data comes from: its HubSpot portal, PayPal, NinjaOne, Pax8 and Microsoft 365 (with its customer tenants)"),
         (name = "correlations", description = "Which record of another source is which client: the review queue, confirming, rejecting and mapping by hand"),
         (name = "alerts", description = "Alert rules and their channels (Slack, Teams, email, signed webhooks), test sends, the delivery log and snoozed clients"),
         (name = "settings", description = "Scoring, matching, alerting and HubSpot write-back settings"),
-        (name = "onboarding", description = "Connecting a HubSpot portal"),
+        (name = "onboarding", description = "Connecting a HubSpot portal, and Microsoft 365 customer tenants' admin consent"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),
     )
 )]

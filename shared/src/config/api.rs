@@ -3,6 +3,7 @@
 use crate::config::alerts::{alert_email_from, allow_local_http_channels};
 use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
 use crate::config::hubspot::oauth_settings;
+use crate::config::sources::AccountHosts;
 use crate::config::{ConfigError, Env};
 use crate::sources::hubspot::oauth::OAuthSettings;
 use url::Url;
@@ -35,6 +36,9 @@ pub struct ApiConfig {
     pub tenant_secret_prefix: String,
     /// How the dashboard signs people in; `None` keeps the token-in-the-fragment page (local runner).
     pub dashboard_sign_in: Option<DashboardSignIn>,
+    /// Host overrides of NinjaOne, Pax8 and Microsoft 365 (simulators); the Microsoft 365 one also
+    /// moves the admin-consent page.
+    pub account_hosts: AccountHosts,
 }
 
 /// Scopes the dashboard asks the identity provider for when none are configured.
@@ -114,6 +118,7 @@ impl ApiConfig {
             tenant_claim: DEFAULT_TENANT_CLAIM.to_string(),
             tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_string(),
             dashboard_sign_in: None,
+            account_hosts: AccountHosts::default(),
         }
     }
 
@@ -132,6 +137,7 @@ impl ApiConfig {
                 .optional(TENANT_SECRET_PREFIX)
                 .unwrap_or_else(|| DEFAULT_TENANT_SECRET_PREFIX.to_string()),
             dashboard_sign_in: DashboardSignIn::from_env(&env)?,
+            account_hosts: AccountHosts::from_env(&env)?,
         })
     }
 

@@ -4,6 +4,9 @@
 use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
 use crate::config::hubspot::{app_secret_id, HUBSPOT_APP_SECRET_ID};
 use crate::config::paypal::{self, PAYPAL_API_BASE_URL};
+use crate::config::sources::{
+    AccountHosts, M365_API_BASE_URL, NINJAONE_API_BASE_URL, PAX8_API_BASE_URL,
+};
 use crate::config::{ConfigError, Env};
 use url::Url;
 
@@ -44,6 +47,8 @@ pub struct IngestConfig {
     pub public_base_url: PublicBaseUrl,
     /// One host for every PayPal connection (a simulator's); `None`: PayPal's own.
     pub paypal_api_base_url: Option<Url>,
+    /// Host overrides of NinjaOne, Pax8 and Microsoft 365 (simulators).
+    pub account_hosts: AccountHosts,
 }
 
 impl IngestConfig {
@@ -54,6 +59,9 @@ impl IngestConfig {
         HUBSPOT_APP_SECRET_ID,
         PUBLIC_BASE_URL,
         PAYPAL_API_BASE_URL,
+        NINJAONE_API_BASE_URL,
+        PAX8_API_BASE_URL,
+        M365_API_BASE_URL,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
@@ -70,6 +78,7 @@ impl IngestConfig {
             hubspot_app_secret_id: app_secret_id(env)?,
             public_base_url,
             paypal_api_base_url: paypal::api_base_url(env)?,
+            account_hosts: AccountHosts::from_env(env)?,
         })
     }
 }

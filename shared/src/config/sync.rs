@@ -26,7 +26,7 @@ pub struct SyncConfig {
     pub paypal_api_base_url: Option<Url>,
     /// Secrets Manager id of the payer-email hashing key; `None`: PayPal connections are not synced.
     pub payer_email_key_secret_id: Option<String>,
-    /// Host overrides of NinjaOne, Pax8 and Microsoft 365 (simulators); `None`: their own.
+    /// Host overrides of NinjaOne, Pax8 and Microsoft 365 (simulators).
     pub account_hosts: AccountHosts,
 }
 

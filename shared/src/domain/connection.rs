@@ -197,9 +197,23 @@ pub struct Connection {
     pub last_full_sync_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether the platform sends this connection's changes to our webhook (NinjaOne, Pax8: we
+    /// register it when the connection is made); `None` where webhooks are not ours to register
+    /// (HubSpot, PayPal, Microsoft 365) or for connections made before this was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_registered: Option<bool>,
     /// Optimistic-concurrency version, incremented by every write.
     #[serde(default)]
     pub version: u64,
+}
+
+impl Connection {
+    /// The path of this connection's webhook on the ingest API, the public base URL going in
+    /// front: `/webhooks/<platform>/<tenant>/<connection>` (the route names the connection, so a
+    /// delivery is verified with that connection's own secret).
+    pub fn webhook_path(&self) -> String {
+        format!("/webhooks/{}/{}/{}", self.platform, self.tenant_id, self.id)
+    }
 }
 
 /// OAuth2 client credentials a person gives when connecting a platform (PayPal, NinjaOne, Pax8, the

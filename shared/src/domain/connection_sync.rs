@@ -122,6 +122,7 @@ mod tests {
             last_full_sync_at: None,
             created_at: at(1),
             updated_at: at(1),
+            webhook_registered: None,
             version: 0,
         }
     }

@@ -14,9 +14,9 @@ use super::privacy::erase_contacts;
 use crate::config::PublicBaseUrl;
 use crate::domain::{ClientId, Tenant, TenantId, TenantStatus};
 use crate::events::ProductEvent;
-use crate::ports::source::PaymentsSourceFactory;
 use crate::ports::{
-    ConnectionStore, EventBus, SnapshotStore, StoreError, TenantStore, WebhookStore,
+    ConnectionSources, ConnectionStore, EventBus, SnapshotStore, StoreError, TenantStore,
+    WebhookStore,
 };
 use crate::sources::hubspot::webhook::event::WebhookEvent;
 use chrono::{DateTime, Utc};
@@ -46,16 +46,16 @@ pub struct IngestState {
     pub(crate) client_secret: SecretString,
     pub(crate) public_base_url: PublicBaseUrl,
     pub(crate) processing_budget: Duration,
-    /// Payments platforms' webhooks (PayPal); `None`: they are refused as unknown.
-    pub(crate) payments: Option<PaymentsWebhooks>,
+    /// Connections' webhooks (PayPal, NinjaOne, Pax8); `None`: they are refused as unknown.
+    pub(crate) connections: Option<ConnectionWebhooks>,
 }
 
-/// What payments webhooks need besides the common parts: the connections, and the platform's
-/// verification through the payments port.
+/// What connections' webhooks need besides the common parts: the connections, and each
+/// platform's verification through its source factory.
 #[derive(Clone)]
-pub struct PaymentsWebhooks {
+pub struct ConnectionWebhooks {
     pub(crate) connections: Arc<dyn ConnectionStore>,
-    pub(crate) sources: Arc<dyn PaymentsSourceFactory>,
+    pub(crate) sources: ConnectionSources,
 }
 
 impl IngestState {
@@ -71,18 +71,19 @@ impl IngestState {
             client_secret,
             public_base_url,
             processing_budget: DEFAULT_PROCESSING_BUDGET,
-            payments: None,
+            connections: None,
         }
     }
 
-    /// Accepts payments platforms' webhooks (`POST /webhooks/paypal/{tenant}/{connection}`): the
-    /// connection is looked up in `connections` and the delivery verified through `sources`.
-    pub fn with_payments(
+    /// Accepts connections' webhooks (`POST /webhooks/{paypal,ninjaone,pax8}/{tenant}/{connection}`):
+    /// the connection is looked up in `connections` and the delivery verified through `sources`
+    /// (a platform missing there is refused).
+    pub fn with_connection_sources(
         mut self,
         connections: Arc<dyn ConnectionStore>,
-        sources: Arc<dyn PaymentsSourceFactory>,
+        sources: ConnectionSources,
     ) -> Self {
-        self.payments = Some(PaymentsWebhooks {
+        self.connections = Some(ConnectionWebhooks {
             connections,
             sources,
         });
@@ -101,7 +102,7 @@ impl std::fmt::Debug for IngestState {
         f.debug_struct("IngestState")
             .field("public_base_url", &self.public_base_url)
             .field("processing_budget", &self.processing_budget)
-            .field("payments", &self.payments.is_some())
+            .field("connections", &self.connections.is_some())
             .finish_non_exhaustive()
     }
 }

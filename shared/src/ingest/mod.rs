@@ -1,5 +1,5 @@
-//! The webhook ingest: HubSpot's `POST /webhooks/hubspot`, and payments platforms' webhooks
-//! (`POST /webhooks/paypal/{tenant}/{connection}`, in [`payments`]).
+//! The webhook ingest: HubSpot's `POST /webhooks/hubspot`, and connections' webhooks
+//! (`POST /webhooks/{paypal,ninjaone,pax8}/{tenant}/{connection}`, in [`payments`]).
 //!
 //! The route verifies HubSpot's signature and parses the delivery (both in
 //! [`crate::sources::hubspot::webhook`]), and
@@ -21,8 +21,13 @@ pub mod privacy;
 pub use crate::config::{IngestConfig, PublicBaseUrl};
 pub use crate::sources::hubspot::webhook::{parse_delivery, WebhookEvent};
 pub use error::IngestError;
-pub use handler::{process_delivery, DeliveryOutcome, IngestState, IngestStore, PaymentsWebhooks};
-pub use payments::{paypal_webhook_path, PaymentsDeliveryOutcome, PAYPAL_WEBHOOK_ROUTE};
+pub use handler::{
+    process_delivery, ConnectionWebhooks, DeliveryOutcome, IngestState, IngestStore,
+};
+pub use payments::{
+    paypal_webhook_path, PaymentsDeliveryOutcome, NINJAONE_WEBHOOK_ROUTE, PAX8_WEBHOOK_ROUTE,
+    PAYPAL_WEBHOOK_ROUTE,
+};
 
 use crate::sources::hubspot::webhook::signature::{self, SignatureHeaders, SignedRequest};
 use axum::body::Bytes;
@@ -44,6 +49,11 @@ pub fn router(state: IngestState) -> Router {
             PAYPAL_WEBHOOK_ROUTE,
             post(payments::receive_paypal_delivery),
         )
+        .route(
+            NINJAONE_WEBHOOK_ROUTE,
+            post(payments::receive_ninjaone_delivery),
+        )
+        .route(PAX8_WEBHOOK_ROUTE, post(payments::receive_pax8_delivery))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

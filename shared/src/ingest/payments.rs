@@ -1,10 +1,12 @@
-//! Payments platforms' webhooks: `POST /webhooks/paypal/{tenant}/{connection}`.
+//! Connections' webhooks: `POST /webhooks/{paypal,ninjaone,pax8}/{tenant}/{connection}`.
 //!
-//! A delivery names its connection in the path (each PayPal connection registers its own webhook
-//! URL, [`paypal_webhook_path`]). It is verified through the payments port (PayPal's
-//! verify-webhook-signature call, which only the platform can answer), deduplicated by the event's
-//! id, and turned into one targeted `SyncRequested` naming the objects the event is about. Reading
-//! those objects is the sync's job: we answer fast.
+//! A delivery names its connection in the path (each connection has its own webhook URL,
+//! [`crate::domain::Connection::webhook_path`]). It is verified through the platform's factory in
+//! [`crate::ports::ConnectionSources`] (PayPal: its verify-webhook-signature call, which only the
+//! platform can answer; NinjaOne, Pax8: the connection's webhook secret the delivery must carry),
+//! deduplicated by the event's id, and turned into one targeted `SyncRequested` naming the objects
+//! (PayPal) or accounts (NinjaOne, Pax8) the event is about; a verified delivery naming none is
+//! acknowledged and ignored. Reading those records is the sync's job: we answer fast.
 //!
 //! Refused, and logged without the body or any credential: a connection we do not have (404), a
 //! delivery the platform does not vouch for (401), a verified body that is no event (400). Losing
@@ -24,15 +26,17 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The route, as axum spells it.
+/// The routes, as axum spells them.
 pub const PAYPAL_WEBHOOK_ROUTE: &str = "/webhooks/paypal/{tenant}/{connection}";
+pub const NINJAONE_WEBHOOK_ROUTE: &str = "/webhooks/ninjaone/{tenant}/{connection}";
+pub const PAX8_WEBHOOK_ROUTE: &str = "/webhooks/pax8/{tenant}/{connection}";
 
 /// The path of a PayPal connection's webhook URL (the public base URL goes in front).
 pub fn paypal_webhook_path(tenant_id: &TenantId, connection_id: &ConnectionId) -> String {
     format!("/webhooks/paypal/{tenant_id}/{connection_id}")
 }
 
-/// The 200 body of a payments delivery.
+/// The 200 body of a connection's delivery.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PaymentsDeliveryOutcome {
     /// The platform's event id.
@@ -44,6 +48,34 @@ pub struct PaymentsDeliveryOutcome {
 }
 
 pub(super) async fn receive_paypal_delivery(
+    state: State<IngestState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PaymentsDeliveryOutcome>, IngestError> {
+    receive(Platform::Paypal, state, path, headers, body).await
+}
+
+pub(super) async fn receive_ninjaone_delivery(
+    state: State<IngestState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PaymentsDeliveryOutcome>, IngestError> {
+    receive(Platform::Ninjaone, state, path, headers, body).await
+}
+
+pub(super) async fn receive_pax8_delivery(
+    state: State<IngestState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PaymentsDeliveryOutcome>, IngestError> {
+    receive(Platform::Pax8, state, path, headers, body).await
+}
+
+async fn receive(
+    platform: Platform,
     State(state): State<IngestState>,
     Path((tenant, connection)): Path<(String, String)>,
     headers: HeaderMap,
@@ -52,7 +84,7 @@ pub(super) async fn receive_paypal_delivery(
     let (Ok(tenant_id), Ok(connection_id)) =
         (TenantId::parse(tenant), ConnectionId::parse(connection))
     else {
-        tracing::warn!("payments webhook to a malformed connection path; refused");
+        tracing::warn!(%platform, "webhook to a malformed connection path; refused");
         return Err(IngestError::UnknownConnection);
     };
     let budget = state.processing_budget;
@@ -61,6 +93,7 @@ pub(super) async fn receive_paypal_delivery(
         budget,
         process(
             &state,
+            platform,
             &tenant_id,
             &connection_id,
             &headers,
@@ -82,8 +115,10 @@ pub(super) async fn receive_paypal_delivery(
     result.map(Json)
 }
 
+#[allow(clippy::too_many_arguments)] // one delivery's parts, passed through once
 async fn process(
     state: &IngestState,
+    platform: Platform,
     tenant_id: &TenantId,
     connection_id: &ConnectionId,
     headers: &HeaderMap,
@@ -91,33 +126,33 @@ async fn process(
     now: DateTime<Utc>,
     recorded: &mut Option<String>,
 ) -> Result<PaymentsDeliveryOutcome, IngestError> {
-    let Some(payments) = &state.payments else {
-        tracing::warn!(tenant = %tenant_id, connection = %connection_id,
-            "payments webhook received but payments webhooks are not configured; refused");
+    let Some(webhooks) = &state.connections else {
+        tracing::warn!(tenant = %tenant_id, connection = %connection_id, %platform,
+            "connection webhook received but connection webhooks are not configured; refused");
         return Err(IngestError::UnknownConnection);
     };
-    let connection = match payments
+    let connection = match webhooks
         .connections
         .get_connection(tenant_id, connection_id)
         .await
     {
-        Ok(connection) if connection.platform == Platform::Paypal => connection,
+        Ok(connection) if connection.platform == platform => connection,
         Ok(_) | Err(StoreError::NotFound { .. }) => {
-            tracing::warn!(tenant = %tenant_id, connection = %connection_id,
-                "PayPal webhook for an unknown connection; refused");
+            tracing::warn!(tenant = %tenant_id, connection = %connection_id, %platform,
+                "webhook for an unknown connection; refused");
             return Err(IngestError::UnknownConnection);
         }
         Err(error) => return Err(error.into()),
     };
 
-    let event = payments
+    let event = webhooks
         .sources
         .verify_webhook(&connection, headers, body)
         .await
         .map_err(|error| {
             // The platform's message only: never the body, headers or credentials.
-            tracing::warn!(tenant = %tenant_id, connection = %connection_id, %error,
-                "PayPal webhook not verified; refused");
+            tracing::warn!(tenant = %tenant_id, connection = %connection_id, %platform, %error,
+                "webhook not verified; refused");
             match error {
                 SourceError::InvalidResponse(_) => IngestError::UnreadableEvent,
                 SourceError::Unavailable { .. } | SourceError::RateLimited { .. } => {
@@ -148,23 +183,37 @@ async fn process(
         // Processed by an earlier delivery: it must stay recorded whatever happens here.
         *recorded = None;
         outcome.duplicate = true;
-        tracing::info!(tenant = %tenant_id, connection = %connection_id, event_id = %event.event_id,
-            "duplicate PayPal webhook delivery; acknowledged");
+        tracing::info!(tenant = %tenant_id, connection = %connection_id, %platform,
+            event_id = %event.event_id, "duplicate webhook delivery; acknowledged");
         return Ok(outcome);
     }
-    if event.refs.is_empty() || !connection.status.is_syncable() {
-        tracing::info!(tenant = %tenant_id, connection = %connection_id, event_type = %event.event_type,
-            status = ?connection.status, "PayPal webhook acknowledged; nothing to sync for it");
+    let names_nothing = match platform {
+        Platform::Paypal => event.refs.is_empty(),
+        _ => event.account_ids.is_empty(),
+    };
+    if names_nothing || !connection.status.is_syncable() {
+        tracing::info!(tenant = %tenant_id, connection = %connection_id, %platform,
+            event_type = %event.event_type, status = ?connection.status,
+            "webhook acknowledged; nothing to sync for it");
         return Ok(outcome);
     }
-    let request =
-        SyncRequested::payments(tenant_id.clone(), connection_id.clone(), event.refs, now);
+    let request = match platform {
+        Platform::Paypal => {
+            SyncRequested::payments(tenant_id.clone(), connection_id.clone(), event.refs, now)
+        }
+        _ => SyncRequested::accounts(
+            tenant_id.clone(),
+            connection_id.clone(),
+            event.account_ids,
+            now,
+        ),
+    };
     state
         .bus
         .publish(&[ProductEvent::SyncRequested(request)])
         .await?;
     outcome.sync_requested = true;
-    tracing::info!(tenant = %tenant_id, connection = %connection_id, event_type = %event.event_type,
-        "PayPal webhook turned into a targeted sync");
+    tracing::info!(tenant = %tenant_id, connection = %connection_id, %platform,
+        event_type = %event.event_type, "webhook turned into a targeted sync");
     Ok(outcome)
 }

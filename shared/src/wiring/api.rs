@@ -2,7 +2,11 @@
 
 use crate::api::{router, ApiFunctionConfig, ApiState, Authenticator};
 use crate::channels::{ChannelSender, SenderOptions, SesEmail, UrlPolicy};
-use crate::wiring::clients::{dynamo_store, event_bus, paypal_sources, secret_vault};
+use crate::domain::Platform;
+use crate::ports::ConnectionSources;
+use crate::wiring::clients::{
+    dynamo_store, event_bus, paypal_sources, secret_vault, with_account_sources,
+};
 use crate::wiring::StartupError;
 use std::sync::Arc;
 
@@ -16,13 +20,19 @@ pub async fn serve() -> Result<(), StartupError> {
 
 /// The router's state: the AWS clients; the HubSpot app is read from the vault on first use, so a
 /// deployment whose app secret is not set yet still serves everything but the install.
-/// PayPal credentials are checked through the PayPal sources before a connection is saved. Test
+/// Credentials are checked through the platforms' sources (PayPal, NinjaOne, Pax8, Microsoft 365)
+/// before a connection is saved, and NinjaOne's and Pax8's webhooks registered through them. Test
 /// alerts go out through the channels' real senders (email only with `ALERT_EMAIL_FROM`).
 pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> {
     let aws = crate::aws::sdk_config().await;
     let authenticator = Authenticator::api_gateway(config.api.tenant_claim.clone());
     let vault = secret_vault(&aws);
     let paypal = paypal_sources(vault.clone(), config.paypal_api_base_url.as_ref(), &[])?;
+    let sources = with_account_sources(
+        ConnectionSources::new().with_payments(Platform::Paypal, paypal),
+        vault.clone(),
+        &config.api.account_hosts,
+    )?;
     let email = config
         .alert_email_from
         .map(|from| SesEmail::new(aws_sdk_sesv2::Client::new(&aws), from));
@@ -42,7 +52,7 @@ pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> 
         config.api,
         authenticator,
     )
-    .with_payments_sources(paypal)
+    .with_connection_sources(sources)
     .with_alert_sender(Arc::new(alerts))
     .with_channel_urls(UrlPolicy::allowing_local_http(
         config.allow_local_http_channels,

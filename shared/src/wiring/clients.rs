@@ -95,7 +95,6 @@ pub(super) fn paypal_sources(
 /// `sources` with the account-like platforms added (NinjaOne, Pax8, Microsoft 365), each sent to
 /// its host override when one is set. They need no key of their own, so every function that meets
 /// connections can reach them.
-#[allow(dead_code)] // wired into sync, api and ingest next
 pub(super) fn with_account_sources(
     sources: ConnectionSources,
     vault: Arc<dyn SecretVault>,

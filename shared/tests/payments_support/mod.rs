@@ -57,6 +57,7 @@ pub fn paypal_connection(tenant: &str, id: &str, status: ConnectionStatus) -> Co
         last_full_sync_at: None,
         created_at: at(1),
         updated_at: at(1),
+        webhook_registered: None,
         version: 0,
     }
 }

@@ -66,24 +66,32 @@ fn the_http_api_routes_what_the_router_serves_with_jwt_exactly_on_v1() {
         (function.as_str(), auth.as_str()),
         (functions["ingest"].as_str(), "NONE")
     );
-    // PayPal's webhooks go to ingest too, unauthenticated (ingest asks PayPal to verify them).
-    let paypal_route = format!("POST {}", shared::ingest::PAYPAL_WEBHOOK_ROUTE);
-    let (function, auth) = routes
-        .get(&paypal_route)
-        .unwrap_or_else(|| panic!("no route {paypal_route}"));
-    assert_eq!(
-        (function.as_str(), auth.as_str()),
-        (functions["ingest"].as_str(), "NONE")
-    );
+    // Connections' webhooks go to ingest too, unauthenticated (ingest asks PayPal to verify its
+    // deliveries, and compares NinjaOne's and Pax8's with the connection's webhook secret).
+    let connection_routes: Vec<String> = [
+        shared::ingest::PAYPAL_WEBHOOK_ROUTE,
+        shared::ingest::NINJAONE_WEBHOOK_ROUTE,
+        shared::ingest::PAX8_WEBHOOK_ROUTE,
+    ]
+    .iter()
+    .map(|path| format!("POST {path}"))
+    .collect();
+    for route in &connection_routes {
+        let (function, auth) = routes
+            .get(route)
+            .unwrap_or_else(|| panic!("no route {route}"));
+        assert_eq!(
+            (function.as_str(), auth.as_str()),
+            (functions["ingest"].as_str(), "NONE"),
+            "{route}"
+        );
+    }
     // No route the code does not serve.
     let served: BTreeSet<String> = shared::api::routes::table()
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
-        .chain([
-            "ANY /v1/{proxy+}".to_string(),
-            webhook_route.clone(),
-            paypal_route.clone(),
-        ])
+        .chain(["ANY /v1/{proxy+}".to_string(), webhook_route.clone()])
+        .chain(connection_routes.iter().cloned())
         .collect();
     for key in routes.keys() {
         assert!(

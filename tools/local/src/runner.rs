@@ -21,7 +21,7 @@ use shared::connector::engine::{NoProgress, SyncProgress};
 use shared::domain::{Platform, SyncMode, SyncStatus, SyncTrigger, TenantId};
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route, Function, Handled, Handlers, Trigger};
-use shared::ports::{ConnectionSources, EventBus, PlatformSources, StoreError, VaultError};
+use shared::ports::{ConnectionSources, EventBus, StoreError, VaultError};
 use shared::sources::hubspot::oauth::OAuthSettings;
 use shared::sources::hubspot::HubSpotSources;
 use shared::store::MemoryStore;
@@ -148,9 +148,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
             },
         },
     );
-    if let Some(PlatformSources::Payments(paypal)) = demo.sources.get(Platform::Paypal) {
-        state = state.with_payments_sources(paypal.clone());
-    }
+    state = state.with_connection_sources(demo.sources.clone());
     // Alert channels may point at this machine here (a developer's receiver, the browser test's),
     // and test alerts really go out to them.
     let local_urls = shared::channels::SenderOptions {
@@ -322,6 +320,7 @@ fn api_config(
             .to_owned(),
         tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
         dashboard_sign_in: oidc.map(|o| o.dashboard_sign_in()),
+        account_hosts: Default::default(),
     })
 }
 

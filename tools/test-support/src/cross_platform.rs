@@ -44,6 +44,7 @@ pub fn paypal_connection(tenant: &TenantId, id: &str, at: DateTime<Utc>) -> Conn
         last_full_sync_at: None,
         created_at: at,
         updated_at: at,
+        webhook_registered: None,
         version: 0,
     }
 }

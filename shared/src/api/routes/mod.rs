@@ -85,6 +85,21 @@ pub fn table() -> Vec<Route> {
             delete(connections::delete_connection),
         ),
         route(
+            Method::POST,
+            "/v1/connections/{id}/customer-tenants",
+            post(connections::m365::add_customer_tenant),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/connections/{id}/customer-tenants/{tenant_id}",
+            delete(connections::m365::remove_customer_tenant),
+        ),
+        route(
+            Method::POST,
+            "/v1/connections/{id}/consent-links",
+            post(connections::consent::create_consent_link),
+        ),
+        route(
             Method::GET,
             "/v1/correlations",
             get(correlations::list_correlations),
@@ -163,6 +178,11 @@ pub fn table() -> Vec<Route> {
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
         route(Method::GET, "/oauth/install", get(oauth::install)),
         route(Method::GET, "/oauth/callback", get(oauth::callback)),
+        route(
+            Method::GET,
+            "/oauth/m365/callback",
+            get(connections::consent::consent_callback),
+        ),
     ]
 }
 

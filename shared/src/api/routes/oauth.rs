@@ -178,7 +178,8 @@ health scores and insights appear as soon as it finishes.</p>
     )
 }
 
-fn html_escape(text: &str) -> String {
+/// Text made safe to place in HTML.
+pub(crate) fn html_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

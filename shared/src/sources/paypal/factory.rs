@@ -259,6 +259,7 @@ mod tests {
             last_full_sync_at: None,
             created_at: at,
             updated_at: at,
+            webhook_registered: None,
             version: 0,
         }
     }

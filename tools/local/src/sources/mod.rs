@@ -288,6 +288,7 @@ async fn connect(
                     last_full_sync_at: None,
                     created_at: now,
                     updated_at: now,
+                    webhook_registered: None,
                     version: 0,
                 })
                 .await?;
