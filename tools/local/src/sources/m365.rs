@@ -3,7 +3,7 @@
 //! overlap NinjaOne's). The demo connection is the MSP's multi-tenant app, consented in every
 //! customer tenant the simulator generated.
 
-use super::{simulator_error, Context, Simulated};
+use super::{simulator_error, webhook_secret, Context, Simulated};
 use m365_sandbox::{CompanySeed, Sandbox, SandboxConfig};
 use shared::domain::{
     ClientCredentials, ConnectionSettings, M365CustomerTenant, Platform,
@@ -40,7 +40,10 @@ pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::run
         platform: Platform::M365,
         label: "Demo Microsoft 365 app (simulator)",
         settings: ConnectionSettings::M365 { customer_tenants },
-        credentials: ClientCredentials::new(sandbox.client_id(), sandbox.client_secret()),
+        credentials: ClientCredentials {
+            webhook_secret: Some(webhook_secret()),
+            ..ClientCredentials::new(sandbox.client_id(), sandbox.client_secret())
+        },
         factory: PlatformSources::Accounts(Arc::new(sources)),
         base_url: sandbox.base_url(),
         shutdown: Box::new(move || Box::pin(sandbox.shutdown())),

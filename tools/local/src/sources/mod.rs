@@ -14,7 +14,7 @@
 //! settings and the factory that reaches it ([`Simulated`]).
 
 // TEMPORARY until the simulators are merged:
-// mod m365;
+mod m365;
 // mod ninjaone;
 mod pax8;
 mod paypal;
@@ -197,7 +197,8 @@ pub async fn start(
             Platform::Paypal => paypal::start(&context).await,
             // TEMPORARY until the simulators are merged.
             Platform::Pax8 => pax8::start(&context).await,
-            Platform::Ninjaone | Platform::M365 => {
+            Platform::M365 => m365::start(&context).await,
+            Platform::Ninjaone => {
                 Err(simulator_error(*platform, "not merged yet"))
             }
             Platform::Hubspot => continue,
