@@ -5,9 +5,7 @@
 
 use super::{simulator_error, webhook_secret, Context, Simulated};
 use m365_sandbox::{CompanySeed, Sandbox, SandboxConfig};
-use shared::domain::{
-    ClientCredentials, ConnectionSettings, M365CustomerTenant, Platform,
-};
+use shared::domain::{ClientCredentials, ConnectionSettings, M365CustomerTenant, Platform};
 use shared::ports::PlatformSources;
 use shared::sources::m365::M365Sources;
 use std::sync::Arc;

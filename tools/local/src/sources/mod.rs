@@ -13,9 +13,8 @@
 //! One module per platform says only what differs: how to start its simulator, the connection's
 //! settings and the factory that reaches it ([`Simulated`]).
 
-// TEMPORARY until the simulators are merged:
 mod m365;
-// mod ninjaone;
+mod ninjaone;
 mod pax8;
 mod paypal;
 mod report;
@@ -195,12 +194,9 @@ pub async fn start(
     for platform in platforms {
         let simulated = match platform {
             Platform::Paypal => paypal::start(&context).await,
-            // TEMPORARY until the simulators are merged.
+            Platform::Ninjaone => ninjaone::start(&context).await,
             Platform::Pax8 => pax8::start(&context).await,
             Platform::M365 => m365::start(&context).await,
-            Platform::Ninjaone => {
-                Err(simulator_error(*platform, "not merged yet"))
-            }
             Platform::Hubspot => continue,
         }?;
         let connection_id = connect(
