@@ -28,7 +28,6 @@ use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -216,7 +215,6 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
                 .map(|r| (r.platform, r.connection_id.clone())),
         )),
         first_sync_bars: Arc::new(SyncBars::new(!args.no_progress)),
-        first_scores_reported: Arc::new(AtomicBool::new(false)),
         dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
         data_file: data_file.clone(),
         notify: notify_triggers.clone(),
@@ -355,7 +353,6 @@ struct Pipeline {
     connections: ConnectionSources,
     report: Arc<FirstSyncReport>,
     first_sync_bars: Arc<SyncBars>,
-    first_scores_reported: Arc<AtomicBool>,
     dashboard_url: String,
     data_file: Option<DataFile>,
     /// notify's triggers, handed to it in batches (`crate::alerts::feed`).
@@ -432,7 +429,7 @@ impl Pipeline {
                 tracing::info!(sync_id = %run.sync_id, status = ?run.status, "sync done")
             }
             Ok(Handled::Scored(scores)) => {
-                if !self.first_scores_reported.swap(true, Ordering::SeqCst) {
+                if self.report.portal_scored(started) {
                     println!(
                         "First sync finished: {} clients scored, {} insights opened.",
                         scores.clients_scored, scores.insights_opened

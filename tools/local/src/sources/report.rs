@@ -111,10 +111,13 @@ enum Progress {
     Reported,
 }
 
-/// Tells the person at the terminal what each simulated source's first sync found, once it and a
-/// scoring after it are done.
+/// Tells the person at the terminal what the first sync found: the portal's once a scoring started
+/// after it, and each simulated source's once a scoring started after both its sync and the
+/// portal's (before the portal's clients exist, matching links nothing).
 pub struct FirstSyncReport {
     tenant_id: TenantId,
+    /// The portal's first sync (runs that name no connection).
+    portal: Mutex<Progress>,
     connections: Mutex<BTreeMap<ConnectionId, (Platform, Progress)>>,
 }
 
@@ -125,6 +128,7 @@ impl FirstSyncReport {
     ) -> Self {
         Self {
             tenant_id,
+            portal: Mutex::new(Progress::Waiting),
             connections: Mutex::new(
                 connections
                     .map(|(platform, id)| (id, (platform, Progress::Waiting)))
@@ -133,24 +137,62 @@ impl FirstSyncReport {
         }
     }
 
-    /// A sync finished (a failure is told by the caller).
+    /// A sync ended: a finished one (not failed, not continued) counts as the first.
     pub fn synced(&self, run: &SyncRun) {
-        let Some(id) = &run.connection_id else { return };
-        if run.status == SyncStatus::Failed {
+        if matches!(run.status, SyncStatus::Failed | SyncStatus::Continued) {
             return;
         }
-        if let Ok(mut connections) = self.connections.lock() {
-            if let Some((_, progress)) = connections.get_mut(id) {
-                if *progress == Progress::Waiting {
-                    *progress = Progress::Synced(run.finished_at.unwrap_or_else(Utc::now));
+        let at = run.finished_at.unwrap_or_else(Utc::now);
+        let mark = |progress: &mut Progress| {
+            if *progress == Progress::Waiting {
+                *progress = Progress::Synced(at);
+            }
+        };
+        match &run.connection_id {
+            None => {
+                if let Ok(mut portal) = self.portal.lock() {
+                    mark(&mut portal);
+                }
+            }
+            Some(id) => {
+                if let Ok(mut connections) = self.connections.lock() {
+                    if let Some((_, progress)) = connections.get_mut(id) {
+                        mark(progress);
+                    }
                 }
             }
         }
     }
 
-    /// A scoring that started at `started` finished: the first one that started after a source's
-    /// first sync (so it matched that sync's records) prints that source's line.
+    /// Whether a scoring that started at `started` is the first after the portal's first sync
+    /// (true once).
+    pub fn portal_scored(&self, started: DateTime<Utc>) -> bool {
+        let Ok(mut portal) = self.portal.lock() else {
+            return false;
+        };
+        match *portal {
+            Progress::Synced(at) if at <= started => {
+                *portal = Progress::Reported;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A scoring that started at `started` finished: prints the line of every source whose first
+    /// sync, and the portal's, finished before it started.
     pub async fn scored(&self, store: &MemoryStore, started: DateTime<Utc>) {
+        let portal_done = match self.portal.lock() {
+            Ok(portal) => match *portal {
+                Progress::Synced(at) => at <= started,
+                Progress::Reported => true,
+                Progress::Waiting => false,
+            },
+            Err(_) => false,
+        };
+        if !portal_done {
+            return;
+        }
         let due: Vec<(ConnectionId, Platform)> = match self.connections.lock() {
             Ok(mut connections) => connections
                 .iter_mut()
