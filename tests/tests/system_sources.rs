@@ -132,7 +132,7 @@ async fn webhook_secret_of(world: &World, connection: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("the secret of {connection}: {e}"));
     let credentials: ClientCredentials =
-        serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret)).unwrap();
+        serde_json::from_str(secrecy::ExposeSecret::expose_secret(&secret.value)).unwrap();
     credentials
         .webhook_secret
         .unwrap_or_else(|| panic!("{connection} has no webhook secret"))
