@@ -10,27 +10,12 @@
 use hubspot_sandbox::SandboxConfig;
 use serde_json::{json, Value};
 use shared::domain::{ClientCredentials, ConnectionId};
-use shared::events::EVENT_SOURCE;
 use shared::ports::{ConnectionStore, SecretVault};
 use std::collections::{BTreeMap, BTreeSet};
 use system_tests::functions::FunctionProcess;
-use system_tests::world::{expect_response, http_body, World};
+use system_tests::world::{emitted_one, http_body, invoke, World};
 
 const SEED: u64 = 23;
-
-async fn invoke(function: &mut FunctionProcess, payload: &Value) -> Value {
-    let outcome = function.invoke(payload).await;
-    expect_response(&function.name, outcome, &function.log())
-}
-
-async fn emitted_one(world: &World, detail_type: &str) -> Value {
-    let events = world.emitted(1).await;
-    assert_eq!(events.len(), 1, "expected one {detail_type}: {events:#?}");
-    let event = events.into_iter().next().unwrap_or(Value::Null);
-    assert_eq!(event["source"], EVENT_SOURCE);
-    assert_eq!(event["detail-type"], detail_type, "{event:#}");
-    event
-}
 
 /// The portal's companies as (id, name, domain), the seed every simulator takes.
 fn portal_companies(world: &World) -> Vec<(String, String, Option<String>)> {

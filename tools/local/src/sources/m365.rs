@@ -3,25 +3,14 @@
 //! overlap NinjaOne's). The demo connection is the MSP's multi-tenant app, consented in every
 //! customer tenant the simulator generated.
 
-use super::{simulator_error, webhook_secret, Context, Simulated};
-use m365_sandbox::{CompanySeed, Sandbox, SandboxConfig};
+use super::{webhook_secret, Context, Simulated};
 use shared::domain::{ClientCredentials, ConnectionSettings, M365CustomerTenant, Platform};
 use shared::ports::PlatformSources;
 use shared::sources::m365::M365Sources;
 use std::sync::Arc;
 
 pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::runner::RunnerError> {
-    let companies = context.companies.seeds(
-        |hubspot_id, name, domain| CompanySeed {
-            hubspot_id,
-            name,
-            domain,
-        },
-        CompanySeed::synthetic,
-    );
-    let sandbox = Sandbox::start(SandboxConfig::for_companies(context.seed, companies))
-        .await
-        .map_err(|e| simulator_error(Platform::M365, e.to_string()))?;
+    let sandbox = start_simulator!(m365_sandbox, context, Platform::M365);
     let consented_at = Some(chrono::Utc::now());
     let customer_tenants = sandbox
         .tenant_ids()

@@ -13,6 +13,25 @@
 //! One module per platform says only what differs: how to start its simulator, the connection's
 //! settings and the factory that reaches it ([`Simulated`]).
 
+/// Starts the simulator of crate `$krate` seeded with `$context`'s companies (each crate has its
+/// own `CompanySeed` of the same shape), or returns the start's error naming `$platform`.
+macro_rules! start_simulator {
+    ($krate:ident, $context:expr, $platform:expr) => {{
+        let companies = $context.companies.seeds(
+            |hubspot_id, name, domain| $krate::CompanySeed {
+                hubspot_id,
+                name,
+                domain,
+            },
+            $krate::CompanySeed::synthetic,
+        );
+        let config = $krate::SandboxConfig::for_companies($context.seed, companies);
+        $krate::Sandbox::start(config)
+            .await
+            .map_err(|e| super::simulator_error($platform, e.to_string()))?
+    }};
+}
+
 mod m365;
 mod ninjaone;
 mod pax8;

@@ -1,25 +1,14 @@
 //! NinjaOne: the IT management simulator (`tools/ninjaone-sandbox`), whose organisations line up
 //! with the portal's companies and whose device serials overlap Microsoft 365's Intune devices.
 
-use super::{simulator_error, webhook_secret, Context, Simulated};
-use ninjaone_sandbox::{CompanySeed, Sandbox, SandboxConfig};
+use super::{webhook_secret, Context, Simulated};
 use shared::domain::{ClientCredentials, ConnectionSettings, NinjaoneRegion, Platform};
 use shared::ports::PlatformSources;
 use shared::sources::ninjaone::NinjaoneSources;
 use std::sync::Arc;
 
 pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::runner::RunnerError> {
-    let companies = context.companies.seeds(
-        |hubspot_id, name, domain| CompanySeed {
-            hubspot_id,
-            name,
-            domain,
-        },
-        CompanySeed::synthetic,
-    );
-    let sandbox = Sandbox::start(SandboxConfig::for_companies(context.seed, companies))
-        .await
-        .map_err(|e| simulator_error(Platform::Ninjaone, e.to_string()))?;
+    let sandbox = start_simulator!(ninjaone_sandbox, context, Platform::Ninjaone);
     // The simulator stands in for every regional host; the region is what a person would pick.
     let sources = NinjaoneSources::new(context.http.clone(), context.vault.clone())
         .with_base_url(sandbox.base_url());

@@ -1,8 +1,7 @@
 //! PayPal: the payments simulator (`tools/paypal-sandbox`), whose payers line up with the portal's
 //! companies (its README says how).
 
-use super::{simulator_error, Context, Simulated};
-use paypal_sandbox::{CompanySeed, Sandbox, SandboxConfig};
+use super::{Context, Simulated};
 use shared::domain::{ClientCredentials, ConnectionSettings, PaypalEnvironment, Platform};
 use shared::ports::PlatformSources;
 use shared::sources::paypal::PaypalSources;
@@ -13,17 +12,7 @@ use std::sync::Arc;
 const EMAIL_HASH_KEY: &[u8] = b"connected-insights-local-email-hash";
 
 pub(super) async fn start(context: &Context<'_>) -> Result<Simulated, crate::runner::RunnerError> {
-    let companies = context.companies.seeds(
-        |hubspot_id, name, domain| CompanySeed {
-            hubspot_id,
-            name,
-            domain,
-        },
-        CompanySeed::synthetic,
-    );
-    let sandbox = Sandbox::start(SandboxConfig::for_companies(context.seed, companies))
-        .await
-        .map_err(|e| simulator_error(Platform::Paypal, e.to_string()))?;
+    let sandbox = start_simulator!(paypal_sandbox, context, Platform::Paypal);
     let sources = PaypalSources::new(context.http.clone(), context.vault.clone(), EMAIL_HASH_KEY)
         .with_base_url(sandbox.base_url());
     Ok(Simulated {
