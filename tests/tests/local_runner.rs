@@ -393,27 +393,6 @@ fn count_before(line: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no count before {label:?} in {line:?}"))
 }
 
-/// Every item of a paged `GET path` (`items`, `next_cursor`), up to 20 pages.
-async fn all_items(runner: &LocalRunner, path: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..20 {
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let url = match &cursor {
-            Some(c) => format!("{path}{separator}cursor={c}"),
-            None => path.to_string(),
-        };
-        let (status, page) = runner.get(&url).await.unwrap();
-        assert_eq!(status, 200, "{url}: {page}");
-        items.extend(page["items"].as_array().cloned().unwrap_or_default());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_string()),
-            None => break,
-        }
-    }
-    items
-}
-
 /// The simulated platforms beside the portal, their names in the API and on the summary lines.
 const SIMULATED: [(&str, &str, &str); 4] = [
     ("paypal", "PayPal", " payers found"),
@@ -421,53 +400,6 @@ const SIMULATED: [(&str, &str, &str); 4] = [
     ("pax8", "Pax8", " companies found"),
     ("m365", "Microsoft 365", " customer tenants found"),
 ];
-
-/// The platforms an insight names among its sources.
-fn insight_platforms(insight: &Value) -> std::collections::BTreeSet<String> {
-    insight["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["platform"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// Waits (up to the first-sync guard) until matching has linked records of every account
-/// platform to clients and an open insight names a new platform and at least one other source;
-/// returns that insight, or what was there when the guard ran out.
-async fn wait_for_cross_source_insight(runner: &LocalRunner) -> Result<Value, String> {
-    let started = tokio::time::Instant::now();
-    loop {
-        let correlations = all_items(runner, "/v1/correlations?limit=200").await;
-        let linked: std::collections::BTreeSet<String> = correlations
-            .iter()
-            .filter(|c| c["status"] == "auto" || c["status"] == "confirmed")
-            .filter_map(|c| c["platform"].as_str().map(str::to_string))
-            .collect();
-        let insights = all_items(runner, "/v1/insights?status=open&limit=200").await;
-        let cross_source = insights.iter().find(|insight| {
-            let platforms = insight_platforms(insight);
-            platforms.len() >= 2
-                && ["ninjaone", "pax8", "m365"]
-                    .iter()
-                    .any(|p| platforms.contains(*p))
-        });
-        let every_platform_linked = ["ninjaone", "pax8", "m365"]
-            .iter()
-            .all(|p| linked.contains(*p));
-        if let (true, Some(insight)) = (every_platform_linked, cross_source) {
-            return Ok(insight.clone());
-        }
-        if started.elapsed() > std::time::Duration::from_secs(300) {
-            let named: Vec<_> = insights.iter().map(insight_platforms).collect();
-            return Err(format!(
-                "linked platforms {linked:?}; sources of the open insights {named:?}; stdout: {}",
-                runner.stdout()
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-}
 
 /// The runner starts the portal and all four simulators by default, connects each once (a restart
 /// reuses the connections), syncs every connection, and the scoring after the syncs links the
@@ -503,7 +435,8 @@ async fn every_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connectio
             "the {name} simulator's records were synced: {summary}"
         );
     }
-    let insight = wait_for_cross_source_insight(&first)
+    let insight = first
+        .wait_for_cross_source_insight()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
