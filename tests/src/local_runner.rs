@@ -282,6 +282,76 @@ impl LocalRunner {
             .map_err(|e| e.to_string())
     }
 
+    /// Every item of a paged `GET path` (`items`, `next_cursor`), up to 20 pages.
+    pub async fn all_items(&self, path: &str) -> Result<Vec<Value>, String> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..20 {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let url = match &cursor {
+                Some(c) => format!("{path}{separator}cursor={c}"),
+                None => path.to_string(),
+            };
+            let (status, page) = self.get(&url).await?;
+            if status != 200 {
+                return Err(format!("GET {url}: {status} {page}"));
+            }
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// The platforms an insight names among its sources.
+    pub fn insight_platforms(insight: &Value) -> std::collections::BTreeSet<String> {
+        insight["sources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["platform"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Waits (up to the first-sync guard) until matching has linked records of every account
+    /// platform to clients and an open insight names a new platform and at least one other source;
+    /// returns that insight, or what was there when the guard ran out.
+    pub async fn wait_for_cross_source_insight(&self) -> Result<Value, String> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let correlations = self.all_items("/v1/correlations?limit=200").await?;
+            let linked: std::collections::BTreeSet<String> = correlations
+                .iter()
+                .filter(|c| c["status"] == "auto" || c["status"] == "confirmed")
+                .filter_map(|c| c["platform"].as_str().map(str::to_string))
+                .collect();
+            let insights = self.all_items("/v1/insights?status=open&limit=200").await?;
+            let cross_source = insights.iter().find(|insight| {
+                let platforms = Self::insight_platforms(insight);
+                platforms.len() >= 2
+                    && ["ninjaone", "pax8", "m365"]
+                        .iter()
+                        .any(|p| platforms.contains(*p))
+            });
+            let every_platform_linked = ["ninjaone", "pax8", "m365"]
+                .iter()
+                .all(|p| linked.contains(*p));
+            if let (true, Some(insight)) = (every_platform_linked, cross_source) {
+                return Ok(insight.clone());
+            }
+            if started.elapsed() > FIRST_SYNC_GUARD {
+                let named: Vec<_> = insights.iter().map(Self::insight_platforms).collect();
+                return Err(format!(
+                    "linked platforms {linked:?}; sources of the open insights {named:?}; stdout: {}",
+                    self.stdout()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     pub fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
     }

@@ -256,6 +256,23 @@ impl World {
     }
 }
 
+/// Invokes `function` with `payload` and returns its response; panics with the function's log when
+/// the invocation fails.
+pub async fn invoke(function: &mut crate::functions::FunctionProcess, payload: &Value) -> Value {
+    let outcome = function.invoke(payload).await;
+    expect_response(&function.name, outcome, &function.log())
+}
+
+/// The single event the last step emitted, which must be a `detail_type` of ours.
+pub async fn emitted_one(world: &World, detail_type: &str) -> Value {
+    let events = world.emitted(1).await;
+    assert_eq!(events.len(), 1, "expected one {detail_type}: {events:#?}");
+    let event = events.into_iter().next().unwrap_or(Value::Null);
+    assert_eq!(event["source"], EVENT_SOURCE);
+    assert_eq!(event["detail-type"], detail_type, "{event:#}");
+    event
+}
+
 /// The JSON body of an API Gateway response.
 pub fn http_body(response: &Value) -> Value {
     let body = response["body"].as_str().unwrap_or_default();

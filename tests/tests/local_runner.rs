@@ -1,5 +1,6 @@
 //! The local runner as a user starts it: the built `connected-insights-local` binary on a free port
-//! with a small demo portal. It answers, syncs, scores, keeps data across a restart (also one after
+//! with a small demo portal and the four simulators beside it (PayPal, NinjaOne, Pax8, Microsoft
+//! 365). It answers, syncs every source, scores, keeps data across a restart (also one after
 //! `kill -9`), refuses bad flags, and stops cleanly on Ctrl-C and SIGTERM.
 
 use hubspot_sandbox::SandboxConfig;
@@ -392,13 +393,58 @@ fn count_before(line: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no count before {label:?} in {line:?}"))
 }
 
+/// The simulated platforms beside the portal, their names in the API and on the summary lines.
+const SIMULATED: [(&str, &str, &str); 4] = [
+    ("paypal", "PayPal", " payers found"),
+    ("ninjaone", "NinjaOne", " organisations found"),
+    ("pax8", "Pax8", " companies found"),
+    ("m365", "Microsoft 365", " customer tenants found"),
+];
+
+/// The runner starts the portal and all four simulators by default, connects each once (a restart
+/// reuses the connections), syncs every connection, and the scoring after the syncs links the
+/// simulators' records to the portal's clients and opens insights only several sources can see.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connection() {
+async fn every_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_connection_each() {
     let (dir, file) = data_file("paypal");
     let data_arg = file.to_string_lossy().into_owned();
     let args = ["--demo-size", "small", "--data-file", data_arg.as_str()];
 
     let mut first = started_and_scored(&args).await;
+    for (platform, name, found) in SIMULATED {
+        let connections = first
+            .wait_for_connection_sync(platform)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let connected = of_platform(&connections, platform);
+        assert_eq!(connected.len(), 1, "one {name} connection: {connections}");
+        assert_eq!(connected[0]["status"], "active", "{connections}");
+        assert!(
+            first
+                .stdout()
+                .contains(&format!("--no-{platform} turns it off")),
+            "the start-up lines name the {name} simulator: {}",
+            first.stdout()
+        );
+        let summary = first
+            .wait_for_printed(&format!("{name} (simulator): "))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            count_before(&summary, found) > 0,
+            "the {name} simulator's records were synced: {summary}"
+        );
+    }
+    let insight = first
+        .wait_for_cross_source_insight()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        insight["evidence"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "a cross-source insight shows its evidence: {insight}"
+    );
     let connections = first
         .wait_for_connection_sync("paypal")
         .await
@@ -454,6 +500,13 @@ async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_conn
         "the restart reuses the connection: {connections}"
     );
     assert_eq!(paypal[0]["id"], paypal_id.as_str(), "{connections}");
+    for (platform, _, _) in SIMULATED {
+        assert_eq!(
+            of_platform(&connections, platform).len(),
+            1,
+            "the restart reuses the {platform} connection: {connections}"
+        );
+    }
     // The restart's own PayPal sync succeeds with the credentials written again to the vault.
     second
         .wait_for_printed("PayPal (simulator): ")
@@ -465,8 +518,16 @@ async fn the_paypal_simulator_syncs_beside_the_sandbox_portal_and_keeps_one_conn
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn no_paypal_runs_the_sandbox_portal_alone() {
-    let mut runner = started_and_scored(&["--demo-size", "small", "--no-paypal"]).await;
+async fn the_no_flags_run_the_sandbox_portal_alone() {
+    let mut runner = started_and_scored(&[
+        "--demo-size",
+        "small",
+        "--no-paypal",
+        "--no-ninjaone",
+        "--no-pax8",
+        "--no-m365",
+    ])
+    .await;
     let (status, connections) = runner.get("/v1/connections").await.unwrap();
     assert_eq!(status, 200, "{connections}");
     assert_eq!(
@@ -474,11 +535,13 @@ async fn no_paypal_runs_the_sandbox_portal_alone() {
         1,
         "{connections}"
     );
-    assert!(
-        of_platform(&connections, "paypal").is_empty(),
-        "{connections}"
-    );
-    assert!(!runner.stdout().contains("PayPal"), "{}", runner.stdout());
+    for (platform, name, _) in SIMULATED {
+        assert!(
+            of_platform(&connections, platform).is_empty(),
+            "{connections}"
+        );
+        assert!(!runner.stdout().contains(name), "{}", runner.stdout());
+    }
     let exit = runner.stop_with("INT").await.unwrap();
     assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
 }

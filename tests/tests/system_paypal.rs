@@ -9,25 +9,10 @@ use axum::http::HeaderMap;
 use hubspot_sandbox::SandboxConfig;
 use paypal_sandbox::{Alignment, CompanySeed};
 use serde_json::{json, Value};
-use shared::events::EVENT_SOURCE;
 use shared::ports::SecretVault;
 use std::sync::{Arc, Mutex};
 use system_tests::functions::FunctionProcess;
-use system_tests::world::{expect_response, http_body, World};
-
-async fn invoke(function: &mut FunctionProcess, payload: &Value) -> Value {
-    let outcome = function.invoke(payload).await;
-    expect_response(&function.name, outcome, &function.log())
-}
-
-async fn emitted_one(world: &World, detail_type: &str) -> Value {
-    let events = world.emitted(1).await;
-    assert_eq!(events.len(), 1, "expected one {detail_type}: {events:#?}");
-    let event = events.into_iter().next().unwrap_or(Value::Null);
-    assert_eq!(event["source"], EVENT_SOURCE);
-    assert_eq!(event["detail-type"], detail_type, "{event:#}");
-    event
-}
+use system_tests::world::{emitted_one, http_body, invoke, World};
 
 /// What PayPal posted to our webhook URL, captured so it can be handed to the ingest binary as API
 /// Gateway would.

@@ -3,6 +3,7 @@
 use clap::{Parser, ValueEnum};
 use hubspot_sandbox::SandboxConfig;
 use secrecy::SecretString;
+use shared::domain::Platform;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -79,6 +80,27 @@ pub struct Args {
     /// made-up payers match none of the portal's companies).
     #[arg(long)]
     pub paypal: bool,
+    /// Start no NinjaOne simulator (by default the sandbox portal gets one, whose organisations
+    /// line up with the portal's companies, and a NinjaOne connection to it).
+    #[arg(long, conflicts_with = "ninjaone")]
+    pub no_ninjaone: bool,
+    /// Start the NinjaOne simulator with a real HubSpot portal too.
+    #[arg(long)]
+    pub ninjaone: bool,
+    /// Start no Pax8 simulator (by default the sandbox portal gets one, whose companies line up
+    /// with the portal's, and a Pax8 connection to it).
+    #[arg(long, conflicts_with = "pax8")]
+    pub no_pax8: bool,
+    /// Start the Pax8 simulator with a real HubSpot portal too.
+    #[arg(long)]
+    pub pax8: bool,
+    /// Start no Microsoft 365 simulator (by default the sandbox portal gets one, with a customer
+    /// tenant for most of the portal's companies, and a Microsoft 365 connection to it).
+    #[arg(long, conflicts_with = "m365")]
+    pub no_m365: bool,
+    /// Start the Microsoft 365 simulator with a real HubSpot portal too.
+    #[arg(long)]
+    pub m365: bool,
 
     /// Show no per-object sync progress (bars on a terminal, one line per object type otherwise).
     #[arg(long)]
@@ -108,10 +130,17 @@ impl Args {
         })
     }
 
-    /// Whether the PayPal simulator runs: by default with the sandbox portal, only on `--paypal` with
-    /// a real portal, never with `--no-paypal`.
-    pub fn paypal_enabled(&self) -> bool {
-        !self.no_paypal && (self.paypal || self.hubspot_access_token.is_none())
+    /// Whether the simulator of `platform` runs: by default with the sandbox portal, only on
+    /// `--<platform>` with a real portal, never with `--no-<platform>`.
+    pub fn simulator_enabled(&self, platform: Platform) -> bool {
+        let (off, on) = match platform {
+            Platform::Paypal => (self.no_paypal, self.paypal),
+            Platform::Ninjaone => (self.no_ninjaone, self.ninjaone),
+            Platform::Pax8 => (self.no_pax8, self.pax8),
+            Platform::M365 => (self.no_m365, self.m365),
+            Platform::Hubspot => return false,
+        };
+        !off && (on || self.hubspot_access_token.is_none())
     }
 
     /// The sandbox portal these flags describe.
@@ -289,15 +318,29 @@ mod tests {
     }
 
     #[test]
-    fn paypal_runs_beside_the_sandbox_portal_unless_turned_off() {
-        assert!(Args::parse_from(["local"]).paypal_enabled());
-        assert!(!Args::parse_from(["local", "--no-paypal"]).paypal_enabled());
-        let real = ["local", "--hubspot-access-token", "pat-na1-x"];
-        assert!(!Args::parse_from(real).paypal_enabled());
-        let mut asked = real.to_vec();
-        asked.push("--paypal");
-        assert!(Args::parse_from(asked).paypal_enabled());
-        assert!(Args::try_parse_from(["local", "--paypal", "--no-paypal"]).is_err());
+    fn every_simulator_runs_beside_the_sandbox_portal_unless_turned_off() {
+        for platform in crate::sources::SIMULATED {
+            let name = platform.as_str();
+            let off = format!("--no-{name}");
+            let on = format!("--{name}");
+            assert!(Args::parse_from(["local"]).simulator_enabled(platform));
+            let without = Args::parse_from(["local", off.as_str()]);
+            assert!(!without.simulator_enabled(platform), "{off}");
+            // Turning one off leaves the others on.
+            for other in crate::sources::SIMULATED
+                .into_iter()
+                .filter(|p| *p != platform)
+            {
+                assert!(without.simulator_enabled(other), "{off} turned {other} off");
+            }
+            let real = ["local", "--hubspot-access-token", "pat-na1-x"];
+            assert!(!Args::parse_from(real).simulator_enabled(platform));
+            let mut asked = real.to_vec();
+            asked.push(on.as_str());
+            assert!(Args::parse_from(asked).simulator_enabled(platform), "{on}");
+            assert!(Args::try_parse_from(["local", on.as_str(), off.as_str()]).is_err());
+        }
+        assert!(!Args::parse_from(["local"]).simulator_enabled(Platform::Hubspot));
     }
 
     #[test]

@@ -5,9 +5,10 @@ mod cli;
 mod data_file;
 mod jwt_check;
 mod oauth;
-mod paypal;
+mod portal;
 mod progress;
 mod runner;
+mod sources;
 mod timers;
 
 use clap::Parser;

@@ -7,7 +7,9 @@
 
 use crate::cli::Args;
 use crate::data_file::{save_after_change, DataFile};
+use crate::portal::{close_interrupted_runs, prepare_tenant, start_portal, Portal};
 use crate::progress::SyncBars;
+use crate::sources::{DemoSources, FirstSyncReport};
 use crate::timers::{schedule, shutdown_signal, stopping};
 use hubspot_sandbox::Sandbox;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,34 +18,21 @@ use shared::api::{router, ApiConfig, ApiState, Authenticator};
 use shared::bus::InProcessBus;
 use shared::channels::UrlPolicy;
 use shared::connector::engine::{NoProgress, SyncProgress};
-use shared::domain::{
-    AuthKind, HubSpotLimits, Platform, SyncMode, SyncSchedule, SyncStatus, SyncTrigger, Tenant,
-    TenantId, TenantStatus,
-};
+use shared::domain::{Platform, SyncMode, SyncStatus, SyncTrigger, TenantId};
 use shared::events::{ProductEvent, SyncRequested};
 use shared::handlers::route::{route, Function, Handled, Handlers, Trigger};
-use shared::ports::{
-    ConnectionSources, EventBus, PageRequest, PaymentsSourceFactory, SecretVault, StoreError,
-    SyncStore, TenantStore, VaultError,
-};
-use shared::sources::hubspot::api::{DEFAULT_API_BASE_URL, DEFAULT_AUTHORIZE_URL};
+use shared::ports::{ConnectionSources, EventBus, StoreError, VaultError};
 use shared::sources::hubspot::oauth::OAuthSettings;
 use shared::sources::hubspot::HubSpotSources;
-use shared::sources::hubspot::StoredCredentials;
 use shared::store::MemoryStore;
 use shared::vault::InProcessVault;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// The demo portal's tenant, and the tenant of a real portal: two ids, so one data file never mixes
-/// the sandbox's records with a real portal's.
-const SANDBOX_TENANT: &str = "local-sandbox";
-const HUBSPOT_TENANT: &str = "local-hubspot";
 /// Who the development token says the caller is (it appears as `status_changed_by`).
 const LOCAL_USER: &str = "local-user";
 /// A sync invocation gets the same budget as the sync Lambda; a longer sync continues itself.
@@ -61,8 +50,11 @@ pub enum RunnerError {
     Vault(#[from] VaultError),
     #[error("the HubSpot sandbox did not start: {0}")]
     Sandbox(String),
-    #[error("the PayPal simulator: {0}")]
-    PaypalSandbox(String),
+    #[error("the {platform} simulator: {message}")]
+    Simulator {
+        platform: &'static str,
+        message: String,
+    },
     #[error(
         "cannot listen on {address}: {source} (try another --port, or --port 0 for a free one)"
     )]
@@ -80,21 +72,6 @@ pub enum RunnerError {
     Bus(#[from] shared::ports::BusError),
     #[error("the OpenID Connect issuer: {0}")]
     Oidc(String),
-}
-
-/// The portal the runner syncs.
-struct Portal {
-    tenant_id: TenantId,
-    name: String,
-    api_base_url: String,
-    authorize_url: String,
-    portal_id: Option<u64>,
-    token: SecretString,
-    limits: HubSpotLimits,
-    /// The sandbox's OAuth app secret (`None` for a real portal): see `crate::oauth`.
-    oauth_app_secret: Option<SecretString>,
-    /// Kept alive while the runner runs; `None` for a real portal.
-    sandbox: Option<Sandbox>,
 }
 
 pub async fn run(args: Args) -> Result<(), RunnerError> {
@@ -125,22 +102,24 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()?;
-    let paypal = match args.paypal_enabled() {
-        true => {
-            let sandbox = crate::paypal::start_sandbox(args.seed, portal.sandbox.as_ref()).await?;
-            let secret_prefix = DEFAULT_TENANT_SECRET_PREFIX;
-            let demo = crate::paypal::connect(
-                &store,
-                vault.clone(),
-                &tenant.id,
-                secret_prefix,
-                sandbox,
-                http.clone(),
-            );
-            Some(demo.await?)
-        }
-        false => None,
+    let simulated: Vec<Platform> = crate::sources::SIMULATED
+        .into_iter()
+        .filter(|p| args.simulator_enabled(*p))
+        .collect();
+    let context = crate::sources::Context {
+        seed: args.seed,
+        companies: &crate::sources::Companies::of(portal.sandbox.as_ref()),
+        http: http.clone(),
+        vault: vault.clone(),
     };
+    let demo = crate::sources::start(
+        &simulated,
+        context,
+        &store,
+        &tenant.id,
+        DEFAULT_TENANT_SECRET_PREFIX,
+    )
+    .await?;
 
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(address)
@@ -168,12 +147,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
             },
         },
     );
-    if let Some(paypal) = &paypal {
-        state = state.with_connection_sources(
-            shared::ports::ConnectionSources::new()
-                .with_payments(shared::domain::Platform::Paypal, paypal.sources.clone()),
-        );
-    }
+    state = state.with_connection_sources(demo.sources.clone());
     // Alert channels may point at this machine here (a developer's receiver, the browser test's),
     // and test alerts really go out to them.
     let local_urls = shared::channels::SenderOptions {
@@ -189,13 +163,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         .await
         .map_err(RunnerError::Sandbox)?;
     print_banner(&args, &portal, &base_url, &dev_token);
-    if let Some(paypal) = &paypal {
-        println!(
-            "PayPal: simulator at {} (connection {}; --no-paypal turns it off)",
-            paypal.sandbox.base_url(),
-            paypal.connection_id
-        );
-    }
+    demo.print_started();
 
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -239,21 +207,14 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         store: store.clone(),
         bus: bus.clone(),
         sources,
-        connections: match &paypal {
-            Some(paypal) => ConnectionSources::new().with_payments(
-                Platform::Paypal,
-                paypal.sources.clone() as Arc<dyn PaymentsSourceFactory>,
-            ),
-            None => ConnectionSources::new(),
-        },
-        paypal_report: paypal.as_ref().map(|p| {
-            Arc::new(crate::paypal::FirstSyncReport::new(
-                tenant.id.clone(),
-                p.connection_id.clone(),
-            ))
-        }),
+        connections: demo.sources.clone(),
+        report: Arc::new(FirstSyncReport::new(
+            tenant.id.clone(),
+            demo.running
+                .iter()
+                .map(|r| (r.platform, r.connection_id.clone())),
+        )),
         first_sync_bars: Arc::new(SyncBars::new(!args.no_progress)),
-        first_scores_reported: Arc::new(AtomicBool::new(false)),
         dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
         data_file: data_file.clone(),
         notify: notify_triggers.clone(),
@@ -277,9 +238,9 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         chrono::Utc::now(),
     );
     let mut first_syncs = vec![ProductEvent::SyncRequested(first_sync.clone())];
-    if let Some(paypal) = &paypal {
-        let on_paypal = first_sync.on_connection(paypal.connection_id.clone());
-        first_syncs.push(ProductEvent::SyncRequested(on_paypal));
+    for connection_id in demo.connection_ids() {
+        let on_connection = first_sync.clone().on_connection(connection_id.clone());
+        first_syncs.push(ProductEvent::SyncRequested(on_connection));
     }
     bus.publish(&first_syncs).await?;
 
@@ -294,7 +255,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         &tenant.id,
         &mut tasks,
         portal.sandbox,
-        paypal.map(|p| p.sandbox),
+        demo,
         &args.data_file,
     )
     .await?;
@@ -315,7 +276,7 @@ async fn finish(
     tenant_id: &TenantId,
     tasks: &mut JoinSet<()>,
     sandbox: Option<Sandbox>,
-    paypal: Option<paypal_sandbox::Sandbox>,
+    demo: DemoSources,
     data_file: &Option<PathBuf>,
 ) -> Result<(), RunnerError> {
     if tokio::time::timeout(SHUTDOWN_GRACE, async {
@@ -336,135 +297,7 @@ async fn finish(
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
-    if let Some(paypal) = paypal {
-        paypal.shutdown().await;
-    }
-    Ok(())
-}
-
-async fn start_portal(args: &Args) -> Result<Portal, RunnerError> {
-    if let Some(token) = &args.hubspot_access_token {
-        return Ok(Portal {
-            tenant_id: tenant_id(HUBSPOT_TENANT),
-            name: "HubSpot portal".to_owned(),
-            api_base_url: DEFAULT_API_BASE_URL.to_owned(),
-            authorize_url: DEFAULT_AUTHORIZE_URL.to_owned(),
-            portal_id: None,
-            token: token.clone(),
-            limits: HubSpotLimits::for_auth(AuthKind::PrivateApp),
-            oauth_app_secret: None,
-            sandbox: None,
-        });
-    }
-    let config = args.sandbox_config();
-    let limits = HubSpotLimits {
-        per_ten_seconds: config.rate_limit_per_ten_seconds,
-        search_per_second: config.search_per_second,
-        daily: config.daily_limit,
-    };
-    let sandbox = Sandbox::start(config.clone())
-        .await
-        .map_err(|e| RunnerError::Sandbox(e.to_string()))?;
-    Ok(Portal {
-        tenant_id: tenant_id(SANDBOX_TENANT),
-        name: "Demo portal (HubSpot sandbox)".to_owned(),
-        api_base_url: sandbox.base_url(),
-        authorize_url: sandbox.authorize_url_base(),
-        portal_id: Some(sandbox.portal_id()),
-        token: SecretString::from(sandbox.private_app_token()),
-        limits,
-        oauth_app_secret: Some(crate::oauth::sandbox_app_secret(&config)),
-        sandbox: Some(sandbox),
-    })
-}
-
-fn tenant_id(raw: &str) -> TenantId {
-    TenantId::parse(raw).unwrap_or_else(|_| unreachable!("the local tenant ids are valid"))
-}
-
-/// Creates the portal's tenant (or brings a stored one up to date), stores its token in the vault,
-/// and disables the other local tenant so the scheduler does not sync a portal this run cannot reach.
-async fn prepare_tenant(
-    store: &MemoryStore,
-    vault: &InProcessVault,
-    portal: &Portal,
-    args: &Args,
-) -> Result<Tenant, RunnerError> {
-    let now = chrono::Utc::now();
-    let secret_id = format!("{DEFAULT_TENANT_SECRET_PREFIX}{}", portal.tenant_id);
-    let secret = StoredCredentials::private_app(portal.token.clone()).to_secret();
-    match vault.create(&secret_id, &secret).await {
-        Err(VaultError::AlreadyExists(_)) => {
-            vault.put(&secret_id, &secret, None).await?;
-        }
-        other => other?,
-    }
-    let schedule = SyncSchedule {
-        enabled: true,
-        interval_minutes: u32::try_from(args.sync_interval.as_secs().div_ceil(60)).unwrap_or(60),
-        ..SyncSchedule::default()
-    };
-    let tenant = match store.get_tenant(&portal.tenant_id).await {
-        Ok(mut stored) => {
-            stored.reconnect(portal.portal_id, secret_id, AuthKind::PrivateApp, now);
-            stored.name = portal.name.clone();
-            stored.schedule = schedule;
-            stored.limits = portal.limits;
-            store.update_tenant(&stored).await?
-        }
-        Err(StoreError::NotFound { .. }) => {
-            let tenant = Tenant {
-                schedule,
-                limits: portal.limits,
-                ..Tenant::connected(
-                    portal.tenant_id.clone(),
-                    portal.name.clone(),
-                    portal.portal_id,
-                    secret_id,
-                    AuthKind::PrivateApp,
-                    now,
-                )
-            };
-            store.create_tenant(&tenant).await?;
-            store.get_tenant(&tenant.id).await?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let other = if portal.sandbox.is_some() {
-        HUBSPOT_TENANT
-    } else {
-        SANDBOX_TENANT
-    };
-    match store.get_tenant(&tenant_id(other)).await {
-        Ok(mut idle) if idle.status == TenantStatus::Active => {
-            idle.status = TenantStatus::Disabled;
-            idle.status_reason = Some("not the portal of the current local run".to_owned());
-            idle.updated_at = now;
-            store.update_tenant(&idle).await?;
-        }
-        Ok(_) | Err(StoreError::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(tenant)
-}
-
-/// A run the runner was stopped in the middle of stays `running` in the store; without this it would
-/// block manual syncs for an hour after a restart.
-async fn close_interrupted_runs(
-    store: &MemoryStore,
-    tenant_id: &TenantId,
-) -> Result<(), StoreError> {
-    let recent = store
-        .list_sync_runs(tenant_id, &PageRequest::first(20))
-        .await?;
-    for mut run in recent.items {
-        if run.status == SyncStatus::Running {
-            run.status = SyncStatus::Failed;
-            run.finished_at = Some(chrono::Utc::now());
-            run.error = Some("the local runner stopped during this sync".to_owned());
-            store.put_sync_run(&run).await?;
-        }
-    }
+    demo.shutdown().await;
     Ok(())
 }
 
@@ -516,11 +349,10 @@ struct Pipeline {
     store: Arc<MemoryStore>,
     bus: InProcessBus,
     sources: Arc<HubSpotSources<MemoryStore>>,
-    /// The other platforms' connection sources (PayPal's; none with `--no-paypal`).
+    /// The simulated platforms' factories (PayPal, NinjaOne, Pax8, Microsoft 365), by platform.
     connections: ConnectionSources,
-    paypal_report: Option<Arc<crate::paypal::FirstSyncReport>>,
+    report: Arc<FirstSyncReport>,
     first_sync_bars: Arc<SyncBars>,
-    first_scores_reported: Arc<AtomicBool>,
     dashboard_url: String,
     data_file: Option<DataFile>,
     /// notify's triggers, handed to it in batches (`crate::alerts::feed`).
@@ -561,7 +393,7 @@ impl Pipeline {
             }
             return;
         }
-        // The bars follow the HubSpot portal's first sync; the PayPal one runs beside it unseen.
+        // The bars follow the HubSpot portal's first sync; the connections' run beside it unseen.
         let first_sync = matches!(&event, ProductEvent::SyncRequested(request)
             if request.requested_by == SyncTrigger::Local && request.connection_id.is_none());
         let progress: &dyn SyncProgress = if first_sync {
@@ -577,6 +409,7 @@ impl Pipeline {
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
+        let started = chrono::Utc::now();
         let handled = route(&handlers, trigger, deadline, progress).await;
         if first_sync {
             self.first_sync_bars.clear();
@@ -592,22 +425,18 @@ impl Pipeline {
                 run.error.as_deref().unwrap_or("no reason recorded")
             ),
             Ok(Handled::Synced(run)) => {
-                if let Some(report) = &self.paypal_report {
-                    report.synced(&run);
-                }
+                self.report.synced(&run);
                 tracing::info!(sync_id = %run.sync_id, status = ?run.status, "sync done")
             }
             Ok(Handled::Scored(scores)) => {
-                if !self.first_scores_reported.swap(true, Ordering::SeqCst) {
+                if self.report.portal_scored(started) {
                     println!(
                         "First sync finished: {} clients scored, {} insights opened.",
                         scores.clients_scored, scores.insights_opened
                     );
                     println!("Open the dashboard: {}", self.dashboard_url);
                 }
-                if let Some(report) = &self.paypal_report {
-                    report.scored(&self.store).await;
-                }
+                self.report.scored(&self.store, started).await;
                 if let Some(file) = &self.data_file {
                     file.save_or_report().await;
                 }
