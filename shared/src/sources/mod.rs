@@ -8,3 +8,4 @@ pub mod m365;
 pub mod ninjaone;
 pub mod pax8;
 pub mod paypal;
+pub mod token_slot;

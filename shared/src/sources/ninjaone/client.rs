@@ -7,8 +7,8 @@ use crate::domain::ClientCredentials;
 use crate::sources::http_retry::{self, full_jitter, LONGEST_RETRY_AFTER};
 use crate::sources::ninjaone::error::NinjaError;
 use crate::sources::ninjaone::settings::NinjaoneSettings;
-use crate::sources::paypal::token::CachedToken;
 use crate::sources::paypal::RetryPolicy;
+use crate::sources::token_slot::{CachedToken, TokenSlot};
 use governor::{DefaultDirectRateLimiter, Quota};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -45,7 +45,7 @@ struct Inner {
     settings: NinjaoneSettings,
     client_id: String,
     client_secret: SecretString,
-    token: tokio::sync::Mutex<Option<CachedToken>>,
+    token: TokenSlot,
     retry: RetryPolicy,
     pacing: Option<DefaultDirectRateLimiter>,
     counters: Counters,
@@ -95,7 +95,7 @@ impl NinjaClient {
                 settings,
                 client_id: credentials.client_id.clone(),
                 client_secret: SecretString::from(credentials.client_secret.clone()),
-                token: tokio::sync::Mutex::new(None),
+                token: TokenSlot::new(),
                 retry,
                 pacing,
                 counters: Counters::default(),
@@ -120,9 +120,7 @@ impl NinjaClient {
 
     /// Fetches a token now (a credential check); it is cached for later calls.
     pub async fn fetch_token(&self) -> Result<(), NinjaError> {
-        let mut cached = self.inner.token.lock().await;
-        *cached = Some(self.request_token().await?);
-        Ok(())
+        self.inner.token.fetch_now(|| self.request_token()).await
     }
 
     pub async fn get<T: DeserializeOwned>(
@@ -162,31 +160,21 @@ impl NinjaClient {
     }
 
     async fn token(&self) -> Result<SecretString, NinjaError> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| t.is_fresh(Instant::now())) {
-            return Ok(token.token.clone());
-        }
-        let fresh = self.request_token().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        self.inner.token.current(|| self.request_token()).await
     }
 
     /// A token instead of `refused`: one another request already fetched, or a new one.
     async fn replace_refused(&self, refused: &SecretString) -> Result<SecretString, NinjaError> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| !t.is(refused)) {
-            return Ok(token.token.clone());
-        }
-        *cached = None;
         self.inner
-            .counters
-            .token_replacements
-            .fetch_add(1, Ordering::Relaxed);
-        let fresh = self.request_token().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+            .token
+            .replace_refused(refused, || {
+                self.inner
+                    .counters
+                    .token_replacements
+                    .fetch_add(1, Ordering::Relaxed);
+                self.request_token()
+            })
+            .await
     }
 
     async fn request_token(&self) -> Result<CachedToken, NinjaError> {

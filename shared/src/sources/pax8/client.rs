@@ -9,7 +9,7 @@ use crate::sources::pax8::api;
 use crate::sources::pax8::error::Pax8Error;
 use crate::sources::pax8::retry::RetryPolicy;
 use crate::sources::pax8::wire::{TokenRequest, TokenResponse};
-use crate::sources::paypal::token::CachedToken;
+use crate::sources::token_slot::{CachedToken, TokenSlot};
 use governor::{DefaultDirectRateLimiter, Quota};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -57,7 +57,7 @@ struct Inner {
     endpoints: Endpoints,
     client_id: String,
     client_secret: SecretString,
-    token: tokio::sync::Mutex<Option<CachedToken>>,
+    token: TokenSlot,
     retry: RetryPolicy,
     pacing: Option<DefaultDirectRateLimiter>,
     counters: Counters,
@@ -104,7 +104,7 @@ impl Pax8Client {
                 },
                 client_id: credentials.client_id.clone(),
                 client_secret: SecretString::from(credentials.client_secret.clone()),
-                token: tokio::sync::Mutex::new(None),
+                token: TokenSlot::new(),
                 retry,
                 pacing,
                 counters: Counters::default(),
@@ -125,9 +125,7 @@ impl Pax8Client {
 
     /// Fetches a token now (a credential check); it is cached for later calls.
     pub async fn fetch_token(&self) -> Result<(), Pax8Error> {
-        let fresh = self.request_token().await?;
-        *self.inner.token.lock().await = Some(fresh);
-        Ok(())
+        self.inner.token.fetch_now(|| self.request_token()).await
     }
 
     pub async fn get<T: DeserializeOwned>(
@@ -160,31 +158,21 @@ impl Pax8Client {
     }
 
     async fn token(&self) -> Result<SecretString, Pax8Error> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| t.is_fresh(Instant::now())) {
-            return Ok(token.token.clone());
-        }
-        let fresh = self.request_token().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        self.inner.token.current(|| self.request_token()).await
     }
 
     /// A token to use instead of `refused`: one another request already fetched, or a new one.
     async fn replace_refused(&self, refused: &SecretString) -> Result<SecretString, Pax8Error> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| !t.is(refused)) {
-            return Ok(token.token.clone());
-        }
-        *cached = None;
         self.inner
-            .counters
-            .token_replacements
-            .fetch_add(1, Ordering::Relaxed);
-        let fresh = self.request_token().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+            .token
+            .replace_refused(refused, || {
+                self.inner
+                    .counters
+                    .token_replacements
+                    .fetch_add(1, Ordering::Relaxed);
+                self.request_token()
+            })
+            .await
     }
 
     async fn request_token(&self) -> Result<CachedToken, Pax8Error> {

@@ -6,8 +6,8 @@ use crate::domain::ClientCredentials;
 use crate::sources::http_retry;
 use crate::sources::paypal::error::PaypalError;
 use crate::sources::paypal::retry::{self, RetryPolicy};
-use crate::sources::paypal::token::CachedToken;
 use crate::sources::paypal::wire::TokenResponse;
+use crate::sources::token_slot::{CachedToken, TokenSlot};
 use governor::{DefaultDirectRateLimiter, Quota};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -48,7 +48,7 @@ struct Inner {
     base_url: String,
     client_id: String,
     client_secret: SecretString,
-    token: tokio::sync::Mutex<Option<CachedToken>>,
+    token: TokenSlot,
     retry: RetryPolicy,
     pacing: Option<DefaultDirectRateLimiter>,
     counters: Counters,
@@ -93,7 +93,7 @@ impl PaypalClient {
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 client_id: credentials.client_id.clone(),
                 client_secret: SecretString::from(credentials.client_secret.clone()),
-                token: tokio::sync::Mutex::new(None),
+                token: TokenSlot::new(),
                 retry,
                 pacing,
                 counters: Counters::default(),
@@ -115,9 +115,7 @@ impl PaypalClient {
 
     /// Fetches a token now (a credential check); the token is cached for later calls.
     pub async fn fetch_token(&self) -> Result<(), PaypalError> {
-        let mut cached = self.inner.token.lock().await;
-        *cached = Some(self.request_token().await?);
-        Ok(())
+        self.inner.token.fetch_now(|| self.request_token()).await
     }
 
     pub async fn get<T: DeserializeOwned>(
@@ -154,31 +152,21 @@ impl PaypalClient {
 
     /// The cached token, or a new one when none is fresh.
     async fn token(&self) -> Result<SecretString, PaypalError> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| t.is_fresh(Instant::now())) {
-            return Ok(token.token.clone());
-        }
-        let fresh = self.request_token().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        self.inner.token.current(|| self.request_token()).await
     }
 
     /// A token to use instead of `refused`: the one another request already fetched, or a new one.
     async fn replace_refused(&self, refused: &SecretString) -> Result<SecretString, PaypalError> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| !t.is(refused)) {
-            return Ok(token.token.clone());
-        }
-        *cached = None;
         self.inner
-            .counters
-            .token_replacements
-            .fetch_add(1, Ordering::Relaxed);
-        let fresh = self.request_token().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+            .token
+            .replace_refused(refused, || {
+                self.inner
+                    .counters
+                    .token_replacements
+                    .fetch_add(1, Ordering::Relaxed);
+                self.request_token()
+            })
+            .await
     }
 
     /// `POST /v1/oauth2/token` with HTTP Basic and `grant_type=client_credentials`, retried on 429

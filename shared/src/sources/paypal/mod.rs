@@ -11,7 +11,6 @@ pub mod factory;
 pub mod normalise;
 pub mod retry;
 pub mod source;
-pub mod token;
 pub mod webhook;
 pub mod wire;
 
