@@ -445,7 +445,12 @@ async fn dashboard_tabs_filters_dismiss_and_sync_work_in_chromium() {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let card = format!("#matches-list article[data-external-id='{external}']");
+        let connection = first["connection_id"].as_str().unwrap_or_default();
+        let client_id = first["client_id"].as_str().unwrap_or_default();
+        // A record may wait with several candidate clients: the card of this one candidate.
+        let card = format!(
+            "#matches-list article[data-connection-id='{connection}'][data-external-id='{external}'][data-client-id='{client_id}']"
+        );
         eventually("the review queue shows the API's first match", || async {
             click(&client, "#tab-matches").await;
             all(&client, &card)

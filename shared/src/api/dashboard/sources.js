@@ -190,7 +190,8 @@
         announce((verb === "confirm" ? "Confirmed: " : "Rejected: ") + (c.client_name || c.client_id));
       } catch (error) { announce("Could not " + verb + ": " + error.message); }
     };
-    const node = h("article", { class: "panel match", "data-external-id": c.external_id },
+    // A record may wait with several candidate clients: a card is its (connection, record, client).
+    const node = h("article", { class: "panel match", "data-connection-id": c.connection_id, "data-external-id": c.external_id, "data-client-id": c.client_id },
       h("h3", {}, (SOURCE_NAMES[c.platform] || c.platform) + " record " + (c.source_name || c.external_id) + " → ",
         h("a", { href: "#/client/" + encodeURIComponent(c.client_id) }, c.client_name || c.client_id)),
       h("p", { class: "muted" }, "Matched by " + (MATCH_NAMES[c.method] || c.method) + ", confidence " + percent(c.confidence)),
