@@ -55,6 +55,78 @@ pub fn full_jitter(
     cap.mul_f64(jitter.clamp(0.0, 1.0))
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Sends after the first one, whatever the failures.
+    pub max_retries: usize,
+    /// Cap of the first full-jitter wait; doubles each retry.
+    pub min_delay: Duration,
+    /// The cap never grows past this.
+    pub max_delay: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Five retries from up to 500 ms, capped at 8 s: a few seconds of waiting on average, about
+    /// twenty at worst, well inside a sync Lambda's time.
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Retries as many, with waits of at most a few milliseconds (tests and the simulator's
+    /// benchmarks).
+    pub fn fast(max_retries: usize) -> Self {
+        RetryPolicy {
+            max_retries,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An error a retry rule can read: whether sending again may help, and how long the platform asked
+/// us to wait (its `Retry-After`).
+pub trait RetryableError {
+    fn is_transient(&self) -> bool;
+    fn asked_wait(&self) -> Option<Duration>;
+}
+
+/// The retry rule of the client-credentials sources (PayPal, NinjaOne, Pax8): `Some(wait)` to send
+/// again after `wait`, `None` to give up. `retries` is how many retries this request has had;
+/// `jitter` a uniform sample from `[0, 1)`.
+///
+/// - spent attempts, or an error that is not transient (4xx, refused credentials): stop;
+/// - a `Retry-After` is honoured as given, up to [`LONGEST_RETRY_AFTER`]; a longer one stops the
+///   request rather than sleep through the run;
+/// - otherwise a full-jitter backoff whose cap doubles each retry.
+pub fn decide<E: RetryableError>(
+    error: &E,
+    retries: usize,
+    policy: &RetryPolicy,
+    jitter: f64,
+) -> Option<Duration> {
+    if retries >= policy.max_retries || !error.is_transient() {
+        return None;
+    }
+    if let Some(asked) = error.asked_wait() {
+        return (asked <= LONGEST_RETRY_AFTER).then_some(asked);
+    }
+    Some(full_jitter(
+        policy.min_delay,
+        policy.max_delay,
+        retries,
+        jitter,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! bounded backoff that honours `Retry-After`, and counted. Neither the secret nor a token is logged.
 
 use crate::domain::ClientCredentials;
-use crate::sources::http_retry::{self, full_jitter, LONGEST_RETRY_AFTER};
+use crate::sources::http_retry::{self, decide, RetryableError};
 use crate::sources::ninjaone::error::NinjaError;
 use crate::sources::ninjaone::settings::NinjaoneSettings;
 use crate::sources::paypal::RetryPolicy;
@@ -357,28 +357,17 @@ impl NinjaClient {
     }
 }
 
-/// The retry rule: `Some(wait)` to send again, `None` to give up.
-pub fn decide(
-    error: &NinjaError,
-    retries: usize,
-    policy: &RetryPolicy,
-    jitter: f64,
-) -> Option<Duration> {
-    if retries >= policy.max_retries || !error.is_transient() {
-        return None;
+impl RetryableError for NinjaError {
+    fn is_transient(&self) -> bool {
+        NinjaError::is_transient(self)
     }
-    if let NinjaError::RateLimited {
-        retry_after: Some(asked),
-    } = error
-    {
-        return (*asked <= LONGEST_RETRY_AFTER).then_some(*asked);
+
+    fn asked_wait(&self) -> Option<Duration> {
+        match self {
+            NinjaError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
     }
-    Some(full_jitter(
-        policy.min_delay,
-        policy.max_delay,
-        retries,
-        jitter,
-    ))
 }
 
 fn transport_error(error: reqwest::Error) -> NinjaError {

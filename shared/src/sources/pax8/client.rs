@@ -7,7 +7,7 @@ use crate::domain::ClientCredentials;
 use crate::sources::http_retry;
 use crate::sources::pax8::api;
 use crate::sources::pax8::error::Pax8Error;
-use crate::sources::pax8::retry::RetryPolicy;
+use crate::sources::pax8::retry::{decide, RetryPolicy};
 use crate::sources::pax8::wire::{TokenRequest, TokenResponse};
 use crate::sources::token_slot::{CachedToken, TokenSlot};
 use governor::{DefaultDirectRateLimiter, Quota};
@@ -298,10 +298,7 @@ impl Pax8Client {
         if matches!(error, Pax8Error::RateLimited { .. }) {
             counters.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
-        let wait = self
-            .inner
-            .retry
-            .decide(error, retries, rand::random::<f64>())?;
+        let wait = decide(error, retries, &self.inner.retry, rand::random::<f64>())?;
         counters.retries.fetch_add(1, Ordering::Relaxed);
         Some(wait)
     }

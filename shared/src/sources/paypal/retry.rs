@@ -3,81 +3,33 @@
 //! exponentially. So:
 //!
 //! - spent attempts, or an error that is not transient (4xx, refused credentials): stop;
-//! - a `Retry-After` is honoured as given, up to [`LONGEST_RETRY_AFTER`]; a longer one stops the
+//! - a `Retry-After` is honoured as given, up to `LONGEST_RETRY_AFTER`; a longer one stops the
 //!   request rather than sleep through the run (it folds into a retryable `RateLimited`);
 //! - otherwise 429, 5xx, timeouts and connection failures wait a full-jitter backoff whose cap
 //!   doubles each retry.
 
-use crate::sources::http_retry::{full_jitter, LONGEST_RETRY_AFTER};
+use crate::sources::http_retry::RetryableError;
+pub use crate::sources::http_retry::{decide, RetryPolicy};
 use crate::sources::paypal::error::PaypalError;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    /// Sends after the first one, whatever the failures.
-    pub max_retries: usize,
-    /// Cap of the first full-jitter wait; doubles each retry.
-    pub min_delay: Duration,
-    /// The cap never grows past this.
-    pub max_delay: Duration,
-    pub request_timeout: Duration,
-}
+impl RetryableError for PaypalError {
+    fn is_transient(&self) -> bool {
+        PaypalError::is_transient(self)
+    }
 
-impl Default for RetryPolicy {
-    /// Five retries from up to 500 ms, capped at 8 s: a few seconds of waiting on average, about
-    /// twenty at worst, well inside a sync Lambda's time.
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 5,
-            min_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(8),
-            request_timeout: Duration::from_secs(30),
+    fn asked_wait(&self) -> Option<Duration> {
+        match self {
+            PaypalError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
-}
-
-impl RetryPolicy {
-    /// Retries as many, with waits of at most a few milliseconds (tests and the simulator's
-    /// benchmarks).
-    pub fn fast(max_retries: usize) -> Self {
-        RetryPolicy {
-            max_retries,
-            min_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-            request_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// The rule: `Some(wait)` to send again after `wait`, `None` to give up. `retries` is how many
-/// retries this request has had; `jitter` a uniform sample from `[0, 1)`.
-pub fn decide(
-    error: &PaypalError,
-    retries: usize,
-    policy: &RetryPolicy,
-    jitter: f64,
-) -> Option<Duration> {
-    if retries >= policy.max_retries || !error.is_transient() {
-        return None;
-    }
-    if let PaypalError::RateLimited {
-        retry_after: Some(asked),
-        ..
-    } = error
-    {
-        return (*asked <= LONGEST_RETRY_AFTER).then_some(*asked);
-    }
-    Some(full_jitter(
-        policy.min_delay,
-        policy.max_delay,
-        retries,
-        jitter,
-    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::http_retry::LONGEST_RETRY_AFTER;
 
     fn limited(retry_after: Option<Duration>) -> PaypalError {
         PaypalError::RateLimited {
