@@ -4,7 +4,7 @@
 
 use crate::api::error::ApiError;
 use crate::api::ApiState;
-use crate::domain::TenantId;
+use crate::domain::{Role, TenantId};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
@@ -48,7 +48,12 @@ impl Authenticator {
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "unknown".to_string());
-                Some(Caller { tenant_id, subject })
+                Some(Caller {
+                    tenant_id,
+                    subject,
+                    role: Role::Viewer,
+                    request_id: None,
+                })
             }
             Authenticator::DevelopmentToken {
                 token,
@@ -61,6 +66,8 @@ impl Authenticator {
                     Some(Caller {
                         tenant_id: tenant_id.clone(),
                         subject: subject.clone(),
+                        role: Role::Admin,
+                        request_id: None,
                     })
                 } else {
                     None
@@ -85,6 +92,10 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub struct Caller {
     pub tenant_id: TenantId,
     pub subject: String,
+    /// What the caller may do (from the role claim; `Viewer` when there is none).
+    pub role: Role,
+    /// The request this call came in (API Gateway's request id), for the audit trail.
+    pub request_id: Option<String>,
 }
 
 impl FromRequestParts<ApiState> for Caller {

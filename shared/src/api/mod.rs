@@ -5,6 +5,7 @@
 //! problem details ([`error::ApiError`]); the OpenAPI document is generated from the handlers and a
 //! test holds it equal to the route table.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -142,7 +143,18 @@ impl AlertSender for NoAlertSending {
 pub struct Route {
     pub method: Method,
     pub path: &'static str,
+    /// Who may call it: anyone, or a signed-in caller with at least a role.
+    pub access: Access,
     pub handler: MethodRouter<ApiState>,
+}
+
+/// Who may call a route. The route table is the one place each route's access is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No sign-in: the dashboard page, health, the OpenAPI document, OAuth redirects.
+    Public,
+    /// A signed-in caller of the tenant with at least this role.
+    AtLeast(crate::domain::Role),
 }
 
 /// The longest path and query the API reads. API Gateway refuses longer request lines itself; the

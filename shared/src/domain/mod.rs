@@ -3,12 +3,14 @@
 
 pub mod accounts;
 pub mod alert;
+pub mod audit;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
 pub mod ids;
 pub mod insight;
 pub mod payments;
+pub mod role;
 pub mod score;
 pub mod score_change;
 pub mod settings;
@@ -27,6 +29,7 @@ pub use alert::{
     AlertState, AlertingSettings, ChannelKind, ClientSnooze, DeliveryMode, DeliveryRecord,
     DeliveryStatus, PendingAlert, QuietHours,
 };
+pub use audit::{AuditChange, AuditEntityKind};
 pub use connection::{
     ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
     NinjaoneRegion, PaypalEnvironment, Platform,
@@ -44,6 +47,7 @@ pub use payments::{
     Dispute, DisputeStage, Invoice, InvoiceStatus, Money, PayerRecord, Payment, PaymentKind,
     PaymentStatus, Subscription, SubscriptionStatus,
 };
+pub use role::Role;
 pub use score::{
     Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, SourceRef, Trend,
 };

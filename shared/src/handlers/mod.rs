@@ -1,6 +1,7 @@
 //! The handlers each Lambda function runs, written against the ports only, so the local runner runs
 //! the very same code on in-process adapters.
 
+pub mod audit;
 pub mod connection_sync;
 pub mod correlate;
 pub mod lambda;

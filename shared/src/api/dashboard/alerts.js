@@ -275,3 +275,4 @@
       settings ? alertingForm(settings) : null));
     if (notice) notice.focus();
   }
+  page("alerts", renderAlerts);

@@ -17,6 +17,10 @@
   const BAND_RANGES = { high: "85-100", medium: "70-84", lower: "50-69", needs_review: "under 50" };
   const label = (v) => LABELS[v] || String(v);
   const main = document.getElementById("main");
+  // The pages, by the first part of the hash (#/<name>/<arg>): each file registers its own with
+  // page(name, render, tab), where tab is the nav tab it lights up (its own name when omitted).
+  const PAGES = {};
+  const page = (name, render, tab) => { PAGES[name] = { render, tab: tab || name }; };
 
   // The local runner hands the token in the URL fragment (never sent to a server); keep it for this
   // tab only and take it out of the address bar and history.

@@ -324,4 +324,7 @@
     }
     setTimeout(pollSync, 800);
   });
-
+  page("overview", renderOverview);
+  page("insights", renderInsights);
+  page("health", renderHealth);
+  page("client", renderClient, "health");

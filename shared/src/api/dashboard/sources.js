@@ -249,4 +249,5 @@
       h("div", { id: "matches-list" }, items.length ? items.map(matchCard)
         : h("p", { class: "empty" }, "Nothing to review."))));
   }
-
+  page("sources", renderSources);
+  page("matches", renderMatches);

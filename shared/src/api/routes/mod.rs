@@ -14,8 +14,9 @@ pub mod settings;
 pub mod sync;
 
 use crate::api::error::ApiError;
-use crate::api::Route;
+use crate::api::{Access, Route};
 use crate::domain::IdError;
+use crate::domain::Role;
 use crate::ports::{PageRequest, StoreError};
 use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
@@ -29,6 +30,7 @@ pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 /// OpenAPI document equal to it.
 pub fn table() -> Vec<Route> {
     let route = |method: Method, path: &'static str, handler| Route {
+        access: access_of(&method, path),
         method,
         path,
         handler,
@@ -184,6 +186,39 @@ pub fn table() -> Vec<Route> {
             get(connections::consent::consent_callback),
         ),
     ]
+}
+
+/// The access each route needs: the public pages and redirects need none; reads need `viewer`;
+/// triage (insight status, matches, snoozes, syncs) needs `editor`; everything that changes how the
+/// tenant is set up (settings, connections, alert rules), exports and erasures needs `admin`.
+fn access_of(method: &Method, path: &str) -> Access {
+    const PUBLIC: [&str; 6] = [
+        "/",
+        "/health",
+        "/openapi.json",
+        "/auth-config.json",
+        "/oauth/callback",
+        "/oauth/m365/callback",
+    ];
+    const EDITOR_PREFIXES: [&str; 4] = [
+        "/v1/insights",
+        "/v1/correlations",
+        "/v1/sync",
+        "/v1/clients",
+    ];
+    if PUBLIC.contains(&path) {
+        return Access::Public;
+    }
+    if method == Method::GET || method == Method::HEAD {
+        return Access::AtLeast(Role::Viewer);
+    }
+    if EDITOR_PREFIXES
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+    {
+        return Access::AtLeast(Role::Editor);
+    }
+    Access::AtLeast(Role::Admin)
 }
 
 /// A page request from the `limit` and `cursor` parameters.
