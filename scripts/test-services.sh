@@ -2,7 +2,7 @@
 # Installs (once, into a cache) and runs the local AWS services the tests need:
 #   - DynamoDB Local: the official engine, the jar shipped inside the npm package amplify-dynamodb-simulator,
 #     run with the machine's Java;
-#   - moto's server (PyPI moto[server]) for Secrets Manager, EventBridge, SQS and SES (v2).
+#   - moto's server (PyPI moto[server]) for Secrets Manager, EventBridge, SQS, SES (v2) and S3 (the export bucket).
 #
 # Usage:
 #   scripts/test-services.sh install   fetch both into the cache (no-op when already there)
@@ -259,6 +259,7 @@ export AWS_ENDPOINT_URL_SECRETS_MANAGER=$moto
 export AWS_ENDPOINT_URL_EVENTBRIDGE=$moto
 export AWS_ENDPOINT_URL_SQS=$moto
 export AWS_ENDPOINT_URL_SESV2=$moto
+export AWS_ENDPOINT_URL_S3=$moto
 export AWS_ENDPOINT_URL_STS=$moto
 export AWS_REGION=$REGION
 export AWS_DEFAULT_REGION=$REGION

@@ -16,6 +16,8 @@ pub mod events;
 pub mod handlers;
 pub mod ingest;
 pub mod matching;
+pub mod objects;
+pub mod portability;
 pub mod ports;
 pub mod scoring;
 pub mod sources;

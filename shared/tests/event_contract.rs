@@ -10,8 +10,8 @@ use shared::domain::{
     SyncTrigger, TenantId, MAX_MOVED_FACTORS,
 };
 use shared::events::{
-    ClientHealthChanged, InsightOpened, InsightResolved, ProductEvent, ScoreDrop, ScoresUpdated,
-    SyncRequested, TenantSynced, EVENT_SOURCE, SCHEMA_VERSION,
+    ClientHealthChanged, ExportRequested, InsightOpened, InsightResolved, ProductEvent, ScoreDrop,
+    ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE, SCHEMA_VERSION,
 };
 use std::path::{Path, PathBuf};
 
@@ -190,6 +190,12 @@ fn emitted_events_validate_against_their_schemas() {
                 previous: 80,
                 current: 60,
             }],
+        }),
+        ProductEvent::ExportRequested(ExportRequested {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: tenant(),
+            export_id: shared::domain::ExportId::requested_at(at(10)),
+            requested_at: at(10),
         }),
     ];
     let client_changes = health_changes()

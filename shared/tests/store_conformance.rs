@@ -216,7 +216,11 @@ mod connections;
 use connections::*;
 #[path = "store_conformance/accounts.rs"]
 mod accounts;
+
+#[path = "store_conformance/exports.rs"]
+mod exports;
 use accounts::*;
+use exports::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -281,4 +285,5 @@ conformance!(
     cross_platform_entities_are_kept_per_tenant,
     unchanged_account_records_are_not_written_again,
     account_records_are_listed_deleted_and_kept_whole,
+    export_jobs_are_kept_per_tenant_and_listed_newest_first,
 );

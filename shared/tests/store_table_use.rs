@@ -12,9 +12,9 @@ use shared::domain::{
     SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
 };
 use shared::ports::{
-    AccountStore, AlertStore, ConnectionStore, CorrelationStore, InsightFilter, InsightStore,
-    OAuthState, PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore, StatusChange,
-    SyncStore, TenantStore, WebhookStore,
+    AccountStore, AlertStore, ConnectionStore, CorrelationStore, ExportStore, InsightFilter,
+    InsightStore, OAuthState, PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore,
+    StatusChange, SyncStore, TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -271,6 +271,10 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, put_sync_run, &run).unwrap();
     call!(p, get_sync_run, &acme, &run.sync_id).unwrap();
     call!(p, list_sync_runs, &acme, &PageRequest::first(10)).unwrap();
+    let export = shared::domain::ExportJob::queued(acme.clone(), t0());
+    call!(p, put_export, &export).unwrap();
+    call!(p, get_export, &acme, &export.id).unwrap();
+    call!(p, list_exports, &acme, &PageRequest::first(10)).unwrap();
     let checkpoint = SyncCheckpoint {
         object_type: ObjectType::Companies,
         watermark: None,

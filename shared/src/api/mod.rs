@@ -20,7 +20,8 @@ pub use error::{ApiError, Problem};
 use crate::channels::UrlPolicy;
 use crate::domain::{AlertChannel, AlertMessage, TenantId};
 use crate::ports::{
-    AlertSender, ConnectionSources, EventBus, SecretVault, SendError, SendReceipt, Store,
+    AlertSender, ConnectionSources, EventBus, ObjectStore, SecretVault, SendError, SendReceipt,
+    Store,
 };
 use crate::sources::hubspot::oauth::{OAuthApp, OAuthAppCache};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -57,6 +58,8 @@ pub struct ApiState {
     /// Which URLs a new alert channel may have: https only, never a private address (the local
     /// runner and tests allow http to this machine).
     pub channel_urls: UrlPolicy,
+    /// The export bucket, for links to finished exports; `None`: exports are unavailable (503).
+    pub objects: Option<Arc<dyn ObjectStore>>,
 }
 
 impl ApiState {
@@ -80,7 +83,14 @@ impl ApiState {
             sources: ConnectionSources::new(),
             alert_sender: Arc::new(NoAlertSending),
             channel_urls: UrlPolicy::default(),
+            objects: None,
         }
+    }
+
+    /// Links finished exports from `objects` (the export bucket); `None` leaves exports off.
+    pub fn with_object_store(mut self, objects: Option<Arc<dyn ObjectStore>>) -> Self {
+        self.objects = objects;
+        self
     }
 
     /// Lets new alert channels use URLs under `policy` (the local runner: http to this machine).

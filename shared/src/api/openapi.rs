@@ -3,7 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    auth_config, connections, correlations, health, insights, meta, oauth, overview, settings, sync,
+    auth_config, connections, correlations, exports, health, insights, meta, oauth, overview,
+    settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
@@ -60,6 +61,9 @@ use utoipa::{Modify, OpenApi};
         snoozes::snooze_client,
         snoozes::end_snooze,
         snoozes::list_snoozes,
+        exports::request_export,
+        exports::list_exports,
+        exports::get_export,
         settings::get_settings,
         settings::put_settings,
         oauth::install,
@@ -77,6 +81,7 @@ use utoipa::{Modify, OpenApi};
         (name = "connections", description = "The sources a tenant's data comes from: its HubSpot portal, PayPal, NinjaOne, Pax8 and Microsoft 365 (with its customer tenants)"),
         (name = "correlations", description = "Which record of another source is which client: the review queue, confirming, rejecting and mapping by hand"),
         (name = "alerts", description = "Alert rules and their channels (Slack, Teams, email, signed webhooks), test sends, the delivery log and snoozed clients"),
+        (name = "exports", description = "Exports of the tenant's data (an archive of JSON Lines per entity, downloaded through a short-lived link); admins only"),
         (name = "settings", description = "Scoring, matching, alerting and HubSpot write-back settings"),
         (name = "onboarding", description = "Connecting a HubSpot portal, and Microsoft 365 customer tenants' admin consent"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),

@@ -1,7 +1,7 @@
 //! The api function's environment.
 
 use crate::config::alerts::{alert_email_from, allow_local_http_channels};
-use crate::config::common::{EVENT_BUS_NAME, PUBLIC_BASE_URL, TABLE_NAME};
+use crate::config::common::{EVENT_BUS_NAME, EXPORT_BUCKET_NAME, PUBLIC_BASE_URL, TABLE_NAME};
 use crate::config::hubspot::oauth_settings;
 use crate::config::sources::AccountHosts;
 use crate::config::{ConfigError, Env};
@@ -170,6 +170,8 @@ pub struct ApiFunctionConfig {
     pub alert_email_from: Option<String>,
     /// Channel URLs may be plain http on this machine (local runner, system test).
     pub allow_local_http_channels: bool,
+    /// The export bucket exports are linked from; `None`: no exports.
+    pub export_bucket_name: Option<String>,
 }
 
 impl ApiFunctionConfig {
@@ -186,6 +188,7 @@ impl ApiFunctionConfig {
             paypal_api_base_url: crate::config::paypal::api_base_url(&env)?,
             alert_email_from: alert_email_from(&env)?,
             allow_local_http_channels: allow_local_http_channels(&env)?,
+            export_bucket_name: env.optional(EXPORT_BUCKET_NAME),
         })
     }
 }

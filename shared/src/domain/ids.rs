@@ -110,6 +110,22 @@ id_type!(
     AlertChannelId, "alert channel id", 64
 );
 
+id_type!(
+    /// One export of a tenant's data (`POST /v1/exports`); sortable by request time.
+    ExportId, "export id", 64
+);
+
+impl ExportId {
+    /// A new export id, made like a sync id: the request time to the millisecond, then a random
+    /// suffix.
+    pub fn requested_at(now: chrono::DateTime<chrono::Utc>) -> ExportId {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), &suffix[..8]);
+        ExportId::parse(id)
+            .unwrap_or_else(|_| unreachable!("export ids are made of valid characters"))
+    }
+}
+
 impl SyncId {
     /// A new sync id: its start time to the millisecond, then a random suffix, so ids sort by start
     /// and concurrent requests never collide. The one generator of sync ids (API and sync handler).

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
+pub mod export;
 pub mod ids;
 pub mod insight;
 pub mod payments;
@@ -37,8 +38,10 @@ pub use connection::{
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
 };
+pub use export::{ExportJob, ExportStatus};
 pub use ids::{
-    AlertChannelId, AlertRuleId, ClientId, ConnectionId, IdError, InsightId, SyncId, TenantId,
+    AlertChannelId, AlertRuleId, ClientId, ConnectionId, ExportId, IdError, InsightId, SyncId,
+    TenantId,
 };
 pub use insight::{
     ConfidenceBand, Evidence, Impact, Insight, InsightRule, InsightStatus, InsightType,

@@ -2,7 +2,7 @@
 //! (ARCHITECTURE.md). Every detail carries `schema_version`; schemas and samples live in `events/`.
 
 use crate::domain::{
-    ClientId, ConnectionId, ObjectRef, ObjectType, PaymentRef, SyncId, SyncMode, SyncRun,
+    ClientId, ConnectionId, ExportId, ObjectRef, ObjectType, PaymentRef, SyncId, SyncMode, SyncRun,
     SyncTrigger, TenantId,
 };
 use chrono::{DateTime, Utc};
@@ -198,6 +198,27 @@ pub struct ScoresUpdated {
 }
 
 /// An event the product emits, with its EventBridge detail-type.
+/// An admin asked for an export of the tenant's data; the job is recorded, queued, under
+/// `export_id`. The score function builds the archive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportRequested {
+    pub schema_version: u32,
+    pub tenant_id: TenantId,
+    pub export_id: ExportId,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl ExportRequested {
+    pub fn of(job: &crate::domain::ExportJob) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tenant_id: job.tenant_id.clone(),
+            export_id: job.id.clone(),
+            requested_at: job.requested_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProductEvent {
     SyncRequested(SyncRequested),
@@ -206,16 +227,18 @@ pub enum ProductEvent {
     ClientHealthChanged(ClientHealthChanged),
     InsightOpened(InsightOpened),
     InsightResolved(InsightResolved),
+    ExportRequested(ExportRequested),
 }
 
 impl ProductEvent {
-    pub const DETAIL_TYPES: [&'static str; 6] = [
+    pub const DETAIL_TYPES: [&'static str; 7] = [
         "SyncRequested",
         "TenantSynced",
         "ScoresUpdated",
         "ClientHealthChanged",
         "InsightOpened",
         "InsightResolved",
+        "ExportRequested",
     ];
 
     pub fn detail_type(&self) -> &'static str {
@@ -226,6 +249,7 @@ impl ProductEvent {
             ProductEvent::ClientHealthChanged(_) => "ClientHealthChanged",
             ProductEvent::InsightOpened(_) => "InsightOpened",
             ProductEvent::InsightResolved(_) => "InsightResolved",
+            ProductEvent::ExportRequested(_) => "ExportRequested",
         }
     }
 
@@ -237,6 +261,7 @@ impl ProductEvent {
             ProductEvent::ClientHealthChanged(e) => &e.tenant_id,
             ProductEvent::InsightOpened(e) => &e.tenant_id,
             ProductEvent::InsightResolved(e) => &e.tenant_id,
+            ProductEvent::ExportRequested(e) => &e.tenant_id,
         }
     }
 
@@ -248,6 +273,7 @@ impl ProductEvent {
             ProductEvent::ClientHealthChanged(e) => serde_json::to_string(e),
             ProductEvent::InsightOpened(e) => serde_json::to_string(e),
             ProductEvent::InsightResolved(e) => serde_json::to_string(e),
+            ProductEvent::ExportRequested(e) => serde_json::to_string(e),
         }
     }
 
@@ -262,6 +288,7 @@ impl ProductEvent {
             }
             "InsightOpened" => serde_json::from_str(detail).map(ProductEvent::InsightOpened),
             "InsightResolved" => serde_json::from_str(detail).map(ProductEvent::InsightResolved),
+            "ExportRequested" => serde_json::from_str(detail).map(ProductEvent::ExportRequested),
             other => return Err(EventParseError::UnknownDetailType(other.to_string())),
         };
         parsed.map_err(|e| EventParseError::BadDetail {

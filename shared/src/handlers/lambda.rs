@@ -6,7 +6,7 @@ use crate::connector::engine::NoProgress;
 use crate::handlers::route::{route_score, route_sync, Handled, Handlers, Trigger};
 use crate::handlers::{parse_envelope, EventError};
 use crate::ports::source::SourceFactory;
-use crate::ports::{ConnectionSources, EventBus, Store};
+use crate::ports::{ConnectionSources, EventBus, ObjectStore, Store};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -59,6 +59,7 @@ where
             bus: self.bus.as_ref(),
             sources: Some(self.sources.as_ref()),
             connections: &self.connections,
+            objects: None,
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
@@ -76,15 +77,17 @@ where
                 "requests_used": run.requests_used,
                 "error": run.error,
             })),
-            Handled::Scored(_) | Handled::Ignored => Ok(Value::Null),
+            Handled::Scored(_) | Handled::Exported(_) | Handled::Ignored => Ok(Value::Null),
         }
     }
 }
 
-/// The score function.
+/// The score function (scoring, and the exports of tenants' data).
 pub struct ScoreFunction<S: ?Sized, B: ?Sized> {
     pub store: Arc<S>,
     pub bus: Arc<B>,
+    /// The export bucket; without it, export requests fail.
+    pub objects: Option<Arc<dyn ObjectStore>>,
 }
 
 impl<S, B> ScoreFunction<S, B>
@@ -99,6 +102,7 @@ where
             bus: self.bus.as_ref(),
             sources: None,
             connections: &ConnectionSources::new(),
+            objects: self.objects.as_deref(),
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {
@@ -107,6 +111,13 @@ where
                     message: e.to_string(),
                 })
             }),
+            Handled::Exported(job) => Ok(json!({
+                "tenant_id": job.tenant_id,
+                "export_id": job.id,
+                "status": job.status,
+                "counts": job.counts,
+                "error": job.error,
+            })),
             Handled::Dispatched(_) | Handled::Synced(_) | Handled::Ignored => Ok(Value::Null),
         }
     }

@@ -5,12 +5,13 @@
 //! to [`route`]; the local runner hands every event its in-process bus delivers to the same [`route`].
 
 use crate::connector::engine::SyncProgress;
-use crate::domain::SyncRun;
+use crate::domain::{ExportJob, SyncRun};
 use crate::events::{
-    ClientHealthChanged, InsightOpened, InsightResolved, ProductEvent, ScoresUpdated,
-    SyncRequested, TenantSynced, EVENT_SOURCE,
+    ClientHealthChanged, ExportRequested, InsightOpened, InsightResolved, ProductEvent,
+    ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE,
 };
 use crate::handlers::connection_sync::handle_connection_sync;
+use crate::handlers::export::handle_export_requested;
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, DispatchReport, SyncHandlerError,
@@ -18,7 +19,7 @@ use crate::handlers::sync::{
 use crate::handlers::{detail, EventError};
 use crate::ports::source::SourceFactory;
 use crate::ports::ConnectionSources;
-use crate::ports::{EventBus, Store};
+use crate::ports::{EventBus, ObjectStore, Store, StoreError};
 use crate::store::LeaseTerms;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::Utc;
@@ -55,6 +56,7 @@ pub enum Trigger {
     ClientHealthChanged(ClientHealthChanged),
     InsightOpened(InsightOpened),
     InsightResolved(InsightResolved),
+    ExportRequested(ExportRequested),
 }
 
 impl From<ProductEvent> for Trigger {
@@ -66,6 +68,7 @@ impl From<ProductEvent> for Trigger {
             ProductEvent::ClientHealthChanged(changed) => Trigger::ClientHealthChanged(changed),
             ProductEvent::InsightOpened(opened) => Trigger::InsightOpened(opened),
             ProductEvent::InsightResolved(resolved) => Trigger::InsightResolved(resolved),
+            ProductEvent::ExportRequested(requested) => Trigger::ExportRequested(requested),
         }
     }
 }
@@ -88,6 +91,7 @@ impl Trigger {
             }
             (EVENT_SOURCE, "InsightOpened") => Ok(Trigger::InsightOpened(detail(envelope)?)),
             (EVENT_SOURCE, "InsightResolved") => Ok(Trigger::InsightResolved(detail(envelope)?)),
+            (EVENT_SOURCE, "ExportRequested") => Ok(Trigger::ExportRequested(detail(envelope)?)),
             _ => Err(unexpected(&envelope)),
         }
     }
@@ -97,7 +101,8 @@ impl Trigger {
     pub fn handled_by(&self) -> Option<Function> {
         match self {
             Trigger::Schedule | Trigger::SyncRequested(_) => Some(Function::Sync),
-            Trigger::TenantSynced(_) => Some(Function::Score),
+            // Exports read the whole tenant, as scoring does: the score function builds them.
+            Trigger::TenantSynced(_) | Trigger::ExportRequested(_) => Some(Function::Score),
             // Alerts on the client changes; the HubSpot write-back after each scoring.
             Trigger::AlertRelease
             | Trigger::ScoresUpdated(_)
@@ -118,6 +123,7 @@ impl Trigger {
             Trigger::ClientHealthChanged(_) => "ClientHealthChanged",
             Trigger::InsightOpened(_) => "InsightOpened",
             Trigger::InsightResolved(_) => "InsightResolved",
+            Trigger::ExportRequested(_) => "ExportRequested",
         }
     }
 }
@@ -134,12 +140,20 @@ pub enum FunctionError {
     Score(#[from] ScoreError),
     #[error("this function cannot sync: it was built without sources")]
     NoSources,
+    #[error("this function cannot export: it was built without the export bucket")]
+    NoObjectStore,
+    /// The export job could not be read or recorded.
+    #[error("export: {0}")]
+    Export(StoreError),
 }
 
 impl FunctionError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            FunctionError::Event(_) | FunctionError::NoSources => false,
+            FunctionError::Event(_) | FunctionError::NoSources | FunctionError::NoObjectStore => {
+                false
+            }
+            FunctionError::Export(e) => e.is_retryable(),
             FunctionError::Sync(e) => e.is_retryable(),
             FunctionError::Score(e) => e.is_retryable(),
         }
@@ -152,6 +166,7 @@ pub enum Handled {
     Dispatched(DispatchReport),
     Synced(SyncRun),
     Scored(ScoresUpdated),
+    Exported(ExportJob),
     /// An event no function consumes, or one meant for another function.
     Ignored,
 }
@@ -165,6 +180,8 @@ pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     /// The sources of the other platforms' connections (PayPal, NinjaOne, Pax8, Microsoft 365); a
     /// platform missing here fails its requests as not configured.
     pub connections: &'a ConnectionSources,
+    /// The export bucket (the score function and the local runner); exports fail without it.
+    pub objects: Option<&'a dyn ObjectStore>,
 }
 
 /// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
@@ -235,7 +252,7 @@ where
     }
 }
 
-/// The score function's trigger: one tenant's sync finished.
+/// The score function's triggers: one tenant's sync finished; an export was requested.
 pub async fn route_score<S, B>(
     handlers: &Handlers<'_, S, B>,
     trigger: Trigger,
@@ -249,6 +266,14 @@ where
             handle_tenant_synced(handlers.store.as_ref(), handlers.bus, &synced, Utc::now())
                 .await?,
         )),
+        Trigger::ExportRequested(requested) => {
+            let objects = handlers.objects.ok_or(FunctionError::NoObjectStore)?;
+            let job =
+                handle_export_requested(handlers.store.as_ref(), objects, &requested, Utc::now())
+                    .await
+                    .map_err(FunctionError::Export)?;
+            Ok(Handled::Exported(job))
+        }
         other => Err(not_for(&other)),
     }
 }
@@ -299,6 +324,10 @@ mod tests {
             ),
             (
                 include_str!("../../../events/tenant-synced.json"),
+                Some(Function::Score),
+            ),
+            (
+                include_str!("../../../events/export-requested.json"),
                 Some(Function::Score),
             ),
             (

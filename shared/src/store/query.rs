@@ -239,6 +239,18 @@ pub fn checkpoints(tenant_id: &TenantId) -> QueryPlan {
     )
 }
 
+/// A tenant's export jobs, newest first (their ids sort by request time).
+pub fn exports(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::EXPORT_PREFIX.to_owned()),
+        false,
+        "exports",
+    )
+}
+
 /// A tenant's connections, by id.
 pub fn connections(tenant_id: &TenantId) -> QueryPlan {
     QueryPlan::new(

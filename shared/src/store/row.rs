@@ -98,6 +98,9 @@ pub enum Record {
     Writeback {
         item: crate::store::entities::WritebackItem,
     },
+    Export {
+        export: crate::domain::ExportJob,
+    },
 }
 
 impl Record {

@@ -5,7 +5,7 @@ use crate::channels::{ChannelSender, SenderOptions, SesEmail, UrlPolicy};
 use crate::domain::Platform;
 use crate::ports::ConnectionSources;
 use crate::wiring::clients::{
-    dynamo_store, event_bus, paypal_sources, secret_vault, with_account_sources,
+    dynamo_store, event_bus, object_store, paypal_sources, secret_vault, with_account_sources,
 };
 use crate::wiring::StartupError;
 use std::sync::Arc;
@@ -45,6 +45,9 @@ pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> 
         },
     )
     .map_err(|e| StartupError::Http(e.to_string()))?;
+    let objects = config
+        .export_bucket_name
+        .map(|bucket| object_store(&aws, bucket));
     Ok(ApiState::new(
         dynamo_store(&aws, config.table_name),
         event_bus(&aws, config.event_bus_name),
@@ -53,6 +56,7 @@ pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> 
         authenticator,
     )
     .with_connection_sources(sources)
+    .with_object_store(objects)
     .with_alert_sender(Arc::new(alerts))
     .with_channel_urls(UrlPolicy::allowing_local_http(
         config.allow_local_http_channels,

@@ -5,7 +5,9 @@
 use crate::bus::EventBridgeBus;
 use crate::config::hubspot::HUBSPOT_APP_SECRET_ID;
 use crate::config::sources::AccountHosts;
+use crate::objects::{s3_client, S3ObjectStore};
 use crate::ports::ConnectionSources;
+use crate::ports::ObjectStore;
 use crate::ports::SecretVault;
 use crate::sources::http_retry::default_http_client;
 use crate::sources::hubspot::{
@@ -30,6 +32,11 @@ pub(super) fn dynamo_store(aws: &SdkConfig, table_name: String) -> Arc<DynamoSto
 
 pub(super) fn event_bus(aws: &SdkConfig, event_bus_name: String) -> Arc<EventBridgeBus> {
     Arc::new(EventBridgeBus::from_config(aws, event_bus_name))
+}
+
+/// The export bucket.
+pub(super) fn object_store(aws: &SdkConfig, bucket: String) -> Arc<dyn ObjectStore> {
+    Arc::new(S3ObjectStore::new(s3_client(aws), bucket))
 }
 
 pub(super) fn secret_vault(aws: &SdkConfig) -> Arc<SecretsManagerVault> {

@@ -4,7 +4,7 @@ use crate::bus::EventBridgeBus;
 use crate::config::{Env, ScoreConfig};
 use crate::handlers::lambda::ScoreFunction;
 use crate::store::DynamoStore;
-use crate::wiring::clients::{dynamo_store, event_bus};
+use crate::wiring::clients::{dynamo_store, event_bus, object_store};
 use crate::wiring::StartupError;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -24,5 +24,8 @@ pub async fn build(config: ScoreConfig) -> ScoreFunction<DynamoStore, EventBridg
     ScoreFunction {
         store: dynamo_store(&aws, config.table_name),
         bus: event_bus(&aws, config.event_bus_name),
+        objects: config
+            .export_bucket_name
+            .map(|bucket| object_store(&aws, bucket)),
     }
 }

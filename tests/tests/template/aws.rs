@@ -9,13 +9,15 @@ pub enum Service {
     DynamoDb,
     EventBridge,
     SecretsManager,
+    S3,
 }
 
 impl Service {
-    pub const ALL: [Service; 3] = [
+    pub const ALL: [Service; 4] = [
         Service::DynamoDb,
         Service::EventBridge,
         Service::SecretsManager,
+        Service::S3,
     ];
 
     pub fn sdk_crate(self) -> &'static str {
@@ -23,6 +25,7 @@ impl Service {
             Service::DynamoDb => "aws_sdk_dynamodb",
             Service::EventBridge => "aws_sdk_eventbridge",
             Service::SecretsManager => "aws_sdk_secretsmanager",
+            Service::S3 => "aws_sdk_s3",
         }
     }
 
@@ -31,6 +34,7 @@ impl Service {
             Service::DynamoDb => "dynamodb",
             Service::EventBridge => "events",
             Service::SecretsManager => "secretsmanager",
+            Service::S3 => "s3",
         }
     }
 
@@ -80,11 +84,50 @@ impl Service {
                 "list_secrets",
                 "list_secret_version_ids",
             ],
+            Service::S3 => &[
+                "put_object",
+                "get_object",
+                "head_object",
+                "list_objects_v2",
+                "list_objects",
+                "delete_object",
+                "delete_objects",
+                "copy_object",
+                "create_multipart_upload",
+                "upload_part",
+                "complete_multipart_upload",
+                "abort_multipart_upload",
+                "create_bucket",
+                "delete_bucket",
+                "list_buckets",
+                "head_bucket",
+                "put_bucket_policy",
+                "put_bucket_lifecycle_configuration",
+            ],
         }
     }
 
-    /// `put_item` -> `dynamodb:PutItem`.
+    /// `put_item` -> `dynamodb:PutItem`. S3 authorises some operations under another action's name
+    /// (`HeadObject` as `s3:GetObject`, `ListObjectsV2` as `s3:ListBucket`, `DeleteObjects` per
+    /// object as `s3:DeleteObject`, multipart uploads as `s3:PutObject`).
     pub fn iam_action(self, operation: &str) -> String {
+        if self == Service::S3 {
+            let named = match operation {
+                "head_object" => Some("s3:GetObject"),
+                "list_objects_v2" | "list_objects" => Some("s3:ListBucket"),
+                "delete_objects" => Some("s3:DeleteObject"),
+                "create_multipart_upload" | "upload_part" | "complete_multipart_upload" => {
+                    Some("s3:PutObject")
+                }
+                "abort_multipart_upload" => Some("s3:AbortMultipartUpload"),
+                "list_buckets" => Some("s3:ListAllMyBuckets"),
+                "head_bucket" => Some("s3:ListBucket"),
+                _ => None,
+            };
+            if let Some(action) = named {
+                return action.to_string();
+            }
+        }
         let pascal: String = operation
             .split('_')
             .map(|word| {
@@ -116,6 +159,7 @@ pub fn declared_actions(service: Service, port_method: &str) -> Option<Vec<Strin
         }),
         Service::EventBridge => listed(shared::bus::EVENTBRIDGE_IAM_ACTIONS),
         Service::SecretsManager => listed(shared::vault::SECRETS_MANAGER_IAM_ACTIONS),
+        Service::S3 => listed(shared::objects::S3_IAM_ACTIONS),
     }
 }
 

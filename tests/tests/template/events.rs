@@ -10,6 +10,7 @@ fn event_rules_route_the_codes_detail_types_with_retries_and_dead_letter_queues(
     let expected_target = BTreeMap::from([
         ("SyncRequested", functions["sync"].as_str()),
         ("TenantSynced", functions["score"].as_str()),
+        ("ExportRequested", functions["score"].as_str()),
         ("ClientHealthChanged", functions["notify"].as_str()),
         ("InsightOpened", functions["notify"].as_str()),
         ("InsightResolved", functions["notify"].as_str()),

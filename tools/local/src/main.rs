@@ -5,6 +5,7 @@ mod cli;
 mod data_file;
 mod jwt_check;
 mod oauth;
+mod objects;
 mod portal;
 mod progress;
 mod runner;

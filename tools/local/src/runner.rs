@@ -148,6 +148,12 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         },
     );
     state = state.with_connection_sources(demo.sources.clone());
+    // The export bucket in memory; its links are served by this server.
+    let objects = crate::objects::LocalObjects {
+        inner: shared::objects::MemoryObjectStore::new(),
+        base_url: base_url.clone(),
+    };
+    state = state.with_object_store(Some(Arc::new(objects.clone())));
     // Alert channels may point at this machine here (a developer's receiver, the browser test's),
     // and test alerts really go out to them.
     let local_urls = shared::channels::SenderOptions {
@@ -176,6 +182,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
             )),
             None => router(state),
         };
+        let app = app.merge(crate::objects::routes(objects.inner.clone()));
         let app = crate::jwt_check::layer(app, jwt_check);
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -208,6 +215,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         bus: bus.clone(),
         sources,
         connections: demo.sources.clone(),
+        objects: Arc::new(objects),
         report: Arc::new(FirstSyncReport::new(
             tenant.id.clone(),
             demo.running
@@ -351,6 +359,8 @@ struct Pipeline {
     sources: Arc<HubSpotSources<MemoryStore>>,
     /// The simulated platforms' factories (PayPal, NinjaOne, Pax8, Microsoft 365), by platform.
     connections: ConnectionSources,
+    /// The export bucket (in memory).
+    objects: Arc<crate::objects::LocalObjects>,
     report: Arc<FirstSyncReport>,
     first_sync_bars: Arc<SyncBars>,
     dashboard_url: String,
@@ -406,6 +416,7 @@ impl Pipeline {
             bus: &self.bus,
             sources: Some(self.sources.as_ref()),
             connections: &self.connections,
+            objects: Some(self.objects.as_ref()),
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;
@@ -441,10 +452,14 @@ impl Pipeline {
                     file.save_or_report().await;
                 }
             }
+            Ok(Handled::Exported(job)) => {
+                tracing::info!(export = %job.id, status = ?job.status, "export done")
+            }
             Ok(Handled::Dispatched(_) | Handled::Ignored) => {
                 tracing::debug!(detail_type, "event handled")
             }
             Err(error) if detail_type == "TenantSynced" => eprintln!("Scoring failed: {error}"),
+            Err(error) if detail_type == "ExportRequested" => eprintln!("Export failed: {error}"),
             Err(error) => eprintln!("Sync failed: {error}"),
         }
     }

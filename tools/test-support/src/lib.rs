@@ -1,5 +1,5 @@
 //! Helpers for tests that run against the real local services: DynamoDB Local and moto's server
-//! (Secrets Manager, EventBridge, SQS), started by `./scripts/test` or `scripts/test-services.sh start`.
+//! (Secrets Manager, EventBridge, SQS, SES, S3), started by `./scripts/test` or `scripts/test-services.sh start`.
 //!
 //! Endpoints come from the AWS SDK's standard variables (`AWS_ENDPOINT_URL_DYNAMODB`, ...). A test that needs a
 //! service and does not find its variable panics with a message that says how to start it: tests fail, they
@@ -26,6 +26,8 @@ pub const EVENTBRIDGE: &str = "AWS_ENDPOINT_URL_EVENTBRIDGE";
 pub const SQS: &str = "AWS_ENDPOINT_URL_SQS";
 /// SES v2 (alert emails), served by moto.
 pub const SESV2: &str = "AWS_ENDPOINT_URL_SESV2";
+/// S3 (the export bucket), served by moto.
+pub const S3: &str = "AWS_ENDPOINT_URL_S3";
 
 /// The region the local services run in when the environment names none.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -36,7 +38,7 @@ pub const DEFAULT_DELIVERY_WAIT: Duration = Duration::from_secs(20);
 fn service_label(var: &str) -> &'static str {
     match var {
         DYNAMODB => "DynamoDB Local",
-        SECRETS_MANAGER | EVENTBRIDGE | SQS | SESV2 => "moto's server",
+        SECRETS_MANAGER | EVENTBRIDGE | SQS | SESV2 | S3 => "moto's server",
         _ => "the local AWS service",
     }
 }
@@ -109,6 +111,26 @@ pub async fn sqs() -> aws_sdk_sqs::Client {
         .endpoint_url(endpoint)
         .build();
     aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// An S3 client for moto (path-style addressing, as `shared::objects::s3_client` picks with an
+/// endpoint override); panics when it is not running.
+pub async fn s3() -> aws_sdk_s3::Client {
+    let endpoint = require_service(S3);
+    let config = aws_sdk_s3::config::Builder::from(&aws_config().await)
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Creates a bucket named `<prefix>-<random>` in moto and returns its name.
+pub async fn create_bucket(client: &aws_sdk_s3::Client, prefix: &str) -> String {
+    let name = unique_name(prefix);
+    if let Err(error) = client.create_bucket().bucket(&name).send().await {
+        panic!("creating bucket {name} in moto failed: {error:?}");
+    }
+    name
 }
 
 /// `prefix` followed by a random suffix: a name no other test run uses. Fits the naming rules of tables,

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod auth_config;
 pub mod connections;
 pub mod correlations;
+pub mod exports;
 pub mod health;
 pub mod insights;
 pub mod linked;
@@ -176,6 +177,9 @@ pub fn table() -> Vec<Route> {
             "/v1/snoozes",
             get(alerts::snoozes::list_snoozes),
         ),
+        route(Method::GET, "/v1/exports", get(exports::list_exports)),
+        route(Method::POST, "/v1/exports", post(exports::request_export)),
+        route(Method::GET, "/v1/exports/{id}", get(exports::get_export)),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
         route(Method::GET, "/oauth/install", get(oauth::install)),
@@ -208,6 +212,11 @@ fn access_of(method: &Method, path: &str) -> Access {
     ];
     if PUBLIC.contains(&path) {
         return Access::Public;
+    }
+    // An export holds all the tenant's data, and reading one hands out its download link: even
+    // reading exports is the admin's.
+    if path.starts_with("/v1/exports") {
+        return Access::AtLeast(Role::Admin);
     }
     if method == Method::GET || method == Method::HEAD {
         return Access::AtLeast(Role::Viewer);

@@ -278,6 +278,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
             version: *version,
         })?,
         Record::Writeback { item } => attributes(item)?,
+        Record::Export { export } => attributes(export)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -413,6 +414,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
         Record::SendSlot {
             slot: slot.slot,
             version: slot.version,
+        }
+    } else if sk.starts_with(keys::EXPORT_PREFIX) {
+        Record::Export {
+            export: entity(item)?,
         }
     } else if sk.starts_with(keys::WRITEBACK_PREFIX) {
         Record::Writeback {

@@ -6,6 +6,7 @@ mod accounts;
 mod alerts;
 mod connections;
 mod correlations;
+mod exports;
 mod insights;
 mod scores;
 mod sync;

@@ -57,6 +57,10 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("forget_webhook_event", &[DeleteRowIf]),
     ("put_oauth_state", &[PutRowIf]),
     ("take_oauth_state", &[DeleteRowIf]),
+    // ExportStore
+    ("put_export", &[PutRowIf]),
+    ("get_export", &[GetRow]),
+    ("list_exports", &[Query(Index::Table)]),
     // ConnectionStore
     ("create_connection", &[PutRowIf]),
     ("get_connection", &[GetRow]),

@@ -3,7 +3,7 @@
 
 use super::{
     free_key_part, sortable_time, tenant_partition, IndexKey, ItemKeys, Key, CHECKPOINT_PREFIX,
-    INSIGHT_PREFIX, SCORE_PREFIX, SNAPSHOT_PREFIX,
+    EXPORT_PREFIX, INSIGHT_PREFIX, SCORE_PREFIX, SNAPSHOT_PREFIX,
 };
 use crate::domain::{
     ClientId, HealthScore, Insight, InsightId, InsightStatus, ObjectType, ScorePoint, SyncId,
@@ -168,6 +168,18 @@ pub fn client_insights_partition(tenant_id: &TenantId, client_id: &ClientId) -> 
         "{}#CLIENT#{client_id}#INSIGHTS",
         tenant_partition(tenant_id)
     )
+}
+
+pub fn export_key(tenant_id: &TenantId, export_id: &crate::domain::ExportId) -> Key {
+    Key {
+        pk: tenant_partition(tenant_id),
+        sk: format!("{EXPORT_PREFIX}{export_id}"),
+    }
+}
+
+pub fn export(tenant_id: &TenantId, export_id: &crate::domain::ExportId) -> ItemKeys {
+    let key = export_key(tenant_id, export_id);
+    ItemKeys::primary(key.pk, key.sk)
 }
 
 pub fn sync_run_key(tenant_id: &TenantId, sync_id: &SyncId) -> Key {

@@ -125,6 +125,7 @@ pub const SNAPSHOT_PREFIX: &str = "SNAPSHOT#";
 pub const SCORE_PREFIX: &str = "SCORE#";
 pub const INSIGHT_PREFIX: &str = "INSIGHT#";
 pub const CHECKPOINT_PREFIX: &str = "CHECKPOINT#";
+pub const EXPORT_PREFIX: &str = "EXPORT#";
 
 /// Longest free-form key part (webhook event ids, contact ids, lease names, nonces) we accept.
 const MAX_FREE_KEY_PART: usize = 256;
