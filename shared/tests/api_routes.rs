@@ -458,6 +458,8 @@ fn ids(page: &Value) -> Vec<String> {
 mod authentication;
 #[path = "api_routes/clients.rs"]
 mod clients;
+#[path = "api_routes/health_list.rs"]
+mod health_list;
 #[path = "api_routes/insights.rs"]
 mod insights;
 #[path = "api_routes/onboarding.rs"]

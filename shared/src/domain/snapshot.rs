@@ -35,6 +35,19 @@ pub struct ClientSnapshot {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ClientSnapshot {
+    /// The close date of the client's next open deal: its renewal, for a business that sells
+    /// subscriptions. The earliest close date among open deals, past ones included (an overdue
+    /// renewal is still the next one to handle).
+    pub fn next_open_deal_close(&self) -> Option<DateTime<Utc>> {
+        self.deals
+            .iter()
+            .filter(|deal| !deal.is_closed && !deal.is_closed_won)
+            .filter_map(|deal| deal.close_date)
+            .min()
+    }
+}
+
 /// Activity timestamps HubSpot keeps on the company itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompanyActivity {

@@ -209,6 +209,37 @@
     a.textContent = "";
     setTimeout(() => { a.textContent = text; }, 50);
   }
+  // Every wide table scrolls inside its own region, never the page (a 400 px screen): the region is
+  // labelled (the table's caption, else its section's heading), reachable by keyboard so the arrow
+  // keys scroll it, and a hint above it says so while the table is wider than the region. Applied
+  // here to every `.table-wrap` a page renders, whenever it renders it.
+  const SCROLL_HINT = "Scroll sideways to see every column →";
+  const regionWatch = window.ResizeObserver
+    ? new ResizeObserver((entries) => entries.forEach((e) => fitHint(e.target.closest(".table-wrap"))))
+    : null;
+  function fitHint(wrap) {
+    const hint = wrap && wrap.previousElementSibling;
+    if (hint && hint.classList.contains("scroll-hint")) hint.classList.toggle("visible", wrap.scrollWidth > wrap.clientWidth + 1);
+  }
+  function tableRegions(root) {
+    for (const wrap of root.querySelectorAll(".table-wrap:not([role])")) {
+      const caption = wrap.querySelector("caption");
+      const section = wrap.closest("section");
+      const heading = section && section.querySelector("h2, h3");
+      const name = (caption && caption.textContent) || (heading && heading.textContent) || "Table";
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("aria-label", name);
+      wrap.before(h("p", { class: "scroll-hint", "aria-hidden": "true" }, SCROLL_HINT));
+      if (regionWatch) {
+        regionWatch.observe(wrap);
+        const table = wrap.querySelector("table");
+        if (table) regionWatch.observe(table);
+      }
+      requestAnimationFrame(() => fitHint(wrap));
+    }
+  }
+  new MutationObserver(() => tableRegions(main)).observe(main, { childList: true, subtree: true });
   function show(...nodes) {
     main.replaceChildren(...nodes);
     main.setAttribute("aria-busy", "false");

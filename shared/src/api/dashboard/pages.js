@@ -177,32 +177,68 @@
       points.length > 1 ? svg("path", { d: path, fill: "none", stroke, "stroke-width": 2 }) : null,
       svg("circle", { cx: x(last[0]), cy: y(last[1]), r: 2.5, fill: stroke }));
   }
+  // The list comes from the API with its filters (name search, band, churn risk); sorting is done
+  // here, over every row, so a column sorts the whole filtered list and not one page.
   let healthRows = [];
-  async function renderHealth() {
-    healthRows = [];
+  const healthFilters = { q: "", band: "", min_churn_risk: "" };
+  let healthLoad = 0;
+  async function fetchHealthRows() {
+    const rows = [];
     let cursor = null;
     do {
       const params = new URLSearchParams({ limit: "200" });
+      for (const [k, v] of Object.entries(healthFilters)) if (v) params.set(k, v);
       if (cursor) params.set("cursor", cursor);
       const page = await api("/v1/health-scores?" + params);
-      healthRows.push(...page.items);
+      rows.push(...page.items);
       cursor = page.next_cursor;
-    } while (cursor && healthRows.length < 5000);
+    } while (cursor && rows.length < 5000);
+    return rows;
+  }
+  async function renderHealth() {
+    healthRows = await fetchHealthRows();
+    const search = h("input", { type: "search", id: "health-search", value: healthFilters.q, autocomplete: "off",
+      oninput: () => { healthFilters.q = search.value.trim(); clearTimeout(healthSearchTimer); healthSearchTimer = setTimeout(reloadHealth, 250); } });
+    const filter = (id, text, key, options) => {
+      const el = h("select", { id, onchange: () => { healthFilters[key] = el.value; reloadHealth(); } },
+        options.map(([v, t]) => h("option", { value: v, selected: healthFilters[key] === v }, t)));
+      return h("label", { for: id }, text, el);
+    };
     show(h("section", { id: "health-page", "aria-labelledby": "health-title" },
       h("h2", { id: "health-title" }, "Client health"),
-      h("p", { class: "muted" }, healthRows.length + " clients. Select a column heading to sort."),
+      h("form", { class: "filters", role: "search", "aria-label": "Filter clients", onsubmit: (e) => { e.preventDefault(); reloadHealth(); } },
+        h("label", { for: "health-search" }, "Search by name", search),
+        filter("health-band", "Health band", "band", [["", "All bands"], ["healthy", "Healthy (75-100)"], ["watch", "Watch (50-74)"], ["at_risk", "At risk (25-49)"], ["critical", "Critical (0-24)"]]),
+        filter("health-churn", "Churn risk", "min_churn_risk", [["", "Any churn risk"], ["25", "25% or more"], ["50", "50% or more"], ["75", "75% or more"]])),
+      h("p", { class: "muted", id: "health-count", role: "status" }),
+      h("p", { class: "muted" }, "Select a column heading to sort. Revenue is won deals (or the company's reported revenue); renewal is the next close date of an open deal."),
       h("div", { class: "table-wrap" }, h("table", { id: "health-table" }))));
     drawHealthTable();
   }
+  let healthSearchTimer = null;
+  async function reloadHealth() {
+    try {
+      healthRows = await fetchHealthRows();
+      drawHealthTable();
+    } catch (error) { showError(error); }
+  }
+  const HEALTH_COLUMNS = {
+    name: (s) => s.client_name.toLowerCase(), overall: (s) => s.overall, churn: (s) => s.churn_risk,
+    trend: (s) => s.trend.delta_7d ?? 0, revenue: (s) => s.revenue ?? null,
+    renewal: (s) => s.renewal_at ? Date.parse(s.renewal_at) : null,
+  };
   function drawHealthTable() {
     const table = document.getElementById("health-table");
     if (!table) return;
-    const value = (s, key) => key === "name" ? s.client_name.toLowerCase() : key === "overall" ? s.overall
-      : key === "churn" ? s.churn_risk : key === "trend" ? (s.trend.delta_7d ?? 0) : (dimScore(s, key) ?? -1);
+    const value = HEALTH_COLUMNS[healthSort.key] || ((s) => dimScore(s, healthSort.key));
+    // Rows without a value (no revenue, no renewal, no data for a dimension) stay last either way.
     const rows = [...healthRows].sort((a, b) => {
-      const va = value(a, healthSort.key), vb = value(b, healthSort.key);
+      const va = value(a), vb = value(b);
+      if (va == null || vb == null) return (va == null) - (vb == null);
       return (va < vb ? -1 : va > vb ? 1 : 0) * healthSort.dir;
     });
+    const filtered = healthFilters.q || healthFilters.band || healthFilters.min_churn_risk;
+    document.getElementById("health-count").textContent = rows.length + " client" + (rows.length === 1 ? "" : "s") + (filtered ? " match these filters" : "");
     const col = (key, text, num) => h("th", { scope: "col", class: num ? "num" : null,
       "aria-sort": healthSort.key === key ? (healthSort.dir > 0 ? "ascending" : "descending") : "none" },
       h("button", { type: "button", "data-sort": key, onclick: () => {
@@ -211,16 +247,21 @@
         document.querySelector(`#health-table button[data-sort="${key}"]`).focus();
         announce("Sorted by " + text + (healthSort.dir > 0 ? ", ascending" : ", descending"));
       } }, text));
+    const day = (iso) => iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "—";
     table.replaceChildren(
-      h("caption", { class: "sr-only" }, "Clients with their health dimensions, overall score, churn risk and trend"),
+      h("caption", { class: "sr-only" }, "Clients with their health dimensions, overall score, churn risk, revenue, renewal and trend"),
       h("thead", {}, h("tr", {}, col("name", "Client"), col("overall", "Overall", true),
-        DIMS.map((d) => col(d, label(d), true)), col("churn", "Churn risk", true), col("trend", "Trend (7d)"))),
-      h("tbody", {}, rows.map((s) => h("tr", { "data-client": s.client_id },
+        DIMS.map((d) => col(d, label(d), true)), col("churn", "Churn risk", true),
+        col("revenue", "Revenue", true), col("renewal", "Renewal"), col("trend", "Trend (7d)"))),
+      h("tbody", {}, rows.length ? rows.map((s) => h("tr", { "data-client": s.client_id },
         h("th", { scope: "row" }, h("a", { href: "#/client/" + encodeURIComponent(s.client_id) }, s.client_name)),
         h("td", { class: "num" }, h("span", { class: "badge band-" + s.band, title: label(s.band) }, s.overall)),
         DIMS.map((d) => h("td", { class: "num" }, dash(dimScore(s, d)))),
         h("td", { class: "num" }, s.churn_risk + "%"),
-        h("td", {}, sparkline(s), " ", signed(s.trend.delta_7d))))));
+        h("td", { class: "num", "data-revenue": s.revenue ?? "" }, s.revenue == null ? "—" : money(s.revenue)),
+        h("td", { "data-renewal": s.renewal_at || "" }, day(s.renewal_at)),
+        h("td", {}, sparkline(s), " ", signed(s.trend.delta_7d))))
+        : h("tr", {}, h("td", { colspan: 10, class: "empty" }, "No client matches these filters."))));
   }
 
   // ---------- Client ----------

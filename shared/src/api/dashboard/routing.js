@@ -16,10 +16,22 @@
     if (current !== "client") document.title = "Connected Insights";
     try {
       await entry.render(arg === undefined ? undefined : decodeURIComponent(arg));
-      if (!quiet) main.focus({ preventScroll: true });
+      if (!quiet) {
+        main.focus({ preventScroll: true });
+        // Once per navigation, through the status region (<main> itself is not live).
+        const heading = main.querySelector("h2");
+        announce((heading ? heading.textContent : label(current)) + " page");
+      }
+      // Which page rendered: the browser test waits for it (another name: the route has no page).
+      main.dataset.page = current;
     } catch (error) { showError(error); }
   }
   window.addEventListener("hashchange", () => route());
+  // The skip link moves focus to <main> without touching the hash (the hash is the route).
+  document.getElementById("skip-link").addEventListener("click", (e) => {
+    e.preventDefault();
+    main.focus();
+  });
   const signOutButton = document.getElementById("sign-out");
   signOutButton.addEventListener("click", signOut);
   startAuth()
