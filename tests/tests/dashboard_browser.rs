@@ -19,6 +19,7 @@ mod client;
 mod harness;
 mod health;
 mod insights;
+mod keyboard;
 mod overview;
 mod shell;
 mod sign_in;
@@ -57,6 +58,7 @@ async fn dashboard_views_work_and_are_accessible_in_chromium() {
     sync::check(&ui).await;
     sources::check(&ui).await;
     alerts::check(&ui).await;
+    keyboard::check(&ui).await;
     // Last: every view at both widths, after the walk has changed some data.
     sweep::check(&ui).await;
 

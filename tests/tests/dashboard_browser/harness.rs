@@ -302,14 +302,6 @@ impl Ui {
             .unwrap_or_else(|e| panic!("cannot resize to {width}x{height}: {e}"));
     }
 
-    /// The page's own width in CSS pixels, to name screenshots by what the page saw.
-    pub async fn viewport_width(&self) -> i64 {
-        self.js("return window.innerWidth;", vec![])
-            .await
-            .as_i64()
-            .unwrap_or(0)
-    }
-
     /// Saves a screenshot as target/test-artifacts/dashboard/<name>.png.
     pub async fn screenshot(&self, name: &str) {
         let png = self
@@ -361,6 +353,27 @@ impl Ui {
             eprintln!("#/{route}: no such page in this build, the router showed {page}");
         }
         page
+    }
+
+    /// Reloads the page (focus starts again at the top, as for a user arriving) and waits until its
+    /// route has rendered; returns the page that rendered.
+    pub async fn reload(&self) -> String {
+        self.client
+            .refresh()
+            .await
+            .unwrap_or_else(|e| panic!("reload: {e}"));
+        eventually("the page renders after a reload", || async {
+            let page = self
+                .js(
+                    "const m = document.getElementById('main');
+                     return m && m.getAttribute('aria-busy') !== 'true' ? (m.dataset.page || '') : '';",
+                    vec![],
+                )
+                .await;
+            let page = page.as_str().unwrap_or_default().to_string();
+            (!page.is_empty()).then_some(page).ok_or("not yet".to_string())
+        })
+        .await
     }
 
     /// Horizontal overflow of the whole document in CSS pixels (0 when nothing scrolls sideways).

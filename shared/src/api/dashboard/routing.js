@@ -1,4 +1,5 @@
   // ---------- Routing ----------
+  let routed = false;
   async function route(quiet) {
     const hash = location.hash || "#/overview";
     const [, name, arg] = hash.match(/^#\/([a-z-]+)(?:\/(.*))?$/) || [null, "overview"];
@@ -17,7 +18,10 @@
     try {
       await entry.render(arg === undefined ? undefined : decodeURIComponent(arg));
       if (!quiet) {
-        main.focus({ preventScroll: true });
+        // A navigation puts focus on the new content; the first load leaves it at the top of the
+        // page, so the first Tab reaches the skip link.
+        if (routed) main.focus({ preventScroll: true });
+        routed = true;
         // Once per navigation, through the status region (<main> itself is not live).
         const heading = main.querySelector("h2");
         announce((heading ? heading.textContent : label(current)) + " page");
