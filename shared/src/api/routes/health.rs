@@ -36,6 +36,9 @@ pub struct HealthScoresQuery {
     /// Only clients whose churn risk is at least this percentage.
     #[param(minimum = 0, maximum = 100)]
     pub min_churn_risk: Option<u8>,
+    /// Only clients whose overall score is at most this (49: the overview's clients at risk).
+    #[param(minimum = 0, maximum = 100)]
+    pub max_overall: Option<u8>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -82,6 +85,7 @@ pub async fn list_health_scores(
         },
         band: query.band,
         min_churn_risk: query.min_churn_risk,
+        max_overall: query.max_overall,
     };
     let found = state
         .store
