@@ -290,6 +290,9 @@ fn insight(
         updated_at: now() - Duration::minutes(minutes_ago),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
     }
 }
@@ -472,3 +475,5 @@ mod routes;
 mod settings;
 #[path = "api_routes/syncs.rs"]
 mod syncs;
+#[path = "api_routes/triage.rs"]
+mod triage;

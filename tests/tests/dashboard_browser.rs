@@ -26,6 +26,7 @@ mod sign_in;
 mod sources;
 mod sweep;
 mod sync;
+mod triage;
 
 use harness::{Ui, ONE_BROWSER_AT_A_TIME};
 use hubspot_sandbox::SandboxConfig;
@@ -51,6 +52,7 @@ async fn dashboard_views_work_and_are_accessible_in_chromium() {
     let ui = Ui::open(runner, companies, "walk").await;
 
     overview::check(&ui).await;
+    triage::check(&ui).await;
     shell::check(&ui).await;
     insights::check(&ui).await;
     health::check(&ui).await;

@@ -28,9 +28,10 @@ use utoipa::{Modify, OpenApi};
         meta::openapi_document,
         auth_config::auth_config,
         overview::get_overview,
-        insights::list_insights,
+        insights::list::list_insights,
         insights::get_insight,
         insights::change_insight_status,
+        insights::bulk::change_insights,
         health::list_health_scores,
         health::get_client,
         sync::list_sync_runs,
@@ -67,7 +68,7 @@ use utoipa::{Modify, OpenApi};
         connections::consent::consent_callback,
     ),
     // Schemas only a parameter names are not collected from the handlers: list them here.
-    components(schemas(Problem, health::ScoreSort)),
+    components(schemas(Problem, health::ScoreSort, crate::domain::InsightSort)),
     modifiers(&BearerJwt, &SharedResponses),
     tags(
         (name = "overview", description = "The tenant at a glance"),

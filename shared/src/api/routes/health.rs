@@ -46,6 +46,9 @@ pub struct HealthScoresQuery {
     /// search may hold fewer than `limit` items and still have a `next_cursor`: follow it.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Only clients whose overall score is at most this (49: the overview's clients at risk).
+    #[param(minimum = 0, maximum = 100)]
+    pub max_overall: Option<u8>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -111,6 +114,7 @@ pub async fn list_health_scores(
         },
         band: query.band,
         min_churn_risk: query.min_churn_risk,
+        max_overall: query.max_overall,
     };
     // Without a search this is one store page. With one, store pages are read for just the rows
     // still missing, so nothing read is skipped and the last cursor resumes exactly after it.

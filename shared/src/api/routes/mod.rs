@@ -46,6 +46,11 @@ pub fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/v1/overview", get(overview::get_overview)),
         route(Method::GET, "/v1/insights", get(insights::list_insights)),
+        route(
+            Method::POST,
+            "/v1/insights/bulk",
+            post(insights::change_insights),
+        ),
         route(Method::GET, "/v1/insights/{id}", get(insights::get_insight)),
         route(
             Method::PATCH,
