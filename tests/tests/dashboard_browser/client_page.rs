@@ -154,7 +154,10 @@ pub async fn check(ui: &Ui) {
     for insight in detail["open_insights"].as_array().unwrap() {
         if insight["type"] == "upsell_opportunity" && insight["revenue_text"].is_string() {
             assert!(
-                insight["revenue_text"].as_str().unwrap().ends_with(" upside"),
+                insight["revenue_text"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(" upside"),
                 "{insight}"
             );
         }
@@ -180,16 +183,27 @@ pub async fn check(ui: &Ui) {
     // History: a line over the points with its table, or a sentence for a single score.
     let points = detail["history"].as_array().map_or(0, Vec::len);
     if points >= 2 {
-        assert_eq!(ui.count("#client-page svg.chart").await, 1, "the history is drawn");
+        assert_eq!(
+            ui.count("#client-page svg.chart").await,
+            1,
+            "the history is drawn"
+        );
         assert_eq!(
             ui.count("#client-page details table tbody tr").await,
             points,
             "the history's text alternative lists every point"
         );
     } else {
-        assert_eq!(ui.count("#client-page svg.chart").await, 0, "one dot is not drawn");
+        assert_eq!(
+            ui.count("#client-page svg.chart").await,
+            0,
+            "one dot is not drawn"
+        );
         let note = ui.text("#client-history-note").await.unwrap();
-        assert!(note.starts_with("One score so far") || note.starts_with("No history"), "{note}");
+        assert!(
+            note.starts_with("One score so far") || note.starts_with("No history"),
+            "{note}"
+        );
     }
 
     // The CRM records the API returned are on the page.
