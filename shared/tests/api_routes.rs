@@ -459,6 +459,8 @@ fn ids(page: &Value) -> Vec<String> {
 
 #[path = "api_routes/authentication.rs"]
 mod authentication;
+#[path = "api_routes/client_detail.rs"]
+mod client_detail;
 #[path = "api_routes/clients.rs"]
 mod clients;
 #[path = "api_routes/health_list.rs"]

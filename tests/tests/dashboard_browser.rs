@@ -16,6 +16,7 @@
 mod a11y;
 mod alerts;
 mod client;
+mod client_page;
 mod harness;
 mod health;
 mod insights;
@@ -57,6 +58,7 @@ async fn dashboard_views_work_and_are_accessible_in_chromium() {
     insights::check(&ui).await;
     health::check(&ui).await;
     client::check(&ui).await;
+    client_page::check(&ui).await;
     sync::check(&ui).await;
     sources::check(&ui).await;
     alerts::check(&ui).await;

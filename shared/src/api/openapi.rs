@@ -3,7 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    auth_config, connections, correlations, health, insights, meta, oauth, overview, settings, sync,
+    auth_config, client, connections, correlations, health, insights, meta, oauth, overview,
+    settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
@@ -33,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         insights::change_insight_status,
         insights::bulk::change_insights,
         health::list_health_scores,
-        health::get_client,
+        client::get_client,
         sync::list_sync_runs,
         sync::get_sync_run,
         sync::request_sync,

@@ -15,9 +15,9 @@ pub async fn check(ui: &Ui) {
     .await;
     let factor_rows = ui.all("#client-page .dim .factors tbody tr").await.unwrap();
     assert!(!factor_rows.is_empty(), "the dimensions list their factors");
-    assert_eq!(
-        ui.all("#client-page svg.chart").await.unwrap().len(),
-        1,
+    // The demo backfills 90 days of history, so the history is a line (client_page checks the rest).
+    assert!(
+        !ui.all("#client-page svg.chart").await.unwrap().is_empty(),
         "the score history is drawn"
     );
     ui.screenshot("client").await;

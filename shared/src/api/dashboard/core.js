@@ -203,7 +203,8 @@
   const when = (iso) => iso ? new Date(iso).toLocaleString() : "—";
   const dash = (v) => (v === null || v === undefined) ? "—" : v;
   const signed = (v) => (v === null || v === undefined) ? "—" : (v > 0 ? "+" + v : String(v));
-  const money = (v) => v == null ? null : new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", maximumFractionDigits: 0 }).format(v);
+  // One money format everywhere, the API's too (scoring::money): dollars with two decimals.
+  const money = (v) => v == null ? null : new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
   function announce(text) {
     const a = document.getElementById("announcer");
     a.textContent = "";

@@ -128,61 +128,6 @@
         : h("tr", {}, h("td", { colspan: 10, class: "empty" }, "No client matches these filters."))));
   }
 
-  // ---------- Client ----------
-  async function renderClient(id) {
-    const c = await api("/v1/clients/" + encodeURIComponent(id));
-    const s = c.score;
-    document.title = s.client_name + " · Connected Insights";
-    const points = c.history.map((p) => [new Date(p.at).getTime(), p.overall]);
-    const chartTitle = "Overall score history, " + when(c.history_from) + " to " + when(c.history_to);
-    const insightsBox = h("div", { id: "client-insights" });
-    const drawInsights = (items) => insightsBox.replaceChildren(...(items.length
-      ? items.map((i) => insightCard(i, () => renderClient(id).catch(showError)))
-      : [h("p", { class: "empty" }, "No open insights for this client.")]));
-    drawInsights(c.open_insights);
-    show(h("section", { id: "client-page", "aria-labelledby": "client-title" },
-      h("p", {}, h("a", { href: "#/health" }, "← All clients")),
-      h("h2", { id: "client-title" }, s.client_name),
-      sourcesLine(s.sources),
-      h("div", { class: "cards" },
-        h("div", { class: "card" }, h("div", { class: "label" }, "Overall"), h("div", { class: "value" }, s.overall, " ", h("span", { class: "badge band-" + s.band }, label(s.band)))),
-        card("Churn risk", s.churn_risk + "%"),
-        card("Change, 7 days", signed(c.trend.delta_7d)),
-        card("Change, 30 days", signed(c.trend.delta_30d))),
-      h("h3", {}, "Dimensions"),
-      h("div", { class: "dims" }, s.dimensions.map((d) => h("section", { class: "panel dim", "aria-label": label(d.dimension) + " dimension" },
-        h("h3", {}, label(d.dimension), " ", h("span", { class: "score" }, dash(d.score)), h("span", { class: "muted" }, " · weight " + Math.round(d.weight * 100) + "%")),
-        d.score == null ? h("p", { class: "muted" }, "No data: left out of the overall score.") : null,
-        h("table", { class: "factors" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Factor"), h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "Points"))),
-          h("tbody", {}, d.factors.map((f) => h("tr", {},
-            h("td", {}, h("strong", {}, f.name), f.source && f.source !== "hubspot" ? h("span", { class: "muted" }, " · " + (SOURCE_NAMES[f.source] || f.source)) : null, h("div", { class: "muted" }, f.explanation)),
-            h("td", { class: "num" }, f.value == null ? "missing" : Math.round(f.value * 100) / 100),
-            h("td", { class: "num" }, Math.round(f.points * 10) / 10)))))))),
-      h("section", { class: "panel", "aria-labelledby": "history-title" },
-        h("h3", { id: "history-title" }, "Score history"),
-        points.length ? historyChart(points, chartTitle) : h("p", { class: "muted" }, "No history yet.")),
-      linkedRecordsPanel(c.linked_records),
-      h("h3", { style: "margin-top:1rem" }, "Open insights"), insightsBox));
-  }
-  function historyChart(points, title) {
-    const width = 640, height = 220, left = 34, pad = 12;
-    const xs = points.map((p) => p[0]);
-    const minX = Math.min(...xs), maxX = Math.max(...xs);
-    const x = (v) => maxX === minX ? (left + width) / 2 : left + (v - minX) / (maxX - minX) * (width - left - pad);
-    const y = (v) => height - 24 - v / 100 * (height - 24 - pad);
-    const grid = [0, 25, 50, 75, 100].map((v) => [
-      svg("line", { x1: left, x2: width - pad, y1: y(v), y2: y(v), stroke: "#dde1e8" }),
-      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#5b6475" }, v)]);
-    const d = points.map((p, i) => (i ? "L" : "M") + x(p[0]).toFixed(1) + " " + y(p[1]).toFixed(1)).join(" ");
-    const fmt = (t) => new Date(t).toLocaleDateString();
-    return svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title + ": " + points.length + " points, latest " + points[points.length - 1][1] },
-      svg("title", {}, title), grid,
-      svg("text", { x: left, y: height - 6, "font-size": 11, fill: "#5b6475" }, fmt(minX)),
-      svg("text", { x: width - pad, y: height - 6, "font-size": 11, fill: "#5b6475", "text-anchor": "end" }, fmt(maxX)),
-      points.length > 1 ? svg("path", { d, fill: "none", stroke: "#2456c7", "stroke-width": 2.5 }) : null,
-      points.map((p) => svg("circle", { cx: x(p[0]), cy: y(p[1]), r: 3, fill: "#2456c7" }, svg("title", {}, fmt(p[0]) + ": " + p[1]))));
-  }
-
   // ---------- Sync ----------
   const syncButton = document.getElementById("sync-button");
   const syncStatus = document.getElementById("sync-status");
@@ -230,4 +175,3 @@
     setTimeout(pollSync, 800);
   });
   page("health", renderHealth);
-  page("client", renderClient, "health");

@@ -1,26 +1,19 @@
 //! Health scores: the sortable list (with a name search, and each client's revenue and next
-//! renewal), and one client with its factors, trend, history and insights.
+//! renewal). One client's page is `routes/client`.
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiQuery;
-use crate::api::routes::linked::{linked_records, LinkedRecord};
-use crate::api::routes::{list_error, page_request, path_id};
+use crate::api::routes::{list_error, page_request};
 use crate::api::{ApiState, Caller};
 use crate::domain::ScoringSettings;
-use crate::domain::{
-    ClientId, ClientSnapshot, HealthBand, HealthScore, Insight, InsightStatus, ScorePoint, Trend,
-};
+use crate::domain::{ClientId, ClientSnapshot, HealthBand, HealthScore};
 use crate::ports::{PageRequest, ScoreOrder, ScoreQuery};
 use crate::scoring::derive_features;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// How long a client's history reaches back when `from` is not given.
-pub const DEFAULT_HISTORY_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -207,88 +200,4 @@ fn revenue(snapshot: &ClientSnapshot, now: DateTime<Utc>) -> Option<f64> {
         .revenue
         .amount()
         .map(|amount| (amount * 100.0).round() / 100.0)
-}
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ClientQuery {
-    /// Start of the history range (RFC 3339); default 90 days before `to`.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<DateTime<Utc>>,
-    /// End of the history range (RFC 3339); default now.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ClientDetail {
-    /// The current score, each dimension with the factors that explain it.
-    pub score: HealthScore,
-    /// Change of the overall score over 7 and 30 days.
-    pub trend: Trend,
-    pub history_from: DateTime<Utc>,
-    pub history_to: DateTime<Utc>,
-    /// Score history inside the range, oldest first.
-    pub history: Vec<ScorePoint>,
-    /// The client's insights with status `open`, newest first.
-    pub open_insights: Vec<Insight>,
-    /// Records of other platforms matched to the client: linked ones first, then those waiting for
-    /// review.
-    pub linked_records: Vec<LinkedRecord>,
-}
-
-/// One client: current score with factors, trend, history in a range and open insights.
-#[utoipa::path(
-    get,
-    path = "/v1/clients/{id}",
-    tag = "health",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The client id"), ClientQuery),
-    responses(
-        (status = 200, description = "The client", body = ClientDetail),
-        (status = 400, description = "A parameter is invalid (named in `parameter`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No scored client with this id for this tenant", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn get_client(
-    State(state): State<ApiState>,
-    caller: Caller,
-    id: Result<Path<String>, PathRejection>,
-    ApiQuery(query): ApiQuery<ClientQuery>,
-) -> Result<Json<ClientDetail>, ApiError> {
-    let client_id: ClientId = path_id(id)?;
-    let to = query.to.unwrap_or_else(|| state.now());
-    let from = query
-        .from
-        .unwrap_or_else(|| to - Duration::days(DEFAULT_HISTORY_DAYS));
-    if from > to {
-        return Err(ApiError::bad_parameter("from", "must not be after `to`"));
-    }
-    let tenant_id = &caller.tenant_id;
-    let score = state
-        .store
-        .get_score(tenant_id, &client_id)
-        .await?
-        .ok_or(ApiError::NotFound { entity: "client" })?;
-    let history = state.store.history(tenant_id, &client_id, from, to).await?;
-    let mut open_insights: Vec<Insight> = state
-        .store
-        .insights_for_clients(tenant_id, std::slice::from_ref(&client_id))
-        .await?
-        .into_iter()
-        .filter(|i| i.status == InsightStatus::Open)
-        .collect();
-    open_insights.sort_by_key(|insight| std::cmp::Reverse(insight.updated_at));
-    let linked_records = linked_records(&state, tenant_id, &client_id, state.now()).await?;
-    Ok(Json(ClientDetail {
-        trend: score.trend,
-        score,
-        history_from: from,
-        history_to: to,
-        history,
-        open_insights,
-        linked_records,
-    }))
 }

@@ -18,6 +18,7 @@ const DASHBOARD_HTML: &str = concat!(
     include_str!("../dashboard/pages.js"),
     include_str!("../dashboard/sources.js"),
     include_str!("../dashboard/alerts.js"),
+    include_str!("../dashboard/client.js"),
     include_str!("../dashboard/routing.js"),
 );
 

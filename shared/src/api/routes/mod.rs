@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod auth_config;
+pub mod client;
 pub mod connections;
 pub mod correlations;
 pub mod health;
@@ -62,7 +63,7 @@ pub fn table() -> Vec<Route> {
             "/v1/health-scores",
             get(health::list_health_scores),
         ),
-        route(Method::GET, "/v1/clients/{id}", get(health::get_client)),
+        route(Method::GET, "/v1/clients/{id}", get(client::get_client)),
         route(Method::GET, "/v1/sync-runs", get(sync::list_sync_runs)),
         route(Method::GET, "/v1/sync-runs/{id}", get(sync::get_sync_run)),
         route(Method::POST, "/v1/sync", post(sync::request_sync)),
