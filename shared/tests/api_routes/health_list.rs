@@ -11,6 +11,7 @@ fn deal(id: &str, amount: f64, open: bool, won: bool, close_in_days: i64) -> Dea
         is_closed: !open,
         is_closed_won: won,
         close_date: Some(now() + Duration::days(close_in_days)),
+        stage: None,
     }
 }
 
