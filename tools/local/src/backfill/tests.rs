@@ -107,6 +107,7 @@ fn a_snapshot_as_of_a_past_day_drops_what_came_later_and_reopens_what_closed_lat
             is_closed: true,
             is_closed_won: true,
             close_date: Some(at(3.0, now)),
+            stage: None,
         },
         Deal {
             id: "lost-before".to_owned(),
@@ -114,6 +115,7 @@ fn a_snapshot_as_of_a_past_day_drops_what_came_later_and_reopens_what_closed_lat
             is_closed: true,
             is_closed_won: false,
             close_date: Some(at(45.0, now)),
+            stage: None,
         },
     ];
     let then = as_of(&s, day);
