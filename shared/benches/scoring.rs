@@ -116,6 +116,7 @@ fn generate(now: DateTime<Utc>) -> Tenant {
                     is_closed: closed,
                     is_closed_won: closed && g.chance(65),
                     close_date: closed.then(|| g.days_ago(now, 900)),
+                    stage: None,
                 }
             })
             .collect();

@@ -108,6 +108,9 @@ fn generate(clients: usize) -> Tenant {
                 updated_at: at - Duration::minutes((n % 600) as i64),
                 status_changed_at: None,
                 status_changed_by: None,
+                status_reason: None,
+                snoozed_until: None,
+                revenue_upside: None,
                 version: 0,
             });
         }

@@ -170,6 +170,8 @@ fn the_statuses_found_by_hand_are_documented() {
     assert!(has(Method::GET, "/v1/sync-runs/{id}", 400));
     assert!(has(Method::PATCH, "/v1/insights/{id}", 415));
     assert!(has(Method::PATCH, "/v1/insights/{id}", 413));
+    assert!(has(Method::POST, "/v1/insights/bulk", 413));
+    assert!(has(Method::POST, "/v1/insights/bulk", 415));
     assert!(has(Method::PUT, "/v1/settings", 413));
     assert!(has(Method::POST, "/v1/sync", 415));
     assert!(has(Method::POST, "/v1/sync", 409));
@@ -233,6 +235,7 @@ async fn a_body_over_the_limit_is_a_413_problem_on_every_body_route() {
     );
     for (method, path) in [
         ("PATCH", "/v1/insights/some-id"),
+        ("POST", "/v1/insights/bulk"),
         ("PUT", "/v1/settings"),
         ("POST", "/v1/sync"),
         ("POST", "/v1/connections"),
@@ -287,6 +290,7 @@ async fn a_body_without_a_json_content_type_is_a_415_problem() {
     let api = seeded().await;
     for (method, path) in [
         ("PATCH", "/v1/insights/some-id"),
+        ("POST", "/v1/insights/bulk"),
         ("PUT", "/v1/settings"),
         ("POST", "/v1/sync"),
         ("POST", "/v1/connections"),

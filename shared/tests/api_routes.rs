@@ -290,6 +290,9 @@ fn insight(
         updated_at: now() - Duration::minutes(minutes_ago),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
     }
 }
@@ -456,8 +459,12 @@ fn ids(page: &Value) -> Vec<String> {
 
 #[path = "api_routes/authentication.rs"]
 mod authentication;
+#[path = "api_routes/client_detail.rs"]
+mod client_detail;
 #[path = "api_routes/clients.rs"]
 mod clients;
+#[path = "api_routes/health_list.rs"]
+mod health_list;
 #[path = "api_routes/insights.rs"]
 mod insights;
 #[path = "api_routes/onboarding.rs"]
@@ -470,3 +477,5 @@ mod routes;
 mod settings;
 #[path = "api_routes/syncs.rs"]
 mod syncs;
+#[path = "api_routes/triage.rs"]
+mod triage;

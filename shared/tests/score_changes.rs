@@ -263,6 +263,9 @@ fn finding(client: &str, rule: InsightRule) -> Insight {
         updated_at: now(),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
         sources: vec![SourceRef::crm()],
     }

@@ -32,6 +32,9 @@ fn finding(client: &str, rule: InsightRule, confidence: u8) -> Insight {
         updated_at: now(),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
     }
 }
@@ -236,4 +239,45 @@ fn a_client_that_becomes_active_again_has_its_inactive_insight_resolved() {
         .expect("the inactive insight is written");
     assert_eq!(inactive.status, InsightStatus::Resolved);
     assert!(changes.resolved >= 1);
+}
+
+#[test]
+fn a_snooze_holds_until_its_date_then_a_run_stores_it_open_again() {
+    let snoozed_until = |at| Insight {
+        snoozed_until: Some(at),
+        status_reason: Some("waiting for the renewal call".to_owned()),
+        ..stored("a", InsightRule::InactiveClient, 80, InsightStatus::Snoozed)
+    };
+    // Still snoozed: the finding holds, nothing to write.
+    let future = [snoozed_until(now() + Duration::days(1))];
+    let changes = reconcile_insights(
+        &future,
+        vec![finding("a", InsightRule::InactiveClient, 80)],
+        now(),
+    );
+    assert!(changes.to_write.is_empty());
+
+    // Run out: written open, the date gone, the reason kept; not announced as a new opening.
+    let past = [snoozed_until(now() - Duration::hours(1))];
+    let changes = reconcile_insights(
+        &past,
+        vec![finding("a", InsightRule::InactiveClient, 80)],
+        now(),
+    );
+    assert_eq!(changes.to_write.len(), 1);
+    let woken = &changes.to_write[0];
+    assert_eq!(woken.status, InsightStatus::Open);
+    assert_eq!(woken.snoozed_until, None);
+    assert_eq!(
+        woken.status_reason.as_deref(),
+        Some("waiting for the renewal call")
+    );
+    assert_eq!(woken.status_changed_by.as_deref(), Some(ENGINE_ACTOR));
+    assert_eq!(changes.opened, 0);
+
+    // A snoozed insight whose condition is gone resolves like an open one.
+    let changes = reconcile_insights(&future, vec![], now());
+    assert_eq!(changes.resolved, 1);
+    assert_eq!(changes.to_write[0].status, InsightStatus::Resolved);
+    assert_eq!(changes.to_write[0].snoozed_until, None);
 }

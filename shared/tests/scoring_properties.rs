@@ -92,6 +92,7 @@ fn deal() -> impl Strategy<Value = Deal> {
             is_closed,
             is_closed_won: is_closed && won,
             close_date: close.map(at),
+            stage: None,
         })
 }
 

@@ -95,6 +95,9 @@ fn insight(tenant_id: &TenantId, n: usize, rule: InsightRule, minutes: i64) -> I
         updated_at: t0() + Duration::minutes(minutes),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
     }
 }
@@ -268,6 +271,7 @@ conformance!(
     scores_list_by_overall_with_band_and_churn_filters,
     pagination_walks_everything_exactly_once,
     insights_list_newest_first_by_status_and_filters,
+    matching_insights_reads_every_match_and_keeps_snoozes,
     insights_of_clients_few_or_many,
     insight_status_changes_check_the_version,
     history_reads_a_time_range_oldest_first,

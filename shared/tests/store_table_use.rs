@@ -71,6 +71,9 @@ fn insight(tenant_id: &TenantId, n: usize) -> Insight {
         updated_at: t0(),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
     }
 }
@@ -245,11 +248,15 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, list_insights, &acme, &open, &PageRequest::first(5)).unwrap();
     let any = InsightFilter::default();
     call!(p, list_insights, &acme, &any, &PageRequest::first(5)).unwrap();
+    call!(p, matching_insights, &acme, &open).unwrap();
+    call!(p, matching_insights, &acme, &any).unwrap();
     let change = StatusChange {
         status: InsightStatus::Acknowledged,
         changed_by: "user".into(),
         changed_at: t0(),
         expected_version: first.version,
+        reason: None,
+        snoozed_until: None,
     };
     call!(p, change_insight_status, &acme, &first.id, &change).unwrap();
 

@@ -84,6 +84,9 @@ fn planted_insights(world: &World, count: usize) -> Vec<Insight> {
                 updated_at: now - Days::minutes(n as i64),
                 status_changed_at: None,
                 status_changed_by: None,
+                status_reason: None,
+                snoozed_until: None,
+                revenue_upside: None,
                 version: 0,
             }
         })

@@ -545,3 +545,119 @@ async fn the_no_flags_run_the_sandbox_portal_alone() {
     let exit = runner.stop_with("INT").await.unwrap();
     assert_eq!(exit.code(), Some(0), "stderr: {}", runner.stderr());
 }
+
+/// One client's overall score history, oldest first, over the last 100 days.
+async fn overall_history(runner: &LocalRunner, client_id: &str) -> Vec<(String, u64)> {
+    let from = (chrono::Utc::now() - chrono::Duration::days(100))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, client) = runner
+        .get(&format!("/v1/clients/{client_id}?from={from}"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{client}");
+    client["history"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            (
+                p["at"].as_str().unwrap_or_default().to_owned(),
+                p["overall"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect()
+}
+
+/// The mean of the first and of the last `n` values.
+fn ends(values: &[u64], n: usize) -> (f64, f64) {
+    let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / v.len().max(1) as f64;
+    let n = n.min(values.len());
+    (mean(&values[..n]), mean(&values[values.len() - n..]))
+}
+
+/// At first start the runner scores the 90 past days from the portal's backdated activity before
+/// the first live scoring: every client has a point a day, clients the sandbox made decline go down
+/// over the window, and a restart on the same data does not backfill again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_start_backfills_ninety_days_of_history_once() {
+    let (dir, file) = data_file("backfill");
+    let data_arg = file.to_string_lossy().into_owned();
+    let args = ["--demo-size", "small", "--data-file", data_arg.as_str()];
+    let mut first = started_and_scored(&args).await;
+    let line = first
+        .wait_for_printed("History: ")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(line.contains("90 past days scored"), "{line}");
+    assert!(
+        line.contains(&format!("for {} clients", small_portal_companies())),
+        "{line}"
+    );
+
+    let trajectories = hubspot_sandbox::company_trajectories(&SandboxConfig::small(SEED));
+    let mut moves = std::collections::BTreeMap::<&str, Vec<f64>>::new();
+    for (id, trajectory) in &trajectories {
+        let history = overall_history(&first, id).await;
+        assert!(
+            (89..=93).contains(&history.len()),
+            "client {id}: about one point a day for 90 days and today's: {} points",
+            history.len()
+        );
+        let days: std::collections::BTreeSet<&str> =
+            history.iter().map(|(at, _)| &at[..10]).collect();
+        assert!(days.len() >= 89, "client {id}: one point per day: {days:?}");
+        let overall: Vec<u64> = history.iter().map(|(_, o)| *o).collect();
+        // The backfilled days only: today's live score may add today's sources.
+        let backfilled = &overall[..overall.len() - 1];
+        let (start, end) = ends(backfilled, 7);
+        moves
+            .entry(trajectory.as_str())
+            .or_default()
+            .push(end - start);
+    }
+    let mean = |name: &str| {
+        let m = moves.get(name).cloned().unwrap_or_default();
+        assert!(
+            !m.is_empty(),
+            "the small portal has {name} clients: {moves:?}"
+        );
+        m.iter().sum::<f64>() / m.len() as f64
+    };
+    let share_down = |name: &str| {
+        let m = moves.get(name).cloned().unwrap_or_default();
+        m.iter().filter(|d| **d < 0.0).count() as f64 / m.len().max(1) as f64
+    };
+    assert!(
+        mean("declining") < -3.0 && share_down("declining") >= 0.6,
+        "declining clients go down over the window: {moves:?}"
+    );
+    assert!(
+        mean("improving") > mean("declining") + 5.0 && mean("steady") > mean("declining"),
+        "{moves:?}"
+    );
+    assert!(mean("cliff") < -3.0, "{moves:?}");
+    let exit = first.stop_with("INT").await.unwrap();
+    assert_eq!(exit.code(), Some(0), "stderr: {}", first.stderr());
+
+    // A restart finds the tenant scored: no second backfill, the history is the same.
+    let (some_client, _) = &trajectories[0];
+    let before = {
+        let mut second = started_and_scored(&args).await;
+        let history = overall_history(&second, some_client).await;
+        second
+            .wait_for_printed("First sync finished")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !second.stdout().contains("History: "),
+            "backfilled once: {}",
+            second.stdout()
+        );
+        let exit = second.stop_with("INT").await.unwrap();
+        assert_eq!(exit.code(), Some(0), "stderr: {}", second.stderr());
+        history
+    };
+    assert!((89..=95).contains(&before.len()), "{}", before.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}

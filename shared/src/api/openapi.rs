@@ -3,7 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    auth_config, connections, correlations, exports, health, insights, meta, oauth, overview,
+    auth_config, client, connections, correlations, exports, health, insights, meta, oauth,
+    overview,
     settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
@@ -29,11 +30,12 @@ use utoipa::{Modify, OpenApi};
         meta::openapi_document,
         auth_config::auth_config,
         overview::get_overview,
-        insights::list_insights,
+        insights::list::list_insights,
         insights::get_insight,
         insights::change_insight_status,
+        insights::bulk::change_insights,
         health::list_health_scores,
-        health::get_client,
+        client::get_client,
         sync::list_sync_runs,
         sync::get_sync_run,
         sync::request_sync,
@@ -71,7 +73,7 @@ use utoipa::{Modify, OpenApi};
         connections::consent::consent_callback,
     ),
     // Schemas only a parameter names are not collected from the handlers: list them here.
-    components(schemas(Problem, health::ScoreSort)),
+    components(schemas(Problem, health::ScoreSort, crate::domain::InsightSort)),
     modifiers(&BearerJwt, &SharedResponses),
     tags(
         (name = "overview", description = "The tenant at a glance"),

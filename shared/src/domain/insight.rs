@@ -28,6 +28,14 @@ pub enum InsightType {
     PaymentRisk,
 }
 
+impl InsightType {
+    /// Whether the insight's amount is money to win (an upside) rather than money at stake: an
+    /// upsell's amount is never "at stake", so the engine files it as `revenue_upside`.
+    pub fn amount_is_upside(self) -> bool {
+        matches!(self, InsightType::UpsellOpportunity)
+    }
+}
+
 /// The rule that produced an insight; part of its id.
 #[derive(
     Debug,
@@ -198,6 +206,9 @@ pub enum InsightStatus {
     Acknowledged,
     Dismissed,
     Resolved,
+    /// Put aside by a person until `snoozed_until`; from then on it reads as `open` again
+    /// ([`Insight::status_at`]), with no job needed to wake it.
+    Snoozed,
 }
 
 /// A figure that triggered an insight.
@@ -228,8 +239,11 @@ pub struct Insight {
     pub confidence: u8,
     pub confidence_band: ConfidenceBand,
     pub impact: Impact,
-    /// Revenue at stake, when known.
+    /// Revenue at stake (a loss the insight warns of), when known. An upside is never here.
     pub revenue_at_stake: Option<f64>,
+    /// Revenue to win (an upsell or expansion), when known; see [`InsightType::amount_is_upside`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_upside: Option<f64>,
     pub recommendations: Vec<String>,
     pub evidence: Vec<Evidence>,
     pub status: InsightStatus,
@@ -239,6 +253,12 @@ pub struct Insight {
     pub status_changed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_changed_by: Option<String>,
+    /// Why a person acknowledged, dismissed or snoozed it (their words, kept with the insight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// Until when a snoozed insight stays out of the open list; only with status `snoozed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version, incremented by every write.
     #[serde(default)]
     pub version: u64,
@@ -258,9 +278,87 @@ impl Insight {
             && self.confidence == other.confidence
             && self.impact == other.impact
             && self.revenue_at_stake == other.revenue_at_stake
+            && self.revenue_upside == other.revenue_upside
             && self.recommendations == other.recommendations
             && self.evidence == other.evidence
             && self.client_name == other.client_name
             && self.sources == other.sources
+    }
+
+    /// The status as it reads at `now`: a snooze whose date has come (or that has none) reads as
+    /// `open`. This one rule is why no job has to wake snoozed insights: every reader asks it.
+    pub fn status_at(&self, now: DateTime<Utc>) -> InsightStatus {
+        match (self.status, self.snoozed_until) {
+            (InsightStatus::Snoozed, Some(until)) if until > now => InsightStatus::Snoozed,
+            (InsightStatus::Snoozed, _) => InsightStatus::Open,
+            (status, _) => status,
+        }
+    }
+
+    /// The insight as a reader sees it at `now`: a snooze that has run out reads as `open`, without
+    /// its date (the reason stays, so the next reader knows why it was put aside).
+    pub fn as_seen_at(mut self, now: DateTime<Utc>) -> Insight {
+        let status = self.status_at(now);
+        if status != self.status {
+            self.status = status;
+            self.snoozed_until = None;
+        }
+        self
+    }
+}
+
+/// An insight for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn sample(status: InsightStatus, at: DateTime<Utc>) -> Insight {
+    let rule = InsightRule::InactiveClient;
+    Insight {
+        id: InsightId::parse("i1").unwrap(),
+        tenant_id: TenantId::parse("t").unwrap(),
+        client_id: ClientId::parse("c").unwrap(),
+        client_name: "C".into(),
+        insight_type: rule.insight_type(),
+        rule,
+        title: String::new(),
+        description: String::new(),
+        explanation: String::new(),
+        confidence: 80,
+        confidence_band: ConfidenceBand::of(80),
+        impact: Impact::High,
+        revenue_at_stake: None,
+        revenue_upside: None,
+        recommendations: Vec::new(),
+        evidence: Vec::new(),
+        status,
+        created_at: at,
+        updated_at: at,
+        status_changed_at: None,
+        status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        version: 0,
+        sources: crm_only(),
+    }
+}
+
+#[cfg(test)]
+mod snooze_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_snooze_reads_as_open_once_its_date_has_come() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
+        let mut insight = sample(InsightStatus::Snoozed, at(0));
+        insight.snoozed_until = Some(at(12));
+        assert_eq!(insight.status_at(at(11)), InsightStatus::Snoozed);
+        assert_eq!(insight.status_at(at(12)), InsightStatus::Open);
+        let seen = insight.clone().as_seen_at(at(13));
+        assert_eq!(
+            (seen.status, seen.snoozed_until),
+            (InsightStatus::Open, None)
+        );
+        assert_eq!(insight.clone().as_seen_at(at(11)), insight);
+        insight.snoozed_until = None;
+        assert_eq!(insight.status_at(at(0)), InsightStatus::Open);
     }
 }

@@ -19,6 +19,7 @@ pub mod snapshot;
 pub mod summary;
 pub mod sync;
 pub mod tenant;
+pub mod triage;
 
 pub use accounts::{
     AccountIdentity, AccountRecord, AccountSignals, AlertSeverity, CloudSubscription,
@@ -67,3 +68,4 @@ pub use sync::{
     ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger,
 };
 pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus, WritebackSettings};
+pub use triage::{InsightSort, SortKey};

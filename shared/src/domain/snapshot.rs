@@ -35,6 +35,19 @@ pub struct ClientSnapshot {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ClientSnapshot {
+    /// The close date of the client's next open deal: its renewal, for a business that sells
+    /// subscriptions. The earliest close date among open deals, past ones included (an overdue
+    /// renewal is still the next one to handle).
+    pub fn next_open_deal_close(&self) -> Option<DateTime<Utc>> {
+        self.deals
+            .iter()
+            .filter(|deal| !deal.is_closed && !deal.is_closed_won)
+            .filter_map(|deal| deal.close_date)
+            .min()
+    }
+}
+
 /// Activity timestamps HubSpot keeps on the company itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompanyActivity {
@@ -62,9 +75,25 @@ pub struct Deal {
     pub is_closed_won: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_date: Option<DateTime<Utc>>,
+    /// Lower-cased HubSpot deal stage id (`contractsent`, or a custom pipeline's id), for the client
+    /// page; already read to tell won from lost, so keeping it asks HubSpot for nothing more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TicketPriority {
     Low,
@@ -91,7 +120,7 @@ pub struct Ticket {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EngagementKind {
     Email,
@@ -112,7 +141,7 @@ impl EngagementKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Outreach: a sent email, an outbound call.

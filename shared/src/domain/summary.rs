@@ -123,7 +123,8 @@ impl TenantSummary {
             } += 1;
         }
         for insight in insights {
-            if insight.status == InsightStatus::Open {
+            // A snooze that ran out by `computed_at` counts as open (see `wake_snoozes`).
+            if insight.status_at(computed_at) == InsightStatus::Open {
                 summary.open_insights.count(insight, 1);
             }
         }
@@ -143,12 +144,28 @@ impl TenantSummary {
 
     /// Follows `insight` (as it was) moving to `status`: it leaves or joins the open counts.
     pub fn status_changed(&mut self, insight: &Insight, status: InsightStatus) {
-        let was_open = insight.status == InsightStatus::Open;
+        // As the summary counted it: a snooze run out before `computed_at` was counted open.
+        let was_open = insight.status_at(self.computed_at) == InsightStatus::Open;
         let is_open = status == InsightStatus::Open;
         if was_open && !is_open {
             self.open_insights.count(insight, -1);
         } else if is_open && !was_open {
             self.open_insights.count(insight, 1);
+        }
+    }
+
+    /// Counts the snoozes that ran out between `computed_at` and `now` as open again, so the
+    /// overview agrees with the open list without a job waking snoozed insights. `snoozed`: the
+    /// tenant's insights stored as snoozed (others are ignored).
+    pub fn wake_snoozes(&mut self, snoozed: &[Insight], now: DateTime<Utc>) {
+        for insight in snoozed {
+            let until = match (insight.status, insight.snoozed_until) {
+                (InsightStatus::Snoozed, Some(until)) => until,
+                _ => continue,
+            };
+            if self.computed_at < until && until <= now {
+                self.open_insights.count(insight, 1);
+            }
         }
     }
 }
@@ -202,6 +219,9 @@ mod tests {
             confidence_band: ConfidenceBand::of(confidence),
             impact,
             revenue_at_stake: None,
+            revenue_upside: None,
+            status_reason: None,
+            snoozed_until: None,
             recommendations: Vec::new(),
             evidence: Vec::new(),
             status,

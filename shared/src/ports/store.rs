@@ -164,6 +164,9 @@ pub struct ScoreQuery {
     pub order: ScoreOrder,
     pub band: Option<HealthBand>,
     pub min_churn_risk: Option<u8>,
+    /// Only scores whose overall is at most this: 49 lists the overview's "clients at risk" (bands
+    /// `at_risk` and `critical`) in one list. A range of the sort key, like `band`.
+    pub max_overall: Option<u8>,
 }
 
 #[async_trait::async_trait]
@@ -256,6 +259,10 @@ pub struct StatusChange {
     pub changed_at: DateTime<Utc>,
     /// The version the caller read; the change is refused with `Conflict` if it moved.
     pub expected_version: u64,
+    /// The person's reason, kept with the insight (`None` clears the previous one).
+    pub reason: Option<String>,
+    /// Until when, for status `snoozed` (ignored for any other status).
+    pub snoozed_until: Option<DateTime<Utc>>,
 }
 
 impl StatusChange {
@@ -266,6 +273,10 @@ impl StatusChange {
             return Err(StoreError::conflict("insight", &insight.id));
         }
         insight.status = self.status;
+        insight.snoozed_until = self
+            .snoozed_until
+            .filter(|_| self.status == InsightStatus::Snoozed);
+        insight.status_reason = self.reason.clone();
         insight.status_changed_at = Some(self.changed_at);
         insight.status_changed_by = Some(self.changed_by.clone());
         insight.version += 1;
@@ -308,6 +319,14 @@ pub trait InsightStore: Send + Sync {
         insight_id: &InsightId,
         change: &StatusChange,
     ) -> Result<Insight, StoreError>;
+    /// Every insight the filter matches (by stored status), in no promised order: for the callers
+    /// that sort or count them all (the triage list, its totals). One query of the status's
+    /// partition (or of all the tenant's insights), read to its end.
+    async fn matching_insights(
+        &self,
+        tenant_id: &TenantId,
+        filter: &InsightFilter,
+    ) -> Result<Vec<Insight>, StoreError>;
 }
 
 #[async_trait::async_trait]

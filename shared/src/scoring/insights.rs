@@ -557,7 +557,13 @@ pub fn evaluate_insights(
             confidence: finding.confidence,
             confidence_band: ConfidenceBand::of(finding.confidence),
             impact: finding.impact,
-            revenue_at_stake: finding.revenue_at_stake,
+            // One amount, filed by what it is: a loss to prevent or an upside to win.
+            revenue_at_stake: finding
+                .revenue_at_stake
+                .filter(|_| !finding.rule.insight_type().amount_is_upside()),
+            revenue_upside: finding
+                .revenue_at_stake
+                .filter(|_| finding.rule.insight_type().amount_is_upside()),
             recommendations: finding.recommendations,
             evidence: finding.evidence,
             status: InsightStatus::Open,
@@ -565,6 +571,8 @@ pub fn evaluate_insights(
             updated_at: now,
             status_changed_at: None,
             status_changed_by: None,
+            status_reason: None,
+            snoozed_until: None,
             version: 0,
             sources: finding.sources,
         })

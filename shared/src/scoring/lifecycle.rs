@@ -1,5 +1,7 @@
 //! An insight's life across runs: opened when its rule first fires, updated while it holds, resolved
-//! when it stops holding, reopened when it fires again. A user's "dismissed" sticks.
+//! when it stops holding, reopened when it fires again. A user's "dismissed" sticks; a snooze lasts
+//! until its date, and a run after that date stores it as open again (readers already see it open:
+//! `Insight::status_at`).
 
 use crate::domain::{Insight, InsightId, InsightStatus};
 use chrono::{DateTime, Utc};
@@ -29,6 +31,8 @@ fn with_finding(existing: &Insight, fresh: Insight, now: DateTime<Utc>) -> Insig
         created_at: existing.created_at,
         status_changed_at: existing.status_changed_at,
         status_changed_by: existing.status_changed_by.clone(),
+        status_reason: existing.status_reason.clone(),
+        snoozed_until: existing.snoozed_until,
         version: existing.version,
         updated_at: now,
         ..fresh
@@ -60,7 +64,19 @@ pub fn reconcile_insights(
                 });
             }
             Some(old) => match old.status {
-                InsightStatus::Open | InsightStatus::Acknowledged | InsightStatus::Dismissed => {
+                InsightStatus::Snoozed if old.status_at(now) == InsightStatus::Open => {
+                    // The snooze ran out: stored as open again, as every reader already sees it.
+                    let mut woken = with_finding(old, insight, now);
+                    woken.status = InsightStatus::Open;
+                    woken.snoozed_until = None;
+                    woken.status_changed_at = Some(now);
+                    woken.status_changed_by = Some(ENGINE_ACTOR.to_owned());
+                    changes.to_write.push(woken);
+                }
+                InsightStatus::Open
+                | InsightStatus::Acknowledged
+                | InsightStatus::Dismissed
+                | InsightStatus::Snoozed => {
                     if !old.same_finding_as(&insight) {
                         changes.to_write.push(with_finding(old, insight, now));
                     }
@@ -70,6 +86,7 @@ pub fn reconcile_insights(
                     changes.opened_ids.push(insight.id.clone());
                     let mut reopened = with_finding(old, insight, now);
                     reopened.status = InsightStatus::Open;
+                    reopened.snoozed_until = None;
                     reopened.status_changed_at = Some(now);
                     reopened.status_changed_by = Some(ENGINE_ACTOR.to_owned());
                     changes.to_write.push(reopened);
@@ -82,13 +99,14 @@ pub fn reconcile_insights(
         let still_holds = fresh_ids.contains(old.id.as_str());
         let active = matches!(
             old.status,
-            InsightStatus::Open | InsightStatus::Acknowledged
+            InsightStatus::Open | InsightStatus::Acknowledged | InsightStatus::Snoozed
         );
         if !still_holds && active {
             changes.resolved += 1;
             changes.resolved_ids.push(old.id.clone());
             changes.to_write.push(Insight {
                 status: InsightStatus::Resolved,
+                snoozed_until: None,
                 updated_at: now,
                 status_changed_at: Some(now),
                 status_changed_by: Some(ENGINE_ACTOR.to_owned()),

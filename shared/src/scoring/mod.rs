@@ -157,6 +157,7 @@ mod linked;
 mod payment_dimension;
 mod payment_insights;
 mod payments;
+pub mod wording;
 
 pub use accounts::{
     derive_account_features, AccountFeatures, ItFeatures, ProductPeers, ProductivityFeatures,

@@ -3,7 +3,7 @@
 //! payments, refunds, disputes and chargebacks, the last payment). Each factor names its source.
 
 use crate::domain::{Dimension, DimensionScore, Platform};
-use crate::scoring::confidence::money_in;
+use crate::scoring::confidence::{money, money_in};
 use crate::scoring::dimensions::{linear_down, weighted_dimension, Part};
 use crate::scoring::payments::PaymentFeatures;
 use crate::scoring::{ClientFeatures, TenantContext};
@@ -51,7 +51,11 @@ fn crm_parts(f: &ClientFeatures, ctx: &TenantContext, scale: f64) -> Vec<Part> {
             value: revenue,
             sub_score: revenue.map(|r| ctx.revenue_value(r)),
             explanation: match revenue {
-                Some(r) => format!("revenue ${r:.2}, log-scaled against the tenant's clients"),
+                // One money format everywhere (`money`): "$8,828.50", as the client page shows it.
+                Some(r) => format!(
+                    "revenue {}, log-scaled against the tenant's clients",
+                    money(r)
+                ),
                 None => "no revenue known".to_owned(),
             },
         },

@@ -23,7 +23,7 @@ type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// One index entry: (index partition, index sort key, table key), ordered as the index orders.
 type Entry = (String, String, Key);
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Rows {
     rows: BTreeMap<Key, Row>,
     indexes: BTreeMap<Index, BTreeSet<Entry>>,
@@ -316,6 +316,63 @@ impl MemoryStore {
     /// data file at start-up): the processes that took those leases are gone.
     pub fn clear_leases(&self) -> Result<usize, StoreError> {
         self.table.clear_leases()
+    }
+}
+
+/// A private copy of a store, for a run whose inputs are made up (the local runner scores past days
+/// on one, from snapshots as they were then), with what it held when it was made, so only what the
+/// run wrote goes back ([`MemoryStore::merge`]).
+pub struct Fork {
+    pub store: MemoryStore,
+    base: BTreeMap<Key, Row>,
+}
+
+impl MemoryStore {
+    /// A copy of everything the store holds now, sharing nothing with it but the clock.
+    pub fn fork(&self) -> Result<Fork, StoreError> {
+        let rows = self.table.read()?.clone();
+        let base = rows.rows.clone();
+        let table = MemoryTable {
+            rows: Arc::new(RwLock::new(rows)),
+            clock: self.table.clock.clone(),
+            path: None,
+            saving: Arc::default(),
+        };
+        Ok(Fork {
+            store: TableStore::over(table),
+            base,
+        })
+    }
+
+    /// Writes into this store every row `fork` added or changed since it was made, except those
+    /// `keep_out` names and leases (their holder was the fork's run); returns how many. A row the
+    /// fork deleted stays here: forks add results, they do not clean up.
+    pub fn merge(
+        &self,
+        fork: &Fork,
+        keep_out: impl Fn(&Record) -> bool,
+    ) -> Result<usize, StoreError> {
+        let changed: Vec<Row> = {
+            let rows = fork.store.table.read()?;
+            rows.rows
+                .values()
+                .filter(|row| !matches!(row.record, Record::Lease { .. }) && !keep_out(&row.record))
+                .filter(|row| match fork.base.get(&row.keys.key) {
+                    None => true,
+                    // Compared as stored, so any change of the record or its keys counts.
+                    Some(before) => {
+                        serde_json::to_value(before).ok() != serde_json::to_value(row).ok()
+                    }
+                })
+                .cloned()
+                .collect()
+        };
+        let count = changed.len();
+        let mut rows = self.table.write()?;
+        for row in changed {
+            rows.insert(row);
+        }
+        Ok(count)
     }
 }
 

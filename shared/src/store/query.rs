@@ -124,15 +124,21 @@ pub fn snapshots(tenant_id: &TenantId) -> QueryPlan {
     )
 }
 
-/// Scores by overall; a band becomes a range of the sort key, churn risk stays a filter.
+/// Scores by overall; a band and a maximum become a range of the sort key, churn risk stays a
+/// filter.
 pub fn scores(tenant_id: &TenantId, query: &ScoreQuery) -> QueryPlan {
-    let condition = match query.band {
-        None => SortCondition::Any,
-        Some(band) => {
-            let (low, high) = band_range(band);
-            let (lower, upper) = keys::overall_bounds(low, high);
-            SortCondition::Between(lower, upper)
-        }
+    let (low, high) = query.band.map_or((0, 100), band_range);
+    let high = query.max_overall.map_or(high, |max| high.min(max));
+    let condition = if query.band.is_none() && query.max_overall.is_none() {
+        SortCondition::Any
+    } else if high < low {
+        // Nothing can match (a band above the maximum): a range holding no key, as DynamoDB
+        // refuses a BETWEEN whose bounds are reversed.
+        let (lower, _) = keys::overall_bounds(low, low);
+        SortCondition::Between(lower.clone(), lower)
+    } else {
+        let (lower, upper) = keys::overall_bounds(low, high);
+        SortCondition::Between(lower, upper)
     };
     QueryPlan::new(
         Some(tenant_id),

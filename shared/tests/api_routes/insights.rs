@@ -3,12 +3,26 @@
 use super::*;
 
 #[tokio::test]
-async fn insights_are_listed_newest_first_and_filtered() {
+async fn insights_are_listed_in_triage_order_or_newest_first_and_filtered() {
     let api = TestApi::new();
     seed(&api).await;
     let all = api.get("/v1/insights").await.ok();
+    // Impact first; the two high ones (same amount at stake) by confidence.
     assert_eq!(
         ids(&all),
+        vec![
+            "ins-c-critical-inactive_client",
+            "ins-c-critical-multiple_risk_factors",
+            "ins-c-watch-high_value_low_engagement",
+            "ins-c-risk-declining_engagement",
+            "ins-c-healthy-upsell_opportunity",
+        ]
+    );
+    assert_eq!(all["next_cursor"], Value::Null);
+    assert_eq!(all["total"], 5);
+    let newest = api.get("/v1/insights?sort=updated").await.ok();
+    assert_eq!(
+        ids(&newest),
         vec![
             "ins-c-critical-inactive_client",
             "ins-c-critical-multiple_risk_factors",
@@ -17,7 +31,6 @@ async fn insights_are_listed_newest_first_and_filtered() {
             "ins-c-healthy-upsell_opportunity",
         ]
     );
-    assert_eq!(all["next_cursor"], Value::Null);
 
     let cases: [(&str, Vec<&str>); 7] = [
         (

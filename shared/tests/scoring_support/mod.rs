@@ -152,6 +152,7 @@ impl SnapshotBuilder {
             is_closed: true,
             is_closed_won: true,
             close_date: Some(days_ago(days)),
+            stage: None,
         });
         self
     }
@@ -164,6 +165,7 @@ impl SnapshotBuilder {
             is_closed: true,
             is_closed_won: false,
             close_date: Some(days_ago(days)),
+            stage: None,
         });
         self
     }
@@ -176,6 +178,7 @@ impl SnapshotBuilder {
             is_closed: false,
             is_closed_won: false,
             close_date: None,
+            stage: None,
         });
         self
     }

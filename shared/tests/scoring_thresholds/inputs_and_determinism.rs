@@ -14,6 +14,7 @@ fn malformed_amounts_and_dates_are_missing_data_not_zero() {
         is_closed: props::boolean(Some("TRUE")).unwrap_or(false),
         is_closed_won: props::boolean(Some("yes")).unwrap_or(false),
         close_date: props::datetime(Some("last tuesday")),
+        stage: None,
     });
     snapshot.deals.push(shared::domain::Deal {
         id: "d-nan".to_owned(),
@@ -21,6 +22,7 @@ fn malformed_amounts_and_dates_are_missing_data_not_zero() {
         is_closed: true,
         is_closed_won: true,
         close_date: props::datetime(Some("2026-10-01")),
+        stage: None,
     });
     let features = derive_features(&snapshot, &settings(), now());
     assert_eq!(features.revenue.value(), None);

@@ -261,8 +261,9 @@ fn upsell_for(candidate: ClientSnapshot) -> Option<Insight> {
 #[test]
 fn upsell_for_a_healthy_engaged_client_under_the_healthy_median() {
     let found = upsell_for(healthy("cand", 20_000.0).build()).expect("upsell fires");
-    // The healthy median of 20k, 50k, 60k, 70k is 55k.
-    assert_eq!(found.revenue_at_stake, Some(35_000.0));
+    // The healthy median of 20k, 50k, 60k, 70k is 55k: 35k to win, an upside, never "at stake".
+    assert_eq!(found.revenue_upside, Some(35_000.0));
+    assert_eq!(found.revenue_at_stake, None);
 }
 
 #[test]

@@ -48,6 +48,8 @@ pub(super) async fn insights_list_newest_first_by_status_and_filters<S: Store>(s
             changed_by: "user@acme".into(),
             changed_at: t0() + Duration::days(1),
             expected_version: insight.version,
+            reason: None,
+            snoozed_until: None,
         };
         store
             .change_insight_status(acme, &insight.id, &change)
@@ -156,6 +158,8 @@ pub(super) async fn insight_status_changes_check_the_version<S: Store>(store: &S
         changed_by: "ops@acme".into(),
         changed_at: t0() + Duration::hours(2),
         expected_version: stored.version,
+        reason: None,
+        snoozed_until: None,
     };
     let changed = store
         .change_insight_status(acme, &original.id, &change)
@@ -224,4 +228,85 @@ pub(super) async fn insight_status_changes_check_the_version<S: Store>(store: &S
     // An insight naming another tenant is refused.
     let foreign = insight(&tid("other"), 2, InsightRule::InactiveClient, 0);
     assert!(is_invalid_input(store.put_insights(acme, &[foreign]).await));
+}
+
+pub(super) async fn matching_insights_reads_every_match_and_keeps_snoozes<S: Store>(store: &S) {
+    let acme = &tid("acme");
+    // More than one page of the paged listing (200), so reading to the end is exercised.
+    let insights: Vec<_> = (0..130)
+        .flat_map(|n| {
+            [
+                InsightRule::InactiveClient,
+                InsightRule::DecliningEngagement,
+            ]
+            .map(|rule| insight(&tid("acme"), n, rule, (n % 50) as i64))
+        })
+        .collect();
+    store.put_insights(acme, &insights).await.unwrap();
+    store
+        .put_insights(
+            &tid("other"),
+            &[insight(&tid("other"), 1, InsightRule::InactiveClient, 0)],
+        )
+        .await
+        .unwrap();
+    let until = t0() + Duration::days(7);
+    for (n, status) in [
+        (0, InsightStatus::Snoozed),
+        (1, InsightStatus::Snoozed),
+        (2, InsightStatus::Dismissed),
+    ] {
+        let change = StatusChange {
+            status,
+            changed_by: "user@acme".into(),
+            changed_at: t0() + Duration::days(1),
+            expected_version: 0,
+            reason: Some(format!("reason {n}")),
+            snoozed_until: Some(until),
+        };
+        store
+            .change_insight_status(acme, &insights[n].id, &change)
+            .await
+            .unwrap();
+    }
+    let ids = |found: &[Insight]| found.iter().map(|i| i.id.clone()).collect::<BTreeSet<_>>();
+
+    let all = store
+        .matching_insights(acme, &InsightFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 260);
+    assert_eq!(ids(&all), ids(&insights));
+
+    let snoozed = store
+        .matching_insights(
+            acme,
+            &InsightFilter {
+                status: Some(InsightStatus::Snoozed),
+                ..InsightFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&snoozed), ids(&insights[..2]));
+    assert!(snoozed
+        .iter()
+        .all(|i| i.snoozed_until == Some(until) && i.status_reason.is_some()));
+
+    // A date is kept only with a snooze; the reason with any status.
+    let dismissed = store.get_insight(acme, &insights[2].id).await.unwrap();
+    assert_eq!(dismissed.snoozed_until, None);
+    assert_eq!(dismissed.status_reason.as_deref(), Some("reason 2"));
+
+    let narrow = InsightFilter {
+        status: Some(InsightStatus::Open),
+        insight_type: Some(InsightType::ChurnRisk),
+        min_confidence: Some(45),
+        ..InsightFilter::default()
+    };
+    let found = store.matching_insights(acme, &narrow).await.unwrap();
+    let expected: Vec<Insight> = all.iter().filter(|i| narrow.matches(i)).cloned().collect();
+    assert!(!expected.is_empty());
+    assert_eq!(ids(&found), ids(&expected));
+    assert_eq!(found.len(), expected.len());
 }

@@ -108,6 +108,8 @@ pub(super) async fn tenants_are_isolated<S: Store>(store: &S) {
         changed_by: "intruder".into(),
         changed_at: now,
         expected_version: insights[0].version,
+        reason: None,
+        snoozed_until: None,
     };
     assert!(matches!(
         store

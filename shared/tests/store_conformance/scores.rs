@@ -130,6 +130,33 @@ pub(super) async fn scores_list_by_overall_with_band_and_churn_filters<S: Store>
     );
     assert_eq!(listed.len(), expected.len());
 
+    // A maximum overall: alone (the overview's "at risk", under 50), inside a band, or above a
+    // band (nothing).
+    for (band, max, range) in [
+        (None, 49, 0..50),
+        (Some(HealthBand::Watch), 60, 50..61),
+        (Some(HealthBand::Healthy), 49, 0..0),
+    ] {
+        let query = ScoreQuery {
+            band,
+            max_overall: Some(max),
+            ..ScoreQuery::default()
+        };
+        let listed = walk(4, |page| {
+            let q = query.clone();
+            async move { store.list_scores(acme, &q, &page).await }
+        })
+        .await;
+        let expected: BTreeSet<_> = scores
+            .iter()
+            .filter(|s| range.contains(&s.overall))
+            .map(|s| s.client_id.clone())
+            .collect();
+        let found: BTreeSet<_> = listed.iter().map(|s| s.client_id.clone()).collect();
+        assert_eq!(found, expected, "{band:?} up to {max}");
+        assert_eq!(listed.len(), expected.len());
+    }
+
     let some = store
         .get_scores(acme, &[cid(3), cid(999), cid(1)])
         .await

@@ -180,6 +180,9 @@ pub fn insight(company_id: &str, impact: Impact, title: &str) -> Insight {
         updated_at: now() - Duration::hours(1),
         status_changed_at: None,
         status_changed_by: None,
+        status_reason: None,
+        snoozed_until: None,
+        revenue_upside: None,
         version: 0,
     }
 }

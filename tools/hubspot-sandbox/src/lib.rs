@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{Faults, SandboxConfig};
 pub use crm_schema::{SandboxOwner, SandboxProperty, SandboxPropertyGroup, SandboxPropertyOption};
+pub use generate::Trajectory;
 pub use state::SandboxStats;
 pub use webhook::{signature_v1, signature_v2, signature_v3};
 
@@ -79,6 +80,16 @@ impl Drop for Running {
             let _ = stop.send(());
         }
     }
+}
+
+/// Each generated company's id and the trajectory its activity follows over the last months (what
+/// a history rebuilt day by day from the portal's dates shows): the same for a seed and size on any
+/// day.
+pub fn company_trajectories(config: &SandboxConfig) -> Vec<(String, Trajectory)> {
+    generate::trajectories(config)
+        .into_iter()
+        .map(|(id, trajectory)| (id.to_string(), trajectory))
+        .collect()
 }
 
 /// A running sandbox portal. Cheap to clone; the server stops when the last clone is dropped or on

@@ -105,6 +105,13 @@ pub struct Args {
     /// Show no per-object sync progress (bars on a terminal, one line per object type otherwise).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Do not backfill history at first start. By default a tenant that was never scored gets its
+    /// 90 past days scored, one per day, from the portal's dated activity (engagements, deals,
+    /// tickets) before its first live scoring, so trends and "why it changed" have data at once.
+    /// Alerts never fire for those days; a tenant kept in --data-file is backfilled only once.
+    #[arg(long)]
+    pub no_backfill: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! `connected-insights-local`: the whole pipeline in one process on localhost. See README.md.
 
 mod alerts;
+mod backfill;
 mod cli;
 mod data_file;
 mod jwt_check;

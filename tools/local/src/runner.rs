@@ -5,6 +5,7 @@
 //! Lambdas use, instead of EventBridge rules; the api function's router under `axum::serve` instead
 //! of `lambda_http`.
 
+use crate::backfill::Gate;
 use crate::cli::Args;
 use crate::data_file::{save_after_change, DataFile};
 use crate::portal::{close_interrupted_runs, prepare_tenant, start_portal, Portal};
@@ -121,6 +122,17 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
     )
     .await?;
 
+    // Decided before the first sync can score anything: a tenant never scored gets its past days.
+    let backfill_gate = if !args.no_backfill && crate::backfill::needed(&store, &tenant.id).await? {
+        Some(Gate::new(
+            store.clone(),
+            tenant.id.clone(),
+            demo.connection_ids().cloned(),
+        ))
+    } else {
+        None
+    };
+
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -226,7 +238,11 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         dashboard_url: format!("{base_url}/#token={}", dev_token.expose_secret()),
         data_file: data_file.clone(),
         notify: notify_triggers.clone(),
+        backfill_gate: backfill_gate.clone(),
     };
+    if let Some(gate) = backfill_gate {
+        tasks.spawn(gate.run(stopped.clone()));
+    }
     tasks.spawn(pipeline.clone().deliver(events, stopped.clone()));
     tasks.spawn(schedule(
         store.clone(),
@@ -367,6 +383,8 @@ struct Pipeline {
     data_file: Option<DataFile>,
     /// notify's triggers, handed to it in batches (`crate::alerts::feed`).
     notify: tokio::sync::mpsc::UnboundedSender<Trigger>,
+    /// Holds scoring until the first start's history backfill ran (`None`: no backfill).
+    backfill_gate: Option<Arc<Gate>>,
 }
 
 impl Pipeline {
@@ -395,6 +413,9 @@ impl Pipeline {
 
     /// Runs `event` through the same routing the Lambdas use, then tells the person at the terminal.
     async fn handle(self, event: ProductEvent) {
+        if let (ProductEvent::TenantSynced(_), Some(gate)) = (&event, &self.backfill_gate) {
+            gate.wait().await;
+        }
         let trigger = Trigger::from(event.clone());
         if trigger.handled_by() == Some(Function::Notify) {
             // notify reads a queue in batches; its feed is the queue here.
@@ -424,6 +445,15 @@ impl Pipeline {
         let handled = route(&handlers, trigger, deadline, progress).await;
         if first_sync {
             self.first_sync_bars.clear();
+        }
+        if let (ProductEvent::SyncRequested(request), Some(gate)) = (&event, &self.backfill_gate) {
+            match &handled {
+                Ok(Handled::Synced(run)) => {
+                    gate.sync_ended(run.connection_id.as_ref(), Some(run.status))
+                }
+                Err(_) => gate.sync_ended(request.connection_id.as_ref(), None),
+                Ok(_) => {}
+            }
         }
         match handled {
             Ok(Handled::Synced(run)) if run.status == SyncStatus::Failed => eprintln!(

@@ -203,12 +203,44 @@
   const when = (iso) => iso ? new Date(iso).toLocaleString() : "—";
   const dash = (v) => (v === null || v === undefined) ? "—" : v;
   const signed = (v) => (v === null || v === undefined) ? "—" : (v > 0 ? "+" + v : String(v));
-  const money = (v) => v == null ? null : new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", maximumFractionDigits: 0 }).format(v);
+  // One money format everywhere, the API's too (scoring::money): dollars with two decimals.
+  const money = (v) => v == null ? null : new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
   function announce(text) {
     const a = document.getElementById("announcer");
     a.textContent = "";
     setTimeout(() => { a.textContent = text; }, 50);
   }
+  // Every wide table scrolls inside its own region, never the page (a 400 px screen): the region is
+  // labelled (the table's caption, else its section's heading), reachable by keyboard so the arrow
+  // keys scroll it, and a hint above it says so while the table is wider than the region. Applied
+  // here to every `.table-wrap` a page renders, whenever it renders it.
+  const SCROLL_HINT = "Scroll sideways to see every column →";
+  const regionWatch = window.ResizeObserver
+    ? new ResizeObserver((entries) => entries.forEach((e) => fitHint(e.target.closest(".table-wrap"))))
+    : null;
+  function fitHint(wrap) {
+    const hint = wrap && wrap.previousElementSibling;
+    if (hint && hint.classList.contains("scroll-hint")) hint.classList.toggle("visible", wrap.scrollWidth > wrap.clientWidth + 1);
+  }
+  function tableRegions(root) {
+    for (const wrap of root.querySelectorAll(".table-wrap:not([role])")) {
+      const caption = wrap.querySelector("caption");
+      const section = wrap.closest("section");
+      const heading = section && section.querySelector("h2, h3");
+      const name = (caption && caption.textContent) || (heading && heading.textContent) || "Table";
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("aria-label", name);
+      wrap.before(h("p", { class: "scroll-hint", "aria-hidden": "true" }, SCROLL_HINT));
+      if (regionWatch) {
+        regionWatch.observe(wrap);
+        const table = wrap.querySelector("table");
+        if (table) regionWatch.observe(table);
+      }
+      requestAnimationFrame(() => fitHint(wrap));
+    }
+  }
+  new MutationObserver(() => tableRegions(main)).observe(main, { childList: true, subtree: true });
   function show(...nodes) {
     main.replaceChildren(...nodes);
     main.setAttribute("aria-busy", "false");

@@ -1,155 +1,3 @@
-  // ---------- Overview ----------
-  function barList(title, counts, cls) {
-    const total = Math.max(1, ...Object.values(counts));
-    return h("section", { class: "panel", "aria-label": title }, h("h3", {}, title),
-      Object.entries(counts).map(([key, n]) => h("div", { class: "bar-row" },
-        h("span", {}, cls ? h("span", { class: "badge " + cls + key }, label(key)) : label(key)),
-        h("div", { class: "bar", role: "img", "aria-label": label(key) + ": " + n },
-          h("span", { style: "width:" + Math.round(100 * n / total) + "%" })),
-        h("span", { class: "num" }, n))));
-  }
-  function syncSummary(run) {
-    if (!run) return h("p", { class: "muted" }, "No sync yet.");
-    const counts = Object.entries(run.counts || {}).map(([k, n]) => k + " " + n).join(", ");
-    return h("div", {},
-      h("p", {}, h("span", { class: "badge status-" + run.status }, label(run.status)), " ", run.mode + " sync, started " + when(run.started_at) + (run.finished_at ? ", finished " + when(run.finished_at) : "")),
-      counts ? h("p", { class: "muted" }, "Fetched: " + counts) : null,
-      run.error ? h("p", { class: "error" }, run.error) : null);
-  }
-  // HubSpot refused the tenant's tokens: syncs are stopped until the user connects again.
-  function connectionNotice(c) {
-    if (!c || c.status === "active") return null;
-    const reauth = c.status === "needs_reauth";
-    return h("section", { class: "panel notice", id: "connection-notice", role: "alert" },
-      h("h3", {}, reauth ? "HubSpot needs reconnecting" : "HubSpot connection " + label(c.status)),
-      h("p", {}, reauth ? "Syncing has stopped: HubSpot no longer accepts this connection's tokens." : "Syncing is stopped."),
-      c.status_reason ? h("p", { class: "muted", id: "connection-reason" }, c.status_reason) : null,
-      c.reconnect_url
-        ? h("p", {}, h("a", { class: "primary", id: "reconnect-link", href: c.reconnect_url }, "Reconnect HubSpot"))
-        : reauth ? h("p", {}, "Give Connected Insights a new private app token to resume syncing.") : null);
-  }
-  async function renderOverview() {
-    const o = await api("/v1/overview");
-    if (o.connection) document.getElementById("tenant-name").textContent = o.connection.name;
-    show(h("section", { id: "overview-page", "aria-labelledby": "overview-title" },
-      h("h2", { id: "overview-title" }, "Overview"),
-      connectionNotice(o.connection),
-      h("div", { class: "cards" },
-        card("Clients", o.clients, "overview-clients"),
-        card("Average health", o.average_health == null ? "—" : o.average_health, "overview-average"),
-        card("Clients at risk", o.clients_at_risk, "overview-at-risk"),
-        card("Open insights", o.open_insights, "overview-open-insights"),
-        card("Need manual review", o.open_insights_needing_review, "overview-review")),
-      h("div", { class: "grid2" },
-        barList("Open insights by type", o.open_insights_by_type),
-        barList("Open insights by impact", o.open_insights_by_impact, "impact-"),
-        barList("Clients by health band", o.clients_by_band, "band-")),
-      h("section", { class: "panel", "aria-labelledby": "last-sync-title" },
-        h("h3", { id: "last-sync-title" }, "Last sync"), syncSummary(o.last_sync))));
-  }
-  function card(title, value, id) {
-    return h("div", { class: "card" }, h("div", { class: "label" }, title), h("div", { class: "value", id }, value));
-  }
-
-  // ---------- Insights ----------
-  const insightFilters = { type: "", impact: "", band: "", status: "open" };
-  function select(id, text, key, options) {
-    const el = h("select", { id, onchange: () => { insightFilters[key] = el.value; loadInsights(); } },
-      options.map(([v, t]) => h("option", { value: v, selected: insightFilters[key] === v }, t)));
-    return h("label", { for: id }, text, el);
-  }
-  function confidence(i) {
-    return h("span", { class: "confidence" },
-      h("meter", { min: 0, max: 100, low: 50, high: 85, optimum: 100, value: i.confidence, "aria-label": "Confidence" }),
-      h("span", {}, i.confidence + "% · " + label(i.confidence_band) + " (" + BAND_RANGES[i.confidence_band] + ")"),
-      i.confidence_band === "needs_review" ? h("span", { class: "review" }, "· review manually") : null);
-  }
-  // "HubSpot + PayPal (explicit id, 100%)": where a finding comes from, and how sure the match is.
-  const SOURCE_NAMES = { hubspot: "HubSpot", paypal: "PayPal", ninjaone: "NinjaOne", pax8: "Pax8", m365: "Microsoft 365" };
-  const MATCH_NAMES = { explicit_id: "explicit id", verified_domain: "verified domain", contact_email: "contact email", website: "website", email_domain: "email domain", normalised_name: "same name", fuzzy_name: "similar name" };
-  function sourcesLine(sources) {
-    if (!sources || !sources.length) return null;
-    return h("p", { class: "muted sources" }, "Sources: " + sources.map((s) => (SOURCE_NAMES[s.platform] || s.platform) +
-      (s.matched_by ? " (matched by " + (MATCH_NAMES[s.matched_by] || s.matched_by) + (s.match_confidence != null ? ", " + Math.round(100 * s.match_confidence) + "%" : "") + ")" : "")).join(" + "));
-  }
-  function insightCard(i, onChange) {
-    const setStatus = async (status, button) => {
-      button.disabled = true;
-      try {
-        const updated = await api("/v1/insights/" + encodeURIComponent(i.id), { method: "PATCH", body: JSON.stringify({ status, version: i.version }) });
-        announce("Insight “" + i.title + "” is now " + label(updated.status).toLowerCase() + ".");
-        onChange(updated);
-      } catch (error) {
-        button.disabled = false;
-        announce("Could not change the insight: " + error.message);
-      }
-    };
-    const actions = [];
-    if (i.status === "open") {
-      actions.push(h("button", { type: "button", class: "action-acknowledge", onclick: (e) => setStatus("acknowledged", e.currentTarget) }, "Acknowledge"));
-      actions.push(h("button", { type: "button", class: "action-dismiss", onclick: (e) => setStatus("dismissed", e.currentTarget) }, "Dismiss"));
-    } else if (i.status === "acknowledged" || i.status === "dismissed") {
-      actions.push(h("button", { type: "button", class: "action-reopen", onclick: (e) => setStatus("open", e.currentTarget) }, "Reopen"));
-    }
-    return h("article", { class: "insight impact-" + i.impact + "-edge", "data-id": i.id, "data-status": i.status, "aria-labelledby": "t-" + i.id },
-      h("div", { class: "meta" },
-        h("span", { class: "badge impact-" + i.impact }, label(i.impact) + " impact"),
-        h("span", { class: "badge type" }, label(i.type)),
-        confidence(i),
-        i.status !== "open" ? h("span", { class: "muted" }, "· " + label(i.status)) : null),
-      h("h3", { id: "t-" + i.id }, i.title),
-      h("p", {}, h("a", { href: "#/client/" + encodeURIComponent(i.client_id) }, i.client_name),
-        i.revenue_at_stake != null ? h("span", { class: "muted" }, " · " + money(i.revenue_at_stake) + " at stake") : null),
-      h("p", {}, i.description),
-      sourcesLine(i.sources),
-      i.recommendations.length ? h("div", {}, h("strong", {}, "Recommended actions"), h("ul", {}, i.recommendations.map((r) => h("li", {}, r)))) : null,
-      h("details", {}, h("summary", {}, "Why"), h("p", {}, i.explanation),
-        h("ul", {}, i.evidence.map((e) => h("li", {}, e.name + ": " + e.value + (e.unit ? " " + e.unit : ""))))),
-      h("div", { class: "actions" }, actions));
-  }
-  let insightsCursor = null;
-  async function renderInsights() {
-    show(h("section", { id: "insights-page", "aria-labelledby": "insights-title" },
-      h("h2", { id: "insights-title" }, "Insights"),
-      h("div", { class: "filters", role: "group", "aria-label": "Filter insights" },
-        select("filter-type", "Type", "type", [["", "All types"], ["client_health", "Client health"], ["revenue_optimization", "Revenue optimization"], ["churn_risk", "Churn risk"], ["upsell_opportunity", "Upsell opportunity"], ["payment_risk", "Payment risk"]]),
-        select("filter-impact", "Impact", "impact", [["", "All impacts"], ["critical", "Critical"], ["high", "High"], ["medium", "Medium"], ["low", "Low"]]),
-        select("filter-band", "Confidence", "band", [["", "All bands"], ["high", "High (85-100)"], ["medium", "Medium (70-84)"], ["lower", "Lower (50-69)"], ["needs_review", "Needs review (under 50)"]]),
-        select("filter-status", "Status", "status", [["open", "Open"], ["acknowledged", "Acknowledged"], ["dismissed", "Dismissed"], ["resolved", "Resolved"], ["", "Any status"]])),
-      h("p", { id: "insights-count", class: "muted", role: "status" }),
-      h("div", { id: "insights-list" }),
-      h("button", { type: "button", id: "insights-more", hidden: true, onclick: () => loadInsights(true) }, "Load more")));
-    await loadInsights();
-  }
-  async function loadInsights(more) {
-    const list = document.getElementById("insights-list");
-    if (!list) return;
-    const params = new URLSearchParams({ limit: "50" });
-    for (const [k, v] of Object.entries(insightFilters)) if (v) params.set(k, v);
-    if (more && insightsCursor) params.set("cursor", insightsCursor);
-    try {
-      const page = await api("/v1/insights?" + params);
-      if (!more) list.replaceChildren();
-      insightsCursor = page.next_cursor;
-      for (const i of page.items) {
-        const node = insightCard(i, (updated) => {
-          const keep = !insightFilters.status || insightFilters.status === updated.status;
-          if (keep) node.replaceWith(insightCard(updated, () => loadInsights()));
-          else node.remove();
-          countInsights();
-        });
-        list.append(node);
-      }
-      if (!list.children.length) list.append(h("p", { class: "empty" }, "No insights match these filters."));
-      document.getElementById("insights-more").hidden = !insightsCursor;
-      countInsights();
-    } catch (error) { showError(error); }
-  }
-  function countInsights() {
-    const n = document.querySelectorAll("#insights-list .insight").length;
-    document.getElementById("insights-count").textContent = n + (insightsCursor ? "+" : "") + " insight" + (n === 1 ? "" : "s") + " shown";
-  }
-
   // ---------- Health ----------
   const DIMS = ["crm", "payment", "usage", "support"];
   let healthSort = { key: "overall", dir: 1 };
@@ -177,32 +25,84 @@
       points.length > 1 ? svg("path", { d: path, fill: "none", stroke, "stroke-width": 2 }) : null,
       svg("circle", { cx: x(last[0]), cy: y(last[1]), r: 2.5, fill: stroke }));
   }
+  // The list comes from the API with its filters (name search, band, churn risk, and the overview's
+  // "clients at risk": max_overall); sorting is done here, over every row, so a column sorts the whole
+  // filtered list and not one page. The filters live in the address (#/health/band=at_risk&q=acme), so
+  // the overview links to a filtered list and a reload keeps it.
   let healthRows = [];
-  async function renderHealth() {
-    healthRows = [];
+  const HEALTH_FILTER_KEYS = ["q", "band", "min_churn_risk", "max_overall"];
+  const healthFilters = {};
+  function healthFiltersFrom(arg) {
+    const given = new URLSearchParams(arg && arg.includes("=") ? arg : "");
+    for (const key of HEALTH_FILTER_KEYS) healthFilters[key] = (given.get(key) || "").trim();
+  }
+  function keepHealthFiltersInAddress() {
+    const query = new URLSearchParams();
+    for (const key of HEALTH_FILTER_KEYS) if (healthFilters[key]) query.set(key, healthFilters[key]);
+    const text = query.toString();
+    history.replaceState(null, "", "#/health" + (text ? "/" + text : ""));
+  }
+  async function fetchHealthRows() {
+    const rows = [];
     let cursor = null;
     do {
       const params = new URLSearchParams({ limit: "200" });
+      for (const [k, v] of Object.entries(healthFilters)) if (v) params.set(k, v);
       if (cursor) params.set("cursor", cursor);
       const page = await api("/v1/health-scores?" + params);
-      healthRows.push(...page.items);
+      rows.push(...page.items);
       cursor = page.next_cursor;
-    } while (cursor && healthRows.length < 5000);
+    } while (cursor && rows.length < 5000);
+    return rows;
+  }
+  async function renderHealth(arg) {
+    healthFiltersFrom(arg);
+    healthRows = await fetchHealthRows();
+    const search = h("input", { type: "search", id: "health-search", value: healthFilters.q, autocomplete: "off",
+      oninput: () => { healthFilters.q = search.value.trim(); clearTimeout(healthSearchTimer); healthSearchTimer = setTimeout(reloadHealth, 250); } });
+    const filter = (id, text, key, options) => {
+      const el = h("select", { id, onchange: () => { healthFilters[key] = el.value; reloadHealth(); } },
+        options.map(([v, t]) => h("option", { value: v, selected: healthFilters[key] === v }, t)));
+      return h("label", { for: id }, text, el);
+    };
     show(h("section", { id: "health-page", "aria-labelledby": "health-title" },
       h("h2", { id: "health-title" }, "Client health"),
-      h("p", { class: "muted" }, healthRows.length + " clients. Select a column heading to sort."),
+      h("form", { class: "filters", role: "search", "aria-label": "Filter clients", onsubmit: (e) => { e.preventDefault(); reloadHealth(); } },
+        h("label", { for: "health-search" }, "Search by name", search),
+        filter("health-band", "Health band", "band", [["", "All bands"], ["healthy", "Healthy (75-100)"], ["watch", "Watch (50-74)"], ["at_risk", "At risk (25-49)"], ["critical", "Critical (0-24)"]]),
+        filter("health-churn", "Churn risk", "min_churn_risk", [["", "Any churn risk"], ["25", "25% or more"], ["50", "50% or more"], ["75", "75% or more"]]),
+        healthFilters.max_overall ? h("p", { id: "health-max-overall" }, "Overall " + healthFilters.max_overall + " or less ",
+          h("button", { type: "button", onclick: (e) => { e.currentTarget.parentElement.remove(); healthFilters.max_overall = ""; reloadHealth(); } }, "Show every score")) : null),
+      h("p", { class: "muted", id: "health-count", role: "status" }),
+      h("p", { class: "muted" }, "Select a column heading to sort. Revenue is won deals (or the company's reported revenue); renewal is the next close date of an open deal."),
       h("div", { class: "table-wrap" }, h("table", { id: "health-table" }))));
     drawHealthTable();
   }
+  let healthSearchTimer = null;
+  async function reloadHealth() {
+    keepHealthFiltersInAddress();
+    try {
+      healthRows = await fetchHealthRows();
+      drawHealthTable();
+    } catch (error) { showError(error); }
+  }
+  const HEALTH_COLUMNS = {
+    name: (s) => s.client_name.toLowerCase(), overall: (s) => s.overall, churn: (s) => s.churn_risk,
+    trend: (s) => s.trend.delta_7d ?? 0, revenue: (s) => s.revenue ?? null,
+    renewal: (s) => s.renewal_at ? Date.parse(s.renewal_at) : null,
+  };
   function drawHealthTable() {
     const table = document.getElementById("health-table");
     if (!table) return;
-    const value = (s, key) => key === "name" ? s.client_name.toLowerCase() : key === "overall" ? s.overall
-      : key === "churn" ? s.churn_risk : key === "trend" ? (s.trend.delta_7d ?? 0) : (dimScore(s, key) ?? -1);
+    const value = HEALTH_COLUMNS[healthSort.key] || ((s) => dimScore(s, healthSort.key));
+    // Rows without a value (no revenue, no renewal, no data for a dimension) stay last either way.
     const rows = [...healthRows].sort((a, b) => {
-      const va = value(a, healthSort.key), vb = value(b, healthSort.key);
+      const va = value(a), vb = value(b);
+      if (va == null || vb == null) return (va == null) - (vb == null);
       return (va < vb ? -1 : va > vb ? 1 : 0) * healthSort.dir;
     });
+    const filtered = HEALTH_FILTER_KEYS.some((key) => healthFilters[key]);
+    document.getElementById("health-count").textContent = rows.length + " client" + (rows.length === 1 ? "" : "s") + (filtered ? " match these filters" : "");
     const col = (key, text, num) => h("th", { scope: "col", class: num ? "num" : null,
       "aria-sort": healthSort.key === key ? (healthSort.dir > 0 ? "ascending" : "descending") : "none" },
       h("button", { type: "button", "data-sort": key, onclick: () => {
@@ -211,71 +111,21 @@
         document.querySelector(`#health-table button[data-sort="${key}"]`).focus();
         announce("Sorted by " + text + (healthSort.dir > 0 ? ", ascending" : ", descending"));
       } }, text));
+    const day = (iso) => iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "—";
     table.replaceChildren(
-      h("caption", { class: "sr-only" }, "Clients with their health dimensions, overall score, churn risk and trend"),
+      h("caption", { class: "sr-only" }, "Clients with their health dimensions, overall score, churn risk, revenue, renewal and trend"),
       h("thead", {}, h("tr", {}, col("name", "Client"), col("overall", "Overall", true),
-        DIMS.map((d) => col(d, label(d), true)), col("churn", "Churn risk", true), col("trend", "Trend (7d)"))),
-      h("tbody", {}, rows.map((s) => h("tr", { "data-client": s.client_id },
+        DIMS.map((d) => col(d, label(d), true)), col("churn", "Churn risk", true),
+        col("revenue", "Revenue", true), col("renewal", "Renewal"), col("trend", "Trend (7d)"))),
+      h("tbody", {}, rows.length ? rows.map((s) => h("tr", { "data-client": s.client_id },
         h("th", { scope: "row" }, h("a", { href: "#/client/" + encodeURIComponent(s.client_id) }, s.client_name)),
         h("td", { class: "num" }, h("span", { class: "badge band-" + s.band, title: label(s.band) }, s.overall)),
         DIMS.map((d) => h("td", { class: "num" }, dash(dimScore(s, d)))),
         h("td", { class: "num" }, s.churn_risk + "%"),
-        h("td", {}, sparkline(s), " ", signed(s.trend.delta_7d))))));
-  }
-
-  // ---------- Client ----------
-  async function renderClient(id) {
-    const c = await api("/v1/clients/" + encodeURIComponent(id));
-    const s = c.score;
-    document.title = s.client_name + " · Connected Insights";
-    const points = c.history.map((p) => [new Date(p.at).getTime(), p.overall]);
-    const chartTitle = "Overall score history, " + when(c.history_from) + " to " + when(c.history_to);
-    const insightsBox = h("div", { id: "client-insights" });
-    const drawInsights = (items) => insightsBox.replaceChildren(...(items.length
-      ? items.map((i) => insightCard(i, () => renderClient(id).catch(showError)))
-      : [h("p", { class: "empty" }, "No open insights for this client.")]));
-    drawInsights(c.open_insights);
-    show(h("section", { id: "client-page", "aria-labelledby": "client-title" },
-      h("p", {}, h("a", { href: "#/health" }, "← All clients")),
-      h("h2", { id: "client-title" }, s.client_name),
-      sourcesLine(s.sources),
-      h("div", { class: "cards" },
-        h("div", { class: "card" }, h("div", { class: "label" }, "Overall"), h("div", { class: "value" }, s.overall, " ", h("span", { class: "badge band-" + s.band }, label(s.band)))),
-        card("Churn risk", s.churn_risk + "%"),
-        card("Change, 7 days", signed(c.trend.delta_7d)),
-        card("Change, 30 days", signed(c.trend.delta_30d))),
-      h("h3", {}, "Dimensions"),
-      h("div", { class: "dims" }, s.dimensions.map((d) => h("section", { class: "panel dim", "aria-label": label(d.dimension) + " dimension" },
-        h("h3", {}, label(d.dimension), " ", h("span", { class: "score" }, dash(d.score)), h("span", { class: "muted" }, " · weight " + Math.round(d.weight * 100) + "%")),
-        d.score == null ? h("p", { class: "muted" }, "No data: left out of the overall score.") : null,
-        h("table", { class: "factors" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Factor"), h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "Points"))),
-          h("tbody", {}, d.factors.map((f) => h("tr", {},
-            h("td", {}, h("strong", {}, f.name), f.source && f.source !== "hubspot" ? h("span", { class: "muted" }, " · " + (SOURCE_NAMES[f.source] || f.source)) : null, h("div", { class: "muted" }, f.explanation)),
-            h("td", { class: "num" }, f.value == null ? "missing" : Math.round(f.value * 100) / 100),
-            h("td", { class: "num" }, Math.round(f.points * 10) / 10)))))))),
-      h("section", { class: "panel", "aria-labelledby": "history-title" },
-        h("h3", { id: "history-title" }, "Score history"),
-        points.length ? historyChart(points, chartTitle) : h("p", { class: "muted" }, "No history yet.")),
-      linkedRecordsPanel(c.linked_records),
-      h("h3", { style: "margin-top:1rem" }, "Open insights"), insightsBox));
-  }
-  function historyChart(points, title) {
-    const width = 640, height = 220, left = 34, pad = 12;
-    const xs = points.map((p) => p[0]);
-    const minX = Math.min(...xs), maxX = Math.max(...xs);
-    const x = (v) => maxX === minX ? (left + width) / 2 : left + (v - minX) / (maxX - minX) * (width - left - pad);
-    const y = (v) => height - 24 - v / 100 * (height - 24 - pad);
-    const grid = [0, 25, 50, 75, 100].map((v) => [
-      svg("line", { x1: left, x2: width - pad, y1: y(v), y2: y(v), stroke: "#dde1e8" }),
-      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#5b6475" }, v)]);
-    const d = points.map((p, i) => (i ? "L" : "M") + x(p[0]).toFixed(1) + " " + y(p[1]).toFixed(1)).join(" ");
-    const fmt = (t) => new Date(t).toLocaleDateString();
-    return svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title + ": " + points.length + " points, latest " + points[points.length - 1][1] },
-      svg("title", {}, title), grid,
-      svg("text", { x: left, y: height - 6, "font-size": 11, fill: "#5b6475" }, fmt(minX)),
-      svg("text", { x: width - pad, y: height - 6, "font-size": 11, fill: "#5b6475", "text-anchor": "end" }, fmt(maxX)),
-      points.length > 1 ? svg("path", { d, fill: "none", stroke: "#2456c7", "stroke-width": 2.5 }) : null,
-      points.map((p) => svg("circle", { cx: x(p[0]), cy: y(p[1]), r: 3, fill: "#2456c7" }, svg("title", {}, fmt(p[0]) + ": " + p[1]))));
+        h("td", { class: "num", "data-revenue": s.revenue ?? "" }, s.revenue == null ? "—" : money(s.revenue)),
+        h("td", { "data-renewal": s.renewal_at || "" }, day(s.renewal_at)),
+        h("td", {}, sparkline(s), " ", signed(s.trend.delta_7d))))
+        : h("tr", {}, h("td", { colspan: 10, class: "empty" }, "No client matches these filters."))));
   }
 
   // ---------- Sync ----------
@@ -324,7 +174,4 @@
     }
     setTimeout(pollSync, 800);
   });
-  page("overview", renderOverview);
-  page("insights", renderInsights);
   page("health", renderHealth);
-  page("client", renderClient, "health");

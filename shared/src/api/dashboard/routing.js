@@ -1,4 +1,5 @@
   // ---------- Routing ----------
+  let routed = false;
   async function route(quiet) {
     const hash = location.hash || "#/overview";
     const [, name, arg] = hash.match(/^#\/([a-z-]+)(?:\/(.*))?$/) || [null, "overview"];
@@ -16,10 +17,25 @@
     if (current !== "client") document.title = "Connected Insights";
     try {
       await entry.render(arg === undefined ? undefined : decodeURIComponent(arg));
-      if (!quiet) main.focus({ preventScroll: true });
+      if (!quiet) {
+        // A navigation puts focus on the new content; the first load leaves it at the top of the
+        // page, so the first Tab reaches the skip link.
+        if (routed) main.focus({ preventScroll: true });
+        routed = true;
+        // Once per navigation, through the status region (<main> itself is not live).
+        const heading = main.querySelector("h2");
+        announce((heading ? heading.textContent : label(current)) + " page");
+      }
+      // Which page rendered: the browser test waits for it (another name: the route has no page).
+      main.dataset.page = current;
     } catch (error) { showError(error); }
   }
   window.addEventListener("hashchange", () => route());
+  // The skip link moves focus to <main> without touching the hash (the hash is the route).
+  document.getElementById("skip-link").addEventListener("click", (e) => {
+    e.preventDefault();
+    main.focus();
+  });
   const signOutButton = document.getElementById("sign-out");
   signOutButton.addEventListener("click", signOut);
   startAuth()

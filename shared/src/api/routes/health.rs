@@ -1,20 +1,19 @@
-//! Health scores: the sortable list, and one client with its factors, trend, history and insights.
+//! Health scores: the sortable list (with a name search, and each client's revenue and next
+//! renewal). One client's page is `routes/client`.
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiQuery;
-use crate::api::routes::linked::{linked_records, LinkedRecord};
-use crate::api::routes::{list_error, page_request, path_id};
+use crate::api::routes::{list_error, page_request};
 use crate::api::{ApiState, Caller};
-use crate::domain::{ClientId, HealthBand, HealthScore, Insight, InsightStatus, ScorePoint, Trend};
-use crate::ports::{ScoreOrder, ScoreQuery};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use crate::domain::ScoringSettings;
+use crate::domain::{ClientId, ClientSnapshot, HealthBand, HealthScore};
+use crate::ports::{PageRequest, ScoreOrder, ScoreQuery};
+use crate::scoring::derive_features;
+use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// How long a client's history reaches back when `from` is not given.
-pub const DEFAULT_HISTORY_DAYS: i64 = 90;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +35,13 @@ pub struct HealthScoresQuery {
     /// Only clients whose churn risk is at least this percentage.
     #[param(minimum = 0, maximum = 100)]
     pub min_churn_risk: Option<u8>,
+    /// Only clients whose name contains this text (any case; at most 100 characters). A page of a
+    /// search may hold fewer than `limit` items and still have a `next_cursor`: follow it.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+    /// Only clients whose overall score is at most this (49: the overview's clients at risk).
+    #[param(minimum = 0, maximum = 100)]
+    pub max_overall: Option<u8>,
     /// Page size, 1-200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -43,14 +49,32 @@ pub struct HealthScoresQuery {
     pub cursor: Option<String>,
 }
 
+/// One row of the list: the score, and what the client is worth and when it renews.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HealthScoreRow {
+    #[serde(flatten)]
+    pub score: HealthScore,
+    /// The client's revenue as scoring counts it: its closed-won deal amounts, or the company's
+    /// reported revenue when no won deal has an amount; `null` when neither is known.
+    pub revenue: Option<f64>,
+    /// The close date of the client's next open deal (its renewal), overdue ones included; `null`
+    /// when it has no open deal with a close date.
+    pub renewal_at: Option<DateTime<Utc>>,
+}
+
+/// How many store pages one search request reads at most before it answers with what it found and
+/// a cursor: a rare name on a large tenant costs several short pages, never one unbounded request.
+const SEARCH_PAGES_PER_REQUEST: usize = 10;
+const MAX_SEARCH_CHARS: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HealthScorePage {
-    pub items: Vec<HealthScore>,
+    pub items: Vec<HealthScoreRow>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
-/// Current health scores of the tenant's clients, with their dimensions.
+/// Current health scores of the tenant's clients, with their dimensions, revenue and next renewal.
 #[utoipa::path(
     get,
     path = "/v1/health-scores",
@@ -74,6 +98,7 @@ pub async fn list_health_scores(
             "must be between 0 and 100",
         ));
     }
+    let search = search_text(query.q.as_deref())?;
     let page = page_request(query.limit, query.cursor)?;
     let score_query = ScoreQuery {
         order: match query.sort.unwrap_or_default() {
@@ -82,98 +107,97 @@ pub async fn list_health_scores(
         },
         band: query.band,
         min_churn_risk: query.min_churn_risk,
+        max_overall: query.max_overall,
     };
-    let found = state
-        .store
-        .list_scores(&caller.tenant_id, &score_query, &page)
-        .await
-        .map_err(list_error)?;
-    Ok(Json(HealthScorePage {
-        items: found.items,
-        next_cursor: found.next_cursor,
-    }))
-}
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ClientQuery {
-    /// Start of the history range (RFC 3339); default 90 days before `to`.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<DateTime<Utc>>,
-    /// End of the history range (RFC 3339); default now.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ClientDetail {
-    /// The current score, each dimension with the factors that explain it.
-    pub score: HealthScore,
-    /// Change of the overall score over 7 and 30 days.
-    pub trend: Trend,
-    pub history_from: DateTime<Utc>,
-    pub history_to: DateTime<Utc>,
-    /// Score history inside the range, oldest first.
-    pub history: Vec<ScorePoint>,
-    /// The client's insights with status `open`, newest first.
-    pub open_insights: Vec<Insight>,
-    /// Records of other platforms matched to the client: linked ones first, then those waiting for
-    /// review.
-    pub linked_records: Vec<LinkedRecord>,
-}
-
-/// One client: current score with factors, trend, history in a range and open insights.
-#[utoipa::path(
-    get,
-    path = "/v1/clients/{id}",
-    tag = "health",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The client id"), ClientQuery),
-    responses(
-        (status = 200, description = "The client", body = ClientDetail),
-        (status = 400, description = "A parameter is invalid (named in `parameter`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No scored client with this id for this tenant", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn get_client(
-    State(state): State<ApiState>,
-    caller: Caller,
-    id: Result<Path<String>, PathRejection>,
-    ApiQuery(query): ApiQuery<ClientQuery>,
-) -> Result<Json<ClientDetail>, ApiError> {
-    let client_id: ClientId = path_id(id)?;
-    let to = query.to.unwrap_or_else(|| state.now());
-    let from = query
-        .from
-        .unwrap_or_else(|| to - Duration::days(DEFAULT_HISTORY_DAYS));
-    if from > to {
-        return Err(ApiError::bad_parameter("from", "must not be after `to`"));
+    // Without a search this is one store page. With one, store pages are read for just the rows
+    // still missing, so nothing read is skipped and the last cursor resumes exactly after it.
+    let mut scores = Vec::new();
+    let mut cursor = page.cursor;
+    for _ in 0..SEARCH_PAGES_PER_REQUEST {
+        let wanted = page.limit.saturating_sub(len_u32(&scores));
+        let request = PageRequest {
+            limit: wanted,
+            cursor: cursor.take(),
+        };
+        let found = state
+            .store
+            .list_scores(&caller.tenant_id, &score_query, &request)
+            .await
+            .map_err(list_error)?;
+        scores.extend(
+            found
+                .items
+                .into_iter()
+                .filter(|s| search.as_deref().is_none_or(|q| name_matches(s, q))),
+        );
+        cursor = found.next_cursor;
+        if search.is_none() || cursor.is_none() || len_u32(&scores) >= page.limit {
+            break;
+        }
     }
-    let tenant_id = &caller.tenant_id;
-    let score = state
-        .store
-        .get_score(tenant_id, &client_id)
-        .await?
-        .ok_or(ApiError::NotFound { entity: "client" })?;
-    let history = state.store.history(tenant_id, &client_id, from, to).await?;
-    let mut open_insights: Vec<Insight> = state
-        .store
-        .insights_for_clients(tenant_id, std::slice::from_ref(&client_id))
-        .await?
-        .into_iter()
-        .filter(|i| i.status == InsightStatus::Open)
-        .collect();
-    open_insights.sort_by_key(|insight| std::cmp::Reverse(insight.updated_at));
-    let linked_records = linked_records(&state, tenant_id, &client_id, state.now()).await?;
-    Ok(Json(ClientDetail {
-        trend: score.trend,
-        score,
-        history_from: from,
-        history_to: to,
-        history,
-        open_insights,
-        linked_records,
+    let items = with_commercials(&state, &caller, scores).await?;
+    Ok(Json(HealthScorePage {
+        items,
+        next_cursor: cursor,
     }))
+}
+
+fn len_u32<T>(items: &[T]) -> u32 {
+    u32::try_from(items.len()).unwrap_or(u32::MAX)
+}
+
+/// The search as compared: trimmed and lower-cased; `None` when empty.
+fn search_text(q: Option<&str>) -> Result<Option<String>, ApiError> {
+    let q = q.map(str::trim).unwrap_or_default();
+    if q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::bad_parameter(
+            "q",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    Ok((!q.is_empty()).then(|| q.to_lowercase()))
+}
+
+fn name_matches(score: &HealthScore, lowercase_query: &str) -> bool {
+    score.client_name.to_lowercase().contains(lowercase_query)
+}
+
+/// Adds each client's revenue and renewal from its snapshot (one batch read for the page).
+async fn with_commercials(
+    state: &ApiState,
+    caller: &Caller,
+    scores: Vec<HealthScore>,
+) -> Result<Vec<HealthScoreRow>, ApiError> {
+    let ids: Vec<ClientId> = scores.iter().map(|s| s.client_id.clone()).collect();
+    let snapshots: HashMap<ClientId, ClientSnapshot> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        state
+            .store
+            .get_snapshots(&caller.tenant_id, &ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.client_id.clone(), s))
+            .collect()
+    };
+    let now = state.now();
+    Ok(scores
+        .into_iter()
+        .map(|score| {
+            let snapshot = snapshots.get(&score.client_id);
+            HealthScoreRow {
+                revenue: snapshot.and_then(|s| revenue(s, now)),
+                renewal_at: snapshot.and_then(ClientSnapshot::next_open_deal_close),
+                score,
+            }
+        })
+        .collect())
+}
+
+/// The revenue the scoring rules use (one rule, in `scoring::features`), rounded to cents.
+fn revenue(snapshot: &ClientSnapshot, now: DateTime<Utc>) -> Option<f64> {
+    derive_features(snapshot, &ScoringSettings::default(), now)
+        .revenue
+        .amount()
+        .map(|amount| (amount * 100.0).round() / 100.0)
 }

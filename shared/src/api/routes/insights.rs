@@ -1,94 +1,28 @@
-//! Insights: list with filters, read one, acknowledge / dismiss / reopen.
+//! Insights: the triage list (`list`), read one, a person's status change of one (acknowledge,
+//! dismiss, snooze until a date, reopen) and of many at once (`bulk`). The rules of a status change
+//! live once, in `status`.
+
+pub mod bulk;
+pub mod list;
+pub mod status;
+
+pub use bulk::change_insights;
+pub use list::{list_insights, InsightPage, InsightsQuery, StatusCounts};
+pub use status::RequestedStatus;
 
 use crate::api::error::{ApiError, Problem};
-use crate::api::extract::{ApiJson, ApiQuery};
-use crate::api::routes::{list_error, page_request, path_id};
+use crate::api::extract::ApiJson;
+use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
-use crate::domain::{
-    ClientId, ConfidenceBand, Impact, Insight, InsightId, InsightStatus, InsightType, TenantId,
-};
-use crate::ports::{InsightFilter, StatusChange, Store, StoreError};
+use crate::domain::{Insight, InsightId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use status::{Applied, Requested};
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InsightsQuery {
-    /// Only insights of this type.
-    #[serde(rename = "type")]
-    pub insight_type: Option<InsightType>,
-    pub impact: Option<Impact>,
-    pub status: Option<InsightStatus>,
-    /// Only insights at least this confident (0-100).
-    #[param(minimum = 0, maximum = 100)]
-    pub min_confidence: Option<u8>,
-    /// Only insights in this confidence band.
-    pub band: Option<ConfidenceBand>,
-    /// Only insights about this client.
-    #[param(value_type = Option<String>)]
-    pub client: Option<ClientId>,
-    /// Page size, 1-200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct InsightPage {
-    pub items: Vec<Insight>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// Insights newest first (by last update), filtered.
-#[utoipa::path(
-    get,
-    path = "/v1/insights",
-    tag = "insights",
-    security(("bearer" = [])),
-    params(InsightsQuery),
-    responses(
-        (status = 200, description = "A page of insights", body = InsightPage),
-        (status = 400, description = "A parameter is invalid (named in `parameter`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list_insights(
-    State(state): State<ApiState>,
-    caller: Caller,
-    ApiQuery(query): ApiQuery<InsightsQuery>,
-) -> Result<Json<InsightPage>, ApiError> {
-    if query.min_confidence.is_some_and(|c| c > 100) {
-        return Err(ApiError::bad_parameter(
-            "min_confidence",
-            "must be between 0 and 100",
-        ));
-    }
-    let page = page_request(query.limit, query.cursor)?;
-    let filter = InsightFilter {
-        status: query.status,
-        insight_type: query.insight_type,
-        impact: query.impact,
-        min_confidence: query.min_confidence,
-        band: query.band,
-        client_id: query.client,
-    };
-    let found = state
-        .store
-        .list_insights(&caller.tenant_id, &filter, &page)
-        .await
-        .map_err(list_error)?;
-    Ok(Json(InsightPage {
-        items: found.items,
-        next_cursor: found.next_cursor,
-    }))
-}
-
-/// One insight of the caller's tenant.
+/// One insight of the caller's tenant (a snooze whose date has come reads as `open`).
 #[utoipa::path(
     get,
     path = "/v1/insights/{id}",
@@ -109,26 +43,7 @@ pub async fn get_insight(
 ) -> Result<Json<Insight>, ApiError> {
     let id: InsightId = path_id(id)?;
     let insight = state.store.get_insight(&caller.tenant_id, &id).await?;
-    Ok(Json(insight))
-}
-
-/// The statuses a person may set; `resolved` belongs to the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestedStatus {
-    Open,
-    Acknowledged,
-    Dismissed,
-}
-
-impl From<RequestedStatus> for InsightStatus {
-    fn from(status: RequestedStatus) -> Self {
-        match status {
-            RequestedStatus::Open => InsightStatus::Open,
-            RequestedStatus::Acknowledged => InsightStatus::Acknowledged,
-            RequestedStatus::Dismissed => InsightStatus::Dismissed,
-        }
-    }
+    Ok(Json(insight.as_seen_at(state.now())))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -139,9 +54,15 @@ pub struct InsightStatusUpdate {
     /// refused with 409.
     #[serde(default)]
     pub version: Option<u64>,
+    /// Why, in the person's words (at most 500 characters); kept on the insight.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Until when, for status `snoozed` (RFC 3339, in the future, within a year).
+    #[serde(default)]
+    pub snoozed_until: Option<DateTime<Utc>>,
 }
 
-/// Acknowledge, dismiss or reopen an insight.
+/// Acknowledge, dismiss, snooze until a date, or reopen an insight.
 #[utoipa::path(
     patch,
     path = "/v1/insights/{id}",
@@ -151,7 +72,7 @@ pub struct InsightStatusUpdate {
     request_body = InsightStatusUpdate,
     responses(
         (status = 200, description = "The insight after the change", body = Insight),
-        (status = 400, description = "The id is malformed (`parameter` is `id`), or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is malformed (`parameter` is `id`), the body is not JSON, or a field breaks a rule (`field`: a snooze needs `snoozed_until` in the future, a reason is at most 500 characters)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such insight for this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The insight changed since `version`, or it is resolved", body = Problem, content_type = "application/problem+json"),
@@ -167,64 +88,19 @@ pub async fn change_insight_status(
     ApiJson(update): ApiJson<InsightStatusUpdate>,
 ) -> Result<Json<Insight>, ApiError> {
     let id: InsightId = path_id(id)?;
-    let current = state.store.get_insight(&caller.tenant_id, &id).await?;
-    if let Some(version) = update.version.filter(|v| *v != current.version) {
-        return Err(ApiError::conflict(format!(
-            "The insight is at version {}, not {version}: read it again and retry.",
-            current.version
-        )));
-    }
-    if current.status == InsightStatus::Resolved {
-        return Err(ApiError::conflict(
-            "The insight is resolved: its condition no longer holds, and it reopens by itself if it returns.",
-        ));
-    }
-    let status = InsightStatus::from(update.status);
-    if current.status == status {
-        return Ok(Json(current));
-    }
-    let change = StatusChange {
-        status,
-        changed_by: caller.subject,
-        changed_at: state.now(),
-        expected_version: current.version,
-    };
-    let changed = state
-        .store
-        .change_insight_status(&caller.tenant_id, &id, &change)
-        .await?;
-    follow_in_summary(state.store.as_ref(), &caller.tenant_id, &current, status).await;
-    Ok(Json(changed))
-}
-
-/// Moves the insight in or out of the summary's open counts. The change itself is already stored;
-/// if the summary cannot follow, the next scoring run rewrites it whole, so this only logs.
-async fn follow_in_summary(
-    store: &dyn Store,
-    tenant_id: &TenantId,
-    before: &Insight,
-    status: InsightStatus,
-) {
-    const ATTEMPTS: usize = 3;
-    for _ in 0..ATTEMPTS {
-        let mut summary = match store.get_summary(tenant_id).await {
-            // No summary yet: the overview counts live until score writes one.
-            Ok(None) => return,
-            Ok(Some(summary)) => summary,
-            Err(error) => {
-                tracing::warn!(%error, tenant = %tenant_id, "could not read the summary");
-                return;
-            }
-        };
-        summary.status_changed(before, status);
-        match store.put_summary(tenant_id, &summary, true).await {
-            Ok(_) => return,
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(error) => {
-                tracing::warn!(%error, tenant = %tenant_id, "could not update the summary");
-                return;
-            }
+    let requested = Requested::check(
+        update.status,
+        update.reason,
+        update.snoozed_until,
+        state.now(),
+    )?;
+    match status::apply(&state, &caller, &id, &requested, update.version).await? {
+        Applied::Unchanged(insight) => Ok(Json(insight)),
+        Applied::Changed { before, after } => {
+            status::record(&state, &caller, &requested, &before, &after, false).await?;
+            let moves = [(before, after.status)];
+            status::follow_in_summary(state.store.as_ref(), &caller.tenant_id, &moves).await;
+            Ok(Json(after))
         }
     }
-    tracing::warn!(tenant = %tenant_id, "the summary kept changing; the next scoring run corrects it");
 }

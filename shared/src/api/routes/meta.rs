@@ -8,15 +8,18 @@ use serde::{Deserialize, Serialize};
 
 /// The dashboard is one page with one inline script (one request, and no other route for API Gateway
 /// to serve). It is kept in parts that each stay readable: the shell (markup and styles), then the
-/// script in order: core helpers and sign-in, the client pages, the sources pages, the alerts page,
+/// script in order: core helpers and sign-in, the overview, the insights (triage), the client pages, the sources pages, the alerts page,
 /// and routing, which closes the script and the page. The parts share the script's scope.
 const DASHBOARD_HTML: &str = concat!(
     include_str!("../dashboard/shell.html"),
     include_str!("../dashboard/core.js"),
+    include_str!("../dashboard/overview.js"),
+    include_str!("../dashboard/insights.js"),
     include_str!("../dashboard/pages.js"),
     include_str!("../dashboard/sources.js"),
     include_str!("../dashboard/alerts.js"),
     include_str!("../dashboard/data.js"),
+    include_str!("../dashboard/client.js"),
     include_str!("../dashboard/routing.js"),
 );
 

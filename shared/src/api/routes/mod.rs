@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod auth_config;
+pub mod client;
 pub mod connections;
 pub mod correlations;
 pub mod exports;
@@ -47,6 +48,11 @@ pub fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/v1/overview", get(overview::get_overview)),
         route(Method::GET, "/v1/insights", get(insights::list_insights)),
+        route(
+            Method::POST,
+            "/v1/insights/bulk",
+            post(insights::change_insights),
+        ),
         route(Method::GET, "/v1/insights/{id}", get(insights::get_insight)),
         route(
             Method::PATCH,
@@ -58,7 +64,7 @@ pub fn table() -> Vec<Route> {
             "/v1/health-scores",
             get(health::list_health_scores),
         ),
-        route(Method::GET, "/v1/clients/{id}", get(health::get_client)),
+        route(Method::GET, "/v1/clients/{id}", get(client::get_client)),
         route(Method::GET, "/v1/sync-runs", get(sync::list_sync_runs)),
         route(Method::GET, "/v1/sync-runs/{id}", get(sync::get_sync_run)),
         route(Method::POST, "/v1/sync", post(sync::request_sync)),

@@ -1,15 +1,16 @@
 //! `GET /v1/overview`: the tenant at a glance.
 
 use crate::api::error::{ApiError, Problem};
+use crate::api::routes::insights;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
     AuthKind, InsightStatus, SyncRun, Tenant, TenantId, TenantStatus, TenantSummary,
 };
 use crate::ports::{InsightFilter, PageRequest, Store, StoreError};
-use crate::store::{every_page, every_score};
+use crate::store::every_score;
 use axum::extract::State;
 use axum::Json;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::{BandCounts, ImpactCounts, InsightTypeCounts};
@@ -90,7 +91,7 @@ pub async fn get_overview(
     let install_url = state.config.install_url();
     // Three independent reads: the page answers in the time of the longest, not of their sum.
     let (summary, last_sync, connection) = tokio::try_join!(
-        summary(store, tenant_id),
+        summary(store, tenant_id, state.now()),
         last_sync(store, tenant_id),
         connection(store, tenant_id, &install_url),
     )?;
@@ -108,9 +109,19 @@ pub async fn get_overview(
     }))
 }
 
-/// The summary score keeps; counted from every score and open insight until score has written one.
-async fn summary(store: &dyn Store, tenant_id: &TenantId) -> Result<TenantSummary, ApiError> {
-    if let Some(summary) = store.get_summary(tenant_id).await? {
+/// The summary score keeps, with the snoozes that ran out since counted open again; counted from
+/// every score and open insight until score has written one.
+async fn summary(
+    store: &dyn Store,
+    tenant_id: &TenantId,
+    now: DateTime<Utc>,
+) -> Result<TenantSummary, ApiError> {
+    let (stored, snoozed) = tokio::try_join!(
+        async { Ok::<_, ApiError>(store.get_summary(tenant_id).await?) },
+        insights::list::snoozed_insights(store, tenant_id),
+    )?;
+    if let Some(mut summary) = stored {
+        summary.wake_snoozes(&snoozed, now);
         return Ok(summary);
     }
     let open = InsightFilter {
@@ -119,10 +130,10 @@ async fn summary(store: &dyn Store, tenant_id: &TenantId) -> Result<TenantSummar
     };
     let open = &open;
     let (scores, insights) = tokio::try_join!(
-        every_score(store, tenant_id),
-        every_page(|page| async move { store.list_insights(tenant_id, open, &page).await }),
+        async { Ok::<_, ApiError>(every_score(store, tenant_id).await?) },
+        insights::list::insights_as_seen(store, tenant_id, open, now),
     )?;
-    Ok(TenantSummary::of(&scores, &insights, Utc::now()))
+    Ok(TenantSummary::of(&scores, &insights, now))
 }
 
 async fn last_sync(store: &dyn Store, tenant_id: &TenantId) -> Result<Option<SyncRun>, ApiError> {

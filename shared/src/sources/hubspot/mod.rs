@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod error;
 pub mod factory;
 pub mod limiter;
+pub mod links;
 mod normalise;
 pub mod oauth;
 pub mod props;

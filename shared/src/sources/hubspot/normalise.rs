@@ -84,6 +84,7 @@ fn deal(wire: &WireRecord, id: &str) -> Deal {
         is_closed,
         is_closed_won,
         close_date: datetime(p("closedate")),
+        stage,
     }
 }
 

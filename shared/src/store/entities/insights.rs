@@ -111,6 +111,21 @@ impl<T: Table> InsightStore for TableStore<T> {
         Ok(select_page(page, insight_of))
     }
 
+    async fn matching_insights(
+        &self,
+        tenant_id: &TenantId,
+        filter: &InsightFilter,
+    ) -> Result<Vec<Insight>, StoreError> {
+        let rows = self
+            .table
+            .query_rows(
+                &query::insights(tenant_id, filter),
+                RowFilter::Insights(filter),
+            )
+            .await?;
+        Ok(select(rows, insight_of))
+    }
+
     async fn change_insight_status(
         &self,
         tenant_id: &TenantId,

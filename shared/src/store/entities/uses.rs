@@ -42,6 +42,10 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ),
     ("list_insights", &[Query(Index::Gsi1), Query(Index::Gsi2)]),
     ("change_insight_status", &[GetRow, PutRowIf]),
+    (
+        "matching_insights",
+        &[Query(Index::Gsi1), Query(Index::Gsi2)],
+    ),
     // SyncStore
     ("put_sync_run", &[PutRowIf]),
     ("get_sync_run", &[GetRow]),

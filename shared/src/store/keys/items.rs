@@ -145,6 +145,7 @@ pub fn insight_status_name(status: InsightStatus) -> &'static str {
         InsightStatus::Acknowledged => "ACKNOWLEDGED",
         InsightStatus::Dismissed => "DISMISSED",
         InsightStatus::Resolved => "RESOLVED",
+        InsightStatus::Snoozed => "SNOOZED",
     }
 }
 
@@ -353,6 +354,9 @@ mod tests {
             confidence_band: ConfidenceBand::High,
             impact: Impact::High,
             revenue_at_stake: None,
+            revenue_upside: None,
+            status_reason: None,
+            snoozed_until: None,
             recommendations: vec![],
             evidence: vec![],
             status: InsightStatus::Acknowledged,

@@ -5,9 +5,11 @@
 //! values look like HubSpot's: strings, dates as ISO 8601 or epoch milliseconds, some empty or junk.
 
 mod records;
+mod trajectory;
 
 use records::*;
 use std::sync::Arc;
+pub use trajectory::Trajectory;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -62,6 +64,9 @@ struct CompanyPlan {
     size: f64,
     created_ms: i64,
     quiet_days: f64,
+    trajectory: Trajectory,
+    /// Days since the activity stopped, for a company that fell off a cliff.
+    cliff_days: Option<f64>,
     contacts: Vec<usize>,
     assoc: Vec<(ObjectType, u64)>,
     last_engagement_ms: Option<i64>,
@@ -115,6 +120,9 @@ impl Props {
 
 struct Generator {
     rng: StdRng,
+    /// The dates a company's trajectory moves are drawn from this stream.
+    timing: StdRng,
+    seed: u64,
     anchor_ms: i64,
     next_id: u64,
     keys: Vec<PropertyKeys>,
@@ -162,6 +170,35 @@ impl Generator {
 
     fn props(&self, ty: ObjectType) -> Props {
         Props::new(&self.keys[ty.index()])
+    }
+
+    /// When one of a company's engagements happened: its trajectory's shape beyond its quiet days,
+    /// never before `floor_ms`. Takes one draw of the main stream, as `past_time` does.
+    fn engagement_time(&mut self, plan: (f64, Trajectory, i64)) -> i64 {
+        let (quiet_days, trajectory, floor_ms) = plan;
+        let extra = trajectory.engagement_age(self.rng.random::<f64>());
+        let ms = self.anchor_ms - ((quiet_days + extra) * DAY_MS as f64) as i64;
+        if ms < floor_ms {
+            self.between(floor_ms, floor_ms + DAY_MS)
+                .min(self.anchor_ms)
+        } else {
+            ms
+        }
+    }
+
+    /// A chance drawn from the timing stream.
+    fn timing_chance(&mut self, p: f64) -> bool {
+        self.timing.random_bool(p.clamp(0.0, 1.0))
+    }
+
+    /// A time `low_days..high_days` before the anchor, from the timing stream, at least an hour ago.
+    fn timing_days_ago(&mut self, low_days: f64, high_days: f64) -> i64 {
+        let days = if high_days > low_days {
+            self.timing.random_range(low_days..high_days)
+        } else {
+            low_days
+        };
+        self.anchor_ms - ((days * DAY_MS as f64) as i64).max(HOUR_MS)
     }
 
     /// Days before the anchor, drawn with more weight on recent days, never before `floor_ms`.
@@ -252,6 +289,8 @@ pub(crate) fn generate(config: &SandboxConfig, anchor_ms: i64) -> Portal {
         .collect();
     let mut g = Generator {
         rng: StdRng::seed_from_u64(config.seed),
+        timing: StdRng::seed_from_u64(config.seed ^ trajectory::TIMING_SALT),
+        seed: config.seed,
         anchor_ms,
         next_id: FIRST_ID,
         keys,
@@ -277,6 +316,12 @@ pub(crate) fn generate(config: &SandboxConfig, anchor_ms: i64) -> Portal {
         c.size
             * if c.story == Story::SupportBurden {
                 8.0
+            } else {
+                1.0
+            }
+            // A cliff comes with tickets: enough of them to land on every such company.
+            * if c.trajectory == Trajectory::Cliff {
+                3.0
             } else {
                 1.0
             }
@@ -354,13 +399,18 @@ fn plan_companies(g: &mut Generator, count: usize) -> Vec<CompanyPlan> {
             ]);
             let size = 1.0 + g.rng.random::<f64>().powi(3) * 15.0;
             let created_ms = g.anchor_ms - g.between(220 * DAY_MS, 1_500 * DAY_MS);
-            let quiet_days = story.quiet_days(&mut g.rng);
+            let story_quiet_days = story.quiet_days(&mut g.rng);
+            let trajectory = Trajectory::of(g.seed, id, story);
+            let cliff_days = trajectory.cliff_days(g.seed, id);
             CompanyPlan {
                 id,
                 story,
                 size,
                 created_ms,
-                quiet_days,
+                // After a cliff, nothing: the last activity is the cliff.
+                quiet_days: cliff_days.unwrap_or(story_quiet_days),
+                trajectory,
+                cliff_days,
                 contacts: Vec::new(),
                 assoc: Vec::new(),
                 last_engagement_ms: None,
@@ -445,9 +495,10 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
             },
         );
         if g.chance(0.6) {
-            let sentiment = match plan.story {
-                Story::Healthy => "Positive",
-                Story::SupportBurden | Story::Declining => "Negative",
+            let sentiment = match (plan.trajectory, plan.story) {
+                (Trajectory::Cliff, _) => "Negative",
+                (_, Story::Healthy) => "Positive",
+                (_, Story::SupportBurden | Story::Declining) => "Negative",
                 _ => "Neutral",
             };
             p.put("hs_csm_sentiment", Some(sentiment.to_owned()));
@@ -467,6 +518,23 @@ fn finish_companies(g: &mut Generator, plans: Vec<CompanyPlan>) -> Vec<Record> {
         out.push(record);
     }
     out
+}
+
+/// Each company's id and trajectory, as [`generate`] plans them for `config` (the plan's first
+/// draws, so this is cheap).
+pub(crate) fn trajectories(config: &SandboxConfig) -> Vec<(u64, Trajectory)> {
+    let mut g = Generator {
+        rng: StdRng::seed_from_u64(config.seed),
+        timing: StdRng::seed_from_u64(config.seed ^ trajectory::TIMING_SALT),
+        seed: config.seed,
+        anchor_ms: 0,
+        next_id: FIRST_ID,
+        keys: Vec::new(),
+    };
+    plan_companies(&mut g, config.companies)
+        .into_iter()
+        .map(|plan| (plan.id, plan.trajectory))
+        .collect()
 }
 
 #[cfg(test)]

@@ -128,8 +128,28 @@ pub(super) fn generate_deals(
             Story::HighRevenueLowTouch => (60, 20, 20),
             _ => (35, 35, 30),
         };
-        let outcome = g.pick(&[("won", won), ("open", open), ("lost", lost)]);
-        let created_ms = g.between(companies[c].created_ms, g.anchor_ms - 5 * DAY_MS);
+        let mut outcome = g.pick(&[("won", won), ("open", open), ("lost", lost)]);
+        let mut created_ms = g.between(companies[c].created_ms, g.anchor_ms - 5 * DAY_MS);
+        // When the trajectory closed the deal, if it moves it (drawn from the timing stream).
+        let moved_close = match (companies[c].trajectory, companies[c].cliff_days, outcome) {
+            (Trajectory::Improving, _, "won") if g.timing_chance(0.5) => {
+                Some(g.timing_days_ago(1.0, 60.0))
+            }
+            (Trajectory::Declining, _, "lost") if g.timing_chance(0.6) => {
+                Some(g.timing_days_ago(1.0, 80.0))
+            }
+            // The renewal on the table was lost after the cliff.
+            (Trajectory::Cliff, Some(cliff), "open" | "lost") if g.timing_chance(0.7) => {
+                outcome = "lost";
+                Some(g.timing_days_ago(0.0, cliff))
+            }
+            _ => None,
+        };
+        if let Some(close_ms) = moved_close {
+            created_ms = created_ms
+                .min(close_ms - 5 * DAY_MS)
+                .max(companies[c].created_ms);
+        }
         let amount = if story == Story::HighRevenueLowTouch {
             g.between(50_000, 500_000) as f64
         } else {
@@ -161,6 +181,11 @@ pub(super) fn generate_deals(
                 false,
                 g.anchor_ms + g.between(DAY_MS, 120 * DAY_MS),
             ),
+        };
+        // The main stream drew its date all the same, so the draws after it stay in step.
+        let close_ms = match moved_close {
+            Some(moved) if closed => moved,
+            _ => close_ms,
         };
         p.put("dealstage", Some(stage.to_owned()));
         p.put("pipeline", Some("default".to_owned()));
@@ -213,13 +238,40 @@ pub(super) fn generate_tickets(
         let id = g.id();
         let Some(c) = sample(g, weights) else { break };
         let burdened = companies[c].story == Story::SupportBurden;
-        let priority = if burdened {
+        let mut priority = if burdened {
             g.pick(&[("URGENT", 35), ("HIGH", 35), ("MEDIUM", 20), ("LOW", 10)])
         } else {
             g.pick(&[("LOW", 40), ("MEDIUM", 35), ("HIGH", 20), ("URGENT", 5)])
         };
-        let open = g.chance(if burdened { 0.7 } else { 0.2 });
-        let created_ms = g.anchor_ms - g.between(HOUR_MS, 180 * DAY_MS);
+        let mut open = g.chance(if burdened { 0.7 } else { 0.2 });
+        let mut created_ms = g.anchor_ms - g.between(HOUR_MS, 180 * DAY_MS);
+        match (companies[c].trajectory, companies[c].cliff_days) {
+            // Tickets from months ago, solved since.
+            (Trajectory::Improving, _) => {
+                let age = 180.0 * g.timing.random::<f64>().sqrt();
+                created_ms = g.timing_days_ago(age, age);
+                if created_ms < g.anchor_ms - 30 * DAY_MS {
+                    open = false;
+                }
+            }
+            // Tickets piling up lately, more of them still open.
+            (Trajectory::Declining, _) => {
+                let age = 180.0 * (1.0 - (1.0 - g.timing.random::<f64>()).sqrt());
+                created_ms = g.timing_days_ago(age, age);
+                open = open || g.timing_chance(0.4);
+            }
+            // Most arrive after the cliff, urgent, and nobody has solved them.
+            (Trajectory::Cliff, Some(cliff)) if g.timing_chance(0.8) => {
+                created_ms = g.timing_days_ago(0.0, cliff);
+                open = true;
+                priority = if g.timing_chance(0.5) {
+                    "URGENT"
+                } else {
+                    "HIGH"
+                };
+            }
+            _ => {}
+        }
         let mut p = g.props(ObjectType::Tickets);
         p.put("subject", Some(format!("Ticket #{}", id % 100_000)));
         p.put("hs_pipeline", Some("0".to_owned()));
@@ -283,7 +335,7 @@ pub(super) fn generate_engagements(
         let id = g.id();
         let story = companies[c].story;
         let (quiet, floor) = (companies[c].quiet_days, companies[c].created_ms);
-        let mut ts = g.past_time(quiet, 60.0, floor);
+        let mut ts = g.engagement_time((quiet, companies[c].trajectory, floor));
         let mut p = g.props(ty);
         let mut sales_activity = true;
         match ty {

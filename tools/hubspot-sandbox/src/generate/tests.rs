@@ -126,3 +126,163 @@ fn every_client_story_is_present() {
     assert!(value_is("annualrevenue", &|v| v == "n/a"));
     assert!(value_is("annualrevenue", &str::is_empty));
 }
+
+/// Days before the anchor of each record's date property, per company trajectory.
+fn ages_by_trajectory(
+    portal: &Portal,
+    config: &SandboxConfig,
+    ty: ObjectType,
+    property: &str,
+) -> std::collections::HashMap<Trajectory, Vec<f64>> {
+    let trajectory: std::collections::HashMap<u64, Trajectory> =
+        trajectories(config).into_iter().collect();
+    let mut out: std::collections::HashMap<Trajectory, Vec<f64>> = Default::default();
+    for rec in &portal.table(ty).records {
+        let Some((_, company)) = rec.assoc.iter().find(|(t, _)| *t == ObjectType::Companies) else {
+            continue;
+        };
+        let (Some(t), Some(ms)) = (trajectory.get(company), date(rec, property)) else {
+            continue;
+        };
+        out.entry(*t)
+            .or_default()
+            .push((ANCHOR as f64 - ms) / DAY_MS as f64);
+    }
+    out
+}
+
+fn share_between(ages: &[f64], low: f64, high: f64) -> f64 {
+    ages.iter().filter(|a| (low..high).contains(*a)).count() as f64 / ages.len().max(1) as f64
+}
+
+#[test]
+fn every_trajectory_is_present_and_a_few_fall_off_a_cliff() {
+    let config = config(5);
+    let planned = trajectories(&config);
+    let generated: Vec<u64> = generate(&config, ANCHOR)
+        .table(ObjectType::Companies)
+        .records
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let planned_ids: Vec<u64> = planned.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        planned_ids, generated,
+        "the plan names the generated companies"
+    );
+    let count = |t: Trajectory| planned.iter().filter(|(_, p)| *p == t).count();
+    assert!(
+        count(Trajectory::Steady) > 90,
+        "{}",
+        count(Trajectory::Steady)
+    );
+    assert!(count(Trajectory::Improving) > 25);
+    assert!(count(Trajectory::Declining) > 40);
+    let cliffs = count(Trajectory::Cliff);
+    assert!((3..=40).contains(&cliffs), "a few, not many: {cliffs}");
+    assert_eq!(trajectories(&config), planned, "deterministic");
+}
+
+#[test]
+fn activity_is_backdated_over_months_along_each_trajectory() {
+    let config = config(13);
+    let portal = generate(&config, ANCHOR);
+    let emails = ages_by_trajectory(&portal, &config, ObjectType::Emails, "hs_timestamp");
+    let calls = ages_by_trajectory(&portal, &config, ObjectType::Calls, "hs_timestamp");
+    let all = |t: Trajectory| -> Vec<f64> {
+        let mut out = emails.get(&t).cloned().unwrap_or_default();
+        out.extend(calls.get(&t).cloned().unwrap_or_default());
+        out
+    };
+    // Spread over the backfilled 90 days and the scoring window before them, every ten days.
+    let every = all(Trajectory::Steady);
+    for start in (0..180).step_by(10) {
+        let start = f64::from(start);
+        assert!(
+            share_between(&every, start, start + 10.0) > 0.01,
+            "steady activity {start}..{} days ago",
+            start + 10.0
+        );
+    }
+    // The last 90 days against the 90 before: steady holds, improving grows, declining shrinks.
+    let trend = |t: Trajectory| {
+        let ages = all(t);
+        share_between(&ages, 0.0, 90.0) / share_between(&ages, 90.0, 180.0).max(1e-9)
+    };
+    let (steady, improving, declining) = (
+        trend(Trajectory::Steady),
+        trend(Trajectory::Improving),
+        trend(Trajectory::Declining),
+    );
+    assert!((0.6..1.7).contains(&steady), "steady {steady}");
+    assert!(improving > 1.8, "improving {improving}");
+    assert!(declining < 0.6, "declining {declining}");
+    // After a cliff: nothing in the last five days, where steady clients have some.
+    let cliff = all(Trajectory::Cliff);
+    assert!(!cliff.is_empty());
+    assert!(cliff.iter().all(|age| *age >= 5.0), "{cliff:?}");
+    let steady_lately = every.iter().filter(|age| (0.0..5.0).contains(*age)).count();
+    assert!(steady_lately >= 5, "{steady_lately}");
+
+    // Tickets: a cliff's arrive lately and stay open and urgent; improving clients' are old.
+    let tickets = &portal.table(ObjectType::Tickets).records;
+    let trajectory: std::collections::HashMap<u64, Trajectory> =
+        trajectories(&config).into_iter().collect();
+    let trajectory = &trajectory;
+    let of = |t: Trajectory| {
+        tickets.iter().filter(move |rec| {
+            rec.assoc
+                .iter()
+                .any(|(ty, id)| *ty == ObjectType::Companies && trajectory.get(id) == Some(&t))
+        })
+    };
+    let value = |rec: &Record, name: &str| rec.get(name).cloned().flatten().unwrap_or_default();
+    let recent_urgent_open = of(Trajectory::Cliff)
+        .filter(|rec| {
+            (ANCHOR as f64 - date(rec, "createdate").unwrap_or(0.0)) < 25.0 * DAY_MS as f64
+                && value(rec, "hs_pipeline_stage") != "4"
+                && ["URGENT", "HIGH"].contains(&value(rec, "hs_ticket_priority").as_str())
+        })
+        .count();
+    assert!(recent_urgent_open >= 3, "{recent_urgent_open}");
+    let improving_open_old = of(Trajectory::Improving)
+        .filter(|rec| {
+            (ANCHOR as f64 - date(rec, "createdate").unwrap_or(0.0)) > 31.0 * DAY_MS as f64
+                && value(rec, "hs_pipeline_stage") != "4"
+        })
+        .count();
+    assert_eq!(improving_open_old, 0);
+}
+
+#[test]
+fn backdated_dates_keep_hubspot_s_wire_format() {
+    let portal = generate(&config(17), ANCHOR);
+    // HubSpot writes timestamps as ISO 8601 in UTC with milliseconds: 2025-10-02T14:03:11.512Z.
+    let iso = |v: &str| {
+        v.len() == 24
+            && v.ends_with('Z')
+            && chrono::DateTime::parse_from_rfc3339(v).is_ok()
+            && v.as_bytes()[19] == b'.'
+    };
+    for ty in ObjectType::ENGAGEMENTS {
+        for rec in &portal.table(ty).records {
+            let ts = rec
+                .get("hs_timestamp")
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
+            assert!(iso(&ts), "{ty:?} {} hs_timestamp {ts:?}", rec.id);
+        }
+    }
+    for rec in &portal.table(ObjectType::Deals).records {
+        let close = rec.get("closedate").cloned().flatten().unwrap_or_default();
+        assert!(iso(&close), "deal {} closedate {close:?}", rec.id);
+        assert!(rec.created_ms <= rec.updated_ms && rec.updated_ms <= ANCHOR);
+    }
+    for rec in &portal.table(ObjectType::Tickets).records {
+        for name in ["createdate", "hs_lastmodifieddate"] {
+            let v = rec.get(name).cloned().flatten().unwrap_or_default();
+            assert!(iso(&v), "ticket {} {name} {v:?}", rec.id);
+        }
+    }
+}
