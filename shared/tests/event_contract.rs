@@ -191,6 +191,11 @@ fn emitted_events_validate_against_their_schemas() {
                 current: 60,
             }],
         }),
+        ProductEvent::ErasureRequested(shared::events::ErasureRequested::new(
+            tenant(),
+            shared::domain::ErasureId::generate(),
+            at(12),
+        )),
     ];
     let client_changes = health_changes()
         .chain(insights_opened())

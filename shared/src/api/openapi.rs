@@ -3,7 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    auth_config, connections, correlations, health, insights, meta, oauth, overview, settings, sync,
+    auth_config, connections, correlations, erasures, health, insights, meta, oauth, overview,
+    settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
@@ -65,6 +66,8 @@ use utoipa::{Modify, OpenApi};
         oauth::install,
         oauth::callback,
         connections::consent::consent_callback,
+        erasures::request_erasure,
+        erasures::get_erasure,
     ),
     // Schemas only a parameter names are not collected from the handlers: list them here.
     components(schemas(Problem, health::ScoreSort)),
@@ -78,6 +81,7 @@ use utoipa::{Modify, OpenApi};
         (name = "correlations", description = "Which record of another source is which client: the review queue, confirming, rejecting and mapping by hand"),
         (name = "alerts", description = "Alert rules and their channels (Slack, Teams, email, signed webhooks), test sends, the delivery log and snoozed clients"),
         (name = "settings", description = "Scoring, matching, alerting and HubSpot write-back settings"),
+        (name = "data", description = "Your data: erasure of a contact, a client, a connection or the whole tenant"),
         (name = "onboarding", description = "Connecting a HubSpot portal, and Microsoft 365 customer tenants' admin consent"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),
     )

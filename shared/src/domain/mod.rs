@@ -7,6 +7,7 @@ pub mod audit;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
+pub mod erasure;
 pub mod ids;
 pub mod insight;
 pub mod payments;
@@ -36,6 +37,9 @@ pub use connection::{
 };
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
+};
+pub use erasure::{
+    Erasure, ErasureId, ErasurePhase, ErasureScope, ErasureStatus, ErasureTarget, LinkedRecord,
 };
 pub use ids::{
     AlertChannelId, AlertRuleId, ClientId, ConnectionId, IdError, InsightId, SyncId, TenantId,

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod client_changes;
+mod erasure;
 pub use client_changes::{ClientHealthChanged, InsightOpened, InsightResolved};
+pub use erasure::ErasureRequested;
 
 /// The EventBridge `source` of every event the product emits.
 pub const EVENT_SOURCE: &str = "connected-insights";
@@ -206,16 +208,18 @@ pub enum ProductEvent {
     ClientHealthChanged(ClientHealthChanged),
     InsightOpened(InsightOpened),
     InsightResolved(InsightResolved),
+    ErasureRequested(ErasureRequested),
 }
 
 impl ProductEvent {
-    pub const DETAIL_TYPES: [&'static str; 6] = [
+    pub const DETAIL_TYPES: [&'static str; 7] = [
         "SyncRequested",
         "TenantSynced",
         "ScoresUpdated",
         "ClientHealthChanged",
         "InsightOpened",
         "InsightResolved",
+        "ErasureRequested",
     ];
 
     pub fn detail_type(&self) -> &'static str {
@@ -226,6 +230,7 @@ impl ProductEvent {
             ProductEvent::ClientHealthChanged(_) => "ClientHealthChanged",
             ProductEvent::InsightOpened(_) => "InsightOpened",
             ProductEvent::InsightResolved(_) => "InsightResolved",
+            ProductEvent::ErasureRequested(_) => "ErasureRequested",
         }
     }
 
@@ -237,6 +242,7 @@ impl ProductEvent {
             ProductEvent::ClientHealthChanged(e) => &e.tenant_id,
             ProductEvent::InsightOpened(e) => &e.tenant_id,
             ProductEvent::InsightResolved(e) => &e.tenant_id,
+            ProductEvent::ErasureRequested(e) => &e.tenant_id,
         }
     }
 
@@ -248,6 +254,7 @@ impl ProductEvent {
             ProductEvent::ClientHealthChanged(e) => serde_json::to_string(e),
             ProductEvent::InsightOpened(e) => serde_json::to_string(e),
             ProductEvent::InsightResolved(e) => serde_json::to_string(e),
+            ProductEvent::ErasureRequested(e) => serde_json::to_string(e),
         }
     }
 
@@ -262,6 +269,7 @@ impl ProductEvent {
             }
             "InsightOpened" => serde_json::from_str(detail).map(ProductEvent::InsightOpened),
             "InsightResolved" => serde_json::from_str(detail).map(ProductEvent::InsightResolved),
+            "ErasureRequested" => serde_json::from_str(detail).map(ProductEvent::ErasureRequested),
             other => return Err(EventParseError::UnknownDetailType(other.to_string())),
         };
         parsed.map_err(|e| EventParseError::BadDetail {

@@ -44,6 +44,11 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     /// The sources of the other platforms' connections, by platform (a platform missing here fails
     /// its connections' sync requests as not configured).
     pub connections: ConnectionSources,
+    /// The tenants' secrets, which erasures delete.
+    pub vault: Arc<dyn crate::ports::SecretVault>,
+    /// The export bucket, whose tenant objects a tenant's erasure deletes (`None` until the
+    /// function is given one: such an erasure then fails clearly).
+    pub objects: Option<Arc<dyn crate::ports::ObjectStore>>,
 }
 
 impl<S, B> SyncFunction<S, B>
@@ -59,6 +64,10 @@ where
             bus: self.bus.as_ref(),
             sources: Some(self.sources.as_ref()),
             connections: &self.connections,
+            erasure: Some(crate::handlers::erasure::ErasurePorts {
+                vault: self.vault.as_ref(),
+                objects: self.objects.as_deref(),
+            }),
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
@@ -75,6 +84,13 @@ where
                 "counts": run.counts,
                 "requests_used": run.requests_used,
                 "error": run.error,
+            })),
+            Handled::Erased(erasure) => Ok(json!({
+                "tenant_id": erasure.tenant_id,
+                "erasure_id": erasure.id,
+                "status": erasure.status,
+                "phase": erasure.phase,
+                "counts": erasure.counts,
             })),
             Handled::Scored(_) | Handled::Ignored => Ok(Value::Null),
         }
@@ -99,6 +115,7 @@ where
             bus: self.bus.as_ref(),
             sources: None,
             connections: &ConnectionSources::new(),
+            erasure: None,
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {
@@ -107,7 +124,9 @@ where
                     message: e.to_string(),
                 })
             }),
-            Handled::Dispatched(_) | Handled::Synced(_) | Handled::Ignored => Ok(Value::Null),
+            Handled::Dispatched(_) | Handled::Synced(_) | Handled::Erased(_) | Handled::Ignored => {
+                Ok(Value::Null)
+            }
         }
     }
 }

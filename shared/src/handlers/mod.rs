@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod connection_sync;
 pub mod correlate;
+pub mod erasure;
 pub mod lambda;
 pub mod notify;
 pub mod route;

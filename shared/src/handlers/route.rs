@@ -7,10 +7,11 @@
 use crate::connector::engine::SyncProgress;
 use crate::domain::SyncRun;
 use crate::events::{
-    ClientHealthChanged, InsightOpened, InsightResolved, ProductEvent, ScoresUpdated,
-    SyncRequested, TenantSynced, EVENT_SOURCE,
+    ClientHealthChanged, ErasureRequested, InsightOpened, InsightResolved, ProductEvent,
+    ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE,
 };
 use crate::handlers::connection_sync::handle_connection_sync;
+use crate::handlers::erasure::{handle_erasure_requested, ErasureError, ErasurePorts};
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
     dispatch_scheduled, handle_sync_requested, DispatchReport, SyncHandlerError,
@@ -55,6 +56,7 @@ pub enum Trigger {
     ClientHealthChanged(ClientHealthChanged),
     InsightOpened(InsightOpened),
     InsightResolved(InsightResolved),
+    ErasureRequested(ErasureRequested),
 }
 
 impl From<ProductEvent> for Trigger {
@@ -66,6 +68,7 @@ impl From<ProductEvent> for Trigger {
             ProductEvent::ClientHealthChanged(changed) => Trigger::ClientHealthChanged(changed),
             ProductEvent::InsightOpened(opened) => Trigger::InsightOpened(opened),
             ProductEvent::InsightResolved(resolved) => Trigger::InsightResolved(resolved),
+            ProductEvent::ErasureRequested(request) => Trigger::ErasureRequested(request),
         }
     }
 }
@@ -88,6 +91,7 @@ impl Trigger {
             }
             (EVENT_SOURCE, "InsightOpened") => Ok(Trigger::InsightOpened(detail(envelope)?)),
             (EVENT_SOURCE, "InsightResolved") => Ok(Trigger::InsightResolved(detail(envelope)?)),
+            (EVENT_SOURCE, "ErasureRequested") => Ok(Trigger::ErasureRequested(detail(envelope)?)),
             _ => Err(unexpected(&envelope)),
         }
     }
@@ -96,7 +100,10 @@ impl Trigger {
     /// consumes.
     pub fn handled_by(&self) -> Option<Function> {
         match self {
-            Trigger::Schedule | Trigger::SyncRequested(_) => Some(Function::Sync),
+            // Erasures run where the tenant's secrets are already reachable (sync reads them).
+            Trigger::Schedule | Trigger::SyncRequested(_) | Trigger::ErasureRequested(_) => {
+                Some(Function::Sync)
+            }
             Trigger::TenantSynced(_) => Some(Function::Score),
             // Alerts on the client changes; the HubSpot write-back after each scoring.
             Trigger::AlertRelease
@@ -118,6 +125,7 @@ impl Trigger {
             Trigger::ClientHealthChanged(_) => "ClientHealthChanged",
             Trigger::InsightOpened(_) => "InsightOpened",
             Trigger::InsightResolved(_) => "InsightResolved",
+            Trigger::ErasureRequested(_) => "ErasureRequested",
         }
     }
 }
@@ -132,14 +140,19 @@ pub enum FunctionError {
     Sync(#[from] SyncHandlerError),
     #[error(transparent)]
     Score(#[from] ScoreError),
+    #[error(transparent)]
+    Erasure(#[from] ErasureError),
     #[error("this function cannot sync: it was built without sources")]
     NoSources,
+    #[error("this function cannot erase: it was built without the vault and the export bucket")]
+    NoErasure,
 }
 
 impl FunctionError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            FunctionError::Event(_) | FunctionError::NoSources => false,
+            FunctionError::Event(_) | FunctionError::NoSources | FunctionError::NoErasure => false,
+            FunctionError::Erasure(e) => e.is_retryable(),
             FunctionError::Sync(e) => e.is_retryable(),
             FunctionError::Score(e) => e.is_retryable(),
         }
@@ -152,6 +165,7 @@ pub enum Handled {
     Dispatched(DispatchReport),
     Synced(SyncRun),
     Scored(ScoresUpdated),
+    Erased(crate::domain::Erasure),
     /// An event no function consumes, or one meant for another function.
     Ignored,
 }
@@ -165,6 +179,9 @@ pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     /// The sources of the other platforms' connections (PayPal, NinjaOne, Pax8, Microsoft 365); a
     /// platform missing here fails its requests as not configured.
     pub connections: &'a ConnectionSources,
+    /// What erasures reach beyond the store (the vault, the export bucket); `None` in functions
+    /// that run none.
+    pub erasure: Option<ErasurePorts<'a>>,
 }
 
 /// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
@@ -230,6 +247,19 @@ where
             )
             .await?;
             Ok(Handled::Synced(run))
+        }
+        Trigger::ErasureRequested(request) => {
+            let ports = handlers.erasure.ok_or(FunctionError::NoErasure)?;
+            let erasure = handle_erasure_requested(
+                handlers.store.as_ref(),
+                handlers.bus,
+                ports,
+                &request,
+                deadline,
+                Utc::now(),
+            )
+            .await?;
+            Ok(Handled::Erased(erasure))
         }
         other => Err(not_for(&other)),
     }
@@ -300,6 +330,10 @@ mod tests {
             (
                 include_str!("../../../events/tenant-synced.json"),
                 Some(Function::Score),
+            ),
+            (
+                include_str!("../../../events/erasure-requested.json"),
+                Some(Function::Sync),
             ),
             (
                 include_str!("../../../events/scores-updated.json"),

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod bus;
 pub mod connection_sources;
 pub mod connection_store;
+pub mod erasure;
 pub mod objects;
 pub mod source;
 pub mod store;
@@ -15,6 +16,7 @@ pub use alerts::{AlertSender, AlertStore, SendError, SendReceipt};
 pub use bus::{BusError, EventBus};
 pub use connection_sources::{ConnectionSources, PlatformSources};
 pub use connection_store::{AccountStore, ConnectionStore, CorrelationStore, PayerStore};
+pub use erasure::{ErasedPage, ErasureStore};
 pub use objects::{DownloadLink, ObjectError, ObjectStore};
 pub use source::{
     AccountsPage, AccountsSource, AccountsSourceFactory, CompanyFields, CrmRecord, CrmSource,

@@ -98,6 +98,10 @@ pub enum Record {
     Writeback {
         item: crate::store::entities::WritebackItem,
     },
+    /// An erasure and, once finished, its receipt; kept through the tenant's own erasure.
+    Erasure {
+        erasure: crate::domain::Erasure,
+    },
 }
 
 impl Record {

@@ -272,6 +272,7 @@ pub async fn route_request(
         bus,
         sources: None,
         connections,
+        erasure: None,
     };
     route_sync(
         &handlers,

@@ -208,6 +208,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         bus: bus.clone(),
         sources,
         connections: demo.sources.clone(),
+        vault: vault.clone(),
         report: Arc::new(FirstSyncReport::new(
             tenant.id.clone(),
             demo.running
@@ -351,6 +352,8 @@ struct Pipeline {
     sources: Arc<HubSpotSources<MemoryStore>>,
     /// The simulated platforms' factories (PayPal, NinjaOne, Pax8, Microsoft 365), by platform.
     connections: ConnectionSources,
+    /// The tenant's secrets, which erasures delete.
+    vault: Arc<InProcessVault>,
     report: Arc<FirstSyncReport>,
     first_sync_bars: Arc<SyncBars>,
     dashboard_url: String,
@@ -406,6 +409,11 @@ impl Pipeline {
             bus: &self.bus,
             sources: Some(self.sources.as_ref()),
             connections: &self.connections,
+            // No export bucket is wired locally yet: a tenant's erasure fails clearly here.
+            erasure: Some(shared::handlers::erasure::ErasurePorts {
+                vault: self.vault.as_ref(),
+                objects: None,
+            }),
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;

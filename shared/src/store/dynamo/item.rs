@@ -278,6 +278,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
             version: *version,
         })?,
         Record::Writeback { item } => attributes(item)?,
+        Record::Erasure { erasure } => attributes(erasure)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -417,6 +418,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::WRITEBACK_PREFIX) {
         Record::Writeback {
             item: entity(item)?,
+        }
+    } else if sk.starts_with(keys::ERASURE_PREFIX) {
+        Record::Erasure {
+            erasure: entity(item)?,
         }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;

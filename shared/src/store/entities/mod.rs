@@ -6,6 +6,7 @@ mod accounts;
 mod alerts;
 mod connections;
 mod correlations;
+pub mod erasure;
 mod insights;
 mod scores;
 mod sync;
