@@ -14,7 +14,7 @@ use crate::store::row::{Change, Condition, Record, Row, RowFilter, Table};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the walk does with one item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Decision {
     Keep,
     Delete,
