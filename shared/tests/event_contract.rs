@@ -197,6 +197,11 @@ fn emitted_events_validate_against_their_schemas() {
             export_id: shared::domain::ExportId::requested_at(at(10)),
             requested_at: at(10),
         }),
+        ProductEvent::ErasureRequested(shared::events::ErasureRequested::new(
+            tenant(),
+            shared::domain::ErasureId::generate(),
+            at(12),
+        )),
     ];
     let client_changes = health_changes()
         .chain(insights_opened())

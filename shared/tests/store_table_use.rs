@@ -382,6 +382,31 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         call!(p, insight_tasks, &acme).unwrap();
     }
 
+    // ErasureStore: an erasure kept and read; one page of the walk deleting what names a client.
+    {
+        use shared::domain::{Erasure, ErasureId, ErasureTarget};
+        use shared::ports::ErasureStore;
+        let erasure = Erasure::request(
+            ErasureId::generate(),
+            acme.clone(),
+            ErasureTarget::Client(cid(1)),
+            "test",
+            t0(),
+        );
+        call!(p, put_erasure, &erasure).unwrap();
+        call!(p, get_erasure, &acme, &erasure.id).unwrap();
+        call!(p, put_snapshots, &acme, &[snapshot(1)]).unwrap();
+        call!(
+            p,
+            erase_page,
+            &acme,
+            &ErasureTarget::Client(cid(1)),
+            &[],
+            &PageRequest::first(200)
+        )
+        .unwrap();
+    }
+
     let declared: BTreeMap<&str, BTreeSet<TableOp>> = PORT_METHOD_TABLE_OPS
         .iter()
         .map(|(method, ops)| (*method, ops.iter().copied().collect()))

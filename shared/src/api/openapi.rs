@@ -3,8 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    auth_config, client, connections, correlations, exports, health, insights, meta, oauth,
-    overview,
+    auth_config, client, connections, correlations, erasures, exports, health, insights, meta,
+    oauth, overview,
     settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
@@ -71,6 +71,8 @@ use utoipa::{Modify, OpenApi};
         oauth::install,
         oauth::callback,
         connections::consent::consent_callback,
+        erasures::request_erasure,
+        erasures::get_erasure,
     ),
     // Schemas only a parameter names are not collected from the handlers: list them here.
     components(schemas(Problem, health::ScoreSort, crate::domain::InsightSort)),
@@ -85,6 +87,7 @@ use utoipa::{Modify, OpenApi};
         (name = "alerts", description = "Alert rules and their channels (Slack, Teams, email, signed webhooks), test sends, the delivery log and snoozed clients"),
         (name = "exports", description = "Exports of the tenant's data (an archive of JSON Lines per entity, downloaded through a short-lived link); admins only"),
         (name = "settings", description = "Scoring, matching, alerting and HubSpot write-back settings"),
+        (name = "data", description = "Your data: erasure of a contact, a client, a connection or the whole tenant"),
         (name = "onboarding", description = "Connecting a HubSpot portal, and Microsoft 365 customer tenants' admin consent"),
         (name = "service", description = "The dashboard, its sign-in settings, health probe and this document"),
     )

@@ -8,6 +8,7 @@ pub mod connection;
 mod connection_sync;
 pub mod correlation;
 pub mod export;
+pub mod erasure;
 pub mod ids;
 pub mod insight;
 pub mod payments;
@@ -40,6 +41,9 @@ pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
 };
 pub use export::{ExportJob, ExportStatus};
+pub use erasure::{
+    Erasure, ErasureId, ErasurePhase, ErasureScope, ErasureStatus, ErasureTarget, LinkedRecord,
+};
 pub use ids::{
     AlertChannelId, AlertRuleId, ClientId, ConnectionId, ExportId, IdError, InsightId, SyncId,
     TenantId,

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod client_changes;
+mod erasure;
 pub use client_changes::{ClientHealthChanged, InsightOpened, InsightResolved};
+pub use erasure::ErasureRequested;
 
 /// The EventBridge `source` of every event the product emits.
 pub const EVENT_SOURCE: &str = "connected-insights";
@@ -228,6 +230,7 @@ pub enum ProductEvent {
     InsightOpened(InsightOpened),
     InsightResolved(InsightResolved),
     ExportRequested(ExportRequested),
+    ErasureRequested(ErasureRequested),
 }
 
 impl ProductEvent {
@@ -239,6 +242,7 @@ impl ProductEvent {
         "InsightOpened",
         "InsightResolved",
         "ExportRequested",
+        "ErasureRequested",
     ];
 
     pub fn detail_type(&self) -> &'static str {
@@ -250,6 +254,7 @@ impl ProductEvent {
             ProductEvent::InsightOpened(_) => "InsightOpened",
             ProductEvent::InsightResolved(_) => "InsightResolved",
             ProductEvent::ExportRequested(_) => "ExportRequested",
+            ProductEvent::ErasureRequested(_) => "ErasureRequested",
         }
     }
 
@@ -262,6 +267,7 @@ impl ProductEvent {
             ProductEvent::InsightOpened(e) => &e.tenant_id,
             ProductEvent::InsightResolved(e) => &e.tenant_id,
             ProductEvent::ExportRequested(e) => &e.tenant_id,
+            ProductEvent::ErasureRequested(e) => &e.tenant_id,
         }
     }
 
@@ -274,6 +280,7 @@ impl ProductEvent {
             ProductEvent::InsightOpened(e) => serde_json::to_string(e),
             ProductEvent::InsightResolved(e) => serde_json::to_string(e),
             ProductEvent::ExportRequested(e) => serde_json::to_string(e),
+            ProductEvent::ErasureRequested(e) => serde_json::to_string(e),
         }
     }
 
@@ -289,6 +296,7 @@ impl ProductEvent {
             "InsightOpened" => serde_json::from_str(detail).map(ProductEvent::InsightOpened),
             "InsightResolved" => serde_json::from_str(detail).map(ProductEvent::InsightResolved),
             "ExportRequested" => serde_json::from_str(detail).map(ProductEvent::ExportRequested),
+            "ErasureRequested" => serde_json::from_str(detail).map(ProductEvent::ErasureRequested),
             other => return Err(EventParseError::UnknownDetailType(other.to_string())),
         };
         parsed.map_err(|e| EventParseError::BadDetail {

@@ -44,6 +44,11 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     /// The sources of the other platforms' connections, by platform (a platform missing here fails
     /// its connections' sync requests as not configured).
     pub connections: ConnectionSources,
+    /// The tenants' secrets, which erasures delete.
+    pub vault: Arc<dyn crate::ports::SecretVault>,
+    /// The export bucket, whose tenant objects a tenant's erasure deletes (`None` until the
+    /// function is given one: such an erasure then fails clearly).
+    pub objects: Option<Arc<dyn crate::ports::ObjectStore>>,
 }
 
 impl<S, B> SyncFunction<S, B>
@@ -60,6 +65,10 @@ where
             sources: Some(self.sources.as_ref()),
             connections: &self.connections,
             objects: None,
+            erasure: Some(crate::handlers::erasure::ErasurePorts {
+                vault: self.vault.as_ref(),
+                objects: self.objects.as_deref(),
+            }),
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
@@ -78,6 +87,13 @@ where
                 "error": run.error,
             })),
             Handled::Scored(_) | Handled::Exported(_) | Handled::Ignored => Ok(Value::Null),
+            Handled::Erased(erasure) => Ok(json!({
+                "tenant_id": erasure.tenant_id,
+                "erasure_id": erasure.id,
+                "status": erasure.status,
+                "phase": erasure.phase,
+                "counts": erasure.counts,
+            })),
         }
     }
 }
@@ -103,6 +119,7 @@ where
             sources: None,
             connections: &ConnectionSources::new(),
             objects: self.objects.as_deref(),
+            erasure: None,
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {
@@ -118,7 +135,9 @@ where
                 "counts": job.counts,
                 "error": job.error,
             })),
-            Handled::Dispatched(_) | Handled::Synced(_) | Handled::Ignored => Ok(Value::Null),
+            Handled::Dispatched(_) | Handled::Synced(_) | Handled::Erased(_) | Handled::Ignored => {
+                Ok(Value::Null)
+            }
         }
     }
 }

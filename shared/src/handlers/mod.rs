@@ -5,6 +5,7 @@ pub mod audit;
 pub mod connection_sync;
 pub mod correlate;
 pub mod export;
+pub mod erasure;
 pub mod lambda;
 pub mod notify;
 pub mod route;

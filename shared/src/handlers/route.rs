@@ -7,10 +7,11 @@
 use crate::connector::engine::SyncProgress;
 use crate::domain::{ExportJob, SyncRun};
 use crate::events::{
-    ClientHealthChanged, ExportRequested, InsightOpened, InsightResolved, ProductEvent,
-    ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE,
+    ClientHealthChanged, ErasureRequested, ExportRequested, InsightOpened, InsightResolved,
+    ProductEvent, ScoresUpdated, SyncRequested, TenantSynced, EVENT_SOURCE,
 };
 use crate::handlers::connection_sync::handle_connection_sync;
+use crate::handlers::erasure::{handle_erasure_requested, ErasureError, ErasurePorts};
 use crate::handlers::export::handle_export_requested;
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
@@ -57,6 +58,7 @@ pub enum Trigger {
     InsightOpened(InsightOpened),
     InsightResolved(InsightResolved),
     ExportRequested(ExportRequested),
+    ErasureRequested(ErasureRequested),
 }
 
 impl From<ProductEvent> for Trigger {
@@ -69,6 +71,7 @@ impl From<ProductEvent> for Trigger {
             ProductEvent::InsightOpened(opened) => Trigger::InsightOpened(opened),
             ProductEvent::InsightResolved(resolved) => Trigger::InsightResolved(resolved),
             ProductEvent::ExportRequested(requested) => Trigger::ExportRequested(requested),
+            ProductEvent::ErasureRequested(request) => Trigger::ErasureRequested(request),
         }
     }
 }
@@ -92,6 +95,7 @@ impl Trigger {
             (EVENT_SOURCE, "InsightOpened") => Ok(Trigger::InsightOpened(detail(envelope)?)),
             (EVENT_SOURCE, "InsightResolved") => Ok(Trigger::InsightResolved(detail(envelope)?)),
             (EVENT_SOURCE, "ExportRequested") => Ok(Trigger::ExportRequested(detail(envelope)?)),
+            (EVENT_SOURCE, "ErasureRequested") => Ok(Trigger::ErasureRequested(detail(envelope)?)),
             _ => Err(unexpected(&envelope)),
         }
     }
@@ -100,7 +104,10 @@ impl Trigger {
     /// consumes.
     pub fn handled_by(&self) -> Option<Function> {
         match self {
-            Trigger::Schedule | Trigger::SyncRequested(_) => Some(Function::Sync),
+            // Erasures run where the tenant's secrets are already reachable (sync reads them).
+            Trigger::Schedule | Trigger::SyncRequested(_) | Trigger::ErasureRequested(_) => {
+                Some(Function::Sync)
+            }
             // Exports read the whole tenant, as scoring does: the score function builds them.
             Trigger::TenantSynced(_) | Trigger::ExportRequested(_) => Some(Function::Score),
             // Alerts on the client changes; the HubSpot write-back after each scoring.
@@ -124,6 +131,7 @@ impl Trigger {
             Trigger::InsightOpened(_) => "InsightOpened",
             Trigger::InsightResolved(_) => "InsightResolved",
             Trigger::ExportRequested(_) => "ExportRequested",
+            Trigger::ErasureRequested(_) => "ErasureRequested",
         }
     }
 }
@@ -138,6 +146,8 @@ pub enum FunctionError {
     Sync(#[from] SyncHandlerError),
     #[error(transparent)]
     Score(#[from] ScoreError),
+    #[error(transparent)]
+    Erasure(#[from] ErasureError),
     #[error("this function cannot sync: it was built without sources")]
     NoSources,
     #[error("this function cannot export: it was built without the export bucket")]
@@ -145,6 +155,8 @@ pub enum FunctionError {
     /// The export job could not be read or recorded.
     #[error("export: {0}")]
     Export(StoreError),
+    #[error("this function cannot erase: it was built without the vault and the export bucket")]
+    NoErasure,
 }
 
 impl FunctionError {
@@ -154,6 +166,8 @@ impl FunctionError {
                 false
             }
             FunctionError::Export(e) => e.is_retryable(),
+            FunctionError::Event(_) | FunctionError::NoSources | FunctionError::NoErasure => false,
+            FunctionError::Erasure(e) => e.is_retryable(),
             FunctionError::Sync(e) => e.is_retryable(),
             FunctionError::Score(e) => e.is_retryable(),
         }
@@ -167,6 +181,7 @@ pub enum Handled {
     Synced(SyncRun),
     Scored(ScoresUpdated),
     Exported(ExportJob),
+    Erased(crate::domain::Erasure),
     /// An event no function consumes, or one meant for another function.
     Ignored,
 }
@@ -182,6 +197,9 @@ pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     pub connections: &'a ConnectionSources,
     /// The export bucket (the score function and the local runner); exports fail without it.
     pub objects: Option<&'a dyn ObjectStore>,
+    /// What erasures reach beyond the store (the vault, the export bucket); `None` in functions
+    /// that run none.
+    pub erasure: Option<ErasurePorts<'a>>,
 }
 
 /// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
@@ -247,6 +265,19 @@ where
             )
             .await?;
             Ok(Handled::Synced(run))
+        }
+        Trigger::ErasureRequested(request) => {
+            let ports = handlers.erasure.ok_or(FunctionError::NoErasure)?;
+            let erasure = handle_erasure_requested(
+                handlers.store.as_ref(),
+                handlers.bus,
+                ports,
+                &request,
+                deadline,
+                Utc::now(),
+            )
+            .await?;
+            Ok(Handled::Erased(erasure))
         }
         other => Err(not_for(&other)),
     }
@@ -329,6 +360,8 @@ mod tests {
             (
                 include_str!("../../../events/export-requested.json"),
                 Some(Function::Score),
+                include_str!("../../../events/erasure-requested.json"),
+                Some(Function::Sync),
             ),
             (
                 include_str!("../../../events/scores-updated.json"),

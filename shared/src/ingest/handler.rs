@@ -12,11 +12,11 @@ use super::error::IngestError;
 use super::plan;
 use super::privacy::erase_contacts;
 use crate::config::PublicBaseUrl;
-use crate::domain::{ClientId, Tenant, TenantId, TenantStatus};
-use crate::events::ProductEvent;
+use crate::domain::{ClientId, Erasure, ErasureId, ErasureTarget, Tenant, TenantId, TenantStatus};
+use crate::events::{ErasureRequested, ProductEvent};
 use crate::ports::{
-    ConnectionSources, ConnectionStore, EventBus, SnapshotStore, StoreError, TenantStore,
-    WebhookStore,
+    ConnectionSources, ConnectionStore, ErasureStore, EventBus, SnapshotStore, StoreError,
+    TenantStore, WebhookStore,
 };
 use crate::sources::hubspot::webhook::event::WebhookEvent;
 use chrono::{DateTime, Utc};
@@ -35,8 +35,8 @@ pub const DEFAULT_PROCESSING_BUDGET: Duration = Duration::from_secs(4);
 const RECORD_CONCURRENCY: usize = 16;
 
 /// The parts of the store ingest uses.
-pub trait IngestStore: TenantStore + WebhookStore + SnapshotStore {}
-impl<T: TenantStore + WebhookStore + SnapshotStore + ?Sized> IngestStore for T {}
+pub trait IngestStore: TenantStore + WebhookStore + SnapshotStore + ErasureStore {}
+impl<T: TenantStore + WebhookStore + SnapshotStore + ErasureStore + ?Sized> IngestStore for T {}
 
 /// What the webhook route needs; cheap to clone.
 #[derive(Clone)]
@@ -121,6 +121,9 @@ pub struct DeliveryOutcome {
     pub ignored: usize,
     pub sync_requests: usize,
     pub contacts_erased: usize,
+    /// Tenants whose portal uninstalled the app: their erasure started.
+    #[serde(default)]
+    pub tenants_erased: usize,
 }
 
 /// Ids this delivery recorded, so a failure can forget them.
@@ -230,6 +233,10 @@ async fn process(
         outcome.ignored += tenant_result.ignored;
         outcome.contacts_erased += tenant_result.erased_contacts.len();
         requests.extend(tenant_result.request.clone());
+        if let Some(erasure) = &tenant_result.erasure {
+            requests.push(erasure.clone());
+            outcome.tenants_erased += 1;
+        }
     }
     if !requests.is_empty() {
         state.bus.publish(&requests).await?;
@@ -259,6 +266,8 @@ struct TenantResult {
     ignored: usize,
     erased_contacts: BTreeSet<String>,
     request: Option<ProductEvent>,
+    /// The tenant's erasure, when its portal uninstalled the app.
+    erasure: Option<ProductEvent>,
 }
 
 async fn process_tenant(
@@ -269,6 +278,9 @@ async fn process_tenant(
     recorded: &RecordedIds,
 ) -> Result<TenantResult, IngestError> {
     let received = events.len();
+    if events.iter().any(WebhookEvent::is_app_uninstall) {
+        return start_tenant_erasure(state, tenant, received, now).await;
+    }
     let handled = events.iter().filter(|e| e.subscription().is_some()).count();
     let candidates = plan::actionable(events);
 
@@ -318,6 +330,40 @@ async fn process_tenant(
         ignored: received - handled,
         erased_contacts: erased,
         request,
+        erasure: None,
+    })
+}
+
+/// The portal uninstalled the app: the tenant's erasure starts at once, with no grace period.
+/// HubSpot has already revoked our tokens and stopped the webhooks; installing again connects a
+/// fresh tenant whose first full sync reads the portal again. The other events of the delivery are
+/// moot. A redelivery finds the tenant still there only while the erasure runs; it starts a second
+/// one, which is harmless (every step is idempotent).
+async fn start_tenant_erasure(
+    state: &IngestState,
+    tenant: Tenant,
+    received: usize,
+    now: DateTime<Utc>,
+) -> Result<TenantResult, IngestError> {
+    let erasure = Erasure::request(
+        ErasureId::generate(),
+        tenant.id.clone(),
+        ErasureTarget::Tenant,
+        "hubspot-uninstall",
+        now,
+    );
+    state.store.put_erasure(&erasure).await?;
+    tracing::info!(tenant_id = %tenant.id, erasure = %erasure.id,
+        "the portal uninstalled the app; the tenant's erasure starts");
+    let request = ErasureRequested::new(tenant.id.clone(), erasure.id, now);
+    Ok(TenantResult {
+        tenant_id: tenant.id,
+        accepted: received,
+        duplicates: 0,
+        ignored: 0,
+        erased_contacts: BTreeSet::new(),
+        request: None,
+        erasure: Some(ProductEvent::ErasureRequested(request)),
     })
 }
 

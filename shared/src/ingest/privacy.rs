@@ -1,33 +1,16 @@
 //! GDPR erasure (`contact.privacyDeletion`): the contact's data leaves every snapshot at once,
 //! without waiting for a sync. Pure.
 
-use crate::domain::ClientSnapshot;
-use std::collections::BTreeSet;
-
-/// Removes the contacts from the snapshot: their summaries, and their ids from engagements. The
-/// engagements themselves stay: they are the tenant's activity with the client, and no longer
-/// point at the person. Returns whether anything changed.
-pub fn erase_contacts(snapshot: &mut ClientSnapshot, contact_ids: &BTreeSet<String>) -> bool {
-    let contacts_before = snapshot.contacts.len();
-    snapshot
-        .contacts
-        .retain(|contact| !contact_ids.contains(&contact.id));
-    let mut changed = snapshot.contacts.len() != contacts_before;
-    for engagement in &mut snapshot.engagements {
-        let links_before = engagement.contact_ids.len();
-        engagement
-            .contact_ids
-            .retain(|contact_id| !contact_ids.contains(contact_id));
-        changed |= engagement.contact_ids.len() != links_before;
-    }
-    changed
-}
+// The rule is the domain's: the erasure walk applies the same one to a contact erased through the
+// API (`domain::erasure`).
+pub use crate::domain::erasure::erase_contacts;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{ClientId, ContactSummary, Engagement, EngagementKind};
     use chrono::{TimeZone, Utc};
+    use std::collections::BTreeSet;
 
     fn snapshot() -> ClientSnapshot {
         let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();

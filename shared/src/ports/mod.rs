@@ -6,6 +6,7 @@ pub mod bus;
 pub mod connection_sources;
 pub mod connection_store;
 pub mod exports;
+pub mod erasure;
 pub mod objects;
 pub mod source;
 pub mod store;
@@ -17,6 +18,7 @@ pub use bus::{BusError, EventBus};
 pub use connection_sources::{ConnectionSources, PlatformSources};
 pub use connection_store::{AccountStore, ConnectionStore, CorrelationStore, PayerStore};
 pub use exports::ExportStore;
+pub use erasure::{ErasedPage, ErasureStore};
 pub use objects::{DownloadLink, ObjectError, ObjectStore};
 pub use source::{
     AccountsPage, AccountsSource, AccountsSourceFactory, CompanyFields, CrmRecord, CrmSource,

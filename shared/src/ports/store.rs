@@ -478,6 +478,7 @@ pub trait Store:
     + AlertStore
     + crate::ports::WritebackStore
     + crate::ports::ExportStore
+    + crate::ports::ErasureStore
 {
 }
 
@@ -496,5 +497,6 @@ impl<T> Store for T where
         + AlertStore
         + crate::ports::WritebackStore
         + crate::ports::ExportStore
+        + crate::ports::ErasureStore
 {
 }

@@ -100,6 +100,9 @@ pub enum Record {
     },
     Export {
         export: crate::domain::ExportJob,
+    /// An erasure and, once finished, its receipt; kept through the tenant's own erasure.
+    Erasure {
+        erasure: crate::domain::Erasure,
     },
 }
 

@@ -50,12 +50,15 @@ pub async fn build(
         let paypal = paypal_sources(vault.clone(), config.paypal_api_base_url.as_ref(), &key)?;
         connections = connections.with_payments(Platform::Paypal, paypal);
     }
-    let connections = with_account_sources(connections, vault, &config.account_hosts)?;
+    let connections = with_account_sources(connections, vault.clone(), &config.account_hosts)?;
     Ok(SyncFunction {
         store,
         bus: event_bus(&aws, config.event_bus_name),
         sources,
         connections,
+        vault,
+        // The export bucket's S3 adapter is wired here when it lands (issue 17, export).
+        objects: None,
     })
 }
 

@@ -273,6 +273,7 @@ pub async fn route_request(
         sources: None,
         connections,
         objects: None,
+        erasure: None,
     };
     route_sync(
         &handlers,

@@ -228,6 +228,7 @@ pub async fn run(args: Args) -> Result<(), RunnerError> {
         sources,
         connections: demo.sources.clone(),
         objects: Arc::new(objects),
+        vault: vault.clone(),
         report: Arc::new(FirstSyncReport::new(
             tenant.id.clone(),
             demo.running
@@ -377,6 +378,8 @@ struct Pipeline {
     connections: ConnectionSources,
     /// The export bucket (in memory).
     objects: Arc<crate::objects::LocalObjects>,
+    /// The tenant's secrets, which erasures delete.
+    vault: Arc<InProcessVault>,
     report: Arc<FirstSyncReport>,
     first_sync_bars: Arc<SyncBars>,
     dashboard_url: String,
@@ -438,6 +441,10 @@ impl Pipeline {
             sources: Some(self.sources.as_ref()),
             connections: &self.connections,
             objects: Some(self.objects.as_ref()),
+            erasure: Some(shared::handlers::erasure::ErasurePorts {
+                vault: self.vault.as_ref(),
+                objects: Some(self.objects.as_ref()),
+            }),
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;

@@ -36,6 +36,7 @@ pub async fn schedule(
                 }
                 let connections = ConnectionSources::new();
                 let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, objects: None };
+                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, erasure: None };
                 let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
                 if let Err(error) = tick {
                     eprintln!("The scheduled sync could not be requested: {error}");

@@ -6,6 +6,7 @@ pub mod client;
 pub mod connections;
 pub mod correlations;
 pub mod exports;
+pub mod erasures;
 pub mod health;
 pub mod insights;
 pub mod linked;
@@ -188,6 +189,14 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/v1/exports/{id}", get(exports::get_export)),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
+        // Erasures: POST needs admin by the rule below; reading one needs admin too (its counts
+        // tell what the tenant held).
+        route(
+            Method::POST,
+            "/v1/erasures",
+            post(erasures::request_erasure),
+        ),
+        route(Method::GET, "/v1/erasures/{id}", get(erasures::get_erasure)),
         route(Method::GET, "/oauth/install", get(oauth::install)),
         route(Method::GET, "/oauth/callback", get(oauth::callback)),
         route(
@@ -220,8 +229,9 @@ fn access_of(method: &Method, path: &str) -> Access {
         return Access::Public;
     }
     // An export holds all the tenant's data, and reading one hands out its download link: even
-    // reading exports is the admin's.
-    if path.starts_with("/v1/exports") {
+    // reading exports is the admin's. An erasure's status and counts describe what the tenant held
+    // and what an admin erased: admins only, reading included.
+    if path.starts_with("/v1/exports") || path.starts_with("/v1/erasures") {
         return Access::AtLeast(Role::Admin);
     }
     if method == Method::GET || method == Method::HEAD {

@@ -65,6 +65,8 @@ pub fn modified_date_property(object_type: ObjectType) -> &'static str {
 /// The properties the connector reads for each type (HubSpot returns only those asked for).
 pub fn properties(object_type: ObjectType) -> &'static [&'static str] {
     match object_type {
+        // Only what normalisation reads: a property asked for and never used is data kept for no
+        // purpose (the README's "Your data").
         ObjectType::Companies => &[
             "name",
             "domain",
@@ -72,25 +74,11 @@ pub fn properties(object_type: ObjectType) -> &'static [&'static str] {
             "notes_last_contacted",
             "notes_last_updated",
             "hs_last_sales_activity_timestamp",
-            "num_associated_contacts",
-            "hs_num_open_deals",
             "total_revenue",
-            "recent_deal_amount",
-            "annualrevenue",
-            "hs_csm_sentiment",
             "hs_lastmodifieddate",
         ],
-        ObjectType::Contacts => &[
-            "email",
-            "lifecyclestage",
-            "hs_email_open",
-            "hs_email_click",
-            "hs_email_replied",
-            "hs_sales_email_last_replied",
-            "hs_analytics_num_visits",
-            "hs_feedback_last_nps_rating",
-            "lastmodifieddate",
-        ],
+        // A contact is counted and staged, never named: no email, name or phone is asked for.
+        ObjectType::Contacts => &["lifecyclestage", "lastmodifieddate"],
         ObjectType::Deals => &[
             "amount",
             "dealstage",
@@ -145,5 +133,37 @@ pub fn association_targets(object_type: ObjectType) -> &'static [ObjectType] {
         | ObjectType::Meetings
         | ObjectType::Notes
         | ObjectType::Tasks => &[ObjectType::Companies, ObjectType::Contacts],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_personal_data_of_contacts_is_asked_for() {
+        let personal = [
+            "email",
+            "firstname",
+            "lastname",
+            "phone",
+            "mobilephone",
+            "address",
+        ];
+        for object_type in ObjectType::ALL {
+            for property in properties(object_type) {
+                assert!(
+                    !personal.contains(property),
+                    "{object_type:?} asks for {property}"
+                );
+            }
+        }
+        assert_eq!(
+            properties(ObjectType::Contacts),
+            [
+                "lifecyclestage",
+                modified_date_property(ObjectType::Contacts)
+            ]
+        );
     }
 }

@@ -154,7 +154,8 @@ impl PaypalSource {
         })
     }
 
-    /// One page of Transaction Search in `[start, end]` (at most 31 days), every field, every row.
+    /// One page of Transaction Search in `[start, end]` (at most 31 days): the transaction and payer
+    /// fields, every row.
     async fn transactions(
         &self,
         start: DateTime<Utc>,
@@ -165,7 +166,8 @@ impl PaypalSource {
         let mut query = vec![
             ("start_date", rfc3339(start)),
             ("end_date", rfc3339(end)),
-            ("fields", "all".to_owned()),
+            // Only what normalisation reads: no shipping address, cart or store details.
+            ("fields", "transaction_info,payer_info".to_owned()),
             ("balance_affecting_records_only", "N".to_owned()),
             ("page_size", api::TRANSACTION_PAGE_SIZE.to_string()),
             ("page", page.to_string()),

@@ -279,6 +279,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         })?,
         Record::Writeback { item } => attributes(item)?,
         Record::Export { export } => attributes(export)?,
+        Record::Erasure { erasure } => attributes(erasure)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -422,6 +423,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::WRITEBACK_PREFIX) {
         Record::Writeback {
             item: entity(item)?,
+        }
+    } else if sk.starts_with(keys::ERASURE_PREFIX) {
+        Record::Erasure {
+            erasure: entity(item)?,
         }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;

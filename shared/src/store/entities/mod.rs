@@ -7,6 +7,7 @@ mod alerts;
 mod connections;
 mod correlations;
 mod exports;
+pub mod erasure;
 mod insights;
 mod scores;
 mod sync;

@@ -139,6 +139,10 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_written_companies", &[StoredDigests, WriteRows]),
     ("insight_tasks", &[Query(Index::Table)]),
     ("put_insight_task", &[PutRowIf]),
+    // ErasureStore
+    ("put_erasure", &[PutRowIf]),
+    ("get_erasure", &[GetRow]),
+    ("erase_page", &[Query(Index::Table), WriteRows]),
 ];
 
 /// The table operations `port_method` may use; `None` when it is no store method.

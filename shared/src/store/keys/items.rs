@@ -230,6 +230,13 @@ pub fn webhook_event(tenant_id: &TenantId, event_id: &str) -> Result<ItemKeys, S
     ))
 }
 
+pub fn erasure(tenant_id: &TenantId, erasure_id: &crate::domain::ErasureId) -> ItemKeys {
+    ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{}{erasure_id}", super::ERASURE_PREFIX),
+    )
+}
+
 /// OAuth state precedes any tenant, so its key is the nonce alone.
 pub fn oauth_state(nonce: &str) -> Result<ItemKeys, StoreError> {
     let nonce = free_key_part("OAuth state nonce", nonce)?;

@@ -32,6 +32,7 @@
 //! | write-back schema mark | `TENANT#<t>` | `WB#SCHEMA` | | | | |
 //! | write-back company digest | `TENANT#<t>` | `WB#CO#<client>` | | | | |
 //! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
+//! | erasure (status, then receipt) | `TENANT#<t>` | `ERASURE#<erasure>` | | | | |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -62,6 +63,7 @@
 //! | delivery log newest first | `gsi1`, `gsi1pk = TENANT#<t>#DELIVERIES`, backward |
 //! | a channel's next send slot | `GetItem`, then `PutItem` conditional on the version read |
 //! | write-back digests / insight tasks of a tenant | table, `sk BEGINS_WITH WB#CO#` / `WB#TASK#` |
+//! | every item of a tenant (erasure only: a client's or contact's items are spread over the partition) | table, `pk = TENANT#<t>`, any sort key, paged |
 //!
 //! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
@@ -126,6 +128,7 @@ pub const SCORE_PREFIX: &str = "SCORE#";
 pub const INSIGHT_PREFIX: &str = "INSIGHT#";
 pub const CHECKPOINT_PREFIX: &str = "CHECKPOINT#";
 pub const EXPORT_PREFIX: &str = "EXPORT#";
+pub const ERASURE_PREFIX: &str = "ERASURE#";
 
 /// Longest free-form key part (webhook event ids, contact ids, lease names, nonces) we accept.
 const MAX_FREE_KEY_PART: usize = 256;

@@ -230,7 +230,8 @@ pub async fn resume_connection(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The connection id")),
     responses(
-        (status = 204, description = "The connection and its data are gone"),
+        (status = 204, description = "The connection and its data are gone; the erasure's receipt is in the audit trail"),
+        (status = 202, description = "The connection's erasure continues asynchronously (watch it at `Location`)", body = crate::api::routes::erasures::ErasureView),
         (status = 400, description = "The id is malformed (`parameter` is `id`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The HubSpot connection cannot be deleted here", body = Problem, content_type = "application/problem+json"),
@@ -240,31 +241,22 @@ pub async fn delete_connection(
     State(state): State<ApiState>,
     caller: Caller,
     id: Result<Path<String>, PathRejection>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let id: ConnectionId = path_id(id)?;
     refuse_hubspot(&id, "deleted")?;
     let tenant_id = &caller.tenant_id;
-    let connection = match state.store.get_connection(tenant_id, &id).await {
-        Ok(connection) => connection,
-        Err(StoreError::NotFound { .. }) => return Ok(StatusCode::NO_CONTENT),
+    match state.store.get_connection(tenant_id, &id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound { .. }) => {
+            return Ok(axum::response::IntoResponse::into_response(
+                StatusCode::NO_CONTENT,
+            ))
+        }
         Err(error) => return Err(error.into()),
-    };
-    let payers = state.store.delete_connection_payers(tenant_id, &id).await?;
-    let accounts = state
-        .store
-        .delete_connection_accounts(tenant_id, &id)
-        .await?;
-    let correlations = state
-        .store
-        .delete_connection_correlations(tenant_id, &id)
-        .await?;
-    state
-        .vault
-        .delete(&connection.credentials_secret_id)
-        .await?;
-    state.store.delete_connection(tenant_id, &id).await?;
-    tracing::info!(connection = %id, payers, accounts, correlations, "connection deleted");
-    Ok(StatusCode::NO_CONTENT)
+    }
+    // Its records, their links, its runs and its secret go through the connection's erasure,
+    // which leaves a receipt (one rule for every way a connection's data is erased).
+    crate::api::routes::erasures::erase_deleted_connection(&state, &caller, &id).await
 }
 
 async fn set_paused(

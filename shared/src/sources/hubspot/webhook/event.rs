@@ -51,7 +51,15 @@ pub struct WebhookEvent {
     pub to_object_id: Option<String>,
     #[serde(default)]
     pub association_removed: Option<bool>,
+    /// App lifecycle events (`subscriptionType` `app_lifecycle_event`) name what happened by id.
+    #[serde(default, deserialize_with = "flexible_id")]
+    pub event_type_id: Option<String>,
 }
+
+/// The `subscriptionType` of HubSpot's app lifecycle events, and the event type of an uninstall
+/// (HubSpot's developer platform: `4-1909196` is an install, `4-1916193` an uninstall).
+pub const APP_LIFECYCLE_SUBSCRIPTION: &str = "app_lifecycle_event";
+pub const APP_UNINSTALL_EVENT_TYPE: &str = "4-1916193";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -126,6 +134,13 @@ impl WebhookEvent {
             object_type,
             change,
         })
+    }
+
+    /// Whether the portal uninstalled the app: the tenant's erasure starts.
+    pub fn is_app_uninstall(&self) -> bool {
+        self.subscription_type
+            .eq_ignore_ascii_case(APP_LIFECYCLE_SUBSCRIPTION)
+            && self.event_type_id.as_deref() == Some(APP_UNINSTALL_EVENT_TYPE)
     }
 
     /// The contact whose data must be erased now, for a `contact.privacyDeletion`.
