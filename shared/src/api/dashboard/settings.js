@@ -114,6 +114,7 @@
     result.replaceChildren(h("section", { class: "panel", id: "settings-preview-result", "aria-labelledby": "preview-title" },
       h("h3", { id: "preview-title" }, "Preview"), h("p", { id: "preview-summary" }, summary),
       preview.moves.length ? h("div", { class: "table-wrap" }, h("table", { id: "preview-moves" },
+        h("caption", { class: "sr-only" }, "Clients that would change band"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "From"), h("th", { scope: "col" }, "To"), h("th", { scope: "col", class: "num" }, "Clients"))),
         h("tbody", {}, preview.moves.map((m) => h("tr", {},
           h("td", {}, h("span", { class: "badge band-" + m.from }, label(m.from))),
