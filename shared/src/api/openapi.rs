@@ -4,7 +4,7 @@ use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
     auth_config, client, connections, correlations, erasures, exports, health, insights, meta,
-    oauth, overview,
+    oauth, overview, score_change,
     settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
@@ -31,11 +31,13 @@ use utoipa::{Modify, OpenApi};
         auth_config::auth_config,
         overview::get_overview,
         insights::list::list_insights,
+        overview::get_trends,
         insights::get_insight,
         insights::change_insight_status,
         insights::bulk::change_insights,
         health::list_health_scores,
         client::get_client,
+        score_change::get_score_change,
         sync::list_sync_runs,
         sync::get_sync_run,
         sync::request_sync,
@@ -68,6 +70,7 @@ use utoipa::{Modify, OpenApi};
         exports::get_export,
         settings::get_settings,
         settings::put_settings,
+        settings::preview_settings,
         oauth::install,
         oauth::callback,
         connections::consent::consent_callback,
