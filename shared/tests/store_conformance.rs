@@ -217,6 +217,9 @@ use connections::*;
 #[path = "store_conformance/accounts.rs"]
 mod accounts;
 use accounts::*;
+#[path = "store_conformance/audit.rs"]
+mod audit;
+use audit::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -281,4 +284,6 @@ conformance!(
     cross_platform_entities_are_kept_per_tenant,
     unchanged_account_records_are_not_written_again,
     account_records_are_listed_deleted_and_kept_whole,
+    audit_entries_list_newest_first_with_filters,
+    audit_entries_are_written_once_and_expire_after_retention,
 );

@@ -395,7 +395,7 @@ pub(crate) async fn continue_run<S, B>(
     run: SyncRun,
 ) -> Result<SyncRun, SyncHandlerError>
 where
-    S: SyncStore + ?Sized,
+    S: SyncStore + crate::handlers::audit::AuditTrail + ?Sized,
     B: EventBus + ?Sized,
 {
     let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
@@ -405,7 +405,7 @@ where
     Ok(run)
 }
 
-pub(crate) async fn finish<S: SyncStore + ?Sized>(
+pub(crate) async fn finish<S: SyncStore + crate::handlers::audit::AuditTrail + ?Sized>(
     store: &S,
     mut run: SyncRun,
     status: SyncStatus,
@@ -413,6 +413,7 @@ pub(crate) async fn finish<S: SyncStore + ?Sized>(
 ) -> Result<SyncRun, SyncHandlerError> {
     run.finish(status, error, Utc::now());
     store.put_sync_run(&run).await?;
+    crate::handlers::audit::record_sync_end(store, &run).await;
     Ok(run)
 }
 

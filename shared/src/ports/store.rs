@@ -458,6 +458,7 @@ pub trait Store:
     + CorrelationStore
     + AlertStore
     + crate::ports::WritebackStore
+    + crate::ports::AuditStore
 {
 }
 
@@ -475,5 +476,6 @@ impl<T> Store for T where
         + CorrelationStore
         + AlertStore
         + crate::ports::WritebackStore
+        + crate::ports::AuditStore
 {
 }

@@ -98,6 +98,9 @@ pub enum Record {
     Writeback {
         item: crate::store::entities::WritebackItem,
     },
+    Audit {
+        entry: crate::domain::AuditEntry,
+    },
 }
 
 impl Record {
@@ -211,6 +214,8 @@ pub enum RowFilter<'a> {
     MinChurnRisk(u8),
     /// Rows not yet past `expires_at` (TTL deletes lazily).
     Unexpired,
+    /// Unexpired audit entries that pass the filter (its time range is the plan's key range).
+    Audit(&'a crate::domain::AuditFilter),
 }
 
 impl RowFilter<'_> {
@@ -220,6 +225,9 @@ impl RowFilter<'_> {
             (RowFilter::Insights(filter), Record::Insight { insight }) => filter.matches(insight),
             (RowFilter::MinChurnRisk(min), Record::Score { score }) => score.churn_risk >= *min,
             (RowFilter::Unexpired, _) => row.live_at(now_secs),
+            (RowFilter::Audit(filter), Record::Audit { entry }) => {
+                row.live_at(now_secs) && filter.matches(entry)
+            }
             _ => false,
         }
     }

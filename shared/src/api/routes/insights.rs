@@ -185,7 +185,7 @@ pub async fn change_insight_status(
     }
     let change = StatusChange {
         status,
-        changed_by: caller.subject,
+        changed_by: caller.subject.clone(),
         changed_at: state.now(),
         expected_version: current.version,
     };
@@ -194,7 +194,29 @@ pub async fn change_insight_status(
         .change_insight_status(&caller.tenant_id, &id, &change)
         .await?;
     follow_in_summary(state.store.as_ref(), &caller.tenant_id, &current, status).await;
+    let audit = crate::domain::AuditChange::new(
+        insight_status_action(status),
+        crate::domain::AuditEntityKind::Insight,
+        &id,
+    )
+    .before(&serde_json::json!({"status": current.status, "version": current.version}))
+    .after(&serde_json::json!({"status": changed.status, "version": changed.version}))
+    .detail(serde_json::json!({"client_id": changed.client_id, "rule": changed.rule}));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(changed))
+}
+
+/// The audit action of a status change: `insight.acknowledged`, `insight.dismissed`,
+/// `insight.reopened`.
+pub(crate) fn insight_status_action(status: InsightStatus) -> String {
+    let verb = match status {
+        InsightStatus::Open => "reopened".to_string(),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_string))
+            .unwrap_or_else(|| "status_changed".to_string()),
+    };
+    format!("insight.{verb}")
 }
 
 /// Moves the insight in or out of the summary's open counts. The change itself is already stored;

@@ -16,6 +16,7 @@ const DASHBOARD_HTML: &str = concat!(
     include_str!("../dashboard/pages.js"),
     include_str!("../dashboard/sources.js"),
     include_str!("../dashboard/alerts.js"),
+    include_str!("../dashboard/audit.js"),
     include_str!("../dashboard/routing.js"),
 );
 

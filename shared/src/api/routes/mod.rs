@@ -1,6 +1,7 @@
 //! The handlers, grouped by resource, and the one table that lists them.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth_config;
 pub mod connections;
 pub mod correlations;
@@ -176,6 +177,7 @@ pub fn table() -> Vec<Route> {
             "/v1/snoozes",
             get(alerts::snoozes::list_snoozes),
         ),
+        route(Method::GET, "/v1/audit", get(audit::list_audit)),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
         route(Method::GET, "/oauth/install", get(oauth::install)),
@@ -192,11 +194,15 @@ pub fn table() -> Vec<Route> {
 /// triage (insight status, matches, snoozes, syncs) needs `editor`; everything that changes how the
 /// tenant is set up (settings, connections, alert rules), exports and erasures needs `admin`.
 fn access_of(method: &Method, path: &str) -> Access {
-    const PUBLIC: [&str; 6] = [
+    // `/oauth/install` too: a new customer has no tenant (nor token) yet, and the dashboard's
+    // "connect" link is a browser navigation that carries none; API Gateway serves it without the
+    // authorizer. A signed-in caller's tenant is only bound into the signed state.
+    const PUBLIC: [&str; 7] = [
         "/",
         "/health",
         "/openapi.json",
         "/auth-config.json",
+        "/oauth/install",
         "/oauth/callback",
         "/oauth/m365/callback",
     ];
@@ -208,6 +214,11 @@ fn access_of(method: &Method, path: &str) -> Access {
     ];
     if PUBLIC.contains(&path) {
         return Access::Public;
+    }
+    // The audit trail names colleagues and what they changed: editors and admins only (see
+    // `audit.rs`).
+    if path == "/v1/audit" {
+        return Access::AtLeast(Role::Editor);
     }
     if method == Method::GET || method == Method::HEAD {
         return Access::AtLeast(Role::Viewer);

@@ -131,6 +131,9 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_written_companies", &[StoredDigests, WriteRows]),
     ("insight_tasks", &[Query(Index::Table)]),
     ("put_insight_task", &[PutRowIf]),
+    // AuditStore
+    ("append_audit", &[PutRowIf]),
+    ("list_audit", &[Query(Index::Table)]),
 ];
 
 /// The table operations `port_method` may use; `None` when it is no store method.

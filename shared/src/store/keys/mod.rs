@@ -32,6 +32,7 @@
 //! | write-back schema mark | `TENANT#<t>` | `WB#SCHEMA` | | | | |
 //! | write-back company digest | `TENANT#<t>` | `WB#CO#<client>` | | | | |
 //! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
+//! | audit entry | `TENANT#<t>` | `AUDIT#<at>#<id>` | | | | at + the tenant's audit retention |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -62,6 +63,7 @@
 //! | delivery log newest first | `gsi1`, `gsi1pk = TENANT#<t>#DELIVERIES`, backward |
 //! | a channel's next send slot | `GetItem`, then `PutItem` conditional on the version read |
 //! | write-back digests / insight tasks of a tenant | table, `sk BEGINS_WITH WB#CO#` / `WB#TASK#` |
+//! | audit trail newest first, in a time range | table, `sk BETWEEN AUDIT#<from> AND AUDIT#<to>~`, backward; entity, action and actor filters |
 //!
 //! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
@@ -86,11 +88,13 @@
 //! order is time order.
 
 mod alerts;
+mod audit;
 mod connections;
 mod items;
 mod writeback;
 
 pub use alerts::*;
+pub use audit::*;
 pub use connections::*;
 pub use items::*;
 pub use writeback::*;

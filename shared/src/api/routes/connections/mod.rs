@@ -19,8 +19,9 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    Connection, ConnectionId, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
-    NinjaoneRegion, PaypalEnvironment, Platform, Tenant, TenantId, TenantStatus,
+    AuditChange, AuditEntityKind, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
+    M365CustomerTenant, NinjaoneRegion, PaypalEnvironment, Platform, Tenant, TenantId,
+    TenantStatus,
 };
 use crate::ports::StoreError;
 use axum::extract::rejection::PathRejection;
@@ -195,7 +196,7 @@ pub async fn pause_connection(
     caller: Caller,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConnectionView>, ApiError> {
-    set_paused(&state, &caller.tenant_id, path_id(id)?, true).await
+    set_paused(&state, &caller, path_id(id)?, true).await
 }
 
 /// Resume a paused connection; the schedule syncs it again.
@@ -218,7 +219,7 @@ pub async fn resume_connection(
     caller: Caller,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConnectionView>, ApiError> {
-    set_paused(&state, &caller.tenant_id, path_id(id)?, false).await
+    set_paused(&state, &caller, path_id(id)?, false).await
 }
 
 /// Delete a connection with its data: payer and account records, correlations and secret. Deleting one that
@@ -264,15 +265,27 @@ pub async fn delete_connection(
         .await?;
     state.store.delete_connection(tenant_id, &id).await?;
     tracing::info!(connection = %id, payers, accounts, correlations, "connection deleted");
+    let audit = AuditChange::new("connection.deleted", AuditEntityKind::Connection, &id)
+        .before(&serde_json::json!({
+            "platform": connection.platform,
+            "status": connection.status,
+        }))
+        .detail(serde_json::json!({
+            "payer_records": payers,
+            "account_records": accounts,
+            "correlations": correlations,
+        }));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn set_paused(
     state: &ApiState,
-    tenant_id: &TenantId,
+    caller: &Caller,
     id: ConnectionId,
     paused: bool,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    let tenant_id = &caller.tenant_id;
     refuse_hubspot(&id, if paused { "paused" } else { "resumed" })?;
     let mut connection = state.store.get_connection(tenant_id, &id).await?;
     let is_paused = connection.status == ConnectionStatus::Paused;
@@ -284,9 +297,19 @@ async fn set_paused(
     } else {
         ConnectionStatus::Active
     };
+    let before = connection.status;
     connection.status_reason = None;
     connection.updated_at = state.now();
     let updated = state.store.update_connection(&connection).await?;
+    let action = if paused {
+        "connection.paused"
+    } else {
+        "connection.resumed"
+    };
+    let audit = AuditChange::new(action, AuditEntityKind::Connection, &id)
+        .before(&serde_json::json!({"status": before}))
+        .after(&serde_json::json!({"status": updated.status}));
+    crate::api::audit::record(state, caller, audit).await?;
     Ok(Json(updated.into()))
 }
 
