@@ -143,7 +143,7 @@ pub async fn handle_sync_requested<S, B>(
     progress: &dyn SyncProgress,
 ) -> Result<SyncRun, SyncHandlerError>
 where
-    S: TenantStore + SnapshotStore + SyncStore + ?Sized,
+    S: TenantStore + SnapshotStore + SyncStore + crate::ports::AuditStore + ?Sized,
     B: EventBus + ?Sized,
 {
     let lease = LeaseTerms::SYNC;
@@ -161,7 +161,7 @@ pub async fn handle_sync_requested_with<S, B>(
     lease_terms: LeaseTerms,
 ) -> Result<SyncRun, SyncHandlerError>
 where
-    S: TenantStore + SnapshotStore + SyncStore + ?Sized,
+    S: TenantStore + SnapshotStore + SyncStore + crate::ports::AuditStore + ?Sized,
     B: EventBus + ?Sized,
 {
     if let Some(connection_id) = &request.connection_id {

@@ -8,8 +8,8 @@ use crate::api::extract::ApiJson;
 use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    ClientCredentials, Connection, ConnectionId, ConnectionSettings, M365CustomerTenant, Platform,
-    TenantId,
+    AuditChange, AuditEntityKind, ClientCredentials, Connection, ConnectionId, ConnectionSettings,
+    M365CustomerTenant, Platform, TenantId,
 };
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
