@@ -55,6 +55,14 @@ impl TestApi {
     }
 
     fn with_config(config: ApiConfig) -> Self {
+        Self::with(config, Authenticator::api_gateway("tenant_id"))
+    }
+
+    fn with_authenticator(authenticator: Authenticator) -> Self {
+        Self::with(config(), authenticator)
+    }
+
+    fn with(config: ApiConfig, authenticator: Authenticator) -> Self {
         let store = MemoryStore::with_clock(now);
         let bus = InProcessBus::new();
         let vault = InProcessVault::new();
@@ -63,7 +71,7 @@ impl TestApi {
             Arc::new(bus.clone()),
             Arc::new(vault.clone()),
             config,
-            Authenticator::api_gateway("tenant_id"),
+            authenticator,
         )
         .with_clock(now);
         Self {
@@ -83,6 +91,25 @@ impl TestApi {
         body: Option<Value>,
     ) -> Reply {
         let request = apigw_request(method, path_and_query, tenant, body.map(|b| b.to_string()));
+        self.send(request).await
+    }
+
+    /// As [`Self::call`], with this role claim (`None`: no role claim at all).
+    async fn call_as(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        tenant: Option<&str>,
+        role: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let request = apigw_request_as(
+            method,
+            path_and_query,
+            tenant,
+            role,
+            body.map(|b| b.to_string()),
+        );
         self.send(request).await
     }
 
@@ -173,11 +200,22 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
-/// The sample API Gateway request with this method, path, query, claims and body.
+/// The sample API Gateway request with this method, path, query, claims and body, from an admin.
 fn apigw_request(
     method: &str,
     path_and_query: &str,
     tenant: Option<&str>,
+    body: Option<String>,
+) -> lambda_http::Request {
+    apigw_request_as(method, path_and_query, tenant, Some("admin"), body)
+}
+
+/// The same with this role claim (`None`: no role claim).
+fn apigw_request_as(
+    method: &str,
+    path_and_query: &str,
+    tenant: Option<&str>,
+    role: Option<&str>,
     body: Option<String>,
 ) -> lambda_http::Request {
     let mut event: Value = serde_json::from_str(&fixture("apigw-get-overview.json")).unwrap();
@@ -193,6 +231,9 @@ fn apigw_request(
             event["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"] = json!(tenant);
             event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] =
                 json!(format!("user-of-{tenant}"));
+            if let Some(role) = role {
+                event["requestContext"]["authorizer"]["jwt"]["claims"]["role"] = json!(role);
+            }
         }
         None => {
             event["requestContext"]
@@ -460,6 +501,8 @@ fn ids(page: &Value) -> Vec<String> {
 
 // ---- the cases, by subject (one test binary; the modules share the set-up above) ----
 
+#[path = "api_routes/audit.rs"]
+mod audit;
 #[path = "api_routes/authentication.rs"]
 mod authentication;
 #[path = "api_routes/client_detail.rs"]
@@ -474,6 +517,8 @@ mod insights;
 mod onboarding;
 #[path = "api_routes/overview.rs"]
 mod overview;
+#[path = "api_routes/roles.rs"]
+mod roles;
 #[path = "api_routes/routes.rs"]
 mod routes;
 #[path = "api_routes/score_change.rs"]

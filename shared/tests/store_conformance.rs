@@ -227,6 +227,9 @@ mod accounts;
 mod exports;
 use accounts::*;
 use exports::*;
+#[path = "store_conformance/audit.rs"]
+mod audit;
+use audit::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -294,4 +297,6 @@ conformance!(
     unchanged_account_records_are_not_written_again,
     account_records_are_listed_deleted_and_kept_whole,
     export_jobs_are_kept_per_tenant_and_listed_newest_first,
+    audit_entries_list_newest_first_with_filters,
+    audit_entries_are_written_once_and_expire_after_retention,
 );

@@ -388,6 +388,26 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         call!(p, put_insight_task, &acme, &task).unwrap();
         call!(p, insight_tasks, &acme).unwrap();
     }
+    {
+        use shared::domain::{AuditActor, AuditChange, AuditEntityKind, AuditEntry, AuditFilter};
+        use shared::ports::AuditStore;
+        let entry = AuditEntry::of(
+            acme.clone(),
+            AuditActor::System,
+            AuditChange::new("sync_run.succeeded", AuditEntityKind::SyncRun, "s-1"),
+            t0(),
+            None,
+        );
+        call!(p, append_audit, &entry, 365).unwrap();
+        call!(
+            p,
+            list_audit,
+            &acme,
+            &AuditFilter::default(),
+            &PageRequest::first(10)
+        )
+        .unwrap();
+    }
 
     // ErasureStore: an erasure kept and read; one page of the walk deleting what names a client.
     {

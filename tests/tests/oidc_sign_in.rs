@@ -29,6 +29,8 @@ async fn runner_for(issuer: &TestIssuer) -> LocalRunner {
         CLIENT_ID,
         "--oidc-tenant-claim",
         "custom:tenant_id",
+        "--oidc-role-claim",
+        "custom:role",
     ])
     .await
     .unwrap_or_else(|e| panic!("the local runner did not start: {e}"))
@@ -124,6 +126,19 @@ async fn tokens_of_the_issuer_reach_the_tenant_in_their_claim_and_bad_ones_are_4
     let id_token = tokens["id_token"].as_str().unwrap();
     assert_eq!(claims_of(id_token)["nonce"], "nonce-1");
     assert_eq!(claims_of(id_token)["custom:tenant_id"], SANDBOX_TENANT);
+    assert_eq!(claims_of(id_token)["custom:role"], "admin");
+    // The role claim reaches the api: the audit trail is for editors and admins only.
+    let audit = http()
+        .get(format!("{}/v1/audit", runner.base_url))
+        .bearer_auth(id_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        audit.status().as_u16(),
+        200,
+        "an admin reads the audit trail"
+    );
 
     let (status, overview) = overview_status(&runner, Some(id_token)).await;
     assert_eq!(status, 200, "{overview}");

@@ -3,17 +3,26 @@
 //! [`record`] once the change is made.
 
 use crate::api::{ApiError, ApiState, Caller};
-use crate::domain::AuditChange;
+use crate::domain::{AuditActor, AuditChange, AuditEntry};
 
-/// Records `change`, made by `caller`, in the caller's tenant's audit trail.
-///
-/// Placeholder of the contract: the audit store lands with the audit trail (issue 17); until then
-/// nothing is written.
+/// Records `change`, made by `caller`, in the caller's tenant's audit trail. A failure is the
+/// request's failure: a change the trail misses must not look like a success.
 pub async fn record(
     state: &ApiState,
     caller: &Caller,
     change: AuditChange,
 ) -> Result<(), ApiError> {
-    let _ = (state, caller, change);
+    let actor = AuditActor::Person {
+        subject: caller.subject.clone(),
+        role: caller.role,
+    };
+    let entry = AuditEntry::of(
+        caller.tenant_id.clone(),
+        actor,
+        change,
+        state.now(),
+        caller.request_id.clone(),
+    );
+    crate::handlers::audit::append(state.store.as_ref(), &entry).await?;
     Ok(())
 }

@@ -12,14 +12,17 @@ use lambda_http::request::RequestContext;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-pub use crate::config::api::DEFAULT_TENANT_CLAIM;
+pub use crate::config::api::{DEFAULT_ROLE_CLAIM, DEFAULT_TENANT_CLAIM};
 
 /// How callers are authenticated, chosen once at startup.
 #[derive(Debug, Clone)]
 pub enum Authenticator {
     /// Trust the claims API Gateway's JWT authorizer verified: the tenant from `tenant_claim`, the
-    /// subject from `sub`.
-    ApiGatewayJwt { tenant_claim: String },
+    /// subject from `sub`, the role from `role_claim` (missing or unknown: viewer).
+    ApiGatewayJwt {
+        tenant_claim: String,
+        role_claim: String,
+    },
     /// Local development: `Authorization: Bearer <token>` is the given tenant and subject.
     DevelopmentToken {
         token: SecretString,
@@ -29,16 +32,32 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
+    /// Trusts API Gateway's claims, the role in the default role claim ([`DEFAULT_ROLE_CLAIM`]).
     pub fn api_gateway(tenant_claim: impl Into<String>) -> Self {
         Authenticator::ApiGatewayJwt {
             tenant_claim: tenant_claim.into(),
+            role_claim: DEFAULT_ROLE_CLAIM.to_string(),
+        }
+    }
+
+    /// Reads the role from `claim` instead (a development token is always admin).
+    pub fn with_role_claim(self, claim: impl Into<String>) -> Self {
+        match self {
+            Authenticator::ApiGatewayJwt { tenant_claim, .. } => Authenticator::ApiGatewayJwt {
+                tenant_claim,
+                role_claim: claim.into(),
+            },
+            other => other,
         }
     }
 
     /// The caller, or `None` when the request carries no acceptable credentials.
     pub fn caller(&self, parts: &Parts) -> Option<Caller> {
         match self {
-            Authenticator::ApiGatewayJwt { tenant_claim } => {
+            Authenticator::ApiGatewayJwt {
+                tenant_claim,
+                role_claim,
+            } => {
                 let context = parts.extensions.get::<RequestContext>()?;
                 let jwt = context.authorizer()?.jwt.as_ref()?;
                 let tenant_id = TenantId::parse(jwt.claims.get(tenant_claim)?.trim()).ok()?;
@@ -48,11 +67,18 @@ impl Authenticator {
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "unknown".to_string());
+                // A missing or unknown role reads as the least one: a typo in the identity
+                // provider must never grant more.
+                let role = jwt
+                    .claims
+                    .get(role_claim)
+                    .and_then(|value| Role::parse(value))
+                    .unwrap_or_default();
                 Some(Caller {
                     tenant_id,
                     subject,
-                    role: Role::Viewer,
-                    request_id: None,
+                    role,
+                    request_id: request_id(parts),
                 })
             }
             Authenticator::DevelopmentToken {
@@ -67,7 +93,7 @@ impl Authenticator {
                         tenant_id: tenant_id.clone(),
                         subject: subject.clone(),
                         role: Role::Admin,
-                        request_id: None,
+                        request_id: request_id(parts),
                     })
                 } else {
                     None
@@ -75,6 +101,15 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// API Gateway's id of the request, when it came through API Gateway (or the local runner's stand-in).
+fn request_id(parts: &Parts) -> Option<String> {
+    match parts.extensions.get::<RequestContext>()? {
+        RequestContext::ApiGatewayV2(context) => context.request_id.clone(),
+        _ => None,
+    }
+    .filter(|id| !id.is_empty())
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {

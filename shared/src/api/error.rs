@@ -14,6 +14,12 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 pub enum ApiError {
     #[error("the request carries no valid credentials")]
     Unauthenticated,
+    /// The caller is signed in, but their role does not allow this.
+    #[error("needs the {required} role, the caller is {role}")]
+    Forbidden {
+        required: crate::domain::Role,
+        role: crate::domain::Role,
+    },
     #[error("no route for {path}")]
     RouteNotFound { path: String },
     #[error("method not allowed")]
@@ -87,6 +93,12 @@ pub struct Problem {
     /// Where to connect HubSpot again (`/problems/needs-reauth` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnect_url: Option<String>,
+    /// The role the operation needs (`/problems/forbidden` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_role: Option<crate::domain::Role>,
+    /// The caller's role (`/problems/forbidden` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::domain::Role>,
 }
 
 impl ApiError {
@@ -112,6 +124,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::RouteNotFound { .. } | ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadParameter { .. }
@@ -131,6 +144,7 @@ impl ApiError {
     fn slug(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "unauthenticated",
+            ApiError::Forbidden { .. } => "forbidden",
             ApiError::RouteNotFound { .. } => "route-not-found",
             ApiError::NotFound { .. } => "not-found",
             ApiError::MethodNotAllowed => "method-not-allowed",
@@ -155,6 +169,10 @@ impl ApiError {
             ApiError::Unauthenticated => {
                 "Sign in again: the request carries no valid credentials.".to_string()
             }
+            ApiError::Forbidden { required, role } => format!(
+                "This needs the {required} role (or a higher one); you are signed in as {role}. \
+                 Ask an admin of your organisation to change your role."
+            ),
             ApiError::RouteNotFound { path } => format!("There is no route {path}."),
             ApiError::MethodNotAllowed => {
                 "This route does not answer that method; see /openapi.json.".to_string()
@@ -214,6 +232,14 @@ impl ApiError {
             },
             reconnect_url: match self {
                 ApiError::NeedsReauth { install_url, .. } => Some(install_url.clone()),
+                _ => None,
+            },
+            required_role: match self {
+                ApiError::Forbidden { required, .. } => Some(*required),
+                _ => None,
+            },
+            role: match self {
+                ApiError::Forbidden { role, .. } => Some(*role),
                 _ => None,
             },
         }
@@ -335,6 +361,20 @@ mod tests {
         .into();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert_eq!(missing.problem().problem_type, "/problems/not-found");
+    }
+
+    #[test]
+    fn forbidden_names_the_role_needed_and_the_callers() {
+        let problem = ApiError::Forbidden {
+            required: crate::domain::Role::Admin,
+            role: crate::domain::Role::Editor,
+        }
+        .problem();
+        assert_eq!(problem.status, 403);
+        assert_eq!(problem.problem_type, "/problems/forbidden");
+        assert_eq!(problem.required_role, Some(crate::domain::Role::Admin));
+        assert_eq!(problem.role, Some(crate::domain::Role::Editor));
+        assert!(problem.detail.contains("admin") && problem.detail.contains("editor"));
     }
 
     #[test]

@@ -174,11 +174,23 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// The largest request body the API reads; its bodies are small JSON documents.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The router with every route, its state applied.
+/// The router with every route, its state applied. Each route's access (from the table) is
+/// enforced here, before its handler runs, and nowhere else.
 pub fn router(state: ApiState) -> Router {
     let mut router = Router::new();
     for route in routes::table() {
-        router = router.route(route.path, route.handler);
+        let handler = match route.access {
+            Access::Public => route.handler,
+            Access::AtLeast(required) => {
+                let state = state.clone();
+                route.handler.route_layer(middleware::from_fn(
+                    move |request: Request, next: Next| {
+                        require_role(state.clone(), required, request, next)
+                    },
+                ))
+            }
+        };
+        router = router.route(route.path, handler);
     }
     router
         .fallback(route_not_found)
@@ -187,6 +199,35 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn(refuse_long_uris))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Lets the request through only for a signed-in caller whose role allows `required`: 401 without
+/// a caller, 403 naming both roles otherwise.
+async fn require_role(
+    state: ApiState,
+    required: crate::domain::Role,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(caller) = state.authenticator.caller(&parts) else {
+        return ApiError::Unauthenticated.into_response();
+    };
+    if !caller.role.allows(required) {
+        tracing::info!(
+            tenant_id = %caller.tenant_id,
+            required = %required,
+            role = %caller.role,
+            path = %parts.uri.path(),
+            "request refused for its role"
+        );
+        return ApiError::Forbidden {
+            required,
+            role: caller.role,
+        }
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 async fn refuse_long_uris(request: Request, next: Next) -> Response {

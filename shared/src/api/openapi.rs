@@ -5,9 +5,12 @@ use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
     auth_config, client, connections, correlations, erasures, exports, health, insights, meta,
     oauth, overview, score_change,
+    audit, auth_config, connections, correlations, health, insights, meta, oauth, overview,
     settings, sync,
 };
-use crate::api::MAX_URI_BYTES;
+use crate::api::{Access, MAX_URI_BYTES};
+use crate::domain::Role;
+use axum::http::Method;
 use std::sync::OnceLock;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
@@ -68,6 +71,7 @@ use utoipa::{Modify, OpenApi};
         exports::request_export,
         exports::list_exports,
         exports::get_export,
+        audit::list_audit,
         settings::get_settings,
         settings::put_settings,
         settings::preview_settings,
@@ -80,6 +84,8 @@ use utoipa::{Modify, OpenApi};
     // Schemas only a parameter names are not collected from the handlers: list them here.
     components(schemas(Problem, health::ScoreSort, crate::domain::InsightSort)),
     modifiers(&BearerJwt, &SharedResponses),
+    components(schemas(Problem, health::ScoreSort)),
+    modifiers(&BearerJwt, &SharedResponses, &RequiredRoles),
     tags(
         (name = "overview", description = "The tenant at a glance"),
         (name = "insights", description = "Findings with confidence, impact and recommended actions"),
@@ -89,6 +95,7 @@ use utoipa::{Modify, OpenApi};
         (name = "correlations", description = "Which record of another source is which client: the review queue, confirming, rejecting and mapping by hand"),
         (name = "alerts", description = "Alert rules and their channels (Slack, Teams, email, signed webhooks), test sends, the delivery log and snoozed clients"),
         (name = "exports", description = "Exports of the tenant's data (an archive of JSON Lines per entity, downloaded through a short-lived link); admins only"),
+        (name = "audit", description = "Who changed what, when and from which request: the tenant's audit trail (editors and admins)"),
         (name = "settings", description = "Scoring, matching, alerting and HubSpot write-back settings"),
         (name = "data", description = "Your data: erasure of a contact, a client, a connection or the whole tenant"),
         (name = "onboarding", description = "Connecting a HubSpot portal, and Microsoft 365 customer tenants' admin consent"),
@@ -152,6 +159,71 @@ impl Modify for SharedResponses {
             }
         }
     }
+}
+
+/// Each operation's access, from the route table (the one place it is written): the
+/// `x-required-role` extension and a sentence at the end of its description; operations that need
+/// more than `viewer` also list the 403 every signed-in caller with less gets.
+struct RequiredRoles;
+
+/// The extension that names the least role an operation needs.
+pub const REQUIRED_ROLE_EXTENSION: &str = "x-required-role";
+const FORBIDDEN: &str = "Forbidden";
+
+impl Modify for RequiredRoles {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.insert(
+            FORBIDDEN.to_string(),
+            RefOr::T(problem_response(
+                "The caller's role does not allow this; the problem names the role needed \
+                 (`required_role`) and the caller's (`role`)",
+            )),
+        );
+        for route in crate::api::routes::table() {
+            let Some(item) = openapi.paths.paths.get_mut(route.path) else {
+                continue;
+            };
+            let Some(operation) = operation_of(item, &route.method) else {
+                continue;
+            };
+            let sentence = match route.access {
+                Access::Public => "Needs no sign-in.".to_string(),
+                Access::AtLeast(role) => {
+                    let extensions = operation.extensions.get_or_insert_with(Default::default);
+                    extensions.insert(REQUIRED_ROLE_EXTENSION.to_string(), role.name().into());
+                    if role > Role::Viewer {
+                        operation
+                            .responses
+                            .responses
+                            .entry("403".to_string())
+                            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(FORBIDDEN)));
+                    }
+                    format!("Needs the `{role}` role or a higher one.")
+                }
+            };
+            operation.description = Some(match operation.description.take() {
+                Some(text) if !text.trim().is_empty() => {
+                    format!("{}\n\n{sentence}", text.trim_end())
+                }
+                _ => sentence,
+            });
+        }
+    }
+}
+
+fn operation_of<'a>(item: &'a mut PathItem, method: &Method) -> Option<&'a mut Operation> {
+    let slot = match *method {
+        Method::GET => &mut item.get,
+        Method::PUT => &mut item.put,
+        Method::POST => &mut item.post,
+        Method::DELETE => &mut item.delete,
+        Method::PATCH => &mut item.patch,
+        Method::HEAD => &mut item.head,
+        Method::OPTIONS => &mut item.options,
+        _ => return None,
+    };
+    slot.as_mut()
 }
 
 fn problem_response(description: &str) -> Response {

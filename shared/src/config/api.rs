@@ -10,6 +10,8 @@ use url::Url;
 
 /// The JWT claim that carries the tenant id.
 pub const TENANT_CLAIM: &str = "TENANT_CLAIM";
+/// The JWT claim that carries the caller's role (`viewer`, `editor` or `admin`).
+pub const ROLE_CLAIM: &str = "ROLE_CLAIM";
 /// Tenants' credentials are stored under `<prefix><tenant id>`.
 pub const TENANT_SECRET_PREFIX: &str = "TENANT_SECRET_PREFIX";
 /// The dashboard's sign-in (see [`DashboardSignIn`]).
@@ -21,6 +23,8 @@ pub const DASHBOARD_TOKEN_USE: &str = "DASHBOARD_TOKEN_USE";
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "connected-insights/tenants/";
 /// Without `TENANT_CLAIM`, the tenant id is in this claim.
 pub const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
+/// Without `ROLE_CLAIM`, the role is in this claim; a token without it is a viewer's.
+pub const DEFAULT_ROLE_CLAIM: &str = "role";
 
 /// What the router needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +36,8 @@ pub struct ApiConfig {
     pub hubspot: OAuthSettings,
     /// The JWT claim that carries the tenant id.
     pub tenant_claim: String,
+    /// The JWT claim that carries the caller's role.
+    pub role_claim: String,
     /// Tenants' HubSpot tokens are stored under `<prefix><tenant id>`.
     pub tenant_secret_prefix: String,
     /// How the dashboard signs people in; `None` keeps the token-in-the-fragment page (local runner).
@@ -116,6 +122,7 @@ impl ApiConfig {
             public_base_url,
             hubspot,
             tenant_claim: DEFAULT_TENANT_CLAIM.to_string(),
+            role_claim: DEFAULT_ROLE_CLAIM.to_string(),
             tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_string(),
             dashboard_sign_in: None,
             account_hosts: AccountHosts::default(),
@@ -123,7 +130,7 @@ impl ApiConfig {
     }
 
     /// Reads `PUBLIC_BASE_URL` (required), the HubSpot app's settings (see
-    /// [`crate::config::hubspot`]), `TENANT_CLAIM` and `TENANT_SECRET_PREFIX` (defaulted), and the
+    /// [`crate::config::hubspot`]), `TENANT_CLAIM`, `ROLE_CLAIM` and `TENANT_SECRET_PREFIX` (defaulted), and the
     /// dashboard's sign-in settings (see [`DashboardSignIn`]).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
@@ -133,6 +140,11 @@ impl ApiConfig {
             tenant_claim: env
                 .optional(TENANT_CLAIM)
                 .unwrap_or_else(|| DEFAULT_TENANT_CLAIM.to_string()),
+            role_claim: env
+                .optional(ROLE_CLAIM)
+                .map(|claim| claim.trim().to_string())
+                .filter(|claim| !claim.is_empty())
+                .unwrap_or_else(|| DEFAULT_ROLE_CLAIM.to_string()),
             tenant_secret_prefix: env
                 .optional(TENANT_SECRET_PREFIX)
                 .unwrap_or_else(|| DEFAULT_TENANT_SECRET_PREFIX.to_string()),
@@ -219,6 +231,11 @@ mod tests {
         assert_eq!(config.table_name, "insights");
         assert_eq!(config.alert_email_from, None);
         assert_eq!(config.api.tenant_claim, "tenant_id");
+        assert_eq!(config.api.role_claim, "role");
+        let mut given = COMPLETE.to_vec();
+        given.push(("ROLE_CLAIM", "custom:role"));
+        let custom = ApiFunctionConfig::from_lookup(env(&given)).unwrap();
+        assert_eq!(custom.api.role_claim, "custom:role");
         assert!(config.api.hubspot.scopes.contains(&"oauth".to_string()));
         assert_eq!(
             config.api.hubspot.api_base_url.as_str(),

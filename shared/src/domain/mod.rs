@@ -32,7 +32,7 @@ pub use alert::{
     AlertState, AlertingSettings, ChannelKind, ClientSnooze, DeliveryMode, DeliveryRecord,
     DeliveryStatus, PendingAlert, QuietHours,
 };
-pub use audit::{AuditChange, AuditEntityKind};
+pub use audit::{AuditActor, AuditChange, AuditEntityKind, AuditEntry, AuditFilter, AuditSettings};
 pub use connection::{
     ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
     NinjaoneRegion, PaypalEnvironment, Platform,

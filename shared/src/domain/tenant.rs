@@ -122,6 +122,9 @@ pub struct Tenant {
     /// Whether health is written back to the CRM's companies (opt-in: it needs write scopes).
     #[serde(default)]
     pub writeback: WritebackSettings,
+    /// How long the tenant's audit trail is kept.
+    #[serde(default)]
+    pub audit: crate::domain::AuditSettings,
     pub schedule: SyncSchedule,
     pub limits: HubSpotLimits,
     /// Set when settings change, so scoring re-scores every client.
@@ -163,6 +166,7 @@ impl Tenant {
             matching: MatchingSettings::default(),
             alerting: AlertingSettings::default(),
             writeback: WritebackSettings::default(),
+            audit: crate::domain::AuditSettings::default(),
             schedule: SyncSchedule::default(),
             limits: HubSpotLimits::for_auth(auth_kind),
             settings_changed_at: now,

@@ -20,8 +20,8 @@ use crate::events::{ProductEvent, SyncRequested, TenantSynced};
 use crate::handlers::sync::{continue_run, finish, SyncHandlerError};
 use crate::ports::source::FetchWindow;
 use crate::ports::{
-    AccountStore, ConnectionSources, ConnectionStore, EventBus, Lease, PayerStore, PlatformSources,
-    StoreError, SyncStore, TenantStore, WriteReport,
+    AccountStore, AuditStore, ConnectionSources, ConnectionStore, EventBus, Lease, PayerStore,
+    PlatformSources, StoreError, SyncStore, TenantStore, WriteReport,
 };
 use crate::store::{HeldLease, LeaseTerms};
 use chrono::{DateTime, Utc};
@@ -30,11 +30,12 @@ use std::time::Instant;
 
 /// What a connection's sync needs from the store.
 pub trait ConnectionSyncStore:
-    TenantStore + SyncStore + ConnectionStore + PayerStore + AccountStore
+    TenantStore + SyncStore + ConnectionStore + PayerStore + AccountStore + AuditStore
 {
 }
-impl<T: TenantStore + SyncStore + ConnectionStore + PayerStore + AccountStore + ?Sized>
-    ConnectionSyncStore for T
+impl<
+        T: TenantStore + SyncStore + ConnectionStore + PayerStore + AccountStore + AuditStore + ?Sized,
+    > ConnectionSyncStore for T
 {
 }
 

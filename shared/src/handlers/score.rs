@@ -76,6 +76,7 @@ where
         + CorrelationStore
         + PayerStore
         + AccountStore
+        + crate::ports::AuditStore
         + ?Sized,
     B: EventBus + ?Sized,
 {
@@ -192,6 +193,22 @@ where
         .chain([ProductEvent::ScoresUpdated(updated.clone())])
         .collect();
     bus.publish(&events).await?;
+    let run = crate::domain::AuditChange::new(
+        "scoring_run.finished",
+        crate::domain::AuditEntityKind::ScoringRun,
+        &event.sync_id,
+    )
+    .detail(serde_json::json!({
+        "clients_scored": updated.clients_scored,
+        "clients_gone": gone.len(),
+        "insights_opened": updated.insights_opened,
+        "insights_resolved": updated.insights_resolved,
+        "score_drops": updated.score_drops.len(),
+    }));
+    if let Err(error) = crate::handlers::audit::record_system(store, &tenant.id, run, now).await {
+        // The run's writes and events are out: a retry would only repeat them.
+        tracing::error!(%error, tenant = %tenant.id, "could not record the scoring run in the audit trail");
+    }
     tracing::info!(
         tenant = %tenant.id,
         sync_id = %event.sync_id,

@@ -143,7 +143,7 @@ pub async fn handle_sync_requested<S, B>(
     progress: &dyn SyncProgress,
 ) -> Result<SyncRun, SyncHandlerError>
 where
-    S: TenantStore + SnapshotStore + SyncStore + ?Sized,
+    S: TenantStore + SnapshotStore + SyncStore + crate::ports::AuditStore + ?Sized,
     B: EventBus + ?Sized,
 {
     let lease = LeaseTerms::SYNC;
@@ -161,7 +161,7 @@ pub async fn handle_sync_requested_with<S, B>(
     lease_terms: LeaseTerms,
 ) -> Result<SyncRun, SyncHandlerError>
 where
-    S: TenantStore + SnapshotStore + SyncStore + ?Sized,
+    S: TenantStore + SnapshotStore + SyncStore + crate::ports::AuditStore + ?Sized,
     B: EventBus + ?Sized,
 {
     if let Some(connection_id) = &request.connection_id {
@@ -395,7 +395,7 @@ pub(crate) async fn continue_run<S, B>(
     run: SyncRun,
 ) -> Result<SyncRun, SyncHandlerError>
 where
-    S: SyncStore + ?Sized,
+    S: SyncStore + crate::handlers::audit::AuditTrail + ?Sized,
     B: EventBus + ?Sized,
 {
     let continuation = request.continuation(&run.sync_id, run.mode, Utc::now());
@@ -405,7 +405,7 @@ where
     Ok(run)
 }
 
-pub(crate) async fn finish<S: SyncStore + ?Sized>(
+pub(crate) async fn finish<S: SyncStore + crate::handlers::audit::AuditTrail + ?Sized>(
     store: &S,
     mut run: SyncRun,
     status: SyncStatus,
@@ -413,6 +413,7 @@ pub(crate) async fn finish<S: SyncStore + ?Sized>(
 ) -> Result<SyncRun, SyncHandlerError> {
     run.finish(status, error, Utc::now());
     store.put_sync_run(&run).await?;
+    crate::handlers::audit::record_sync_end(store, &run).await;
     Ok(run)
 }
 

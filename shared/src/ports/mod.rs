@@ -2,6 +2,7 @@
 //! adapter, and one conformance suite runs against both.
 
 pub mod alerts;
+pub mod audit;
 pub mod bus;
 pub mod connection_sources;
 pub mod connection_store;
@@ -14,6 +15,7 @@ pub mod vault;
 pub mod writeback;
 
 pub use alerts::{AlertSender, AlertStore, SendError, SendReceipt};
+pub use audit::AuditStore;
 pub use bus::{BusError, EventBus};
 pub use connection_sources::{ConnectionSources, PlatformSources};
 pub use connection_store::{AccountStore, ConnectionStore, CorrelationStore, PayerStore};

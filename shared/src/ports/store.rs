@@ -495,6 +495,7 @@ pub trait Store:
     + crate::ports::WritebackStore
     + crate::ports::ExportStore
     + crate::ports::ErasureStore
+    + crate::ports::AuditStore
 {
 }
 
@@ -514,5 +515,6 @@ impl<T> Store for T where
         + crate::ports::WritebackStore
         + crate::ports::ExportStore
         + crate::ports::ErasureStore
+        + crate::ports::AuditStore
 {
 }

@@ -103,9 +103,13 @@ pub enum Record {
     },
     Export {
         export: crate::domain::ExportJob,
+    },
     /// An erasure and, once finished, its receipt; kept through the tenant's own erasure.
     Erasure {
         erasure: crate::domain::Erasure,
+    },
+    Audit {
+        entry: crate::domain::AuditEntry,
     },
 }
 
@@ -220,6 +224,8 @@ pub enum RowFilter<'a> {
     MinChurnRisk(u8),
     /// Rows not yet past `expires_at` (TTL deletes lazily).
     Unexpired,
+    /// Unexpired audit entries that pass the filter (its time range is the plan's key range).
+    Audit(&'a crate::domain::AuditFilter),
 }
 
 impl RowFilter<'_> {
@@ -229,6 +235,9 @@ impl RowFilter<'_> {
             (RowFilter::Insights(filter), Record::Insight { insight }) => filter.matches(insight),
             (RowFilter::MinChurnRisk(min), Record::Score { score }) => score.churn_risk >= *min,
             (RowFilter::Unexpired, _) => row.live_at(now_secs),
+            (RowFilter::Audit(filter), Record::Audit { entry }) => {
+                row.live_at(now_secs) && filter.matches(entry)
+            }
             _ => false,
         }
     }

@@ -25,7 +25,8 @@ pub async fn serve() -> Result<(), StartupError> {
 /// alerts go out through the channels' real senders (email only with `ALERT_EMAIL_FROM`).
 pub async fn build(config: ApiFunctionConfig) -> Result<ApiState, StartupError> {
     let aws = crate::aws::sdk_config().await;
-    let authenticator = Authenticator::api_gateway(config.api.tenant_claim.clone());
+    let authenticator = Authenticator::api_gateway(config.api.tenant_claim.clone())
+        .with_role_claim(config.api.role_claim.clone());
     let vault = secret_vault(&aws);
     let paypal = paypal_sources(vault.clone(), config.paypal_api_base_url.as_ref(), &[])?;
     let sources = with_account_sources(

@@ -117,6 +117,12 @@ fn the_http_api_routes_what_the_router_serves_with_jwt_exactly_on_v1() {
         ),
         Some("TenantClaim")
     );
+    assert_eq!(
+        Template::target(
+            &template.properties(&functions["api"])["Environment"]["Variables"]["ROLE_CLAIM"]
+        ),
+        Some("RoleClaim")
+    );
 
     // Throttling on the stage.
     let stage = template.resources_of_type("AWS::ApiGatewayV2::Stage");

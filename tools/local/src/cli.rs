@@ -71,6 +71,9 @@ pub struct Args {
     /// The claim that names the tenant.
     #[arg(long, value_name = "CLAIM", default_value = "tenant_id")]
     pub oidc_tenant_claim: String,
+    /// The claim that names the caller's role (viewer, editor or admin; missing: viewer).
+    #[arg(long, value_name = "CLAIM", default_value = "role")]
+    pub oidc_role_claim: String,
 
     /// Start no PayPal simulator (by default the sandbox portal gets one beside it, whose payers
     /// line up with the portal's companies, and a PayPal connection to it).
@@ -134,6 +137,7 @@ impl Args {
                 .unwrap_or_else(|| audience.clone()),
             audience,
             tenant_claim: self.oidc_tenant_claim.clone(),
+            role_claim: self.oidc_role_claim.clone(),
         })
     }
 

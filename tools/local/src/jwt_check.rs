@@ -25,12 +25,14 @@ pub struct OidcSettings {
     pub audience: String,
     pub client_id: String,
     pub tenant_claim: String,
+    pub role_claim: String,
 }
 
 impl OidcSettings {
     /// The api's authenticator: trust the claims the check put in the request context.
     pub fn authenticator(&self) -> Authenticator {
         Authenticator::api_gateway(self.tenant_claim.clone())
+            .with_role_claim(self.role_claim.clone())
     }
 
     /// What the dashboard signs in with.
@@ -158,9 +160,12 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The request context API Gateway (payload 2.0) gives the function after its JWT authorizer passed.
+/// The request context API Gateway (payload 2.0) gives the function after its JWT authorizer passed,
+/// with a request id of its own as API Gateway gives each request (the audit trail records it).
 fn authorized_context(claims: HashMap<String, String>) -> Option<RequestContext> {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
     let context: ApiGatewayV2httpRequestContext = serde_json::from_value(json!({
+        "requestId": request_id,
         "authorizer": {"jwt": {"claims": claims, "scopes": null}},
         "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": ""},
         "timeEpoch": 0,

@@ -341,6 +341,9 @@ fn api_config(
         tenant_claim: oidc
             .map_or(shared::api::auth::DEFAULT_TENANT_CLAIM, |o| &o.tenant_claim)
             .to_owned(),
+        role_claim: oidc
+            .map_or(shared::api::auth::DEFAULT_ROLE_CLAIM, |o| &o.role_claim)
+            .to_owned(),
         tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
         dashboard_sign_in: oidc.map(|o| o.dashboard_sign_in()),
         account_hosts: Default::default(),

@@ -39,6 +39,10 @@ pub struct IssuerOptions {
     /// The claim that carries the tenant (Cognito: `custom:tenant_id`) and its value.
     pub tenant_claim: String,
     pub tenant_id: String,
+    /// The claim that carries the role (Cognito: `custom:role`) and its value (`None`: no role
+    /// claim, a viewer).
+    pub role_claim: String,
+    pub role: Option<String>,
     pub subject: String,
     pub email: String,
     /// Lifetime of access and ID tokens in seconds.
@@ -51,6 +55,8 @@ impl IssuerOptions {
             client_id: client_id.to_string(),
             tenant_claim: "custom:tenant_id".to_string(),
             tenant_id: tenant_id.to_string(),
+            role_claim: "custom:role".to_string(),
+            role: Some("admin".to_string()),
             subject: "user-1".to_string(),
             email: "ada@example.com".to_string(),
             token_lifetime_seconds: 3_600,
@@ -218,6 +224,9 @@ fn id_claims(issuer: &str, options: &IssuerOptions, nonce: Option<&str>, now: i6
         "email": options.email,
     });
     claims[options.tenant_claim.as_str()] = json!(options.tenant_id);
+    if let Some(role) = &options.role {
+        claims[options.role_claim.as_str()] = json!(role);
+    }
     if let Some(nonce) = nonce {
         claims["nonce"] = json!(nonce);
     }
@@ -430,6 +439,9 @@ fn token_response(inner: &Inner, nonce: Option<&str>, scope: &str) -> Response {
         "scope": scope,
     });
     access[options.tenant_claim.as_str()] = json!(options.tenant_id);
+    if let Some(role) = &options.role {
+        access[options.role_claim.as_str()] = json!(role);
+    }
     let refresh_token = random_token();
     inner
         .sessions()

@@ -176,7 +176,14 @@ pub async fn confirm_correlation(
     caller: Caller,
     ApiJson(target): ApiJson<CorrelationTarget>,
 ) -> Result<Json<CorrelationView>, ApiError> {
-    decide(&state, &caller, &target, matching::confirm).await
+    decide(
+        &state,
+        &caller,
+        &target,
+        matching::confirm,
+        "correlation.confirmed",
+    )
+    .await
 }
 
 /// A person says the record is not this client: the pair is never proposed again.
@@ -201,7 +208,14 @@ pub async fn reject_correlation(
     caller: Caller,
     ApiJson(target): ApiJson<CorrelationTarget>,
 ) -> Result<Json<CorrelationView>, ApiError> {
-    decide(&state, &caller, &target, matching::reject).await
+    decide(
+        &state,
+        &caller,
+        &target,
+        matching::reject,
+        "correlation.rejected",
+    )
+    .await
 }
 
 /// Unlinks a record from a client: the same as rejecting the pair (it is never proposed again).
@@ -226,7 +240,14 @@ pub async fn unlink_correlation(
     caller: Caller,
     ApiJson(target): ApiJson<CorrelationTarget>,
 ) -> Result<Json<CorrelationView>, ApiError> {
-    decide(&state, &caller, &target, matching::reject).await
+    decide(
+        &state,
+        &caller,
+        &target,
+        matching::reject,
+        "correlation.unlinked",
+    )
+    .await
 }
 
 /// Maps a record to a client by hand, candidate or not: a confirmed link with confidence 1.00 that
@@ -304,6 +325,9 @@ pub async fn map_correlation(
         .store
         .put_correlations(tenant_id, &writes.rows())
         .await?;
+    let before = rows.iter().find(|row| row.client_id == target.client_id);
+    let audit = correlation_change("correlation.mapped", before, &writes.decided);
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(CorrelationView::new(
         writes.decided,
         Some(client.name),
@@ -319,6 +343,7 @@ async fn decide(
     caller: &Caller,
     target: &CorrelationTarget,
     rule: Rule,
+    action: &str,
 ) -> Result<Json<CorrelationView>, ApiError> {
     let record = target.record()?;
     let tenant_id = &caller.tenant_id;
@@ -337,11 +362,40 @@ async fn decide(
         .store
         .put_correlations(tenant_id, &writes.rows())
         .await?;
+    let before = rows.iter().find(|row| row.client_id == target.client_id);
+    let audit = correlation_change(action, before, &writes.decided);
+    crate::api::audit::record(state, caller, audit).await?;
     let mut views =
         with_client_names(state.store.as_ref(), tenant_id, vec![writes.decided]).await?;
     views.pop().map(Json).ok_or(ApiError::NotFound {
         entity: "correlation",
     })
+}
+
+/// The audit record of a person's decision about one (record, client) pair: its status and
+/// confidence before and after.
+fn correlation_change(
+    action: &str,
+    before: Option<&Correlation>,
+    after: &Correlation,
+) -> crate::domain::AuditChange {
+    let state =
+        |c: &Correlation| serde_json::json!({"status": c.status, "confidence": c.confidence});
+    let id = format!(
+        "{}#{}#{}",
+        after.connection_id, after.external_id, after.client_id
+    );
+    let mut change =
+        crate::domain::AuditChange::new(action, crate::domain::AuditEntityKind::Correlation, id)
+            .after(&state(after))
+            .detail(serde_json::json!({
+                "connection_id": after.connection_id,
+                "client_id": after.client_id,
+            }));
+    if let Some(before) = before {
+        change = change.before(&state(before));
+    }
+    change
 }
 
 fn not_the_tenants(field: &str, what: &str) -> ApiError {

@@ -23,6 +23,7 @@ const DASHBOARD_HTML: &str = concat!(
     include_str!("../dashboard/trends.js"),
     include_str!("../dashboard/settings.js"),
     include_str!("../dashboard/syncs.js"),
+    include_str!("../dashboard/audit.js"),
     include_str!("../dashboard/routing.js"),
 );
 

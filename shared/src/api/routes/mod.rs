@@ -1,6 +1,7 @@
 //! The handlers, grouped by resource, and the one table that lists them.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth_config;
 pub mod client;
 pub mod connections;
@@ -198,6 +199,7 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/v1/exports", get(exports::list_exports)),
         route(Method::POST, "/v1/exports", post(exports::request_export)),
         route(Method::GET, "/v1/exports/{id}", get(exports::get_export)),
+        route(Method::GET, "/v1/audit", get(audit::list_audit)),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
         // Erasures: POST needs admin by the rule below; reading one needs admin too (its counts
@@ -224,11 +226,15 @@ pub fn table() -> Vec<Route> {
 /// triage (insight status, matches, snoozes, syncs) needs `editor`; everything that changes how the
 /// tenant is set up (settings, connections, alert rules), exports and erasures needs `admin`.
 fn access_of(method: &Method, path: &str) -> Access {
-    const PUBLIC: [&str; 6] = [
+    // `/oauth/install` too: a new customer has no tenant (nor token) yet, and the dashboard's
+    // "connect" link is a browser navigation that carries none; API Gateway serves it without the
+    // authorizer. A signed-in caller's tenant is only bound into the signed state.
+    const PUBLIC: [&str; 7] = [
         "/",
         "/health",
         "/openapi.json",
         "/auth-config.json",
+        "/oauth/install",
         "/oauth/callback",
         "/oauth/m365/callback",
     ];
@@ -246,6 +252,11 @@ fn access_of(method: &Method, path: &str) -> Access {
     // and what an admin erased: admins only, reading included.
     if path.starts_with("/v1/exports") || path.starts_with("/v1/erasures") {
         return Access::AtLeast(Role::Admin);
+    }
+    // The audit trail names colleagues and what they changed: editors and admins only (see
+    // `audit.rs`).
+    if path == "/v1/audit" {
+        return Access::AtLeast(Role::Editor);
     }
     if method == Method::GET || method == Method::HEAD {
         return Access::AtLeast(Role::Viewer);

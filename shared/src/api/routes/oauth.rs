@@ -155,6 +155,27 @@ pub async fn callback(
         .installer()
         .complete(app, &signed_state, &code, state.now())
         .await?;
+    // Whoever consented in HubSpot is no caller of ours: the product records the install it saw.
+    let audit = crate::domain::AuditChange::new(
+        "install.completed",
+        crate::domain::AuditEntityKind::Install,
+        connected.portal_id,
+    )
+    .after(&serde_json::json!({
+        "portal_id": connected.portal_id,
+        "status": connected.tenant.status,
+    }));
+    if let Err(error) = crate::handlers::audit::record_system(
+        state.store.as_ref(),
+        &connected.tenant.id,
+        audit,
+        state.now(),
+    )
+    .await
+    {
+        // The portal is connected and the code spent: an error page now would only mislead.
+        tracing::error!(%error, tenant = %connected.tenant.id, "could not record the install in the audit trail");
+    }
     Ok(Html(connected_page(&connected.tenant.name, connected.portal_id)).into_response())
 }
 

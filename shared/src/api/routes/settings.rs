@@ -5,7 +5,8 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    AlertingSettings, BandCounts, ClientId, HealthBand, HealthScore, MatchingSettings,
+    AlertingSettings, AuditChange, AuditEntityKind, AuditSettings, BandCounts, ClientId, HealthBand,
+    HealthScore, MatchingSettings,
     ScoringSettings, SettingsError, Tenant, WritebackSettings,
 };
 use crate::handlers::score::linked_records;
@@ -26,6 +27,8 @@ pub struct SettingsView {
     pub alerting: AlertingSettings,
     /// Whether health is written back to the HubSpot companies (it needs the optional write scopes).
     pub writeback: WritebackSettings,
+    /// How long the audit trail is kept.
+    pub audit: AuditSettings,
     /// Send it back with a change: a change made against an older version is refused with 409.
     pub version: u64,
     /// When the settings last changed (scoring re-scores every client after a change).
@@ -39,6 +42,7 @@ impl From<Tenant> for SettingsView {
             matching: tenant.matching,
             alerting: tenant.alerting,
             writeback: tenant.writeback,
+            audit: tenant.audit,
             version: tenant.version,
             settings_changed_at: tenant.settings_changed_at,
         }
@@ -58,6 +62,9 @@ pub struct SettingsUpdate {
     /// Absent: write-back stays as it is.
     #[serde(default)]
     pub writeback: Option<WritebackSettings>,
+    /// Absent: the audit retention stays as it is.
+    #[serde(default)]
+    pub audit: Option<AuditSettings>,
     /// The `version` the caller read; when given and the settings moved on, 409.
     #[serde(default)]
     pub version: Option<u64>,
@@ -119,10 +126,16 @@ pub async fn put_settings(
     let matching = update.matching.unwrap_or(tenant.matching);
     let alerting = update.alerting.unwrap_or_else(|| tenant.alerting.clone());
     let writeback = update.writeback.unwrap_or(tenant.writeback);
+    let audit = update.audit.unwrap_or(tenant.audit);
     let rescore = tenant.settings != update.settings || tenant.matching != matching;
-    if !rescore && tenant.alerting == alerting && tenant.writeback == writeback {
+    if !rescore
+        && tenant.alerting == alerting
+        && tenant.writeback == writeback
+        && tenant.audit == audit
+    {
         return Ok(Json(tenant.into()));
     }
+    let before = SettingsView::from(tenant.clone());
     let now = state.now();
     if rescore {
         tenant.settings_changed_at = now;
@@ -131,10 +144,42 @@ pub async fn put_settings(
     tenant.matching = matching;
     tenant.alerting = alerting;
     tenant.writeback = writeback;
+    tenant.audit = audit;
     tenant.updated_at = now;
     let updated = state.store.update_tenant(&tenant).await?;
     tracing::info!(tenant_id = %updated.id, rescore, by = %caller.subject, "settings changed");
-    Ok(Json(updated.into()))
+    let after = SettingsView::from(updated);
+    crate::api::audit::record(
+        &state,
+        &caller,
+        settings_change(&caller.tenant_id, &before, &after),
+    )
+    .await?;
+    Ok(Json(after))
+}
+
+/// The audit record of a settings change: before and after of the sections that changed only, so
+/// the entry stays small and says what moved.
+fn settings_change(
+    tenant_id: &crate::domain::TenantId,
+    before: &SettingsView,
+    after: &SettingsView,
+) -> AuditChange {
+    let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
+    let as_json = |view: &SettingsView| serde_json::to_value(view).unwrap_or_default();
+    let (before_json, after_json) = (as_json(before), as_json(after));
+    for section in ["settings", "matching", "alerting", "writeback", "audit"] {
+        if before_json[section] != after_json[section] {
+            old.insert(section.to_string(), before_json[section].clone());
+            new.insert(section.to_string(), after_json[section].clone());
+        }
+    }
+    AuditChange::new("settings.updated", AuditEntityKind::Settings, tenant_id)
+        .before(&old)
+        .after(&new)
+        .detail(
+            serde_json::json!({"version_before": before.version, "version_after": after.version}),
+        )
 }
 
 /// The checks of a change, the same for saving and previewing it.
@@ -145,6 +190,9 @@ fn validate(update: &SettingsUpdate) -> Result<(), ApiError> {
     }
     if let Some(alerting) = &update.alerting {
         alerting.validate().map_err(invalid_field)?;
+    }
+    if let Some(audit) = &update.audit {
+        audit.validate().map_err(invalid_field)?;
     }
     Ok(())
 }

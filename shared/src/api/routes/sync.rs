@@ -220,6 +220,13 @@ pub async fn request_sync(
         tracing::warn!(error = %error, "could not release the manual sync lease");
     }
     let run = outcome?;
+    let audit = crate::domain::AuditChange::new(
+        "sync_run.requested",
+        crate::domain::AuditEntityKind::SyncRun,
+        &run.sync_id,
+    )
+    .after(&serde_json::json!({"mode": run.mode, "status": run.status}));
+    crate::api::audit::record(&state, &caller, audit).await?;
     let location = format!("/v1/sync-runs/{}", run.sync_id);
     let mut response = (StatusCode::ACCEPTED, Json(run)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {

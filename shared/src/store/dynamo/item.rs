@@ -281,6 +281,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Writeback { item } => attributes(item)?,
         Record::Export { export } => attributes(export)?,
         Record::Erasure { erasure } => attributes(erasure)?,
+        Record::Audit { entry } => attributes(entry)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -433,6 +434,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
         Record::Erasure {
             erasure: entity(item)?,
         }
+    } else if sk.starts_with(keys::AUDIT_PREFIX) {
+        Record::Audit {
+            entry: entity(item)?,
+        }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;
         Record::OAuthState { state: item.state }
@@ -480,6 +485,22 @@ pub(super) fn filter_expression(filter: RowFilter<'_>) -> Result<Filter, StoreEr
         RowFilter::All => {}
         RowFilter::MinChurnRisk(min) => f.add("churn_risk", ">=", n(min)),
         RowFilter::Unexpired => f.add(keys::EXPIRES_AT, ">", n(Utc::now().timestamp())),
+        RowFilter::Audit(filter) => {
+            // The time range is the query's key condition; the rest filter what it reads.
+            f.add(keys::EXPIRES_AT, ">", n(Utc::now().timestamp()));
+            if let Some(entity) = filter.entity {
+                f.add("entity", "=", enum_value(entity)?);
+            }
+            if let Some(entity_id) = &filter.entity_id {
+                f.add("entity_id", "=", s(entity_id));
+            }
+            if let Some(action) = &filter.action {
+                f.add("action", "=", s(action));
+            }
+            if let Some(actor) = &filter.actor {
+                f.add("actor", "=", s(actor));
+            }
+        }
         RowFilter::Insights(filter) => {
             // Status is the partition of the query when given; the rest filter what it reads.
             if let Some(t) = filter.insight_type {

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod alerts;
+mod audit;
 mod connections;
 mod correlations;
 mod exports;

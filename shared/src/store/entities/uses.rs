@@ -145,6 +145,9 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_erasure", &[PutRowIf]),
     ("get_erasure", &[GetRow]),
     ("erase_page", &[Query(Index::Table), WriteRows]),
+    // AuditStore
+    ("append_audit", &[PutRowIf]),
+    ("list_audit", &[Query(Index::Table)]),
 ];
 
 /// The table operations `port_method` may use; `None` when it is no store method.

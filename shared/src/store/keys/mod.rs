@@ -34,6 +34,7 @@
 //! | write-back company digest | `TENANT#<t>` | `WB#CO#<client>` | | | | |
 //! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
 //! | erasure (status, then receipt) | `TENANT#<t>` | `ERASURE#<erasure>` | | | | |
+//! | audit entry | `TENANT#<t>` | `AUDIT#<at>#<id>` | | | | at + the tenant's audit retention |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -66,6 +67,7 @@
 //! | a channel's next send slot | `GetItem`, then `PutItem` conditional on the version read |
 //! | write-back digests / insight tasks of a tenant | table, `sk BEGINS_WITH WB#CO#` / `WB#TASK#` |
 //! | every item of a tenant (erasure only: a client's or contact's items are spread over the partition) | table, `pk = TENANT#<t>`, any sort key, paged |
+//! | audit trail newest first, in a time range | table, `sk BETWEEN AUDIT#<from> AND AUDIT#<to>~`, backward; entity, action and actor filters |
 //!
 //! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
@@ -90,11 +92,13 @@
 //! order is time order.
 
 mod alerts;
+mod audit;
 mod connections;
 mod items;
 mod writeback;
 
 pub use alerts::*;
+pub use audit::*;
 pub use connections::*;
 pub use items::*;
 pub use writeback::*;

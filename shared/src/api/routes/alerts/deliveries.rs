@@ -166,6 +166,16 @@ pub async fn send_test_alert(
         });
     }
     tracing::info!(rule = %rule.id, channels = results.len(), by = %caller.subject, "test alert sent");
+    let audit = crate::domain::AuditChange::new(
+        "alert_rule.tested",
+        crate::domain::AuditEntityKind::AlertRule,
+        &rule.id,
+    )
+    .detail(serde_json::json!({
+        "channels": results.len(),
+        "sent": results.iter().filter(|r| r.status == DeliveryStatus::Sent).count(),
+    }));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(TestSendReport {
         rule_id: rule.id.to_string(),
         results,

@@ -13,7 +13,7 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
 use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
-use crate::domain::{AlertRule, AlertRuleId};
+use crate::domain::{AlertRule, AlertRuleId, AuditChange, AuditEntityKind};
 use crate::ports::StoreError;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -135,6 +135,9 @@ pub async fn create_alert_rule(
         return Err(error.into());
     }
     tracing::info!(rule = %rule.id, channels = rule.channels.len(), by = %caller.subject, "alert rule created");
+    let audit = AuditChange::new("alert_rule.created", AuditEntityKind::AlertRule, &rule.id)
+        .after(&audited(&rule));
+    crate::api::audit::record(&state, &caller, audit).await?;
     let view = AlertRuleView::with_new_keys(&rule, &created);
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -215,6 +218,14 @@ pub async fn put_alert_rule(
     );
     remove_secrets(&state, dropped).await;
     tracing::info!(rule = %updated.id, enabled = updated.enabled, by = %caller.subject, "alert rule changed");
+    let audit = AuditChange::new(
+        "alert_rule.updated",
+        AuditEntityKind::AlertRule,
+        &updated.id,
+    )
+    .before(&audited(&current))
+    .after(&audited(&updated));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(AlertRuleView::with_new_keys(&updated, &created)))
 }
 
@@ -249,5 +260,28 @@ pub async fn delete_alert_rule(
     }
     state.store.delete_alert_rule(tenant_id, &id).await?;
     tracing::info!(rule = %id, by = %caller.subject, "alert rule deleted");
+    let audit = AuditChange::new("alert_rule.deleted", AuditEntityKind::AlertRule, &id)
+        .before(&audited(&rule));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the audit trail keeps of a rule: its settings and each channel's kind and id, never a
+/// channel's destination (email recipients are people; webhook URLs are secrets).
+fn audited(rule: &AlertRule) -> serde_json::Value {
+    serde_json::json!({
+        "name": rule.name,
+        "enabled": rule.enabled,
+        "condition": rule.condition,
+        "scope": rule.scope,
+        "cooldown_minutes": rule.cooldown_minutes,
+        "delivery": rule.delivery,
+        "channels": rule
+            .channels
+            .iter()
+            .map(|channel| serde_json::json!({"id": channel.id, "kind": channel.kind}))
+            .collect::<Vec<_>>(),
+        "disabled_reason": rule.disabled_reason,
+        "version": rule.version,
+    })
 }

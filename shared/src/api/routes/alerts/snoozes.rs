@@ -67,6 +67,14 @@ pub async fn snooze_client(
         .ok_or(ApiError::NotFound { entity: "client" })?;
     state.store.put_snooze(tenant_id, &snooze).await?;
     tracing::info!(client = %snooze.client_id, until = %snooze.until, by = %caller.subject, "client snoozed");
+    // The until only: a reason is free text a person typed, which may name people.
+    let audit = crate::domain::AuditChange::new(
+        "client_snooze.created",
+        crate::domain::AuditEntityKind::ClientSnooze,
+        &snooze.client_id,
+    )
+    .after(&serde_json::json!({"until": snooze.until}));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(snooze))
 }
 
@@ -94,6 +102,12 @@ pub async fn end_snooze(
         .delete_snooze(&caller.tenant_id, &client_id)
         .await?;
     tracing::info!(client = %client_id, by = %caller.subject, "client snooze ended");
+    let audit = crate::domain::AuditChange::new(
+        "client_snooze.ended",
+        crate::domain::AuditEntityKind::ClientSnooze,
+        &client_id,
+    );
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

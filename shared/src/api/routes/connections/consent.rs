@@ -135,6 +135,13 @@ pub async fn create_consent_link(
         &signed,
     )
     .map_err(ApiError::internal)?;
+    let audit = crate::domain::AuditChange::new(
+        "connection.consent_link_created",
+        crate::domain::AuditEntityKind::Connection,
+        &id,
+    )
+    .detail(serde_json::json!({"customer_tenant_id": expected, "expires_at": expires_at}));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok((StatusCode::CREATED, Json(ConsentLink { url, expires_at })).into_response())
 }
 
@@ -261,6 +268,19 @@ pub async fn consent_callback(
     connection.updated_at = now;
     let connection = state.store.update_connection(&connection).await?;
     tracing::info!(connection = %connection_id, "customer tenant consented");
+    // The customer's administrator is no caller of ours: the product records the consent it saw.
+    let audit = crate::domain::AuditChange::new(
+        "connection.consent_granted",
+        crate::domain::AuditEntityKind::Connection,
+        &connection_id,
+    )
+    .detail(serde_json::json!({"customer_tenant_id": customer}));
+    if let Err(error) =
+        crate::handlers::audit::record_system(state.store.as_ref(), &tenant_id, audit, now).await
+    {
+        // The consent is stored and its link spent: failing now would only show an error page.
+        tracing::error!(%error, connection = %connection_id, "could not record the consent in the audit trail");
+    }
     let sync = SyncRequested::tenant(
         tenant_id.clone(),
         SyncMode::Full,

@@ -163,6 +163,17 @@ pub async fn create_connection(
         return Err(error.into());
     }
     tracing::info!(connection = %id, platform = %platform, "connection created");
+    let audit = crate::domain::AuditChange::new(
+        "connection.created",
+        crate::domain::AuditEntityKind::Connection,
+        &id,
+    )
+    .after(&serde_json::json!({"platform": platform, "status": connection.status}));
+    if let Err(error) = crate::api::audit::record(&state, &caller, audit).await {
+        // The connection is saved: failing the request would invite a retry that creates a second
+        // one, so this failure is only logged (as an error: the trail misses a change).
+        tracing::error!(error = %error, connection = %id, "could not record the new connection in the audit trail");
+    }
     if matches!(platform, Platform::Ninjaone | Platform::Pax8) {
         connection = register_webhook(&state, connection, &credentials).await;
     }

@@ -8,8 +8,8 @@ use crate::api::extract::ApiJson;
 use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    ClientCredentials, Connection, ConnectionId, ConnectionSettings, M365CustomerTenant, Platform,
-    TenantId,
+    AuditChange, AuditEntityKind, ClientCredentials, Connection, ConnectionId, ConnectionSettings,
+    M365CustomerTenant, Platform, TenantId,
 };
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -44,6 +44,7 @@ pub async fn add_customer_tenant(
 ) -> Result<Json<ConnectionView>, ApiError> {
     let id: ConnectionId = path_id(id)?;
     let tenant = checked_customer_tenant(&body, "tenant_id")?;
+    let customer = tenant.tenant_id.clone();
     let mut connection = m365_connection(&state, &caller.tenant_id, &id).await?;
     let tenants = customer_tenants_mut(&mut connection)?;
     let count = tenants.len();
@@ -59,6 +60,13 @@ pub async fn add_customer_tenant(
     }
     connection.updated_at = state.now();
     let updated = state.store.update_connection(&connection).await?;
+    let audit = AuditChange::new(
+        "connection.customer_tenant_added",
+        AuditEntityKind::Connection,
+        &id,
+    )
+    .detail(serde_json::json!({"customer_tenant_id": customer}));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(updated.into()))
 }
 
@@ -108,6 +116,13 @@ pub async fn remove_customer_tenant(
     connection.updated_at = state.now();
     let updated = state.store.update_connection(&connection).await?;
     tracing::info!(connection = %id, "customer tenant removed");
+    let audit = AuditChange::new(
+        "connection.customer_tenant_removed",
+        AuditEntityKind::Connection,
+        &id,
+    )
+    .detail(serde_json::json!({"customer_tenant_id": customer}));
+    crate::api::audit::record(&state, &caller, audit).await?;
     Ok(Json(updated.into()))
 }
 
