@@ -3,10 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    auth_config, client, connections, correlations, erasures, exports, health, insights, meta,
-    oauth, overview, score_change,
-    audit, auth_config, connections, correlations, health, insights, meta, oauth, overview,
-    settings, sync,
+    audit, auth_config, client, connections, correlations, erasures, exports, health, insights,
+    meta, oauth, overview, score_change, settings, sync,
 };
 use crate::api::{Access, MAX_URI_BYTES};
 use crate::domain::Role;

@@ -234,7 +234,7 @@ pub enum ProductEvent {
 }
 
 impl ProductEvent {
-    pub const DETAIL_TYPES: [&'static str; 7] = [
+    pub const DETAIL_TYPES: [&'static str; 8] = [
         "SyncRequested",
         "TenantSynced",
         "ScoresUpdated",

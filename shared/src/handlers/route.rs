@@ -162,11 +162,11 @@ pub enum FunctionError {
 impl FunctionError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            FunctionError::Event(_) | FunctionError::NoSources | FunctionError::NoObjectStore => {
-                false
-            }
+            FunctionError::Event(_)
+            | FunctionError::NoSources
+            | FunctionError::NoObjectStore
+            | FunctionError::NoErasure => false,
             FunctionError::Export(e) => e.is_retryable(),
-            FunctionError::Event(_) | FunctionError::NoSources | FunctionError::NoErasure => false,
             FunctionError::Erasure(e) => e.is_retryable(),
             FunctionError::Sync(e) => e.is_retryable(),
             FunctionError::Score(e) => e.is_retryable(),

@@ -210,8 +210,11 @@ pub fn table() -> Vec<Route> {
             post(erasures::request_erasure),
         ),
         route(Method::GET, "/v1/erasures/{id}", get(erasures::get_erasure)),
+        route(
+            Method::POST,
             "/v1/settings/preview",
             post(settings::preview_settings),
+        ),
         route(Method::GET, "/oauth/install", get(oauth::install)),
         route(Method::GET, "/oauth/callback", get(oauth::callback)),
         route(

@@ -50,6 +50,9 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::SendSlot { .. } => "send_slot",
         Record::Writeback { .. } => "writeback",
         Record::Erasure { .. } => "erasure",
+        Record::Trend { .. } => "trend_point",
+        Record::Export { .. } => "export",
+        Record::Audit { .. } => "audit_entry",
     }
 }
 
@@ -154,6 +157,12 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
             }
             _ => Decision::Keep,
         },
+        // An earlier export may hold the client: its job goes, so no new link to that archive can be
+        // handed out (the archive itself expires with the bucket's lifecycle, within 7 days).
+        Record::Export { .. } => Decision::Delete,
+        // Trend points are tenant totals; audit entries name the client only by its internal id
+        // (never its name or people), and the trail must stay whole.
+        Record::Trend { .. } | Record::Audit { .. } => Decision::Keep,
         Record::Tenant { .. }
         | Record::Summary { .. }
         | Record::SyncRun { .. }
