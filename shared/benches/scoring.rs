@@ -149,6 +149,7 @@ fn generate(now: DateTime<Utc>) -> Tenant {
                 payment: None,
                 usage: None,
                 support: None,
+                parts: Vec::new(),
             })
             .collect();
         histories.insert(client_id.clone(), history);

@@ -339,6 +339,8 @@ async fn seeded() -> Api {
             requests_used: 3,
             error: None,
             connection_id: None,
+            platform: None,
+            records: Default::default(),
             cursor: None,
         })
         .await

@@ -311,6 +311,8 @@ fn sync_run(tenant: &str, id: &str, status: SyncStatus, started_minutes_ago: i64
         requests_used: 12,
         error: None,
         connection_id: None,
+        platform: None,
+        records: Default::default(),
         cursor: None,
     }
 }
@@ -436,6 +438,7 @@ fn point(client: &str, days_ago: i64, overall: u8) -> ScorePoint {
         payment: None,
         usage: Some(overall),
         support: None,
+        parts: Vec::new(),
     }
 }
 
@@ -473,9 +476,13 @@ mod onboarding;
 mod overview;
 #[path = "api_routes/routes.rs"]
 mod routes;
+#[path = "api_routes/score_change.rs"]
+mod score_change;
 #[path = "api_routes/settings.rs"]
 mod settings;
 #[path = "api_routes/syncs.rs"]
 mod syncs;
 #[path = "api_routes/triage.rs"]
 mod triage;
+#[path = "api_routes/trends.rs"]
+mod trends;

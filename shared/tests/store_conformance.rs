@@ -8,7 +8,7 @@ use shared::domain::{
     Engagement, EngagementKind, Evidence, Factor, HealthBand, HealthScore, Impact, Insight,
     InsightId, InsightRule, InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint,
     SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
-    TenantSummary, Trend,
+    TenantSummary, Trend, TrendPoint,
 };
 use shared::ports::{
     InsightFilter, Lease, OAuthState, Page, PageRequest, ScoreOrder, ScoreQuery, ScoreStore,
@@ -138,6 +138,7 @@ fn point(n: usize, at: DateTime<Utc>, overall: u8) -> ScorePoint {
         payment: None,
         usage: Some(50),
         support: None,
+        parts: Vec::new(),
     }
 }
 
@@ -155,6 +156,8 @@ fn sync_run(tenant_id: &TenantId, n: usize) -> SyncRun {
         requests_used: 3,
         error: None,
         connection_id: None,
+        platform: None,
+        records: Default::default(),
         cursor: None,
     }
 }
@@ -271,6 +274,7 @@ conformance!(
     insights_of_clients_few_or_many,
     insight_status_changes_check_the_version,
     history_reads_a_time_range_oldest_first,
+    history_keeps_weights_and_factor_points_and_trends_one_point_a_day,
     snapshots_and_contact_index_round_trip,
     sync_runs_newest_first_and_checkpoints,
     leases_are_exclusive_until_they_expire_or_are_released,

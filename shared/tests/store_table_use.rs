@@ -226,6 +226,7 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         payment: None,
         usage: None,
         support: None,
+        parts: Vec::new(),
     };
     call!(p, append_history, &acme, &[point], 30).unwrap();
     let (from, to) = (
@@ -233,6 +234,10 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         Utc::now() + Duration::days(1),
     );
     call!(p, history, &acme, &cid(1), from, to).unwrap();
+    let trend = shared::domain::TrendPoint::of(&summary);
+    call!(p, put_trend_point, &acme, &trend, 30).unwrap();
+    let day = t0().date_naive();
+    call!(p, trend_points, &acme, day, day).unwrap();
 
     // Insights: few clients and many, by status and any status, and a status change.
     let insights: Vec<Insight> = (0..20).map(|n| insight(&acme, n)).collect();
@@ -273,6 +278,8 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         requests_used: 0,
         error: None,
         connection_id: None,
+        platform: None,
+        records: Default::default(),
         cursor: None,
     };
     call!(p, put_sync_run, &run).unwrap();

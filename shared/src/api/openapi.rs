@@ -4,7 +4,7 @@ use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
     auth_config, client, connections, correlations, health, insights, meta, oauth, overview,
-    settings, sync,
+    score_change, settings, sync,
 };
 use crate::api::MAX_URI_BYTES;
 use std::sync::OnceLock;
@@ -29,12 +29,14 @@ use utoipa::{Modify, OpenApi};
         meta::openapi_document,
         auth_config::auth_config,
         overview::get_overview,
+        overview::get_trends,
         insights::list::list_insights,
         insights::get_insight,
         insights::change_insight_status,
         insights::bulk::change_insights,
         health::list_health_scores,
         client::get_client,
+        score_change::get_score_change,
         sync::list_sync_runs,
         sync::get_sync_run,
         sync::request_sync,
@@ -64,6 +66,7 @@ use utoipa::{Modify, OpenApi};
         snoozes::list_snoozes,
         settings::get_settings,
         settings::put_settings,
+        settings::preview_settings,
         oauth::install,
         oauth::callback,
         connections::consent::consent_callback,

@@ -50,7 +50,8 @@ pub use payments::{
 };
 pub use role::Role;
 pub use score::{
-    Dimension, DimensionScore, Factor, HealthBand, HealthScore, ScorePoint, SourceRef, Trend,
+    Dimension, DimensionScore, Factor, HealthBand, HealthScore, PointDimension, ScorePoint,
+    SourceRef, Trend,
 };
 pub use score_change::{FactorMove, HealthLevel, InsightFacts, MAX_MOVED_FACTORS};
 pub use settings::{
@@ -60,7 +61,9 @@ pub use snapshot::{
     ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
     Ticket, TicketPriority,
 };
-pub use summary::{BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary};
+pub use summary::{
+    BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary, TrendPoint,
+};
 pub use sync::{
     ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger,
 };

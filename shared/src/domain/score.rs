@@ -4,6 +4,7 @@
 use crate::domain::{ClientId, MatchMethod, Platform};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(
     Debug,
@@ -188,6 +189,12 @@ impl HealthScore {
             payment: dim(Dimension::Payment),
             usage: dim(Dimension::Usage),
             support: dim(Dimension::Support),
+            parts: self
+                .dimensions
+                .iter()
+                .filter(|d| d.score.is_some())
+                .map(PointDimension::of)
+                .collect(),
         }
     }
 }
@@ -204,6 +211,56 @@ pub struct ScorePoint {
     pub payment: Option<u8>,
     pub usage: Option<u8>,
     pub support: Option<u8>,
+    /// Each scored dimension's weight as used and its factors' points: what "why it changed"
+    /// (`scoring::attribution`) splits a change of `overall` with. Empty in points stored before
+    /// it was kept; a dimension without data is not listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PointDimension>,
+}
+
+impl ScorePoint {
+    /// The dimension's score at this point (`None`: no data, left out of the overall).
+    pub fn score_of(&self, dimension: Dimension) -> Option<u8> {
+        match dimension {
+            Dimension::Crm => self.crm,
+            Dimension::Payment => self.payment,
+            Dimension::Usage => self.usage,
+            Dimension::Support => self.support,
+        }
+    }
+
+    pub fn part(&self, dimension: Dimension) -> Option<&PointDimension> {
+        self.parts.iter().find(|p| p.dimension == dimension)
+    }
+}
+
+/// Decimals a history point keeps of a weight: enough that the weighted sum is off by under 0.01
+/// point, few enough to keep the point small (rounding is shown as its own line anyway).
+const POINT_WEIGHT_DECIMALS: f64 = 1e6;
+
+/// One scored dimension of a history point, compactly: its share of the overall (the effective
+/// weight, after leaving out dimensions without data) and each factor's points by factor name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PointDimension {
+    pub dimension: Dimension,
+    /// The dimension's share of the overall score, 0..=1, as the score used it.
+    pub weight: f64,
+    /// Factor name -> points. Two factors of one name (not made today) add up.
+    pub factors: BTreeMap<String, f64>,
+}
+
+impl PointDimension {
+    pub fn of(score: &DimensionScore) -> Self {
+        let mut factors = BTreeMap::new();
+        for factor in &score.factors {
+            *factors.entry(factor.name.clone()).or_insert(0.0) += factor.points;
+        }
+        Self {
+            dimension: score.dimension,
+            weight: (score.weight * POINT_WEIGHT_DECIMALS).round() / POINT_WEIGHT_DECIMALS,
+            factors,
+        }
+    }
 }
 
 #[cfg(test)]

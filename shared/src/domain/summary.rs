@@ -7,7 +7,7 @@
 use crate::domain::{
     ConfidenceBand, HealthBand, HealthScore, Impact, Insight, InsightStatus, InsightType,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -170,6 +170,45 @@ impl TenantSummary {
     }
 }
 
+/// One day of the tenant's health, for the overview's trends. Every scoring run writes the point of
+/// its day (the day of the `now` it scored at, UTC), so the last run of a day wins; points are kept
+/// as long as score history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrendPoint {
+    #[schema(value_type = String, format = Date)]
+    pub day: NaiveDate,
+    /// When the run that wrote it scored.
+    pub at: DateTime<Utc>,
+    /// Clients with a score.
+    pub clients: u64,
+    /// Mean overall score to one decimal; `null` with no client scored.
+    pub average_health: Option<f64>,
+    pub clients_by_band: BandCounts,
+    /// Insights with status `open`.
+    pub open_insights: u64,
+}
+
+impl TrendPoint {
+    /// The point of `summary`'s day, from a summary score just computed.
+    pub fn of(summary: &TenantSummary) -> Self {
+        TrendPoint {
+            day: summary.computed_at.date_naive(),
+            at: summary.computed_at,
+            clients: summary.clients,
+            average_health: summary.average_health(),
+            clients_by_band: summary.clients_by_band.clone(),
+            open_insights: summary.open_insights.total,
+        }
+    }
+
+    /// The last instant of the point's day: what its retention counts from.
+    pub fn day_end(&self) -> DateTime<Utc> {
+        self.day
+            .and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN))
+            .and_utc()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +311,11 @@ mod tests {
         ];
 
         let summary = TenantSummary::of(&scores, &insights, at());
+        let trend = TrendPoint::of(&summary);
+        assert_eq!(trend.day.to_string(), "2026-11-26");
+        assert_eq!(trend.average_health, Some(48.3));
+        assert_eq!((trend.clients, trend.open_insights), (3, 2));
+        assert_eq!(trend.clients_by_band.critical, 1);
 
         assert_eq!(summary.clients, 3);
         assert_eq!(summary.average_health(), Some(48.3));

@@ -1,6 +1,6 @@
 //! Syncs: modes, object types, runs (the audit trail) and resumable checkpoints.
 
-use crate::domain::{ConnectionId, SyncId, TenantId};
+use crate::domain::{ConnectionId, Platform, SyncId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -129,13 +129,21 @@ pub struct SyncRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub connection_id: Option<ConnectionId>,
+    /// The platform of the connection synced; absent for the HubSpot portal and for runs recorded
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
     pub mode: SyncMode,
     pub trigger: SyncTrigger,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub status: SyncStatus,
-    /// Records fetched per object type.
+    /// Records fetched per object type (HubSpot's runs).
     pub counts: BTreeMap<ObjectType, u64>,
+    /// A connection's run: its records `seen`, `written` (changed in the store) and `removed` (gone
+    /// from the platform), over all its invocations. Empty for HubSpot's runs (see `counts`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub records: BTreeMap<String, u64>,
     pub requests_used: u64,
     pub error: Option<String>,
     /// Where a connection's walk stands while the run continues in a new invocation: the source's
@@ -167,7 +175,16 @@ impl SyncRun {
             requests_used: 0,
             error: None,
             connection_id: None,
+            platform: None,
+            records: BTreeMap::new(),
             cursor: None,
+        }
+    }
+
+    /// Adds an invocation's record counts of a connection's run (`seen`, `written`, `removed`).
+    pub fn count_records(&mut self, counts: &[(&str, u64)]) {
+        for (name, n) in counts {
+            *self.records.entry((*name).to_owned()).or_insert(0) += n;
         }
     }
 

@@ -71,6 +71,7 @@ where
     // A continuation asks for its run's mode, which this gives again: the connection's last full
     // sync only changes when a run finishes.
     run.mode = connection.sync_mode(request.mode);
+    run.platform = Some(connection.platform);
 
     let refusal = if tenant.status == TenantStatus::Disabled {
         Some("tenant is disabled; nothing was synced".to_owned())
@@ -156,6 +157,11 @@ where
     match result {
         Ok(outcome) => {
             run.requests_used += outcome.requests_used;
+            run.count_records(&[
+                ("seen", outcome.records_seen),
+                ("written", outcome.writes.items_written),
+                ("removed", outcome.records_removed),
+            ]);
             if outcome.completed {
                 finished(store.as_ref(), bus, run, &connection, &outcome, now).await
             } else {

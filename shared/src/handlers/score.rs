@@ -13,7 +13,7 @@
 
 use crate::domain::{
     AccountRecord, ClientId, ClientSnapshot, ConnectionId, Correlation, HealthScore, Insight,
-    InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantId, TenantSummary,
+    InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantId, TenantSummary, TrendPoint,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::handlers::correlate::correlate_tenant;
@@ -141,13 +141,17 @@ where
     let mut summary = summary_after(&scored.scores, &existing, &changes.to_write, now);
     // Written whole as the next version, so a status change that read the old one retries on it.
     summary.version = previous_summary.map_or(0, |s| s.version);
+    // The day of `now`, not of the wall clock: a backfill scoring past days writes their points.
+    let trend_point = TrendPoint::of(&summary);
 
     // Each write is idempotent, so a retry after a partial failure converges.
-    let (_, _, insights_report, _, _) = tokio::try_join!(
+    let retention = tenant.settings.history_retention_days;
+    let (_, _, insights_report, _, _, _) = tokio::try_join!(
         store.put_scores(&tenant.id, &scored.scores),
-        store.append_history(&tenant.id, &points, tenant.settings.history_retention_days),
+        store.append_history(&tenant.id, &points, retention),
         store.put_insights(&tenant.id, &changes.to_write),
         store.put_summary(&tenant.id, &summary, false),
+        store.put_trend_point(&tenant.id, &trend_point, retention),
         store.delete_scores(&tenant.id, &gone),
     )?;
 

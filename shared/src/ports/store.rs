@@ -226,6 +226,22 @@ pub trait ScoreStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ScorePoint>, StoreError>;
+    /// Writes the tenant's trend point of `point.day`, replacing that day's (the last run of the
+    /// day wins); it expires `retention_days` after the day, like history.
+    async fn put_trend_point(
+        &self,
+        tenant_id: &TenantId,
+        point: &crate::domain::TrendPoint,
+        retention_days: u32,
+    ) -> Result<WriteReport, StoreError>;
+    /// The tenant's trend points of the days `[from, to]`, oldest first (days without a run have
+    /// none).
+    async fn trend_points(
+        &self,
+        tenant_id: &TenantId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<crate::domain::TrendPoint>, StoreError>;
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -35,23 +35,33 @@ fn weight_of(weights: &Weights, dimension: Dimension) -> f64 {
     }
 }
 
+/// A dimension's effective weight when only the dimensions in `present` have data: its configured
+/// weight over theirs (0 when it has no data). Should every dimension with data carry weight 0,
+/// they count equally rather than leaving the client unscored. The one re-weighting rule: the
+/// engine scores with it and "why it changed" estimates the weights of old history points with it.
+pub fn effective_weight(weights: &Weights, present: &[Dimension], dimension: Dimension) -> f64 {
+    if !present.contains(&dimension) {
+        return 0.0;
+    }
+    let configured: f64 = present.iter().map(|d| weight_of(weights, *d)).sum();
+    if configured > 0.0 {
+        weight_of(weights, dimension) / configured
+    } else {
+        1.0 / present.len() as f64
+    }
+}
+
 /// Sets each dimension's effective weight (its share of the overall after leaving out dimensions
-/// without data) and returns the overall score. Should every dimension with data carry weight 0,
-/// they count equally rather than leaving the client unscored.
+/// without data) and returns the overall score.
 fn overall_and_weights(dimensions: &mut [DimensionScore], weights: &Weights) -> u8 {
-    let configured: f64 = dimensions
+    let present: Vec<Dimension> = dimensions
         .iter()
         .filter(|d| d.score.is_some())
-        .map(|d| weight_of(weights, d.dimension))
-        .sum();
-    let with_data = dimensions.iter().filter(|d| d.score.is_some()).count();
+        .map(|d| d.dimension)
+        .collect();
     let mut overall = 0.0;
     for d in dimensions.iter_mut() {
-        d.weight = match d.score {
-            None => 0.0,
-            Some(_) if configured > 0.0 => weight_of(weights, d.dimension) / configured,
-            Some(_) => 1.0 / with_data as f64,
-        };
+        d.weight = effective_weight(weights, &present, d.dimension);
         overall += d.weight * f64::from(d.score.unwrap_or(0));
     }
     to_score(overall)

@@ -144,6 +144,7 @@
 //!   few answered emails push it over 70. `EXCLUSIVE_RULES` lists the pairs never open together.
 
 mod accounts;
+pub mod attribution;
 mod changes;
 mod confidence;
 mod context;
@@ -177,7 +178,7 @@ pub use features::{
     RevenueFeatures, RevenueSource, TicketFeatures, YEAR_DAYS,
 };
 pub use health::{
-    is_declining_engagement, is_inactive, is_low_engagement, is_seats_shrinking,
+    effective_weight, is_declining_engagement, is_inactive, is_low_engagement, is_seats_shrinking,
     is_strongly_engaged, risk_factors, score_client, RiskFactors,
 };
 pub use insights::{evaluate_insights, MIN_RISK_FACTORS};

@@ -177,6 +177,18 @@ pub fn history(
     )
 }
 
+/// The tenant's trend points of the days `[from, to]`, oldest first.
+pub fn trends(tenant_id: &TenantId, from: chrono::NaiveDate, to: chrono::NaiveDate) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::Between(keys::trend_sort_key(from), keys::trend_sort_key(to)),
+        true,
+        "trends",
+    )
+}
+
 /// Insights newest first: by status on `gsi1` when one is asked for, else all on `gsi2`. The other
 /// fields of the filter are applied to the items the query reads.
 pub fn insights(tenant_id: &TenantId, filter: &InsightFilter) -> QueryPlan {

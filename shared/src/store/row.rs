@@ -39,6 +39,9 @@ pub enum Record {
     Summary {
         summary: TenantSummary,
     },
+    Trend {
+        point: crate::domain::TrendPoint,
+    },
     Insight {
         insight: Insight,
     },

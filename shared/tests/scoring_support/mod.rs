@@ -227,5 +227,6 @@ pub fn point(client: &str, days: f64, overall: u8) -> ScorePoint {
         payment: None,
         usage: None,
         support: None,
+        parts: Vec::new(),
     }
 }

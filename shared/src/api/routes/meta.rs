@@ -18,6 +18,9 @@ const DASHBOARD_HTML: &str = concat!(
     include_str!("../dashboard/pages.js"),
     include_str!("../dashboard/sources.js"),
     include_str!("../dashboard/alerts.js"),
+    include_str!("../dashboard/trends.js"),
+    include_str!("../dashboard/settings.js"),
+    include_str!("../dashboard/syncs.js"),
     include_str!("../dashboard/client.js"),
     include_str!("../dashboard/routing.js"),
 );

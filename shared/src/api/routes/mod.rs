@@ -11,6 +11,7 @@ pub mod linked;
 pub mod meta;
 pub mod oauth;
 pub mod overview;
+pub mod score_change;
 pub mod settings;
 pub mod sync;
 
@@ -46,6 +47,11 @@ pub fn table() -> Vec<Route> {
             get(auth_config::auth_config),
         ),
         route(Method::GET, "/v1/overview", get(overview::get_overview)),
+        route(
+            Method::GET,
+            "/v1/overview/trends",
+            get(overview::get_trends),
+        ),
         route(Method::GET, "/v1/insights", get(insights::list_insights)),
         route(
             Method::POST,
@@ -64,6 +70,11 @@ pub fn table() -> Vec<Route> {
             get(health::list_health_scores),
         ),
         route(Method::GET, "/v1/clients/{id}", get(client::get_client)),
+        route(
+            Method::GET,
+            "/v1/clients/{id}/score-change",
+            get(score_change::get_score_change),
+        ),
         route(Method::GET, "/v1/sync-runs", get(sync::list_sync_runs)),
         route(Method::GET, "/v1/sync-runs/{id}", get(sync::get_sync_run)),
         route(Method::POST, "/v1/sync", post(sync::request_sync)),
@@ -184,6 +195,11 @@ pub fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
+        route(
+            Method::POST,
+            "/v1/settings/preview",
+            post(settings::preview_settings),
+        ),
         route(Method::GET, "/oauth/install", get(oauth::install)),
         route(Method::GET, "/oauth/callback", get(oauth::callback)),
         route(

@@ -1,16 +1,17 @@
-//! `GET /v1/overview`: the tenant at a glance.
+//! `GET /v1/overview`: the tenant at a glance; `GET /v1/overview/trends`: its days.
 
 use crate::api::error::{ApiError, Problem};
+use crate::api::extract::ApiQuery;
 use crate::api::routes::insights;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    AuthKind, InsightStatus, SyncRun, Tenant, TenantId, TenantStatus, TenantSummary,
+    AuthKind, InsightStatus, SyncRun, Tenant, TenantId, TenantStatus, TenantSummary, TrendPoint,
 };
 use crate::ports::{InsightFilter, PageRequest, Store, StoreError};
 use crate::store::every_score;
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::{BandCounts, ImpactCounts, InsightTypeCounts};
@@ -155,4 +156,65 @@ async fn connection(
         Err(StoreError::NotFound { .. }) => Ok(None),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Days of trends when `days` is not given, and the most one may ask for.
+pub const DEFAULT_TREND_DAYS: u32 = 90;
+pub const MAX_TREND_DAYS: u32 = 365;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrendsQuery {
+    /// How many days back, today included: 1-365 (default 90).
+    #[param(minimum = 1, maximum = 365)]
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Trends {
+    /// The first and last day asked for (UTC).
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    /// One point per day a scoring run wrote one, oldest first; days without are absent.
+    pub points: Vec<TrendPoint>,
+}
+
+/// The tenant's health day by day: average health, clients per band and open insights, as the
+/// last scoring run of each day left them.
+#[utoipa::path(
+    get,
+    path = "/v1/overview/trends",
+    tag = "overview",
+    security(("bearer" = [])),
+    params(TrendsQuery),
+    responses(
+        (status = 200, description = "The days", body = Trends),
+        (status = 400, description = "A parameter is invalid (named in `parameter`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_trends(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<TrendsQuery>,
+) -> Result<Json<Trends>, ApiError> {
+    let days = query.days.unwrap_or(DEFAULT_TREND_DAYS);
+    if !(1..=MAX_TREND_DAYS).contains(&days) {
+        return Err(ApiError::bad_parameter(
+            "days",
+            format!("must be between 1 and {MAX_TREND_DAYS}"),
+        ));
+    }
+    let to = state.now().date_naive();
+    let from = to
+        .checked_sub_days(Days::new(u64::from(days - 1)))
+        .unwrap_or(NaiveDate::MIN);
+    let points = state
+        .store
+        .trend_points(&caller.tenant_id, from, to)
+        .await?;
+    Ok(Json(Trends { from, to, points }))
 }

@@ -1,16 +1,21 @@
 //! The tenant's settings: scoring, matching, alerting (time zone, quiet hours, digest) and HubSpot
-//! write-back.
+//! write-back; and a preview of what a change of scoring settings would do to the health bands.
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    AlertingSettings, MatchingSettings, ScoringSettings, SettingsError, Tenant, WritebackSettings,
+    AlertingSettings, BandCounts, ClientId, HealthBand, HealthScore, MatchingSettings,
+    ScoringSettings, SettingsError, Tenant, WritebackSettings,
 };
+use crate::handlers::score::linked_records;
+use crate::scoring::score_linked_tenant;
+use crate::store::every_page;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SettingsView {
@@ -103,13 +108,7 @@ pub async fn put_settings(
     caller: Caller,
     ApiJson(update): ApiJson<SettingsUpdate>,
 ) -> Result<Json<SettingsView>, ApiError> {
-    update.settings.validate().map_err(invalid_field)?;
-    if let Some(matching) = &update.matching {
-        matching.validate().map_err(invalid_field)?;
-    }
-    if let Some(alerting) = &update.alerting {
-        alerting.validate().map_err(invalid_field)?;
-    }
+    validate(&update)?;
     let mut tenant = state.store.get_tenant(&caller.tenant_id).await?;
     if let Some(version) = update.version.filter(|v| *v != tenant.version) {
         return Err(ApiError::conflict(format!(
@@ -138,9 +137,140 @@ pub async fn put_settings(
     Ok(Json(updated.into()))
 }
 
+/// The checks of a change, the same for saving and previewing it.
+fn validate(update: &SettingsUpdate) -> Result<(), ApiError> {
+    update.settings.validate().map_err(invalid_field)?;
+    if let Some(matching) = &update.matching {
+        matching.validate().map_err(invalid_field)?;
+    }
+    if let Some(alerting) = &update.alerting {
+        alerting.validate().map_err(invalid_field)?;
+    }
+    Ok(())
+}
+
 fn invalid_field(error: SettingsError) -> ApiError {
     ApiError::InvalidField {
         field: error.field.to_string(),
         reason: error.reason,
     }
+}
+
+/// Clients that would move from one band to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BandMove {
+    pub from: HealthBand,
+    pub to: HealthBand,
+    pub clients: u64,
+}
+
+/// What a change of scoring settings would do, computed without saving anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SettingsPreview {
+    /// Clients re-scored (every client with a snapshot).
+    pub clients: u64,
+    /// Clients whose band would change.
+    pub clients_changing_band: u64,
+    /// Each (from, to) pair of bands with the clients that would move so, most clients first.
+    pub moves: Vec<BandMove>,
+    /// Clients per band with the current settings and with the proposed ones, both scored now.
+    pub bands_now: BandCounts,
+    pub bands_proposed: BandCounts,
+}
+
+fn band_counts<'a>(scores: impl IntoIterator<Item = &'a HealthScore>) -> BandCounts {
+    let mut counts = BandCounts::default();
+    for score in scores {
+        *match score.band {
+            HealthBand::Healthy => &mut counts.healthy,
+            HealthBand::Watch => &mut counts.watch,
+            HealthBand::AtRisk => &mut counts.at_risk,
+            HealthBand::Critical => &mut counts.critical,
+        } += 1;
+    }
+    counts
+}
+
+fn band_rank(band: HealthBand) -> u8 {
+    match band {
+        HealthBand::Healthy => 0,
+        HealthBand::Watch => 1,
+        HealthBand::AtRisk => 2,
+        HealthBand::Critical => 3,
+    }
+}
+
+/// The preview of `proposed` against `now` (the same clients scored the two ways).
+pub fn preview_of(now: &[HealthScore], proposed: &[HealthScore]) -> SettingsPreview {
+    let before: HashMap<&ClientId, HealthBand> =
+        now.iter().map(|s| (&s.client_id, s.band)).collect();
+    let mut moves: BTreeMap<(u8, u8), BandMove> = BTreeMap::new();
+    for score in proposed {
+        let Some(&from) = before.get(&score.client_id) else {
+            continue;
+        };
+        if from != score.band {
+            moves
+                .entry((band_rank(from), band_rank(score.band)))
+                .or_insert(BandMove {
+                    from,
+                    to: score.band,
+                    clients: 0,
+                })
+                .clients += 1;
+        }
+    }
+    let mut moves: Vec<BandMove> = moves.into_values().collect();
+    // Stable: equal counts keep the bands' order.
+    moves.sort_by_key(|m| std::cmp::Reverse(m.clients));
+    SettingsPreview {
+        clients: proposed.len() as u64,
+        clients_changing_band: moves.iter().map(|m| m.clients).sum(),
+        moves,
+        bands_now: band_counts(now),
+        bands_proposed: band_counts(proposed),
+    }
+}
+
+/// Preview a change of the scoring settings: the same checks as `PUT /v1/settings` (a refused
+/// setting is named in `field`), then every client re-scored in memory with the current and with
+/// the proposed settings, and how many would change band. Nothing is saved.
+#[utoipa::path(
+    post,
+    path = "/v1/settings/preview",
+    tag = "settings",
+    security(("bearer" = [])),
+    request_body = SettingsUpdate,
+    responses(
+        (status = 200, description = "What the change would do", body = SettingsPreview),
+        (status = 400, description = "A setting is out of range (named in `field`), or the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The tenant has not connected a portal yet", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not a settings update", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn preview_settings(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(update): ApiJson<SettingsUpdate>,
+) -> Result<Json<SettingsPreview>, ApiError> {
+    validate(&update)?;
+    let store = state.store.as_ref();
+    let tenant_id = &caller.tenant_id;
+    let tenant = store.get_tenant(tenant_id).await?;
+    let snapshots =
+        every_page(|page| async move { store.list_snapshots(tenant_id, &page).await }).await?;
+    let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
+    let linked = linked_records(store, tenant_id, &client_ids).await?;
+    // Bands depend on the overall score only, which history does not move: none is read.
+    let no_history = HashMap::new();
+    let now = state.now();
+    let score = |settings: &ScoringSettings| {
+        score_linked_tenant(tenant_id, &snapshots, &linked, &no_history, settings, now).scores
+    };
+    let current = score(&tenant.settings);
+    let proposed = score(&update.settings);
+    Ok(Json(preview_of(&current, &proposed)))
 }

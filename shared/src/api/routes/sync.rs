@@ -2,6 +2,7 @@
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{ApiQuery, OptionalApiJson};
+use crate::api::routes::connections::HUBSPOT_CONNECTION_ID;
 use crate::api::routes::{list_error, page_request, path_id};
 use crate::api::{ApiState, Caller};
 use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantStatus};
@@ -33,6 +34,23 @@ pub struct SyncRunsQuery {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only runs with this status.
+    pub status: Option<SyncStatus>,
+    /// Only the runs of this connection (its id), or `hubspot` for the tenant's HubSpot portal.
+    pub connection: Option<String>,
+}
+
+impl SyncRunsQuery {
+    fn accepts(&self, run: &SyncRun) -> bool {
+        self.status.is_none_or(|status| run.status == status)
+            && self.connection.as_deref().is_none_or(|wanted| {
+                match &run.connection_id {
+                    Some(id) => id.as_str() == wanted,
+                    // The portal's runs name no connection; the connections list calls it so.
+                    None => wanted == HUBSPOT_CONNECTION_ID,
+                }
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -42,7 +60,10 @@ pub struct SyncRunPage {
     pub next_cursor: Option<String>,
 }
 
-/// Sync runs, newest first.
+/// Sync runs, newest first: the HubSpot portal's with records fetched per object type (`counts`),
+/// each connection's with its platform and records seen, written and removed (`records`), and why
+/// a run failed (`error`). `status` and `connection` filter the runs of each page read, so a
+/// filtered page may hold fewer than `limit` runs (even none) while `next_cursor` leads on.
 #[utoipa::path(
     get,
     path = "/v1/sync-runs",
@@ -60,14 +81,18 @@ pub async fn list_sync_runs(
     caller: Caller,
     ApiQuery(query): ApiQuery<SyncRunsQuery>,
 ) -> Result<Json<SyncRunPage>, ApiError> {
-    let page = page_request(query.limit, query.cursor)?;
+    let page = page_request(query.limit, query.cursor.clone())?;
     let found = state
         .store
         .list_sync_runs(&caller.tenant_id, &page)
         .await
         .map_err(list_error)?;
     Ok(Json(SyncRunPage {
-        items: found.items,
+        items: found
+            .items
+            .into_iter()
+            .filter(|run| query.accepts(run))
+            .collect(),
         next_cursor: found.next_cursor,
     }))
 }

@@ -233,6 +233,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Score { score } => attributes(score)?,
         Record::History { point } => attributes(point)?,
         Record::Summary { summary } => attributes(summary)?,
+        Record::Trend { point } => attributes(point)?,
         Record::Insight { insight } => attributes(insight)?,
         Record::SyncRun { run } => attributes(run)?,
         Record::Checkpoint { checkpoint } => attributes(checkpoint)?,
@@ -340,6 +341,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
         }
     } else if sk.starts_with("HISTORY#") {
         Record::History {
+            point: entity(item)?,
+        }
+    } else if sk.starts_with("TREND#") {
+        Record::Trend {
             point: entity(item)?,
         }
     } else if sk == "SUMMARY" {

@@ -1,13 +1,13 @@
 //! Current scores, their history and the tenant summary.
 
 use super::{in_request_order, select, select_page, upserts, TableStore};
-use crate::domain::{ClientId, HealthScore, ScorePoint, TenantId, TenantSummary};
+use crate::domain::{ClientId, HealthScore, ScorePoint, TenantId, TenantSummary, TrendPoint};
 use crate::ports::{Page, PageRequest, ScoreQuery, ScoreStore, StoreError, WriteReport};
 use crate::store::content;
 use crate::store::keys;
 use crate::store::query;
 use crate::store::row::{Condition, Record, Row, RowFilter, Table};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 fn score_of(record: Record) -> Option<HealthScore> {
     match record {
@@ -137,6 +137,40 @@ impl<T: Table> ScoreStore for TableStore<T> {
             Ok(Row::hashed(keys, record, hash).expiring(expires_at))
         })?;
         self.write_changed(plan).await
+    }
+
+    async fn put_trend_point(
+        &self,
+        tenant_id: &TenantId,
+        point: &TrendPoint,
+        retention_days: u32,
+    ) -> Result<WriteReport, StoreError> {
+        query::require_history_retention(retention_days)?;
+        let plan = upserts(std::slice::from_ref(point), |point| {
+            let keys = keys::trend(tenant_id, point.day);
+            // Counted from the end of the day, so the last run of a day keeps it as long as the first.
+            let expires_at = query::history_expiry(point.day_end(), retention_days);
+            let hash = content::digest(&(point, expires_at))?;
+            let record = Record::Trend {
+                point: point.clone(),
+            };
+            Ok(Row::hashed(keys, record, hash).expiring(expires_at))
+        })?;
+        self.write_changed(plan).await
+    }
+
+    async fn trend_points(
+        &self,
+        tenant_id: &TenantId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<TrendPoint>, StoreError> {
+        let plan = query::trends(tenant_id, from, to);
+        let rows = self.table.query_rows(&plan, RowFilter::Unexpired).await?;
+        Ok(select(rows, |record| match record {
+            Record::Trend { point } => Some(point),
+            _ => None,
+        }))
     }
 
     async fn history(

@@ -33,6 +33,8 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("list_scores", &[Query(Index::Gsi1)]),
     ("append_history", &[StoredDigests, WriteRows]),
     ("history", &[Query(Index::Table)]),
+    ("put_trend_point", &[StoredDigests, WriteRows]),
+    ("trend_points", &[Query(Index::Table)]),
     // InsightStore
     ("put_insights", &[StoredDigests, WriteRows]),
     ("get_insight", &[GetRow]),

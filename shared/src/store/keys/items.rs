@@ -99,6 +99,16 @@ pub fn history(tenant_id: &TenantId, point: &ScorePoint) -> ItemKeys {
     )
 }
 
+/// The tenant's trend point of one day (the last scoring run of the day writes it).
+pub fn trend(tenant_id: &TenantId, day: chrono::NaiveDate) -> ItemKeys {
+    ItemKeys::primary(tenant_partition(tenant_id), trend_sort_key(day))
+}
+
+/// `TREND#<yyyy-mm-dd>`: string order is day order.
+pub fn trend_sort_key(day: chrono::NaiveDate) -> String {
+    format!("TREND#{}", day.format("%Y-%m-%d"))
+}
+
 /// Table sort-key bounds (inclusive) of one client's history in `[from, to]`.
 pub fn history_range(
     client_id: &ClientId,
@@ -316,6 +326,7 @@ mod tests {
             payment: None,
             usage: None,
             support: None,
+            parts: Vec::new(),
         };
         let keys = history(&t("acme"), &point);
         assert_eq!(keys.key.pk, "TENANT#acme");
@@ -385,6 +396,8 @@ mod tests {
             requests_used: 0,
             error: None,
             connection_id: None,
+            platform: None,
+            records: Default::default(),
             cursor: None,
         };
         let keys = sync_run(&run);

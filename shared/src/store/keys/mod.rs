@@ -13,6 +13,7 @@
 //! | current score | `TENANT#<t>` | `SCORE#<client>` | `TENANT#<t>#SCORES` / `<overall, 3 digits>#<client>` | | | |
 //! | score history point | `TENANT#<t>` | `HISTORY#<client>#<at>` | | | | at + retention |
 //! | tenant summary (overview counts) | `TENANT#<t>` | `SUMMARY` | | | | |
+//! | tenant trend point (one a day) | `TENANT#<t>` | `TREND#<yyyy-mm-dd>` | | | | day + retention |
 //! | insight | `TENANT#<t>` | `INSIGHT#<insight>` | `TENANT#<t>#INSIGHTS#<status>` / `<updated_at>#<insight>` | `TENANT#<t>#INSIGHTS` / `<updated_at>#<insight>` | `TENANT#<t>#CLIENT#<client>#INSIGHTS` / `<insight>` | |
 //! | sync run | `TENANT#<t>` | `SYNC#<sync>` | `TENANT#<t>#SYNCS` / `<started_at>#<sync>` | | | |
 //! | sync checkpoint | `TENANT#<t>` | `CHECKPOINT#<object type>` | | | | |
@@ -43,6 +44,7 @@
 //! | type / impact / minimum confidence / confidence band | filters on the two queries above |
 //! | insights of a client (one or a few) | `gsi3`, `gsi3pk = TENANT#<t>#CLIENT#<c>#INSIGHTS`; of many clients: the tenant's `INSIGHT#` range |
 //! | one client's score history in `[from, to]` | table, `sk BETWEEN HISTORY#<c>#<from> AND HISTORY#<c>#<to>` |
+//! | the tenant's trend points of days `[from, to]` | table, `sk BETWEEN TREND#<from> AND TREND#<to>` |
 //! | sync runs newest first | `gsi1`, `gsi1pk = TENANT#<t>#SYNCS`, backward |
 //! | tenant by HubSpot portal id | `gsi1`, `gsi1pk = PORTAL#<portal id>` |
 //! | active tenants (the schedule's fan-out) | `gsi2`, `gsi2pk = TENANTS#ACTIVE` (sparse) |
