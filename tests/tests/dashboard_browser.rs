@@ -22,11 +22,13 @@ mod health;
 mod insights;
 mod keyboard;
 mod overview;
+mod settings;
 mod shell;
 mod sign_in;
 mod sources;
 mod sweep;
 mod sync;
+mod syncs;
 mod triage;
 
 use harness::{Ui, ONE_BROWSER_AT_A_TIME};
@@ -63,6 +65,8 @@ async fn dashboard_views_work_and_are_accessible_in_chromium() {
     sources::check(&ui).await;
     alerts::check(&ui).await;
     keyboard::check(&ui).await;
+    settings::check(&ui).await;
+    syncs::check(&ui).await;
     // Last: every view at both widths, after the walk has changed some data.
     sweep::check(&ui).await;
 

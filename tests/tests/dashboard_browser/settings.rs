@@ -15,7 +15,10 @@ async fn set_value(ui: &Ui, id: &str, value: &str) {
 pub async fn check(ui: &Ui) {
     ui.go("settings").await;
     let crm = ui
-        .js("return document.getElementById('setting-weights-crm').value;", vec![])
+        .js(
+            "return document.getElementById('setting-weights-crm').value;",
+            vec![],
+        )
         .await;
     let crm = crm.as_str().unwrap_or("0.3").to_owned();
     let (_, before) = ui.runner.get("/v1/settings").await.unwrap();
@@ -25,8 +28,15 @@ pub async fn check(ui: &Ui) {
     assert!(sum.contains("must add up to 1"), "{sum}");
     ui.click("#settings-preview").await;
     eventually("the weights' error is shown beside them", || async {
-        let text = ui.text("#settings-error-weights").await.map_err(|e| e.to_string())?;
-        if text.contains("add up to 1") { Ok(()) } else { Err(text) }
+        let text = ui
+            .text("#settings-error-weights")
+            .await
+            .map_err(|e| e.to_string())?;
+        if text.contains("add up to 1") {
+            Ok(())
+        } else {
+            Err(text)
+        }
     })
     .await;
     ui.screenshot("settings-refused").await;
@@ -51,7 +61,10 @@ pub async fn check(ui: &Ui) {
     if moved == 0 {
         assert!(summary.starts_with("No client"), "{summary}");
     } else {
-        assert!(summary.starts_with(&format!("{moved} of ")), "{summary} vs {moved}");
+        assert!(
+            summary.starts_with(&format!("{moved} of ")),
+            "{summary} vs {moved}"
+        );
     }
     ui.screenshot("settings-preview").await;
     super::a11y::assert_no_serious_violations(ui, "settings after preview").await;

@@ -38,8 +38,8 @@ pub async fn views(ui: &Ui) -> Vec<View> {
         view("alerts", true),
         // Issue 16's settings and sync history (helper `explain`), issue 17's audit trail (`roles`)
         // and data page (`export`): checked as soon as their pages are in the build.
-        view("syncs", false),
-        view("settings", false),
+        view("syncs", true),
+        view("settings", true),
         view("audit", false),
         view("data", false),
     ]

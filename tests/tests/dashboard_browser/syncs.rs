@@ -9,7 +9,10 @@ pub async fn check(ui: &Ui) {
     let rows = ui.all("#syncs-table tbody tr").await.unwrap();
     assert_eq!(rows.len(), listed, "one row per run");
     assert!(listed > 0, "the demo has synced");
-    let records = ui.text("#syncs-table tbody tr:first-child td:nth-child(7)").await.unwrap();
+    let records = ui
+        .text("#syncs-table tbody tr:first-child td:nth-child(7)")
+        .await
+        .unwrap();
     assert_ne!(records, "—", "the newest run shows what it fetched");
     ui.screenshot("syncs").await;
 

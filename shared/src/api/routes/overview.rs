@@ -1,8 +1,8 @@
 //! `GET /v1/overview`: the tenant at a glance; `GET /v1/overview/trends`: its days.
 
 use crate::api::error::{ApiError, Problem};
-use crate::api::routes::insights;
 use crate::api::extract::ApiQuery;
+use crate::api::routes::insights;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
     AuthKind, InsightStatus, SyncRun, Tenant, TenantId, TenantStatus, TenantSummary, TrendPoint,
