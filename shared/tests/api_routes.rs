@@ -527,7 +527,7 @@ mod score_change;
 mod settings;
 #[path = "api_routes/syncs.rs"]
 mod syncs;
-#[path = "api_routes/triage.rs"]
-mod triage;
 #[path = "api_routes/trends.rs"]
 mod trends;
+#[path = "api_routes/triage.rs"]
+mod triage;

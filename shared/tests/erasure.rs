@@ -86,6 +86,8 @@ impl ObjectStore for MemoryObjects {
 /// One adapter's store, vault, bucket and bus, and a way to read everything the store holds.
 pub struct World {
     pub store: Arc<dyn Store>,
+    /// The same store as ingest sees it.
+    pub ingest_store: Arc<dyn shared::ingest::handler::IngestStore>,
     pub vault: Arc<dyn SecretVault>,
     pub objects: Arc<MemoryObjects>,
     pub bus: InProcessBus,
@@ -95,8 +97,10 @@ pub struct World {
 impl World {
     pub fn memory() -> Self {
         let (store, inspector) = proof::memory_store();
+        let store = Arc::new(store);
         World {
-            store: Arc::new(store),
+            store: store.clone(),
+            ingest_store: store,
             vault: Arc::new(shared::vault::InProcessVault::new()),
             objects: Arc::default(),
             bus: InProcessBus::new(),
@@ -113,8 +117,10 @@ impl World {
             .unwrap_or_else(|e| panic!("cannot create table {name} in DynamoDB Local: {e}"));
         let store = shared::store::DynamoStore::new(client, name);
         let vault = shared::vault::SecretsManagerVault::new(test_support::secrets_manager().await);
+        let shared_store = Arc::new(store.clone());
         World {
-            store: Arc::new(store.clone()),
+            store: shared_store.clone(),
+            ingest_store: shared_store,
             vault: Arc::new(vault),
             objects: Arc::default(),
             bus: InProcessBus::new(),
@@ -478,6 +484,7 @@ async fn a_big_tenant_is_erased_over_continuations_that_always_progress() {
     let acme = world_seed(&world, "acme").await;
     let points: Vec<_> = (0..1_000)
         .map(|minutes| shared::domain::ScorePoint {
+            parts: Vec::new(),
             client_id: cid(CLIENT_B),
             at: t0() - chrono::Duration::minutes(minutes),
             overall: 50,
@@ -583,7 +590,7 @@ async fn hubspot_uninstalling_the_app_starts_the_tenants_erasure() {
     let world = World::memory();
     let acme = world_seed(&world, "acme").await;
     let state = IngestState::new(
-        world.store.clone(),
+        world.ingest_store.clone(),
         Arc::new(world.bus.clone()),
         secrecy::SecretString::from("app-secret".to_string()),
         shared::config::PublicBaseUrl::parse("https://insights.example.com").unwrap(),

@@ -13,22 +13,39 @@
 //! axe-core in .cache/axe (scripts/install-axe.sh); ./scripts/test runs both. Without them this test
 //! fails and says so. Screenshots: target/test-artifacts/dashboard/.
 
+#[path = "dashboard_browser/a11y.rs"]
 mod a11y;
+#[path = "dashboard_browser/alerts.rs"]
 mod alerts;
+#[path = "dashboard_browser/client.rs"]
 mod client;
+#[path = "dashboard_browser/client_page.rs"]
 mod client_page;
+#[path = "dashboard_browser/harness.rs"]
 mod harness;
+#[path = "dashboard_browser/health.rs"]
 mod health;
+#[path = "dashboard_browser/insights.rs"]
 mod insights;
+#[path = "dashboard_browser/keyboard.rs"]
 mod keyboard;
+#[path = "dashboard_browser/overview.rs"]
 mod overview;
+#[path = "dashboard_browser/settings.rs"]
 mod settings;
+#[path = "dashboard_browser/shell.rs"]
 mod shell;
+#[path = "dashboard_browser/sign_in.rs"]
 mod sign_in;
+#[path = "dashboard_browser/sources.rs"]
 mod sources;
+#[path = "dashboard_browser/sweep.rs"]
 mod sweep;
+#[path = "dashboard_browser/sync.rs"]
 mod sync;
+#[path = "dashboard_browser/syncs.rs"]
 mod syncs;
+#[path = "dashboard_browser/triage.rs"]
 mod triage;
 
 use harness::{Ui, ONE_BROWSER_AT_A_TIME};

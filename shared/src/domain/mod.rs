@@ -7,8 +7,8 @@ pub mod audit;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
-pub mod export;
 pub mod erasure;
+pub mod export;
 pub mod ids;
 pub mod insight;
 pub mod payments;
@@ -40,10 +40,10 @@ pub use connection::{
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
 };
-pub use export::{ExportJob, ExportStatus};
 pub use erasure::{
     Erasure, ErasureId, ErasurePhase, ErasureScope, ErasureStatus, ErasureTarget, LinkedRecord,
 };
+pub use export::{ExportJob, ExportStatus};
 pub use ids::{
     AlertChannelId, AlertRuleId, ClientId, ConnectionId, ExportId, IdError, InsightId, SyncId,
     TenantId,

@@ -4,8 +4,8 @@
 pub mod audit;
 pub mod connection_sync;
 pub mod correlate;
-pub mod export;
 pub mod erasure;
+pub mod export;
 pub mod lambda;
 pub mod notify;
 pub mod route;

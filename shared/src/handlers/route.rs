@@ -360,6 +360,8 @@ mod tests {
             (
                 include_str!("../../../events/export-requested.json"),
                 Some(Function::Score),
+            ),
+            (
                 include_str!("../../../events/erasure-requested.json"),
                 Some(Function::Sync),
             ),

@@ -8,7 +8,7 @@ pub use crate::domain::erasure::erase_contacts;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ClientId, ContactSummary, Engagement, EngagementKind};
+    use crate::domain::{ClientId, ClientSnapshot, ContactSummary, Engagement, EngagementKind};
     use chrono::{TimeZone, Utc};
     use std::collections::BTreeSet;
 

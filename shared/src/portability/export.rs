@@ -144,8 +144,10 @@ pub async fn build_archive<S: Store + ?Sized>(
     client_ids.dedup();
     let since = Utc.timestamp_opt(0, 0).single().unwrap_or(now);
     let mut history = JsonLines::new(EntityFile::ScoreHistory);
-    let mut points = futures::stream::iter(client_ids.iter())
-        .map(|client_id| store.history(tenant_id, client_id, since, now))
+    // Owned ids into the closure: a closure over borrowed ids is not `Send` for every lifetime
+    // (rustc), and the handler's future must be.
+    let mut points = futures::stream::iter(client_ids.iter().cloned())
+        .map(|client_id| async move { store.history(tenant_id, &client_id, since, now).await })
         .buffered(CONCURRENT_HISTORY_READS);
     while let Some(client_points) = points.try_next().await? {
         for point in &client_points {

@@ -6,8 +6,8 @@ pub mod audit;
 pub mod bus;
 pub mod connection_sources;
 pub mod connection_store;
-pub mod exports;
 pub mod erasure;
+pub mod exports;
 pub mod objects;
 pub mod source;
 pub mod store;
@@ -19,8 +19,8 @@ pub use audit::AuditStore;
 pub use bus::{BusError, EventBus};
 pub use connection_sources::{ConnectionSources, PlatformSources};
 pub use connection_store::{AccountStore, ConnectionStore, CorrelationStore, PayerStore};
-pub use exports::ExportStore;
 pub use erasure::{ErasedPage, ErasureStore};
+pub use exports::ExportStore;
 pub use objects::{DownloadLink, ObjectError, ObjectStore};
 pub use source::{
     AccountsPage, AccountsSource, AccountsSourceFactory, CompanyFields, CrmRecord, CrmSource,

@@ -92,6 +92,7 @@ fn score(client: &str) -> HealthScore {
 
 fn point(client: &str, days_ago: i64) -> ScorePoint {
     ScorePoint {
+        parts: Vec::new(),
         client_id: cid(client),
         at: t0() - Duration::days(days_ago),
         overall: 40,
@@ -106,6 +107,9 @@ fn point(client: &str, days_ago: i64) -> ScorePoint {
 fn insight(tenant_id: &TenantId, client: &str) -> Insight {
     let rule = InsightRule::InactiveClient;
     Insight {
+        revenue_upside: None,
+        snoozed_until: None,
+        status_reason: None,
         sources: Default::default(),
         id: InsightId::parse(format!("{tenant_id}.{client}.{}", rule.as_str())).unwrap(),
         tenant_id: tenant_id.clone(),
@@ -358,6 +362,8 @@ pub async fn tenant<S: Store + ?Sized>(
         .unwrap();
     store
         .put_sync_run(&SyncRun {
+            platform: None,
+            records: Default::default(),
             tenant_id: tenant_id.clone(),
             sync_id: SyncId::parse("20261120T090000Z-e1").unwrap(),
             mode: SyncMode::Full,

@@ -108,6 +108,8 @@ pub async fn tenant_with_data<S: Store + ?Sized>(store: &S, id: &str) -> Tenant 
             &tenant.id,
             &first.id,
             &StatusChange {
+                reason: None,
+                snoozed_until: None,
                 status: InsightStatus::Acknowledged,
                 changed_by: "admin-1".into(),
                 changed_at: now() + Duration::hours(2),

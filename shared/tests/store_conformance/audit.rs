@@ -4,7 +4,6 @@
 use super::*;
 use serde_json::json;
 use shared::domain::{AuditActor, AuditChange, AuditEntityKind, AuditEntry, AuditFilter, Role};
-use shared::ports::AuditStore;
 
 fn entry(
     tenant: &TenantId,

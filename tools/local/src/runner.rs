@@ -495,6 +495,9 @@ impl Pipeline {
             Ok(Handled::Exported(job)) => {
                 tracing::info!(export = %job.id, status = ?job.status, "export done")
             }
+            Ok(Handled::Erased(erasure)) => {
+                tracing::info!(erasure = %erasure.id, status = ?erasure.status, "erasure step done")
+            }
             Ok(Handled::Dispatched(_) | Handled::Ignored) => {
                 tracing::debug!(detail_type, "event handled")
             }

@@ -35,8 +35,7 @@ pub async fn schedule(
                     continue;
                 }
                 let connections = ConnectionSources::new();
-                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, objects: None };
-                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, erasure: None };
+                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, objects: None, erasure: None };
                 let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
                 if let Err(error) = tick {
                     eprintln!("The scheduled sync could not be requested: {error}");

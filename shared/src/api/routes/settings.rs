@@ -5,9 +5,9 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    AlertingSettings, AuditChange, AuditEntityKind, AuditSettings, BandCounts, ClientId, HealthBand,
-    HealthScore, MatchingSettings,
-    ScoringSettings, SettingsError, Tenant, WritebackSettings,
+    AlertingSettings, AuditChange, AuditEntityKind, AuditSettings, BandCounts, ClientId,
+    HealthBand, HealthScore, MatchingSettings, ScoringSettings, SettingsError, Tenant,
+    WritebackSettings,
 };
 use crate::handlers::score::linked_records;
 use crate::scoring::score_linked_tenant;
