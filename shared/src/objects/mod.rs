@@ -52,7 +52,7 @@ pub(crate) fn link_lifetime(
     expires_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, ObjectError> {
     let seconds = (expires_at - now).num_seconds();
-    if seconds < 1 || seconds > MAX_LINK_SECONDS {
+    if !(1..=MAX_LINK_SECONDS).contains(&seconds) {
         return Err(ObjectError::InvalidInput(format!(
             "a download link lives 1 s to 7 days, not {seconds} s"
         )));

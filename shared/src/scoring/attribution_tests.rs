@@ -256,7 +256,7 @@ fn arb_point(day: u32) -> impl Strategy<Value = (Weights, ScorePoint)> {
             .filter_map(|(d, f)| {
                 // One name once per dimension, as the engine makes them.
                 f.map(|mut f| {
-                    f.sort_by(|a, b| a.0.cmp(&b.0));
+                    f.sort_by(|a, b| a.0.cmp(b.0));
                     f.dedup_by(|a, b| a.0 == b.0);
                     (d, f)
                 })

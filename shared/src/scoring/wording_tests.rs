@@ -828,7 +828,7 @@ fn reweighting_names_the_dimension_without_data_and_where_its_weight_went() {
     // A dimension weighted 0 by the tenant gives nothing away.
     let unweighted = Weights {
         payment: 0.0,
-        ..weights.clone()
+        ..weights
     };
     assert_eq!(reweighting(&no_payment, &unweighted), None);
 }

@@ -132,7 +132,7 @@ pub(super) async fn history_keeps_weights_and_factor_points_and_trends_one_point
     assert_eq!(with_parts.parts.len(), 1);
     assert_eq!(with_parts.parts[0].factors.len(), 2);
     store
-        .append_history(acme, &[with_parts.clone()], 30)
+        .append_history(acme, std::slice::from_ref(&with_parts), 30)
         .await
         .unwrap();
     let read = store

@@ -242,7 +242,7 @@ pub async fn check(ui: &Ui) {
         let summary = ui.text("#change-summary").await.unwrap_or_default();
         (!change.is_null() && summary.starts_with("From"))
             .then_some(change)
-            .ok_or(format!("{summary}"))
+            .ok_or(summary)
     })
     .await;
     assert_adds_up(&wide, "89 days");
@@ -252,12 +252,11 @@ pub async fn check(ui: &Ui) {
     assert!(bad.is_empty(), "Points cut off at 1,400 px: {bad:?}");
     ui.screenshot("client-360-1400").await;
     ui.set_size(NARROW).await;
-    let bad = eventually("the layout settles at 400 px", || async {
+    eventually("the layout settles at 400 px", || async {
         let bad = clipped_points(ui).await;
         bad.is_empty().then_some(()).ok_or(format!("{bad:?}"))
     })
     .await;
-    let _ = bad;
     ui.screenshot("client-360-400").await;
     ui.set_size(WIDE).await;
 }

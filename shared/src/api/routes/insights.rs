@@ -95,12 +95,12 @@ pub async fn change_insight_status(
         state.now(),
     )?;
     match status::apply(&state, &caller, &id, &requested, update.version).await? {
-        Applied::Unchanged(insight) => Ok(Json(insight)),
+        Applied::Unchanged(insight) => Ok(Json(*insight)),
         Applied::Changed { before, after } => {
             status::record(&state, &caller, &requested, &before, &after, false).await?;
-            let moves = [(before, after.status)];
+            let moves = [(*before, after.status)];
             status::follow_in_summary(state.store.as_ref(), &caller.tenant_id, &moves).await;
-            Ok(Json(after))
+            Ok(Json(*after))
         }
     }
 }

@@ -54,7 +54,7 @@ fn emails(from: f64, to: f64, every: f64, now: DateTime<Utc>, first_id: usize) -
     let mut days = from;
     let mut id = first_id;
     while days > to {
-        let direction = if id % 2 == 0 {
+        let direction = if id.is_multiple_of(2) {
             Direction::Outbound
         } else {
             Direction::Inbound

@@ -153,7 +153,7 @@ pub async fn change_insights(
                     failure.get_or_insert(error);
                 }
                 let status = after.status;
-                moves.push((before, status));
+                moves.push((*before, status));
                 done(id, status)
             }
             Ok(Applied::Unchanged(insight)) => done(id, insight.status),

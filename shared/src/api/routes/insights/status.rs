@@ -119,9 +119,12 @@ impl Requested {
 #[derive(Debug, Clone)]
 pub enum Applied {
     /// Written: the insight as it was stored before, and as it is now.
-    Changed { before: Insight, after: Insight },
+    Changed {
+        before: Box<Insight>,
+        after: Box<Insight>,
+    },
     /// Already so (as it reads now): nothing written.
-    Unchanged(Insight),
+    Unchanged(Box<Insight>),
 }
 
 /// Applies `requested` to one insight: `NotFound`, or `Conflict` when it is resolved or moved past
@@ -149,7 +152,7 @@ pub async fn apply(
     }
     // A snooze may be moved to another date; any other status asked again changes nothing.
     if requested.status != InsightStatus::Snoozed && current.status_at(now) == requested.status {
-        return Ok(Applied::Unchanged(current.as_seen_at(now)));
+        return Ok(Applied::Unchanged(Box::new(current.as_seen_at(now))));
     }
     let change = StatusChange {
         status: requested.status,
@@ -164,8 +167,8 @@ pub async fn apply(
         .change_insight_status(&caller.tenant_id, id, &change)
         .await?;
     Ok(Applied::Changed {
-        before: current,
-        after,
+        before: Box::new(current),
+        after: Box::new(after),
     })
 }
 
