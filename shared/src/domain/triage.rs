@@ -159,8 +159,12 @@ mod tests {
         assert_eq!(ids(&list)[..2], ["low-rich", "crit-big-sure"]);
         assert_eq!(ids(&list)[4..], ["upsell", "high"]);
 
+        // Most confident first: the two at 99, then the two at 90.
         InsightSort::Confidence.sort(&mut list);
-        assert_eq!(ids(&list)[..2], ["upsell", "crit-big-sure"]);
+        assert_eq!(ids(&list)[..2], ["upsell", "low-rich"]);
+        let mut next = ids(&list)[2..4].to_vec();
+        next.sort_unstable();
+        assert_eq!(next, ["crit-big-sure", "high"]);
     }
 
     #[test]

@@ -351,6 +351,19 @@ pub fn correlations_under(tenant_id: &TenantId, prefix: String) -> QueryPlan {
     )
 }
 
+/// Every item of the tenant's partition, in key order (an erasure's walk: a client's or a contact's
+/// items are spread over the partition). No sort-key condition: DynamoDB refuses `begins_with ""`.
+pub fn every_tenant_item(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::Any,
+        true,
+        "erasure",
+    )
+}
+
 /// The tenant's items under one table sort-key prefix, in key order (alert rules, a rule's states
 /// or pending alerts, snoozes, due markers).
 pub fn tenant_items_under(tenant_id: &TenantId, prefix: String, what: &str) -> QueryPlan {

@@ -140,7 +140,7 @@ async fn wrong_requests_are_refused_with_the_member_named() {
     let cases = [
         (
             json!({"scope": "tenant", "id": "another-tenant"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::BAD_REQUEST,
         ),
         (
             json!({"scope": "client", "id": "a#b"}),

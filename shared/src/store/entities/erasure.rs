@@ -264,7 +264,7 @@ impl<T: Table> ErasureStore for TableStore<T> {
         linked: &[LinkedRecord],
         page: &PageRequest,
     ) -> Result<ErasedPage, StoreError> {
-        let plan = query::tenant_items_under(tenant_id, String::new(), "erasure");
+        let plan = query::every_tenant_item(tenant_id);
         let rows = self
             .table
             .query_rows_page(&plan, RowFilter::All, page)
