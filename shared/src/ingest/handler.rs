@@ -241,7 +241,8 @@ async fn process(
     if !requests.is_empty() {
         state.bus.publish(&requests).await?;
     }
-    outcome.sync_requests = requests.len();
+    // The erasures ride in the same publish but are not sync requests.
+    outcome.sync_requests = requests.len() - outcome.tenants_erased;
     futures::future::try_join_all(
         tenant_results
             .iter()

@@ -8,7 +8,7 @@ use shared::events::ExportRequested;
 use shared::handlers::export::handle_export_requested;
 use shared::objects::MemoryObjectStore;
 use shared::portability::{read_archive, EntityFile, CONTENT_TYPE};
-use shared::ports::{ExportStore, ObjectError, ObjectStore, PageRequest};
+use shared::ports::{ExportStore, ObjectError, ObjectStore, PageRequest, ScoreStore};
 use shared::store::MemoryStore;
 
 async fn requested(store: &MemoryStore, tenant: &str) -> ExportJob {
@@ -42,10 +42,24 @@ async fn a_requested_export_is_written_under_the_tenant_with_a_manifest_that_cou
     assert_eq!(counts["settings.jsonl"], 1);
     assert_eq!(counts["clients.jsonl"], 4);
     assert_eq!(counts["scores.jsonl"], 4);
-    assert_eq!(
-        counts["score_history.jsonl"], 8,
-        "two scorings of four clients"
-    );
+    // Every history point the store holds for the tenant's clients, however many the scorings wrote
+    // (a score that did not move writes a point only every 20 hours).
+    let tenant = crate::fixtures::tenant_id("acme");
+    let mut stored_points = 0;
+    for score in shared::store::every_score(&store, &tenant).await.unwrap() {
+        stored_points += store
+            .history(
+                &tenant,
+                &score.client_id,
+                now() - Duration::days(3650),
+                after_data() + Duration::days(1),
+            )
+            .await
+            .unwrap()
+            .len();
+    }
+    assert!(stored_points >= 4, "each client has history");
+    assert_eq!(counts["score_history.jsonl"], stored_points);
     assert!(counts["insights.jsonl"] >= 1);
     assert_eq!(counts["correlations.jsonl"], 1);
     assert_eq!(counts["connections.jsonl"], 1);
