@@ -45,7 +45,7 @@ async fn a_requested_export_is_written_under_the_tenant_with_a_manifest_that_cou
     // Every history point the store holds for the tenant's clients, however many the scorings wrote
     // (a score that did not move writes a point only every 20 hours).
     let tenant = crate::fixtures::tenant_id("acme");
-    let mut stored_points = 0;
+    let mut stored_points: u64 = 0;
     for score in shared::store::every_score(&store, &tenant).await.unwrap() {
         stored_points += store
             .history(
@@ -56,7 +56,7 @@ async fn a_requested_export_is_written_under_the_tenant_with_a_manifest_that_cou
             )
             .await
             .unwrap()
-            .len();
+            .len() as u64;
     }
     assert!(stored_points >= 4, "each client has history");
     assert_eq!(counts["score_history.jsonl"], stored_points);
