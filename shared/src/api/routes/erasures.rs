@@ -79,6 +79,7 @@ impl From<Erasure> for ErasureView {
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The HubSpot connection is erased by uninstalling the app, or with the tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the API reads", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A body was sent without a JSON content type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The scope or id is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
     )
