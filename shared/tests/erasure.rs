@@ -192,7 +192,7 @@ async fn left_naming(world: &World, needle: &str) -> Vec<String> {
         .naming(needle)
         .await
         .into_iter()
-        .filter(|item| !item.is_erasure())
+        .filter(|item| !item.kept_by_design())
         .map(|item| format!("{} {}", item.pk, item.sk))
         .collect()
 }
@@ -229,7 +229,7 @@ async fn tenant_erasure_leaves_nothing_of_the_tenant(world: World) {
     );
     let kept: Vec<_> = world.inspector.partition(&acme.tenant_id).await;
     assert!(
-        kept.iter().all(|item| item.is_erasure()),
+        kept.iter().all(|item| item.kept_by_design()),
         "only the erasure (its receipt) stays: {:?}",
         kept.iter().map(|i| &i.sk).collect::<Vec<_>>()
     );
@@ -300,7 +300,7 @@ async fn client_erasure_leaves_nothing_of_the_client(world: World) {
     let acme_items = world.inspector.partition(&acme.tenant_id).await;
     let naming_a: Vec<&String> = acme_items
         .iter()
-        .filter(|item| !item.is_erasure())
+        .filter(|item| !item.kept_by_design())
         .filter(|item| item.text.contains(CLIENT_A) || item.text.contains(PAYER_OF_A))
         .map(|item| &item.sk)
         .collect();

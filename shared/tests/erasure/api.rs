@@ -144,7 +144,7 @@ async fn wrong_requests_are_refused_with_the_member_named() {
         ),
         (
             json!({"scope": "client", "id": "a#b"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::BAD_REQUEST,
         ),
         (
             json!({"scope": "planet", "id": "x"}),

@@ -19,11 +19,16 @@ pub struct ItemText {
 }
 
 impl ItemText {
+    /// The erasure's own record (status, then receipt).
+    pub fn is_erasure(&self) -> bool {
+        self.sk.starts_with("ERASURE#")
+    }
+
     /// Kept by design: the erasure records, and the audit trail, which names a subject only by its
     /// internal id (a contact by a salted hash) and must stay whole; a tenant's erasure empties the
     /// trail and then writes its receipt.
-    pub fn is_erasure(&self) -> bool {
-        self.sk.starts_with("ERASURE#") || self.sk.starts_with("AUDIT#")
+    pub fn kept_by_design(&self) -> bool {
+        self.is_erasure() || self.sk.starts_with("AUDIT#")
     }
 }
 
