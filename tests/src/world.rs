@@ -178,7 +178,7 @@ impl World {
             .collect()
     }
 
-    /// An API Gateway HTTP API request, shaped like the samples, with the JWT claims of `tenant`.
+    /// An API Gateway HTTP API request, shaped like the samples, with the JWT claims of `tenant`'s admin.
     pub fn api_request(
         &self,
         method: &str,
@@ -198,8 +198,11 @@ impl World {
         }
         match tenant {
             Some(t) => {
-                event["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"] =
-                    json!(t.as_str())
+                let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
+                claims["tenant_id"] = json!(t.as_str());
+                // The whole-system tests act as the tenant's admin (ROLE_CLAIM's default name);
+                // each role's reach is walked in shared/tests/api_routes/roles.rs.
+                claims["role"] = json!("admin");
             }
             None => {
                 if let Some(ctx) = event["requestContext"].as_object_mut() {

@@ -98,9 +98,11 @@ async fn dashboard_signs_in_at_the_issuer_and_out_again_in_chromium() {
     let issuer = TestIssuer::start(IssuerOptions::new("dashboard-client", "local-sandbox"))
         .await
         .unwrap();
+    // Signing in needs no history: without the 90-day backfill the first scores come in seconds.
     let runner = LocalRunner::start(&[
         "--demo-size",
         "small",
+        "--no-backfill",
         "--oidc-issuer",
         issuer.issuer(),
         "--oidc-audience",
@@ -110,6 +112,10 @@ async fn dashboard_signs_in_at_the_issuer_and_out_again_in_chromium() {
     ])
     .await
     .unwrap_or_else(|e| panic!("the local runner did not start: {e}"));
+    runner
+        .wait_for_first_scores()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let ui = Ui::open(runner, companies, "oidc").await;
     sign_in::check(&ui, &issuer).await;
     ui.close().await;

@@ -1,6 +1,6 @@
 //! The sync function's environment.
 
-use crate::config::common::{EVENT_BUS_NAME, TABLE_NAME};
+use crate::config::common::{EVENT_BUS_NAME, EXPORT_BUCKET_NAME, TABLE_NAME};
 use crate::config::hubspot::{
     api_base_url, app_secret_id, HUBSPOT_API_BASE_URL, HUBSPOT_APP_SECRET_ID,
 };
@@ -28,6 +28,8 @@ pub struct SyncConfig {
     pub payer_email_key_secret_id: Option<String>,
     /// Host overrides of NinjaOne, Pax8 and Microsoft 365 (simulators); `None`: their own.
     pub account_hosts: AccountHosts,
+    /// The export bucket, whose tenant objects a tenant erasure deletes; `None` fails tenant erasures.
+    pub export_bucket_name: Option<String>,
 }
 
 impl SyncConfig {
@@ -42,6 +44,7 @@ impl SyncConfig {
         NINJAONE_API_BASE_URL,
         PAX8_API_BASE_URL,
         M365_API_BASE_URL,
+        EXPORT_BUCKET_NAME,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
@@ -53,6 +56,7 @@ impl SyncConfig {
             paypal_api_base_url: paypal::api_base_url(env)?,
             payer_email_key_secret_id: env.optional(PAYER_EMAIL_KEY_SECRET_ID),
             account_hosts: AccountHosts::from_env(env)?,
+            export_bucket_name: env.optional(EXPORT_BUCKET_NAME),
         })
     }
 }

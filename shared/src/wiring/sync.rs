@@ -9,7 +9,8 @@ use crate::handlers::lambda::SyncFunction;
 use crate::ports::{ConnectionSources, SecretVault};
 use crate::store::DynamoStore;
 use crate::wiring::clients::{
-    dynamo_store, event_bus, hubspot_sources, paypal_sources, secret_vault, with_account_sources,
+    dynamo_store, event_bus, hubspot_sources, object_store, paypal_sources, secret_vault,
+    with_account_sources,
 };
 use crate::wiring::StartupError;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -57,8 +58,9 @@ pub async fn build(
         sources,
         connections,
         vault,
-        // The export bucket's S3 adapter is wired here when it lands (issue 17, export).
-        objects: None,
+        objects: config
+            .export_bucket_name
+            .map(|bucket| object_store(&aws, bucket)),
     })
 }
 

@@ -150,7 +150,8 @@ pub async fn assert_focus_ring_contrast(ui: &Ui, view: &str, limit: usize) -> us
              const behind = (el) => { for (let e = el.parentElement; e; e = e.parentElement) {
                  const c = colour(getComputedStyle(e).backgroundColor); if (c) return c; } return [255, 255, 255]; };
              const all = [...document.querySelectorAll('a[href], button:not([disabled]), input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])')]
-               .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden');
+               // Rendered and reachable: not hidden, not inside a closed <details>.
+               .filter((e) => e.checkVisibility({ visibilityProperty: true }));
              const step = Math.max(1, Math.floor(all.length / limit));
              const picked = all.filter((_, i) => i % step === 0).slice(0, limit);
              const out = [];

@@ -11,6 +11,7 @@ fn event_rules_route_the_codes_detail_types_with_retries_and_dead_letter_queues(
         ("SyncRequested", functions["sync"].as_str()),
         ("TenantSynced", functions["score"].as_str()),
         ("ExportRequested", functions["score"].as_str()),
+        ("ErasureRequested", functions["sync"].as_str()),
         ("ClientHealthChanged", functions["notify"].as_str()),
         ("InsightOpened", functions["notify"].as_str()),
         ("InsightResolved", functions["notify"].as_str()),
