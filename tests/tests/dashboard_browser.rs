@@ -112,8 +112,9 @@ async fn dashboard_signs_in_at_the_issuer_and_out_again_in_chromium() {
     ])
     .await
     .unwrap_or_else(|e| panic!("the local runner did not start: {e}"));
+    // The API answers only a signed-in caller here, so the runner's own line says it has scored.
     runner
-        .wait_for_first_scores()
+        .wait_for_printed("First sync finished: ")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let ui = Ui::open(runner, companies, "oidc").await;

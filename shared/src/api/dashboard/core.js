@@ -188,7 +188,7 @@
       else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, v === true ? "" : v);
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -197,7 +197,7 @@
   const svg = (tag, attrs, ...children) => {
     const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
     for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
-    for (const c of children.flat()) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    for (const c of children.flat(Infinity)) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return el;
   };
   const when = (iso) => iso ? new Date(iso).toLocaleString() : "—";
@@ -224,10 +224,13 @@
   }
   function tableRegions(root) {
     for (const wrap of root.querySelectorAll(".table-wrap:not([role])")) {
+      // A region's name differs from its section's (axe: landmark-unique), and from its siblings'.
       const caption = wrap.querySelector("caption");
-      const section = wrap.closest("section");
+      const section = wrap.closest("section, article");
       const heading = section && section.querySelector("h2, h3");
-      const name = (caption && caption.textContent) || (heading && heading.textContent) || "Table";
+      const siblings = section ? [...section.querySelectorAll(".table-wrap")] : [wrap];
+      const number = siblings.length > 1 ? " " + (siblings.indexOf(wrap) + 1) : "";
+      const name = (caption && caption.textContent) || ((heading ? heading.textContent + ": table" : "Table") + number);
       wrap.setAttribute("role", "region");
       wrap.setAttribute("tabindex", "0");
       wrap.setAttribute("aria-label", name);

@@ -174,11 +174,11 @@
   }
 
   function evidenceTable(c) {
-    return h("table", { class: "evidence" },
+    return h("div", { class: "table-wrap" }, h("table", { class: "evidence" },
       h("thead", {}, h("tr", {}, ["Evidence", SOURCE_NAMES[c.platform] || c.platform, "HubSpot", "Score"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, (c.evidence || []).map((e) => h("tr", { class: e.agrees === false ? "conflict" : null },
         h("th", { scope: "row" }, (MATCH_NAMES[e.method] || e.method) + (e.agrees === false ? " (disagrees)" : "")),
-        h("td", {}, e.source_value), h("td", {}, e.client_value), h("td", { class: "num" }, percent(e.score))))));
+        h("td", {}, e.source_value), h("td", {}, e.client_value), h("td", { class: "num" }, percent(e.score)))))));
   }
 
   function matchCard(c) {
