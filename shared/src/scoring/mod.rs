@@ -145,6 +145,7 @@
 
 mod accounts;
 pub mod attribution;
+pub mod calibration;
 mod changes;
 mod confidence;
 mod context;
