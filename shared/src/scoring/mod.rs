@@ -152,6 +152,7 @@ mod context;
 mod dimensions;
 mod exclusive;
 mod features;
+pub mod forecast;
 mod health;
 mod insights;
 mod lifecycle;
