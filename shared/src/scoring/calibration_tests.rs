@@ -67,6 +67,7 @@ fn replay_labels_by_churn_within_the_horizon() {
         points: vec![
             observation(churn - Duration::days(91), 60, 20),
             observation(churn - Duration::days(89), 40, 60),
+            observation(churn - Duration::days(90), 50, 40),
             observation(churn, 10, 90),
             observation(churn + Duration::days(1), 5, 95),
         ],
@@ -81,20 +82,24 @@ fn replay_labels_by_churn_within_the_horizon() {
     };
     // When replayed
     let labelled = replay(&[churned, retained], as_of, every_point(90));
-    // Then 89 days before the churn is positive, 91 days before negative, the points from the churn
-    // on are dropped, and the retained client's point whose horizon is not over is dropped.
-    let got: Vec<(usize, DateTime<Utc>, bool)> =
-        labelled.iter().map(|p| (p.client, p.at, p.churned)).collect();
+    // Then 89 and 90 days before the churn (the horizon's end is in) are positive, 91 days before
+    // negative, in date order whatever the input order; the points from the churn on are dropped,
+    // and so is the retained client's point whose horizon is not over.
+    let got: Vec<(usize, DateTime<Utc>, bool)> = labelled
+        .iter()
+        .map(|p| (p.client, p.at, p.churned))
+        .collect();
     assert_eq!(
         got,
         vec![
             (0, churn - Duration::days(91), false),
+            (0, churn - Duration::days(90), true),
             (0, churn - Duration::days(89), true),
             (1, as_of - Duration::days(91), false),
         ]
     );
-    assert!((labelled[1].predicted_churn_pct - 60.0).abs() < EPS);
-    assert_eq!(labelled[1].overall, 40);
+    assert!((labelled[2].predicted_churn_pct - 60.0).abs() < EPS);
+    assert_eq!(labelled[2].overall, 40);
 }
 
 #[test]
@@ -130,10 +135,8 @@ fn a_churn_before_the_horizon_ends_labels_a_point_positive() {
 #[test]
 fn replay_keeps_one_point_per_client_per_sampling_period() {
     // Daily points over 60 days, given out of order, whose horizons are all over.
-    let points: Vec<ScoreObservation> = (0..60)
-        .rev()
-        .map(|d| observation(day(d), 70, 20))
-        .collect();
+    let points: Vec<ScoreObservation> =
+        (0..60).rev().map(|d| observation(day(d), 70, 20)).collect();
     let client = ClientOutcome {
         points,
         churned_at: None,
@@ -299,8 +302,7 @@ fn fit_counts_clients_not_predictions() {
         p.client += 1;
         p
     }));
-    let Err(CalibrationError::NotEnoughOutcomes { churned, .. }) =
-        ChurnCalibration::fit(&labelled)
+    let Err(CalibrationError::NotEnoughOutcomes { churned, .. }) = ChurnCalibration::fit(&labelled)
     else {
         panic!("fitted on one churned client");
     };
@@ -351,8 +353,11 @@ fn calibration_survives_a_round_trip_and_refuses_a_broken_curve() {
 
 fn arb_scored() -> impl Strategy<Value = Vec<(f64, bool)>> {
     // Few distinct scores, so ties are common.
-    prop::collection::vec((0u8..=20, any::<bool>()), 0..60)
-        .prop_map(|v| v.into_iter().map(|(s, c)| (f64::from(s) * 5.0, c)).collect())
+    prop::collection::vec((0u8..=20, any::<bool>()), 0..60).prop_map(|v| {
+        v.into_iter()
+            .map(|(s, c)| (f64::from(s) * 5.0, c))
+            .collect()
+    })
 }
 
 proptest! {

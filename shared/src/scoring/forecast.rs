@@ -148,7 +148,10 @@ pub struct AtRiskProjection {
 ///
 /// The threshold is the caller's: the "at risk" health band starts under 50 (`HealthBand::of`),
 /// and the tenant's risk factor "overall under" is `Thresholds::at_risk_overall` (seed 40).
-pub fn projected_at_risk(forecast: &OverallForecast, at_risk_below: u8) -> Option<AtRiskProjection> {
+pub fn projected_at_risk(
+    forecast: &OverallForecast,
+    at_risk_below: u8,
+) -> Option<AtRiskProjection> {
     let threshold = f64::from(at_risk_below);
     if forecast.latest_overall < threshold || forecast.projected >= threshold {
         return None;

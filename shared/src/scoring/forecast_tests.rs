@@ -20,7 +20,9 @@ fn daily(days: i64, overall: impl Fn(i64) -> f64) -> Vec<OverallPoint> {
 
 /// Deterministic noise in -1..=1: a fixed pseudo-random sequence (a SplitMix64-style hash of `i`).
 fn noise(i: i64) -> f64 {
-    let mut x = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut x = (i as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 29;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 32;
