@@ -67,6 +67,13 @@
 //!   expansion with seats shrinking, paid seats unused, support load rising, a silent client or
 //!   overdue invoices; product gap with seats shrinking, a silent client or a dispute.
 //!
+//! # Accountability (issue 18, not wired yet)
+//! [`calibration`] replays a tenant's score history against what happened to each client (AUC,
+//! lowest-decile lift, a calibration table) and fits an isotonic map from the heuristic churn % to
+//! observed churn once 30 churned and 30 retained clients are labelled. [`forecast`] projects a
+//! client's overall 30 days ahead (Theil-Sen over 90 days, with a band) and says whether it falls
+//! into at risk.
+//!
 //! # Seed thresholds (kept exactly, as tenant-changeable defaults in `Thresholds`)
 //! - inactive client: no activity for 30 days **or more** (`days >= 30`, days with fraction);
 //! - high value, low engagement: revenue **strictly over** $10,000 and **strictly fewer** than 5
