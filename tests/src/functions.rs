@@ -52,6 +52,11 @@ pub fn cargo_build(packages: &[&str]) -> Result<PathBuf, String> {
 }
 
 /// `cargo build --profile <profile>` of `packages`; returns the folder their binaries land in.
+///
+/// The dev profile builds every binary of the workspace with its tests selected, so Cargo resolves
+/// dependency features as `cargo test --workspace` did and reuses what that build compiled. With
+/// `-p <package>` alone it resolves them for that package (no dev-dependencies, no other members)
+/// and compiled the AWS SDK a second time, about ten minutes of a CI run on two cores.
 pub fn cargo_build_profile(packages: &[&str], profile: &str) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = std::process::Command::new(cargo);
@@ -60,8 +65,12 @@ pub fn cargo_build_profile(packages: &[&str], profile: &str) -> Result<PathBuf, 
         .arg("--quiet")
         .arg("--profile")
         .arg(profile);
-    for package in packages {
-        cmd.arg("-p").arg(package);
+    if profile == "dev" {
+        cmd.args(["--workspace", "--bins", "--tests"]);
+    } else {
+        for package in packages {
+            cmd.arg("-p").arg(package);
+        }
     }
     let status = cmd
         .status()
