@@ -505,6 +505,8 @@ fn ids(page: &Value) -> Vec<String> {
 mod audit;
 #[path = "api_routes/authentication.rs"]
 mod authentication;
+#[path = "api_routes/calibration.rs"]
+mod calibration;
 #[path = "api_routes/client_detail.rs"]
 mod client_detail;
 #[path = "api_routes/clients.rs"]

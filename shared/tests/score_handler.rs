@@ -315,6 +315,8 @@ async fn a_client_gone_from_the_crm_loses_its_score_and_its_insights_resolve() {
     assert_eq!(summary.open_insights.total, open_left);
 }
 
+#[path = "score_handler/accountability.rs"]
+mod accountability;
 #[path = "score_handler/events.rs"]
 mod events;
 #[path = "score_handler/trends.rs"]

@@ -230,6 +230,9 @@ use exports::*;
 #[path = "store_conformance/audit.rs"]
 mod audit;
 use audit::*;
+#[path = "store_conformance/outcomes.rs"]
+mod outcomes;
+use outcomes::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -298,5 +301,6 @@ conformance!(
     account_records_are_listed_deleted_and_kept_whole,
     export_jobs_are_kept_per_tenant_and_listed_newest_first,
     audit_entries_list_newest_first_with_filters,
+    outcomes_and_calibration_round_trip_per_tenant,
     audit_entries_are_written_once_and_expire_after_retention,
 );

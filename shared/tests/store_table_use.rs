@@ -13,8 +13,8 @@ use shared::domain::{
 };
 use shared::ports::{
     AccountStore, AlertStore, ConnectionStore, CorrelationStore, ExportStore, InsightFilter,
-    InsightStore, OAuthState, PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore,
-    StatusChange, SyncStore, TenantStore, WebhookStore,
+    InsightStore, OAuthState, OutcomeStore, PageRequest, PayerStore, ScoreQuery, ScoreStore,
+    SnapshotStore, StatusChange, SyncStore, TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -290,6 +290,12 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, put_export, &export).unwrap();
     call!(p, get_export, &acme, &export.id).unwrap();
     call!(p, list_exports, &acme, &PageRequest::first(10)).unwrap();
+    let outcome = shared::domain::ClientOutcomeRecord::new(cid(1), t0());
+    call!(p, put_outcomes, &acme, std::slice::from_ref(&outcome)).unwrap();
+    call!(p, outcomes, &acme).unwrap();
+    let calibration = shared::scoring::calibration::assess(&[], 0, 0, 90, t0());
+    call!(p, put_calibration, &acme, &calibration).unwrap();
+    call!(p, get_calibration, &acme).unwrap();
     let checkpoint = SyncCheckpoint {
         object_type: ObjectType::Companies,
         watermark: None,

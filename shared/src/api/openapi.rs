@@ -3,8 +3,8 @@
 use crate::api::error::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::api::routes::alerts::{deliveries, rules, snoozes};
 use crate::api::routes::{
-    audit, auth_config, client, connections, correlations, erasures, exports, health, insights,
-    meta, oauth, overview, score_change, settings, sync,
+    audit, auth_config, calibration, client, connections, correlations, erasures, exports, health,
+    insights, meta, oauth, overview, score_change, settings, sync,
 };
 use crate::api::{Access, MAX_URI_BYTES};
 use crate::domain::Role;
@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         overview::get_overview,
         insights::list::list_insights,
         overview::get_trends,
+        calibration::get_calibration,
         insights::get_insight,
         insights::change_insight_status,
         insights::bulk::change_insights,

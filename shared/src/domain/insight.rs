@@ -79,10 +79,12 @@ pub enum InsightRule {
     ExpansionSignal,
     /// No CRM activity, devices offline and Microsoft 365 activity falling: a client going quiet.
     SilentClient,
+    /// The overall's 30-day projection falls into the at-risk band (from the score history).
+    ProjectedAtRisk,
 }
 
 impl InsightRule {
-    pub const ALL: [InsightRule; 16] = [
+    pub const ALL: [InsightRule; 17] = [
         InsightRule::InactiveClient,
         InsightRule::HighValueLowEngagement,
         InsightRule::DecliningEngagement,
@@ -99,6 +101,7 @@ impl InsightRule {
         InsightRule::SupportLoadRising,
         InsightRule::ExpansionSignal,
         InsightRule::SilentClient,
+        InsightRule::ProjectedAtRisk,
     ];
 
     pub fn insight_type(self) -> InsightType {
@@ -112,7 +115,8 @@ impl InsightRule {
             | InsightRule::SeatsShrinking
             | InsightRule::PaidSeatsUnused
             | InsightRule::SupportLoadRising
-            | InsightRule::SilentClient => InsightType::ChurnRisk,
+            | InsightRule::SilentClient
+            | InsightRule::ProjectedAtRisk => InsightType::ChurnRisk,
             InsightRule::UpsellOpportunity
             | InsightRule::ProductGap
             | InsightRule::ExpansionSignal => InsightType::UpsellOpportunity,
@@ -140,6 +144,7 @@ impl InsightRule {
             InsightRule::SupportLoadRising => "support_load_rising",
             InsightRule::ExpansionSignal => "expansion_signal",
             InsightRule::SilentClient => "silent_client",
+            InsightRule::ProjectedAtRisk => "projected_at_risk",
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod alert;
 pub mod audit;
+pub mod calibration;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
@@ -11,6 +12,7 @@ pub mod erasure;
 pub mod export;
 pub mod ids;
 pub mod insight;
+pub mod outcome;
 pub mod payments;
 pub mod role;
 pub mod score;
@@ -33,6 +35,10 @@ pub use alert::{
     DeliveryStatus, PendingAlert, QuietHours,
 };
 pub use audit::{AuditActor, AuditChange, AuditEntityKind, AuditEntry, AuditFilter, AuditSettings};
+pub use calibration::{
+    BacktestReport, CalibrationBin, CalibrationError, CalibrationKnot, ChurnCalibration,
+    TenantCalibration,
+};
 pub use connection::{
     ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
     NinjaoneRegion, PaypalEnvironment, Platform,
@@ -50,6 +56,9 @@ pub use ids::{
 };
 pub use insight::{
     ConfidenceBand, Evidence, Impact, Insight, InsightRule, InsightStatus, InsightType,
+};
+pub use outcome::{
+    ChurnReason, ClientOutcomeRecord, OutcomeDefinition, DEFAULT_OUTCOME_HORIZON_DAYS,
 };
 pub use payments::{
     Dispute, DisputeStage, Invoice, InvoiceStatus, Money, PayerRecord, Payment, PaymentKind,

@@ -19,6 +19,9 @@ pub struct ScoringSettings {
     /// Thresholds of the rules only several sources together can see; defaults when absent.
     #[serde(default)]
     pub cross_source: CrossSourceSettings,
+    /// What counts as a client churning, for the backtest and calibration; defaults when absent.
+    #[serde(default)]
+    pub outcomes: crate::domain::OutcomeDefinition,
 }
 
 /// The single-source rules of the account platforms.
@@ -168,6 +171,7 @@ impl Default for ScoringSettings {
             history_retention_days: 400,
             accounts: AccountThresholds::default(),
             cross_source: CrossSourceSettings::default(),
+            outcomes: crate::domain::OutcomeDefinition::default(),
         }
     }
 }
@@ -254,7 +258,11 @@ impl ScoringSettings {
             "must be at most 100",
         )?;
         self.accounts.validate()?;
-        self.cross_source.validate()
+        self.cross_source.validate()?;
+        match self.outcomes.problem() {
+            Some((field, reason)) => Err(SettingsError { field, reason }),
+            None => Ok(()),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! the very same code on in-process adapters.
 
 pub mod audit;
+pub mod calibrate;
 pub mod connection_sync;
 pub mod correlate;
 pub mod erasure;

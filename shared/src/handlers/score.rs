@@ -13,15 +13,19 @@
 
 use crate::domain::{
     AccountRecord, ClientId, ClientSnapshot, ConnectionId, Correlation, HealthScore, Insight,
-    InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantId, TenantSummary, TrendPoint,
+    InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantCalibration, TenantId,
+    TenantSummary, TrendPoint,
 };
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
+use crate::handlers::calibrate::backtest_tenant;
 use crate::handlers::correlate::correlate_tenant;
 use crate::ports::{
     AccountStore, ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore,
     SnapshotStore, TenantStore,
 };
 use crate::ports::{BusError, EventBus, StoreError};
+use crate::scoring::calibration::calibrate_scores;
+use crate::scoring::outcomes::{merge_outcomes, observe_outcomes};
 use crate::scoring::{
     health_changes, insight_events, link_records, reconcile_insights, score_linked_tenant,
     LinkedRecords,
@@ -35,8 +39,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 const HISTORY_READS_IN_FLIGHT: usize = 16;
 /// A client whose score did not change still gets a history point this often, so trends have data.
 const HISTORY_POINT_EVERY: Duration = Duration::hours(20);
-/// Trends look back 30 days; a little more lets the engine find the point nearest 30 days ago.
-const HISTORY_LOOKBACK: Duration = Duration::days(38);
+/// The forecast's trend reads 90 days (`scoring::forecast::TREND_WINDOW_DAYS`); trends look back 30
+/// days, and a day more lets the engine find the point nearest 30 days ago. (About 110 points a
+/// client at most: one a run when the score moves, else one every 20 hours.)
+const HISTORY_LOOKBACK: Duration = Duration::days(crate::scoring::forecast::TREND_WINDOW_DAYS + 1);
 /// Linked records are read in batches of this many ids per request, a few batches at once.
 const LINKED_BATCH: usize = 100;
 const LINKED_READS_IN_FLIGHT: usize = 4;
@@ -77,6 +83,7 @@ where
         + PayerStore
         + AccountStore
         + crate::ports::AuditStore
+        + crate::ports::OutcomeStore
         + ?Sized,
     B: EventBus + ?Sized,
 {
@@ -104,14 +111,16 @@ where
     }
     let with_gone: Vec<ClientId> = client_ids.iter().chain(&gone).cloned().collect();
     // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (histories, existing, previous_summary, linked) = tokio::try_join!(
+    let (histories, existing, previous_summary, linked, outcomes, calibration) = tokio::try_join!(
         histories(store, &tenant.id, &client_ids, now),
         store.insights_for_clients(&tenant.id, &with_gone),
         store.get_summary(&tenant.id),
         linked_records(store, &tenant.id, &client_ids),
+        store.outcomes(&tenant.id),
+        store.get_calibration(&tenant.id),
     )?;
 
-    let scored = score_linked_tenant(
+    let mut scored = score_linked_tenant(
         &tenant.id,
         &snapshots,
         &linked,
@@ -120,8 +129,32 @@ where
         now,
     );
     let changes = reconcile_insights(&existing, scored.insights, now);
+    let outcome_changes = observe_outcomes(
+        &outcomes,
+        &snapshots,
+        &gone,
+        &linked,
+        &tenant.settings.outcomes,
+        now,
+    );
+    // The current score shows the calibrated churn % once the tenant has one; history keeps the
+    // heuristic's, which is what the backtest replays and calibrates.
+    let heuristic_churn: HashMap<ClientId, u8> = scored
+        .scores
+        .iter()
+        .map(|s| (s.client_id.clone(), s.churn_risk))
+        .collect();
+    calibrate_scores(
+        &mut scored.scores,
+        calibration.as_ref().and_then(|c| c.calibration.as_ref()),
+    );
 
-    let points = history_points_due(&scored.scores, &previous, &histories, now);
+    let mut points = history_points_due(&scored.scores, &previous, &histories, now);
+    for point in &mut points {
+        if let Some(heuristic) = heuristic_churn.get(&point.client_id) {
+            point.churn_risk = *heuristic;
+        }
+    }
     let score_drops = score_drops(&tenant, &scored.scores, &previous);
     let health_changed = health_changes(
         &tenant.id,
@@ -147,13 +180,14 @@ where
 
     // Each write is idempotent, so a retry after a partial failure converges.
     let retention = tenant.settings.history_retention_days;
-    let (_, _, insights_report, _, _, _) = tokio::try_join!(
+    let (_, _, insights_report, _, _, _, _) = tokio::try_join!(
         store.put_scores(&tenant.id, &scored.scores),
         store.append_history(&tenant.id, &points, retention),
         store.put_insights(&tenant.id, &changes.to_write),
         store.put_summary(&tenant.id, &summary, false),
         store.put_trend_point(&tenant.id, &trend_point, retention),
         store.delete_scores(&tenant.id, &gone),
+        store.put_outcomes(&tenant.id, &outcome_changes),
     )?;
 
     let updated = ScoresUpdated {
@@ -208,6 +242,14 @@ where
     if let Err(error) = crate::handlers::audit::record_system(store, &tenant.id, run, now).await {
         // The run's writes and events are out: a retry would only repeat them.
         tracing::error!(%error, tenant = %tenant.id, "could not record the scoring run in the audit trail");
+    }
+    if TenantCalibration::is_due(calibration.as_ref(), now) {
+        let customers = merge_outcomes(outcomes, &outcome_changes);
+        // The scores are out; a failed backtest keeps yesterday's calibration and is tried again
+        // by the next run, so it does not fail this one.
+        if let Err(error) = backtest_tenant(store, &tenant, &customers, now).await {
+            tracing::error!(%error, tenant = %tenant.id, "could not backtest churn risk");
+        }
     }
     tracing::info!(
         tenant = %tenant.id,

@@ -10,9 +10,11 @@
 //! Pure: no I/O, no clock (`as_of` is passed in), and the same inputs give the same output (ties are
 //! broken by input order, never by a hash).
 
-use crate::domain::ScorePoint;
+pub use crate::domain::{
+    BacktestReport, CalibrationBin, CalibrationError, CalibrationKnot, ChurnCalibration,
+};
+use crate::domain::{HealthScore, ScorePoint, TenantCalibration};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
@@ -224,19 +226,6 @@ pub fn lowest_decile_lift(by_overall: &[(f64, bool)]) -> Option<f64> {
     Some(churners_taken / decile_size / base_rate)
 }
 
-/// One row of the calibration table: predictions whose churn % fell in [lower, upper) (the last
-/// bin includes 100).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CalibrationBin {
-    pub lower_pct: f64,
-    pub upper_pct: f64,
-    pub count: usize,
-    /// Mean predicted churn %; `None` for an empty bin.
-    pub mean_predicted_pct: Option<f64>,
-    /// Share of the bin's predictions that churned, in %; `None` for an empty bin.
-    pub observed_pct: Option<f64>,
-}
-
 /// Predicted churn % against observed churn, in [`CALIBRATION_BINS`] bins of 10 points (all bins,
 /// empty ones included, lowest first). Predictions outside 0..=100 count in the nearest bin.
 pub fn calibration_table(predicted: &[(f64, bool)]) -> Vec<CalibrationBin> {
@@ -275,25 +264,6 @@ pub fn expected_calibration_error(table: &[CalibrationBin]) -> Option<f64> {
         })
         .sum();
     Some(weighted_gap / total as f64)
-}
-
-/// What a backtest says of a set of labelled predictions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BacktestReport {
-    pub predictions: usize,
-    pub churned: usize,
-    /// Distinct clients behind the predictions, and those among them with a positive label.
-    pub clients: usize,
-    pub churned_clients: usize,
-    /// Share of predictions followed by a churn, in %; `None` without predictions.
-    pub base_rate_pct: Option<f64>,
-    /// AUC of predicted churn %; `None` when either class is empty.
-    pub auc: Option<f64>,
-    /// See [`lowest_decile_lift`].
-    pub lowest_decile_lift: Option<f64>,
-    pub calibration: Vec<CalibrationBin>,
-    /// See [`expected_calibration_error`].
-    pub expected_calibration_error: Option<f64>,
 }
 
 impl BacktestReport {
@@ -392,77 +362,6 @@ pub fn pool_adjacent_violators(pairs: &[(f64, bool)]) -> Vec<IsotonicBlock> {
     blocks
 }
 
-/// Why churn % could not be calibrated, or a stored calibration was refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CalibrationError {
-    #[error(
-        "not enough outcomes to calibrate: {churned} churned and {not_churned} retained clients, \
-         {needed} of each needed"
-    )]
-    NotEnoughOutcomes {
-        churned: usize,
-        not_churned: usize,
-        needed: usize,
-    },
-    #[error("invalid calibration: {0}")]
-    Invalid(&'static str),
-}
-
-/// One point of the calibration curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CalibrationKnot {
-    pub heuristic_pct: f64,
-    pub calibrated_pct: f64,
-}
-
-/// A tenant's map from the heuristic churn % to a churn % fitted to its clients' outcomes:
-/// piecewise linear between the isotonic blocks' ends, flat beyond the first and last, monotone
-/// non-decreasing, within 0..=100. Stored per tenant; a stored value that breaks these rules is
-/// refused when read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "StoredCalibration")]
-pub struct ChurnCalibration {
-    knots: Vec<CalibrationKnot>,
-    churned_clients: usize,
-    not_churned_clients: usize,
-}
-
-/// [`ChurnCalibration`] as stored, before its rules are checked.
-#[derive(Deserialize)]
-struct StoredCalibration {
-    knots: Vec<CalibrationKnot>,
-    churned_clients: usize,
-    not_churned_clients: usize,
-}
-
-impl TryFrom<StoredCalibration> for ChurnCalibration {
-    type Error = CalibrationError;
-
-    fn try_from(stored: StoredCalibration) -> Result<Self, Self::Error> {
-        let knots = &stored.knots;
-        if knots.is_empty() {
-            return Err(CalibrationError::Invalid("no knots"));
-        }
-        let in_range = |v: f64| (0.0..=100.0).contains(&v);
-        if !knots
-            .iter()
-            .all(|k| in_range(k.heuristic_pct) && in_range(k.calibrated_pct))
-        {
-            return Err(CalibrationError::Invalid("a knot outside 0..=100"));
-        }
-        if !knots.windows(2).all(|w| {
-            w[0].heuristic_pct < w[1].heuristic_pct && w[0].calibrated_pct <= w[1].calibrated_pct
-        }) {
-            return Err(CalibrationError::Invalid("knots not increasing"));
-        }
-        Ok(Self {
-            knots: stored.knots,
-            churned_clients: stored.churned_clients,
-            not_churned_clients: stored.not_churned_clients,
-        })
-    }
-}
-
 impl ChurnCalibration {
     /// Fits churn % to labelled predictions by isotonic regression. Refused with
     /// [`CalibrationError::NotEnoughOutcomes`] below [`MIN_LABELLED_OUTCOMES`] churned clients (a
@@ -495,31 +394,7 @@ impl ChurnCalibration {
                 });
             }
         }
-        Self::try_from(StoredCalibration {
-            knots,
-            churned_clients,
-            not_churned_clients,
-        })
-    }
-
-    /// The calibrated churn % of a heuristic one (NaN reads as 0).
-    pub fn calibrated_pct(&self, heuristic_pct: f64) -> f64 {
-        let x = if heuristic_pct.is_nan() {
-            0.0
-        } else {
-            heuristic_pct
-        };
-        let after = self.knots.partition_point(|k| k.heuristic_pct <= x);
-        let value = match (after.checked_sub(1), self.knots.get(after)) {
-            (Some(below), Some(above)) => {
-                let below = self.knots[below];
-                let share = (x - below.heuristic_pct) / (above.heuristic_pct - below.heuristic_pct);
-                below.calibrated_pct + share * (above.calibrated_pct - below.calibrated_pct)
-            }
-            (Some(below), None) => self.knots[below].calibrated_pct,
-            (None, _) => self.knots.first().map_or(0.0, |k| k.calibrated_pct),
-        };
-        value.clamp(0.0, 100.0)
+        Self::from_knots(knots, churned_clients, not_churned_clients)
     }
 
     /// The same predictions with their churn % calibrated.
@@ -532,21 +407,51 @@ impl ChurnCalibration {
             })
             .collect()
     }
+}
 
-    /// The curve's points, by increasing heuristic %.
-    pub fn knots(&self) -> &[CalibrationKnot] {
-        &self.knots
+/// The tenant's backtest of `predictions` (from [`replay`], heuristic churn %) and, when the outcomes
+/// allow, the calibration fitted to them with its own (in-sample) backtest.
+pub fn assess(
+    predictions: &[LabelledPrediction],
+    clients: usize,
+    churned_clients: usize,
+    horizon_days: u32,
+    now: DateTime<Utc>,
+) -> TenantCalibration {
+    let heuristic = BacktestReport::of(predictions);
+    let (calibration, not_calibrated_because) = match ChurnCalibration::fit(predictions) {
+        Ok(calibration) => (Some(calibration), None),
+        Err(error) => (None, Some(error.to_string())),
+    };
+    let calibrated = calibration
+        .as_ref()
+        .map(|c| BacktestReport::of(&c.recalibrate(predictions)));
+    TenantCalibration {
+        computed_at: now,
+        horizon_days,
+        clients,
+        churned_clients,
+        heuristic,
+        calibrated,
+        calibration,
+        not_calibrated_because,
     }
+}
 
-    /// Churned clients the fit saw.
-    pub fn churned_clients(&self) -> usize {
-        self.churned_clients
+/// Maps each score's churn % through the tenant's calibration; without one, scores keep the
+/// heuristic's. Returns whether they are calibrated.
+pub fn calibrate_scores(
+    scores: &mut [HealthScore],
+    calibration: Option<&ChurnCalibration>,
+) -> bool {
+    let Some(calibration) = calibration else {
+        return false;
+    };
+    for score in scores {
+        let calibrated = calibration.calibrated_pct(f64::from(score.churn_risk));
+        score.churn_risk = calibrated.round().clamp(0.0, 100.0) as u8;
     }
-
-    /// Clients that did not churn the fit saw.
-    pub fn not_churned_clients(&self) -> usize {
-        self.not_churned_clients
-    }
+    true
 }
 
 #[cfg(test)]

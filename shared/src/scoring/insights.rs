@@ -523,7 +523,7 @@ pub fn evaluate_insights(
         settings,
         now,
     };
-    let rules: [fn(&RuleInput) -> Option<Finding>; 16] = [
+    let rules: [fn(&RuleInput) -> Option<Finding>; 17] = [
         inactive_client,
         high_value_low_engagement,
         declining_engagement,
@@ -540,6 +540,7 @@ pub fn evaluate_insights(
         support_load_rising,
         expansion_signal,
         silent_client,
+        super::forecast_rule::projected_at_risk_rule,
     ];
     rules
         .iter()

@@ -67,12 +67,17 @@
 //!   expansion with seats shrinking, paid seats unused, support load rising, a silent client or
 //!   overdue invoices; product gap with seats shrinking, a silent client or a dispute.
 //!
-//! # Accountability (issue 18, not wired yet)
-//! [`calibration`] replays a tenant's score history against what happened to each client (AUC,
-//! lowest-decile lift, a calibration table) and fits an isotonic map from the heuristic churn % to
-//! observed churn once 30 churned and 30 retained clients are labelled. [`forecast`] projects a
-//! client's overall 30 days ahead (Theil-Sen over 90 days, with a band) and says whether it falls
-//! into at risk.
+//! # Accountability (issue 18)
+//! [`outcomes`] folds what each run sees of a client into its fate by the tenant's definition of
+//! churn (`OutcomeDefinition`: a renewal lost, the lifecycle stage leaving customer, every cloud
+//! subscription cancelled, the record archived; only a customer can churn). [`calibration`] replays
+//! the customers' score history against those outcomes once a day (`handlers::calibrate`): AUC,
+//! lowest-decile lift, a calibration table, and an isotonic map from the heuristic churn % to
+//! observed churn once 30 churned and 30 retained clients are labelled. Scores then show the
+//! calibrated churn %; history keeps the heuristic's (what the next backtest replays). [`forecast`]
+//! projects a client's overall 30 days ahead (Theil-Sen over 90 days, with an 80% band), and the
+//! rule "projected to fall into at risk" (`forecast_rule`) fires when the projection crosses under 50
+//! from outside at risk with a confidence of 50 or more.
 //!
 //! # Seed thresholds (kept exactly, as tenant-changeable defaults in `Thresholds`)
 //! - inactive client: no activity for 30 days **or more** (`days >= 30`, days with fraction);
@@ -160,10 +165,12 @@ mod dimensions;
 mod exclusive;
 mod features;
 pub mod forecast;
+mod forecast_rule;
 mod health;
 mod insights;
 mod lifecycle;
 mod linked;
+pub mod outcomes;
 mod payment_dimension;
 mod payment_insights;
 mod payments;

@@ -298,6 +298,14 @@ const EVIDENCE: &[(&str, &str)] = &[
     ),
     ("window_days", "Window"),
     ("won_deals_12_months", "Deals won in 12 months"),
+    ("days_to_at_risk", "Days until at risk, at this pace"),
+    ("threshold_at_risk_overall", "At risk under (threshold)"),
+    ("forecast_days_used", "Days of scores behind the forecast"),
+    ("overall_now", "Overall health now"),
+    ("projected_high", "Projected overall, high end"),
+    ("projected_low", "Projected overall, low end"),
+    ("projected_overall", "Projected overall in 30 days"),
+    ("trend_per_week", "Trend per week"),
 ];
 
 /// The label and unit of a factor the engine knows; `None` for a name it never writes.

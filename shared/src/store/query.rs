@@ -513,3 +513,15 @@ mod tests {
         assert!(require_history_retention(1).is_ok());
     }
 }
+
+/// A tenant's client outcomes, by client id.
+pub fn outcomes(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::OUTCOME_PREFIX.to_owned()),
+        true,
+        "outcomes",
+    )
+}

@@ -111,6 +111,14 @@ pub enum Record {
     Audit {
         entry: crate::domain::AuditEntry,
     },
+    /// What is known of a client's fate (issue 18's outcomes).
+    Outcome {
+        outcome: crate::domain::ClientOutcomeRecord,
+    },
+    /// The tenant's latest backtest and churn calibration (boxed: the largest record by far).
+    Calibration {
+        calibration: Box<crate::domain::TenantCalibration>,
+    },
 }
 
 impl Record {

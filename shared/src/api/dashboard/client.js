@@ -42,8 +42,10 @@
   const clientHubspotLink = (url, text) => url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text) : text;
 
   async function renderClient(id) {
-    const c = await api("/v1/clients/" + encodeURIComponent(id));
+    // The backtest says whether churn % is fitted to this tenant's outcomes; a failure only hides the note.
+    const [c, calibration] = await Promise.all([api("/v1/clients/" + encodeURIComponent(id)), api("/v1/calibration").catch(() => null)]);
     const s = c.score;
+    const churnNote = calibration && calibration.status !== "calibrated" ? " (not calibrated yet)" : "";
     document.title = s.client_name + " · Connected Insights";
     const insightsBox = h("div", { id: "client-insights" });
     const drawInsights = (items) => insightsBox.replaceChildren(...(items.length
@@ -58,7 +60,7 @@
       h("div", { class: "cards" },
         h("div", { class: "card" }, h("div", { class: "label" }, "Overall"),
           h("div", { class: "value", id: "client-overall" }, s.overall, " ", h("span", { class: "badge band-" + s.band }, label(s.band)))),
-        clientCard("Churn risk", s.churn_risk + "%", "client-churn"),
+        clientCard("Churn risk" + churnNote, s.churn_risk + "%", "client-churn"),
         clientCard("Change, 7 days", signed(c.trend.delta_7d)),
         clientCard("Change, 30 days", signed(c.trend.delta_30d)),
         clientCard("Renewal", clientDay(c.renewal_date), "client-renewal")),

@@ -45,6 +45,7 @@
     if (o.connection) document.getElementById("tenant-name").textContent = o.connection.name;
     // The trends panel is the `explain` page's (trends.js); the overview shows it when it is there.
     const trends = typeof trendsPanel === "function" ? await trendsPanel() : null;
+    const accuracy = accuracyPanel();
     show(h("section", { id: "overview-page", "aria-labelledby": "overview-title" },
       h("h2", { id: "overview-title" }, "Overview"),
       connectionNotice(o.connection),
@@ -55,6 +56,7 @@
         card("Open insights", o.open_insights, "overview-open-insights", OVERVIEW_LINKS.open),
         card("Need manual review", o.open_insights_needing_review, "overview-review", OVERVIEW_LINKS.review)),
       trends,
+      accuracy,
       h("div", { class: "grid2" },
         barList("Open insights by type", o.open_insights_by_type, null, OVERVIEW_LINKS.type),
         barList("Open insights by impact", o.open_insights_by_impact, "impact-", OVERVIEW_LINKS.impact),

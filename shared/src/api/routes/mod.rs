@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth_config;
+pub mod calibration;
 pub mod client;
 pub mod connections;
 pub mod correlations;
@@ -50,6 +51,11 @@ pub fn table() -> Vec<Route> {
             get(auth_config::auth_config),
         ),
         route(Method::GET, "/v1/overview", get(overview::get_overview)),
+        route(
+            Method::GET,
+            "/v1/calibration",
+            get(calibration::get_calibration),
+        ),
         route(
             Method::GET,
             "/v1/overview/trends",

@@ -282,6 +282,8 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Export { export } => attributes(export)?,
         Record::Erasure { erasure } => attributes(erasure)?,
         Record::Audit { entry } => attributes(entry)?,
+        Record::Outcome { outcome } => attributes(outcome)?,
+        Record::Calibration { calibration } => attributes(calibration.as_ref())?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -437,6 +439,14 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::AUDIT_PREFIX) {
         Record::Audit {
             entry: entity(item)?,
+        }
+    } else if sk.starts_with(keys::OUTCOME_PREFIX) {
+        Record::Outcome {
+            outcome: entity(item)?,
+        }
+    } else if sk == "CALIBRATION" {
+        Record::Calibration {
+            calibration: Box::new(entity(item)?),
         }
     } else if sk == "OAUTH" {
         let item: OAuthStateItem = entity(item)?;

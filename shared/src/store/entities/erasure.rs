@@ -53,6 +53,8 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::Trend { .. } => "trend_point",
         Record::Export { .. } => "export",
         Record::Audit { .. } => "audit_entry",
+        Record::Outcome { .. } => "client_outcome",
+        Record::Calibration { .. } => "calibration",
     }
 }
 
@@ -160,6 +162,7 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         // An earlier export may hold the client: its job goes, so no new link to that archive can be
         // handed out (the archive itself expires with the bucket's lifecycle, within 7 days).
         Record::Export { .. } => Decision::Delete,
+        Record::Outcome { outcome } => delete_if(&outcome.client_id == client),
         // Trend points are tenant totals; audit entries name the client only by its internal id
         // (never its name or people), and the trail must stay whole.
         Record::Trend { .. } | Record::Audit { .. } => Decision::Keep,
@@ -173,6 +176,8 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         | Record::Connection { .. }
         | Record::AlertsDue { .. }
         | Record::SendSlot { .. }
+        // Tenant-wide figures: counts and a curve, no client named.
+        | Record::Calibration { .. }
         | Record::Erasure { .. } => Decision::Keep,
     }
 }

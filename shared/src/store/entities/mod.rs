@@ -10,6 +10,7 @@ mod correlations;
 pub mod erasure;
 mod exports;
 mod insights;
+mod outcomes;
 mod scores;
 mod sync;
 mod uses;

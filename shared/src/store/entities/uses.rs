@@ -63,6 +63,11 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("forget_webhook_event", &[DeleteRowIf]),
     ("put_oauth_state", &[PutRowIf]),
     ("take_oauth_state", &[DeleteRowIf]),
+    // OutcomeStore
+    ("outcomes", &[Query(Index::Table)]),
+    ("put_outcomes", &[StoredDigests, WriteRows]),
+    ("get_calibration", &[GetRow]),
+    ("put_calibration", &[PutRowIf]),
     // ExportStore
     ("put_export", &[PutRowIf]),
     ("get_export", &[GetRow]),

@@ -474,3 +474,18 @@ mod tests {
         assert!(oauth_state("a\nb").is_err());
     }
 }
+
+/// `OUTCOME#<client>`: what is known of a client's fate (churned or not), one item per client.
+pub const OUTCOME_PREFIX: &str = "OUTCOME#";
+
+pub fn outcome(tenant_id: &TenantId, client_id: &ClientId) -> ItemKeys {
+    ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{OUTCOME_PREFIX}{client_id}"),
+    )
+}
+
+/// The tenant's latest backtest and churn calibration: one item.
+pub fn calibration(tenant_id: &TenantId) -> ItemKeys {
+    ItemKeys::primary(tenant_partition(tenant_id), "CALIBRATION".to_owned())
+}
