@@ -7,6 +7,8 @@
 //! and never see each other's data.
 
 pub mod bus;
+pub mod churn_scoring;
+pub mod churn_world;
 pub mod cross_platform;
 pub mod fixtures;
 pub mod oidc;
