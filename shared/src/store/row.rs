@@ -111,6 +111,10 @@ pub enum Record {
     Audit {
         entry: crate::domain::AuditEntry,
     },
+    /// One accepted version of the tenant's settings, kept for good.
+    SettingsVersion {
+        version: crate::domain::SettingsVersion,
+    },
 }
 
 impl Record {

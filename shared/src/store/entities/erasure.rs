@@ -53,6 +53,7 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::Trend { .. } => "trend_point",
         Record::Export { .. } => "export",
         Record::Audit { .. } => "audit_entry",
+        Record::SettingsVersion { .. } => "settings_version",
     }
 }
 
@@ -162,7 +163,10 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         Record::Export { .. } => Decision::Delete,
         // Trend points are tenant totals; audit entries name the client only by its internal id
         // (never its name or people), and the trail must stay whole.
-        Record::Trend { .. } | Record::Audit { .. } => Decision::Keep,
+        // Settings versions hold no client data (the changer only by subject, as audit entries do).
+        Record::Trend { .. } | Record::Audit { .. } | Record::SettingsVersion { .. } => {
+            Decision::Keep
+        }
         Record::Tenant { .. }
         | Record::Summary { .. }
         | Record::SyncRun { .. }

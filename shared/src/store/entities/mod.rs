@@ -11,6 +11,7 @@ pub mod erasure;
 mod exports;
 mod insights;
 mod scores;
+mod settings_history;
 mod sync;
 mod uses;
 mod webhooks;

@@ -63,6 +63,10 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("forget_webhook_event", &[DeleteRowIf]),
     ("put_oauth_state", &[PutRowIf]),
     ("take_oauth_state", &[DeleteRowIf]),
+    // SettingsHistoryStore
+    ("put_settings_version", &[PutRowIf]),
+    ("get_settings_version", &[GetRow]),
+    ("list_settings_versions", &[Query(Index::Table)]),
     // ExportStore
     ("put_export", &[PutRowIf]),
     ("get_export", &[GetRow]),
