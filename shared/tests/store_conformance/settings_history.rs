@@ -5,8 +5,10 @@ use super::*;
 use shared::domain::{ScoringSettings, SettingsVersion};
 
 fn version(tenant: &str, number: u32) -> SettingsVersion {
-    let mut settings = ScoringSettings::default();
-    settings.version = number;
+    let mut settings = ScoringSettings {
+        version: number,
+        ..ScoringSettings::default()
+    };
     settings.thresholds.inactive_days = 10 + number;
     SettingsVersion {
         tenant_id: tid(tenant),
