@@ -141,6 +141,8 @@ fn generate(now: DateTime<Utc>) -> Tenant {
             .collect();
         let history = (1..=3)
             .map(|week| ScorePoint {
+                settings_version: 0,
+                as_scored: None,
                 client_id: client_id.clone(),
                 at: now - Duration::days(7 * week) - Duration::hours(g.below(12) as i64),
                 overall: g.below(101) as u8,

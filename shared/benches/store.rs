@@ -32,6 +32,8 @@ fn generate(clients: usize) -> Tenant {
             ClientId::parse(format!("{}", 10_000_000 + n)).unwrap_or_else(|e| panic!("{e}"));
         let overall = ((n * 37) % 101) as u8;
         let score = HealthScore {
+            segment: None,
+            settings_version: 0,
             sources: Default::default(),
             client_id: client_id.clone(),
             client_name: format!("Client company {n}"),

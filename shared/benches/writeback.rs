@@ -68,6 +68,8 @@ async fn bench() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(i, c)| {
             let overall = (i % 100) as u8;
             HealthScore {
+                segment: None,
+                settings_version: 0,
                 sources: Default::default(),
                 client_id: ClientId::parse(c.id.clone()).expect("a company id"),
                 client_name: c.id.clone(),

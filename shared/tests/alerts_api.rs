@@ -397,6 +397,8 @@ async fn enabling_a_rule_turned_off_by_a_gone_channel_clears_the_reason() {
 
 fn score(client: &str, overall: u8) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         sources: Default::default(),
         client_id: ClientId::parse(client).unwrap(),
         client_name: format!("Client {client}"),

@@ -272,6 +272,8 @@ fn tenant(id: &str) -> Tenant {
 
 fn score(client: &str, overall: u8, churn_risk: u8) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         sources: Default::default(),
         client_id: client_id(client),
         client_name: format!("Client {client}"),
@@ -471,6 +473,8 @@ async fn seed(api: &TestApi) {
 
 fn point(client: &str, days_ago: i64, overall: u8) -> ScorePoint {
     ScorePoint {
+        settings_version: 0,
+        as_scored: None,
         client_id: client_id(client),
         at: now() - Duration::days(days_ago),
         overall,

@@ -484,6 +484,8 @@ async fn a_big_tenant_is_erased_over_continuations_that_always_progress() {
     let acme = world_seed(&world, "acme").await;
     let points: Vec<_> = (0..1_000)
         .map(|minutes| shared::domain::ScorePoint {
+            settings_version: 0,
+            as_scored: None,
             parts: Vec::new(),
             client_id: cid(CLIENT_B),
             at: t0() - chrono::Duration::minutes(minutes),

@@ -47,6 +47,8 @@ fn score(
     dimensions: Vec<DimensionScore>,
 ) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         client_id: id(client),
         client_name: format!("Client {client}"),
         overall,
@@ -94,6 +96,8 @@ fn an_unchanged_level_emits_nothing_even_when_a_factor_moved() {
     let before = score("a", 62, 40, vec![crm(20.0, 10.0)]);
     // An hour later: the same level, a factor decayed a little and the points shifted between two.
     let after = HealthScore {
+        segment: None,
+        settings_version: 0,
         scored_at: now() + Duration::hours(1),
         ..score("a", 62, 40, vec![crm(18.0, 12.0)])
     };
@@ -128,6 +132,8 @@ fn a_band_change_is_listed_with_the_most_moved_factors_largest_first() {
         ],
     );
     let after = HealthScore {
+        segment: None,
+        settings_version: 0,
         scored_at: now() + Duration::hours(1),
         ..score(
             "a",

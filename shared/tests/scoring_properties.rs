@@ -400,3 +400,104 @@ proptest! {
         prop_assert!(found.is_empty(), "contradicting insights: {:?}", found);
     }
 }
+
+/// Segments whose rules no generated client matches (no snapshot has this stage or revenue that
+/// high), with weights and thresholds unlike the tenant's.
+fn segments_matching_no_one() -> Vec<shared::domain::Segment> {
+    use shared::domain::{Segment, SegmentRule, Thresholds};
+    let rule = |stages: Vec<String>, min: Option<f64>| SegmentRule {
+        lifecycle_stages: stages,
+        revenue_min: min,
+        revenue_max: None,
+    };
+    let odd = Segment {
+        id: "nobody".into(),
+        name: "Nobody".into(),
+        rule: rule(vec!["no-such-stage".into()], None),
+        weights: Some(Weights {
+            crm: 0.7,
+            payment: 0.1,
+            usage: 0.1,
+            support: 0.1,
+        }),
+        thresholds: Some(Thresholds {
+            inactive_days: 1,
+            at_risk_overall: 99,
+            ..Thresholds::default()
+        }),
+    };
+    let rich = Segment {
+        id: "billionaires".into(),
+        rule: rule(Vec::new(), Some(1e15)),
+        ..odd.clone()
+    };
+    vec![odd, rich]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn a_client_in_no_segment_scores_exactly_as_without_segments(
+        snapshots in tenant_snapshots(),
+        settings in any_settings(),
+    ) {
+        let plain = score_tenant(&tenant(), &snapshots, &HashMap::new(), &settings, now());
+        let segmented_settings = ScoringSettings {
+            segments: segments_matching_no_one(),
+            ..settings
+        };
+        let segmented =
+            score_tenant(&tenant(), &snapshots, &HashMap::new(), &segmented_settings, now());
+        prop_assert_eq!(plain, segmented);
+    }
+}
+
+#[test]
+fn a_client_in_a_segment_is_scored_with_its_weights_and_named_by_it() {
+    use shared::domain::{Segment, SegmentRule};
+    let snapshots = vec![
+        client("1")
+            .stage(Some("customer"))
+            .sent_emails(4)
+            .note(3.0)
+            .build(),
+        client("2")
+            .stage(Some("lead"))
+            .sent_emails(4)
+            .note(3.0)
+            .build(),
+    ];
+    let crm_only = Weights {
+        crm: 1.0,
+        payment: 0.0,
+        usage: 0.0,
+        support: 0.0,
+    };
+    let segmented = ScoringSettings {
+        segments: vec![Segment {
+            id: "customers".into(),
+            name: "Customers".into(),
+            rule: SegmentRule {
+                lifecycle_stages: vec!["Customer".into()],
+                ..SegmentRule::default()
+            },
+            weights: Some(crm_only),
+            thresholds: None,
+        }],
+        ..settings()
+    };
+    let result = score_tenant(&tenant(), &snapshots, &HashMap::new(), &segmented, now());
+    let plain = score_tenant(&tenant(), &snapshots, &HashMap::new(), &settings(), now());
+    let (customer, lead) = (&result.scores[0], &result.scores[1]);
+    assert_eq!(customer.segment.as_deref(), Some("customers"));
+    assert_eq!(lead.segment, None);
+    let crm = customer.dimension(Dimension::Crm).unwrap();
+    assert_eq!(crm.weight, 1.0, "the segment's weights scored it");
+    assert_eq!(customer.overall, crm.score.unwrap());
+    assert_ne!(
+        plain.scores[0].dimension(Dimension::Crm).unwrap().weight,
+        1.0
+    );
+    assert_eq!(lead, &plain.scores[1], "the lead is in no segment");
+}

@@ -37,6 +37,8 @@ fn tenant(id: &str, portal: Option<u64>, status: TenantStatus) -> Tenant {
 
 fn score(n: usize, overall: u8, churn_risk: u8) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         sources: Default::default(),
         client_id: cid(n),
         client_name: format!("Client {n}"),
@@ -130,6 +132,8 @@ fn snapshot(n: usize, engagements: usize) -> ClientSnapshot {
 
 fn point(n: usize, at: DateTime<Utc>, overall: u8) -> ScorePoint {
     ScorePoint {
+        settings_version: 0,
+        as_scored: None,
         client_id: cid(n),
         at,
         overall,
@@ -233,6 +237,9 @@ use audit::*;
 #[path = "store_conformance/outcomes.rs"]
 mod outcomes;
 use outcomes::*;
+#[path = "store_conformance/settings_history.rs"]
+mod settings_history;
+use settings_history::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -303,4 +310,5 @@ conformance!(
     audit_entries_list_newest_first_with_filters,
     outcomes_and_calibration_round_trip_per_tenant,
     audit_entries_are_written_once_and_expire_after_retention,
+    settings_versions_are_kept_once_per_tenant_newest_first,
 );

@@ -11,6 +11,7 @@ use shared::domain::{
     MatchMethod, ObjectType, PayerRecord, Platform, ScorePoint, SyncCheckpoint, SyncId, SyncMode,
     SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
 };
+use shared::ports::SettingsHistoryStore;
 use shared::ports::{
     AccountStore, AlertStore, ConnectionStore, CorrelationStore, ExportStore, InsightFilter,
     InsightStore, OAuthState, OutcomeStore, PageRequest, PayerStore, ScoreQuery, ScoreStore,
@@ -32,6 +33,8 @@ fn cid(n: usize) -> ClientId {
 
 fn score(n: usize) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         sources: Default::default(),
         client_id: cid(n),
         client_name: format!("Client {n}"),
@@ -218,6 +221,8 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, list_scores, &acme, &query, &PageRequest::first(10)).unwrap();
     call!(p, delete_scores, &acme, &[cid(1)]).unwrap();
     let point = ScorePoint {
+        settings_version: 0,
+        as_scored: None,
         client_id: cid(1),
         at: Utc::now(),
         overall: 40,
@@ -296,6 +301,17 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     let calibration = shared::scoring::calibration::assess(&[], 0, 0, 90, t0());
     call!(p, put_calibration, &acme, &calibration).unwrap();
     call!(p, get_calibration, &acme).unwrap();
+    let version = shared::domain::SettingsVersion {
+        tenant_id: acme.clone(),
+        version: 1,
+        changed_at: t0(),
+        changed_by: None,
+        sections: Vec::new(),
+        settings: Default::default(),
+    };
+    call!(p, put_settings_version, &version).unwrap();
+    call!(p, get_settings_version, &acme, 1).unwrap();
+    call!(p, list_settings_versions, &acme, &PageRequest::first(10)).unwrap();
     let checkpoint = SyncCheckpoint {
         object_type: ObjectType::Companies,
         watermark: None,

@@ -74,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         settings::get_settings,
         settings::put_settings,
         settings::preview_settings,
+        settings::list_settings_versions,
         oauth::install,
         oauth::callback,
         connections::consent::consent_callback,

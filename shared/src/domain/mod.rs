@@ -17,7 +17,9 @@ pub mod payments;
 pub mod role;
 pub mod score;
 pub mod score_change;
+pub mod segment;
 pub mod settings;
+pub mod settings_version;
 pub mod snapshot;
 pub mod summary;
 pub mod sync;
@@ -70,9 +72,11 @@ pub use score::{
     SourceRef, Trend,
 };
 pub use score_change::{FactorMove, HealthLevel, InsightFacts, MAX_MOVED_FACTORS};
+pub use segment::{Segment, SegmentRule};
 pub use settings::{
     AccountThresholds, CrossSourceSettings, ScoringSettings, SettingsError, Thresholds, Weights,
 };
+pub use settings_version::SettingsVersion;
 pub use snapshot::{
     ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
     Ticket, TicketPriority,

@@ -160,6 +160,13 @@ pub struct HealthScore {
     /// The sources the score's factors came from, with how each linked record was matched.
     #[serde(default = "crm_only")]
     pub sources: Vec<SourceRef>,
+    /// The id of the client's segment (whose weights and thresholds scored it); `None`: the
+    /// tenant's own settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// The version of the settings it was computed with (0: before settings had versions).
+    #[serde(default)]
+    pub settings_version: u32,
 }
 
 impl HealthScore {
@@ -176,6 +183,8 @@ impl HealthScore {
             && self.dimensions == other.dimensions
             && self.trend == other.trend
             && self.sources == other.sources
+            && self.segment == other.segment
+            && self.settings_version == other.settings_version
     }
 
     pub fn point(&self) -> ScorePoint {
@@ -195,6 +204,8 @@ impl HealthScore {
                 .filter(|d| d.score.is_some())
                 .map(PointDimension::of)
                 .collect(),
+            settings_version: self.settings_version,
+            as_scored: None,
         }
     }
 }
@@ -216,6 +227,12 @@ pub struct ScorePoint {
     /// it was kept; a dimension without data is not listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PointDimension>,
+    /// The version of the settings whose weights made `overall` (0: before settings had versions).
+    #[serde(default)]
+    pub settings_version: u32,
+    /// The overall as first scored, kept when the point was re-weighted to later settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_scored: Option<u8>,
 }
 
 impl ScorePoint {

@@ -1,6 +1,7 @@
 //! A tenant's scoring settings. Defaults are the product brief's seed thresholds, which are promises to
 //! users: change them only as a tenant's own choice.
 
+use crate::domain::segment::{validate_segments, Segment};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -22,6 +23,15 @@ pub struct ScoringSettings {
     /// What counts as a client churning, for the backtest and calibration; defaults when absent.
     #[serde(default)]
     pub outcomes: crate::domain::OutcomeDefinition,
+    /// Groups of clients with their own weights or thresholds, tested in order: a client takes
+    /// the first whose rule matches, else these settings. Absent in stored settings: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
+    /// The settings' version, set by the store of settings (1 more at each accepted change; 0:
+    /// never changed). A value sent with a change is ignored; scores record the version they
+    /// were computed with.
+    #[serde(default)]
+    pub version: u32,
 }
 
 /// The single-source rules of the account platforms.
@@ -172,6 +182,8 @@ impl Default for ScoringSettings {
             accounts: AccountThresholds::default(),
             cross_source: CrossSourceSettings::default(),
             outcomes: crate::domain::OutcomeDefinition::default(),
+            segments: Vec::new(),
+            version: 0,
         }
     }
 }
@@ -196,6 +208,14 @@ fn check(ok: bool, field: &'static str, reason: impl Into<String>) -> Result<(),
 }
 
 impl ScoringSettings {
+    /// The weights of the segment `segment` (a score's `segment`), else the tenant's.
+    pub fn weights_for(&self, segment: Option<&str>) -> &Weights {
+        segment
+            .and_then(|id| self.segments.iter().find(|s| s.id == id))
+            .and_then(|s| s.weights.as_ref())
+            .unwrap_or(&self.weights)
+    }
+
     pub fn validate(&self) -> Result<(), SettingsError> {
         check(
             (7..=365).contains(&self.window_days),
@@ -207,56 +227,9 @@ impl ScoringSettings {
             "history_retention_days",
             "must be between 7 and 3650",
         )?;
-        let w = &self.weights;
-        for (field, value) in [
-            ("weights.crm", w.crm),
-            ("weights.payment", w.payment),
-            ("weights.usage", w.usage),
-            ("weights.support", w.support),
-        ] {
-            check(
-                value.is_finite() && (0.0..=1.0).contains(&value),
-                field,
-                "must be a number between 0 and 1",
-            )?;
-        }
-        let sum = w.crm + w.payment + w.usage + w.support;
-        check(
-            (sum - 1.0).abs() <= 0.001,
-            "weights",
-            format!("must add up to 1 (they add up to {sum:.3})"),
-        )?;
-        let t = &self.thresholds;
-        check(
-            (1..=365).contains(&t.inactive_days),
-            "thresholds.inactive_days",
-            "must be between 1 and 365",
-        )?;
-        check(
-            t.high_value_revenue.is_finite() && t.high_value_revenue >= 0.0,
-            "thresholds.high_value_revenue",
-            "must be a non-negative amount",
-        )?;
-        check(
-            t.low_response_ratio.is_finite() && (0.0..=1.0).contains(&t.low_response_ratio),
-            "thresholds.low_response_ratio",
-            "must be between 0 and 1",
-        )?;
-        check(
-            t.at_risk_overall <= 100,
-            "thresholds.at_risk_overall",
-            "must be at most 100",
-        )?;
-        check(
-            (1..=100).contains(&t.score_drop_points),
-            "thresholds.score_drop_points",
-            "must be between 1 and 100",
-        )?;
-        check(
-            t.upsell_min_overall <= 100,
-            "thresholds.upsell_min_overall",
-            "must be at most 100",
-        )?;
+        validate_weights(&self.weights)?;
+        validate_thresholds(&self.thresholds)?;
+        validate_segments(&self.segments, validate_weights, validate_thresholds)?;
         self.accounts.validate()?;
         self.cross_source.validate()?;
         match self.outcomes.problem() {
@@ -264,6 +237,62 @@ impl ScoringSettings {
             None => Ok(()),
         }
     }
+}
+
+fn validate_weights(w: &Weights) -> Result<(), SettingsError> {
+    for (field, value) in [
+        ("weights.crm", w.crm),
+        ("weights.payment", w.payment),
+        ("weights.usage", w.usage),
+        ("weights.support", w.support),
+    ] {
+        check(
+            value.is_finite() && (0.0..=1.0).contains(&value),
+            field,
+            "must be a number between 0 and 1",
+        )?;
+    }
+    let sum = w.crm + w.payment + w.usage + w.support;
+    check(
+        (sum - 1.0).abs() <= 0.001,
+        "weights",
+        format!("must add up to 1 (they add up to {sum:.3})"),
+    )?;
+    Ok(())
+}
+
+fn validate_thresholds(t: &Thresholds) -> Result<(), SettingsError> {
+    check(
+        (1..=365).contains(&t.inactive_days),
+        "thresholds.inactive_days",
+        "must be between 1 and 365",
+    )?;
+    check(
+        t.high_value_revenue.is_finite() && t.high_value_revenue >= 0.0,
+        "thresholds.high_value_revenue",
+        "must be a non-negative amount",
+    )?;
+    check(
+        t.low_response_ratio.is_finite() && (0.0..=1.0).contains(&t.low_response_ratio),
+        "thresholds.low_response_ratio",
+        "must be between 0 and 1",
+    )?;
+    check(
+        t.at_risk_overall <= 100,
+        "thresholds.at_risk_overall",
+        "must be at most 100",
+    )?;
+    check(
+        (1..=100).contains(&t.score_drop_points),
+        "thresholds.score_drop_points",
+        "must be between 1 and 100",
+    )?;
+    check(
+        t.upsell_min_overall <= 100,
+        "thresholds.upsell_min_overall",
+        "must be at most 100",
+    )?;
+    Ok(())
 }
 
 fn check_share(value: f64, field: &'static str) -> Result<(), SettingsError> {
@@ -412,6 +441,57 @@ mod tests {
         assert_eq!(
             s.validate().unwrap_err().field,
             "thresholds.low_response_ratio"
+        );
+    }
+
+    #[test]
+    fn stored_settings_without_segments_or_version_read_unchanged() {
+        let mut stored = serde_json::to_value(ScoringSettings::default()).unwrap();
+        let object = stored.as_object_mut().unwrap();
+        assert!(!object.contains_key("segments"), "no segments: not written");
+        object.remove("version");
+        let loaded: ScoringSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!(loaded, ScoringSettings::default());
+        assert!(loaded.segments.is_empty());
+    }
+
+    #[test]
+    fn a_segment_s_own_weights_and_thresholds_are_checked_like_the_tenant_s() {
+        let segment = |weights: Option<Weights>, thresholds: Option<Thresholds>| Segment {
+            id: "gold".into(),
+            name: "Gold".into(),
+            rule: crate::domain::SegmentRule {
+                lifecycle_stages: vec!["customer".into()],
+                ..Default::default()
+            },
+            weights,
+            thresholds,
+        };
+        let with = |segment: Segment| ScoringSettings {
+            segments: vec![segment],
+            ..ScoringSettings::default()
+        };
+        assert_eq!(with(segment(None, None)).validate(), Ok(()));
+        let heavy = Weights {
+            crm: 0.9,
+            ..Weights::default()
+        };
+        let error = with(segment(Some(heavy), None)).validate().unwrap_err();
+        assert_eq!(error.field, "segments");
+        assert!(error
+            .reason
+            .starts_with("segment 1 (`gold`): weights: must add up to 1"));
+        let thresholds = Thresholds {
+            at_risk_overall: 101,
+            ..Thresholds::default()
+        };
+        let error = with(segment(None, Some(thresholds)))
+            .validate()
+            .unwrap_err();
+        assert!(
+            error.reason.contains("thresholds.at_risk_overall"),
+            "{}",
+            error.reason
         );
     }
 }

@@ -221,6 +221,8 @@ mod tests {
 
     fn score(client: &str, overall: u8, band: HealthBand) -> HealthScore {
         HealthScore {
+            segment: None,
+            settings_version: 0,
             sources: Default::default(),
             client_id: ClientId::parse(client).unwrap(),
             client_name: client.to_owned(),

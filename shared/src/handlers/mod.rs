@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod export;
 pub mod lambda;
 pub mod notify;
+pub mod reweigh;
 pub mod route;
 pub mod score;
 pub mod sync;

@@ -497,6 +497,7 @@ pub trait Store:
     + crate::ports::ErasureStore
     + crate::ports::AuditStore
     + crate::ports::OutcomeStore
+    + crate::ports::SettingsHistoryStore
 {
 }
 
@@ -518,5 +519,6 @@ impl<T> Store for T where
         + crate::ports::ErasureStore
         + crate::ports::AuditStore
         + crate::ports::OutcomeStore
+        + crate::ports::SettingsHistoryStore
 {
 }

@@ -15,6 +15,8 @@ fn at(day: u32) -> DateTime<Utc> {
 fn scored_point(day: u32, weights: &Weights, dims: &[(Dimension, Vec<(&str, f64)>)]) -> ScorePoint {
     let present: Vec<Dimension> = dims.iter().map(|(d, _)| *d).collect();
     let mut point = ScorePoint {
+        settings_version: 0,
+        as_scored: None,
         client_id: ClientId::parse("c1").unwrap(),
         at: at(day),
         overall: 0,

@@ -19,6 +19,8 @@ fn history(days: i64, overall: impl Fn(i64) -> f64) -> Vec<ScorePoint> {
             usage: None,
             support: None,
             parts: Vec::new(),
+            settings_version: 0,
+            as_scored: None,
         })
         .collect()
 }

@@ -288,6 +288,8 @@ pub fn score_client(
         trend,
         scored_at: now,
         sources: score_sources(features),
+        segment: None,
+        settings_version: settings.version,
     }
 }
 

@@ -97,6 +97,12 @@
 //!   scores, so a user can recompute it; `DimensionScore::weight` is the effective, renormalised
 //!   share (0 for a dimension without data). If every dimension with data has weight 0 in the
 //!   tenant's settings, they count equally instead of leaving the client unscored.
+//! - **Segments.** A client in a segment (the first whose rule, on lifecycle stage and revenue,
+//!   matches) is scored and its insights evaluated with the segment's weights and thresholds
+//!   ([`settings_for`]); tenant-wide figures (revenue distribution, peers) stay tenant-wide, and a
+//!   client in no segment scores exactly as with no segments at all. A weight change re-weights the
+//!   stored history's overall from each point's dimension scores (`reweigh_point`); a threshold change
+//!   moves insights, not the overall, so history needs no re-scoring for it.
 //! - **No double counting between CRM and usage.** CRM's activity frequency counts all activity
 //!   (interactions, notes and tasks: SCORING.md's inputs say notes and tasks are activity), usage's
 //!   interaction frequency counts emails, calls and meetings only.
@@ -174,6 +180,8 @@ pub mod outcomes;
 mod payment_dimension;
 mod payment_insights;
 mod payments;
+pub mod reweigh;
+pub mod segments;
 pub mod wording;
 
 pub use accounts::{
@@ -205,6 +213,8 @@ pub use payments::{
     derive_payment_features, PayerFeatures, PaymentFeatures, MANY_FAILED_PAYMENTS,
     OVERDUE_GRACE_DAYS,
 };
+pub use reweigh::reweigh_point;
+pub use segments::{settings_for, ClientSettings};
 
 use crate::domain::{
     ClientId, ClientSnapshot, HealthScore, Insight, ScorePoint, ScoringSettings, TenantId,
@@ -256,16 +266,24 @@ pub fn score_linked_tenant(
     let ctx = TenantContext::from_features(&features);
     let history_of =
         |f: &ClientFeatures| histories.get(&f.client_id).map_or(&[][..], Vec::as_slice);
+    let per_client: Vec<ClientSettings> =
+        features.iter().map(|f| settings_for(f, settings)).collect();
     let scores: Vec<HealthScore> = features
         .iter()
-        .map(|f| score_client(f, &ctx, settings, history_of(f), now))
+        .zip(&per_client)
+        .map(|(f, own)| {
+            let mut score = score_client(f, &ctx, &own.settings, history_of(f), now);
+            score.segment = own.segment.map(|s| s.id.clone());
+            score
+        })
         .collect();
     let ctx = ctx.with_scores(&features, &scores);
     let insights = features
         .iter()
         .zip(&scores)
-        .flat_map(|(f, score)| {
-            evaluate_insights(tenant, f, score, history_of(f), &ctx, settings, now)
+        .zip(&per_client)
+        .flat_map(|((f, score), own)| {
+            evaluate_insights(tenant, f, score, history_of(f), &ctx, &own.settings, now)
         })
         .collect();
     TenantScores {

@@ -269,6 +269,18 @@ pub fn exports(tenant_id: &TenantId) -> QueryPlan {
     )
 }
 
+/// A tenant's settings versions, newest first.
+pub fn settings_versions(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::SETTINGS_VERSION_PREFIX.to_owned()),
+        false,
+        "settings_versions",
+    )
+}
+
 /// A tenant's connections, by id.
 pub fn connections(tenant_id: &TenantId) -> QueryPlan {
     QueryPlan::new(

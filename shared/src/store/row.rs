@@ -119,6 +119,10 @@ pub enum Record {
     Calibration {
         calibration: Box<crate::domain::TenantCalibration>,
     },
+    /// One accepted version of the tenant's settings, kept for good.
+    SettingsVersion {
+        version: crate::domain::SettingsVersion,
+    },
 }
 
 impl Record {

@@ -30,6 +30,8 @@ fn scored_client() -> HealthScore {
         factors,
     };
     HealthScore {
+        segment: None,
+        settings_version: 0,
         dimensions: vec![
             dimension(
                 Dimension::Crm,

@@ -34,6 +34,8 @@ fn snapshot(client: &str, deals: Vec<Deal>, reported_revenue: Option<f64>) -> Cl
 
 fn named(client: &str, name: &str, overall: u8, churn_risk: u8) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         client_name: name.to_string(),
         ..score(client, overall, churn_risk)
     }

@@ -181,3 +181,36 @@ async fn sync_runs_filter_by_status_and_connection_and_carry_connection_counts()
     let bad = api.get("/v1/sync-runs?status=sleeping").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_settings_preview_scores_a_segment_with_its_own_weights() {
+    let api = TestApi::new();
+    seed(&api).await;
+    api.store
+        .put_snapshots(&tenant_id(TENANT_A), &[one_sided("p-1"), one_sided("p-2")])
+        .await
+        .unwrap();
+    let preview = |body: Value| {
+        let api = &api;
+        async move {
+            api.call("POST", "/v1/settings/preview", Some(TENANT_A), Some(body))
+                .await
+                .ok()
+        }
+    };
+    let crm_only = preview(weights(1.0, 0.0)).await;
+    let usage_only = preview(weights(0.0, 1.0)).await;
+    assert_ne!(crm_only["bands_proposed"], usage_only["bands_proposed"]);
+    // Usage-only for the tenant, CRM-only for its customers (both clients are customers).
+    let mut segmented = weights(0.0, 1.0);
+    segmented["settings"]["segments"] = json!([{
+        "id": "customers", "name": "Customers",
+        "rule": {"lifecycle_stages": ["customer"]},
+        "weights": {"crm": 1.0, "payment": 0.0, "usage": 0.0, "support": 0.0}
+    }]);
+    let preview_segmented = preview(segmented).await;
+    assert_eq!(
+        preview_segmented["bands_proposed"],
+        crm_only["bands_proposed"]
+    );
+}

@@ -608,6 +608,8 @@ async fn a_clients_page_summarises_its_linked_accounts() {
         .put_scores(
             &tenant,
             &[HealthScore {
+                segment: None,
+                settings_version: 0,
                 sources: Default::default(),
                 client_id: ClientId::parse("101").unwrap(),
                 client_name: "Acme".into(),

@@ -75,6 +75,8 @@ fn snapshot(client: &str, contacts: &[&str]) -> ClientSnapshot {
 
 fn score(client: &str) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         sources: vec![],
         client_id: cid(client),
         client_name: client.into(),
@@ -92,6 +94,8 @@ fn score(client: &str) -> HealthScore {
 
 fn point(client: &str, days_ago: i64) -> ScorePoint {
     ScorePoint {
+        settings_version: 0,
+        as_scored: None,
         parts: Vec::new(),
         client_id: cid(client),
         at: t0() - Duration::days(days_ago),

@@ -219,6 +219,8 @@ impl SnapshotBuilder {
 
 pub fn point(client: &str, days: f64, overall: u8) -> ScorePoint {
     ScorePoint {
+        settings_version: 0,
+        as_scored: None,
         client_id: ClientId::parse(client).unwrap(),
         at: days_ago(days),
         overall,

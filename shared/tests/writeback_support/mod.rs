@@ -141,6 +141,8 @@ impl Portal {
 
 pub fn score(company_id: &str, overall: u8) -> HealthScore {
     HealthScore {
+        segment: None,
+        settings_version: 0,
         sources: Default::default(),
         client_id: ClientId::parse(company_id).unwrap(),
         client_name: format!("Company {company_id}"),

@@ -19,7 +19,8 @@
     const fieldsets = SETTING_GROUPS.map(([group, title, hint]) => {
       const values = group ? s[group] : s;
       if (!values || typeof values !== "object") return null;
-      const keys = Object.keys(values).filter((k) => typeof values[k] === "number");
+      // The version is the store's to set, not an input.
+      const keys = Object.keys(values).filter((k) => typeof values[k] === "number" && !(group === "" && k === "version"));
       if (!keys.length) return null;
       return h("fieldset", { id: "settings-group-" + (group || "windows"), "data-field": group || null },
         h("legend", {}, title), h("p", { class: "muted" }, hint),
@@ -29,7 +30,7 @@
     });
     const result = h("div", { id: "settings-result" });
     const form = h("form", { class: "form", id: "settings-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); saveSettings(form, result); } },
-      fieldsets,
+      fieldsets, segmentsFieldset(s.segments || []),
       h("div", { class: "actions" },
         h("button", { type: "button", id: "settings-preview", onclick: () => previewSettings(form, result) }, "Preview band changes"),
         h("button", { type: "submit", class: "primary", id: "settings-save" }, "Save")),
@@ -37,9 +38,49 @@
     show(h("section", { id: "settings-page", "aria-labelledby": "settings-title" },
       h("h2", { id: "settings-title" }, "Settings"),
       h("p", { class: "muted" }, "Scoring settings. A change re-scores every client after the next sync; preview it first."),
-      form));
+      h("p", { id: "settings-version" }, "Version " + (s.version || 0) + "."),
+      form, h("section", { id: "settings-versions", "aria-labelledby": "versions-title" }, h("h3", { id: "versions-title" }, "Versions"))));
+    showVersions();
     form.addEventListener("input", () => showWeightsSum(form));
     showWeightsSum(form);
+  }
+
+  // Segments: clients of a lifecycle stage or revenue range scored with their own weights or
+  // thresholds (the first matching segment wins). Edited as JSON: a short list, rarely changed.
+  function segmentsFieldset(segments) {
+    const list = segments.length
+      ? h("ul", { id: "segments-list" }, segments.map((g) => h("li", {}, g.name + " (" + g.id + "): " + segmentRule(g.rule)
+        + (g.weights ? ", own weights" : "") + (g.thresholds ? ", own thresholds" : ""))))
+      : h("p", { class: "muted", id: "segments-list" }, "No segments: every client is scored with the settings above.");
+    return h("fieldset", { id: "settings-group-segments", "data-field": "segments" },
+      h("legend", {}, "Segments"),
+      h("p", { class: "muted" }, 'A client takes the first segment whose rule matches. Example: [{"id": "enterprise", "name": "Enterprise", "rule": {"revenue_min": 100000}, "weights": {"crm": 0.2, "payment": 0.2, "usage": 0.4, "support": 0.2}}]. Rules: "lifecycle_stages" (a list), "revenue_min", "revenue_max".'),
+      list,
+      h("p", { class: "error", id: "settings-error-segments", hidden: true }),
+      h("label", { for: "segments-json" }, "Segments (JSON)"),
+      h("textarea", { id: "segments-json", rows: 6, spellcheck: "false", "aria-describedby": "settings-error-segments" }, JSON.stringify(segments, null, 2)));
+  }
+
+  function segmentRule(rule) {
+    const parts = [];
+    if (rule.lifecycle_stages && rule.lifecycle_stages.length) parts.push("stage " + rule.lifecycle_stages.join(" or "));
+    if (rule.revenue_min != null) parts.push("revenue from " + rule.revenue_min);
+    if (rule.revenue_max != null) parts.push("revenue under " + rule.revenue_max);
+    return parts.join(" and ");
+  }
+
+  async function showVersions() {
+    const out = document.getElementById("settings-versions");
+    if (!out) return;
+    try {
+      const page = await api("/v1/settings/versions?limit=20");
+      out.append(page.items.length ? h("ul", { id: "versions-list" }, page.items.map((v) => h("li", {},
+        "Version " + v.version + ", " + new Date(v.changed_at).toLocaleString()
+        + (v.changed_by ? " by " + v.changed_by + ": " + v.sections.join(", ") : ": before any change"))))
+        : h("p", { class: "muted" }, "Not changed yet."));
+    } catch (error) {
+      out.append(h("p", { class: "error" }, error.message));
+    }
   }
 
   function settingInput(path, key, value) {
@@ -64,6 +105,14 @@
       const path = input.name.split(".");
       const target = path.length > 1 ? settings[path[0]] : settings;
       target[path[path.length - 1]] = input.value.trim() === "" ? null : Number(input.value);
+    }
+    const segments = form.querySelector("#segments-json");
+    if (segments) {
+      try {
+        settings.segments = segments.value.trim() === "" ? [] : JSON.parse(segments.value);
+      } catch (error) {
+        throw { message: "`segments` is not valid JSON: " + error.message };
+      }
     }
     return settings;
   }
@@ -92,9 +141,9 @@
   async function settingsCall(path, method, form, result) {
     clearSettingErrors(form);
     result.replaceChildren();
-    const body = { settings: proposedSettings(form) };
-    if (method === "PUT") body.version = settingsRead.version;
     try {
+      const body = { settings: proposedSettings(form) };
+      if (method === "PUT") body.version = settingsRead.version;
       return await api(path, { method, body: JSON.stringify(body) });
     } catch (error) {
       if (!showSettingError(form, error)) result.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
@@ -130,8 +179,10 @@
     const saved = await settingsCall("/v1/settings", "PUT", form, result);
     button.disabled = false;
     if (!saved) return;
-    settingsRead = saved;
-    result.replaceChildren(h("p", { id: "settings-saved" }, "Saved. Every client is re-scored after the next sync."));
+    // Drawn again from the saved settings: the version, the segments and the versions list moved.
+    await renderSettings();
+    const shown = document.getElementById("settings-result") || result;
+    shown.replaceChildren(h("p", { id: "settings-saved" }, "Saved. Every client is re-scored after the next sync."));
     announce("Settings saved.");
   }
 

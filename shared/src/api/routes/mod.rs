@@ -208,6 +208,11 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/v1/audit", get(audit::list_audit)),
         route(Method::GET, "/v1/settings", get(settings::get_settings)),
         route(Method::PUT, "/v1/settings", put(settings::put_settings)),
+        route(
+            Method::GET,
+            "/v1/settings/versions",
+            get(settings::list_settings_versions),
+        ),
         // Erasures: POST needs admin by the rule below; reading one needs admin too (its counts
         // tell what the tenant held).
         route(

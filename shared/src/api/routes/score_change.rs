@@ -121,7 +121,11 @@ pub async fn get_score_change(
             entity: "score history",
         });
     };
-    let change = explain_change(start, end, &tenant.settings.weights);
+    let change = explain_change(
+        start,
+        end,
+        tenant.settings.weights_for(score.segment.as_deref()),
+    );
     Ok(Json(ScoreChangeView {
         client_id,
         from,

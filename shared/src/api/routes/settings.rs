@@ -1,15 +1,19 @@
 //! The tenant's settings: scoring, matching, alerting (time zone, quiet hours, digest) and HubSpot
-//! write-back; and a preview of what a change of scoring settings would do to the health bands.
+//! write-back; the versions the settings went through; and a preview of what a change of scoring
+//! settings would do to the health bands.
 
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::ApiJson;
+use crate::api::extract::ApiQuery;
+use crate::api::routes::{list_error, page_request};
 use crate::api::{ApiState, Caller};
 use crate::domain::{
     AlertingSettings, AuditChange, AuditEntityKind, AuditSettings, BandCounts, ClientId,
-    HealthBand, HealthScore, MatchingSettings, ScoringSettings, SettingsError, Tenant,
-    WritebackSettings,
+    HealthBand, HealthScore, MatchingSettings, ScoringSettings, SettingsError, SettingsVersion,
+    Tenant, WritebackSettings,
 };
 use crate::handlers::score::linked_records;
+use crate::ports::StoreError;
 use crate::scoring::score_linked_tenant;
 use crate::store::every_page;
 use axum::extract::State;
@@ -116,7 +120,10 @@ pub async fn put_settings(
     ApiJson(update): ApiJson<SettingsUpdate>,
 ) -> Result<Json<SettingsView>, ApiError> {
     validate(&update)?;
+    let mut update = update;
     let mut tenant = state.store.get_tenant(&caller.tenant_id).await?;
+    // The version is the store's to set: what the caller sent is not compared nor kept.
+    update.settings.version = tenant.settings.version;
     if let Some(version) = update.version.filter(|v| *v != tenant.version) {
         return Err(ApiError::conflict(format!(
             "The settings are at version {}, not {version}: read them again and retry.",
@@ -140,6 +147,15 @@ pub async fn put_settings(
     if rescore {
         tenant.settings_changed_at = now;
     }
+    let first_version = (tenant.settings.version == 0).then(|| SettingsVersion {
+        tenant_id: tenant.id.clone(),
+        version: 0,
+        changed_at: tenant.created_at,
+        changed_by: None,
+        sections: Vec::new(),
+        settings: tenant.settings.clone(),
+    });
+    update.settings.version = tenant.settings.version.saturating_add(1);
     tenant.settings = update.settings;
     tenant.matching = matching;
     tenant.alerting = alerting;
@@ -149,13 +165,55 @@ pub async fn put_settings(
     let updated = state.store.update_tenant(&tenant).await?;
     tracing::info!(tenant_id = %updated.id, rescore, by = %caller.subject, "settings changed");
     let after = SettingsView::from(updated);
-    crate::api::audit::record(
+    let change = settings_change(&caller.tenant_id, &before, &after);
+    // Kept after the tenant moved to the version (its optimistic lock makes this change the only
+    // one to reach this version number); the settings before the first change are kept with it.
+    if let Some(first) = first_version {
+        keep_version(&state, &first).await?;
+    }
+    keep_version(
         &state,
-        &caller,
-        settings_change(&caller.tenant_id, &before, &after),
+        &SettingsVersion {
+            tenant_id: caller.tenant_id.clone(),
+            version: after.settings.version,
+            changed_at: now,
+            changed_by: Some(caller.subject.to_string()),
+            sections: changed_sections(&before, &after),
+            settings: after.settings.clone(),
+        },
     )
     .await?;
+    crate::api::audit::record(&state, &caller, change).await?;
     Ok(Json(after))
+}
+
+/// Keeps a version; one already kept (a retried first change) is left as it is.
+async fn keep_version(state: &ApiState, version: &SettingsVersion) -> Result<(), ApiError> {
+    match state.store.put_settings_version(version).await {
+        Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+const SECTIONS: [&str; 5] = ["settings", "matching", "alerting", "writeback", "audit"];
+
+/// The view as JSON without the scoring settings' version number, which moves at every change.
+fn comparable(view: &SettingsView) -> serde_json::Value {
+    let mut json = serde_json::to_value(view).unwrap_or_default();
+    if let Some(settings) = json.get_mut("settings").and_then(|s| s.as_object_mut()) {
+        settings.remove("version");
+    }
+    json
+}
+
+/// The sections whose content changed (the scoring settings' own version number aside).
+fn changed_sections(before: &SettingsView, after: &SettingsView) -> Vec<String> {
+    let (before, after) = (comparable(before), comparable(after));
+    SECTIONS
+        .iter()
+        .filter(|s| before[**s] != after[**s])
+        .map(|s| (*s).to_owned())
+        .collect()
 }
 
 /// The audit record of a settings change: before and after of the sections that changed only, so
@@ -166,9 +224,8 @@ fn settings_change(
     after: &SettingsView,
 ) -> AuditChange {
     let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
-    let as_json = |view: &SettingsView| serde_json::to_value(view).unwrap_or_default();
-    let (before_json, after_json) = (as_json(before), as_json(after));
-    for section in ["settings", "matching", "alerting", "writeback", "audit"] {
+    let (before_json, after_json) = (comparable(before), comparable(after));
+    for section in SECTIONS {
         if before_json[section] != after_json[section] {
             old.insert(section.to_string(), before_json[section].clone());
             new.insert(section.to_string(), after_json[section].clone());
@@ -321,4 +378,73 @@ pub async fn preview_settings(
     let current = score(&tenant.settings);
     let proposed = score(&update.settings);
     Ok(Json(preview_of(&current, &proposed)))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VersionsQuery {
+    /// Page size, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One version of the settings, without its content (`GET /v1/settings` has the current one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VersionView {
+    pub version: u32,
+    pub changed_at: DateTime<Utc>,
+    /// The subject of who changed them; `null` for version 0 (the settings before any change).
+    pub changed_by: Option<String>,
+    /// The sections that changed: `settings`, `matching`, `alerting`, `writeback`, `audit`.
+    pub sections: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VersionPage {
+    pub items: Vec<VersionView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The versions of the settings, newest first: each accepted change is one, and scores name the
+/// version they were computed with (`settings_version`).
+#[utoipa::path(
+    get,
+    path = "/v1/settings/versions",
+    tag = "settings",
+    security(("bearer" = [])),
+    params(VersionsQuery),
+    responses(
+        (status = 200, description = "A page of versions", body = VersionPage),
+        (status = 400, description = "A parameter is invalid (named in `parameter`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_settings_versions(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<VersionsQuery>,
+) -> Result<Json<VersionPage>, ApiError> {
+    let page = page_request(query.limit, query.cursor)?;
+    let found = state
+        .store
+        .list_settings_versions(&caller.tenant_id, &page)
+        .await
+        .map_err(list_error)?;
+    Ok(Json(VersionPage {
+        items: found
+            .items
+            .into_iter()
+            .map(|v| VersionView {
+                version: v.version,
+                changed_at: v.changed_at,
+                changed_by: v.changed_by,
+                sections: v.sections,
+            })
+            .collect(),
+        next_cursor: found.next_cursor,
+    }))
 }

@@ -284,6 +284,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Audit { entry } => attributes(entry)?,
         Record::Outcome { outcome } => attributes(outcome)?,
         Record::Calibration { calibration } => attributes(calibration.as_ref())?,
+        Record::SettingsVersion { version } => attributes(version)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -435,6 +436,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::ERASURE_PREFIX) {
         Record::Erasure {
             erasure: entity(item)?,
+        }
+    } else if sk.starts_with(keys::SETTINGS_VERSION_PREFIX) {
+        Record::SettingsVersion {
+            version: entity(item)?,
         }
     } else if sk.starts_with(keys::AUDIT_PREFIX) {
         Record::Audit {

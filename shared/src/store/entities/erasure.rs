@@ -55,6 +55,7 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::Audit { .. } => "audit_entry",
         Record::Outcome { .. } => "client_outcome",
         Record::Calibration { .. } => "calibration",
+        Record::SettingsVersion { .. } => "settings_version",
     }
 }
 
@@ -165,7 +166,10 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         Record::Outcome { outcome } => delete_if(&outcome.client_id == client),
         // Trend points are tenant totals; audit entries name the client only by its internal id
         // (never its name or people), and the trail must stay whole.
-        Record::Trend { .. } | Record::Audit { .. } => Decision::Keep,
+        // Settings versions hold no client data (the changer only by subject, as audit entries do).
+        Record::Trend { .. } | Record::Audit { .. } | Record::SettingsVersion { .. } => {
+            Decision::Keep
+        }
         Record::Tenant { .. }
         | Record::Summary { .. }
         | Record::SyncRun { .. }

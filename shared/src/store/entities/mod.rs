@@ -12,6 +12,7 @@ mod exports;
 mod insights;
 mod outcomes;
 mod scores;
+mod settings_history;
 mod sync;
 mod uses;
 mod webhooks;

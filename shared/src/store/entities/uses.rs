@@ -68,6 +68,10 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_outcomes", &[StoredDigests, WriteRows]),
     ("get_calibration", &[GetRow]),
     ("put_calibration", &[PutRowIf]),
+    // SettingsHistoryStore
+    ("put_settings_version", &[PutRowIf]),
+    ("get_settings_version", &[GetRow]),
+    ("list_settings_versions", &[Query(Index::Table)]),
     // ExportStore
     ("put_export", &[PutRowIf]),
     ("get_export", &[GetRow]),

@@ -181,6 +181,19 @@ pub fn client_insights_partition(tenant_id: &TenantId, client_id: &ClientId) -> 
     )
 }
 
+/// A settings version's sort key: zero-padded, so string order is version order.
+pub fn settings_version_key(tenant_id: &TenantId, version: u32) -> Key {
+    Key {
+        pk: tenant_partition(tenant_id),
+        sk: format!("{}{version:010}", super::SETTINGS_VERSION_PREFIX),
+    }
+}
+
+pub fn settings_version(tenant_id: &TenantId, version: u32) -> ItemKeys {
+    let key = settings_version_key(tenant_id, version);
+    ItemKeys::primary(key.pk, key.sk)
+}
+
 pub fn export_key(tenant_id: &TenantId, export_id: &crate::domain::ExportId) -> Key {
     Key {
         pk: tenant_partition(tenant_id),
@@ -309,6 +322,8 @@ mod tests {
     #[test]
     fn scores_sort_by_zero_padded_overall() {
         let score = HealthScore {
+            segment: None,
+            settings_version: 0,
             sources: Default::default(),
             client_id: c("c-7"),
             client_name: "Seven".into(),
@@ -337,6 +352,8 @@ mod tests {
     #[test]
     fn history_sorts_by_time_within_the_client() {
         let point = ScorePoint {
+            settings_version: 0,
+            as_scored: None,
             client_id: c("c1"),
             at: Utc.timestamp_opt(1_700_000_000, 5_000).unwrap(),
             overall: 50,

@@ -35,6 +35,7 @@
 //! | write-back insight task | `TENANT#<t>` | `WB#TASK#<insight>` | | | | |
 //! | erasure (status, then receipt) | `TENANT#<t>` | `ERASURE#<erasure>` | | | | |
 //! | audit entry | `TENANT#<t>` | `AUDIT#<at>#<id>` | | | | at + the tenant's audit retention |
+//! | settings version | `TENANT#<t>` | `SETTINGSV#<version, 10 digits>` | | | | |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -67,6 +68,7 @@
 //! | a channel's next send slot | `GetItem`, then `PutItem` conditional on the version read |
 //! | write-back digests / insight tasks of a tenant | table, `sk BEGINS_WITH WB#CO#` / `WB#TASK#` |
 //! | every item of a tenant (erasure only: a client's or contact's items are spread over the partition) | table, `pk = TENANT#<t>`, any sort key, paged |
+//! | settings versions newest first; one version | table, `sk BEGINS_WITH SETTINGSV#`, backward; `GetItem` |
 //! | audit trail newest first, in a time range | table, `sk BETWEEN AUDIT#<from> AND AUDIT#<to>~`, backward; entity, action and actor filters |
 //!
 //! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
@@ -134,6 +136,7 @@ pub const SCORE_PREFIX: &str = "SCORE#";
 pub const INSIGHT_PREFIX: &str = "INSIGHT#";
 pub const CHECKPOINT_PREFIX: &str = "CHECKPOINT#";
 pub const EXPORT_PREFIX: &str = "EXPORT#";
+pub const SETTINGS_VERSION_PREFIX: &str = "SETTINGSV#";
 pub const ERASURE_PREFIX: &str = "ERASURE#";
 
 /// Longest free-form key part (webhook event ids, contact ids, lease names, nonces) we accept.

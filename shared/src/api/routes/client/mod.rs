@@ -140,9 +140,12 @@ pub async fn get_client(
         .unwrap_or_default();
     Ok(Json(ClientDetail {
         dimensions: dimensions_in_words(&score),
-        reweighting: tenant
-            .as_ref()
-            .and_then(|t| reweighting(&score.dimensions, &t.settings.weights)),
+        reweighting: tenant.as_ref().and_then(|t| {
+            reweighting(
+                &score.dimensions,
+                t.settings.weights_for(score.segment.as_deref()),
+            )
+        }),
         trend: score.trend,
         history_from: from,
         history_to: to,
