@@ -298,6 +298,7 @@ fn score(client: &str, overall: u8, churn_risk: u8) -> HealthScore {
             delta_30d: Some(-12),
         },
         scored_at: now() - Duration::hours(1),
+        overrides: Vec::new(),
     }
 }
 
@@ -480,6 +481,7 @@ fn point(client: &str, days_ago: i64, overall: u8) -> ScorePoint {
         usage: Some(overall),
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -59,6 +59,7 @@ fn score(
         },
         scored_at: now(),
         sources: vec![SourceRef::crm()],
+        overrides: Vec::new(),
     }
 }
 

@@ -60,6 +60,7 @@ fn score(n: usize, overall: u8, churn_risk: u8) -> HealthScore {
             delta_30d: None,
         },
         scored_at: t0(),
+        overrides: Vec::new(),
     }
 }
 
@@ -125,6 +126,7 @@ fn snapshot(n: usize, engagements: usize) -> ClientSnapshot {
             .collect(),
         sources: vec!["hubspot".into()],
         updated_at: t0(),
+        csm_sentiment: None,
     }
 }
 
@@ -139,6 +141,7 @@ fn point(n: usize, at: DateTime<Utc>, overall: u8) -> ScorePoint {
         usage: Some(50),
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -44,6 +44,7 @@ fn score(n: usize) -> HealthScore {
             delta_30d: None,
         },
         scored_at: t0(),
+        overrides: Vec::new(),
     }
 }
 
@@ -92,6 +93,7 @@ fn snapshot(n: usize) -> ClientSnapshot {
         engagements: vec![],
         sources: vec!["hubspot".into()],
         updated_at: t0(),
+        csm_sentiment: None,
     }
 }
 
@@ -227,6 +229,7 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         usage: None,
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     };
     call!(p, append_history, &acme, &[point], 30).unwrap();
     let (from, to) = (

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod alert;
 pub mod audit;
+pub mod client_override;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
@@ -33,6 +34,10 @@ pub use alert::{
     DeliveryStatus, PendingAlert, QuietHours,
 };
 pub use audit::{AuditActor, AuditChange, AuditEntityKind, AuditEntry, AuditFilter, AuditSettings};
+pub use client_override::{
+    AppliedOverride, ClientOverride, OverrideError, OverrideKind, OverrideValue, MAX_OVERRIDE_DAYS,
+    MAX_OVERRIDE_REASON_CHARS,
+};
 pub use connection::{
     ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
     NinjaoneRegion, PaypalEnvironment, Platform,
@@ -65,8 +70,8 @@ pub use settings::{
     AccountThresholds, CrossSourceSettings, ScoringSettings, SettingsError, Thresholds, Weights,
 };
 pub use snapshot::{
-    ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
-    Ticket, TicketPriority,
+    ClientSnapshot, CompanyActivity, ContactSummary, CsmSentiment, Deal, Direction, Engagement,
+    EngagementKind, Ticket, TicketPriority,
 };
 pub use summary::{
     BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary, TrendPoint,

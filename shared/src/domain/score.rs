@@ -1,7 +1,7 @@
 //! Health scores: four dimensions with the factors that explain them, the overall score, churn risk
 //! and trend, and the points kept in history.
 
-use crate::domain::{ClientId, MatchMethod, Platform};
+use crate::domain::{AppliedOverride, ClientId, MatchMethod, Platform};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -160,6 +160,10 @@ pub struct HealthScore {
     /// The sources the score's factors came from, with how each linked record was matched.
     #[serde(default = "crm_only")]
     pub sources: Vec<SourceRef>,
+    /// The users' overrides that applied (a sentiment, a dimension's score with the computed one
+    /// beside it); empty in scores stored before there were overrides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<AppliedOverride>,
 }
 
 impl HealthScore {
@@ -176,6 +180,7 @@ impl HealthScore {
             && self.dimensions == other.dimensions
             && self.trend == other.trend
             && self.sources == other.sources
+            && self.overrides == other.overrides
     }
 
     pub fn point(&self) -> ScorePoint {
@@ -195,6 +200,7 @@ impl HealthScore {
                 .filter(|d| d.score.is_some())
                 .map(PointDimension::of)
                 .collect(),
+            overrides: self.overrides.clone(),
         }
     }
 }
@@ -216,6 +222,10 @@ pub struct ScorePoint {
     /// it was kept; a dimension without data is not listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PointDimension>,
+    /// The overrides the score applied, as on [`HealthScore::overrides`], so history shows which
+    /// points a person set. Empty in points stored before there were overrides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<AppliedOverride>,
 }
 
 impl ScorePoint {

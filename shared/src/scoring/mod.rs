@@ -164,9 +164,11 @@ mod health;
 mod insights;
 mod lifecycle;
 mod linked;
+mod overrides;
 mod payment_dimension;
 mod payment_insights;
 mod payments;
+mod satisfaction;
 pub mod wording;
 
 pub use accounts::{
@@ -193,11 +195,13 @@ pub use health::{
 pub use insights::{evaluate_insights, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
 pub use linked::{link_records, LinkedAccount, LinkedPayer, LinkedRecords, RecordMatch};
+pub use overrides::active_overrides;
 pub use payment_dimension::{CRM_SHARE_WITH_PAYMENTS, LAST_PAYMENT_FULL_DAYS};
 pub use payments::{
     derive_payment_features, PayerFeatures, PaymentFeatures, MANY_FAILED_PAYMENTS,
     OVERDUE_GRACE_DAYS,
 };
+pub use satisfaction::{sentiment_points, SatisfactionFeatures, SATISFACTION_SHARE};
 
 use crate::domain::{
     ClientId, ClientSnapshot, HealthScore, Insight, ScorePoint, ScoringSettings, TenantId,

@@ -321,6 +321,7 @@ mod tests {
                 delta_30d: None,
             },
             scored_at: at(0),
+            overrides: Vec::new(),
         };
         let keys = super::score(&t("acme"), &score);
         assert_eq!(keys.key.pk, "TENANT#acme");
@@ -346,6 +347,7 @@ mod tests {
             usage: None,
             support: None,
             parts: Vec::new(),
+            overrides: Vec::new(),
         };
         let keys = history(&t("acme"), &point);
         assert_eq!(keys.key.pk, "TENANT#acme");
