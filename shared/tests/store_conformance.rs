@@ -232,7 +232,11 @@ use accounts::*;
 use exports::*;
 #[path = "store_conformance/audit.rs"]
 mod audit;
+
+#[path = "store_conformance/overrides.rs"]
+mod overrides;
 use audit::*;
+use overrides::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
 
@@ -302,4 +306,6 @@ conformance!(
     export_jobs_are_kept_per_tenant_and_listed_newest_first,
     audit_entries_list_newest_first_with_filters,
     audit_entries_are_written_once_and_expire_after_retention,
+    overrides_are_one_per_client_and_kind_and_kept_per_tenant,
+    an_expired_override_is_not_read,
 );

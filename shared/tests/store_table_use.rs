@@ -13,8 +13,8 @@ use shared::domain::{
 };
 use shared::ports::{
     AccountStore, AlertStore, ConnectionStore, CorrelationStore, ExportStore, InsightFilter,
-    InsightStore, OAuthState, PageRequest, PayerStore, ScoreQuery, ScoreStore, SnapshotStore,
-    StatusChange, SyncStore, TenantStore, WebhookStore,
+    InsightStore, OAuthState, OverrideStore, PageRequest, PayerStore, ScoreQuery, ScoreStore,
+    SnapshotStore, StatusChange, SyncStore, TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -506,6 +506,21 @@ async fn alert_store_calls(p: &mut Probe, acme: &TenantId) {
     call!(p, put_snooze, acme, &snooze).unwrap();
     call!(p, active_snoozes, acme, t0()).unwrap();
     call!(p, delete_snooze, acme, &cid(1)).unwrap();
+
+    let client_override = shared::domain::ClientOverride {
+        client_id: cid(1),
+        kind: shared::domain::OverrideKind::Support,
+        value: shared::domain::OverrideValue::Score(40),
+        reason: "reason".into(),
+        expires_at: t0() + Duration::days(30),
+        set_by: "user".into(),
+        set_at: t0(),
+    };
+    call!(p, put_override, acme, &client_override).unwrap();
+    call!(p, client_overrides, acme, &cid(1)).unwrap();
+    call!(p, tenant_overrides, acme).unwrap();
+    let support = shared::domain::OverrideKind::Support;
+    call!(p, delete_override, acme, &cid(1), support).unwrap();
 
     let level = HealthLevel {
         overall: 40,

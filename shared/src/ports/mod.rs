@@ -9,6 +9,7 @@ pub mod connection_store;
 pub mod erasure;
 pub mod exports;
 pub mod objects;
+pub mod overrides;
 pub mod source;
 pub mod store;
 pub mod vault;
@@ -22,6 +23,7 @@ pub use connection_store::{AccountStore, ConnectionStore, CorrelationStore, Paye
 pub use erasure::{ErasedPage, ErasureStore};
 pub use exports::ExportStore;
 pub use objects::{DownloadLink, ObjectError, ObjectStore};
+pub use overrides::OverrideStore;
 pub use source::{
     AccountsPage, AccountsSource, AccountsSourceFactory, CompanyFields, CrmRecord, CrmSource,
     FetchWindow, FetchedObjects, PaymentRef, PaymentsPage, PaymentsSource, PaymentsSourceFactory,

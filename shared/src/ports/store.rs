@@ -496,6 +496,7 @@ pub trait Store:
     + crate::ports::ExportStore
     + crate::ports::ErasureStore
     + crate::ports::AuditStore
+    + crate::ports::OverrideStore
 {
 }
 
@@ -516,5 +517,6 @@ impl<T> Store for T where
         + crate::ports::ExportStore
         + crate::ports::ErasureStore
         + crate::ports::AuditStore
+        + crate::ports::OverrideStore
 {
 }

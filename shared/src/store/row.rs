@@ -80,6 +80,9 @@ pub enum Record {
     Snooze {
         snooze: ClientSnooze,
     },
+    Override {
+        client_override: crate::domain::ClientOverride,
+    },
     PendingAlert {
         alert: PendingAlert,
     },

@@ -10,6 +10,7 @@ mod correlations;
 pub mod erasure;
 mod exports;
 mod insights;
+mod overrides;
 mod scores;
 mod sync;
 mod uses;

@@ -120,6 +120,11 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_snooze", &[PutRowIf]),
     ("delete_snooze", &[DeleteRowIf]),
     ("active_snoozes", &[Query(Index::Table)]),
+    // OverrideStore
+    ("put_override", &[PutRowIf]),
+    ("delete_override", &[DeleteRowIf]),
+    ("client_overrides", &[Query(Index::Table)]),
+    ("tenant_overrides", &[Query(Index::Table)]),
     (
         "put_pending_alerts",
         &[GetRows, WriteRows, Query(Index::Table), DeleteRowIf],

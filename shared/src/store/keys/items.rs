@@ -476,3 +476,20 @@ mod tests {
         assert!(oauth_state("a\nb").is_err());
     }
 }
+
+/// A user's override of a client: one per (client, kind).
+pub fn client_override(
+    tenant_id: &TenantId,
+    client_id: &ClientId,
+    kind: crate::domain::OverrideKind,
+) -> ItemKeys {
+    ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{}{kind}", client_overrides_prefix(client_id)),
+    )
+}
+
+/// The sort-key prefix of one client's overrides.
+pub fn client_overrides_prefix(client_id: &ClientId) -> String {
+    format!("{}{client_id}#", super::OVERRIDE_PREFIX)
+}
