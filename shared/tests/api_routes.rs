@@ -517,6 +517,8 @@ mod health_list;
 mod insights;
 #[path = "api_routes/onboarding.rs"]
 mod onboarding;
+#[path = "api_routes/overrides.rs"]
+mod overrides;
 #[path = "api_routes/overview.rs"]
 mod overview;
 #[path = "api_routes/roles.rs"]

@@ -77,6 +77,7 @@ where
         + PayerStore
         + AccountStore
         + crate::ports::AuditStore
+        + crate::ports::OverrideStore
         + ?Sized,
     B: EventBus + ?Sized,
 {
@@ -104,12 +105,21 @@ where
     }
     let with_gone: Vec<ClientId> = client_ids.iter().chain(&gone).cloned().collect();
     // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (histories, existing, previous_summary, linked) = tokio::try_join!(
+    let (histories, existing, previous_summary, mut linked, overrides) = tokio::try_join!(
         histories(store, &tenant.id, &client_ids, now),
         store.insights_for_clients(&tenant.id, &with_gone),
         store.get_summary(&tenant.id),
         linked_records(store, &tenant.id, &client_ids),
+        store.tenant_overrides(&tenant.id),
     )?;
+    // Users' overrides ride with the linked records; the engine keeps those in force at `now`.
+    for o in overrides {
+        linked
+            .entry(o.client_id.clone())
+            .or_default()
+            .overrides
+            .push(o);
+    }
 
     let scored = score_linked_tenant(
         &tenant.id,

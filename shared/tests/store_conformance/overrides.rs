@@ -3,7 +3,6 @@
 
 use super::*;
 use shared::domain::{ClientOverride, CsmSentiment, OverrideKind, OverrideValue};
-use shared::ports::OverrideStore;
 
 fn an_override(n: usize, kind: OverrideKind, value: OverrideValue, days: i64) -> ClientOverride {
     // Real time: both adapters hide an item once its expiry (its TTL) has passed.
