@@ -256,6 +256,23 @@ pub fn oauth_state(nonce: &str) -> Result<ItemKeys, StoreError> {
     ))
 }
 
+/// A user's override of a client: one per (client, kind).
+pub fn client_override(
+    tenant_id: &TenantId,
+    client_id: &ClientId,
+    kind: crate::domain::OverrideKind,
+) -> ItemKeys {
+    ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{}{kind}", client_overrides_prefix(client_id)),
+    )
+}
+
+/// The sort-key prefix of one client's overrides.
+pub fn client_overrides_prefix(client_id: &ClientId) -> String {
+    format!("{}{client_id}#", super::OVERRIDE_PREFIX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::belongs_to_tenant;
@@ -475,21 +492,4 @@ mod tests {
         assert!(webhook_event(&t("a"), &"x".repeat(300)).is_err());
         assert!(oauth_state("a\nb").is_err());
     }
-}
-
-/// A user's override of a client: one per (client, kind).
-pub fn client_override(
-    tenant_id: &TenantId,
-    client_id: &ClientId,
-    kind: crate::domain::OverrideKind,
-) -> ItemKeys {
-    ItemKeys::primary(
-        tenant_partition(tenant_id),
-        format!("{}{kind}", client_overrides_prefix(client_id)),
-    )
-}
-
-/// The sort-key prefix of one client's overrides.
-pub fn client_overrides_prefix(client_id: &ClientId) -> String {
-    format!("{}{client_id}#", super::OVERRIDE_PREFIX)
 }
