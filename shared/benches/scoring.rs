@@ -65,6 +65,7 @@ fn generate(now: DateTime<Utc>) -> Tenant {
             .map(|c| ContactSummary {
                 id: format!("{i}-{c}"),
                 lifecycle_stage: None,
+                nps_rating: None,
             })
             .collect();
         // Clients differ in how busy they are; the total stays exactly ENGAGEMENTS.
@@ -152,6 +153,7 @@ fn generate(now: DateTime<Utc>) -> Tenant {
                 usage: None,
                 support: None,
                 parts: Vec::new(),
+                overrides: Vec::new(),
             })
             .collect();
         histories.insert(client_id.clone(), history);
@@ -172,6 +174,7 @@ fn generate(now: DateTime<Utc>) -> Tenant {
             engagements,
             sources: vec!["hubspot".to_owned()],
             updated_at: now,
+            csm_sentiment: None,
         });
     }
     Tenant {

@@ -69,6 +69,7 @@ fn generate(clients: usize) -> Tenant {
                 delta_30d: Some(5),
             },
             scored_at: at,
+            overrides: Vec::new(),
         };
         for (r, rule) in [
             InsightRule::InactiveClient,

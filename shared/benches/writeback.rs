@@ -82,6 +82,7 @@ async fn bench() -> Result<(), Box<dyn std::error::Error>> {
                     delta_30d: None,
                 },
                 scored_at: now - Duration::minutes(1),
+                overrides: Vec::new(),
             }
         })
         .collect();

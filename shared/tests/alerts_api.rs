@@ -416,6 +416,7 @@ fn score(client: &str, overall: u8) -> HealthScore {
             delta_30d: None,
         },
         scored_at: now() - Duration::hours(1),
+        overrides: Vec::new(),
     }
 }
 

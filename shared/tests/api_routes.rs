@@ -300,6 +300,7 @@ fn score(client: &str, overall: u8, churn_risk: u8) -> HealthScore {
             delta_30d: Some(-12),
         },
         scored_at: now() - Duration::hours(1),
+        overrides: Vec::new(),
     }
 }
 
@@ -484,6 +485,7 @@ fn point(client: &str, days_ago: i64, overall: u8) -> ScorePoint {
         usage: Some(overall),
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 
@@ -521,6 +523,8 @@ mod health_list;
 mod insights;
 #[path = "api_routes/onboarding.rs"]
 mod onboarding;
+#[path = "api_routes/overrides.rs"]
+mod overrides;
 #[path = "api_routes/overview.rs"]
 mod overview;
 #[path = "api_routes/roles.rs"]

@@ -36,6 +36,7 @@ fn client(id: &str, name: &str, domain: Option<&str>) -> ClientSnapshot {
         engagements: vec![],
         sources: vec!["hubspot".into()],
         updated_at: now(),
+        csm_sentiment: None,
     }
 }
 

@@ -495,6 +495,7 @@ async fn a_big_tenant_is_erased_over_continuations_that_always_progress() {
             payment: None,
             usage: None,
             support: None,
+            overrides: Vec::new(),
         })
         .collect();
     world

@@ -358,6 +358,7 @@ fn client_with_contacts(client_id: &str, contact_ids: &[&str]) -> ClientSnapshot
             .map(|id| ContactSummary {
                 id: id.to_string(),
                 lifecycle_stage: None,
+                nps_rating: None,
             })
             .collect(),
         deals: vec![],
@@ -372,6 +373,7 @@ fn client_with_contacts(client_id: &str, contact_ids: &[&str]) -> ClientSnapshot
         }],
         sources: vec!["hubspot".into()],
         updated_at: t0(),
+        csm_sentiment: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn score(
         },
         scored_at: now(),
         sources: vec![SourceRef::crm()],
+        overrides: Vec::new(),
     }
 }
 

@@ -319,6 +319,8 @@ async fn a_client_gone_from_the_crm_loses_its_score_and_its_insights_resolve() {
 mod accountability;
 #[path = "score_handler/events.rs"]
 mod events;
+#[path = "score_handler/overrides.rs"]
+mod overrides;
 #[path = "score_handler/trends.rs"]
 mod trends;
 

@@ -150,6 +150,7 @@ fn snapshot_with(
                             .map(|c| ContactSummary {
                                 id: format!("c{c}"),
                                 lifecycle_stage: None,
+                                nps_rating: None,
                             })
                             .collect(),
                         deals,
@@ -157,6 +158,7 @@ fn snapshot_with(
                         engagements,
                         sources: (0..sources).map(|s| format!("source-{s}")).collect(),
                         updated_at: now(),
+                        csm_sentiment: None,
                     }
                 },
             )

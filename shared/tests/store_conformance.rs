@@ -62,6 +62,7 @@ fn score(n: usize, overall: u8, churn_risk: u8) -> HealthScore {
             delta_30d: None,
         },
         scored_at: t0(),
+        overrides: Vec::new(),
     }
 }
 
@@ -127,6 +128,7 @@ fn snapshot(n: usize, engagements: usize) -> ClientSnapshot {
             .collect(),
         sources: vec!["hubspot".into()],
         updated_at: t0(),
+        csm_sentiment: None,
     }
 }
 
@@ -143,6 +145,7 @@ fn point(n: usize, at: DateTime<Utc>, overall: u8) -> ScorePoint {
         usage: Some(50),
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 
@@ -233,12 +236,16 @@ use accounts::*;
 use exports::*;
 #[path = "store_conformance/audit.rs"]
 mod audit;
+
+#[path = "store_conformance/overrides.rs"]
+mod overrides;
 use audit::*;
 #[path = "store_conformance/outcomes.rs"]
 mod outcomes;
 use outcomes::*;
 #[path = "store_conformance/settings_history.rs"]
 mod settings_history;
+use overrides::*;
 use settings_history::*;
 
 // ---- running it against both adapters ------------------------------------------------------------
@@ -311,4 +318,7 @@ conformance!(
     outcomes_and_calibration_round_trip_per_tenant,
     audit_entries_are_written_once_and_expire_after_retention,
     settings_versions_are_kept_once_per_tenant_newest_first,
+    the_reweigh_state_is_one_item_per_tenant,
+    overrides_are_one_per_client_and_kind_and_kept_per_tenant,
+    an_expired_override_is_not_read,
 );

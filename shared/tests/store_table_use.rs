@@ -14,8 +14,8 @@ use shared::domain::{
 use shared::ports::SettingsHistoryStore;
 use shared::ports::{
     AccountStore, AlertStore, ConnectionStore, CorrelationStore, ExportStore, InsightFilter,
-    InsightStore, OAuthState, OutcomeStore, PageRequest, PayerStore, ScoreQuery, ScoreStore,
-    SnapshotStore, StatusChange, SyncStore, TenantStore, WebhookStore,
+    InsightStore, OAuthState, OutcomeStore, OverrideStore, PageRequest, PayerStore, ScoreQuery,
+    ScoreStore, SnapshotStore, StatusChange, SyncStore, TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
 use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
@@ -47,6 +47,7 @@ fn score(n: usize) -> HealthScore {
             delta_30d: None,
         },
         scored_at: t0(),
+        overrides: Vec::new(),
     }
 }
 
@@ -95,6 +96,7 @@ fn snapshot(n: usize) -> ClientSnapshot {
         engagements: vec![],
         sources: vec!["hubspot".into()],
         updated_at: t0(),
+        csm_sentiment: None,
     }
 }
 
@@ -232,6 +234,7 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
         usage: None,
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     };
     call!(p, append_history, &acme, &[point], 30).unwrap();
     let (from, to) = (
@@ -312,6 +315,16 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, put_settings_version, &version).unwrap();
     call!(p, get_settings_version, &acme, 1).unwrap();
     call!(p, list_settings_versions, &acme, &PageRequest::first(10)).unwrap();
+    let state = shared::domain::ReweighState {
+        version: 1,
+        cursor: None,
+        done: true,
+        clients: 0,
+        points_rewritten: 0,
+        updated_at: t0(),
+    };
+    call!(p, put_reweigh_state, &acme, &state).unwrap();
+    call!(p, get_reweigh_state, &acme).unwrap();
     let checkpoint = SyncCheckpoint {
         object_type: ObjectType::Companies,
         watermark: None,
@@ -525,6 +538,21 @@ async fn alert_store_calls(p: &mut Probe, acme: &TenantId) {
     call!(p, put_snooze, acme, &snooze).unwrap();
     call!(p, active_snoozes, acme, t0()).unwrap();
     call!(p, delete_snooze, acme, &cid(1)).unwrap();
+
+    let client_override = shared::domain::ClientOverride {
+        client_id: cid(1),
+        kind: shared::domain::OverrideKind::Support,
+        value: shared::domain::OverrideValue::Score(40),
+        reason: "reason".into(),
+        expires_at: t0() + Duration::days(30),
+        set_by: "user".into(),
+        set_at: t0(),
+    };
+    call!(p, put_override, acme, &client_override).unwrap();
+    call!(p, client_overrides, acme, &cid(1)).unwrap();
+    call!(p, tenant_overrides, acme).unwrap();
+    let support = shared::domain::OverrideKind::Support;
+    call!(p, delete_override, acme, &cid(1), support).unwrap();
 
     let level = HealthLevel {
         overall: 40,

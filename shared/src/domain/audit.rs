@@ -19,6 +19,7 @@ pub enum AuditEntityKind {
     Connection,
     AlertRule,
     ClientSnooze,
+    ClientOverride,
     Client,
     Contact,
     Export,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alert;
 pub mod audit;
 pub mod calibration;
+pub mod client_override;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
@@ -41,6 +42,10 @@ pub use calibration::{
     BacktestReport, CalibrationBin, CalibrationError, CalibrationKnot, ChurnCalibration,
     TenantCalibration,
 };
+pub use client_override::{
+    AppliedOverride, ClientOverride, OverrideError, OverrideKind, OverrideValue, MAX_OVERRIDE_DAYS,
+    MAX_OVERRIDE_REASON_CHARS,
+};
 pub use connection::{
     ClientCredentials, Connection, ConnectionSettings, ConnectionStatus, M365CustomerTenant,
     NinjaoneRegion, PaypalEnvironment, Platform,
@@ -76,10 +81,10 @@ pub use segment::{Segment, SegmentRule};
 pub use settings::{
     AccountThresholds, CrossSourceSettings, ScoringSettings, SettingsError, Thresholds, Weights,
 };
-pub use settings_version::SettingsVersion;
+pub use settings_version::{ReweighState, SettingsVersion};
 pub use snapshot::{
-    ClientSnapshot, CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind,
-    Ticket, TicketPriority,
+    ClientSnapshot, CompanyActivity, ContactSummary, CsmSentiment, Deal, Direction, Engagement,
+    EngagementKind, Ticket, TicketPriority,
 };
 pub use summary::{
     BandCounts, ImpactCounts, InsightTypeCounts, OpenInsightCounts, TenantSummary, TrendPoint,

@@ -1,7 +1,7 @@
 //! Health scores: four dimensions with the factors that explain them, the overall score, churn risk
 //! and trend, and the points kept in history.
 
-use crate::domain::{ClientId, MatchMethod, Platform};
+use crate::domain::{AppliedOverride, ClientId, MatchMethod, Platform};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -167,6 +167,10 @@ pub struct HealthScore {
     /// The version of the settings it was computed with (0: before settings had versions).
     #[serde(default)]
     pub settings_version: u32,
+    /// The users' overrides that applied (a sentiment, a dimension's score with the computed one
+    /// beside it); empty in scores stored before there were overrides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<AppliedOverride>,
 }
 
 impl HealthScore {
@@ -185,6 +189,7 @@ impl HealthScore {
             && self.sources == other.sources
             && self.segment == other.segment
             && self.settings_version == other.settings_version
+            && self.overrides == other.overrides
     }
 
     pub fn point(&self) -> ScorePoint {
@@ -206,6 +211,7 @@ impl HealthScore {
                 .collect(),
             settings_version: self.settings_version,
             as_scored: None,
+            overrides: self.overrides.clone(),
         }
     }
 }
@@ -233,6 +239,10 @@ pub struct ScorePoint {
     /// The overall as first scored, kept when the point was re-weighted to later settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_scored: Option<u8>,
+    /// The overrides the score applied, as on [`HealthScore::overrides`], so history shows which
+    /// points a person set. Empty in points stored before there were overrides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<AppliedOverride>,
 }
 
 impl ScorePoint {

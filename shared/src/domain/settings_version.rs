@@ -79,3 +79,18 @@ mod tests {
         assert!(kept(segment_weights).weights_changed_since(&before));
     }
 }
+
+/// How far re-weighting the tenant's history to a settings version got (one item per tenant): the
+/// score function moves it on a page at a time after its runs until `done`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReweighState {
+    /// The settings version the history is being (or has been) re-weighted to.
+    pub version: u32,
+    /// Where the walk goes on; `None` with `done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    pub done: bool,
+    pub clients: u64,
+    pub points_rewritten: u64,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}

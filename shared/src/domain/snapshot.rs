@@ -20,6 +20,10 @@ pub struct ClientSnapshot {
     /// The company's own `total_revenue`, used when it has no deals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_revenue: Option<f64>,
+    /// The account team's sentiment (HubSpot's `hs_csm_sentiment`), when set: a satisfaction input
+    /// of support health. Snapshots stored before it was read have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csm_sentiment: Option<CsmSentiment>,
     #[serde(default)]
     pub contacts: Vec<ContactSummary>,
     #[serde(default)]
@@ -64,6 +68,59 @@ pub struct ContactSummary {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_stage: Option<String>,
+    /// The contact's latest NPS answer, 0-10 (HubSpot's `hs_feedback_last_nps_rating`): a
+    /// satisfaction input of support health. A rating, not a personal detail: the contact stays
+    /// unnamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps_rating: Option<u8>,
+}
+
+/// How the account team feels about a client: HubSpot's CSM sentiment, or a user's override of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CsmSentiment {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+impl CsmSentiment {
+    pub const ALL: [CsmSentiment; 3] = [
+        CsmSentiment::Positive,
+        CsmSentiment::Neutral,
+        CsmSentiment::Negative,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CsmSentiment::Positive => "positive",
+            CsmSentiment::Neutral => "neutral",
+            CsmSentiment::Negative => "negative",
+        }
+    }
+
+    /// One of [`CsmSentiment::as_str`]'s names, exactly.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// A CRM's sentiment value, read leniently: HubSpot's documented options are not pinned down
+    /// here (portals show Positive / Neutral / Negative; some name them Good / Bad / At risk), so
+    /// both vocabularies are read, case and separators ignored. Anything else is no data, never an
+    /// error.
+    pub fn from_crm(value: &str) -> Option<Self> {
+        let key: String = value
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match key.as_str() {
+            "positive" | "good" | "happy" | "healthy" => Some(CsmSentiment::Positive),
+            "neutral" | "ok" | "okay" => Some(CsmSentiment::Neutral),
+            "negative" | "bad" | "atrisk" | "unhappy" | "poor" => Some(CsmSentiment::Negative),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,4 +220,41 @@ pub struct Engagement {
     /// Contacts of this client the engagement is associated with (for adoption).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contact_ids: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crm_sentiment_reads_both_vocabularies_and_ignores_the_rest() {
+        assert_eq!(
+            CsmSentiment::from_crm("Positive"),
+            Some(CsmSentiment::Positive)
+        );
+        assert_eq!(CsmSentiment::from_crm("GOOD"), Some(CsmSentiment::Positive));
+        assert_eq!(
+            CsmSentiment::from_crm(" neutral "),
+            Some(CsmSentiment::Neutral)
+        );
+        assert_eq!(
+            CsmSentiment::from_crm("AT_RISK"),
+            Some(CsmSentiment::Negative)
+        );
+        assert_eq!(
+            CsmSentiment::from_crm("negative"),
+            Some(CsmSentiment::Negative)
+        );
+        assert_eq!(CsmSentiment::from_crm("mixed"), None);
+        assert_eq!(CsmSentiment::from_crm(""), None);
+    }
+
+    #[test]
+    fn old_snapshots_read_without_the_satisfaction_fields() {
+        let old = r#"{"client_id":"c1","name":"Acme","contacts":[{"id":"1"}],
+            "updated_at":"2026-01-01T00:00:00Z"}"#;
+        let snapshot: ClientSnapshot = serde_json::from_str(old).unwrap();
+        assert_eq!(snapshot.csm_sentiment, None);
+        assert_eq!(snapshot.contacts[0].nps_rating, None);
+    }
 }

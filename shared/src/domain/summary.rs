@@ -235,6 +235,7 @@ mod tests {
                 delta_30d: None,
             },
             scored_at: at(),
+            overrides: Vec::new(),
         }
     }
 

@@ -5,11 +5,12 @@
 //! deadline and hands back its cursor, so a continuation picks up at the next page and the job
 //! always progresses. Threshold changes need none of this: thresholds move insights, not the overall.
 //!
-//! Not wired to an event yet: the caller (a settings-change event handled by the score function)
-//! saves the returned cursor and continues itself while `done` is false.
+//! The score function moves the walk on after each of its runs ([`continue_reweigh`]): at most
+//! [`REWEIGH_BUDGET`] a run, at least one page, the cursor saved in the tenant's `ReweighState`, so
+//! a large tenant's history is re-weighted over a few hourly runs and a newer version restarts it.
 
-use crate::domain::{ScoringSettings, TenantId};
-use crate::ports::{PageRequest, ScoreQuery, Store, StoreError};
+use crate::domain::{ReweighState, ScoringSettings, Tenant, TenantId};
+use crate::ports::{PageRequest, ScoreQuery, ScoreStore, SettingsHistoryStore, StoreError};
 use crate::scoring::reweigh_point;
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
@@ -33,7 +34,7 @@ pub struct ReweighProgress {
 /// Re-weights the history of the tenant's clients from `cursor` on with `settings` (the new
 /// version), one page of clients at a time, until the walk ends or `deadline` is near (after at
 /// least one page, so each invocation progresses).
-pub async fn reweigh_history<S: Store + ?Sized>(
+pub async fn reweigh_history<S: ScoreStore + ?Sized>(
     store: &S,
     tenant_id: &TenantId,
     settings: &ScoringSettings,
@@ -89,6 +90,55 @@ pub async fn reweigh_history<S: Store + ?Sized>(
     }
 }
 
+/// The time one scoring run gives the walk after its own work.
+pub const REWEIGH_BUDGET: Duration = Duration::from_secs(30);
+
+/// Moves the re-weighting of the tenant's history to its current settings version on, until
+/// `deadline` (after at least one page), and saves how far it got. Nothing to do for settings never
+/// changed (version 0) or a walk already done for this version. Returns the saved state, if any.
+pub async fn continue_reweigh<S: ScoreStore + SettingsHistoryStore + ?Sized>(
+    store: &S,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Result<Option<ReweighState>, StoreError> {
+    let target = tenant.settings.version;
+    if target == 0 {
+        return Ok(None);
+    }
+    let saved = store
+        .get_reweigh_state(&tenant.id)
+        .await?
+        .filter(|s| s.version == target);
+    if saved.as_ref().is_some_and(|s| s.done) {
+        return Ok(None);
+    }
+    // A newer version restarts the walk from the first page.
+    let cursor = saved.as_ref().and_then(|s| s.cursor.clone());
+    let progress = reweigh_history(store, &tenant.id, &tenant.settings, cursor, deadline).await?;
+    let (clients, points) = saved
+        .as_ref()
+        .map_or((0, 0), |s| (s.clients, s.points_rewritten));
+    let state = ReweighState {
+        version: target,
+        cursor: progress.cursor,
+        done: progress.done,
+        clients: clients + progress.clients,
+        points_rewritten: points + progress.points_rewritten,
+        updated_at: now,
+    };
+    store.put_reweigh_state(&tenant.id, &state).await?;
+    tracing::info!(
+        tenant = %tenant.id,
+        version = target,
+        done = state.done,
+        clients = state.clients,
+        points_rewritten = state.points_rewritten,
+        "re-weighted score history"
+    );
+    Ok(Some(state))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +177,7 @@ mod tests {
             sources: crate::domain::score::crm_only(),
             segment: None,
             settings_version: 0,
+            overrides: Vec::new(),
         }
     }
 

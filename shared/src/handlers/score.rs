@@ -84,6 +84,8 @@ where
         + AccountStore
         + crate::ports::AuditStore
         + crate::ports::OutcomeStore
+        + crate::ports::SettingsHistoryStore
+        + crate::ports::OverrideStore
         + ?Sized,
     B: EventBus + ?Sized,
 {
@@ -111,14 +113,23 @@ where
     }
     let with_gone: Vec<ClientId> = client_ids.iter().chain(&gone).cloned().collect();
     // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (histories, existing, previous_summary, linked, outcomes, calibration) = tokio::try_join!(
+    let (histories, existing, previous_summary, mut linked, outcomes, calibration, overrides) = tokio::try_join!(
         histories(store, &tenant.id, &client_ids, now),
         store.insights_for_clients(&tenant.id, &with_gone),
         store.get_summary(&tenant.id),
         linked_records(store, &tenant.id, &client_ids),
         store.outcomes(&tenant.id),
         store.get_calibration(&tenant.id),
+        store.tenant_overrides(&tenant.id),
     )?;
+    // Users' overrides ride with the linked records; the engine keeps those in force at `now`.
+    for o in overrides {
+        linked
+            .entry(o.client_id.clone())
+            .or_default()
+            .overrides
+            .push(o);
+    }
 
     let mut scored = score_linked_tenant(
         &tenant.id,
@@ -250,6 +261,13 @@ where
         if let Err(error) = backtest_tenant(store, &tenant, &customers, now).await {
             tracing::error!(%error, tenant = %tenant.id, "could not backtest churn risk");
         }
+    }
+    // History follows changed weights a bounded slice a run, so trends compare like with like.
+    let deadline = std::time::Instant::now() + crate::handlers::reweigh::REWEIGH_BUDGET;
+    if let Err(error) =
+        crate::handlers::reweigh::continue_reweigh(store, &tenant, now, deadline).await
+    {
+        tracing::error!(%error, tenant = %tenant.id, "could not re-weight score history");
     }
     tracing::info!(
         tenant = %tenant.id,

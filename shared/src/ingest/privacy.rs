@@ -25,10 +25,12 @@ mod tests {
                 ContactSummary {
                     id: "42".into(),
                     lifecycle_stage: Some("customer".into()),
+                    nps_rating: None,
                 },
                 ContactSummary {
                     id: "43".into(),
                     lifecycle_stage: None,
+                    nps_rating: None,
                 },
             ],
             deals: vec![],
@@ -53,6 +55,7 @@ mod tests {
             ],
             sources: vec!["hubspot".into()],
             updated_at: at,
+            csm_sentiment: None,
         }
     }
 

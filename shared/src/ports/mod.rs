@@ -10,6 +10,7 @@ pub mod erasure;
 pub mod exports;
 pub mod objects;
 pub mod outcomes;
+pub mod overrides;
 pub mod settings_history;
 pub mod source;
 pub mod store;
@@ -25,6 +26,7 @@ pub use erasure::{ErasedPage, ErasureStore};
 pub use exports::ExportStore;
 pub use objects::{DownloadLink, ObjectError, ObjectStore};
 pub use outcomes::OutcomeStore;
+pub use overrides::OverrideStore;
 pub use settings_history::SettingsHistoryStore;
 pub use source::{
     AccountsPage, AccountsSource, AccountsSourceFactory, CompanyFields, CrmRecord, CrmSource,

@@ -73,6 +73,8 @@ pub struct CompanyFields {
     pub lifecycle_stage: Option<String>,
     pub activity: CompanyActivity,
     pub reported_revenue: Option<f64>,
+    /// The account team's sentiment, when the platform keeps one and it reads as one.
+    pub csm_sentiment: Option<crate::domain::CsmSentiment>,
 }
 
 /// A failure of the source, in platform-neutral terms. Platform adapters keep their own detailed

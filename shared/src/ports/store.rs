@@ -498,6 +498,7 @@ pub trait Store:
     + crate::ports::AuditStore
     + crate::ports::OutcomeStore
     + crate::ports::SettingsHistoryStore
+    + crate::ports::OverrideStore
 {
 }
 
@@ -520,5 +521,6 @@ impl<T> Store for T where
         + crate::ports::AuditStore
         + crate::ports::OutcomeStore
         + crate::ports::SettingsHistoryStore
+        + crate::ports::OverrideStore
 {
 }

@@ -26,6 +26,7 @@ fn scored_point(day: u32, weights: &Weights, dims: &[(Dimension, Vec<(&str, f64)
         usage: None,
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     };
     let mut overall = 0.0;
     for (dimension, factors) in dims {

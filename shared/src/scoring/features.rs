@@ -5,7 +5,9 @@ use crate::domain::{
 };
 use crate::scoring::accounts::{derive_account_features, AccountFeatures};
 use crate::scoring::linked::LinkedRecords;
+use crate::scoring::overrides::active_overrides;
 use crate::scoring::payments::{derive_payment_features, PaymentFeatures};
+use crate::scoring::satisfaction::SatisfactionFeatures;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashSet;
 
@@ -52,6 +54,10 @@ pub struct ClientFeatures {
     /// Figures of the accounts (NinjaOne, Pax8, Microsoft 365) linked to the client; empty for a
     /// client without linked accounts.
     pub accounts: AccountFeatures,
+    /// CSM sentiment and NPS, support's satisfaction factor (`scoring::satisfaction`).
+    pub satisfaction: SatisfactionFeatures,
+    /// The users' overrides in force at `at`, one per kind.
+    pub overrides: Vec<crate::domain::ClientOverride>,
 }
 
 /// Emails, calls and meetings in W, by kind and direction.
@@ -181,6 +187,11 @@ pub fn derive_linked_features(
     if !linked.is_empty() {
         features.payments = derive_payment_features(linked, settings, now);
         features.accounts = derive_account_features(snapshot, linked, settings, now);
+    }
+    features.overrides = active_overrides(&linked.overrides, now);
+    if let Some(sentiment) = features.overrides.iter().find_map(|o| o.sentiment()) {
+        features.satisfaction.sentiment = Some(sentiment);
+        features.satisfaction.sentiment_overridden = true;
     }
     features
 }
@@ -342,5 +353,7 @@ pub fn derive_features(
         platforms,
         payments: PaymentFeatures::default(),
         accounts: AccountFeatures::default(),
+        satisfaction: SatisfactionFeatures::of(snapshot),
+        overrides: Vec::new(),
     }
 }

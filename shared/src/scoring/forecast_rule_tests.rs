@@ -21,6 +21,7 @@ fn history(days: i64, overall: impl Fn(i64) -> f64) -> Vec<ScorePoint> {
             parts: Vec::new(),
             settings_version: 0,
             as_scored: None,
+            overrides: Vec::new(),
         })
         .collect()
 }

@@ -6,7 +6,9 @@ use crate::domain::{
 };
 use crate::scoring::accounts::support_with_it;
 use crate::scoring::dimensions::{crm_dimension, support_dimension, to_score, usage_dimension};
+use crate::scoring::overrides::apply_dimension_overrides;
 use crate::scoring::payment_dimension::payment_dimension;
+use crate::scoring::satisfaction::support_with_satisfaction;
 use crate::scoring::{ClientFeatures, TenantContext};
 use chrono::{DateTime, Duration, Utc};
 
@@ -272,8 +274,12 @@ pub fn score_client(
         crm_dimension(features),
         payment_dimension(features, ctx),
         usage_dimension(features),
-        support_with_it(features, support_dimension(features)),
+        support_with_satisfaction(
+            features,
+            support_with_it(features, support_dimension(features)),
+        ),
     ];
+    let overrides = apply_dimension_overrides(&mut dimensions, &features.overrides);
     let overall = overall_and_weights(&mut dimensions, &settings.weights);
     let trend = trend(overall, history, features, now);
     let risks = risk_factors(features, overall, history, settings, now);
@@ -290,6 +296,7 @@ pub fn score_client(
         sources: score_sources(features),
         segment: None,
         settings_version: settings.version,
+        overrides,
     }
 }
 

@@ -64,6 +64,9 @@ pub struct LinkedRecords {
     pub payers: Vec<LinkedPayer>,
     /// In (connection, external id) order, like `payers`.
     pub accounts: Vec<LinkedAccount>,
+    /// The users' overrides of the client (any, expired ones included: scoring keeps those in force
+    /// at its `now`). Not a linked record, so `is_empty` leaves them out.
+    pub overrides: Vec<crate::domain::ClientOverride>,
 }
 
 impl LinkedRecords {

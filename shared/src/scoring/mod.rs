@@ -67,6 +67,21 @@
 //!   expansion with seats shrinking, paid seats unused, support load rising, a silent client or
 //!   overdue invoices; product gap with seats shrinking, a silent client or a dispute.
 //!
+//! # Satisfaction and overrides (`scoring::satisfaction`, `scoring::overrides`)
+//! - **Satisfaction** is a factor of support health: the account team's sentiment (HubSpot's
+//!   `hs_csm_sentiment`: positive 100, neutral 50, negative 0) and the mean of the client's
+//!   contacts' latest NPS answers (0-10, times 10), half each when both are known. It is 30%
+//!   ([`SATISFACTION_SHARE`]) of support when tickets or IT data score the rest, and all of it when
+//!   nothing else does; without either signal support scores exactly as before. The mean, not
+//!   % promoters - % detractors: a client has a handful of answers, and the formula jumps by a
+//!   third with one of three.
+//! - **Overrides** (`LinkedRecords::overrides`, [`active_overrides`]): a user's sentiment replaces
+//!   the CRM's in the satisfaction factor; a user's dimension score replaces the computed one (kept
+//!   in the `user_override` factor's value and in `HealthScore::overrides`, whose points are the
+//!   difference so factors still add up). The overall, churn risk and insights follow. Expired
+//!   overrides stop applying at `now`, the one rule (`ClientOverride::is_active_at`); history
+//!   points record the overrides that applied.
+//!
 //! # Accountability (issue 18)
 //! [`outcomes`] folds what each run sees of a client into its fate by the tenant's definition of
 //! churn (`OutcomeDefinition`: a renewal lost, the lifecycle stage leaving customer, every cloud
@@ -177,10 +192,12 @@ mod insights;
 mod lifecycle;
 mod linked;
 pub mod outcomes;
+mod overrides;
 mod payment_dimension;
 mod payment_insights;
 mod payments;
 pub mod reweigh;
+mod satisfaction;
 pub mod segments;
 pub mod wording;
 
@@ -208,12 +225,14 @@ pub use health::{
 pub use insights::{evaluate_insights, MIN_RISK_FACTORS};
 pub use lifecycle::{reconcile_insights, InsightChanges, ENGINE_ACTOR};
 pub use linked::{link_records, LinkedAccount, LinkedPayer, LinkedRecords, RecordMatch};
+pub use overrides::active_overrides;
 pub use payment_dimension::{CRM_SHARE_WITH_PAYMENTS, LAST_PAYMENT_FULL_DAYS};
 pub use payments::{
     derive_payment_features, PayerFeatures, PaymentFeatures, MANY_FAILED_PAYMENTS,
     OVERDUE_GRACE_DAYS,
 };
 pub use reweigh::reweigh_point;
+pub use satisfaction::{sentiment_points, SatisfactionFeatures, SATISFACTION_SHARE};
 pub use segments::{settings_for, ClientSettings};
 
 use crate::domain::{

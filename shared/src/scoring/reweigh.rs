@@ -72,6 +72,7 @@ mod tests {
             parts,
             settings_version: 1,
             as_scored: None,
+            overrides: Vec::new(),
         }
     }
 

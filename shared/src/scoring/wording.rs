@@ -34,6 +34,8 @@ pub enum Unit {
     Count,
     /// Points 0..=100 a stage is worth: "70 of 100".
     OutOf100,
+    /// An answer on a 0..=10 scale, with one decimal: "7.5 of 10".
+    OutOf10,
     /// The score a dimension starts from before its deductions; it has no raw value.
     StartingPoints,
 }
@@ -97,6 +99,15 @@ const FACTORS: &[(&str, &str, Unit)] = &[
         Unit::Hours,
     ),
     ("ticket_volume", "New tickets", Unit::PerMonth),
+    // Support's satisfaction (HubSpot, or a user's sentiment)
+    ("csm_sentiment", "Account team sentiment", Unit::OutOf100),
+    ("nps", "Mean NPS answer of contacts", Unit::OutOf10),
+    // Any dimension a user overrode: the value is the score from the data.
+    (
+        "user_override",
+        "Set by a user (score from the data)",
+        Unit::OutOf100,
+    ),
     // Support (NinjaOne)
     (
         "it_baseline",
@@ -356,6 +367,7 @@ fn in_unit(unit: Unit, v: f64) -> String {
         Unit::PerMonth => format!("{v:.1} per 30 days"),
         Unit::Count => count(v),
         Unit::OutOf100 => format!("{:.0} of 100", v.round()),
+        Unit::OutOf10 => format!("{v:.1} of 10"),
         Unit::StartingPoints => "starts at 100".to_owned(),
     }
 }

@@ -376,6 +376,24 @@ fn factor_values_read_with_their_unit() {
             "Days since the last payment",
             "10 days",
         ),
+        (
+            "csm_sentiment",
+            Some(50.0),
+            "Account team sentiment",
+            "50 of 100",
+        ),
+        (
+            "nps",
+            Some(7.25),
+            "Mean NPS answer of contacts",
+            "7.2 of 10",
+        ),
+        (
+            "user_override",
+            Some(72.0),
+            "Set by a user (score from the data)",
+            "72 of 100",
+        ),
     ];
     for (name, value, label, text) in cases {
         assert_eq!(factor_label(name), *label, "{name}");

@@ -80,6 +80,9 @@ pub enum Record {
     Snooze {
         snooze: ClientSnooze,
     },
+    Override {
+        client_override: crate::domain::ClientOverride,
+    },
     PendingAlert {
         alert: PendingAlert,
     },
@@ -118,6 +121,10 @@ pub enum Record {
     /// The tenant's latest backtest and churn calibration (boxed: the largest record by far).
     Calibration {
         calibration: Box<crate::domain::TenantCalibration>,
+    },
+    /// How far re-weighting the tenant's history to its settings got.
+    Reweigh {
+        state: crate::domain::ReweighState,
     },
     /// One accepted version of the tenant's settings, kept for good.
     SettingsVersion {

@@ -112,14 +112,17 @@ fn snapshot() -> ClientSnapshot {
             ContactSummary {
                 id: "301".into(),
                 lifecycle_stage: Some("salesqualifiedlead".into()),
+                nps_rating: None,
             },
             ContactSummary {
                 id: "302".into(),
                 lifecycle_stage: Some("customer".into()),
+                nps_rating: None,
             },
             ContactSummary {
                 id: "303".into(),
                 lifecycle_stage: None,
+                nps_rating: None,
             },
         ],
         deals: vec![
@@ -159,6 +162,7 @@ fn snapshot() -> ClientSnapshot {
         engagements,
         sources: vec!["hubspot".into()],
         updated_at: now() - Duration::hours(2),
+        csm_sentiment: None,
     }
 }
 

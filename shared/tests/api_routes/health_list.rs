@@ -29,6 +29,7 @@ fn snapshot(client: &str, deals: Vec<Deal>, reported_revenue: Option<f64>) -> Cl
         engagements: vec![],
         sources: vec!["hubspot".to_string()],
         updated_at: now(),
+        csm_sentiment: None,
     }
 }
 

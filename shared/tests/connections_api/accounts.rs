@@ -622,6 +622,7 @@ async fn a_clients_page_summarises_its_linked_accounts() {
                     delta_30d: None,
                 },
                 scored_at: now(),
+                overrides: Vec::new(),
             }],
         )
         .await

@@ -60,6 +60,7 @@ fn snapshot(client: &str, contacts: &[&str]) -> ClientSnapshot {
         .map(|id| ContactSummary {
             id: (*id).to_owned(),
             lifecycle_stage: Some("customer".into()),
+            nps_rating: None,
         })
         .collect();
     snapshot.engagements = vec![Engagement {
@@ -89,6 +90,7 @@ fn score(client: &str) -> HealthScore {
             delta_30d: None,
         },
         scored_at: t0(),
+        overrides: Vec::new(),
     }
 }
 
@@ -105,6 +107,7 @@ fn point(client: &str, days_ago: i64) -> ScorePoint {
         payment: None,
         usage: None,
         support: None,
+        overrides: Vec::new(),
     }
 }
 

@@ -32,6 +32,42 @@ async fn full_sync_equals_the_portal() {
         sandbox.records("companies").len()
     );
 
+    // Support's satisfaction signals arrive: every company with a sentiment and every contact with
+    // an NPS answer in the portal has it in its snapshot.
+    let set = |kind: &str, property: &str| {
+        sandbox
+            .records(kind)
+            .iter()
+            .filter(|r| r.properties.get(property).cloned().flatten().is_some())
+            .count()
+    };
+    let snapshots = all_snapshots(&store).await;
+    let with_sentiment = snapshots
+        .values()
+        .filter(|s| s.csm_sentiment.is_some())
+        .count();
+    let nps_answers: BTreeSet<&str> = snapshots
+        .values()
+        .flat_map(|s| &s.contacts)
+        .filter(|c| c.nps_rating.is_some())
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(with_sentiment > 0 && !nps_answers.is_empty());
+    assert_eq!(with_sentiment, set("companies", "hs_csm_sentiment"));
+    // Contacts of no company belong to no snapshot.
+    let answered_in_portal = sandbox
+        .records("contacts")
+        .iter()
+        .filter(|c| {
+            let answered = c.properties.get("hs_feedback_last_nps_rating");
+            answered.cloned().flatten().is_some()
+                && !sandbox
+                    .associations("contacts", &c.id, "companies")
+                    .is_empty()
+        })
+        .count();
+    assert_eq!(nps_answers.len(), answered_in_portal);
+
     // A second full sync of an unchanged portal writes nothing.
     let again = full_sync(&source, &store, 2).await;
     assert!(

@@ -167,3 +167,66 @@ async fn a_client_heading_down_fast_gets_the_forecast_insight() {
         .any(|e| e.name == "projected_overall" && e.value < 50.0));
     assert!(open("steady").await.is_empty());
 }
+
+#[tokio::test]
+async fn changed_weights_reweigh_the_history_after_the_next_run() {
+    use shared::domain::Weights;
+    use shared::ports::SettingsHistoryStore;
+    let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+    let bus = InProcessBus::new();
+    let yesterday = now() - Duration::days(1);
+    handle_tenant_synced(&store, &bus, &synced(), yesterday)
+        .await
+        .unwrap();
+    let before = store
+        .history(&tenant(), &id("busy"), yesterday, yesterday)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        store.get_reweigh_state(&tenant()).await.unwrap(),
+        None,
+        "settings never changed: nothing to re-weight"
+    );
+
+    let mut changed = store.get_tenant(&tenant()).await.unwrap();
+    let weights = Weights {
+        crm: 0.7,
+        payment: 0.1,
+        usage: 0.1,
+        support: 0.1,
+    };
+    changed.settings.weights = weights.clone();
+    changed.settings.version = 1;
+    store.update_tenant(&changed).await.unwrap();
+    handle_tenant_synced(&store, &bus, &synced(), now())
+        .await
+        .unwrap();
+
+    let state = store.get_reweigh_state(&tenant()).await.unwrap().unwrap();
+    assert!(state.done);
+    assert_eq!((state.version, state.clients), (1, 2));
+    let after = store
+        .history(&tenant(), &id("busy"), yesterday, yesterday)
+        .await
+        .unwrap()
+        .remove(0);
+    let expected = shared::scoring::reweigh_point(&before, &weights, 1);
+    assert_eq!(after.overall, expected.overall);
+    assert_eq!(after.settings_version, 1);
+    assert_eq!(after.as_scored.unwrap_or(after.overall), before.overall);
+
+    // Done for this version: the next run leaves the state alone.
+    handle_tenant_synced(&store, &bus, &synced(), now() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_reweigh_state(&tenant())
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        now()
+    );
+}

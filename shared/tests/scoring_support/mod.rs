@@ -48,6 +48,7 @@ pub fn client(id: &str) -> SnapshotBuilder {
             engagements: Vec::new(),
             sources: vec!["hubspot".to_owned()],
             updated_at: now(),
+            csm_sentiment: None,
         },
         next_id: 0,
     }
@@ -139,6 +140,7 @@ impl SnapshotBuilder {
             self.snapshot.contacts.push(ContactSummary {
                 id,
                 lifecycle_stage: None,
+                nps_rating: None,
             });
         }
         self
@@ -230,5 +232,6 @@ pub fn point(client: &str, days: f64, overall: u8) -> ScorePoint {
         usage: None,
         support: None,
         parts: Vec::new(),
+        overrides: Vec::new(),
     }
 }

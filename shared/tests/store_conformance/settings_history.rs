@@ -73,3 +73,27 @@ pub(super) async fn settings_versions_are_kept_once_per_tenant_newest_first<S: S
         Err(StoreError::NotFound { .. })
     ));
 }
+
+pub(super) async fn the_reweigh_state_is_one_item_per_tenant<S: Store>(store: &S) {
+    use shared::domain::ReweighState;
+    let (acme, globex) = (&tid("acme"), &tid("globex"));
+    assert_eq!(store.get_reweigh_state(acme).await.unwrap(), None);
+    let mut state = ReweighState {
+        version: 3,
+        cursor: Some("page-2".to_owned()),
+        done: false,
+        clients: 50,
+        points_rewritten: 1_200,
+        updated_at: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
+    };
+    store.put_reweigh_state(acme, &state).await.unwrap();
+    assert_eq!(
+        store.get_reweigh_state(acme).await.unwrap(),
+        Some(state.clone())
+    );
+    state.cursor = None;
+    state.done = true;
+    store.put_reweigh_state(acme, &state).await.unwrap();
+    assert_eq!(store.get_reweigh_state(acme).await.unwrap(), Some(state));
+    assert_eq!(store.get_reweigh_state(globex).await.unwrap(), None);
+}

@@ -155,6 +155,7 @@ pub fn score(company_id: &str, overall: u8) -> HealthScore {
             delta_30d: None,
         },
         scored_at: now() - Duration::minutes(5),
+        overrides: Vec::new(),
     }
 }
 

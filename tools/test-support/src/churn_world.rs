@@ -197,12 +197,15 @@ impl WorldClient {
             lifecycle_stage: Some(if churned { "other" } else { "customer" }.to_owned()),
             activity: Default::default(),
             reported_revenue: None,
+            csm_sentiment: None,
             contacts: self
                 .contacts
                 .iter()
                 .map(|id| ContactSummary {
                     id: id.clone(),
                     lifecycle_stage: Some("customer".to_owned()),
+                    // No survey answers: the hazard reads what the CRM's records show, not ratings.
+                    nps_rating: None,
                 })
                 .collect(),
             deals,

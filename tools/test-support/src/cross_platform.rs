@@ -22,6 +22,7 @@ pub fn client(id: &str, name: &str, domain: Option<&str>, at: DateTime<Utc>) -> 
         engagements: vec![],
         sources: vec!["hubspot".into()],
         updated_at: at,
+        csm_sentiment: None,
     }
 }
 

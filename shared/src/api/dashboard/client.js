@@ -70,6 +70,7 @@
       h("h3", { style: "margin-top:1rem" }, "Dimensions"),
       c.reweighting ? h("p", { class: "reweighting muted", id: "client-reweighting" }, c.reweighting) : null,
       h("div", { class: "dims" }, c.dimensions.map(clientDimension)),
+      clientOverridesPanel(id, c.overrides || [], s.overrides, () => renderClient(id).catch(showError)),
       h("section", { class: "panel", id: "client-change", "aria-labelledby": "change-title" },
         h("h3", { id: "change-title" }, "Why it changed"),
         clientChangeForm(id, changeBox, c.factor_labels || {}), changeBox),

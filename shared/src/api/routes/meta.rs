@@ -20,6 +20,7 @@ const DASHBOARD_HTML: &str = concat!(
     include_str!("../dashboard/alerts.js"),
     include_str!("../dashboard/data.js"),
     include_str!("../dashboard/client.js"),
+    include_str!("../dashboard/overrides.js"),
     include_str!("../dashboard/trends.js"),
     include_str!("../dashboard/accuracy.js"),
     include_str!("../dashboard/settings.js"),

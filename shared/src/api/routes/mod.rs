@@ -199,6 +199,21 @@ pub fn table() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/v1/clients/{id}/overrides",
+            get(client::overrides::list_overrides),
+        ),
+        route(
+            Method::PUT,
+            "/v1/clients/{id}/overrides/{kind}",
+            put(client::overrides::put_override),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/clients/{id}/overrides/{kind}",
+            delete(client::overrides::delete_override),
+        ),
+        route(
+            Method::GET,
             "/v1/snoozes",
             get(alerts::snoozes::list_snoozes),
         ),

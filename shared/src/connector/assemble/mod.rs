@@ -79,6 +79,7 @@ fn empty_snapshot(client_id: ClientId, source: &str) -> ClientSnapshot {
         engagements: Vec::new(),
         sources: vec![source.to_owned()],
         updated_at: DateTime::UNIX_EPOCH,
+        csm_sentiment: None,
     }
 }
 
@@ -118,12 +119,14 @@ fn set_company(snapshot: &mut ClientSnapshot, fields: &CompanyFields) -> bool {
         snapshot.lifecycle_stage.clone(),
         snapshot.activity.clone(),
         snapshot.reported_revenue,
+        snapshot.csm_sentiment,
     );
     snapshot.name = fields.name.clone();
     snapshot.domain = fields.domain.clone();
     snapshot.lifecycle_stage = fields.lifecycle_stage.clone();
     snapshot.activity = fields.activity.clone();
     snapshot.reported_revenue = fields.reported_revenue;
+    snapshot.csm_sentiment = fields.csm_sentiment;
     before
         != (
             snapshot.name.clone(),
@@ -131,6 +134,7 @@ fn set_company(snapshot: &mut ClientSnapshot, fields: &CompanyFields) -> bool {
             snapshot.lifecycle_stage.clone(),
             snapshot.activity.clone(),
             snapshot.reported_revenue,
+            snapshot.csm_sentiment,
         )
 }
 
@@ -151,6 +155,7 @@ fn overlay(
                 lifecycle_stage: fresh.lifecycle_stage.clone(),
                 activity: fresh.activity.clone(),
                 reported_revenue: fresh.reported_revenue,
+                csm_sentiment: fresh.csm_sentiment,
             },
         );
     }

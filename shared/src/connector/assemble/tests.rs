@@ -33,6 +33,7 @@ fn contact(id: &str, companies: &[&str]) -> CrmRecord {
         body: RecordBody::Contact(ContactSummary {
             id: id.into(),
             lifecycle_stage: None,
+            nps_rating: None,
         }),
         company_ids: companies.iter().map(|c| c.to_string()).collect(),
         contact_ids: vec![],
@@ -151,6 +152,7 @@ fn merging_moves_a_contact_between_clients_and_skips_unchanged_records() {
     a.contacts = vec![ContactSummary {
         id: "10".into(),
         lifecycle_stage: None,
+        nps_rating: None,
     }];
     a.updated_at = at(2).unwrap();
     let mut b = empty_snapshot(cid("2"), "hubspot");

@@ -75,10 +75,17 @@ pub fn properties(object_type: ObjectType) -> &'static [&'static str] {
             "notes_last_updated",
             "hs_last_sales_activity_timestamp",
             "total_revenue",
+            // The account team's sentiment: support health's satisfaction factor.
+            "hs_csm_sentiment",
             "hs_lastmodifieddate",
         ],
-        // A contact is counted and staged, never named: no email, name or phone is asked for.
-        ObjectType::Contacts => &["lifecyclestage", "lastmodifieddate"],
+        // A contact is counted, staged and its latest NPS answer read (support's satisfaction),
+        // never named: no email, name or phone is asked for.
+        ObjectType::Contacts => &[
+            "lifecyclestage",
+            "hs_feedback_last_nps_rating",
+            "lastmodifieddate",
+        ],
         ObjectType::Deals => &[
             "amount",
             "dealstage",
@@ -162,8 +169,10 @@ mod tests {
             properties(ObjectType::Contacts),
             [
                 "lifecyclestage",
+                "hs_feedback_last_nps_rating",
                 modified_date_property(ObjectType::Contacts)
             ]
         );
+        assert!(properties(ObjectType::Companies).contains(&"hs_csm_sentiment"));
     }
 }

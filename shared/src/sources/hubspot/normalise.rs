@@ -2,8 +2,8 @@
 //! shared property parsers: a value that does not parse is missing data, never an error.
 
 use crate::domain::{
-    CompanyActivity, ContactSummary, Deal, Direction, Engagement, EngagementKind, ObjectType,
-    Ticket, TicketPriority,
+    CompanyActivity, ContactSummary, CsmSentiment, Deal, Direction, Engagement, EngagementKind,
+    ObjectType, Ticket, TicketPriority,
 };
 use crate::ports::source::{CompanyFields, CrmRecord, RecordBody};
 use crate::sources::hubspot::api;
@@ -31,6 +31,7 @@ pub fn to_record(
         ObjectType::Contacts => RecordBody::Contact(ContactSummary {
             id: id.clone(),
             lifecycle_stage: lower(p("lifecyclestage")),
+            nps_rating: nps_rating(p("hs_feedback_last_nps_rating")),
         }),
         ObjectType::Deals => RecordBody::Deal(deal(wire, &id)),
         ObjectType::Tickets => RecordBody::Ticket(ticket(wire, &id, created_at)),
@@ -44,6 +45,13 @@ pub fn to_record(
         company_ids,
         contact_ids,
     })
+}
+
+/// An NPS answer is a whole number 0-10; anything else (a fraction, 11, text) is no answer.
+fn nps_rating(value: Option<&str>) -> Option<u8> {
+    number(value)
+        .filter(|n| n.fract() == 0.0 && (0.0..=10.0).contains(n))
+        .map(|n| n as u8)
 }
 
 fn lower(value: Option<&str>) -> Option<String> {
@@ -67,6 +75,7 @@ fn company(wire: &WireRecord, id: &str) -> CompanyFields {
             last_updated_notes: datetime(p("notes_last_updated")),
         },
         reported_revenue: number(p("total_revenue")),
+        csm_sentiment: text(p("hs_csm_sentiment")).and_then(CsmSentiment::from_crm),
     }
 }
 
@@ -200,6 +209,45 @@ mod tests {
         );
         assert_eq!(c.reported_revenue, None);
         assert!(record.modified_at.is_some());
+    }
+
+    #[test]
+    fn satisfaction_signals_parse_and_junk_is_no_data() {
+        let sentiment = |value: &str| {
+            let wire = one(&format!(
+                r#"{{"id":"7","properties":{{"name":"A","hs_csm_sentiment":{value}}}}}"#
+            ));
+            match to_record(ObjectType::Companies, &wire, vec![], vec![])
+                .unwrap()
+                .body
+            {
+                RecordBody::Company(c) => c.csm_sentiment,
+                _ => panic!("company expected"),
+            }
+        };
+        assert_eq!(sentiment(r#""Negative""#), Some(CsmSentiment::Negative));
+        assert_eq!(sentiment(r#""GOOD""#), Some(CsmSentiment::Positive));
+        assert_eq!(sentiment(r#""somewhat""#), None);
+        assert_eq!(sentiment("null"), None);
+
+        let nps = |value: &str| {
+            let wire = one(&format!(
+                r#"{{"id":"8","properties":{{"hs_feedback_last_nps_rating":{value}}}}}"#
+            ));
+            match to_record(ObjectType::Contacts, &wire, vec![], vec![])
+                .unwrap()
+                .body
+            {
+                RecordBody::Contact(c) => c.nps_rating,
+                _ => panic!("contact expected"),
+            }
+        };
+        assert_eq!(nps(r#""9""#), Some(9));
+        assert_eq!(nps(r#""0""#), Some(0));
+        assert_eq!(nps(r#""11""#), None);
+        assert_eq!(nps(r#""7.5""#), None);
+        assert_eq!(nps(r#""n/a""#), None);
+        assert_eq!(nps("null"), None);
     }
 
     #[test]

@@ -196,6 +196,13 @@ struct OAuthStateItem {
     state: OAuthState,
 }
 
+/// An override nested under one attribute: its own `expires_at` would otherwise be taken by the
+/// TTL attribute of the same name.
+#[derive(Serialize, Deserialize)]
+struct OverrideItem {
+    client_override: crate::domain::ClientOverride,
+}
+
 #[derive(Serialize, Deserialize)]
 struct NoAttributes {}
 
@@ -263,6 +270,9 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::AlertRule { rule } => attributes(rule)?,
         Record::AlertState { state } => attributes(state)?,
         Record::Snooze { snooze } => attributes(snooze)?,
+        Record::Override { client_override } => attributes(&OverrideItem {
+            client_override: client_override.clone(),
+        })?,
         Record::PendingAlert { alert } => attributes(alert)?,
         Record::AlertsDue {
             tenant_id,
@@ -285,6 +295,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Outcome { outcome } => attributes(outcome)?,
         Record::Calibration { calibration } => attributes(calibration.as_ref())?,
         Record::SettingsVersion { version } => attributes(version)?,
+        Record::Reweigh { state } => attributes(state)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -404,6 +415,11 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
         Record::Snooze {
             snooze: entity(item)?,
         }
+    } else if sk.starts_with(keys::OVERRIDE_PREFIX) {
+        let item: OverrideItem = entity(item)?;
+        Record::Override {
+            client_override: item.client_override,
+        }
     } else if sk.starts_with(keys::PENDING_ALERT_PREFIX) {
         Record::PendingAlert {
             alert: entity(item)?,
@@ -448,6 +464,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::OUTCOME_PREFIX) {
         Record::Outcome {
             outcome: entity(item)?,
+        }
+    } else if sk == "REWEIGH" {
+        Record::Reweigh {
+            state: entity(item)?,
         }
     } else if sk == "CALIBRATION" {
         Record::Calibration {

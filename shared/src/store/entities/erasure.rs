@@ -44,6 +44,7 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::AlertRule { .. } => "alert_rule",
         Record::AlertState { .. } => "alert_state",
         Record::Snooze { .. } => "snooze",
+        Record::Override { .. } => "client_override",
         Record::PendingAlert { .. } => "pending_alert",
         Record::AlertsDue { .. } => "alerts_due",
         Record::Delivery { .. } => "delivery",
@@ -56,6 +57,7 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::Outcome { .. } => "client_outcome",
         Record::Calibration { .. } => "calibration",
         Record::SettingsVersion { .. } => "settings_version",
+        Record::Reweigh { .. } => "reweigh_state",
     }
 }
 
@@ -85,6 +87,7 @@ fn delete_if(names_subject: bool) -> Decision {
 }
 
 /// A client: what is derived from it (snapshot, scores, history, insights, alert states, snoozes,
+/// users' overrides,
 /// queued alerts, write-back bookkeeping), its links (correlations) and the platform records it is
 /// linked to; items that also name other clients keep them. Counts (the tenant summary, sync runs)
 /// and the tenant's own settings name no client and stay.
@@ -97,6 +100,8 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         Record::Correlation { correlation } => delete_if(&correlation.client_id == client),
         Record::AlertState { state } => delete_if(&state.client_id == client),
         Record::Snooze { snooze } => delete_if(&snooze.client_id == client),
+        // An override is about the client (its reason may name it): it goes with it.
+        Record::Override { client_override } => delete_if(&client_override.client_id == client),
         Record::PendingAlert { alert } => delete_if(&alert.item.client_id == client),
         Record::Payer { payer } => {
             delete_if(linked.contains(&(&payer.connection_id, payer.external_id.as_str())))
@@ -182,6 +187,7 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         | Record::SendSlot { .. }
         // Tenant-wide figures: counts and a curve, no client named.
         | Record::Calibration { .. }
+        | Record::Reweigh { .. }
         | Record::Erasure { .. } => Decision::Keep,
     }
 }

@@ -11,6 +11,7 @@ pub mod erasure;
 mod exports;
 mod insights;
 mod outcomes;
+mod overrides;
 mod scores;
 mod settings_history;
 mod sync;

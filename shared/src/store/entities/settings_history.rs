@@ -1,7 +1,7 @@
 //! Settings versions: one item each under the tenant, `SETTINGSV#<version>`, written once, kept.
 
 use super::{select_page, TableStore};
-use crate::domain::{SettingsVersion, TenantId};
+use crate::domain::{ReweighState, SettingsVersion, TenantId};
 use crate::ports::{Page, PageRequest, SettingsHistoryStore, StoreError};
 use crate::store::keys;
 use crate::store::query;
@@ -16,6 +16,33 @@ fn version_of(record: Record) -> Option<SettingsVersion> {
 
 #[async_trait::async_trait]
 impl<T: Table> SettingsHistoryStore for TableStore<T> {
+    async fn get_reweigh_state(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Option<ReweighState>, StoreError> {
+        Ok(
+            match self.record_at(&keys::reweigh_state(tenant_id).key).await? {
+                Some(Record::Reweigh { state }) => Some(state),
+                _ => None,
+            },
+        )
+    }
+
+    async fn put_reweigh_state(
+        &self,
+        tenant_id: &TenantId,
+        state: &ReweighState,
+    ) -> Result<(), StoreError> {
+        let row = Row::new(
+            keys::reweigh_state(tenant_id),
+            Record::Reweigh {
+                state: state.clone(),
+            },
+        );
+        self.table.put_row_if(row, Condition::Always).await?;
+        Ok(())
+    }
+
     async fn put_settings_version(&self, version: &SettingsVersion) -> Result<(), StoreError> {
         let row = Row::new(
             keys::settings_version(&version.tenant_id, version.version),

@@ -72,6 +72,8 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_settings_version", &[PutRowIf]),
     ("get_settings_version", &[GetRow]),
     ("list_settings_versions", &[Query(Index::Table)]),
+    ("get_reweigh_state", &[GetRow]),
+    ("put_reweigh_state", &[PutRowIf]),
     // ExportStore
     ("put_export", &[PutRowIf]),
     ("get_export", &[GetRow]),
@@ -129,6 +131,11 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("put_snooze", &[PutRowIf]),
     ("delete_snooze", &[DeleteRowIf]),
     ("active_snoozes", &[Query(Index::Table)]),
+    // OverrideStore
+    ("put_override", &[PutRowIf]),
+    ("delete_override", &[DeleteRowIf]),
+    ("client_overrides", &[Query(Index::Table)]),
+    ("tenant_overrides", &[Query(Index::Table)]),
     (
         "put_pending_alerts",
         &[GetRows, WriteRows, Query(Index::Table), DeleteRowIf],

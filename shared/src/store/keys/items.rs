@@ -269,6 +269,23 @@ pub fn oauth_state(nonce: &str) -> Result<ItemKeys, StoreError> {
     ))
 }
 
+/// A user's override of a client: one per (client, kind).
+pub fn client_override(
+    tenant_id: &TenantId,
+    client_id: &ClientId,
+    kind: crate::domain::OverrideKind,
+) -> ItemKeys {
+    ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{}{kind}", client_overrides_prefix(client_id)),
+    )
+}
+
+/// The sort-key prefix of one client's overrides.
+pub fn client_overrides_prefix(client_id: &ClientId) -> String {
+    format!("{}{client_id}#", super::OVERRIDE_PREFIX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::belongs_to_tenant;
@@ -336,6 +353,7 @@ mod tests {
                 delta_30d: None,
             },
             scored_at: at(0),
+            overrides: Vec::new(),
         };
         let keys = super::score(&t("acme"), &score);
         assert_eq!(keys.key.pk, "TENANT#acme");
@@ -363,6 +381,7 @@ mod tests {
             usage: None,
             support: None,
             parts: Vec::new(),
+            overrides: Vec::new(),
         };
         let keys = history(&t("acme"), &point);
         assert_eq!(keys.key.pk, "TENANT#acme");
@@ -505,4 +524,9 @@ pub fn outcome(tenant_id: &TenantId, client_id: &ClientId) -> ItemKeys {
 /// The tenant's latest backtest and churn calibration: one item.
 pub fn calibration(tenant_id: &TenantId) -> ItemKeys {
     ItemKeys::primary(tenant_partition(tenant_id), "CALIBRATION".to_owned())
+}
+
+/// How far re-weighting the tenant's history got: one item.
+pub fn reweigh_state(tenant_id: &TenantId) -> ItemKeys {
+    ItemKeys::primary(tenant_partition(tenant_id), "REWEIGH".to_owned())
 }

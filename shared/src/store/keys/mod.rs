@@ -26,6 +26,7 @@
 //! | alert rule | `TENANT#<t>` | `ALERTRULE#<rule>` | | | | |
 //! | alert state (rule × client) | `TENANT#<t>` | `ALERTSTATE#<rule>#<client>` | | | | |
 //! | client snooze (one per client; an ended one stays until replaced or deleted) | `TENANT#<t>` | `SNOOZE#<client>` | | | | |
+//! | user's override of a client (one per client and kind; TTL at its expiry) | `TENANT#<t>` | `OVERRIDE#<client>#<kind>` | | | | |
 //! | pending alert (rule × channel × client) | `TENANT#<t>` | `PENDING#<rule>#<channel>#<client>` | `TENANT#<t>#PENDING` / `<due_at>#<rule>#<channel>#<client>` | | | |
 //! | due marker (tenant × due hour) | `TENANT#<t>` | `ALERTDUE#<hour>` | | `ALERTS#DUE` / `<hour>#<t>` (sparse) | | |
 //! | delivery record | `TENANT#<t>` | `DELIVERY#<id>` | `TENANT#<t>#DELIVERIES` / `<created_at>#<id>` | | | created_at + 90 days |
@@ -138,6 +139,7 @@ pub const CHECKPOINT_PREFIX: &str = "CHECKPOINT#";
 pub const EXPORT_PREFIX: &str = "EXPORT#";
 pub const SETTINGS_VERSION_PREFIX: &str = "SETTINGSV#";
 pub const ERASURE_PREFIX: &str = "ERASURE#";
+pub const OVERRIDE_PREFIX: &str = "OVERRIDE#";
 
 /// Longest free-form key part (webhook event ids, contact ids, lease names, nonces) we accept.
 const MAX_FREE_KEY_PART: usize = 256;

@@ -39,12 +39,14 @@ fn snapshot(id: &str, engagements: Vec<Engagement>, tickets: Vec<Ticket>) -> Cli
         contacts: vec![shared::domain::ContactSummary {
             id: "c1".to_owned(),
             lifecycle_stage: None,
+            nps_rating: None,
         }],
         deals: Vec::new(),
         tickets,
         engagements,
         sources: vec!["hubspot".to_owned()],
         updated_at: last.unwrap_or(DateTime::UNIX_EPOCH),
+        csm_sentiment: None,
     }
 }
 

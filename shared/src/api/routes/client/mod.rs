@@ -3,6 +3,7 @@
 //! open deals and the renewal, open tickets, recent interactions, the records other platforms hold
 //! about it, and the link to its company in HubSpot.
 
+pub mod overrides;
 pub mod records;
 pub mod words;
 
@@ -11,7 +12,9 @@ use crate::api::extract::ApiQuery;
 use crate::api::routes::linked::{linked_records, LinkedRecord};
 use crate::api::routes::path_id;
 use crate::api::{ApiState, Caller};
-use crate::domain::{ClientId, HealthScore, InsightStatus, ScorePoint, Tenant, Trend};
+use crate::domain::{
+    ClientId, ClientOverride, HealthScore, InsightStatus, ScorePoint, Tenant, Trend,
+};
 use crate::ports::StoreError;
 use crate::scoring::wording::{factor_labels, reweighting};
 use crate::sources::hubspot::links::{RecordKind, RecordLinks};
@@ -70,6 +73,10 @@ pub struct ClientDetail {
     /// the client's CRM record is gone).
     #[serde(flatten)]
     pub records: ClientRecords,
+    /// The users' overrides in force (sentiment, dimension scores), with reason, author and expiry;
+    /// the score lists those its last run applied.
+    #[serde(default)]
+    pub overrides: Vec<ClientOverride>,
     /// The label of every factor the engine writes, by name: the words for the factor keys of
     /// `GET /v1/clients/{id}/score-change`.
     pub factor_labels: BTreeMap<String, String>,
@@ -133,6 +140,7 @@ pub async fn get_client(
         .await?
         .into_iter()
         .next();
+    let overrides = overrides::active_overrides_of(&state, &caller, &client_id).await?;
     let links = tenant.as_ref().and_then(hubspot_links);
     let records = snapshot
         .as_ref()
@@ -158,6 +166,7 @@ pub async fn get_client(
         lifecycle_stage: snapshot.as_ref().and_then(|s| s.lifecycle_stage.clone()),
         domain: snapshot.as_ref().and_then(|s| s.domain.clone()),
         records,
+        overrides,
         factor_labels: factor_labels()
             .map(|(name, label)| (name.to_owned(), label.to_owned()))
             .collect(),

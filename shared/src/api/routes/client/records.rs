@@ -275,14 +275,17 @@ mod tests {
                 ContactSummary {
                     id: "200".into(),
                     lifecycle_stage: None,
+                    nps_rating: None,
                 },
                 ContactSummary {
                     id: "201".into(),
                     lifecycle_stage: Some("salesqualifiedlead".into()),
+                    nps_rating: None,
                 },
                 ContactSummary {
                     id: "202".into(),
                     lifecycle_stage: Some("customer".into()),
+                    nps_rating: None,
                 },
             ],
             deals: vec![
@@ -301,6 +304,7 @@ mod tests {
             engagements,
             sources: vec!["hubspot".into()],
             updated_at: now(),
+            csm_sentiment: None,
         }
     }
 
