@@ -503,6 +503,18 @@ pub fn batch_requests(items: usize) -> u64 {
     items.div_ceil(WRITE_BATCH) as u64
 }
 
+/// A tenant's client outcomes, by client id.
+pub fn outcomes(tenant_id: &TenantId) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Table,
+        keys::tenant_partition(tenant_id),
+        SortCondition::BeginsWith(keys::OUTCOME_PREFIX.to_owned()),
+        true,
+        "outcomes",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,16 +536,4 @@ mod tests {
         ));
         assert!(require_history_retention(1).is_ok());
     }
-}
-
-/// A tenant's client outcomes, by client id.
-pub fn outcomes(tenant_id: &TenantId) -> QueryPlan {
-    QueryPlan::new(
-        Some(tenant_id),
-        Index::Table,
-        keys::tenant_partition(tenant_id),
-        SortCondition::BeginsWith(keys::OUTCOME_PREFIX.to_owned()),
-        true,
-        "outcomes",
-    )
 }

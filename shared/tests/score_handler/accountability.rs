@@ -196,7 +196,7 @@ async fn changed_weights_reweigh_the_history_after_the_next_run() {
         usage: 0.1,
         support: 0.1,
     };
-    changed.settings.weights = weights.clone();
+    changed.settings.weights = weights;
     changed.settings.version = 1;
     store.update_tenant(&changed).await.unwrap();
     handle_tenant_synced(&store, &bus, &synced(), now())

@@ -286,6 +286,26 @@ pub fn client_overrides_prefix(client_id: &ClientId) -> String {
     format!("{}{client_id}#", super::OVERRIDE_PREFIX)
 }
 
+/// `OUTCOME#<client>`: what is known of a client's fate (churned or not), one item per client.
+pub const OUTCOME_PREFIX: &str = "OUTCOME#";
+
+pub fn outcome(tenant_id: &TenantId, client_id: &ClientId) -> ItemKeys {
+    ItemKeys::primary(
+        tenant_partition(tenant_id),
+        format!("{OUTCOME_PREFIX}{client_id}"),
+    )
+}
+
+/// The tenant's latest backtest and churn calibration: one item.
+pub fn calibration(tenant_id: &TenantId) -> ItemKeys {
+    ItemKeys::primary(tenant_partition(tenant_id), "CALIBRATION".to_owned())
+}
+
+/// How far re-weighting the tenant's history got: one item.
+pub fn reweigh_state(tenant_id: &TenantId) -> ItemKeys {
+    ItemKeys::primary(tenant_partition(tenant_id), "REWEIGH".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::belongs_to_tenant;
@@ -509,24 +529,4 @@ mod tests {
         assert!(webhook_event(&t("a"), &"x".repeat(300)).is_err());
         assert!(oauth_state("a\nb").is_err());
     }
-}
-
-/// `OUTCOME#<client>`: what is known of a client's fate (churned or not), one item per client.
-pub const OUTCOME_PREFIX: &str = "OUTCOME#";
-
-pub fn outcome(tenant_id: &TenantId, client_id: &ClientId) -> ItemKeys {
-    ItemKeys::primary(
-        tenant_partition(tenant_id),
-        format!("{OUTCOME_PREFIX}{client_id}"),
-    )
-}
-
-/// The tenant's latest backtest and churn calibration: one item.
-pub fn calibration(tenant_id: &TenantId) -> ItemKeys {
-    ItemKeys::primary(tenant_partition(tenant_id), "CALIBRATION".to_owned())
-}
-
-/// How far re-weighting the tenant's history got: one item.
-pub fn reweigh_state(tenant_id: &TenantId) -> ItemKeys {
-    ItemKeys::primary(tenant_partition(tenant_id), "REWEIGH".to_owned())
 }
