@@ -67,6 +67,36 @@ pub async fn check(ui: &Ui) {
         );
     }
     ui.screenshot("settings-preview").await;
+
+    // The churn outcome definition: its signals are switches, all on by default, and a horizon
+    // outside 30 to 365 days is refused beside its field.
+    let switches = ui
+        .js(
+            "return [...document.querySelectorAll('#settings-group-outcomes input[type=checkbox]')] \
+             .map((el) => el.checked);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        switches,
+        serde_json::json!([true, true, true, true]),
+        "{switches}"
+    );
+    set_value(ui, "setting-outcomes-horizon-days", "7").await;
+    ui.click("#settings-preview").await;
+    eventually("the horizon's error is shown beside it", || async {
+        let text = ui
+            .text("#setting-outcomes-horizon-days-error")
+            .await
+            .map_err(|e| e.to_string())?;
+        if text.contains("30 to 365") {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    })
+    .await;
+    set_value(ui, "setting-outcomes-horizon-days", "90").await;
     super::a11y::assert_no_serious_violations(ui, "settings after preview").await;
     // Nothing was saved: the API still has the settings as they were.
     let (_, after) = ui.runner.get("/v1/settings").await.unwrap();

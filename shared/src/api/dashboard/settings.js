@@ -8,6 +8,7 @@
     ["thresholds", "Insight thresholds", "When the rules fire."],
     ["accounts", "Account platform thresholds", "NinjaOne, Pax8 and Microsoft 365 rules."],
     ["cross_source", "Cross-source thresholds", "Rules only several sources together can see."],
+    ["outcomes", "Churn outcomes", "What counts as a client churning, for the backtest and the calibration of churn risk; the horizon is in days (30 to 365)."],
   ];
   const settingLabel = (key) => (LABELS[key] || key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()));
   const settingId = (path) => "setting-" + path.replace(/[._]/g, "-");
@@ -20,7 +21,7 @@
       const values = group ? s[group] : s;
       if (!values || typeof values !== "object") return null;
       // The version is the store's to set, not an input.
-      const keys = Object.keys(values).filter((k) => typeof values[k] === "number" && !(group === "" && k === "version"));
+      const keys = Object.keys(values).filter((k) => ["number", "boolean"].includes(typeof values[k]) && !(group === "" && k === "version"));
       if (!keys.length) return null;
       return h("fieldset", { id: "settings-group-" + (group || "windows"), "data-field": group || null },
         h("legend", {}, title), h("p", { class: "muted" }, hint),
@@ -85,6 +86,12 @@
 
   function settingInput(path, key, value) {
     const id = settingId(path);
+    // A switch (the churn signals): a checkbox with its label beside it.
+    if (typeof value === "boolean") {
+      return h("div", { class: "setting" },
+        h("label", { class: "inline" }, h("input", { id, name: path, type: "checkbox", checked: value, "aria-describedby": id + "-error" }), " " + settingLabel(key)),
+        h("p", { class: "error", id: id + "-error", hidden: true }));
+    }
     return h("div", { class: "setting" },
       h("label", { for: id }, settingLabel(key)),
       h("input", { id, name: path, type: "number", step: "any", value: String(value), inputmode: "decimal", "aria-describedby": id + "-error" }),
@@ -104,7 +111,8 @@
     for (const input of form.querySelectorAll("input[name]")) {
       const path = input.name.split(".");
       const target = path.length > 1 ? settings[path[0]] : settings;
-      target[path[path.length - 1]] = input.value.trim() === "" ? null : Number(input.value);
+      target[path[path.length - 1]] = input.type === "checkbox" ? input.checked
+        : input.value.trim() === "" ? null : Number(input.value);
     }
     const segments = form.querySelector("#segments-json");
     if (segments) {
