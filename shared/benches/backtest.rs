@@ -24,13 +24,12 @@
 use chrono::Duration;
 use shared::domain::{ScorePoint, ScoringSettings};
 use shared::scoring::calibration::{
-    replay, BacktestReport, ChurnCalibration, ClientOutcome, LabelledPrediction, ReplayOptions,
-    ScoreObservation,
+    replay, BacktestReport, ChurnCalibration, ClientOutcome, ReplayOptions, ScoreObservation,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use test_support::churn_scoring::score_world;
+use test_support::churn_scoring::{of_clients, score_world};
 use test_support::churn_world::{ChurnWorld, WorldSettings};
 
 const DEFAULT_CLIENTS: usize = 10_000;
@@ -133,17 +132,6 @@ fn daily(weekly: &[ScorePoint], until: chrono::DateTime<chrono::Utc>) -> Vec<Sco
         at += Duration::days(1);
     }
     points
-}
-
-fn of_clients(
-    predictions: &[LabelledPrediction],
-    keep: impl Fn(usize) -> bool,
-) -> Vec<LabelledPrediction> {
-    predictions
-        .iter()
-        .filter(|p| keep(p.client))
-        .copied()
-        .collect()
 }
 
 fn show(label: &str, report: &BacktestReport) {

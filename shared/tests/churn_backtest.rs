@@ -5,9 +5,9 @@
 use chrono::Duration;
 use shared::domain::ScoringSettings;
 use shared::scoring::calibration::{
-    replay, BacktestReport, ChurnCalibration, ClientOutcome, LabelledPrediction, ReplayOptions,
+    replay, BacktestReport, ChurnCalibration, ClientOutcome, ReplayOptions,
 };
-use test_support::churn_scoring::{outcomes, score_world};
+use test_support::churn_scoring::{of_clients, outcomes, score_world};
 use test_support::churn_world::{daily_hazard, ChurnWorld, HazardSignals, WorldSettings};
 
 /// Clients of the generated tenant: enough for well over 30 churners in each half, few enough to
@@ -103,18 +103,6 @@ fn a_churned_client_goes_quiet_and_leaves_customer() {
         assert!(after.engagements.iter().all(|e| e.occurred_at <= churn));
         assert!(after.deals.iter().all(|d| d.is_closed), "{:?}", after.deals);
     }
-}
-
-/// Predictions of the clients `keep` selects, by their index in the world.
-fn of_clients(
-    predictions: &[LabelledPrediction],
-    keep: impl Fn(usize) -> bool,
-) -> Vec<LabelledPrediction> {
-    predictions
-        .iter()
-        .filter(|p| keep(p.client))
-        .copied()
-        .collect()
 }
 
 #[test]

@@ -7,15 +7,13 @@
 //! flight, never the whole history of a large tenant.
 
 use crate::domain::{ClientId, ClientOutcomeRecord, Tenant, TenantCalibration};
+use crate::handlers::score::HISTORY_READS_IN_FLIGHT;
 use crate::ports::{OutcomeStore, ScoreStore, StoreError};
 use crate::scoring::calibration::{
     assess, replay, ClientOutcome, LabelledPrediction, ReplayOptions, ScoreObservation,
 };
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
-
-/// History reads in flight at once (as the score function's own history reads).
-const HISTORY_READS_IN_FLIGHT: usize = 16;
 
 /// Backtests the tenant's customers (the clients with an outcome record) as of `now`, stores the
 /// result and returns it.

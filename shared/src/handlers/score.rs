@@ -36,7 +36,7 @@ use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// History reads run this many at once: enough to hide DynamoDB latency, few enough not to throttle.
-const HISTORY_READS_IN_FLIGHT: usize = 16;
+pub(crate) const HISTORY_READS_IN_FLIGHT: usize = 16;
 /// A client whose score did not change still gets a history point this often, so trends have data.
 const HISTORY_POINT_EVERY: Duration = Duration::hours(20);
 /// The forecast's trend reads 90 days (`scoring::forecast::TREND_WINDOW_DAYS`); trends look back 30

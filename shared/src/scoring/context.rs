@@ -26,7 +26,8 @@ pub struct TenantContext {
     products: ProductPeers,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+/// The p-quantile of ascending values, interpolating linearly between ranks; `None` when empty.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }

@@ -3,6 +3,7 @@
 //!
 //! Pure: `now` is passed in; the same history gives the same forecast.
 
+use super::context::percentile;
 use crate::domain::ScorePoint;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -106,7 +107,7 @@ pub fn forecast_overall(history: &[OverallPoint], now: DateTime<Utc>) -> Option<
         .map(|(x, y)| (y - (level_now + slope * x)).abs())
         .collect();
     scatter.sort_by(f64::total_cmp);
-    let residual_spread = quantile_of_sorted(&scatter, RESIDUAL_QUANTILE)?;
+    let residual_spread = percentile(&scatter, RESIDUAL_QUANTILE)?;
     let (slope_low, slope_high) = sen_interval(&slopes, points.len());
 
     let mut days: Vec<f64> = points.iter().map(|(x, _)| *x).collect();
@@ -235,17 +236,7 @@ fn sen_interval(sorted_slopes: &[f64], n: usize) -> (f64, f64) {
 }
 
 fn median_of_sorted(sorted: &[f64]) -> Option<f64> {
-    quantile_of_sorted(sorted, 0.5)
-}
-
-/// The q-quantile of sorted values, interpolating linearly between ranks.
-fn quantile_of_sorted(sorted: &[f64], q: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let position = q.clamp(0.0, 1.0) * last as f64;
-    let below = position.floor() as usize;
-    let above = position.ceil() as usize;
-    let (low, high) = (*sorted.get(below)?, *sorted.get(above)?);
-    Some(low + (high - low) * (position - below as f64))
+    percentile(sorted, 0.5)
 }
 
 fn clamp_score(value: f64) -> f64 {

@@ -3,7 +3,7 @@
 
 use crate::churn_world::ChurnWorld;
 use shared::domain::{ClientId, ScorePoint, ScoringSettings, TenantId};
-use shared::scoring::calibration::{ClientOutcome, ScoreObservation};
+use shared::scoring::calibration::{ClientOutcome, LabelledPrediction, ScoreObservation};
 use shared::scoring::score_tenant;
 use std::collections::HashMap;
 
@@ -58,5 +58,18 @@ pub fn outcomes(world: &ChurnWorld, histories: &[Vec<ScorePoint>]) -> Vec<Client
             points: points.iter().map(ScoreObservation::from).collect(),
             churned_at: client.churned_at,
         })
+        .collect()
+}
+
+/// Predictions of the clients `keep` selects, by their index in the world (the test and the
+/// benchmark fit calibration on one half of the clients and judge it on the other).
+pub fn of_clients(
+    predictions: &[LabelledPrediction],
+    keep: impl Fn(usize) -> bool,
+) -> Vec<LabelledPrediction> {
+    predictions
+        .iter()
+        .filter(|p| keep(p.client))
+        .copied()
         .collect()
 }
