@@ -177,8 +177,11 @@
     const params = new URLSearchParams({ limit: "50" });
     for (const [k, v] of Object.entries(insightFilters)) if (v) params.set(k, v);
     if (more && insightsCursor) params.set("cursor", insightsCursor);
+    const moreButton = document.getElementById("insights-more");
     try {
       const page = await api("/v1/insights?" + params);
+      // The user left the page while it loaded: the answer has nowhere to go.
+      if (!list.isConnected) return;
       if (!more) list.replaceChildren();
       insightsCursor = page.next_cursor;
       insightsTotal = page.total;
@@ -194,10 +197,10 @@
         list.append(node);
       }
       if (!list.children.length) list.append(h("p", { class: "empty" }, "No insights match these filters."));
-      document.getElementById("insights-more").hidden = !insightsCursor;
+      moreButton.hidden = !insightsCursor;
       drawBulkCount();
       countInsights();
-    } catch (error) { showError(error); }
+    } catch (error) { if (list.isConnected) showError(error); }
   }
   function countInsights() {
     const shown = document.querySelectorAll("#insights-list .insight").length;

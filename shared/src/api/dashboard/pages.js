@@ -84,7 +84,7 @@
     try {
       healthRows = await fetchHealthRows();
       drawHealthTable();
-    } catch (error) { showError(error); }
+    } catch (error) { if (document.getElementById("health-table")) showError(error); }
   }
   const HEALTH_COLUMNS = {
     name: (s) => s.client_name.toLowerCase(), overall: (s) => s.overall, churn: (s) => s.churn_risk,

@@ -1,6 +1,10 @@
   // ---------- Routing ----------
   let routed = false;
+  // Each navigation's number: a page still loading when the user has moved on must not put its
+  // error over the page that replaced it.
+  let navigations = 0;
   async function route(quiet) {
+    const navigation = ++navigations;
     const hash = location.hash || "#/overview";
     const [, name, arg] = hash.match(/^#\/([a-z-]+)(?:\/(.*))?$/) || [null, "overview"];
     const current = PAGES[name] ? name : "overview";
@@ -28,7 +32,7 @@
       }
       // Which page rendered: the browser test waits for it (another name: the route has no page).
       main.dataset.page = current;
-    } catch (error) { showError(error); }
+    } catch (error) { if (navigation === navigations) showError(error); }
   }
   window.addEventListener("hashchange", () => route());
   // The skip link moves focus to <main> without touching the hash (the hash is the route).
