@@ -60,6 +60,11 @@ pub fn run(options: &Options) -> String {
     let hour = simulate_hour(&tenants, options.reserved, options.seed);
     let smallest = smallest_sufficient(&tenants, options.seed, Order::Index);
     let smallest_longest_first = smallest_sufficient(&tenants, options.seed, Order::LongestFirst);
+    let smallest_continuations_ahead = smallest_sufficient(
+        &tenants,
+        options.seed,
+        Order::LongestFirstContinuationsAhead,
+    );
     let mut out = String::new();
     out.push_str("Connected Insights: one simulated hour of the whole stack (issue 19)\n\n");
     report::assumptions(&mut out);
@@ -78,7 +83,15 @@ pub fn run(options: &Options) -> String {
             .map(|r| simulate_hour(&tenants, r, options.seed))
             .collect();
     }
-    report::sweep(&mut out, &sweep, smallest, smallest_longest_first);
+    report::sweep(
+        &mut out,
+        &sweep,
+        [
+            smallest,
+            smallest_longest_first,
+            smallest_continuations_ahead,
+        ],
+    );
     report::partitions(&mut out, &hour);
     report::one_tenant(&mut out);
     let month = cost::month(&tenants, hour.dispatch_seconds);
@@ -94,7 +107,7 @@ mod tests {
     #[test]
     fn same_seed_same_report_and_another_seed_another() {
         let options = Options {
-            tenants: 1_500,
+            tenants: 1_000,
             sweep: true,
             ..Options::default()
         };
@@ -133,9 +146,19 @@ mod tests {
     #[test]
     fn more_concurrency_never_finishes_later() {
         let tenants = population(2_000, 11);
+        for order in [
+            Order::Index,
+            Order::LongestFirst,
+            Order::LongestFirstContinuationsAhead,
+        ] {
+            never_later(&tenants, order);
+        }
+    }
+
+    fn never_later(tenants: &[model::Tenant], order: Order) {
         let mut previous: Option<(usize, f64)> = None;
-        for reserved in 1..=24 {
-            let hour = simulate_hour(&tenants, reserved, 11);
+        for reserved in 1..=12 {
+            let hour = simulate_hour_in(tenants, reserved, 11, order);
             let last = hour
                 .tenants
                 .iter()

@@ -157,6 +157,7 @@ struct Job {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
     SyncArrives(usize),
+    ContinuationArrives(usize),
     SyncEnds(usize),
     ScoreArrives(usize),
     ScoreEnds(usize),
@@ -210,6 +211,7 @@ struct State<'a> {
     active_index_writes: Seconds,
     alerts_due_writes: Seconds,
     pump_at: Option<f64>,
+    continuations_ahead: bool,
 }
 
 fn micros(t: f64) -> u64 {
@@ -291,7 +293,7 @@ impl State<'_> {
         let arrives = published + EVENT_DELIVERY_SECONDS;
         if job.remaining > 1e-9 {
             self.jobs[job_id].enqueued_at = arrives;
-            self.at(arrives, Event::SyncArrives(job_id));
+            self.at(arrives, Event::ContinuationArrives(job_id));
         } else {
             self.out[tenant].synced_at = Some(now);
             let work = &self.syncs[tenant];
@@ -342,6 +344,9 @@ pub enum Order {
     /// The longest syncs first (a possible fix: a long daily full sync no longer waits behind
     /// thousands of short ones).
     LongestFirst,
+    /// The longest first, and each continuation ahead of the waiting requests (a path of its own,
+    /// instead of the back of the queue).
+    LongestFirstContinuationsAhead,
 }
 
 /// Simulates the hour after one schedule tick for `tenants` with the sync function's `reserved`
@@ -376,7 +381,7 @@ pub fn simulate_hour_in(tenants: &[Tenant], reserved: u32, seed: u64, order_of: 
     // The active-tenant index is read in GSI order, which has nothing to do with size.
     let mut order: Vec<usize> = (0..n).collect();
     Rng::new(seed ^ 0x005E_ED0F_0DE5).shuffle(&mut order);
-    if order_of == Order::LongestFirst {
+    if order_of != Order::Index {
         order.sort_by(|a, b| syncs[*b].seconds.total_cmp(&syncs[*a].seconds));
     }
 
@@ -424,6 +429,7 @@ pub fn simulate_hour_in(tenants: &[Tenant], reserved: u32, seed: u64, order_of: 
         active_index_writes: Seconds::new(),
         alerts_due_writes: Seconds::new(),
         pump_at: None,
+        continuations_ahead: order_of == Order::LongestFirstContinuationsAhead,
     };
     // The dispatch holds one of the sync function's slots while it works.
     let _ = state.sync_fn.start(0.0);
@@ -475,6 +481,15 @@ pub fn simulate_hour_in(tenants: &[Tenant], reserved: u32, seed: u64, order_of: 
         match event {
             Event::SyncArrives(job) => {
                 state.queue.push_back(job);
+                state.hour.peak_queue = state.hour.peak_queue.max(state.queue.len());
+                state.pump_syncs(now);
+            }
+            Event::ContinuationArrives(job) => {
+                if state.continuations_ahead {
+                    state.queue.push_front(job);
+                } else {
+                    state.queue.push_back(job);
+                }
                 state.hour.peak_queue = state.hour.peak_queue.max(state.queue.len());
                 state.pump_syncs(now);
             }

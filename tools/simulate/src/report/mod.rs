@@ -316,12 +316,10 @@ pub fn hour(out: &mut String, hour: &Hour, tenants: &[Tenant]) {
 }
 
 /// `rows`: (reserved, hour) pairs of the sweep.
-pub fn sweep(
-    out: &mut String,
-    hours: &[Hour],
-    smallest: Option<u32>,
-    smallest_longest_first: Option<u32>,
-) {
+/// `smallest`: the least sufficient reserved concurrency as dispatched today, with the longest syncs
+/// published first, and with continuations ahead of the queue too.
+pub fn sweep(out: &mut String, hours: &[Hour], smallest: [Option<u32>; 3]) {
+    let [smallest, smallest_longest_first, smallest_continuations_ahead] = smallest;
     let _ = writeln!(out, "== Reserved concurrency ==\n");
     let rows: Vec<Vec<String>> = hours
         .iter()
@@ -378,8 +376,9 @@ pub fn sweep(
     };
     let _ = writeln!(
         out,
-        "The same if the dispatch published the longest syncs first: {}\n",
-        smallest_longest_first.map_or("none below the account's limit".into(), |r| r.to_string())
+        "The same if the dispatch published the longest syncs first: {}; and if continuations went ahead of the queue too: {}\n",
+        smallest_longest_first.map_or("none below the account's limit".into(), |r| r.to_string()),
+        smallest_continuations_ahead.map_or("none below the account's limit".into(), |r| r.to_string())
     );
 }
 
