@@ -295,6 +295,7 @@ conformance!(
     pagination_walks_everything_exactly_once,
     insights_list_newest_first_by_status_and_filters,
     matching_insights_reads_every_match_and_keeps_snoozes,
+    open_insights_are_read_a_page_at_a_time_in_triage_order,
     insights_of_clients_few_or_many,
     insight_status_changes_check_the_version,
     history_reads_a_time_range_oldest_first,

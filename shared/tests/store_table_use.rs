@@ -18,7 +18,8 @@ use shared::ports::{
     ScoreStore, SnapshotStore, StatusChange, SyncStore, TenantStore, WebhookStore,
 };
 use shared::store::entities::PORT_METHOD_TABLE_OPS;
-use shared::store::{MemoryTable, RecordingTable, TableOp, TableStore};
+use shared::store::row::{Condition, Record, Row};
+use shared::store::{MemoryTable, RecordingTable, Table, TableOp, TableStore};
 use std::collections::{BTreeMap, BTreeSet};
 
 type Probed = TableStore<RecordingTable<MemoryTable>>;
@@ -263,6 +264,44 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     call!(p, list_insights, &acme, &any, &PageRequest::first(5)).unwrap();
     call!(p, matching_insights, &acme, &open).unwrap();
     call!(p, matching_insights, &acme, &any).unwrap();
+    call!(
+        p,
+        insights_in_triage_order,
+        &acme,
+        InsightStatus::Open,
+        &any,
+        None,
+        5
+    )
+    .unwrap();
+    call!(
+        p,
+        has_insights_outside_triage_order,
+        &acme,
+        InsightStatus::Open
+    )
+    .unwrap();
+    // An insight stored before the triage index, so the reindex writes one again.
+    let mut keys = shared::store::keys::insight(&insights[1]);
+    if let Some(gsi1) = keys.gsi1.as_mut() {
+        gsi1.sk = "2026-11-01T00:00:00.000000Z#before-the-index".into();
+    }
+    let legacy = Row::new(
+        keys,
+        Record::Insight {
+            insight: insights[1].clone(),
+        },
+    );
+    p.store
+        .table()
+        .put_row_if(legacy, Condition::Always)
+        .await
+        .unwrap();
+    p.store.table().take_ops();
+    assert_eq!(
+        call!(p, reindex_insights, &acme, InsightStatus::Open, 5).unwrap(),
+        1
+    );
     let change = StatusChange {
         status: InsightStatus::Acknowledged,
         changed_by: "user".into(),

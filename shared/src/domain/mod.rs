@@ -93,4 +93,4 @@ pub use sync::{
     ObjectRef, ObjectType, PaymentRef, SyncCheckpoint, SyncMode, SyncRun, SyncStatus, SyncTrigger,
 };
 pub use tenant::{AuthKind, HubSpotLimits, SyncSchedule, Tenant, TenantStatus, WritebackSettings};
-pub use triage::{InsightSort, SortKey};
+pub use triage::{triage_index_key, InsightSort, SortKey, TRIAGE_INDEX_PREFIX};

@@ -105,6 +105,46 @@ impl SortKey {
     }
 }
 
+/// What every [`triage_index_key`] starts with. Keys written before the triage index (the time of
+/// the last update) start with a digit, so the two kinds never interleave.
+pub const TRIAGE_INDEX_PREFIX: &str = "T#";
+
+/// A string whose byte order is [`InsightSort::Impact`]'s order, so an index sorted by it serves the
+/// triage list a page at a time: impact (critical first), revenue at stake (largest first, unknown
+/// last), confidence (highest first), last update (newest first), then the id. Each field but the
+/// id has a fixed width, so comparing two keys compares the fields in turn.
+pub fn triage_index_key(key: &SortKey) -> String {
+    let impact = match key.impact {
+        Impact::Critical => 0,
+        Impact::High => 1,
+        Impact::Medium => 2,
+        Impact::Low => 3,
+    };
+    // `amount` sends every unknown or non-finite amount after the known ones.
+    let at_stake = match key.revenue_at_stake.filter(|v| v.is_finite()) {
+        Some(value) => format!("0{:016x}", u64::MAX - ordered_bits(value)),
+        None => format!("1{:016x}", 0),
+    };
+    let confidence = u8::MAX - key.confidence;
+    // Newest first: seconds and nanoseconds counted down from their largest value.
+    let seconds = i128::from(i64::MAX) - i128::from(key.updated_at.timestamp());
+    let nanos = 999_999_999u32.saturating_sub(key.updated_at.timestamp_subsec_nanos());
+    format!(
+        "{TRIAGE_INDEX_PREFIX}{impact}#{at_stake}#{confidence:03}#{seconds:020}.{nanos:09}#{}",
+        key.id
+    )
+}
+
+/// `value`'s bits as an unsigned number in the order of `f64::total_cmp`.
+fn ordered_bits(value: f64) -> u64 {
+    let bits = value.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +233,68 @@ mod tests {
         let mut list = vec![old, new];
         InsightSort::Updated.sort(&mut list);
         assert_eq!(ids(&list), ["new", "old"]);
+    }
+
+    mod index_key {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn impact() -> impl Strategy<Value = Impact> {
+            prop_oneof![
+                Just(Impact::Low),
+                Just(Impact::Medium),
+                Just(Impact::High),
+                Just(Impact::Critical)
+            ]
+        }
+
+        fn amount() -> impl Strategy<Value = Option<f64>> {
+            prop_oneof![
+                Just(None),
+                Just(Some(f64::NAN)),
+                Just(Some(f64::INFINITY)),
+                Just(Some(-0.0)),
+                Just(Some(0.0)),
+                (-1e9f64..1e9).prop_map(Some),
+                (0u32..5).prop_map(|v| Some(f64::from(v) * 100.0)),
+            ]
+        }
+
+        prop_compose! {
+            fn sort_key()(
+                impact in impact(),
+                at_stake in amount(),
+                confidence in prop_oneof![Just(0u8), Just(49), Just(50), Just(100), any::<u8>()],
+                seconds in prop_oneof![Just(1_780_000_000i64), -10_000_000_000i64..10_000_000_000],
+                nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000],
+                id in "[a-z0-9:-]{1,6}",
+            ) -> SortKey {
+                SortKey {
+                    impact,
+                    revenue_at_stake: at_stake,
+                    revenue_upside: None,
+                    confidence,
+                    updated_at: DateTime::from_timestamp(seconds, nanos).unwrap_or_default(),
+                    id,
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+            #[test]
+            fn the_index_key_orders_as_triage_does(a in sort_key(), b in sort_key()) {
+                let by_keys = triage_index_key(&a).cmp(&triage_index_key(&b));
+                prop_assert_eq!(by_keys, InsightSort::Impact.compare(&a, &b), "{:?} vs {:?}", a, b);
+            }
+        }
+
+        #[test]
+        fn every_index_key_sorts_after_the_update_times_keys_had_before() {
+            let key = SortKey::of(&insight("x", Impact::Low, None, 0));
+            let indexed = triage_index_key(&key);
+            assert!(indexed.starts_with(TRIAGE_INDEX_PREFIX));
+            assert!(indexed.as_str() > "9999-12-31T23:59:59.999999Z");
+        }
     }
 }

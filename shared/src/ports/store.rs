@@ -3,8 +3,8 @@
 
 use crate::domain::{
     ClientId, ClientSnapshot, ConfidenceBand, HealthBand, HealthScore, Impact, Insight, InsightId,
-    InsightStatus, InsightType, ObjectType, ScorePoint, SyncCheckpoint, SyncId, SyncRun, Tenant,
-    TenantId, TenantSummary,
+    InsightStatus, InsightType, ObjectType, ScorePoint, SortKey, SyncCheckpoint, SyncId, SyncRun,
+    Tenant, TenantId, TenantSummary,
 };
 use crate::ports::alerts::AlertStore;
 use crate::ports::connection_store::{ConnectionStore, CorrelationStore, PayerStore};
@@ -322,7 +322,7 @@ pub trait InsightStore: Send + Sync {
         tenant_id: &TenantId,
         client_ids: &[ClientId],
     ) -> Result<Vec<Insight>, StoreError>;
-    /// Newest first (by `updated_at`).
+    /// Newest first (by `updated_at`): all of the tenant's insights read through the filter.
     async fn list_insights(
         &self,
         tenant_id: &TenantId,
@@ -335,6 +335,34 @@ pub trait InsightStore: Send + Sync {
         insight_id: &InsightId,
         change: &StatusChange,
     ) -> Result<Insight, StoreError>;
+    /// Up to `limit` insights stored with `status` that pass `filter` (its status aside), in
+    /// triage order ([`crate::domain::InsightSort::Impact`]), after the one whose sort key is
+    /// `after`: one page of the triage list read straight from its index. Insights stored before
+    /// the index existed are not in it (see [`InsightStore::reindex_insights`]).
+    async fn insights_in_triage_order(
+        &self,
+        tenant_id: &TenantId,
+        status: InsightStatus,
+        filter: &InsightFilter,
+        after: Option<&SortKey>,
+        limit: u32,
+    ) -> Result<Vec<Insight>, StoreError>;
+    /// Whether some insight of `status` was stored before the triage index (and so is not in it
+    /// yet): then the triage list is read whole.
+    async fn has_insights_outside_triage_order(
+        &self,
+        tenant_id: &TenantId,
+        status: InsightStatus,
+    ) -> Result<bool, StoreError>;
+    /// Moves up to `limit` insights of `status` stored before the triage index into it (each is
+    /// written again as it is, unless a user changed it meanwhile); returns how many it found, so
+    /// 0 says the status's list is wholly in triage order.
+    async fn reindex_insights(
+        &self,
+        tenant_id: &TenantId,
+        status: InsightStatus,
+        limit: u32,
+    ) -> Result<u32, StoreError>;
     /// Every insight the filter matches (by stored status), in no promised order: for the callers
     /// that sort or count them all (the triage list, its totals). One query of the status's
     /// partition (or of all the tenant's insights), read to its end.

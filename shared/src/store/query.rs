@@ -2,7 +2,10 @@
 //! key condition and direction. Both adapters run these same plans, so they list the same items in
 //! the same order, and cursors name the plan they belong to.
 
-use crate::domain::{ClientId, ConnectionId, CorrelationStatus, Insight, TenantId};
+use crate::domain::{
+    ClientId, ConnectionId, CorrelationStatus, Insight, InsightStatus, TenantId,
+    TRIAGE_INDEX_PREFIX,
+};
 use crate::ports::{InsightFilter, PageRequest, ScoreOrder, ScoreQuery, StoreError};
 use crate::store::cursor::CursorScope;
 use crate::store::keys::{self, Index};
@@ -189,28 +192,72 @@ pub fn trends(tenant_id: &TenantId, from: chrono::NaiveDate, to: chrono::NaiveDa
     )
 }
 
-/// Insights newest first: by status on `gsi1` when one is asked for, else all on `gsi2`. The other
-/// fields of the filter are applied to the items the query reads.
-pub fn insights(tenant_id: &TenantId, filter: &InsightFilter) -> QueryPlan {
+/// Insights newest first, all of the tenant's on `gsi2`; the filter (its status too) is applied to
+/// the items the query reads.
+pub fn insights(tenant_id: &TenantId, _filter: &InsightFilter) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi2,
+        keys::insights_partition(tenant_id),
+        SortCondition::Any,
+        false,
+        "insights",
+    )
+}
+
+/// Every insight the filter matches, in no promised order: one status's partition of `gsi1` when a
+/// status is asked for, else all of the tenant's on `gsi2`.
+pub fn matching_insights(tenant_id: &TenantId, filter: &InsightFilter) -> QueryPlan {
     match filter.status {
         Some(status) => QueryPlan::new(
             Some(tenant_id),
             Index::Gsi1,
             keys::insights_by_status_partition(tenant_id, status),
             SortCondition::Any,
-            false,
+            true,
             "insights_by_status",
         ),
-        None => QueryPlan::new(
-            Some(tenant_id),
-            Index::Gsi2,
-            keys::insights_partition(tenant_id),
-            SortCondition::Any,
-            false,
-            "insights",
-        ),
+        None => insights(tenant_id, filter),
     }
 }
+
+/// Insights of one status in triage order (`gsi1`'s sort key is the triage key), starting after
+/// the triage key `after` when given.
+pub fn insights_in_triage_order(
+    tenant_id: &TenantId,
+    status: InsightStatus,
+    after: Option<&str>,
+) -> QueryPlan {
+    // The smallest string above `after`, and one above every triage key.
+    let low = after.map_or_else(
+        || TRIAGE_INDEX_PREFIX.to_owned(),
+        |after| format!("{after}\u{1}"),
+    );
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi1,
+        keys::insights_by_status_partition(tenant_id, status),
+        SortCondition::Between(low, TRIAGE_INDEX_END.to_owned()),
+        true,
+        "insights_in_triage_order",
+    )
+}
+
+/// Insights of one status still indexed by their update time (written before the triage key):
+/// their keys start with a digit.
+pub fn insights_outside_triage_order(tenant_id: &TenantId, status: InsightStatus) -> QueryPlan {
+    QueryPlan::new(
+        Some(tenant_id),
+        Index::Gsi1,
+        keys::insights_by_status_partition(tenant_id, status),
+        SortCondition::Between("0".to_owned(), "9\u{10FFFF}".to_owned()),
+        true,
+        "insights_outside_triage_order",
+    )
+}
+
+/// Above every triage key (they all start with [`TRIAGE_INDEX_PREFIX`], `T#`).
+const TRIAGE_INDEX_END: &str = "T$";
 
 pub fn client_insights(tenant_id: &TenantId, client_id: &ClientId) -> QueryPlan {
     QueryPlan::new(

@@ -458,6 +458,90 @@ async fn a_snooze_needs_a_date_to_come_and_only_a_snooze_takes_one() {
     assert_eq!(api.get(path).await.ok()["status"], "open");
 }
 
+/// Once the tenant has a summary, the open list in triage order is read from the triage index a
+/// page at a time, its total taken from the summary: the same insights in the same order with the
+/// same totals as reading the list whole (which a confidence filter still does), snoozes that ran
+/// out merged in at their place.
+#[tokio::test]
+async fn the_indexed_open_list_pages_like_the_list_read_whole() {
+    let (api, clock) = api_with_clock();
+    seed_triage(&api).await;
+    let rules = [
+        InsightRule::InactiveClient,
+        InsightRule::DecliningEngagement,
+        InsightRule::UpsellOpportunity,
+    ];
+    let impacts = [Impact::Low, Impact::Medium, Impact::High, Impact::Critical];
+    let generated: Vec<Insight> = (0..60)
+        .map(|n: usize| {
+            let mut insight = insight(
+                TENANT_A,
+                &format!("g-{n:02}"),
+                rules[n % 3],
+                (30 + n * 7 % 70) as u8,
+                impacts[n * 5 % 4],
+                (n * 13 % 40) as i64,
+            );
+            insight.revenue_at_stake = [None, Some(500.0), Some(n as f64 * 100.0)][n % 3];
+            insight
+        })
+        .collect();
+    let a = tenant_id(TENANT_A);
+    api.store.put_insights(&a, &generated).await.unwrap();
+    store_summary(&api).await;
+    for (id, days) in [
+        ("ins-g-07-declining_engagement", 1),
+        ("ins-g-20-upsell_opportunity", 5),
+    ] {
+        api.call(
+            "PATCH",
+            &format!("/v1/insights/{id}"),
+            Some(TENANT_A),
+            Some(json!({"status": "snoozed", "snoozed_until": now() + Duration::days(days)})),
+        )
+        .await
+        .ok();
+    }
+    // The first snooze has run out, the second not.
+    clock.store(Duration::days(2).num_seconds(), Ordering::SeqCst);
+
+    for filter in [
+        "",
+        "&impact=critical",
+        "&type=churn_risk",
+        "&band=needs_review",
+    ] {
+        let (indexed, pages) = every_page(&api, &format!("status=open{filter}"), 9).await;
+        let (whole, whole_pages) =
+            every_page(&api, &format!("status=open&min_confidence=0{filter}"), 9).await;
+        assert!(!indexed.is_empty(), "{filter}");
+        assert_eq!(indexed, whole, "{filter}");
+        assert_eq!(pages[0]["total"], whole_pages[0]["total"], "{filter}");
+        assert_eq!(pages[0]["total"], json!(indexed.len()), "{filter}");
+    }
+    let (open, _) = every_page(&api, "status=open", 9).await;
+    assert!(open.contains(&"ins-g-07-declining_engagement".to_string()));
+    assert!(!open.contains(&"ins-g-20-upsell_opportunity".to_string()));
+
+    // The total is the summary's (counting every match would read them all): an insight written
+    // without a scoring run's summary is listed at once and counted from the next summary.
+    let late = at_stake(
+        insight(
+            TENANT_A,
+            "g-late",
+            InsightRule::InactiveClient,
+            90,
+            Impact::Critical,
+            0,
+        ),
+        Some(1e9),
+    );
+    api.store.put_insights(&a, &[late]).await.unwrap();
+    let first = api.get("/v1/insights?status=open&limit=1").await.ok();
+    assert_eq!(ids(&first), ["ins-g-late-inactive_client"], "{first}");
+    assert_eq!(first["total"], json!(open.len()));
+}
+
 #[tokio::test]
 async fn each_overview_number_equals_its_lists_total() {
     let api = TestApi::new();

@@ -2,6 +2,10 @@
 //! `conformance!` list of `store_conformance.rs`).
 
 use super::*;
+use shared::domain::{InsightSort, SortKey};
+use shared::ports::InsightStore;
+use shared::store::row::{Condition, Record, Row};
+use shared::store::{Table, TableStore};
 
 pub(super) async fn insights_list_newest_first_by_status_and_filters<S: Store>(store: &S) {
     let acme = &tid("acme");
@@ -309,4 +313,142 @@ pub(super) async fn matching_insights_reads_every_match_and_keeps_snoozes<S: Sto
     assert!(!expected.is_empty());
     assert_eq!(ids(&found), ids(&expected));
     assert_eq!(found.len(), expected.len());
+}
+
+pub(super) async fn open_insights_are_read_a_page_at_a_time_in_triage_order<T: Table>(
+    store: &TableStore<T>,
+) {
+    let acme = &tid("acme");
+    let rules = [
+        InsightRule::InactiveClient,
+        InsightRule::DecliningEngagement,
+        InsightRule::UpsellOpportunity,
+    ];
+    let insights: Vec<_> = (0..40)
+        .flat_map(|n| {
+            rules.iter().enumerate().map(move |(r, rule)| {
+                let mut insight = insight(&tid("acme"), n, *rule, ((n * 7 + r * 3) % 31) as i64);
+                // Ties on revenue and confidence, so later keys decide.
+                insight.revenue_at_stake = [None, Some(500.0), Some(n as f64)][(n + r) % 3];
+                insight
+            })
+        })
+        .collect();
+    store.put_insights(acme, &insights).await.unwrap();
+    let change = StatusChange {
+        status: InsightStatus::Dismissed,
+        changed_by: "user@acme".into(),
+        changed_at: t0() + Duration::days(1),
+        expected_version: 0,
+        reason: None,
+        snoozed_until: None,
+    };
+    store
+        .change_insight_status(acme, &insights[4].id, &change)
+        .await
+        .unwrap();
+    let read_in_pages = |filter: InsightFilter| async move {
+        let mut found: Vec<Insight> = Vec::new();
+        loop {
+            let after = found.last().map(SortKey::of);
+            let page = store
+                .insights_in_triage_order(acme, InsightStatus::Open, &filter, after.as_ref(), 7)
+                .await
+                .unwrap();
+            assert!(page.len() <= 7);
+            if page.is_empty() {
+                return found;
+            }
+            found.extend(page);
+        }
+    };
+    let expected = |filter: &InsightFilter| {
+        let mut open: Vec<Insight> = insights
+            .iter()
+            .filter(|i| i.id != insights[4].id && filter.matches(i))
+            .cloned()
+            .collect();
+        InsightSort::Impact.sort(&mut open);
+        open.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
+    };
+    let ids = |found: &[Insight]| found.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+
+    let open = InsightFilter::default();
+    let all = read_in_pages(open.clone()).await;
+    assert_eq!(all.len(), 119);
+    assert_eq!(ids(&all), expected(&open));
+    let high = InsightFilter {
+        impact: Some(Impact::High),
+        ..InsightFilter::default()
+    };
+    let found = read_in_pages(high.clone()).await;
+    assert!(!found.is_empty() && found.len() < 119);
+    assert_eq!(ids(&found), expected(&high));
+    assert!(!store
+        .has_insights_outside_triage_order(acme, InsightStatus::Open)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .reindex_insights(acme, InsightStatus::Open, 50)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Insights stored before the index (their gsi1 key was the update time) are outside it until
+    // reindexed, a bounded number at a time; the reindex keeps what a user changed meanwhile.
+    for insight in &insights[..3] {
+        let mut keys = shared::store::keys::insight(insight);
+        if let Some(gsi1) = keys.gsi1.as_mut() {
+            gsi1.sk = format!(
+                "{}#{}",
+                shared::store::keys::sortable_time(insight.updated_at),
+                insight.id
+            );
+        }
+        let row = Row::new(
+            keys,
+            Record::Insight {
+                insight: insight.clone(),
+            },
+        );
+        store
+            .table()
+            .put_row_if(row, Condition::Always)
+            .await
+            .unwrap();
+    }
+    assert!(store
+        .has_insights_outside_triage_order(acme, InsightStatus::Open)
+        .await
+        .unwrap());
+    assert_eq!(read_in_pages(open.clone()).await.len(), 116);
+    assert_eq!(
+        store
+            .reindex_insights(acme, InsightStatus::Open, 2)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(store
+        .has_insights_outside_triage_order(acme, InsightStatus::Open)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .reindex_insights(acme, InsightStatus::Open, 2)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!store
+        .has_insights_outside_triage_order(acme, InsightStatus::Open)
+        .await
+        .unwrap());
+    assert_eq!(ids(&read_in_pages(open.clone()).await), expected(&open));
+    assert_eq!(
+        store.get_insight(acme, &insights[0].id).await.unwrap(),
+        insights[0]
+    );
 }

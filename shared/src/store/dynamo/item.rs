@@ -537,7 +537,10 @@ pub(super) fn filter_expression(filter: RowFilter<'_>) -> Result<Filter, StoreEr
             }
         }
         RowFilter::Insights(filter) => {
-            // Status is the partition of the query when given; the rest filter what it reads.
+            // A status query of `gsi1` reads only that status, which this then filters again.
+            if let Some(status) = filter.status {
+                f.add("status", "=", enum_value(status)?);
+            }
             if let Some(t) = filter.insight_type {
                 f.add("type", "=", enum_value(t)?);
             }

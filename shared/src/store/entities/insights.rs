@@ -1,7 +1,9 @@
 //! Insights: versioned, so a scoring run never undoes a user's status change.
 
 use super::{select, select_page, TableStore};
-use crate::domain::{ClientId, Insight, InsightId, TenantId};
+use crate::domain::{
+    triage_index_key, ClientId, Insight, InsightId, InsightStatus, SortKey, TenantId,
+};
 use crate::ports::{
     InsightFilter, InsightStore, Page, PageRequest, StatusChange, StoreError, WriteReport,
 };
@@ -119,11 +121,78 @@ impl<T: Table> InsightStore for TableStore<T> {
         let rows = self
             .table
             .query_rows(
-                &query::insights(tenant_id, filter),
+                &query::matching_insights(tenant_id, filter),
                 RowFilter::Insights(filter),
             )
             .await?;
         Ok(select(rows, insight_of))
+    }
+
+    async fn insights_in_triage_order(
+        &self,
+        tenant_id: &TenantId,
+        status: InsightStatus,
+        filter: &InsightFilter,
+        after: Option<&SortKey>,
+        limit: u32,
+    ) -> Result<Vec<Insight>, StoreError> {
+        let after = after.map(triage_index_key);
+        let filter = InsightFilter {
+            status: Some(status),
+            ..filter.clone()
+        };
+        let page = self
+            .table
+            .query_rows_page(
+                &query::insights_in_triage_order(tenant_id, status, after.as_deref()),
+                RowFilter::Insights(&filter),
+                &PageRequest::first(limit),
+            )
+            .await?;
+        Ok(select(page.items, insight_of))
+    }
+
+    async fn has_insights_outside_triage_order(
+        &self,
+        tenant_id: &TenantId,
+        status: InsightStatus,
+    ) -> Result<bool, StoreError> {
+        let page = self
+            .table
+            .query_rows_page(
+                &query::insights_outside_triage_order(tenant_id, status),
+                RowFilter::All,
+                &PageRequest::first(1),
+            )
+            .await?;
+        Ok(!page.items.is_empty())
+    }
+
+    async fn reindex_insights(
+        &self,
+        tenant_id: &TenantId,
+        status: InsightStatus,
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let page = self
+            .table
+            .query_rows_page(
+                &query::insights_outside_triage_order(tenant_id, status),
+                RowFilter::All,
+                &PageRequest::first(limit),
+            )
+            .await?;
+        let insights = select(page.items, insight_of);
+        let found = u32::try_from(insights.len()).unwrap_or(u32::MAX);
+        for insight in insights {
+            // Written again as read: its keys are computed anew. A user's change since the read
+            // moved the version on and has already rewritten it; that one is left as it is.
+            let condition = Condition::VersionIs(insight.version);
+            self.table
+                .put_row_if(insight_row(insight)?, condition)
+                .await?;
+        }
+        Ok(found)
     }
 
     async fn change_insight_status(

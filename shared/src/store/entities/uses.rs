@@ -42,7 +42,10 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
         "insights_for_clients",
         &[Query(Index::Gsi3), Query(Index::Table)],
     ),
-    ("list_insights", &[Query(Index::Gsi1), Query(Index::Gsi2)]),
+    ("list_insights", &[Query(Index::Gsi2)]),
+    ("insights_in_triage_order", &[Query(Index::Gsi1)]),
+    ("has_insights_outside_triage_order", &[Query(Index::Gsi1)]),
+    ("reindex_insights", &[Query(Index::Gsi1), PutRowIf]),
     ("change_insight_status", &[GetRow, PutRowIf]),
     (
         "matching_insights",

@@ -6,8 +6,8 @@ use super::{
     EXPORT_PREFIX, INSIGHT_PREFIX, SCORE_PREFIX, SNAPSHOT_PREFIX,
 };
 use crate::domain::{
-    ClientId, HealthScore, Insight, InsightId, InsightStatus, ObjectType, ScorePoint, SyncId,
-    SyncRun, Tenant, TenantId, TenantStatus,
+    triage_index_key, ClientId, HealthScore, Insight, InsightId, InsightStatus, ObjectType,
+    ScorePoint, SortKey, SyncId, SyncRun, Tenant, TenantId, TenantStatus,
 };
 use crate::ports::StoreError;
 use chrono::{DateTime, Utc};
@@ -134,9 +134,10 @@ pub fn insight(insight: &Insight) -> ItemKeys {
     let newest_first = format!("{}#{}", sortable_time(insight.updated_at), insight.id);
     ItemKeys {
         key: insight_key(tenant_id, &insight.id),
+        // By status in triage order: the insight list's default order, read a page at a time.
         gsi1: Some(IndexKey {
             pk: insights_by_status_partition(tenant_id, insight.status),
-            sk: newest_first.clone(),
+            sk: triage_index_key(&SortKey::of(insight)),
         }),
         gsi2: Some(IndexKey {
             pk: insights_partition(tenant_id),
@@ -159,7 +160,7 @@ pub fn insight_status_name(status: InsightStatus) -> &'static str {
     }
 }
 
-/// `gsi1` partition of a tenant's insights with one status, by `updated_at`.
+/// `gsi1` partition of a tenant's insights with one status, in triage order.
 pub fn insights_by_status_partition(tenant_id: &TenantId, status: InsightStatus) -> String {
     format!(
         "{}#INSIGHTS#{}",

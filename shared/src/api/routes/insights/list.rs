@@ -1,11 +1,12 @@
 //! `GET /v1/insights`: the triage list, with its total.
 //!
-//! Why the list is read whole and sorted here rather than paged by the store: the triage order
-//! (impact, then revenue at stake, then confidence) and the three other orders are not the order of
-//! any index, and the total must count every match, which a paged query cannot know without reading
-//! to the end anyway. So one query reads the filter's status partition to its end (on DynamoDB 1 MB
-//! pages, a few for a tenant with thousands of insights), the snoozes that ran out are read as open
-//! ([`Insight::as_seen_at`]), and the page is cut from the sorted matches. The cursor is the sort key
+//! The default view (open insights in triage order: impact, then revenue at stake, then confidence)
+//! is read a page at a time from the triage index (`gsi1`'s sort key per status), with its total from
+//! the tenant summary's open counts, so its cost does not grow with the tenant (issue 19: 100,000
+//! clients). Every other view (the three other orders, other statuses, filters the summary does not
+//! count) is read whole and sorted here: one query reads the filter's status partition to its end
+//! (on DynamoDB 1 MB pages), the snoozes that ran out are read as open ([`Insight::as_seen_at`]),
+//! and the page is cut from the sorted matches. The cursor is the sort key
 //! of the last item returned (not an offset), so an insight acknowledged or added between two pages
 //! never shifts the next page: no item still in the list is skipped or shown twice.
 
@@ -14,8 +15,8 @@ use crate::api::extract::ApiQuery;
 use crate::api::routes::page_request;
 use crate::api::{ApiState, Caller};
 use crate::domain::{
-    ClientId, ConfidenceBand, Impact, Insight, InsightSort, InsightStatus, InsightType, SortKey,
-    TenantId,
+    ClientId, ConfidenceBand, Impact, Insight, InsightSort, InsightStatus, InsightType,
+    OpenInsightCounts, SortKey, TenantId,
 };
 use crate::ports::{InsightFilter, Store};
 use axum::extract::State;
@@ -135,19 +136,38 @@ pub async fn list_insights(
         client_id: query.client,
     };
     let now = state.now();
-    let mut matches =
-        insights_as_seen(state.store.as_ref(), &caller.tenant_id, &filter, now).await?;
-    let status_counts = filter.status.is_none().then(|| StatusCounts::of(&matches));
-    let total = matches.len() as u64;
-    sort.sort(&mut matches);
-    let start = match &after {
-        None => 0,
-        Some(after) => {
-            matches.partition_point(|i| sort.compare(&SortKey::of(i), after) != Ordering::Greater)
+    let limit = page.limit as usize;
+    let store = state.store.as_ref();
+    let triage = match sort {
+        InsightSort::Impact => {
+            triage_page(
+                store,
+                &caller.tenant_id,
+                &filter,
+                after.as_ref(),
+                limit,
+                now,
+            )
+            .await?
+        }
+        _ => None,
+    };
+    let (mut items, total, status_counts) = match triage {
+        Some((items, total)) => (items, total, None),
+        None => {
+            let mut matches = insights_as_seen(store, &caller.tenant_id, &filter, now).await?;
+            let status_counts = filter.status.is_none().then(|| StatusCounts::of(&matches));
+            let total = matches.len() as u64;
+            sort.sort(&mut matches);
+            let start = match &after {
+                None => 0,
+                Some(after) => matches
+                    .partition_point(|i| sort.compare(&SortKey::of(i), after) != Ordering::Greater),
+            };
+            let items: Vec<Insight> = matches.into_iter().skip(start).take(limit + 1).collect();
+            (items, total, status_counts)
         }
     };
-    let limit = page.limit as usize;
-    let mut items: Vec<Insight> = matches.into_iter().skip(start).take(limit + 1).collect();
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
         items
@@ -163,6 +183,87 @@ pub async fn list_insights(
         sort,
         status_counts,
     }))
+}
+
+/// The list's default view, open insights in triage order, without reading them all: up to
+/// `limit + 1` after `after` from the triage index with the snoozes that ran out merged in, and the
+/// total from the tenant summary's open counts. `None` when that view cannot be served so (another
+/// status or a client or confidence filter, counts the summary does not keep, no summary yet, or
+/// insights stored before the index): the caller reads the list whole.
+async fn triage_page(
+    store: &dyn Store,
+    tenant_id: &TenantId,
+    filter: &InsightFilter,
+    after: Option<&SortKey>,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<(Vec<Insight>, u64)>, ApiError> {
+    if filter.status != Some(InsightStatus::Open)
+        || filter.client_id.is_some()
+        || filter.min_confidence.is_some()
+    {
+        return Ok(None);
+    }
+    let (summary, snoozed, outside) = tokio::try_join!(
+        async { Ok::<_, ApiError>(store.get_summary(tenant_id).await?) },
+        snoozed_insights(store, tenant_id),
+        async {
+            Ok::<_, ApiError>(
+                store
+                    .has_insights_outside_triage_order(tenant_id, InsightStatus::Open)
+                    .await?,
+            )
+        },
+    )?;
+    let Some(mut summary) = summary.filter(|_| !outside) else {
+        return Ok(None);
+    };
+    summary.wake_snoozes(&snoozed, now);
+    let Some(total) = open_count(&summary.open_insights, filter) else {
+        return Ok(None);
+    };
+    let wanted = u32::try_from(limit + 1).unwrap_or(u32::MAX);
+    let mut items = store
+        .insights_in_triage_order(tenant_id, InsightStatus::Open, filter, after, wanted)
+        .await?;
+    let sort = InsightSort::Impact;
+    items.extend(
+        snoozed
+            .into_iter()
+            .map(|insight| insight.as_seen_at(now))
+            .filter(|insight| filter.matches(insight))
+            .filter(|insight| {
+                after.is_none_or(|after| sort.compare(&SortKey::of(insight), after).is_gt())
+            }),
+    );
+    sort.sort(&mut items);
+    items.truncate(limit + 1);
+    Ok(Some((items, total)))
+}
+
+/// How many open insights match `filter` by the summary's counts: with no filter, or one of a type,
+/// an impact or the needs-review band (the counts the overview shows); `None` for other filters.
+fn open_count(counts: &OpenInsightCounts, filter: &InsightFilter) -> Option<u64> {
+    let types = &counts.by_type;
+    let impacts = &counts.by_impact;
+    match (filter.insight_type, filter.impact, filter.band) {
+        (None, None, None) => Some(counts.total),
+        (Some(insight_type), None, None) => Some(match insight_type {
+            InsightType::ClientHealth => types.client_health,
+            InsightType::RevenueOptimization => types.revenue_optimization,
+            InsightType::ChurnRisk => types.churn_risk,
+            InsightType::UpsellOpportunity => types.upsell_opportunity,
+            InsightType::PaymentRisk => types.payment_risk,
+        }),
+        (None, Some(impact), None) => Some(match impact {
+            Impact::Low => impacts.low,
+            Impact::Medium => impacts.medium,
+            Impact::High => impacts.high,
+            Impact::Critical => impacts.critical,
+        }),
+        (None, None, Some(ConfidenceBand::NeedsReview)) => Some(counts.needing_review),
+        _ => None,
+    }
 }
 
 /// Every insight of `filter` as it reads at `now`. Asking for `open` also reads the snoozed ones,
