@@ -9,9 +9,10 @@
 use chrono::{Duration, TimeZone, Utc};
 use shared::domain::{
     ClientId, ConfidenceBand, Dimension, DimensionScore, Evidence, Factor, HealthBand, HealthScore,
-    Impact, Insight, InsightId, InsightRule, InsightStatus, ScorePoint, TenantId, Trend,
+    Impact, Insight, InsightId, InsightRule, InsightSort, InsightStatus, ScorePoint, TenantId,
+    Trend,
 };
-use shared::ports::{InsightFilter, PageRequest, ScoreQuery, Store, WriteReport};
+use shared::ports::{InsightFilter, InsightStore, PageRequest, ScoreQuery, Store, WriteReport};
 use shared::store::{DynamoStore, MemoryStore};
 use std::time::Instant;
 
@@ -191,6 +192,38 @@ async fn reload<S: Store>(store: &S, tenant: &Tenant) -> (usize, usize, f64) {
     (scores, insights, started.elapsed().as_secs_f64())
 }
 
+/// The open list's first page read both ways: every open insight read and sorted (what the API did
+/// before issue 19, and still does for other orders), and one page of the triage index. Returns
+/// milliseconds and read units of each.
+async fn first_open_page(store: &DynamoStore, tenant: &Tenant) -> (f64, f64, f64, f64) {
+    let open = InsightFilter {
+        status: Some(InsightStatus::Open),
+        ..InsightFilter::default()
+    };
+    let units = || store.consumed_capacity().read_units;
+    let (before, started) = (units(), Instant::now());
+    let mut all = store
+        .matching_insights(&tenant.id, &open)
+        .await
+        .unwrap_or_else(|e| panic!("reading the open insights failed: {e}"));
+    InsightSort::Impact.sort(&mut all);
+    all.truncate(51);
+    let whole = (started.elapsed().as_secs_f64() * 1000.0, units() - before);
+    let (before, started) = (units(), Instant::now());
+    let page = store
+        .insights_in_triage_order(&tenant.id, InsightStatus::Open, &open, None, 51)
+        .await
+        .unwrap_or_else(|e| panic!("reading the triage index failed: {e}"));
+    let indexed = (started.elapsed().as_secs_f64() * 1000.0, units() - before);
+    let ids = |insights: &[Insight]| insights.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&page),
+        ids(&all),
+        "the index and the sorted list disagree"
+    );
+    (whole.0, whole.1, indexed.0, indexed.1)
+}
+
 fn print_save(label: &str, report: WriteReport, seconds: f64) {
     println!(
         "{label:<28} items written {:>7}  unchanged {:>7}  write requests {:>6}  wall {seconds:>7.2} s",
@@ -251,6 +284,14 @@ fn main() {
             "",
             after_second.read_units - after_reload.read_units,
             after_second.write_units - after_reload.write_units
+        );
+
+        let (whole_ms, whole_units, indexed_ms, indexed_units) =
+            first_open_page(&dynamo, &tenant).await;
+        println!(
+            "dynamodb: first page of the open list (50 in triage order): read whole and sorted \
+             {whole_ms:.0} ms, {whole_units:.1} read units; from the triage index {indexed_ms:.1} ms, \
+             {indexed_units:.1} read units"
         );
 
         assert_eq!(scores, clients, "reload lost scores");
