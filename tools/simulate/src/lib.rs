@@ -65,6 +65,7 @@ pub fn run(options: &Options) -> String {
         options.seed,
         Order::LongestFirstContinuationsAhead,
     );
+    let smallest_spread = smallest_sufficient(&tenants, options.seed, Order::Spread);
     let mut out = String::new();
     out.push_str("Connected Insights: one simulated hour of the whole stack (issue 19)\n\n");
     report::assumptions(&mut out);
@@ -90,6 +91,7 @@ pub fn run(options: &Options) -> String {
             smallest,
             smallest_longest_first,
             smallest_continuations_ahead,
+            smallest_spread,
         ],
     );
     report::partitions(&mut out, &hour);
@@ -150,6 +152,7 @@ mod tests {
             Order::Index,
             Order::LongestFirst,
             Order::LongestFirstContinuationsAhead,
+            Order::Spread,
         ] {
             never_later(&tenants, order);
         }

@@ -29,8 +29,13 @@ pub struct TenantHour {
 }
 
 impl TenantHour {
+    /// Scored more than an hour after its request (the schedule's period): with one dispatch at
+    /// the tick that is the end of the hour; spread, each slot has its own hour.
     pub fn missed(&self) -> bool {
-        self.fits_the_hour && self.scored_at.is_none_or(|t| t > 3600.0)
+        self.fits_the_hour
+            && self
+                .scored_at
+                .is_none_or(|t| t - self.requested_at > 3600.0)
     }
 }
 
@@ -347,7 +352,16 @@ pub enum Order {
     /// The longest first, and each continuation ahead of the waiting requests (a path of its own,
     /// instead of the back of the queue).
     LongestFirstContinuationsAhead,
+    /// Spread over the hour (the product since issue 19): the schedule ticks every
+    /// [`SPREAD_TICK_SECONDS`] and each tick publishes the tenants whose slot it is (a hash of the
+    /// tenant id), so each tick queues a twelfth of the hour's work and a continuation waits behind
+    /// a short queue.
+    Spread,
 }
+
+/// The spread schedule's tick: 5 minutes, so an hourly tenant falls in one of 12 slots.
+pub const SPREAD_TICK_SECONDS: f64 = 300.0;
+const SPREAD_TICKS: usize = 12;
 
 /// Simulates the hour after one schedule tick for `tenants` with the sync function's `reserved`
 /// concurrency. Deterministic: the same tenants and seed give the same hour.
@@ -381,9 +395,43 @@ pub fn simulate_hour_in(tenants: &[Tenant], reserved: u32, seed: u64, order_of: 
     // The active-tenant index is read in GSI order, which has nothing to do with size.
     let mut order: Vec<usize> = (0..n).collect();
     Rng::new(seed ^ 0x005E_ED0F_0DE5).shuffle(&mut order);
-    if order_of != Order::Index {
+    if matches!(
+        order_of,
+        Order::LongestFirst | Order::LongestFirstContinuationsAhead
+    ) {
         order.sort_by(|a, b| syncs[*b].seconds.total_cmp(&syncs[*a].seconds));
     }
+    // When each tenant's request is published: one dispatch at the tick, or one per slot.
+    let spread = order_of == Order::Spread;
+    let ticks = if spread { SPREAD_TICKS } else { 1 };
+    let mut in_tick = vec![0u64; ticks];
+    let mut publish_at = vec![0.0; n];
+    let tick_listing = SYNC_FIXED_SECONDS + pages * DDB_PAGE_SECONDS;
+    for (position, &tenant) in order.iter().enumerate() {
+        let tick = position % ticks;
+        let k = in_tick[tick];
+        in_tick[tick] += 1;
+        publish_at[tenant] = if spread {
+            // Every tick lists the active tenants, then reads the connections of its slot's.
+            let due = (n / ticks + 1) as f64;
+            tick as f64 * SPREAD_TICK_SECONDS
+                + SYNC_COLD_START_SECONDS
+                + tick_listing
+                + due * DDB_SMALL_QUERY_SECONDS
+                + ((k / PUT_EVENTS_ENTRIES) as f64 + 1.0) * PUT_EVENTS_CALL_SECONDS
+        } else {
+            listed_at + ((k / PUT_EVENTS_ENTRIES) as f64 + 1.0) * PUT_EVENTS_CALL_SECONDS
+        };
+    }
+    // The spread's twelve dispatches, each as long as its own tick's work.
+    let dispatch_seconds = if spread {
+        SYNC_COLD_START_SECONDS
+            + tick_listing
+            + (n / ticks + 1) as f64 * DDB_SMALL_QUERY_SECONDS
+            + ((n / ticks) as f64 / PUT_EVENTS_ENTRIES as f64).ceil() * PUT_EVENTS_CALL_SECONDS
+    } else {
+        dispatch_seconds
+    };
 
     let mut state = State {
         tenants,
@@ -405,11 +453,11 @@ pub fn simulate_hour_in(tenants: &[Tenant], reserved: u32, seed: u64, order_of: 
             peak_score_concurrency: 0,
             peak_queue: 0,
             longest_wait: 0.0,
-            sync_invocations: 1,
+            sync_invocations: ticks as u64,
             score_invocations: 0,
             cold_starts: 1,
             scaling_waits: 0,
-            sync_gb_seconds: dispatch_seconds * FUNCTION_MEMORY_GB,
+            sync_gb_seconds: dispatch_seconds * ticks as f64 * FUNCTION_MEMORY_GB,
             score_gb_seconds: 0.0,
             peak_put_events_per_second: 0.0,
             peak_rule_invocations_per_second: 0.0,
@@ -441,9 +489,8 @@ pub fn simulate_hour_in(tenants: &[Tenant], reserved: u32, seed: u64, order_of: 
         active_reads.add(t, page_rcu);
     }
     for (position, &tenant) in order.iter().enumerate() {
-        let call = (position as u64 / PUT_EVENTS_ENTRIES) as f64;
-        let published = listed_at + (call + 1.0) * PUT_EVENTS_CALL_SECONDS;
-        if (position as u64).is_multiple_of(PUT_EVENTS_ENTRIES) {
+        let published = publish_at[tenant];
+        if ((position / ticks) as u64).is_multiple_of(PUT_EVENTS_ENTRIES) {
             state.put_events.add(published, 1.0);
         }
         state

@@ -317,9 +317,10 @@ pub fn hour(out: &mut String, hour: &Hour, tenants: &[Tenant]) {
 
 /// `rows`: (reserved, hour) pairs of the sweep.
 /// `smallest`: the least sufficient reserved concurrency as dispatched today, with the longest syncs
-/// published first, and with continuations ahead of the queue too.
-pub fn sweep(out: &mut String, hours: &[Hour], smallest: [Option<u32>; 3]) {
-    let [smallest, smallest_longest_first, smallest_continuations_ahead] = smallest;
+/// published first, with continuations ahead of the queue too, and spread over the hour.
+pub fn sweep(out: &mut String, hours: &[Hour], smallest: [Option<u32>; 4]) {
+    let [smallest, smallest_longest_first, smallest_continuations_ahead, smallest_spread] =
+        smallest;
     let _ = writeln!(out, "== Reserved concurrency ==\n");
     let rows: Vec<Vec<String>> = hours
         .iter()
@@ -379,6 +380,11 @@ pub fn sweep(out: &mut String, hours: &[Hour], smallest: [Option<u32>; 3]) {
         "The same if the dispatch published the longest syncs first: {}; and if continuations went ahead of the queue too: {}\n",
         smallest_longest_first.map_or("none below the account's limit".into(), |r| r.to_string()),
         smallest_continuations_ahead.map_or("none below the account's limit".into(), |r| r.to_string())
+    );
+    let _ = writeln!(
+        out,
+        "Spread over the hour (a tick every 5 minutes, each tenant in its slot, as the product dispatches since issue 19; each scored within an hour of its request): {}\n",
+        smallest_spread.map_or("none below the account's limit".into(), |r| r.to_string())
     );
 }
 
