@@ -16,6 +16,7 @@ pub mod insight;
 pub mod outcome;
 pub mod payments;
 pub mod role;
+pub mod schedule_slot;
 pub mod score;
 pub mod score_change;
 pub mod segment;
