@@ -499,6 +499,7 @@ pub trait Store:
     + crate::ports::OutcomeStore
     + crate::ports::SettingsHistoryStore
     + crate::ports::OverrideStore
+    + crate::ports::DispatchStore
 {
 }
 
@@ -522,5 +523,6 @@ impl<T> Store for T where
         + crate::ports::OutcomeStore
         + crate::ports::SettingsHistoryStore
         + crate::ports::OverrideStore
+        + crate::ports::DispatchStore
 {
 }
