@@ -6,7 +6,8 @@
 //! The tenants: every 10th with its schedule paused, every 25th waiting for re-auth (not in the
 //! active list at all), every 3rd with an active PayPal connection, every 7th with a paused one.
 //!
-//! Run: `cargo bench -p shared --bench dispatch` (`DISPATCH_BENCH_TENANTS` changes the count).
+//! Run: `cargo bench -p shared --bench dispatch` (`DISPATCH_BENCH_TENANTS` changes the count,
+//! `DISPATCH_BENCH_LISTINGS` the connection listings in flight, 16 by default).
 
 use chrono::Utc;
 use shared::bus::{InProcessBus, MAX_BATCH_ENTRIES};
@@ -126,6 +127,17 @@ struct Run {
     published: usize,
 }
 
+fn options() -> DispatchOptions {
+    let defaults = DispatchOptions::default();
+    DispatchOptions {
+        concurrent_listings: std::env::var("DISPATCH_BENCH_LISTINGS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(defaults.concurrent_listings),
+        ..defaults
+    }
+}
+
 async fn run<T: Table>(
     store: &TableStore<RecordingTable<T>>,
     bus: &SizedBus,
@@ -134,8 +146,7 @@ async fn run<T: Table>(
     store.table().take_ops();
     let before = bus.inner.published().len();
     let started = Instant::now();
-    let outcome =
-        dispatch_scheduled_with(store, bus, slot, Utc::now(), &DispatchOptions::default()).await;
+    let outcome = dispatch_scheduled_with(store, bus, slot, Utc::now(), &options()).await;
     let wall = started.elapsed();
     let run = Run {
         wall,
@@ -164,8 +175,9 @@ where
     let seeding = Instant::now();
     let expected = seed(&store, tenants).await;
     println!(
-        "{name}: {tenants} tenants seeded in {:.1} s; a dispatch must publish {expected} requests",
-        seeding.elapsed().as_secs_f64()
+        "{name}: {tenants} tenants seeded in {:.1} s; a dispatch must publish {expected} requests ({} connection listings in flight)",
+        seeding.elapsed().as_secs_f64(),
+        options().concurrent_listings
     );
 
     let bus = SizedBus::default();
