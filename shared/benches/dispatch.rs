@@ -53,17 +53,17 @@ async fn seed<S: TenantStore + ConnectionStore>(store: &S, count: usize) -> usiz
     for n in 0..count {
         let id = tenant_id(&format!("tenant-{n:05}"));
         let mut tenant = Tenant::connected(id.clone(), "T", None, "s", AuthKind::OAuth, now);
-        tenant.schedule.enabled = n % 10 != 0;
-        if n % 25 == 0 {
+        tenant.schedule.enabled = !n.is_multiple_of(10);
+        if n.is_multiple_of(25) {
             tenant.status = TenantStatus::NeedsReauth;
         }
-        let active = n % 10 != 0 && n % 25 != 0;
+        let active = !n.is_multiple_of(10) && !n.is_multiple_of(25);
         store
             .create_tenant(&tenant)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         expected += usize::from(active);
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let connection = paypal(&id, "paypal-1", ConnectionStatus::Active);
             store
                 .create_connection(&connection)
@@ -71,7 +71,7 @@ async fn seed<S: TenantStore + ConnectionStore>(store: &S, count: usize) -> usiz
                 .unwrap_or_else(|e| panic!("{e}"));
             expected += usize::from(active);
         }
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             let connection = paypal(&id, "paypal-2", ConnectionStatus::Paused);
             store
                 .create_connection(&connection)

@@ -145,12 +145,15 @@ impl EventBus for EventBridgeBus {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let total = sized.len();
-        let outcomes: Vec<_> = futures::stream::iter(batches(sized))
+        let sends: Vec<_> = batches(sized)
+            .into_iter()
             .map(|batch| {
                 send_with_retries(batch, &self.retry, |entries| {
                     self.put_events(entries.into_iter().map(|(_, entry)| entry).collect())
                 })
             })
+            .collect();
+        let outcomes: Vec<_> = futures::stream::iter(sends)
             .buffer_unordered(CONCURRENT_CALLS)
             .collect()
             .await;

@@ -125,7 +125,7 @@ impl EventBus for InProcessBus {
             .into_iter()
             .enumerate()
             .filter_map(|(position, event)| {
-                let refused = refuse_one_in > 0 && (first + position) % refuse_one_in == 0;
+                let refused = refuse_one_in > 0 && (first + position).is_multiple_of(refuse_one_in);
                 if refused {
                     unpublished.push(position);
                     None

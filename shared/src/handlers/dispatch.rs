@@ -189,8 +189,13 @@ where
     let (active, skipped): (Vec<&Tenant>, Vec<&Tenant>) = tenants
         .iter()
         .partition(|tenant| tenant.status == TenantStatus::Active && tenant.schedule.enabled);
-    let connections: Vec<_> = futures::stream::iter(&active)
+    // The calls are made up front and the stream only polls them: a stream `map` over borrowed
+    // tenants makes the future's `Send` bound higher-ranked, which spawning it cannot prove.
+    let listings: Vec<_> = active
+        .iter()
         .map(|tenant| store.list_connections(&tenant.id))
+        .collect();
+    let connections: Vec<_> = futures::stream::iter(listings)
         .buffered(options.concurrent_listings.max(1))
         .try_collect()
         .await?;

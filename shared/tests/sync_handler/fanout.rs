@@ -26,8 +26,8 @@ where
     for n in 0..count {
         let id = format!("tenant-{n:05}");
         let mut tenant = Tenant::connected(tenant_id(&id), &id, None, "s", AuthKind::OAuth, now);
-        let paused = n % 10 == 0;
-        let reauth = n % 25 == 0;
+        let paused = n.is_multiple_of(10);
+        let reauth = n.is_multiple_of(25);
         tenant.schedule.enabled = !paused;
         if reauth {
             tenant.status = TenantStatus::NeedsReauth;
@@ -37,7 +37,7 @@ where
         if active {
             expected.insert((id.clone(), None));
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let paypal =
                 payments_support::paypal_connection(&id, "paypal-1", ConnectionStatus::Active);
             store.create_connection(&paypal).await.unwrap();
@@ -45,7 +45,7 @@ where
                 expected.insert((id.clone(), Some("paypal-1".to_owned())));
             }
         }
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             let resting =
                 payments_support::paypal_connection(&id, "paypal-2", ConnectionStatus::Paused);
             store.create_connection(&resting).await.unwrap();
