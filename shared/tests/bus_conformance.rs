@@ -122,6 +122,28 @@ impl BusUnderTest for InProcess {
     }
 }
 
+/// The in-process bus refusing one entry in `n`, as PutEvents refuses throttled entries.
+struct RefusingInProcess(InProcess);
+
+impl RefusingInProcess {
+    fn new(n: usize) -> Self {
+        let inner = InProcess::new();
+        inner.bus.refuse_one_in(n);
+        Self(inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl BusUnderTest for RefusingInProcess {
+    fn bus(&self) -> &dyn EventBus {
+        self.0.bus()
+    }
+
+    async fn delivered(&mut self, expected: usize) -> Vec<DeliveredEvent> {
+        self.0.delivered(expected).await
+    }
+}
+
 struct OnMoto {
     bus: EventBridgeBus,
     sqs: aws_sdk_sqs::Client,
@@ -214,6 +236,58 @@ mod cases {
         assert!(delivered.is_empty(), "{delivered:?}");
     }
 
+    /// A bus that refuses some entries says which; the others arrive once, and publishing just the
+    /// named ones again completes the set (what the schedule's fan-out relies on).
+    pub async fn a_partial_failure_names_the_unpublished_events(mut under_test: impl BusUnderTest) {
+        let events = sample_events(23);
+        let unpublished = match under_test.bus().publish(&events).await {
+            Err(BusError::Partial {
+                unpublished, total, ..
+            }) => {
+                assert_eq!(total, events.len());
+                unpublished
+            }
+            other => panic!("expected some refused entries, got {other:?}"),
+        };
+        assert!(!unpublished.is_empty() && unpublished.len() < events.len());
+        assert!(
+            unpublished.windows(2).all(|w| w[0] < w[1]),
+            "ascending, once each"
+        );
+        let delivered = under_test.delivered(events.len() - unpublished.len()).await;
+        let arrived: Vec<ProductEvent> = delivered
+            .iter()
+            .map(|envelope| envelope.event().unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        for (position, event) in events.iter().enumerate() {
+            let times = arrived.iter().filter(|a| *a == event).count();
+            let expected = usize::from(!unpublished.contains(&position));
+            assert_eq!(times, expected, "event {position} arrived {times} times");
+        }
+
+        // Publishing the named ones again, until the bus takes them all, completes the set.
+        let mut left: Vec<ProductEvent> = unpublished.iter().map(|p| events[*p].clone()).collect();
+        for _ in 0..10 {
+            match under_test.bus().publish(&left).await {
+                Ok(()) => {
+                    left.clear();
+                    break;
+                }
+                Err(error) => {
+                    let again = error.unpublished(left.len());
+                    left = again.iter().map(|p| left[*p].clone()).collect();
+                }
+            }
+        }
+        assert!(left.is_empty(), "still refused: {left:?}");
+        let rest = under_test.delivered(unpublished.len()).await;
+        assert_eq!(
+            rest.len(),
+            unpublished.len(),
+            "each refused event arrives once in the end"
+        );
+    }
+
     pub async fn separate_publishes_arrive_separately(mut under_test: impl BusUnderTest) {
         let events = sample_events(4);
         for event in &events {
@@ -269,7 +343,12 @@ mod eventbridge {
             });
         let published = bus.publish(&sample_events(12)).await;
         match published {
-            Err(BusError::Partial { failed, total, .. }) => assert_eq!((failed, total), (12, 12)),
+            Err(BusError::Partial {
+                unpublished, total, ..
+            }) => {
+                assert_eq!(total, 12);
+                assert_eq!(unpublished, (0..12).collect::<Vec<_>>(), "each event named");
+            }
             Err(BusError::Unavailable(_)) => {}
             other => panic!("publishing to a missing bus must fail, got {other:?}"),
         }
@@ -326,6 +405,36 @@ mod in_process {
                 "SyncRequested",
                 "TenantSynced"
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_partial_failure_names_the_unpublished_events_and_publishes_the_others_once() {
+        cases::a_partial_failure_names_the_unpublished_events(RefusingInProcess::new(4)).await;
+    }
+
+    #[tokio::test]
+    async fn an_outage_publishes_nothing_and_names_every_event() {
+        let mut under_test = InProcess::new();
+        under_test.bus.fail_calls_after(1);
+        let events = sample_events(6);
+        assert!(under_test.bus.publish(&events[..1]).await.is_ok());
+        let failed = under_test.bus.publish(&events).await;
+        let error = match failed {
+            Err(error @ BusError::Unavailable(_)) => error,
+            other => panic!("an outage must fail the whole call, got {other:?}"),
+        };
+        assert!(error.is_retryable());
+        assert_eq!(error.unpublished(6), (0..6).collect::<Vec<_>>());
+        assert_eq!(
+            under_test.delivered(1).await.len(),
+            1,
+            "only the call before the outage"
+        );
+        under_test.bus.fail_calls_after(usize::MAX);
+        assert!(
+            under_test.bus.publish(&events).await.is_ok(),
+            "the outage ended"
         );
     }
 

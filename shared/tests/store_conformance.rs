@@ -243,6 +243,9 @@ use audit::*;
 #[path = "store_conformance/outcomes.rs"]
 mod outcomes;
 use outcomes::*;
+#[path = "store_conformance/dispatch.rs"]
+mod dispatch;
+use dispatch::*;
 #[path = "store_conformance/settings_history.rs"]
 mod settings_history;
 use overrides::*;
@@ -322,4 +325,5 @@ conformance!(
     the_reweigh_state_is_one_item_per_tenant,
     overrides_are_one_per_client_and_kind_and_kept_per_tenant,
     an_expired_override_is_not_read,
+    dispatch_progress_is_one_versioned_item_per_slot_that_expires,
 );

@@ -11,6 +11,7 @@ use shared::domain::{
     MatchMethod, ObjectType, PayerRecord, Platform, ScorePoint, SyncCheckpoint, SyncId, SyncMode,
     SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantSummary, Trend,
 };
+use shared::ports::DispatchStore;
 use shared::ports::SettingsHistoryStore;
 use shared::ports::{
     AccountStore, AlertStore, ConnectionStore, CorrelationStore, ExportStore, InsightFilter,
@@ -364,6 +365,10 @@ async fn every_store_method_uses_exactly_the_table_operations_it_declares() {
     };
     call!(p, put_reweigh_state, &acme, &state).unwrap();
     call!(p, get_reweigh_state, &acme).unwrap();
+    let mut progress = shared::domain::DispatchProgress::start(t0(), t0());
+    progress.version = 1;
+    call!(p, save_dispatch_progress, &progress, None).unwrap();
+    call!(p, dispatch_progress, t0()).unwrap();
     let checkpoint = SyncCheckpoint {
         object_type: ObjectType::Companies,
         watermark: None,

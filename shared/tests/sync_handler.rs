@@ -137,6 +137,8 @@ async fn portal_of(config: SandboxConfig) -> Portal {
 
 #[path = "sync_handler/deadline.rs"]
 mod deadline;
+#[path = "sync_handler/fanout.rs"]
+mod fanout;
 #[path = "sync_handler/lease.rs"]
 mod lease;
 #[path = "sync_handler/schedule.rs"]

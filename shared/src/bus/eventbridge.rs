@@ -1,6 +1,7 @@
 use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
+use futures::StreamExt;
 
 use crate::bus::retry::{send_with_retries, EntryRefusal, RetryPolicy};
 use crate::events::{ProductEvent, EVENT_SOURCE};
@@ -18,7 +19,8 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[("publish", &["events:PutEvents"])
 /// Publishes to an EventBridge bus: source `connected-insights`, the event's detail-type, its JSON detail.
 /// Events go in PutEvents calls of at most 10 entries and 256 KiB; entries the bus refuses are sent again
 /// with backoff (only those), a bounded number of times, after which the publish reports
-/// [`BusError::Partial`]. Whole calls that fail are retried by the SDK's own retry policy.
+/// [`BusError::Partial`] with the positions of the events left unpublished. Whole calls that fail
+/// are retried by the SDK's own retry policy. Up to [`CONCURRENT_CALLS`] calls are in flight.
 #[derive(Debug, Clone)]
 pub struct EventBridgeBus {
     client: Client,
@@ -120,42 +122,69 @@ fn batches<T>(sized: Vec<(T, usize)>) -> Vec<Vec<T>> {
     batches
 }
 
+/// PutEvents calls in flight at once in one publish. EventBridge's PutEvents quota is per account
+/// and Region: 10,000 requests a second in us-east-1, 2,400 in us-east-2 and fewer in smaller
+/// Regions (adjustable; <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>,
+/// "PutEvents throttle limit in transactions per second"). Eight calls of tens of milliseconds each
+/// stay at a few hundred calls (a few thousand entries) a second: far under the big Regions' quota,
+/// and what the quota refuses in a small one comes back as throttled entries, which are retried
+/// with backoff and, past the bound, reported by position.
+pub const CONCURRENT_CALLS: usize = 8;
+
 #[async_trait::async_trait]
 impl EventBus for EventBridgeBus {
     async fn publish(&self, events: &[ProductEvent]) -> Result<(), BusError> {
         // Encode everything before sending anything: an event that cannot be encoded publishes nothing.
+        // Each entry keeps its event's position, so a failure can say which ones were not published.
         let sized = events
             .iter()
-            .map(|event| self.entry(event))
+            .enumerate()
+            .map(|(position, event)| {
+                self.entry(event)
+                    .map(|(entry, size)| ((position, entry), size))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let total = sized.len();
-        let mut failed = 0;
+        let sends: Vec<_> = batches(sized)
+            .into_iter()
+            .map(|batch| {
+                send_with_retries(batch, &self.retry, |entries| {
+                    self.put_events(entries.into_iter().map(|(_, entry)| entry).collect())
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = futures::stream::iter(sends)
+            .buffer_unordered(CONCURRENT_CALLS)
+            .collect()
+            .await;
+        let mut unpublished = Vec::new();
         let mut every_call_failed = true;
         let mut last_message = String::new();
-        for batch in batches(sized) {
-            match send_with_retries(batch, &self.retry, |entries| self.put_events(entries)).await {
+        for outcome in outcomes {
+            match outcome {
                 Ok(()) => every_call_failed = false,
                 Err(unsent) => {
-                    failed += unsent.count;
+                    unpublished.extend(unsent.entries.into_iter().map(|(position, _)| position));
                     every_call_failed &= unsent.call_failed;
                     last_message = unsent.message;
                 }
             }
         }
-        if failed == 0 {
+        unpublished.sort_unstable();
+        if unpublished.is_empty() {
             Ok(())
-        } else if failed == total && every_call_failed {
+        } else if unpublished.len() == total && every_call_failed {
             Err(BusError::Unavailable(last_message))
         } else {
             tracing::warn!(
                 bus = %self.bus_name,
-                failed,
+                failed = unpublished.len(),
                 total,
                 reason = %last_message,
                 "some events were not published"
             );
             Err(BusError::Partial {
-                failed,
+                unpublished,
                 total,
                 message: last_message,
             })

@@ -8,7 +8,8 @@ mod retry;
 
 pub use delivered::DeliveredEvent;
 pub use eventbridge::{
-    EventBridgeBus, IAM_ACTIONS as EVENTBRIDGE_IAM_ACTIONS, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES,
+    EventBridgeBus, CONCURRENT_CALLS as EVENTBRIDGE_CONCURRENT_CALLS,
+    IAM_ACTIONS as EVENTBRIDGE_IAM_ACTIONS, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES,
 };
 pub use in_process::InProcessBus;
 pub use retry::RetryPolicy;

@@ -60,10 +60,10 @@ impl EntryRefusal {
     }
 }
 
-/// What remained unsent after the retries.
+/// What remained unsent after the retries: the entries themselves, so the caller can say which.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Unsent {
-    pub count: usize,
+pub(crate) struct Unsent<T> {
+    pub entries: Vec<T>,
     pub message: String,
     /// The call itself failed (after the SDK's own retries), rather than individual entries.
     pub call_failed: bool,
@@ -76,7 +76,7 @@ pub(crate) async fn send_with_retries<T, F, Fut>(
     entries: Vec<T>,
     policy: &RetryPolicy,
     mut send: F,
-) -> Result<(), Unsent>
+) -> Result<(), Unsent<T>>
 where
     T: Clone,
     F: FnMut(Vec<T>) -> Fut,
@@ -84,15 +84,20 @@ where
 {
     let mut delays = policy.delays();
     let mut pending = entries;
-    let mut given_up = 0;
+    let mut given_up: Vec<T> = Vec::new();
     let mut last_refusal: Option<EntryRefusal> = None;
     loop {
-        let count = pending.len();
-        let outcomes = send(pending.clone()).await.map_err(|message| Unsent {
-            count: given_up + count,
-            message,
-            call_failed: true,
-        })?;
+        let outcomes = match send(pending.clone()).await {
+            Ok(outcomes) => outcomes,
+            Err(message) => {
+                given_up.extend(pending);
+                return Err(Unsent {
+                    entries: given_up,
+                    message,
+                    call_failed: true,
+                });
+            }
+        };
         let mut retryable = Vec::new();
         for (index, entry) in pending.into_iter().enumerate() {
             // A response with fewer results than entries leaves the rest unconfirmed: send them again.
@@ -105,7 +110,7 @@ where
                 },
             };
             if refusal.is_permanent() {
-                given_up += 1;
+                given_up.push(entry);
             } else {
                 retryable.push(entry);
             }
@@ -122,10 +127,10 @@ where
                 pending = retryable;
             }
             None => {
-                let unsent = given_up + retryable.len();
+                given_up.extend(retryable);
                 return match last_refusal {
-                    Some(refusal) if unsent > 0 => Err(Unsent {
-                        count: unsent,
+                    Some(refusal) if !given_up.is_empty() => Err(Unsent {
+                        entries: given_up,
                         message: format!("{}: {}", refusal.code, refusal.message),
                         call_failed: false,
                     }),
@@ -210,7 +215,7 @@ mod tests {
             Err(unsent) => unsent,
             Ok(()) => panic!("a refused entry was reported as sent"),
         };
-        assert_eq!(unsent.count, 1);
+        assert_eq!(unsent.entries, vec![3]);
         assert!(unsent.message.contains("ThrottlingException"));
         assert!(!unsent.call_failed);
         assert_eq!(calls.lock().unwrap_or_else(|e| e.into_inner()).len(), 3);
@@ -220,7 +225,7 @@ mod tests {
     async fn a_malformed_entry_is_not_retried() {
         let (calls, send) = scripted(vec![vec![(1, "MalformedDetail")]]);
         let outcome = send_with_retries(vec![1, 2], &quick(3), send).await;
-        assert_eq!(outcome.map_err(|u| u.count), Err(1));
+        assert_eq!(outcome.map_err(|u| u.entries), Err(vec![1]));
         assert_eq!(calls.lock().unwrap_or_else(|e| e.into_inner()).len(), 1);
     }
 
@@ -231,9 +236,34 @@ mod tests {
             (2, "ThrottlingException"),
         ]]);
         let outcome = send_with_retries(vec![1, 2, 3], &quick(3), send).await;
-        assert_eq!(outcome.map_err(|u| u.count), Err(1));
+        assert_eq!(outcome.map_err(|u| u.entries), Err(vec![1]));
         let calls = calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
         assert_eq!(calls, vec![vec![1, 2, 3], vec![2]]);
+    }
+
+    #[tokio::test]
+    async fn a_call_failing_after_refusals_names_the_given_up_and_the_pending_entries() {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let send = move |entries: Vec<u32>| {
+            let attempt = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::future::ready(if attempt == 0 {
+                Ok(entries
+                    .iter()
+                    .map(|entry| match entry {
+                        1 => refusal("MalformedDetail"),
+                        2 => refusal("ThrottlingException"),
+                        _ => None,
+                    })
+                    .collect())
+            } else {
+                Err("connection reset".to_string())
+            })
+        };
+        let outcome = send_with_retries(vec![1, 2, 3], &quick(3), send).await;
+        let unsent = outcome.err().map(|u| (u.entries, u.call_failed));
+        assert_eq!(unsent, Some((vec![1, 2], true)));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
@@ -243,7 +273,7 @@ mod tests {
         assert_eq!(
             outcome,
             Err(Unsent {
-                count: 3,
+                entries: vec![1, 2, 3],
                 message: "connection refused".to_string(),
                 call_failed: true
             })

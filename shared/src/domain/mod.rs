@@ -9,6 +9,7 @@ pub mod client_override;
 pub mod connection;
 mod connection_sync;
 pub mod correlation;
+pub mod dispatch;
 pub mod erasure;
 pub mod export;
 pub mod ids;
@@ -54,6 +55,7 @@ pub use connection::{
 pub use correlation::{
     Correlation, CorrelationStatus, MatchEvidence, MatchMethod, MatchingSettings,
 };
+pub use dispatch::{DispatchProgress, DispatchReport, DispatchRequest};
 pub use erasure::{
     Erasure, ErasureId, ErasurePhase, ErasureScope, ErasureStatus, ErasureTarget, LinkedRecord,
 };

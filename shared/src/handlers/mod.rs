@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calibrate;
 pub mod connection_sync;
 pub mod correlate;
+pub mod dispatch;
 pub mod erasure;
 pub mod export;
 pub mod lambda;

@@ -15,7 +15,8 @@ use crate::handlers::erasure::{handle_erasure_requested, ErasureError, ErasurePo
 use crate::handlers::export::handle_export_requested;
 use crate::handlers::score::{handle_tenant_synced, ScoreError};
 use crate::handlers::sync::{
-    dispatch_scheduled, handle_sync_requested, DispatchReport, SyncHandlerError,
+    dispatch_scheduled_with, handle_sync_requested, DispatchOptions, DispatchReport,
+    SyncHandlerError,
 };
 use crate::handlers::{detail, EventError};
 use crate::ports::source::SourceFactory;
@@ -23,7 +24,7 @@ use crate::ports::ConnectionSources;
 use crate::ports::{EventBus, ObjectStore, Store, StoreError};
 use crate::store::LeaseTerms;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,7 +49,10 @@ pub enum Function {
 /// check, which reads the code for `ProductEvent` constructions, must not mistake one for the other.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
-    Schedule,
+    /// The schedule's tick; `slot` is its time (a retried tick keeps it).
+    Schedule {
+        slot: DateTime<Utc>,
+    },
     /// The hourly release of alerts held by quiet hours or for the daily digest.
     AlertRelease,
     SyncRequested(SyncRequested),
@@ -84,7 +88,11 @@ impl Trigger {
             detail_type: envelope.detail_type.clone(),
         };
         match (envelope.source.as_str(), envelope.detail_type.as_str()) {
-            (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) => Ok(Trigger::Schedule),
+            (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) => Ok(Trigger::Schedule {
+                // EventBridge stamps every scheduled event; without a stamp, the hour it arrived
+                // in stands for the slot (a retry within the hour finds the same record).
+                slot: envelope.time.unwrap_or_else(|| start_of_hour(Utc::now())),
+            }),
             (SCHEDULE_SOURCE, ALERT_RELEASE_DETAIL_TYPE) => Ok(Trigger::AlertRelease),
             (EVENT_SOURCE, "SyncRequested") => Ok(Trigger::SyncRequested(detail(envelope)?)),
             (EVENT_SOURCE, "TenantSynced") => Ok(Trigger::TenantSynced(detail(envelope)?)),
@@ -105,7 +113,7 @@ impl Trigger {
     pub fn handled_by(&self) -> Option<Function> {
         match self {
             // Erasures run where the tenant's secrets are already reachable (sync reads them).
-            Trigger::Schedule | Trigger::SyncRequested(_) | Trigger::ErasureRequested(_) => {
+            Trigger::Schedule { .. } | Trigger::SyncRequested(_) | Trigger::ErasureRequested(_) => {
                 Some(Function::Sync)
             }
             // Exports read the whole tenant, as scoring does: the score function builds them.
@@ -122,7 +130,7 @@ impl Trigger {
     /// Its EventBridge detail-type, for messages.
     pub fn detail_type(&self) -> &'static str {
         match self {
-            Trigger::Schedule => SCHEDULE_DETAIL_TYPE,
+            Trigger::Schedule { .. } => SCHEDULE_DETAIL_TYPE,
             Trigger::AlertRelease => ALERT_RELEASE_DETAIL_TYPE,
             Trigger::SyncRequested(_) => "SyncRequested",
             Trigger::TenantSynced(_) => "TenantSynced",
@@ -237,9 +245,21 @@ where
     B: EventBus + ?Sized,
 {
     match trigger {
-        Trigger::Schedule => Ok(Handled::Dispatched(
-            dispatch_scheduled(handlers.store.as_ref(), handlers.bus, Utc::now()).await?,
-        )),
+        Trigger::Schedule { slot } => {
+            let options = DispatchOptions {
+                deadline: Some(deadline),
+                ..DispatchOptions::default()
+            };
+            let report = dispatch_scheduled_with(
+                handlers.store.as_ref(),
+                handlers.bus,
+                slot,
+                Utc::now(),
+                &options,
+            )
+            .await?;
+            Ok(Handled::Dispatched(report))
+        }
         Trigger::SyncRequested(request) => {
             if let Some(connection_id) = &request.connection_id {
                 let run = handle_connection_sync(
@@ -309,11 +329,19 @@ where
     }
 }
 
+fn start_of_hour(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    at.with_nanosecond(0)
+        .and_then(|at| at.with_second(0))
+        .and_then(|at| at.with_minute(0))
+        .unwrap_or(at)
+}
+
 /// A trigger routed to a function whose rule does not deliver it: refused, not handled.
 fn not_for(trigger: &Trigger) -> FunctionError {
     FunctionError::Event(EventError::Unexpected {
         source_name: match trigger {
-            Trigger::Schedule | Trigger::AlertRelease => SCHEDULE_SOURCE.to_string(),
+            Trigger::Schedule { .. } | Trigger::AlertRelease => SCHEDULE_SOURCE.to_string(),
             _ => EVENT_SOURCE.to_string(),
         },
         detail_type: trigger.detail_type().to_string(),

@@ -1,5 +1,6 @@
 //! The sync function. On the schedule it fans out one `SyncRequested` per active tenant's HubSpot
-//! portal and one per syncable connection, so no single invocation syncs every tenant. A request
+//! portal and one per syncable connection ([`super::dispatch`]), so no single invocation syncs
+//! every tenant. A request
 //! that names a connection is synced by [`super::connection_sync`]. On a request for the HubSpot
 //! portal it syncs one tenant under the sync lease (never
 //! two syncs of a tenant at once; short and renewed while the sync works, so a killed invocation
@@ -11,15 +12,11 @@
 use crate::connector::engine::{run_sync, SyncError, SyncOutcome, SyncPlan, SyncProgress};
 #[cfg(doc)]
 use crate::domain::ConnectionStatus;
-use crate::domain::{
-    SyncId, SyncMode, SyncRun, SyncStatus, SyncTrigger, Tenant, TenantId, TenantStatus,
-};
+use crate::domain::{SyncId, SyncMode, SyncRun, SyncStatus, Tenant, TenantId, TenantStatus};
 use crate::events::{ProductEvent, SyncRequested, TenantSynced};
 use crate::ports::source::SourceFactory;
 use crate::ports::SnapshotStore;
-use crate::ports::{
-    BusError, ConnectionStore, EventBus, Lease, PageRequest, StoreError, SyncStore, TenantStore,
-};
+use crate::ports::{BusError, EventBus, Lease, StoreError, SyncStore, TenantStore};
 use crate::store::{HeldLease, LeaseTerms};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -37,6 +34,10 @@ pub enum SyncHandlerError {
     /// retrying the same event cannot help.
     #[error("not configured: {0}")]
     NotConfigured(String),
+    /// The schedule's fan-out saved its progress and stopped before the Lambda deadline: the
+    /// retried schedule event continues it.
+    #[error("the schedule's fan-out stopped before the deadline after {pages} pages of tenants; its retry continues")]
+    DispatchOutOfTime { pages: u32 },
 }
 
 impl SyncHandlerError {
@@ -47,91 +48,13 @@ impl SyncHandlerError {
             SyncHandlerError::Bus(e) => e.is_retryable(),
             SyncHandlerError::Sync { error, .. } => error.is_retryable(),
             SyncHandlerError::NotConfigured(_) => false,
+            SyncHandlerError::DispatchOutOfTime { .. } => true,
         }
     }
 }
 
-/// What the schedule's fan-out did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DispatchReport {
-    /// Tenants whose HubSpot portal was asked to sync.
-    pub tenants_requested: u64,
-    pub tenants_skipped: u64,
-    /// Connections (beyond the HubSpot portal) asked to sync.
-    pub connections_requested: u64,
-    /// Connections left alone: paused, or waiting for new credentials.
-    pub connections_skipped: u64,
-}
-
-/// The schedule's fan-out: for each active tenant whose schedule is enabled, one `SyncRequested`
-/// for its HubSpot portal and one for each of its connections that can sync
-/// ([`ConnectionStatus::is_syncable`]).
-///
-/// Every request is built before any is published: a store failure while listing publishes
-/// nothing, so the retried schedule neither drops a connection nor asks for one twice.
-pub async fn dispatch_scheduled<S, B>(
-    store: &S,
-    bus: &B,
-    now: DateTime<Utc>,
-) -> Result<DispatchReport, SyncHandlerError>
-where
-    S: TenantStore + ConnectionStore + ?Sized,
-    B: EventBus + ?Sized,
-{
-    let mut report = DispatchReport::default();
-    let mut requests: Vec<ProductEvent> = Vec::new();
-    let mut page = PageRequest::first(100);
-    loop {
-        let tenants = store.list_active_tenants(&page).await?;
-        for tenant in &tenants.items {
-            if tenant.status != TenantStatus::Active || !tenant.schedule.enabled {
-                report.tenants_skipped += 1;
-                continue;
-            }
-            requests.push(ProductEvent::SyncRequested(SyncRequested::tenant(
-                tenant.id.clone(),
-                tenant
-                    .schedule
-                    .scheduled_mode(tenant.last_full_sync_at, now),
-                SyncTrigger::Schedule,
-                now,
-            )));
-            report.tenants_requested += 1;
-            for connection in store.list_connections(&tenant.id).await? {
-                if !connection.status.is_syncable() {
-                    report.connections_skipped += 1;
-                    continue;
-                }
-                // Incremental: the sync makes it full until one full sync has finished. A payments
-                // platform shows refunds and disputes as new rows, so there are no deletions for a
-                // daily full walk (three years of PayPal history) to reconcile.
-                requests.push(ProductEvent::SyncRequested(
-                    SyncRequested::tenant(
-                        tenant.id.clone(),
-                        SyncMode::Incremental,
-                        SyncTrigger::Schedule,
-                        now,
-                    )
-                    .on_connection(connection.id.clone()),
-                ));
-                report.connections_requested += 1;
-            }
-        }
-        match tenants.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => break,
-        }
-    }
-    bus.publish(&requests).await?;
-    tracing::info!(
-        requested = report.tenants_requested,
-        skipped = report.tenants_skipped,
-        connections_requested = report.connections_requested,
-        connections_skipped = report.connections_skipped,
-        "scheduled syncs requested"
-    );
-    Ok(report)
-}
+pub use crate::domain::DispatchReport;
+pub use crate::handlers::dispatch::{dispatch_scheduled, dispatch_scheduled_with, DispatchOptions};
 
 /// Runs one tenant's sync (or one invocation of it) and records it. Returns the run as recorded.
 pub async fn handle_sync_requested<S, B>(

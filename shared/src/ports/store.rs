@@ -527,6 +527,7 @@ pub trait Store:
     + crate::ports::OutcomeStore
     + crate::ports::SettingsHistoryStore
     + crate::ports::OverrideStore
+    + crate::ports::DispatchStore
 {
 }
 
@@ -550,5 +551,6 @@ impl<T> Store for T where
         + crate::ports::OutcomeStore
         + crate::ports::SettingsHistoryStore
         + crate::ports::OverrideStore
+        + crate::ports::DispatchStore
 {
 }

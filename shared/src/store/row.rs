@@ -130,6 +130,10 @@ pub enum Record {
     SettingsVersion {
         version: crate::domain::SettingsVersion,
     },
+    /// How far the schedule's fan-out got in one slot (no tenant's; expires).
+    Dispatch {
+        progress: crate::domain::DispatchProgress,
+    },
 }
 
 impl Record {
@@ -143,6 +147,7 @@ impl Record {
             Record::AlertRule { rule } => Some(rule.version),
             Record::AlertsDue { stamp, .. } => Some(*stamp),
             Record::SendSlot { version, .. } => Some(*version),
+            Record::Dispatch { progress } => Some(progress.version),
             _ => None,
         }
     }

@@ -2,7 +2,8 @@
 //! and what a finished run records for the next one.
 
 use super::*;
-use shared::domain::{ConnectionSettings, NinjaoneRegion, Platform};
+use shared::domain::{ConnectionSettings, DispatchProgress, NinjaoneRegion, Platform};
+use shared::ports::DispatchStore;
 
 #[tokio::test]
 async fn the_schedule_asks_for_a_full_sync_when_one_is_due_and_incremental_otherwise() {
@@ -230,8 +231,29 @@ impl ConnectionStore for ListingOutage {
     }
 }
 
+#[async_trait::async_trait]
+impl DispatchStore for ListingOutage {
+    async fn dispatch_progress(
+        &self,
+        slot: chrono::DateTime<Utc>,
+    ) -> Result<Option<DispatchProgress>, StoreError> {
+        self.inner.dispatch_progress(slot).await
+    }
+    async fn save_dispatch_progress(
+        &self,
+        progress: &DispatchProgress,
+        read_version: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .save_dispatch_progress(progress, read_version)
+            .await
+    }
+}
+
+/// The pages before the failure are published (and recorded); the retry continues from the page
+/// that failed: nobody is asked twice, nobody is left out.
 #[tokio::test]
-async fn a_schedule_that_fails_mid_way_publishes_nothing_so_its_retry_asks_once_for_each() {
+async fn a_schedule_that_fails_mid_way_is_continued_by_its_retry_asking_once_for_each() {
     let store = ListingOutage {
         inner: MemoryStore::new(),
         failing: AtomicBool::new(true),
@@ -251,9 +273,11 @@ async fn a_schedule_that_fails_mid_way_publishes_nothing_so_its_retry_asks_once_
 
     let failed = dispatch_scheduled(&store, &bus, now).await;
     assert!(failed.is_err_and(|e| e.is_retryable()));
-    assert!(
-        sync_requests(&bus).is_empty(),
-        "alpha's requests were not sent early"
+    let before_retry = sync_requests(&bus);
+    assert_eq!(
+        before_retry.len(),
+        101,
+        "the first page (alpha, 99 fillers, alpha's connection) went out before zeta's page failed"
     );
 
     store.failing.store(false, Ordering::SeqCst);
@@ -264,6 +288,13 @@ async fn a_schedule_that_fails_mid_way_publishes_nothing_so_its_retry_asks_once_
         124,
         "122 portals, two connections, once each"
     );
+    let mut asked: Vec<_> = requests
+        .iter()
+        .map(|r| (r.tenant_id.to_string(), r.connection_id.clone()))
+        .collect();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), 124, "nobody twice");
     assert_eq!(report.tenants_requested, 122);
     assert_eq!(report.connections_requested, 2);
 }

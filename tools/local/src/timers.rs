@@ -36,7 +36,10 @@ pub async fn schedule(
                 }
                 let connections = ConnectionSources::new();
                 let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, objects: None, erasure: None };
-                let tick = route(&handlers, Trigger::Schedule, Instant::now(), &NoProgress).await;
+                // A Lambda's 15 minutes: the fan-out stops early only when its deadline nears.
+                let deadline = Instant::now() + Duration::from_secs(900);
+                let trigger = Trigger::Schedule { slot: chrono::Utc::now() };
+                let tick = route(&handlers, trigger, deadline, &NoProgress).await;
                 if let Err(error) = tick {
                     eprintln!("The scheduled sync could not be requested: {error}");
                 }

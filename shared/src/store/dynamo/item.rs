@@ -296,6 +296,7 @@ pub(super) fn encode(row: &Row) -> Result<Item, StoreError> {
         Record::Calibration { calibration } => attributes(calibration.as_ref())?,
         Record::SettingsVersion { version } => attributes(version)?,
         Record::Reweigh { state } => attributes(state)?,
+        Record::Dispatch { progress } => attributes(progress)?,
     };
     for (name, value) in row.keys.attributes() {
         item.insert(name, s(value));
@@ -464,6 +465,10 @@ pub(super) fn decode(mut item: Item) -> Result<Row, StoreError> {
     } else if sk.starts_with(keys::OUTCOME_PREFIX) {
         Record::Outcome {
             outcome: entity(item)?,
+        }
+    } else if sk == "DISPATCH" {
+        Record::Dispatch {
+            progress: entity(item)?,
         }
     } else if sk == "REWEIGH" {
         Record::Reweigh {

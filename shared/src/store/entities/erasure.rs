@@ -58,6 +58,7 @@ pub fn entity_name(record: &Record) -> &'static str {
         Record::Calibration { .. } => "calibration",
         Record::SettingsVersion { .. } => "settings_version",
         Record::Reweigh { .. } => "reweigh_state",
+        Record::Dispatch { .. } => "dispatch_progress",
     }
 }
 
@@ -188,6 +189,9 @@ fn client_decision(record: &Record, client: &ClientId, linked: &Linked<'_>) -> D
         // Tenant-wide figures: counts and a curve, no client named.
         | Record::Calibration { .. }
         | Record::Reweigh { .. }
+        // No tenant's partition holds one; it names tenants only in a failed page's requests
+        // (ids, no personal data) and expires two days after its slot.
+        | Record::Dispatch { .. }
         | Record::Erasure { .. } => Decision::Keep,
     }
 }

@@ -7,6 +7,7 @@ mod alerts;
 mod audit;
 mod connections;
 mod correlations;
+mod dispatch;
 pub mod erasure;
 mod exports;
 mod insights;
@@ -49,6 +50,11 @@ impl<T: Table> TableStore<T> {
 
     pub fn table(&self) -> &T {
         &self.table
+    }
+
+    /// The table, to wrap it (in a [`crate::store::RecordingTable`], say) and build a store over that.
+    pub fn into_table(self) -> T {
+        self.table
     }
 
     /// Writes the rows of `plan` (a row, or `None` to delete) whose digest differs from the stored

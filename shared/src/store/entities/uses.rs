@@ -61,6 +61,9 @@ pub const PORT_METHOD_TABLE_OPS: &[(&str, &[TableOp])] = &[
     ("acquire_lease", &[PutRowIf]),
     ("renew_lease", &[PutRowIf]),
     ("release_lease", &[DeleteRowIf]),
+    // DispatchStore
+    ("dispatch_progress", &[GetRow]),
+    ("save_dispatch_progress", &[PutRowIf]),
     // WebhookStore
     ("record_webhook_event", &[PutRowIf]),
     ("forget_webhook_event", &[DeleteRowIf]),

@@ -307,6 +307,18 @@ pub fn reweigh_state(tenant_id: &TenantId) -> ItemKeys {
     ItemKeys::primary(tenant_partition(tenant_id), "REWEIGH".to_owned())
 }
 
+/// The schedule's fan-out progress in one slot. Not a tenant's: its reader enumerates tenants.
+/// One partition per slot (a page of tenants writes it once; the hourly slots never share one).
+pub fn dispatch_progress(slot: DateTime<Utc>) -> ItemKeys {
+    ItemKeys::primary(
+        format!("{DISPATCH_PREFIX}{}", super::sortable_time(slot)),
+        "DISPATCH".to_owned(),
+    )
+}
+
+/// The partition-key prefix of fan-out progress records (the sync role's `LeadingKeys` name it).
+pub const DISPATCH_PREFIX: &str = "DISPATCH#";
+
 #[cfg(test)]
 mod tests {
     use super::super::belongs_to_tenant;

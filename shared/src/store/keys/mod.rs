@@ -37,6 +37,7 @@
 //! | erasure (status, then receipt) | `TENANT#<t>` | `ERASURE#<erasure>` | | | | |
 //! | audit entry | `TENANT#<t>` | `AUDIT#<at>#<id>` | | | | at + the tenant's audit retention |
 //! | settings version | `TENANT#<t>` | `SETTINGSV#<version, 10 digits>` | | | | |
+//! | the schedule's fan-out progress (one per scheduled slot) | `DISPATCH#<slot>` | `DISPATCH` | | | | slot + 2 days |
 //!
 //! Access patterns (all `Query`, `GetItem` or `BatchGetItem`; none scans):
 //!
@@ -72,11 +73,12 @@
 //! | settings versions newest first; one version | table, `sk BEGINS_WITH SETTINGSV#`, backward; `GetItem` |
 //! | audit trail newest first, in a time range | table, `sk BETWEEN AUDIT#<from> AND AUDIT#<to>~`, backward; entity, action and actor filters |
 //!
-//! Four kinds of key do not begin with a tenant, because their reader does not have one yet: the
+//! Five kinds of key do not begin with a tenant, because their reader does not have one yet: the
 //! portal-id entries of `gsi1` (a webhook names only its portal), the active-tenant entries of `gsi2`
 //! (the scheduler is what enumerates tenants), the due markers of `gsi2` (the hourly release is what
-//! finds tenants with alerts to release) and OAuth state (the install flow starts before a tenant
-//! exists). Only tenant profile items and due markers (a tenant id and an hour) are projected under
+//! finds tenants with alerts to release), OAuth state (the install flow starts before a tenant
+//! exists) and the fan-out's progress per scheduled slot (the dispatch covers every tenant; one
+//! partition per hour, written once per page of 100 tenants). Only tenant profile items and due markers (a tenant id and an hour) are projected under
 //! the cross-tenant index partitions, and the nonce is random.
 //!
 //! Due markers: queuing alerts writes one small marker per (tenant, hour their `due_at` falls in),
