@@ -9,11 +9,16 @@ use crate::config::sources::{
     AccountHosts, M365_API_BASE_URL, NINJAONE_API_BASE_URL, PAX8_API_BASE_URL,
 };
 use crate::config::{ConfigError, Env};
+use crate::domain::schedule_slot::ScheduleTicks;
 use url::Url;
 
 /// Secrets Manager id of the key payer emails are hashed with: emails are kept as keyed hashes, never
 /// in clear, and the key stays out of the table. Empty: PayPal connections are not synced.
 pub const PAYER_EMAIL_KEY_SECRET_ID: &str = "PAYER_EMAIL_KEY_SECRET_ID";
+
+/// The schedule rule's expression (the template passes its `SyncScheduleExpression`): its ticks
+/// spread each tenant's syncs over its interval. Absent or a cron: every tenant at every tick.
+pub const SYNC_SCHEDULE_EXPRESSION: &str = "SYNC_SCHEDULE_EXPRESSION";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncConfig {
@@ -30,6 +35,8 @@ pub struct SyncConfig {
     pub account_hosts: AccountHosts,
     /// The export bucket, whose tenant objects a tenant erasure deletes; `None` fails tenant erasures.
     pub export_bucket_name: Option<String>,
+    /// The schedule's ticks, which the fan-out spreads tenants over.
+    pub schedule_ticks: ScheduleTicks,
 }
 
 impl SyncConfig {
@@ -45,6 +52,7 @@ impl SyncConfig {
         PAX8_API_BASE_URL,
         M365_API_BASE_URL,
         EXPORT_BUCKET_NAME,
+        SYNC_SCHEDULE_EXPRESSION,
     ];
 
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
@@ -57,6 +65,11 @@ impl SyncConfig {
             payer_email_key_secret_id: env.optional(PAYER_EMAIL_KEY_SECRET_ID),
             account_hosts: AccountHosts::from_env(env)?,
             export_bucket_name: env.optional(EXPORT_BUCKET_NAME),
+            schedule_ticks: env
+                .optional(SYNC_SCHEDULE_EXPRESSION)
+                .map_or(ScheduleTicks::EVERY_TICK, |e| {
+                    ScheduleTicks::of_expression(&e)
+                }),
         })
     }
 }
@@ -86,6 +99,15 @@ mod tests {
             "https://api.hubapi.com/"
         );
         assert_eq!(config.account_hosts, AccountHosts::default());
+        assert_eq!(config.schedule_ticks, ScheduleTicks::EVERY_TICK);
+        let spread = SyncConfig::from_env(&env(&[
+            ("TABLE_NAME", "t"),
+            ("EVENT_BUS_NAME", "b"),
+            ("HUBSPOT_APP_SECRET_ID", "app"),
+            ("SYNC_SCHEDULE_EXPRESSION", "rate(5 minutes)"),
+        ]))
+        .unwrap();
+        assert_eq!(spread.schedule_ticks.tick_minutes, Some(5));
         for name in AccountHosts::ENV_VARS {
             assert!(SyncConfig::ENV_VARS.contains(&name), "{name} is listed");
         }

@@ -16,6 +16,10 @@ pub struct DispatchReport {
     pub connections_requested: u64,
     /// Connections left alone: paused, or waiting for new credentials.
     pub connections_skipped: u64,
+    /// Active tenants whose slot is another tick of their interval
+    /// ([`crate::domain::schedule_slot`]), and their connections: asked at their own tick.
+    #[serde(default)]
+    pub tenants_not_due: u64,
 }
 
 /// One sync request of the fan-out, as much as the record keeps of it: a retry rebuilds the event.

@@ -53,8 +53,9 @@ impl HubSpotLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncSchedule {
     pub enabled: bool,
-    /// How often this tenant is synced, as shown to people. On AWS one EventBridge rule
-    /// (`SyncScheduleExpression`) paces every tenant, and the local runner uses its `--sync-interval`.
+    /// How often this tenant is synced. On AWS the schedule rule (`SyncScheduleExpression`) ticks
+    /// more often and each tick asks the tenants whose slot it is
+    /// ([`crate::domain::schedule_slot`]); the local runner uses its `--sync-interval`.
     pub interval_minutes: u32,
     /// A full reconciliation every this many hours catches deletions search never shows.
     pub full_every_hours: u32,

@@ -29,10 +29,11 @@
 //!   remains (the record is saved after every page) and fails retryably; the retried event
 //!   continues. 10,000 tenants take seconds, so this is a guard, not the plan.
 //! - **A retry after the slot is over** (an hour after its tick, the schedule's rate and the rule's
-//!   maximum event age): does nothing. The next tick asks every tenant anyway; finishing the old
-//!   slot would only ask some twice. Records expire two days after their slot.
+//!   maximum event age): does nothing. The slot's tenants are asked again at their next tick;
+//!   finishing the old slot would only ask some twice. Records expire two days after their slot.
 //! - **A slot already finished** (a duplicate delivery): does nothing.
 
+use crate::domain::schedule_slot::ScheduleTicks;
 use crate::domain::{
     DispatchProgress, DispatchReport, DispatchRequest, SyncMode, SyncTrigger, Tenant, TenantStatus,
 };
@@ -64,6 +65,8 @@ pub struct DispatchOptions {
     pub concurrent_listings: usize,
     /// The Lambda deadline, `None` for no limit.
     pub deadline: Option<Instant>,
+    /// The schedule's ticks: a tick asks only the tenants whose slot it is.
+    pub ticks: ScheduleTicks,
 }
 
 impl Default for DispatchOptions {
@@ -72,6 +75,7 @@ impl Default for DispatchOptions {
             page_size: TENANT_PAGE,
             concurrent_listings: CONCURRENT_LISTINGS,
             deadline: None,
+            ticks: ScheduleTicks::EVERY_TICK,
         }
     }
 }
@@ -138,7 +142,15 @@ where
             };
             let tenants = store.list_active_tenants(&page).await?;
             batch.extend(
-                page_requests(store, &tenants.items, now, options, &mut progress.report).await?,
+                page_requests(
+                    store,
+                    &tenants.items,
+                    slot,
+                    now,
+                    options,
+                    &mut progress.report,
+                )
+                .await?,
             );
             progress.cursor = tenants.next_cursor;
             progress.pages += 1;
@@ -179,6 +191,7 @@ where
 async fn page_requests<S>(
     store: &S,
     tenants: &[Tenant],
+    slot: DateTime<Utc>,
     now: DateTime<Utc>,
     options: &DispatchOptions,
     report: &mut DispatchReport,
@@ -189,6 +202,14 @@ where
     let (active, skipped): (Vec<&Tenant>, Vec<&Tenant>) = tenants
         .iter()
         .partition(|tenant| tenant.status == TenantStatus::Active && tenant.schedule.enabled);
+    // Each tick asks only the tenants whose slot it is: the interval's work is spread over its
+    // ticks (the slot is the tick's time, which a retried tick keeps).
+    let (active, not_due): (Vec<&Tenant>, Vec<&Tenant>) = active.into_iter().partition(|tenant| {
+        options
+            .ticks
+            .is_due(&tenant.id, tenant.schedule.interval_minutes, slot)
+    });
+    report.tenants_not_due += not_due.len() as u64;
     // The calls are made up front and the stream only polls them: a stream `map` over borrowed
     // tenants makes the future's `Send` bound higher-ranked, which spawning it cannot prove.
     let listings: Vec<_> = active

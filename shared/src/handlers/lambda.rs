@@ -49,6 +49,8 @@ pub struct SyncFunction<S: ?Sized, B: ?Sized> {
     /// The export bucket, whose tenant objects a tenant's erasure deletes (`None` until the
     /// function is given one: such an erasure then fails clearly).
     pub objects: Option<Arc<dyn crate::ports::ObjectStore>>,
+    /// The schedule's ticks (`SYNC_SCHEDULE_EXPRESSION`), which the fan-out spreads tenants over.
+    pub schedule: crate::domain::schedule_slot::ScheduleTicks,
 }
 
 impl<S, B> SyncFunction<S, B>
@@ -69,6 +71,7 @@ where
                 vault: self.vault.as_ref(),
                 objects: self.objects.as_deref(),
             }),
+            schedule: self.schedule,
         };
         match route_sync(&handlers, trigger, deadline, &NoProgress).await? {
             Handled::Dispatched(report) => Ok(json!({
@@ -76,6 +79,7 @@ where
                 "tenants_skipped": report.tenants_skipped,
                 "connections_requested": report.connections_requested,
                 "connections_skipped": report.connections_skipped,
+                "tenants_not_due": report.tenants_not_due,
             })),
             Handled::Synced(run) => Ok(json!({
                 "tenant_id": run.tenant_id,
@@ -120,6 +124,7 @@ where
             connections: &ConnectionSources::new(),
             objects: self.objects.as_deref(),
             erasure: None,
+            schedule: crate::domain::schedule_slot::ScheduleTicks::EVERY_TICK,
         };
         match route_score(&handlers, trigger).await? {
             Handled::Scored(updated) => serde_json::to_value(&updated).map_err(|e| {

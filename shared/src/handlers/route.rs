@@ -5,6 +5,7 @@
 //! to [`route`]; the local runner hands every event its in-process bus delivers to the same [`route`].
 
 use crate::connector::engine::SyncProgress;
+use crate::domain::schedule_slot::ScheduleTicks;
 use crate::domain::{ExportJob, SyncRun};
 use crate::events::{
     ClientHealthChanged, ErasureRequested, ExportRequested, InsightOpened, InsightResolved,
@@ -208,6 +209,9 @@ pub struct Handlers<'a, S: ?Sized, B: ?Sized> {
     /// What erasures reach beyond the store (the vault, the export bucket); `None` in functions
     /// that run none.
     pub erasure: Option<ErasurePorts<'a>>,
+    /// The schedule's ticks, which the fan-out spreads tenants over (the sync function's config;
+    /// [`ScheduleTicks::EVERY_TICK`] where ticks are the tenants' own interval, as locally).
+    pub schedule: ScheduleTicks,
 }
 
 /// Runs the handler of `trigger`, whichever function's it is: the local runner, which is every
@@ -248,6 +252,7 @@ where
         Trigger::Schedule { slot } => {
             let options = DispatchOptions {
                 deadline: Some(deadline),
+                ticks: handlers.schedule,
                 ..DispatchOptions::default()
             };
             let report = dispatch_scheduled_with(

@@ -61,6 +61,7 @@ pub async fn build(
         objects: config
             .export_bucket_name
             .map(|bucket| object_store(&aws, bucket)),
+        schedule: config.schedule_ticks,
     })
 }
 

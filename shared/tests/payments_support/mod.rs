@@ -274,6 +274,7 @@ pub async fn route_request(
         connections,
         objects: None,
         erasure: None,
+        schedule: shared::domain::schedule_slot::ScheduleTicks::EVERY_TICK,
     };
     route_sync(
         &handlers,

@@ -129,7 +129,7 @@ fn event_rules_route_the_codes_detail_types_with_retries_and_dead_letter_queues(
         template
             .evaluate(&sync_props["ScheduleExpression"], &NO_OVERRIDES)
             .unwrap(),
-        "rate(1 hour)"
+        "rate(5 minutes)"
     );
 
     // notify's release: hourly, and what reaches notify is the envelope the code reads as the

@@ -448,6 +448,8 @@ impl Pipeline {
                 vault: self.vault.as_ref(),
                 objects: Some(self.objects.as_ref()),
             }),
+            // The runner's timer ticks at the tenants' own interval (`--sync-interval`).
+            schedule: shared::domain::schedule_slot::ScheduleTicks::EVERY_TICK,
         };
         let detail_type = event.detail_type();
         let deadline = Instant::now() + SYNC_DEADLINE;

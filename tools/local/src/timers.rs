@@ -35,7 +35,7 @@ pub async fn schedule(
                     continue;
                 }
                 let connections = ConnectionSources::new();
-                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, objects: None, erasure: None };
+                let handlers = Handlers { store: &store, bus: &bus, sources: None, connections: &connections, objects: None, erasure: None, schedule: shared::domain::schedule_slot::ScheduleTicks::EVERY_TICK };
                 // A Lambda's 15 minutes: the fan-out stops early only when its deadline nears.
                 let deadline = Instant::now() + Duration::from_secs(900);
                 let trigger = Trigger::Schedule { slot: chrono::Utc::now() };
