@@ -228,6 +228,8 @@ async fn full_sync(source: &HubSpotSource, store: &MemoryStore, n: u32) -> SyncO
 
 #[path = "hubspot_sync/full_and_incremental.rs"]
 mod full_and_incremental;
+#[path = "hubspot_sync/held.rs"]
+mod held;
 #[path = "hubspot_sync/resilience.rs"]
 mod resilience;
 #[path = "hubspot_sync/tokens.rs"]

@@ -327,3 +327,34 @@ conformance!(
     an_expired_override_is_not_read,
     dispatch_progress_is_one_versioned_item_per_slot_that_expires,
 );
+
+/// DynamoDB only (the memory store consumes no capacity): a save reports the write units DynamoDB
+/// says it consumed, split by table and index, and taking the report resets it.
+#[tokio::test]
+async fn dynamodb_a_save_reports_the_write_units_it_consumed() {
+    let store = fresh_dynamo_store().await;
+    store.capacity_report(true);
+    let written = store
+        .put_scores(&tid("acme"), &[score(1, 40, 70), score(2, 90, 5)])
+        .await
+        .unwrap();
+    assert_eq!(written.items_written, 2);
+    let capacity = store.capacity_report(true);
+    assert!(capacity.total.write_units > 0.0, "{capacity:?}");
+    let table = capacity
+        .by_index
+        .iter()
+        .find(|(label, _)| *label == "table")
+        .map(|(_, units)| *units)
+        .unwrap_or_default();
+    assert!(table.write_units > 0.0, "{capacity:?}");
+    let split: f64 = capacity.by_index.iter().map(|(_, u)| u.write_units).sum();
+    assert!(
+        (split - capacity.total.write_units).abs() < 1e-6,
+        "the split adds up to the total: {capacity:?}"
+    );
+    assert_eq!(
+        store.capacity_report(false).total,
+        shared::store::ConsumedCapacityTotals::default()
+    );
+}

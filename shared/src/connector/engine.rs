@@ -368,11 +368,14 @@ where
                                 }
                             }
                         }
-                        if last_flush.elapsed() >= plan.options.flush_every {
+                        if last_flush.elapsed() >= plan.options.flush_every
+                            || set.clients_held() > CLIENTS_HELD
+                        {
                             match flush(store, tenant_id, plan, &mut set, &mut walks, false).await {
                                 Ok(report) => writes += report,
                                 Err(error) => stop_all(&mut failure, error.into()),
                             }
+                            set.shed(CLIENTS_HELD);
                             last_flush = Instant::now();
                         }
                     }
@@ -399,7 +402,8 @@ where
     if !completed && failure.is_none() && pages_applied == 0 {
         return Err(budget.no_progress());
     }
-    let complete_rebuild = completed && mode == AssemblyMode::Rebuild;
+    // A rebuild that grew past what it may hold went on as a merge (`WorkingSet::shed`).
+    let complete_rebuild = completed && set.mode() == AssemblyMode::Rebuild;
     let mut reconciled = false;
     if complete_rebuild {
         let seen = set.companies_seen().clone();
@@ -496,6 +500,10 @@ fn needs_contacts(page: &RecordPage) -> bool {
         .iter()
         .any(|r| r.company_ids.is_empty() && !r.contact_ids.is_empty())
 }
+
+/// Clients an invocation holds in memory before it flushes and drops them (`WorkingSet::shed`):
+/// a few hundred MB at most, in the sync function's 1,024 MB, however large the portal.
+const CLIENTS_HELD: usize = 10_000;
 
 /// Engagement pages held for the contacts walk before engagement walks are paused.
 const HELD_PAGES_LIMIT: usize = 20;

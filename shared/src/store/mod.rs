@@ -17,7 +17,7 @@ pub mod query;
 pub mod row;
 pub mod table;
 
-pub use dynamo::{ConsumedCapacityTotals, DynamoStore, DynamoTable};
+pub use dynamo::{CapacityReport, ConsumedCapacityTotals, DynamoStore, DynamoTable};
 pub use entities::TableStore;
 pub use lease::{HeldLease, LeaseLost, LeaseTerms};
 pub use listing::{every_page, every_page_mapped, every_score};

@@ -25,6 +25,11 @@ pub struct SandboxConfig {
     pub app_id: u64,
     /// Fresh writes stay invisible to search for this long, as HubSpot's search index lags.
     pub search_lag_ms: u64,
+    /// Build each record when it is read (a pure function of seed, type and index) instead of
+    /// generating the portal up front: memory stays a few megabytes whatever the counts, and the
+    /// run's writes are kept as an overlay. The records differ from the eager generator's for the
+    /// same seed, so the eager presets keep it off.
+    pub lazy: bool,
 }
 
 /// Misbehaviour injected into CRM API calls (not OAuth), each a probability per request.
@@ -91,6 +96,7 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-client-secret".to_owned(),
             app_id: 1_234_567,
             search_lag_ms: 0,
+            lazy: false,
         }
     }
 }
@@ -126,6 +132,27 @@ impl SandboxConfig {
             deals: 20_000,
             tickets: 5_000,
             engagements: 200_000,
+            ..Self::default()
+        }
+    }
+
+    /// The largest portal a customer brings (issue 19): 100,000 companies, 1,000,000 contacts,
+    /// 200,000 deals, 100,000 tickets and 5,000,000 engagements, generated lazily.
+    pub fn largest(seed: u64) -> Self {
+        Self::largest_scaled(seed, 1.0)
+    }
+
+    /// The largest portal with every count multiplied by `scale` (0.1: a tenth of it), lazily.
+    pub fn largest_scaled(seed: u64, scale: f64) -> Self {
+        let of = |n: f64| ((n * scale).round() as usize).max(1);
+        Self {
+            seed,
+            companies: of(100_000.0),
+            contacts: of(1_000_000.0),
+            deals: of(200_000.0),
+            tickets: of(100_000.0),
+            engagements: of(5_000_000.0),
+            lazy: true,
             ..Self::default()
         }
     }

@@ -10,6 +10,7 @@ mod generate;
 mod model;
 mod server;
 mod state;
+mod view;
 mod webhook;
 mod wire;
 mod writes;
@@ -132,7 +133,11 @@ impl Sandbox {
     ) -> Result<Sandbox, SandboxError> {
         let generation_config = config.clone();
         let portal = tokio::task::spawn_blocking(move || {
-            generate::generate(&generation_config, generation_anchor_ms())
+            if generation_config.lazy {
+                generate::generate_lazy(&generation_config, generation_anchor_ms())
+            } else {
+                generate::generate(&generation_config, generation_anchor_ms())
+            }
         })
         .await
         .map_err(|e| SandboxError::Generation(e.to_string()))?;
@@ -256,28 +261,41 @@ impl Sandbox {
         *lock(&self.shared().stats) = SandboxStats::default();
     }
 
-    /// The live records of a type, in id order (empty for an unknown type).
+    /// The live records of a type, in id order (empty for an unknown type). Builds every record:
+    /// on the largest portal use [`Sandbox::record_count`] or page the API instead.
     pub fn records(&self, object_type: &str) -> Vec<SandboxRecord> {
         let Some(ty) = ObjectType::parse(object_type) else {
             return Vec::new();
         };
         let portal = read(&self.shared().portal);
-        portal
-            .table(ty)
-            .records
-            .iter()
-            .filter(|r| r.is_live())
-            .map(|r| SandboxRecord {
-                id: r.id.to_string(),
-                properties: r
-                    .props
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect(),
-                created_at: timestamp(r.created_ms),
-                updated_at: timestamp(r.updated_ms),
-            })
-            .collect()
+        let mut out = Vec::new();
+        portal.walk(ty, 0, &|_| true, &mut |r| {
+            if r.is_live() {
+                out.push(SandboxRecord {
+                    id: r.id.to_string(),
+                    properties: r
+                        .props
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                    created_at: timestamp(r.created_ms),
+                    updated_at: timestamp(r.updated_ms),
+                });
+            }
+            true
+        });
+        out
+    }
+
+    /// How many live records of a type the portal holds (0 for an unknown type), without building them.
+    pub fn record_count(&self, object_type: &str) -> usize {
+        ObjectType::parse(object_type).map_or(0, |ty| read(&self.shared().portal).live_count(ty))
+    }
+
+    /// Records held in memory: every record for an eager portal; for a lazy one only those written,
+    /// created or archived since it started (the rest are built when read).
+    pub fn materialised_records(&self) -> usize {
+        read(&self.shared().portal).materialised()
     }
 
     /// Ids of the `to_type` records associated with a record.
@@ -291,9 +309,7 @@ impl Sandbox {
         };
         let portal = read(&self.shared().portal);
         portal
-            .table(from)
-            .get(id)
-            .filter(|r| r.is_live())
+            .live(from, id)
             .map(|r| {
                 r.assoc
                     .iter()
@@ -318,7 +334,10 @@ impl Sandbox {
         };
         let mut portal = write(&self.shared().portal);
         let key = portal.interner.get(name);
-        let Some(rec) = portal.table_mut(ty).get_mut(id).filter(|r| r.is_live()) else {
+        if portal.live(ty, id).is_none() {
+            return false;
+        }
+        let Some(rec) = portal.record_mut(ty, id) else {
             return false;
         };
         rec.set(key, value.map(str::to_owned));
@@ -332,13 +351,7 @@ impl Sandbox {
             return Vec::new();
         };
         let mut portal = write(&self.shared().portal);
-        let live: Vec<u64> = portal
-            .table(ty)
-            .records
-            .iter()
-            .filter(|r| r.is_live())
-            .map(|r| r.id)
-            .collect();
+        let live: Vec<u64> = portal.live_ids(ty);
         let picked: Vec<u64> = {
             let mut rng = lock(&self.shared().rng);
             sample(&mut *rng, live.len(), count.min(live.len()))
@@ -457,8 +470,7 @@ impl Sandbox {
                     .zip(object_id.parse::<u64>().ok())
                     .and_then(|(ty, id)| {
                         read(&shared.portal)
-                            .table(ty)
-                            .get(id)
+                            .record(ty, id)
                             .and_then(|r| r.get(name).cloned().flatten())
                     })
                     .unwrap_or_default();
@@ -470,7 +482,7 @@ impl Sandbox {
                     .filter(|t| *t != ObjectType::Companies)
                     .zip(object_id.parse::<u64>().ok())
                     .and_then(|(ty, id)| {
-                        read(&shared.portal).table(ty).get(id).and_then(|r| {
+                        read(&shared.portal).record(ty, id).and_then(|r| {
                             r.assoc
                                 .iter()
                                 .find(|(t, _)| *t == ObjectType::Companies)

@@ -12,6 +12,8 @@ enum Preset {
     Small,
     Demo,
     Benchmark,
+    /// 100,000 companies, 1,000,000 contacts, 5,000,000 engagements, built as they are read.
+    Largest,
 }
 
 /// Serves a seeded HubSpot portal in HubSpot's wire format (a development tool).
@@ -76,6 +78,7 @@ impl Args {
             Preset::Small => SandboxConfig::small(self.seed),
             Preset::Demo => SandboxConfig::demo(self.seed),
             Preset::Benchmark => SandboxConfig::benchmark(self.seed),
+            Preset::Largest => SandboxConfig::largest(self.seed),
         };
         SandboxConfig {
             portal_id: self.portal_id.unwrap_or(base.portal_id),

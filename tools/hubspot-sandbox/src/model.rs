@@ -317,6 +317,18 @@ pub(crate) struct Record {
 }
 
 impl Record {
+    /// A record with no properties or links (a placeholder the lazy base never serves).
+    pub(crate) fn empty(id: u64) -> Record {
+        Record {
+            id,
+            props: Vec::new(),
+            created_ms: 0,
+            updated_ms: 0,
+            archived_ms: None,
+            assoc: Vec::new(),
+        }
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Option<String>> {
         self.props
             .iter()
@@ -378,12 +390,14 @@ impl Interner {
     }
 }
 
-/// The whole portal.
+/// The whole portal. With a lazy base, the tables hold only the records written, created or
+/// archived during the run (the overlay); every other record is built from the base when read.
 #[derive(Clone, Debug)]
 pub(crate) struct Portal {
     pub tables: [ObjectTable; 9],
     pub next_id: u64,
     pub interner: Interner,
+    pub lazy: Option<Arc<crate::generate::LazyPortal>>,
 }
 
 impl PartialEq for Portal {
@@ -403,13 +417,12 @@ impl Portal {
 
     /// Links two records both ways; false when either is missing or archived.
     pub(crate) fn associate(&mut self, a: (ObjectType, u64), b: (ObjectType, u64)) -> bool {
-        let both_live = self.table(a.0).get(a.1).is_some_and(Record::is_live)
-            && self.table(b.0).get(b.1).is_some_and(Record::is_live);
+        let both_live = self.live(a.0, a.1).is_some() && self.live(b.0, b.1).is_some();
         if !both_live {
             return false;
         }
         for (from, to) in [(a, b), (b, a)] {
-            if let Some(rec) = self.table_mut(from.0).get_mut(from.1) {
+            if let Some(rec) = self.record_mut(from.0, from.1) {
                 if !rec.assoc.contains(&to) {
                     rec.assoc.push(to);
                 }
@@ -421,7 +434,7 @@ impl Portal {
     /// Marks the record as modified now: the modified-date property and `updatedAt` move together.
     pub(crate) fn touch(&mut self, object_type: ObjectType, id: u64, now_ms: i64) {
         let key = self.interner.get(object_type.modified_property());
-        if let Some(rec) = self.table_mut(object_type).get_mut(id) {
+        if let Some(rec) = self.record_mut(object_type, id) {
             rec.updated_ms = now_ms;
             rec.set(key, Some(iso_millis(now_ms)));
         }
@@ -429,16 +442,19 @@ impl Portal {
 
     /// Archives the record and drops its associations (HubSpot removes them with the record).
     pub(crate) fn archive(&mut self, object_type: ObjectType, id: u64, now_ms: i64) -> bool {
-        let links = match self.table_mut(object_type).get_mut(id) {
-            Some(rec) if rec.is_live() => {
+        if self.live(object_type, id).is_none() {
+            return false;
+        }
+        let links = match self.record_mut(object_type, id) {
+            Some(rec) => {
                 rec.archived_ms = Some(now_ms);
                 rec.updated_ms = now_ms;
                 std::mem::take(&mut rec.assoc)
             }
-            _ => return false,
+            None => return false,
         };
         for (other_type, other_id) in links {
-            if let Some(other) = self.table_mut(other_type).get_mut(other_id) {
+            if let Some(other) = self.record_mut(other_type, other_id) {
                 other.assoc.retain(|link| *link != (object_type, id));
             }
         }

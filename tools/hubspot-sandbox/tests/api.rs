@@ -91,6 +91,8 @@ async fn search(sandbox: &Sandbox, object_type: &str, request: &Value) -> (Statu
 
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/lazy.rs"]
+mod lazy;
 #[path = "api/limits.rs"]
 mod limits;
 #[path = "api/oauth.rs"]

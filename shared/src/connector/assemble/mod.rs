@@ -53,6 +53,8 @@ pub struct WorkingSet {
     deleted_total: BTreeSet<ClientId>,
     unresolved_engagements: u64,
     skipped_ids: u64,
+    /// Clients this run changed whose entries were shed (see [`WorkingSet::shed`]).
+    changed_shed: BTreeSet<ClientId>,
 }
 
 fn client_ids(ids: &[String]) -> Vec<ClientId> {
@@ -193,11 +195,45 @@ impl WorkingSet {
             deleted_total: BTreeSet::new(),
             unresolved_engagements: 0,
             skipped_ids: 0,
+            changed_shed: BTreeSet::new(),
         }
     }
 
     pub fn mode(&self) -> AssemblyMode {
         self.mode
+    }
+
+    /// Clients held in memory.
+    pub fn clients_held(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Right after a flush (nothing dirty), drops what the store now holds once more than `keep`
+    /// clients are held: a later page that names a dropped client loads it again. Without this a
+    /// long run holds every client it touched (engagement pages touch clients all over the portal),
+    /// twice (as stored and as current), plus the whole contact index: memory grows with the portal.
+    /// A rebuild needs all of its clients to write them exactly at its end, so past `keep` it
+    /// becomes a merge from what it has flushed, as a rebuild continued by another invocation does.
+    /// Returns the clients dropped.
+    pub fn shed(&mut self, keep: usize) -> usize {
+        if self.entries.len() <= keep || self.entries.values().any(|e| e.dirty) {
+            return 0;
+        }
+        if self.mode == AssemblyMode::Rebuild {
+            self.mode = AssemblyMode::Merge;
+            self.companies_seen.clear();
+        }
+        let before = self.entries.len();
+        for (id, entry) in std::mem::take(&mut self.entries) {
+            if entry.changed {
+                self.changed_shed.insert(id);
+            }
+        }
+        // Merging, the links are a cache of the store's contact index (flushed with the snapshots).
+        if self.pending_links.is_empty() {
+            self.contact_links.clear();
+        }
+        before
     }
 
     /// Contacts whose clients this page needs and the set does not know: the contacts of
@@ -502,14 +538,14 @@ impl WorkingSet {
 
     /// Clients whose stored snapshot this run changed (created, updated) so far.
     pub fn changed_clients(&self) -> Vec<ClientId> {
-        let mut out: Vec<ClientId> = self
+        let mut out: BTreeSet<ClientId> = self
             .entries
             .iter()
             .filter(|(_, e)| e.changed)
             .map(|(id, _)| id.clone())
             .collect();
-        out.sort();
-        out
+        out.extend(self.changed_shed.iter().cloned());
+        out.into_iter().collect()
     }
 
     pub fn unresolved_engagements(&self) -> u64 {

@@ -190,3 +190,37 @@ fn a_deleted_company_is_removed_and_reported() {
     assert_eq!(writes.deletions, vec![cid("5")]);
     assert_eq!(set.deleted_clients(), vec![cid("5")]);
 }
+
+#[test]
+fn past_the_bound_a_flushed_set_sheds_its_clients_and_reloads_them_from_the_store() {
+    let mut set = WorkingSet::new(AssemblyMode::Rebuild, "hubspot");
+    absorb(
+        &mut set,
+        &[],
+        &[company("1", "A"), company("2", "B"), company("3", "C")],
+    );
+    absorb(&mut set, &[], &[email("100", &["1"], &[])]);
+    assert_eq!(set.shed(2), 0, "dirty clients are never dropped");
+    // The store after the flush.
+    let stored = set.take_writes(false).snapshots;
+    assert_eq!(set.shed(3), 0, "within the bound");
+    assert_eq!(set.shed(2), 3);
+    assert_eq!(set.clients_held(), 0);
+    assert_eq!(
+        set.mode(),
+        AssemblyMode::Merge,
+        "a rebuild past the bound merges"
+    );
+    assert_eq!(set.changed_clients(), vec![cid("1"), cid("2"), cid("3")]);
+
+    absorb(&mut set, &stored, &[email("101", &["1"], &[])]);
+    let writes = set.take_writes(false);
+    assert_eq!(writes.snapshots.len(), 1);
+    let ids: Vec<&str> = writes.snapshots[0]
+        .engagements
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(ids, ["100", "101"], "reloaded with what was flushed");
+    assert_eq!(writes.snapshots[0].name, "A");
+}

@@ -11,11 +11,14 @@
 //!   records (a payer's payment history) compress about tenfold, which keeps large ones far under the
 //!   400 KB item limit; one that still exceeds [`MAX_COMPRESSED_BYTES`] compressed is refused with
 //!   `InvalidInput`.
-//! - Every request asks for `ReturnConsumedCapacity`; [`DynamoStore::consumed_capacity`] sums it.
+//! - Every request asks for `ReturnConsumedCapacity` (per index); [`DynamoStore::consumed_capacity`]
+//!   sums it, [`DynamoStore::capacity_report`] splits it by table and index and can reset it.
 
+mod capacity;
 mod item;
 mod queries;
 
+pub use capacity::{CapacityReport, ConsumedCapacityTotals};
 pub use item::MAX_COMPRESSED_BYTES;
 
 use crate::ports::{Page, PageRequest, StoreError};
@@ -25,54 +28,21 @@ use crate::store::query::{self, QueryPlan, READ_BATCH, WRITE_BATCH};
 use crate::store::row::{Change, Condition, Row, RowFilter, StoredDigest, Table, TableOp, Update};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, DeleteRequest, KeysAndAttributes, PutRequest,
-    ReturnConsumedCapacity, ReturnValue, WriteRequest,
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
+    ReturnValue, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use backon::{BackoffBuilder, ExponentialBuilder};
+use capacity::CapacityMeter;
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use item::{key_item, n, number_attribute, s, string_attribute, Item};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Batched requests in flight at once for one call.
 const CONCURRENT_BATCHES: usize = 8;
-
-/// Capacity units DynamoDB reported as consumed, summed since the store was built.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ConsumedCapacityTotals {
-    pub read_units: f64,
-    pub write_units: f64,
-}
-
-#[derive(Default)]
-struct CapacityMeter {
-    /// Thousandths of a unit, so the sums fit in atomics.
-    read_milli: AtomicU64,
-    write_milli: AtomicU64,
-}
-
-impl CapacityMeter {
-    fn add(&self, write: bool, consumed: Option<&ConsumedCapacity>) {
-        let units = consumed.and_then(|c| c.capacity_units()).unwrap_or(0.0);
-        let milli = (units * 1000.0).round() as u64;
-        let counter = if write {
-            &self.write_milli
-        } else {
-            &self.read_milli
-        };
-        counter.fetch_add(milli, Ordering::Relaxed);
-    }
-
-    fn add_all(&self, write: bool, consumed: &[ConsumedCapacity]) {
-        for c in consumed {
-            self.add(write, Some(c));
-        }
-    }
-}
 
 /// The DynamoDB adapter of the store port: the store's entity logic over [`DynamoTable`]. Cheap to clone.
 pub type DynamoStore = TableStore<DynamoTable>;
@@ -206,11 +176,13 @@ impl DynamoStore {
 
     /// Capacity consumed by this store (and its clones) so far, as DynamoDB reported it.
     pub fn consumed_capacity(&self) -> ConsumedCapacityTotals {
-        let meter = &self.table.meter;
-        ConsumedCapacityTotals {
-            read_units: meter.read_milli.load(Ordering::Relaxed) as f64 / 1000.0,
-            write_units: meter.write_milli.load(Ordering::Relaxed) as f64 / 1000.0,
-        }
+        self.table.meter.totals()
+    }
+
+    /// Capacity consumed so far in all and by table and index; with `reset`, the counters (of this
+    /// store and its clones) start again from zero, so a caller measures one step at a time.
+    pub fn capacity_report(&self, reset: bool) -> CapacityReport {
+        self.table.meter.report(reset)
     }
 }
 
@@ -257,7 +229,7 @@ impl DynamoTable {
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(|e| sdk_error("batch get", e))?;
@@ -352,7 +324,7 @@ impl DynamoTable {
                 .client
                 .batch_write_item()
                 .request_items(&self.table, pending)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(|e| sdk_error("batch write", e))?;
@@ -379,7 +351,7 @@ impl Table for DynamoTable {
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(|e| sdk_error("get item", e))?;
@@ -420,7 +392,7 @@ impl Table for DynamoTable {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item::encode(&row)?))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .set_condition_expression(expression.map(str::to_owned));
         for (name, attribute) in names {
             request = request.expression_attribute_names(name, attribute);
@@ -450,7 +422,7 @@ impl Table for DynamoTable {
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
             .return_values(ReturnValue::AllOld)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .set_condition_expression(expression.map(str::to_owned));
         for (name, attribute) in names {
             request = request.expression_attribute_names(name, attribute);
@@ -482,7 +454,7 @@ impl Table for DynamoTable {
             .expression_attribute_names("#at", "last_full_sync_at")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_values(":at", at)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
         match result {

@@ -24,7 +24,7 @@ impl DynamoTable {
             .table_name(&self.table)
             .set_index_name(plan.index.name().map(str::to_owned))
             .scan_index_forward(plan.forward)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .expression_attribute_names("#qp", pk_name)
             .expression_attribute_values(":qp", s(&plan.partition));
         match &plan.condition {

@@ -4,8 +4,12 @@
 //! answer, buried in urgent tickets, declining) so that every insight rule has clients to fire on. Property
 //! values look like HubSpot's: strings, dates as ISO 8601 or epoch milliseconds, some empty or junk.
 
+mod lazy;
+mod lazy_records;
 mod records;
 mod trajectory;
+
+pub(crate) use lazy::LazyPortal;
 
 use records::*;
 use std::sync::Arc;
@@ -359,6 +363,21 @@ pub(crate) fn generate(config: &SandboxConfig, anchor_ms: i64) -> Portal {
         tables,
         next_id: g.next_id,
         interner,
+        lazy: None,
+    }
+}
+
+/// The portal for `config` as a lazy base (see `lazy`): nothing is held but the layout, and the
+/// overlay starts empty. Records differ from [`generate`]'s for the same seed (each record has its
+/// own draws instead of one stream for the whole portal).
+pub(crate) fn generate_lazy(config: &SandboxConfig, anchor_ms: i64) -> Portal {
+    let mut interner = Interner::default();
+    let lazy = LazyPortal::new(config, anchor_ms, &mut interner);
+    Portal {
+        tables: Default::default(),
+        next_id: lazy.next_id,
+        interner,
+        lazy: Some(Arc::new(lazy)),
     }
 }
 
@@ -537,5 +556,7 @@ pub(crate) fn trajectories(config: &SandboxConfig) -> Vec<(u64, Trajectory)> {
         .collect()
 }
 
+#[cfg(test)]
+mod lazy_tests;
 #[cfg(test)]
 mod tests;

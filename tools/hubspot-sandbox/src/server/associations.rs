@@ -64,14 +64,13 @@ pub(super) async fn association_batch_read(
             )));
         }
         let portal = read(&shared.portal);
-        let table = portal.table(from_ty);
         let type_id = association_type_id(from_ty, to_ty);
         let primary = primary_type_id(from_ty, to_ty);
         let mut results = Vec::new();
         let mut errors = Vec::new();
         for input in &request.inputs {
             let text = id_text(&input.id);
-            let rec = text.parse::<u64>().ok().and_then(|id| table.get(id)).filter(|r| r.is_live());
+            let rec = text.parse::<u64>().ok().and_then(|id| portal.live(from_ty, id));
             let to_list: Vec<AssociationTo> = rec
                 .map(|rec| {
                     rec.assoc

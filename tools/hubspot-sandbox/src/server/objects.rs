@@ -1,5 +1,7 @@
 //! Reading records: the list, one record, and the batch read.
 
+use std::borrow::Cow;
+
 use super::*;
 
 #[derive(Serialize)]
@@ -65,25 +67,28 @@ pub(super) fn list_page(
     let props = properties_param(&pairs);
     let assoc = associations_param(&pairs)?;
     let portal = read(&shared.portal);
-    let table = portal.table(ty);
-    let start = after.map_or(0, |id| table.first_at_or_after(id));
-    let mut results = Vec::with_capacity(limit);
-    let mut next = None;
-    for rec in table.records[start..]
-        .iter()
-        .filter(|r| r.is_live() != archived)
-    {
-        if results.len() == limit {
-            next = Some(rec.id);
-            break;
+    // One record past the page says whether there is a next one. Base records are never archived.
+    let mut rows: Vec<Cow<'_, Record>> = Vec::with_capacity(limit + 1);
+    portal.walk(ty, after.unwrap_or(0), &|_| !archived, &mut |rec| {
+        if rec.is_live() != archived {
+            rows.push(rec);
         }
-        results.push(RecordJson {
+        rows.len() <= limit
+    });
+    let next = if rows.len() > limit {
+        rows.pop().map(|r| r.id)
+    } else {
+        None
+    };
+    let results = rows
+        .iter()
+        .map(|rec| RecordJson {
             ty,
             rec,
             props: &props,
             assoc: &assoc,
-        });
-    }
+        })
+        .collect();
     let paging = next.map(|id| Paging {
         next: NextPage {
             after: id.to_string(),
@@ -120,17 +125,13 @@ pub(super) async fn read_object(
         let props = properties_param(&pairs);
         let assoc = associations_param(&pairs)?;
         let portal = read(&shared.portal);
-        let found = id
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| portal.table(ty).get(id))
-            .filter(|r| r.is_live());
+        let found = id.parse::<u64>().ok().and_then(|id| portal.live(ty, id));
         Ok::<_, ApiError>(match found {
             Some(rec) => json_response(
                 StatusCode::OK,
                 &RecordJson {
                     ty,
-                    rec,
+                    rec: &rec,
                     props: &props,
                     assoc: &assoc,
                 },
@@ -221,25 +222,25 @@ pub(super) async fn batch_read(
         }
         let props = PropSelection::from_names(request.properties.iter().map(String::as_str));
         let portal = read(&shared.portal);
-        let table = portal.table(ty);
-        let mut results = Vec::new();
+        let mut found: Vec<Cow<'_, Record>> = Vec::new();
         let mut missing = Vec::new();
         for input in &request.inputs {
             let text = id_text(&input.id);
-            let found = text.parse::<u64>().ok().and_then(|id| table.get(id)).filter(|r| r.is_live());
-            match found {
-                Some(rec) if !results.iter().any(|r: &RecordJson<'_>| r.rec.id == rec.id) => {
-                    results.push(RecordJson {
-                        ty,
-                        rec,
-                        props: &props,
-                        assoc: &[],
-                    })
-                }
+            match text.parse::<u64>().ok().and_then(|id| portal.live(ty, id)) {
+                Some(rec) if !found.iter().any(|r| r.id == rec.id) => found.push(rec),
                 Some(_) => {}
                 None => missing.push(text),
             }
         }
+        let results: Vec<RecordJson<'_>> = found
+            .iter()
+            .map(|rec| RecordJson {
+                ty,
+                rec,
+                props: &props,
+                assoc: &[],
+            })
+            .collect();
         let errors = if missing.is_empty() {
             Vec::new()
         } else {

@@ -1,5 +1,7 @@
 //! CRM search: filters, sorts, paging and the 10,000-result cap.
 
+use std::borrow::Cow;
+
 use super::*;
 
 #[derive(Deserialize)]
@@ -347,40 +349,64 @@ pub(super) fn run_search(
     let lag = shared.config.search_lag_ms > 0;
 
     let portal = read(&shared.portal);
-    let table = portal.table(ty);
-    let mut hits: Vec<&Record> = table
-        .records
-        .iter()
-        .filter(|rec| rec.is_live() && (!lag || rec.updated_ms <= visible_before))
-        .filter(|rec| {
-            groups.is_empty() || groups.iter().any(|g| g.iter().all(|f| matches(f, ty, rec)))
-        })
-        .filter(|rec| {
-            query.as_ref().is_none_or(|q| {
+    // Records come in id order, so an ascending id sort (or none) needs only the page's window;
+    // another sort keeps the best 10,000 (all search ever serves), trimmed as they come.
+    let sorted_by_id = sort
+        .as_ref()
+        .is_none_or(|(property, descending)| property == "hs_object_id" && !*descending);
+    let page_end = (after + limit).min(SEARCH_RESULT_CAP);
+    let order = |a: &Record, b: &Record| match &sort {
+        Some((property, descending)) => {
+            let ordered = sort_key_cmp(ty, property, a, b);
+            if *descending {
+                ordered.reverse()
+            } else {
+                ordered
+            }
+        }
+        None => a.id.cmp(&b.id),
+    };
+    let base_can_match = base_can_match(&groups, ty, portal.base_modified_bound());
+    let mut total = 0usize;
+    let mut kept: Vec<Cow<'_, Record>> = Vec::new();
+    portal.walk(ty, lowest_id(&groups), &|_| base_can_match, &mut |rec| {
+        let hit = rec.is_live()
+            && (!lag || rec.updated_ms <= visible_before)
+            && (groups.is_empty()
+                || groups
+                    .iter()
+                    .any(|g| g.iter().all(|f| matches(f, ty, &rec))))
+            && query.as_ref().is_none_or(|q| {
                 rec.props.iter().any(|(_, v)| {
                     v.as_deref()
                         .is_some_and(|v| v.to_lowercase().contains(q.as_str()))
                 })
-            })
-        })
-        .collect();
-    if let Some((property, descending)) = &sort {
-        // Records are held in id order, so an ascending id sort is already done.
-        if property != "hs_object_id" || *descending {
-            hits.sort_by(|a, b| {
-                let ordered = sort_key_cmp(ty, property, a, b);
-                if *descending {
-                    ordered.reverse()
-                } else {
-                    ordered
-                }
             });
+        if hit {
+            if sorted_by_id {
+                if (after..page_end).contains(&total) {
+                    kept.push(rec);
+                }
+            } else {
+                kept.push(rec);
+                if kept.len() >= 2 * SEARCH_RESULT_CAP {
+                    kept.sort_by(|a, b| order(a, b));
+                    kept.truncate(SEARCH_RESULT_CAP);
+                }
+            }
+            total += 1;
         }
-    }
-    let total = hits.len();
+        true
+    });
     let end = (after + limit).min(total).min(SEARCH_RESULT_CAP);
     let start = after.min(end);
-    let results = hits[start..end]
+    let page: &[Cow<'_, Record>] = if sorted_by_id {
+        &kept
+    } else {
+        kept.sort_by(|a, b| order(a, b));
+        &kept[start.min(kept.len())..end.min(kept.len())]
+    };
+    let results = page
         .iter()
         .map(|rec| RecordJson {
             ty,
@@ -403,4 +429,49 @@ pub(super) fn run_search(
             paging,
         },
     ))
+}
+
+/// The lowest id any filter group can match (its `hs_object_id` lower bounds), so a walk starts
+/// there instead of at the first record.
+fn lowest_id(groups: &[Vec<CompiledFilter>]) -> u64 {
+    let group_floor = |group: &Vec<CompiledFilter>| {
+        group
+            .iter()
+            .filter(|f| f.property == "hs_object_id")
+            .filter_map(|f| {
+                let value = f.value.as_ref()?.1?;
+                match f.operator {
+                    Operator::Gte | Operator::Eq | Operator::Between => Some(value.ceil()),
+                    Operator::Gt => Some(value.floor() + 1.0),
+                    _ => None,
+                }
+            })
+            .fold(0.0_f64, f64::max)
+    };
+    groups
+        .iter()
+        .map(group_floor)
+        .reduce(f64::min)
+        .map_or(0, |floor| floor.max(0.0) as u64)
+}
+
+/// Whether a base record (all modified at or before `bound`) can match: not when every group asks
+/// for records modified after the bound, as an incremental sync's search does.
+fn base_can_match(groups: &[Vec<CompiledFilter>], ty: ObjectType, bound: Option<i64>) -> bool {
+    let Some(bound) = bound else { return true };
+    let bound = bound as f64;
+    let excludes_base = |group: &Vec<CompiledFilter>| {
+        group.iter().any(|f| {
+            f.property == ty.modified_property()
+                && f.value
+                    .as_ref()
+                    .and_then(|v| v.1)
+                    .is_some_and(|value| match f.operator {
+                        Operator::Gt => value >= bound,
+                        Operator::Gte | Operator::Eq | Operator::Between => value > bound,
+                        _ => false,
+                    })
+        })
+    };
+    groups.is_empty() || !groups.iter().all(excludes_base)
 }

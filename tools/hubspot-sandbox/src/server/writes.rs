@@ -198,13 +198,14 @@ fn apply(
         .iter()
         .map(|(name, value)| (portal.interner.get(name), value_text(value)))
         .collect();
-    let record = portal.table_mut(ty).get_mut(id).filter(|r| r.is_live())?;
+    portal.live(ty, id)?;
+    let record = portal.record_mut(ty, id)?;
     for (key, value) in keys {
         record.set(key, value);
     }
     portal.touch(ty, id, now_ms());
     let names: Vec<String> = properties.keys().cloned().collect();
-    portal.table(ty).get(id).map(|r| written_json(r, &names))
+    portal.record(ty, id).map(|r| written_json(&r, &names))
 }
 
 #[derive(Deserialize)]
@@ -359,7 +360,7 @@ fn association_targets(
             let target = id
                 .parse::<u64>()
                 .ok()
-                .filter(|id| portal.table(to).get(*id).is_some_and(Record::is_live))
+                .filter(|id| portal.live(to, *id).is_some())
                 .ok_or_else(|| {
                     validation_error(format!("{} {id} does not exist", to.singular()))
                 })?;
@@ -405,9 +406,8 @@ pub(super) async fn create_object(
             portal.associate((ty, id), target);
         }
         let created = portal
-            .table(ty)
-            .get(id)
-            .map(|r| written_json(r, &names))
+            .record(ty, id)
+            .map(|r| written_json(&r, &names))
             .unwrap_or(Value::Null);
         Ok(json_response(StatusCode::CREATED, &created))
     })()
