@@ -9,7 +9,9 @@
 //!
 //! Every client is scored, not only those the sync changed: recency decays with time, so a client
 //! nobody touched can cross the 30-day inactivity line between two syncs. Scoring is cheap (a 10,000-
-//! client tenant in well under a second); writes are not, so only changed items are written.
+//! client tenant in well under a second); writes are not, so only changed items are written. Clients
+//! are scored a page at a time (`score_pages`), so a tenant of 100,000 fits the function's memory;
+//! `score_whole` keeps the whole-tenant run it replaced, for comparison.
 
 use crate::domain::{
     AccountRecord, ClientId, ClientOutcomeRecord, ClientSnapshot, ConnectionId, Correlation,
@@ -117,7 +119,6 @@ where
 pub(crate) async fn after_run<S: ScoreRunStore + ?Sized>(
     store: &S,
     tenant: &Tenant,
-    event: &TenantSynced,
     updated: &ScoresUpdated,
     clients_gone: usize,
     calibration: Option<&TenantCalibration>,
@@ -127,7 +128,7 @@ pub(crate) async fn after_run<S: ScoreRunStore + ?Sized>(
     let run = crate::domain::AuditChange::new(
         "scoring_run.finished",
         crate::domain::AuditEntityKind::ScoringRun,
-        &event.sync_id,
+        &updated.sync_id,
     )
     .detail(serde_json::json!({
         "clients_scored": updated.clients_scored,

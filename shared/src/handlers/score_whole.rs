@@ -183,7 +183,6 @@ where
     after_run(
         store,
         &tenant,
-        event,
         &updated,
         gone.len(),
         calibration.as_ref(),
