@@ -111,10 +111,21 @@ impl TenantSummary {
             computed_at,
             version: 0,
         };
+        summary.add(scores, insights);
+        summary
+    }
+
+    /// Counts more scores and insights, as [`TenantSummary::of`] does: a run scoring its clients a
+    /// page at a time adds each page's (each client and insight in one page only).
+    pub fn add<'a>(
+        &mut self,
+        scores: impl IntoIterator<Item = &'a HealthScore>,
+        insights: impl IntoIterator<Item = &'a Insight>,
+    ) {
         for score in scores {
-            summary.clients += 1;
-            summary.overall_sum += u64::from(score.overall);
-            let band = &mut summary.clients_by_band;
+            self.clients += 1;
+            self.overall_sum += u64::from(score.overall);
+            let band = &mut self.clients_by_band;
             *match score.band {
                 HealthBand::Healthy => &mut band.healthy,
                 HealthBand::Watch => &mut band.watch,
@@ -124,11 +135,10 @@ impl TenantSummary {
         }
         for insight in insights {
             // A snooze that ran out by `computed_at` counts as open (see `wake_snoozes`).
-            if insight.status_at(computed_at) == InsightStatus::Open {
-                summary.open_insights.count(insight, 1);
+            if insight.status_at(self.computed_at) == InsightStatus::Open {
+                self.open_insights.count(insight, 1);
             }
         }
-        summary
     }
 
     /// Mean overall score to one decimal; `None` before the first score.

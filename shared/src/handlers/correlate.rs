@@ -41,6 +41,34 @@ pub async fn correlate_tenant<S>(
 where
     S: ConnectionStore + PayerStore + AccountStore + CorrelationStore + ?Sized,
 {
+    let clients: Vec<ClientProfile> = snapshots.iter().map(ClientProfile::from).collect();
+    correlate_profiles(store, tenant, &clients, now).await
+}
+
+/// Whether the tenant has connections whose records are matched to its clients (any but HubSpot):
+/// a run that reads its clients a page at a time keeps their profiles only then.
+pub async fn has_records_to_match<S: ConnectionStore + ?Sized>(
+    store: &S,
+    tenant: &Tenant,
+) -> Result<bool, StoreError> {
+    Ok(store
+        .list_connections(&tenant.id)
+        .await?
+        .iter()
+        .any(|c| c.platform != Platform::Hubspot))
+}
+
+/// [`correlate_tenant`] from the clients' profiles alone (what matching reads of a snapshot), for a
+/// run that reads its clients a page at a time.
+pub async fn correlate_profiles<S>(
+    store: &S,
+    tenant: &Tenant,
+    clients: &[ClientProfile],
+    now: DateTime<Utc>,
+) -> Result<CorrelateReport, StoreError>
+where
+    S: ConnectionStore + PayerStore + AccountStore + CorrelationStore + ?Sized,
+{
     let connections: Vec<_> = store
         .list_connections(&tenant.id)
         .await?
@@ -50,7 +78,6 @@ where
     if connections.is_empty() {
         return Ok(CorrelateReport::default());
     }
-    let clients: Vec<ClientProfile> = snapshots.iter().map(ClientProfile::from).collect();
     let mut records: Vec<RecordProfile> = Vec::new();
     for connection in &connections {
         let (tenant_id, connection_id) = (&tenant.id, &connection.id);
@@ -78,7 +105,7 @@ where
             .await?;
 
     // The tenant's own domains are not known yet: free-mail and shared domains are still refused.
-    let matcher = Matcher::new(&clients, &[], tenant.matching);
+    let matcher = Matcher::new(clients, &[], tenant.matching);
     // Links people confirmed vouch for records of other platforms sharing their device serials.
     let runs = match_records_linked(&matcher, &records, &existing);
     let writes = reconcile(&tenant.id, &existing, &runs, &tenant.matching, now);

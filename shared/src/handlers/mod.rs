@@ -13,6 +13,8 @@ pub mod notify;
 pub mod reweigh;
 pub mod route;
 pub mod score;
+pub mod score_pages;
+pub mod score_whole;
 pub mod sync;
 pub mod writeback;
 

@@ -9,31 +9,27 @@
 //!
 //! Every client is scored, not only those the sync changed: recency decays with time, so a client
 //! nobody touched can cross the 30-day inactivity line between two syncs. Scoring is cheap (a 10,000-
-//! client tenant in well under a second); writes are not, so only changed items are written.
+//! client tenant in well under a second); writes are not, so only changed items are written. Clients
+//! are scored a page at a time (`score_pages`), so a tenant of 100,000 fits the function's memory;
+//! `score_whole` keeps the whole-tenant run it replaced, for comparison.
 
 use crate::domain::{
-    AccountRecord, ClientId, ClientSnapshot, ConnectionId, Correlation, HealthScore, Insight,
-    InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantCalibration, TenantId,
-    TenantSummary, TrendPoint,
+    AccountRecord, ClientId, ClientOutcomeRecord, ClientSnapshot, ConnectionId, Correlation,
+    HealthScore, Insight, InsightId, PayerRecord, Platform, ScorePoint, Tenant, TenantCalibration,
+    TenantId, TenantSummary,
 };
-use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
+use crate::events::{ScoreDrop, ScoresUpdated, TenantSynced};
 use crate::handlers::calibrate::backtest_tenant;
-use crate::handlers::correlate::correlate_tenant;
 use crate::ports::{
     AccountStore, ConnectionStore, CorrelationStore, InsightStore, PayerStore, ScoreStore,
     SnapshotStore, TenantStore,
 };
 use crate::ports::{BusError, EventBus, StoreError};
-use crate::scoring::calibration::calibrate_scores;
-use crate::scoring::outcomes::{merge_outcomes, observe_outcomes};
-use crate::scoring::{
-    health_changes, insight_events, link_records, reconcile_insights, score_linked_tenant,
-    LinkedRecords,
-};
-use crate::store::{every_page, every_score};
+use crate::scoring::{link_records, LinkedRecords};
+use crate::store::every_page;
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// History reads run this many at once: enough to hide DynamoDB latency, few enough not to throttle.
 pub(crate) const HISTORY_READS_IN_FLIGHT: usize = 16;
@@ -46,6 +42,9 @@ const HISTORY_LOOKBACK: Duration = Duration::days(crate::scoring::forecast::TREN
 /// Linked records are read in batches of this many ids per request, a few batches at once.
 const LINKED_BATCH: usize = 100;
 const LINKED_READS_IN_FLIGHT: usize = 4;
+/// Clients scored per page: a page's snapshots, histories (about 110 points a client), insights and
+/// linked records are held at once, a few MB at 1,000.
+pub const SCORE_PAGE: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
@@ -65,16 +64,25 @@ impl ScoreError {
     }
 }
 
-/// Scores `event.tenant_id` at `now`, publishes the per-client change events and then
-/// `ScoresUpdated`, which it also returns.
-pub async fn handle_tenant_synced<S, B>(
-    store: &S,
-    bus: &B,
-    event: &TenantSynced,
-    now: DateTime<Utc>,
-) -> Result<ScoresUpdated, ScoreError>
-where
-    S: TenantStore
+/// Everything the score run reads and writes.
+pub trait ScoreRunStore:
+    TenantStore
+    + SnapshotStore
+    + ScoreStore
+    + InsightStore
+    + ConnectionStore
+    + CorrelationStore
+    + PayerStore
+    + AccountStore
+    + crate::ports::AuditStore
+    + crate::ports::OutcomeStore
+    + crate::ports::SettingsHistoryStore
+    + crate::ports::OverrideStore
+{
+}
+
+impl<T> ScoreRunStore for T where
+    T: TenantStore
         + SnapshotStore
         + ScoreStore
         + InsightStore
@@ -86,166 +94,45 @@ where
         + crate::ports::OutcomeStore
         + crate::ports::SettingsHistoryStore
         + crate::ports::OverrideStore
-        + ?Sized,
+        + ?Sized
+{
+}
+
+/// Scores `event.tenant_id` at `now`, publishes the per-client change events and then
+/// `ScoresUpdated`, which it also returns. Clients are scored [`SCORE_PAGE`] at a time
+/// (`score_pages`), so memory stays bounded however large the tenant.
+pub async fn handle_tenant_synced<S, B>(
+    store: &S,
+    bus: &B,
+    event: &TenantSynced,
+    now: DateTime<Utc>,
+) -> Result<ScoresUpdated, ScoreError>
+where
+    S: ScoreRunStore + ?Sized,
     B: EventBus + ?Sized,
 {
-    let (tenant, snapshots, stored_scores) = tokio::try_join!(
-        store.get_tenant(&event.tenant_id),
-        all_snapshots(store, &event.tenant_id),
-        every_score(store, &event.tenant_id),
-    )?;
-    // Matching first, so a record linked by this run counts in this run's scores.
-    correlate_tenant(store, &tenant, &snapshots, now).await?;
-    let client_ids: Vec<ClientId> = snapshots.iter().map(|s| s.client_id.clone()).collect();
-    let mut previous: HashMap<ClientId, HealthScore> = stored_scores
-        .into_iter()
-        .map(|s| (s.client_id.clone(), s))
-        .collect();
-    // Clients with a score but no snapshot left the CRM: their score goes, their insights resolve.
-    let current: HashSet<&ClientId> = client_ids.iter().collect();
-    let gone: Vec<ClientId> = previous
-        .keys()
-        .filter(|id| !current.contains(id))
-        .cloned()
-        .collect();
-    for id in &gone {
-        previous.remove(id);
-    }
-    let with_gone: Vec<ClientId> = client_ids.iter().chain(&gone).cloned().collect();
-    // What the engine and the reconciliation need besides the snapshots, read side by side.
-    let (histories, existing, previous_summary, mut linked, outcomes, calibration, overrides) = tokio::try_join!(
-        histories(store, &tenant.id, &client_ids, now),
-        store.insights_for_clients(&tenant.id, &with_gone),
-        store.get_summary(&tenant.id),
-        linked_records(store, &tenant.id, &client_ids),
-        store.outcomes(&tenant.id),
-        store.get_calibration(&tenant.id),
-        store.tenant_overrides(&tenant.id),
-    )?;
-    // Users' overrides ride with the linked records; the engine keeps those in force at `now`.
-    for o in overrides {
-        linked
-            .entry(o.client_id.clone())
-            .or_default()
-            .overrides
-            .push(o);
-    }
+    crate::handlers::score_pages::score_in_pages(store, bus, event, now, SCORE_PAGE).await
+}
 
-    let mut scored = score_linked_tenant(
-        &tenant.id,
-        &snapshots,
-        &linked,
-        &histories,
-        &tenant.settings,
-        now,
-    );
-    let changes = reconcile_insights(&existing, scored.insights, now);
-    let outcome_changes = observe_outcomes(
-        &outcomes,
-        &snapshots,
-        &gone,
-        &linked,
-        &tenant.settings.outcomes,
-        now,
-    );
-    // The current score shows the calibrated churn % once the tenant has one; history keeps the
-    // heuristic's, which is what the backtest replays and calibrates.
-    let heuristic_churn: HashMap<ClientId, u8> = scored
-        .scores
-        .iter()
-        .map(|s| (s.client_id.clone(), s.churn_risk))
-        .collect();
-    calibrate_scores(
-        &mut scored.scores,
-        calibration.as_ref().and_then(|c| c.calibration.as_ref()),
-    );
-
-    let mut points = history_points_due(&scored.scores, &previous, &histories, now);
-    for point in &mut points {
-        if let Some(heuristic) = heuristic_churn.get(&point.client_id) {
-            point.churn_risk = *heuristic;
-        }
-    }
-    let score_drops = score_drops(&tenant, &scored.scores, &previous);
-    let health_changed = health_changes(
-        &tenant.id,
-        &event.sync_id,
-        &previous,
-        &scored.scores,
-        &snapshots,
-    );
-    let insight_events = insight_events(
-        &tenant.id,
-        &event.sync_id,
-        &changes,
-        &previous,
-        &snapshots,
-        now,
-    );
-
-    let mut summary = summary_after(&scored.scores, &existing, &changes.to_write, now);
-    // Written whole as the next version, so a status change that read the old one retries on it.
-    summary.version = previous_summary.map_or(0, |s| s.version);
-    // The day of `now`, not of the wall clock: a backfill scoring past days writes their points.
-    let trend_point = TrendPoint::of(&summary);
-
-    // Each write is idempotent, so a retry after a partial failure converges.
-    let retention = tenant.settings.history_retention_days;
-    let (_, _, insights_report, _, _, _, _) = tokio::try_join!(
-        store.put_scores(&tenant.id, &scored.scores),
-        store.append_history(&tenant.id, &points, retention),
-        store.put_insights(&tenant.id, &changes.to_write),
-        store.put_summary(&tenant.id, &summary, false),
-        store.put_trend_point(&tenant.id, &trend_point, retention),
-        store.delete_scores(&tenant.id, &gone),
-        store.put_outcomes(&tenant.id, &outcome_changes),
-    )?;
-
-    let updated = ScoresUpdated {
-        schema_version: SCHEMA_VERSION,
-        tenant_id: tenant.id.clone(),
-        sync_id: event.sync_id.clone(),
-        clients_scored: scored.scores.len() as u64,
-        insights_opened: changes.opened,
-        insights_resolved: changes.resolved,
-        score_drops,
-    };
-    let (health_changed_count, opened_count, resolved_count) = (
-        health_changed.len(),
-        insight_events.opened.len(),
-        insight_events.resolved.len(),
-    );
-    // One publish, after the writes: the change events first and `ScoresUpdated` last, so a
-    // consumer of `ScoresUpdated` (the write-back) reads a finished run. The bus adapter batches
-    // (10 a call, in order) and retries refused entries. An error left after its retries fails the
-    // invocation and EventBridge retries it, but the writes landed: the retry sees no change and
-    // sends `ScoresUpdated` alone, so a change event is sent at most once.
-    let events: Vec<ProductEvent> = health_changed
-        .into_iter()
-        .map(ProductEvent::ClientHealthChanged)
-        .chain(
-            insight_events
-                .opened
-                .into_iter()
-                .map(ProductEvent::InsightOpened),
-        )
-        .chain(
-            insight_events
-                .resolved
-                .into_iter()
-                .map(ProductEvent::InsightResolved),
-        )
-        .chain([ProductEvent::ScoresUpdated(updated.clone())])
-        .collect();
-    bus.publish(&events).await?;
+/// What happens after a run's scores and events are out: its audit entry, the daily backtest when
+/// due, a slice of history re-weighting. None fails the run: each is tried again by the next one.
+pub(crate) async fn after_run<S: ScoreRunStore + ?Sized>(
+    store: &S,
+    tenant: &Tenant,
+    updated: &ScoresUpdated,
+    clients_gone: usize,
+    calibration: Option<&TenantCalibration>,
+    customers: impl FnOnce() -> Vec<ClientOutcomeRecord>,
+    now: DateTime<Utc>,
+) {
     let run = crate::domain::AuditChange::new(
         "scoring_run.finished",
         crate::domain::AuditEntityKind::ScoringRun,
-        &event.sync_id,
+        &updated.sync_id,
     )
     .detail(serde_json::json!({
         "clients_scored": updated.clients_scored,
-        "clients_gone": gone.len(),
+        "clients_gone": clients_gone,
         "insights_opened": updated.insights_opened,
         "insights_resolved": updated.insights_resolved,
         "score_drops": updated.score_drops.len(),
@@ -254,44 +141,24 @@ where
         // The run's writes and events are out: a retry would only repeat them.
         tracing::error!(%error, tenant = %tenant.id, "could not record the scoring run in the audit trail");
     }
-    if TenantCalibration::is_due(calibration.as_ref(), now) {
-        let customers = merge_outcomes(outcomes, &outcome_changes);
+    if TenantCalibration::is_due(calibration, now) {
         // The scores are out; a failed backtest keeps yesterday's calibration and is tried again
         // by the next run, so it does not fail this one.
-        if let Err(error) = backtest_tenant(store, &tenant, &customers, now).await {
+        if let Err(error) = backtest_tenant(store, tenant, &customers(), now).await {
             tracing::error!(%error, tenant = %tenant.id, "could not backtest churn risk");
         }
     }
     // History follows changed weights a bounded slice a run, so trends compare like with like.
     let deadline = std::time::Instant::now() + crate::handlers::reweigh::REWEIGH_BUDGET;
     if let Err(error) =
-        crate::handlers::reweigh::continue_reweigh(store, &tenant, now, deadline).await
+        crate::handlers::reweigh::continue_reweigh(store, tenant, now, deadline).await
     {
         tracing::error!(%error, tenant = %tenant.id, "could not re-weight score history");
     }
-    tracing::info!(
-        tenant = %tenant.id,
-        sync_id = %event.sync_id,
-        clients = updated.clients_scored,
-        history_points = points.len(),
-        clients_gone = gone.len(),
-        clients_linked = linked.len(),
-        insights_written = insights_report.items_written,
-        // Changed by a user while this run scored; the next run sees their change.
-        insights_left_to_users = insights_report.items_stale,
-        opened = updated.insights_opened,
-        resolved = updated.insights_resolved,
-        drops = updated.score_drops.len(),
-        events_health_changed = health_changed_count,
-        events_insight_opened = opened_count,
-        events_insight_resolved = resolved_count,
-        "scored tenant"
-    );
-    Ok(updated)
 }
 
 /// The summary of the scores just computed and of the insights as they are once `written` lands.
-fn summary_after(
+pub(crate) fn summary_after(
     scores: &[HealthScore],
     existing: &[Insight],
     written: &[Insight],
@@ -302,7 +169,7 @@ fn summary_after(
     TenantSummary::of(scores, insights.into_values(), now)
 }
 
-async fn all_snapshots<S: SnapshotStore + ?Sized>(
+pub(crate) async fn all_snapshots<S: SnapshotStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
 ) -> Result<Vec<ClientSnapshot>, StoreError> {
@@ -394,7 +261,7 @@ pub async fn linked_records<S: CorrelationStore + PayerStore + AccountStore + ?S
     Ok(link_records(&correlations, &payers, &accounts))
 }
 
-async fn histories<S: ScoreStore + ?Sized>(
+pub(crate) async fn histories<S: ScoreStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
     clients: &[ClientId],
@@ -413,7 +280,7 @@ async fn histories<S: ScoreStore + ?Sized>(
 }
 
 /// A point for every client whose score changed, and for the others once their latest point is old.
-fn history_points_due(
+pub(crate) fn history_points_due(
     scores: &[HealthScore],
     previous: &HashMap<ClientId, HealthScore>,
     histories: &HashMap<ClientId, Vec<ScorePoint>>,
@@ -434,7 +301,7 @@ fn history_points_due(
         .collect()
 }
 
-fn score_drops(
+pub(crate) fn score_drops(
     tenant: &Tenant,
     scores: &[HealthScore],
     previous: &HashMap<ClientId, HealthScore>,

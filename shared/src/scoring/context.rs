@@ -40,34 +40,43 @@ pub(super) fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 
 impl TenantContext {
     pub fn from_features(features: &[ClientFeatures]) -> Self {
-        let mut revenues: Vec<f64> = features
-            .iter()
-            .filter_map(|f| f.revenue.amount())
-            .filter(|r| *r > 0.0)
-            .collect();
+        let revenues = features.iter().filter_map(|f| f.revenue.amount()).collect();
+        Self::from_figures(revenues, ProductPeers::from_features(features))
+    }
+
+    /// The context of the tenant's revenue figures (any order; those not positive are left out) and
+    /// product peers, gathered a page of clients at a time by a run too large to hold them all.
+    pub fn from_figures(mut revenues: Vec<f64>, products: ProductPeers) -> Self {
+        revenues.retain(|r| *r > 0.0);
         revenues.sort_by(f64::total_cmp);
         Self {
             revenues,
             healthy_median_revenue: None,
             healthy_peers: 0,
-            products: ProductPeers::from_features(features),
+            products,
         }
     }
 
     /// Adds what only the scores tell: the median revenue of the tenant's healthy clients.
     /// `features` and `scores` are matched by client id.
-    pub fn with_scores(mut self, features: &[ClientFeatures], scores: &[HealthScore]) -> Self {
+    pub fn with_scores(self, features: &[ClientFeatures], scores: &[HealthScore]) -> Self {
         let healthy: std::collections::HashSet<&str> = scores
             .iter()
             .filter(|s| HealthBand::of(s.overall) == HealthBand::Healthy)
             .map(|s| s.client_id.as_str())
             .collect();
-        let mut revenues: Vec<f64> = features
+        let revenues = features
             .iter()
             .filter(|f| healthy.contains(f.client_id.as_str()))
             .filter_map(|f| f.revenue.amount())
-            .filter(|r| *r > 0.0)
             .collect();
+        self.with_healthy_revenues(revenues)
+    }
+
+    /// Like [`TenantContext::with_scores`], from the revenue figures of the healthy clients (any
+    /// order; those not positive are left out).
+    pub fn with_healthy_revenues(mut self, mut revenues: Vec<f64>) -> Self {
+        revenues.retain(|r| *r > 0.0);
         revenues.sort_by(f64::total_cmp);
         self.healthy_peers = revenues.len();
         self.healthy_median_revenue = if revenues.len() >= MIN_HEALTHY_PEERS {

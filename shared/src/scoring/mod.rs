@@ -202,8 +202,8 @@ pub mod segments;
 pub mod wording;
 
 pub use accounts::{
-    derive_account_features, AccountFeatures, ItFeatures, ProductPeers, ProductivityFeatures,
-    SubscriptionFeatures, TREND_DAYS,
+    derive_account_features, AccountFeatures, ItFeatures, ProductHolding, ProductPeers,
+    ProductivityFeatures, SubscriptionFeatures, TREND_DAYS,
 };
 pub use changes::{
     health_changes, insight_events, moved_factors, InsightEvents, MIN_FACTOR_MOVE_POINTS,
@@ -305,6 +305,51 @@ pub fn score_linked_tenant(
             evaluate_insights(tenant, f, score, history_of(f), &ctx, &own.settings, now)
         })
         .collect();
+    TenantScores {
+        scores,
+        insights,
+        engagements_folded: snapshots.iter().map(|s| s.engagements.len() as u64).sum(),
+    }
+}
+
+/// Scores some of a tenant's clients against the tenant's context, learnt beforehand from all of
+/// them (`TenantContext::from_figures`, `with_healthy_revenues`): for these clients, the same scores
+/// and insights [`score_linked_tenant`] gives when it scores the whole tenant. A run too large to
+/// hold every client at once scores a page at a time with it.
+pub fn score_linked_clients(
+    tenant: &TenantId,
+    snapshots: &[ClientSnapshot],
+    linked: &HashMap<ClientId, LinkedRecords>,
+    histories: &HashMap<ClientId, Vec<ScorePoint>>,
+    settings: &ScoringSettings,
+    ctx: &TenantContext,
+    now: DateTime<Utc>,
+) -> TenantScores {
+    let nothing_linked = LinkedRecords::default();
+    let mut scores = Vec::with_capacity(snapshots.len());
+    let mut insights = Vec::new();
+    for snapshot in snapshots {
+        let records = linked.get(&snapshot.client_id).unwrap_or(&nothing_linked);
+        let features = derive_linked_features(snapshot, records, settings, now);
+        let own = settings_for(&features, settings);
+        let history = histories
+            .get(&features.client_id)
+            .map_or(&[][..], Vec::as_slice);
+        // The overall reads only the revenue distribution, so scoring with the healthy median
+        // already known gives what the whole-tenant run gives before it learns it.
+        let mut score = score_client(&features, ctx, &own.settings, history, now);
+        score.segment = own.segment.map(|s| s.id.clone());
+        insights.extend(evaluate_insights(
+            tenant,
+            &features,
+            &score,
+            history,
+            ctx,
+            &own.settings,
+            now,
+        ));
+        scores.push(score);
+    }
     TenantScores {
         scores,
         insights,

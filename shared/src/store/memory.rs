@@ -10,7 +10,7 @@ use crate::ports::{Page, PageRequest, StoreError};
 use crate::store::cursor;
 use crate::store::entities::TableStore;
 use crate::store::keys::{self, Index, ItemKeys, Key};
-use crate::store::query::{self, QueryPlan};
+use crate::store::query::{self, QueryPlan, SortCondition};
 use crate::store::row::{Change, Condition, Record, Row, RowFilter, StoredDigest, Table, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -72,23 +72,29 @@ impl Rows {
         let Some(set) = self.indexes.get(&plan.index) else {
             return Box::new(std::iter::empty());
         };
-        let low = (
-            plan.partition.clone(),
-            String::new(),
-            Key {
-                pk: String::new(),
-                sk: String::new(),
-            },
-        );
+        let least = || Key {
+            pk: String::new(),
+            sk: String::new(),
+        };
+        // The range is narrowed to the sort keys the condition can accept (the condition still
+        // filters below): a client's history is a slice of the tenant's partition, and scanning
+        // the whole partition per query made a 1,000-client score run take minutes.
+        let (from, to) = match &plan.condition {
+            SortCondition::Any => (String::new(), None),
+            SortCondition::BeginsWith(prefix) => (prefix.clone(), None),
+            // Every sort key up to `high` sorts before `high\0`.
+            SortCondition::Between(low, high) => (low.clone(), Some(format!("{high}\0"))),
+        };
+        let low = (plan.partition.clone(), from, least());
         // No partition name lies strictly between `p` and `p\0`, so this bounds exactly `p`.
-        let high = (
-            format!("{}\0", plan.partition),
-            String::new(),
-            Key {
-                pk: String::new(),
-                sk: String::new(),
-            },
-        );
+        let high = match to {
+            Some(to) => (plan.partition.clone(), to, least()),
+            None => (format!("{}\0", plan.partition), String::new(), least()),
+        };
+        if low > high {
+            // An empty BETWEEN (its low above its high) selects nothing; `range` would panic.
+            return Box::new(std::iter::empty());
+        }
         let partition = set.range(low..high);
         let ordered: Box<dyn Iterator<Item = &Entry>> = match (plan.forward, after) {
             (true, None) => Box::new(partition),

@@ -13,6 +13,7 @@ pub mod cross_platform;
 pub mod fixtures;
 pub mod oidc;
 pub mod receiver;
+pub mod scored_tenant;
 
 use std::time::Duration;
 

@@ -12,7 +12,7 @@ mod rules;
 mod subscriptions;
 
 pub use it_management::ItFeatures;
-pub use peers::ProductPeers;
+pub use peers::{ProductHolding, ProductPeers};
 pub use productivity::ProductivityFeatures;
 pub use subscriptions::SubscriptionFeatures;
 

@@ -20,6 +20,31 @@ pub struct ProductPeers {
     names: BTreeMap<String, String>,
 }
 
+/// What one client with a linked Pax8 company holds: its seats and live products (name by id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductHolding {
+    pub seats: f64,
+    pub client_id: String,
+    pub products: BTreeMap<String, String>,
+}
+
+impl ProductHolding {
+    /// The holding of a client with a linked Pax8 company; `None` for any other.
+    pub fn of(features: &ClientFeatures) -> Option<Self> {
+        let subs = features.accounts.subscriptions.as_ref()?;
+        Some(Self {
+            // Seats that are no number count as none, so they still sort.
+            seats: if subs.seats.is_finite() {
+                subs.seats
+            } else {
+                0.0
+            },
+            client_id: features.client_id.as_str().to_owned(),
+            products: subs.products.clone(),
+        })
+    }
+}
+
 /// A product most of a client's peers hold and the client lacks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductGapFinding {
@@ -32,29 +57,29 @@ pub struct ProductGapFinding {
 
 impl ProductPeers {
     pub fn from_features(features: &[ClientFeatures]) -> Self {
-        let mut clients: Vec<(f64, &str, &BTreeMap<String, String>)> = features
-            .iter()
-            .filter_map(|f| {
-                let subs = f.accounts.subscriptions.as_ref()?;
-                let seats = if subs.seats.is_finite() {
-                    subs.seats
-                } else {
-                    0.0
-                };
-                Some((seats, f.client_id.as_str(), &subs.products))
-            })
-            .collect();
-        clients.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+        Self::from_holdings(features.iter().filter_map(ProductHolding::of).collect())
+    }
+
+    /// The peers of these holdings, in any order: a run that reads its clients a page at a time
+    /// keeps only each page's holdings and builds the peers once every page is read.
+    pub fn from_holdings(mut clients: Vec<ProductHolding>) -> Self {
+        clients.sort_by(|a, b| {
+            a.seats
+                .total_cmp(&b.seats)
+                .then(a.client_id.cmp(&b.client_id))
+        });
         let mut peers = ProductPeers::default();
-        for (at, (seats, client, products)) in clients.into_iter().enumerate() {
+        for (at, holding) in clients.into_iter().enumerate() {
+            let ProductHolding {
+                seats,
+                client_id,
+                products,
+            } = holding;
             peers.seats.push(seats);
-            peers.position.insert(client.to_owned(), at);
+            peers.position.insert(client_id, at);
             for (id, name) in products {
                 peers.holders.entry(id.clone()).or_default().push(at);
-                peers
-                    .names
-                    .entry(id.clone())
-                    .or_insert_with(|| name.clone());
+                peers.names.entry(id).or_insert(name);
             }
         }
         peers
