@@ -166,6 +166,58 @@ async fn every_client_is_scored_and_the_dormant_one_gets_its_inactive_insight() 
     assert!(summary.open_insights.total >= 1);
 }
 
+/// Open insights stored before the triage index (their index key was the update time) are moved
+/// into it by the next scoring runs, unchanged.
+#[tokio::test]
+async fn a_run_moves_open_insights_stored_before_the_triage_index_into_it() {
+    use shared::store::row::{Condition, Record, Row};
+    use shared::store::Table;
+    let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
+    let bus = InProcessBus::new();
+    handle_tenant_synced(&store, &bus, &synced(), now())
+        .await
+        .unwrap();
+    let open = store
+        .insights_for_clients(&tenant(), &[id("dormant")])
+        .await
+        .unwrap();
+    assert!(!open.is_empty());
+    for insight in &open {
+        let mut keys = shared::store::keys::insight(insight);
+        if let Some(gsi1) = keys.gsi1.as_mut() {
+            gsi1.sk = format!("2026-11-01T00:00:00.000000Z#{}", insight.id);
+        }
+        let row = Row::new(
+            keys,
+            Record::Insight {
+                insight: insight.clone(),
+            },
+        );
+        store
+            .table()
+            .put_row_if(row, Condition::Always)
+            .await
+            .unwrap();
+    }
+    assert!(store
+        .has_insights_outside_triage_order(&tenant(), InsightStatus::Open)
+        .await
+        .unwrap());
+
+    handle_tenant_synced(&store, &bus, &synced(), now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert!(!store
+        .has_insights_outside_triage_order(&tenant(), InsightStatus::Open)
+        .await
+        .unwrap());
+    let after = store
+        .insights_for_clients(&tenant(), &[id("dormant")])
+        .await
+        .unwrap();
+    assert_eq!(after, open);
+}
+
 #[tokio::test]
 async fn scoring_the_same_data_again_opens_nothing_and_adds_no_history() {
     let store = tenant_with(&[busy("busy"), dormant("dormant")]).await;
