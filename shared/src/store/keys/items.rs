@@ -456,15 +456,21 @@ mod tests {
         let keys = super::insight(&insight);
         assert_eq!(keys.key.pk, "TENANT#acme");
         assert_eq!(keys.key.sk, "INSIGHT#acme.c1.inactive_client");
+        // By status in triage order (the key's order is proved in `domain::triage`).
         let by_status = keys.gsi1.unwrap();
         assert_eq!(by_status.pk, "TENANT#acme#INSIGHTS#ACKNOWLEDGED");
         assert_eq!(
             by_status.sk,
-            "1970-01-01T00:01:00.000000Z#acme.c1.inactive_client"
+            crate::domain::triage_index_key(&crate::domain::SortKey::of(&insight))
         );
+        assert!(by_status.sk.starts_with("T#1#1"));
+        assert!(by_status.sk.ends_with("#acme.c1.inactive_client"));
         let all = keys.gsi2.unwrap();
         assert_eq!(all.pk, "TENANT#acme#INSIGHTS");
-        assert_eq!(all.sk, by_status.sk);
+        assert_eq!(
+            all.sk,
+            "1970-01-01T00:01:00.000000Z#acme.c1.inactive_client"
+        );
         let by_client = keys.gsi3.unwrap();
         assert_eq!(by_client.pk, "TENANT#acme#CLIENT#c1#INSIGHTS");
         assert_eq!(by_client.sk, "acme.c1.inactive_client");
