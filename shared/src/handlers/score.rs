@@ -297,6 +297,30 @@ pub(crate) async fn histories<S: ScoreStore + ?Sized>(
         .await
 }
 
+/// Shows the tenant's calibrated churn % on the current `scores` (once it has a calibration) and
+/// returns the history points due, which keep the heuristic's: that is what the backtest replays and
+/// calibrates, so the fit is never fitted to itself.
+pub(crate) fn calibrate_with_history(
+    scores: &mut [HealthScore],
+    calibration: Option<&crate::domain::calibration::ChurnCalibration>,
+    previous: &HashMap<ClientId, HealthScore>,
+    histories: &HashMap<ClientId, Vec<ScorePoint>>,
+    now: DateTime<Utc>,
+) -> Vec<ScorePoint> {
+    let heuristic_churn: HashMap<ClientId, u8> = scores
+        .iter()
+        .map(|s| (s.client_id.clone(), s.churn_risk))
+        .collect();
+    crate::scoring::calibration::calibrate_scores(scores, calibration);
+    let mut points = history_points_due(scores, previous, histories, now);
+    for point in &mut points {
+        if let Some(heuristic) = heuristic_churn.get(&point.client_id) {
+            point.churn_risk = *heuristic;
+        }
+    }
+    points
+}
+
 /// A point for every client whose score changed, and for the others once their latest point is old.
 pub(crate) fn history_points_due(
     scores: &[HealthScore],

@@ -28,12 +28,11 @@ use crate::domain::{
 use crate::events::{ProductEvent, ScoreDrop, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::handlers::correlate::{correlate_profiles, has_records_to_match};
 use crate::handlers::score::{
-    after_run, histories, history_points_due, linked_records, score_drops, ScoreError,
+    after_run, calibrate_with_history, histories, linked_records, score_drops, ScoreError,
     ScoreRunStore,
 };
 use crate::matching::ClientProfile;
 use crate::ports::{EventBus, PageRequest, ScoreQuery, SnapshotStore, StoreError};
-use crate::scoring::calibration::calibrate_scores;
 use crate::scoring::outcomes::{merge_outcomes, observe_outcomes};
 use crate::scoring::{
     derive_features, derive_linked_features, health_changes, insight_events, reconcile_insights,
@@ -367,25 +366,15 @@ impl PagedRun<'_> {
             &tenant.settings.outcomes,
             now,
         );
-        // As in the whole-tenant run: the current score shows the calibrated churn %, history
-        // keeps the heuristic's.
-        let heuristic_churn: HashMap<ClientId, u8> = scored
-            .scores
-            .iter()
-            .map(|s| (s.client_id.clone(), s.churn_risk))
-            .collect();
-        calibrate_scores(
+        let points = calibrate_with_history(
             &mut scored.scores,
             self.calibration
                 .as_ref()
                 .and_then(|c| c.calibration.as_ref()),
+            &previous,
+            &histories,
+            now,
         );
-        let mut points = history_points_due(&scored.scores, &previous, &histories, now);
-        for point in &mut points {
-            if let Some(heuristic) = heuristic_churn.get(&point.client_id) {
-                point.churn_risk = *heuristic;
-            }
-        }
         let drops = score_drops(tenant, &scored.scores, &previous);
         let health_changed = health_changes(
             &tenant.id,

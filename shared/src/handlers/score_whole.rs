@@ -8,11 +8,10 @@ use crate::domain::{ClientId, HealthScore};
 use crate::events::{ProductEvent, ScoresUpdated, TenantSynced, SCHEMA_VERSION};
 use crate::handlers::correlate::correlate_tenant;
 use crate::handlers::score::{
-    after_run, all_snapshots, histories, history_points_due, linked_records, score_drops,
+    after_run, all_snapshots, calibrate_with_history, histories, linked_records, score_drops,
     summary_after, ScoreError, ScoreRunStore,
 };
 use crate::ports::EventBus;
-use crate::scoring::calibration::calibrate_scores;
 use crate::scoring::outcomes::{merge_outcomes, observe_outcomes};
 use crate::scoring::{health_changes, insight_events, reconcile_insights, score_linked_tenant};
 use crate::store::every_score;
@@ -90,24 +89,13 @@ where
         &tenant.settings.outcomes,
         now,
     );
-    // The current score shows the calibrated churn % once the tenant has one; history keeps the
-    // heuristic's, which is what the backtest replays and calibrates.
-    let heuristic_churn: HashMap<ClientId, u8> = scored
-        .scores
-        .iter()
-        .map(|s| (s.client_id.clone(), s.churn_risk))
-        .collect();
-    calibrate_scores(
+    let points = calibrate_with_history(
         &mut scored.scores,
         calibration.as_ref().and_then(|c| c.calibration.as_ref()),
+        &previous,
+        &histories,
+        now,
     );
-
-    let mut points = history_points_due(&scored.scores, &previous, &histories, now);
-    for point in &mut points {
-        if let Some(heuristic) = heuristic_churn.get(&point.client_id) {
-            point.churn_risk = *heuristic;
-        }
-    }
     let score_drops = score_drops(&tenant, &scored.scores, &previous);
     let health_changed = health_changes(
         &tenant.id,
